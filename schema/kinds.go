@@ -1,0 +1,66 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Kind names the type of record an entry carries.
+type Kind string
+
+// The kinds of federated record. Later kinds (qualifications, status lists,
+// revocations) are added here together with their body validator.
+const (
+	KindCoop     Kind = "coop"
+	KindOffering Kind = "offering"
+)
+
+// ErrUnknownKind is returned for an entry whose kind this version does not know.
+var ErrUnknownKind = errors.New("unknown record kind")
+
+// Known reports whether k is a kind this version can validate.
+func (k Kind) Known() bool {
+	switch k {
+	case KindCoop, KindOffering:
+		return true
+	}
+	return false
+}
+
+// ValidateBody decodes body strictly as the record type of kind k and
+// validates it. A tombstone has no body and is not passed here.
+func ValidateBody(k Kind, key string, body []byte) error {
+	switch k {
+	case KindCoop:
+		var c CoopProfile
+		if err := decodeStrict(body, &c); err != nil {
+			return err
+		}
+		return c.Validate()
+	case KindOffering:
+		var o Offering
+		if err := decodeStrict(body, &o); err != nil {
+			return err
+		}
+		if o.ID != key {
+			return fmt.Errorf("offering id %q does not match entry key %q", o.ID, key)
+		}
+		return o.Validate()
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownKind, k)
+}
+
+// decodeStrict decodes one JSON value, refusing unknown fields and trailing data.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode body: %w", err)
+	}
+	if dec.More() {
+		return errors.New("decode body: trailing data")
+	}
+	return nil
+}
