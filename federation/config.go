@@ -1,0 +1,82 @@
+package federation
+
+import (
+	"crypto/ed25519"
+	"log/slog"
+	"time"
+
+	"github.com/ipfs/go-datastore"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+)
+
+// Config configures a Federation. The zero value of every field is the
+// production default.
+type Config struct {
+	// Key is the node identity: it signs the node's entries and is also
+	// its libp2p identity, so a peer ID names a publisher. Required.
+	Key ed25519.PrivateKey
+	// Listen are the multiaddrs to listen on. Default: any IPv4 address,
+	// an OS-chosen port, TCP and QUIC.
+	Listen []string
+	// Bootstrap are full multiaddrs (ending in /p2p/<id>) of peers to
+	// connect to at start. They are protected from connection trimming
+	// and serve as static relays for peers behind NAT.
+	Bootstrap []string
+	// Announce, when set, replaces the addresses the host advertises
+	// (for a node behind a port forward the host cannot discover).
+	Announce []string
+	// Datastore holds the replica, already namespaced by the caller.
+	// Default: an in-memory map (nothing survives a restart).
+	Datastore datastore.Batching
+	// Logger receives the federation's logs. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock that stamps the node's entries. Default: time.Now.
+	Now func() time.Time
+	// Host, when set, is used instead of building a libp2p host (tests
+	// inject mocknet hosts). The Federation does not close it; its
+	// identity must be Key.
+	Host host.Host
+	// CatchupInterval is how often the node catches up with every
+	// connected peer, besides once on every new connection. Default 1 min.
+	CatchupInterval time.Duration
+	// PublishWait bounds how long Publish waits for a peer on the topic
+	// before publishing anyway, when the node has connections (a message
+	// published before the mesh forms can be lost). Default 2 s.
+	PublishWait time.Duration
+
+	// StockGossip runs gossipsub with the library's defaults (no flood
+	// publish, default mesh degree, no peer scoring, sender+seqno message
+	// ids): the baseline for benchmarks.
+	StockGossip bool
+	// GossipParams, when set, overrides the tuned router parameters.
+	GossipParams *pubsub.GossipSubParams
+	// Tracer, when set, observes pubsub events (benchmarks count sends).
+	Tracer pubsub.RawTracer
+	// DisableGossip stops the node from subscribing to the topics, so it
+	// receives entries only by catch-up (a test hook). It still publishes.
+	DisableGossip bool
+	// DisableCatchup turns off the catch-up triggered on connect and by
+	// the interval (a test hook: SyncAll still works).
+	DisableCatchup bool
+}
+
+func (c *Config) withDefaults() Config {
+	d := *c
+	if len(d.Listen) == 0 {
+		d.Listen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.CatchupInterval <= 0 {
+		d.CatchupInterval = time.Minute
+	}
+	if d.PublishWait <= 0 {
+		d.PublishWait = 2 * time.Second
+	}
+	return d
+}

@@ -1,0 +1,486 @@
+package federation
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-datastore"
+	dssync "github.com/ipfs/go-datastore/sync"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/difronte/difronte/federation/catchup"
+	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/federation/topics"
+	"github.com/difronte/difronte/schema"
+)
+
+// ErrNotStarted is returned by operations that need a started Federation.
+var ErrNotStarted = errors.New("federation not started")
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("federation closed")
+
+// Federation is one node's membership of the federation: its libp2p host,
+// the gossipsub topics, the verified replica of the public records and the
+// catch-up service that repairs what gossip missed.
+type Federation struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+
+	ctx    context.Context // lives from Start to Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	host     host.Host
+	ownHost  bool
+	rep      *replica.Replica
+	ps       *pubsub.PubSub
+	psCancel context.CancelFunc
+	topics   map[string]*pubsub.Topic
+	subs     []*pubsub.Subscription
+	cu       *catchup.Service
+	events   event.Subscription
+	syncReq  chan peer.ID
+}
+
+// New checks cfg and returns an unstarted Federation. It does no I/O.
+func New(cfg Config) (*Federation, error) {
+	c := cfg.withDefaults()
+	if _, err := identity(c.Key); err != nil {
+		return nil, err
+	}
+	if _, err := parseBootstrap(c.Bootstrap); err != nil {
+		return nil, err
+	}
+	if c.Host != nil {
+		want := schema.PeerIDFromPublicKey(c.Key.Public().(ed25519.PublicKey))
+		if c.Host.ID().String() != want {
+			return nil, fmt.Errorf("injected host is %s, node key is %s", c.Host.ID(), want)
+		}
+	}
+	return &Federation{cfg: c, log: c.Logger.With("component", "federation")}, nil
+}
+
+// Start opens the replica, builds the host and the gossipsub router, joins
+// the topics, connects to the bootstrap peers and starts catching up. It
+// returns when the node can publish and receive. On error everything
+// started so far is closed again.
+func (f *Federation) Start(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	if f.started {
+		return errors.New("federation already started")
+	}
+	if err := f.start(ctx); err != nil {
+		f.shutdown()
+		return err
+	}
+	f.started = true
+	return nil
+}
+
+func (f *Federation) start(ctx context.Context) error {
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	ds := f.cfg.Datastore
+	if ds == nil {
+		ds = dssync.MutexWrap(datastore.NewMapDatastore())
+	}
+	rep, err := replica.Open(ctx, ds)
+	if err != nil {
+		return fmt.Errorf("open replica: %w", err)
+	}
+	f.rep = rep
+
+	bootstrap, err := parseBootstrap(f.cfg.Bootstrap)
+	if err != nil {
+		return err
+	}
+	if f.cfg.Host != nil {
+		f.host = f.cfg.Host
+	} else {
+		h, err := newHost(f.cfg, bootstrap)
+		if err != nil {
+			return err
+		}
+		f.host, f.ownHost = h, true
+	}
+	f.log = f.log.With("node", f.host.ID().String())
+
+	// Subscribe to connection events before anything connects, so no new
+	// peer misses its catch-up.
+	f.events, err = f.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return fmt.Errorf("subscribe to connection events: %w", err)
+	}
+	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.log})
+
+	if err := f.startGossip(); err != nil {
+		return err
+	}
+
+	f.syncReq = make(chan peer.ID, 256)
+	f.wg.Add(2)
+	go f.watchConnections()
+	go f.catchupLoop()
+
+	for _, ai := range bootstrap {
+		f.host.ConnManager().Protect(ai.ID, "bootstrap")
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := f.host.Connect(cctx, ai)
+		cancel()
+		if err != nil {
+			// A lone node is a valid federation; keep going and let the
+			// periodic loop retry.
+			f.log.Warn("bootstrap peer unreachable", "peer", ai.ID.String(), "err", err)
+		}
+	}
+	return nil
+}
+
+func (f *Federation) startGossip() error {
+	opts := topics.Options(loopback())
+	if f.cfg.StockGossip {
+		opts = topics.StockOptions()
+	} else if f.cfg.GossipParams != nil {
+		opts = append(opts, pubsub.WithGossipSubParams(*f.cfg.GossipParams))
+	}
+	if f.cfg.Tracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(f.cfg.Tracer))
+	}
+	opts = append(opts, pubsub.WithLogger(f.log.With("component", "pubsub")))
+	psctx, cancel := context.WithCancel(context.Background())
+	ps, err := pubsub.NewGossipSub(psctx, f.host, opts...)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("gossipsub: %w", err)
+	}
+	f.ps, f.psCancel = ps, cancel
+	f.topics = make(map[string]*pubsub.Topic)
+	for _, name := range topics.All() {
+		if err := ps.RegisterTopicValidator(name, topics.Validator(name, f.host.ID(), f.rep, f.log)); err != nil {
+			return fmt.Errorf("validator for %s: %w", name, err)
+		}
+		t, err := ps.Join(name)
+		if err != nil {
+			return fmt.Errorf("join %s: %w", name, err)
+		}
+		f.topics[name] = t
+		if f.cfg.DisableGossip {
+			continue
+		}
+		sub, err := t.Subscribe()
+		if err != nil {
+			return fmt.Errorf("subscribe %s: %w", name, err)
+		}
+		f.subs = append(f.subs, sub)
+		f.wg.Add(1)
+		go f.receive(sub)
+	}
+	return nil
+}
+
+// receive applies every accepted message of sub to the replica. Only
+// messages that passed the validator reach here, carrying their decoded
+// entry.
+func (f *Federation) receive(sub *pubsub.Subscription) {
+	defer f.wg.Done()
+	self := f.host.ID()
+	for {
+		msg, err := sub.Next(f.ctx)
+		if err != nil {
+			return
+		}
+		if msg.ReceivedFrom == self {
+			continue // our own publish, applied by Append
+		}
+		e, ok := msg.ValidatorData.(*schema.Entry)
+		if !ok {
+			continue
+		}
+		if _, err := f.rep.Apply(f.ctx, e); err != nil && f.ctx.Err() == nil {
+			f.log.Warn("apply gossip entry failed", "publisher", e.Publisher, "seq", e.Seq, "err", err)
+		}
+	}
+}
+
+// watchConnections queues a catch-up with every newly connected peer.
+func (f *Federation) watchConnections() {
+	defer f.wg.Done()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case ev, ok := <-f.events.Out():
+			if !ok {
+				return
+			}
+			e := ev.(event.EvtPeerConnectednessChanged)
+			if e.Connectedness != network.Connected || f.cfg.DisableCatchup {
+				continue
+			}
+			select {
+			case f.syncReq <- e.Peer:
+			default:
+				// Queue full: the periodic round will reach this peer.
+			}
+		}
+	}
+}
+
+// catchupLoop runs the queued and the periodic catch-ups, one at a time:
+// catch-up is a background repair, and serialising it keeps a node that
+// just joined from opening a session with every peer at once.
+func (f *Federation) catchupLoop() {
+	defer f.wg.Done()
+	tick := time.NewTicker(f.cfg.CatchupInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case p := <-f.syncReq:
+			f.syncOne(f.ctx, p)
+		case <-tick.C:
+			if !f.cfg.DisableCatchup {
+				f.syncAll(f.ctx)
+			}
+		}
+	}
+}
+
+func (f *Federation) syncOne(ctx context.Context, p peer.ID) (catchup.Stats, error) {
+	st, err := f.cu.Sync(ctx, p)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.log.Debug("catch-up failed", "peer", p.String(), "err", err)
+		}
+		return st, fmt.Errorf("catch up with %s: %w", p, err)
+	}
+	if st.Entries > 0 {
+		f.log.Info("caught up", "peer", p.String(), "entries", st.Entries, "bytes", st.BytesReceived)
+	}
+	return st, nil
+}
+
+func (f *Federation) syncAll(ctx context.Context) (catchup.Stats, error) {
+	var total catchup.Stats
+	var errs []error
+	for _, p := range f.host.Network().Peers() {
+		st, err := f.syncOne(ctx, p)
+		total.RoundTrips += st.RoundTrips
+		total.BytesSent += st.BytesSent
+		total.BytesReceived += st.BytesReceived
+		total.EntryBytes += st.EntryBytes
+		total.Entries += st.Entries
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// SyncAll catches up with every connected peer now and returns the summed
+// statistics. Peers that do not speak the catch-up protocol (or fail) are
+// reported in the joined error; the others are still synced.
+func (f *Federation) SyncAll(ctx context.Context) (catchup.Stats, error) {
+	if err := f.ready(); err != nil {
+		return catchup.Stats{}, err
+	}
+	return f.syncAll(ctx)
+}
+
+// Sync catches up with one peer now.
+func (f *Federation) Sync(ctx context.Context, p peer.ID) (catchup.Stats, error) {
+	if err := f.ready(); err != nil {
+		return catchup.Stats{}, err
+	}
+	return f.syncOne(ctx, p)
+}
+
+func (f *Federation) ready() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.closed:
+		return ErrClosed
+	case !f.started:
+		return ErrNotStarted
+	}
+	return nil
+}
+
+// Publish appends a record to the node's own log and publishes it on its
+// kind's topic. The record is durable in the replica before it is sent; if
+// gossip fails to deliver it, catch-up will.
+func (f *Federation) Publish(ctx context.Context, kind schema.Kind, key string, body []byte) (*schema.Entry, error) {
+	if err := schema.ValidateBody(kind, key, body); err != nil {
+		return nil, fmt.Errorf("publish %s %q: %w", kind, key, err)
+	}
+	return f.append(ctx, kind, key, body, false)
+}
+
+// Withdraw appends a tombstone for a record and publishes it.
+func (f *Federation) Withdraw(ctx context.Context, kind schema.Kind, key string) (*schema.Entry, error) {
+	return f.append(ctx, kind, key, nil, true)
+}
+
+func (f *Federation) append(ctx context.Context, kind schema.Kind, key string, body []byte, tombstone bool) (*schema.Entry, error) {
+	if err := f.ready(); err != nil {
+		return nil, err
+	}
+	name, ok := topics.ForKind(kind)
+	if !ok {
+		return nil, fmt.Errorf("publish %s %q: %w", kind, key, schema.ErrUnknownKind)
+	}
+	e, err := f.rep.Append(ctx, f.cfg.Key, kind, key, body, tombstone, f.cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("append %s %q: %w", kind, key, err)
+	}
+	if err := f.send(ctx, f.topics[name], e.Marshal()); err != nil {
+		// Stored but not sent: peers get it by catch-up. The caller
+		// still learns it, since the record is not yet spread.
+		return e, fmt.Errorf("publish %s %q on %s: %w", kind, key, name, err)
+	}
+	return e, nil
+}
+
+// send publishes data on t. A message published before the topic has
+// peers is lost (the mesh forms on the next heartbeat), so when the node
+// has connections it first waits, up to PublishWait, for one topic peer.
+// A lone node publishes at once: nobody is listening, and catch-up will
+// serve the record to whoever connects.
+func (f *Federation) send(ctx context.Context, t *pubsub.Topic, data []byte) error {
+	if len(t.ListPeers()) == 0 && len(f.host.Network().Peers()) > 0 {
+		wctx, cancel := context.WithTimeout(ctx, f.cfg.PublishWait)
+		err := t.Publish(wctx, data, pubsub.WithReadiness(pubsub.MinTopicSize(1)))
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return t.Publish(ctx, data)
+}
+
+// Replica returns the node's verified replica of the federated records.
+func (f *Federation) Replica() *replica.Replica { return f.rep }
+
+// Host returns the libp2p host (nil before Start).
+func (f *Federation) Host() host.Host { return f.host }
+
+// PeerID returns the node's peer ID, which is also its publisher ID.
+func (f *Federation) PeerID() string {
+	return schema.PeerIDFromPublicKey(f.cfg.Key.Public().(ed25519.PublicKey))
+}
+
+// Addrs returns the node's addresses as full multiaddrs ending in
+// /p2p/<id>, ready to hand to another node's Connect or Bootstrap.
+func (f *Federation) Addrs() []string {
+	if f.host == nil {
+		return nil
+	}
+	p2p, err := ma.NewComponent("p2p", f.host.ID().String())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range f.host.Addrs() {
+		out = append(out, a.Encapsulate(p2p.Multiaddr()).String())
+	}
+	return out
+}
+
+// Connect dials a peer given by a full multiaddr ending in /p2p/<id>.
+func (f *Federation) Connect(ctx context.Context, addr string) error {
+	if err := f.ready(); err != nil {
+		return err
+	}
+	ai, err := peer.AddrInfoFromString(addr)
+	if err != nil {
+		return fmt.Errorf("connect %q: %w", addr, err)
+	}
+	if err := f.host.Connect(ctx, *ai); err != nil {
+		return fmt.Errorf("connect %s: %w", ai.ID, err)
+	}
+	return nil
+}
+
+// Peers returns the IDs of the connected peers.
+func (f *Federation) Peers() []string {
+	if f.host == nil {
+		return nil
+	}
+	ps := f.host.Network().Peers()
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// Close stops the federation in reverse order of Start: background loops,
+// subscriptions and topics, the router, catch-up, then the host if it
+// built it. It is idempotent.
+func (f *Federation) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	return f.shutdown()
+}
+
+func (f *Federation) shutdown() error {
+	var errs []error
+	if f.cancel != nil {
+		f.cancel()
+	}
+	if f.events != nil {
+		errs = append(errs, f.events.Close())
+	}
+	for _, s := range f.subs {
+		s.Cancel()
+	}
+	f.wg.Wait()
+	for _, t := range f.topics {
+		if err := t.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if f.psCancel != nil {
+		f.psCancel()
+	}
+	if f.cu != nil {
+		errs = append(errs, f.cu.Close())
+	}
+	if f.ownHost && f.host != nil {
+		errs = append(errs, f.host.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// loopback is exempt from the IP-colocation penalty: see topics.ScoreParams.
+func loopback() []*net.IPNet {
+	return []*net.IPNet{
+		{IP: net.IPv4(127, 0, 0, 0), Mask: net.CIDRMask(8, 32)},
+		{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)},
+	}
+}

@@ -1,0 +1,161 @@
+package topics
+
+import (
+	"math"
+	"net"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/difronte/difronte/schema"
+)
+
+// MaxMessageSize bounds a pubsub RPC read: one maximal entry plus the pubsub
+// envelope (author, seqno, signature, topic) with room to spare. An entry
+// just over schema.MaxEntrySize still reaches the validator and is
+// rejected there, which is what scores the sender.
+const MaxMessageSize = schema.MaxEntrySize + 16<<10
+
+// GossipParams are the router parameters for the federation: hundreds of
+// coop nodes, a few catalogue changes a minute, entries of a few KB.
+//
+// Flood publishing sends a new entry from its publisher straight to every
+// connected topic peer, so most nodes get it in one hop; the mesh only has
+// to cover nodes the publisher is not connected to. That lets the mesh be
+// thinner than the default (D=6, Dlo=5, Dhi=12), which is what multiplies
+// duplicate full-message sends: each receiver forwards to D mesh peers,
+// almost all of which already have the entry. D=4/Dlo=3/Dhi=6 still keeps
+// every node in a connected mesh with margin for churn; what the thin mesh
+// misses is repaired by gossip (IHAVE/IWANT) and ultimately by catch-up.
+//
+// IDONTWANT (gossipsub v1.2) is sent for every message above
+// IDontWantMessageThreshold; lowering it from 1 KiB to 256 bytes covers
+// every real entry (a signed entry is ~150 bytes of header plus its body)
+// while staying above Dhi × 32-byte ids, so a small message cannot make us
+// send more control bytes than we received.
+func GossipParams() pubsub.GossipSubParams {
+	p := pubsub.DefaultGossipSubParams()
+	p.D = 4
+	p.Dlo = 3
+	p.Dhi = 6
+	p.Dscore = 2
+	p.Dout = 1
+	// Gossip to more non-mesh peers than default, since the mesh is thin:
+	// IHAVEs are cheap (ids only) and repair what the mesh misses.
+	p.Dlazy = 8
+	p.IDontWantMessageThreshold = 256
+	return p
+}
+
+// ScoreParams are the peer-score parameters for the topics, chosen for a
+// low-traffic federation where silence is normal and bad input is rare.
+//
+// whitelist is exempt from the IP-colocation penalty (P6); the federation
+// passes loopback so in-process and same-machine test federations are not
+// penalised, which a remote attacker cannot exploit (it cannot appear from
+// 127.0.0.0/8).
+func ScoreParams(whitelist []*net.IPNet) (*pubsub.PeerScoreParams, *pubsub.PeerScoreThresholds) {
+	params := &pubsub.PeerScoreParams{
+		Topics: make(map[string]*pubsub.TopicScoreParams),
+		// Positive score from one topic is capped so a peer cannot bank
+		// credit on the catalogue and then misbehave elsewhere.
+		TopicScoreCap:     50,
+		AppSpecificScore:  func(peer.ID) float64 { return 0 },
+		AppSpecificWeight: 1,
+		// Coops rarely share a public IP; more than three peers from one
+		// address looks like a sybil. Squared surplus × -5: the sixth peer
+		// from one IP sits at -45 each, below zero but above the gossip
+		// threshold, so they still get gossip but are pruned first.
+		IPColocationFactorWeight:    -5,
+		IPColocationFactorThreshold: 3,
+		IPColocationFactorWhitelist: whitelist,
+		// P7: protocol misbehaviour (GRAFT during backoff, broken IWANT
+		// promises). A few honest slips are tolerated (threshold 6).
+		BehaviourPenaltyWeight:    -10,
+		BehaviourPenaltyThreshold: 6,
+		BehaviourPenaltyDecay:     pubsub.ScoreParameterDecay(10 * time.Minute),
+		DecayInterval:             time.Second,
+		DecayToZero:               0.01,
+		// Keep a disconnected peer's score for an hour so a peer that
+		// was penalised cannot reset itself by reconnecting.
+		RetainScore: time.Hour,
+	}
+	for _, t := range All() {
+		params.Topics[t] = topicScore()
+	}
+	thresholds := &pubsub.PeerScoreThresholds{
+		// One invalid message scores -100 (P4 is squared): two get a
+		// peer past the gossip threshold, three past publish, five
+		// graylist it (all its RPCs dropped). Honest nodes never send an
+		// invalid entry, so there is no reason to be more patient.
+		GossipThreshold:   -150,
+		PublishThreshold:  -350,
+		GraylistThreshold: -2000,
+		// Only peers that have delivered first messages for a while are
+		// trusted for peer exchange.
+		AcceptPXThreshold: 10,
+		// Opportunistic grafting kicks in when mesh peers are barely
+		// positive, replacing them with peers that actually deliver.
+		OpportunisticGraftThreshold: 2,
+	}
+	return params, thresholds
+}
+
+func topicScore() *pubsub.TopicScoreParams {
+	return &pubsub.TopicScoreParams{
+		TopicWeight: 1,
+		// P1: small reward for staying in the mesh, up to +3 after an hour.
+		TimeInMeshWeight:  0.001,
+		TimeInMeshQuantum: time.Second,
+		TimeInMeshCap:     3600,
+		// P2: the main positive signal: being first to bring us an entry.
+		// Decays over an hour because traffic is sparse.
+		FirstMessageDeliveriesWeight: 1,
+		FirstMessageDeliveriesDecay:  pubsub.ScoreParameterDecay(time.Hour),
+		FirstMessageDeliveriesCap:    40,
+		// P3/P3b off: they punish mesh peers that deliver fewer messages
+		// than a threshold, and in a federation where nothing may be
+		// published for an hour every honest peer would be penalised.
+		MeshMessageDeliveriesWeight: 0,
+		MeshFailurePenaltyWeight:    0,
+		// P4: invalid messages, the signal that matters here. Slow decay
+		// (half-life about a day) so a hostile peer stays down.
+		InvalidMessageDeliveriesWeight: -100,
+		InvalidMessageDeliveriesDecay:  decayHalfLife(24 * time.Hour),
+	}
+}
+
+// decayHalfLife is the per-second decay factor that halves a counter over d.
+func decayHalfLife(d time.Duration) float64 {
+	return math.Pow(0.5, 1/d.Seconds())
+}
+
+// Options returns the pubsub options for a tuned federation router.
+// whitelist is passed to ScoreParams.
+func Options(whitelist []*net.IPNet) []pubsub.Option {
+	params, thresholds := ScoreParams(whitelist)
+	return []pubsub.Option{
+		pubsub.WithGossipSubParams(GossipParams()),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithPeerScore(params, thresholds),
+		pubsub.WithMessageIdFn(MessageID),
+		// Peer exchange on prune helps a node that only knows its
+		// bootstrap peers find the rest of the federation.
+		pubsub.WithPeerExchange(true),
+		pubsub.WithMaxMessageSize(MaxMessageSize),
+		// Validation is an Ed25519 verify (~50 µs) plus a JSON decode.
+		// A burst after a partition heals can bring thousands of
+		// entries at once; a deep queue absorbs it instead of dropping
+		// (dropped ones would be re-fetched by catch-up anyway). The
+		// throttle bounds concurrent validations to what two cores do.
+		pubsub.WithValidateQueueSize(4096),
+		pubsub.WithValidateThrottle(256),
+	}
+}
+
+// StockOptions returns the options for a baseline router with gossipsub's
+// own defaults, for benchmarks: only the message size limit is shared.
+func StockOptions() []pubsub.Option {
+	return []pubsub.Option{pubsub.WithMaxMessageSize(MaxMessageSize)}
+}

@@ -1,0 +1,55 @@
+package topics
+
+import (
+	"crypto/sha256"
+
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+
+	"github.com/difronte/difronte/schema"
+)
+
+// Topic names carry a version: a node that changes the wire form or the set
+// of kinds of a topic joins a new name, so old and new nodes never reject
+// each other's messages as malformed.
+const (
+	// Catalogue carries the coops' service offerings.
+	Catalogue = "difronte/catalogue/1"
+	// Directory carries the coop profiles.
+	Directory = "difronte/directory/1"
+)
+
+// route is the single table kind → topic. Later kinds (qualifications,
+// revocations) get a row here; everything else derives from it.
+func route() map[schema.Kind]string {
+	return map[schema.Kind]string{
+		schema.KindOffering: Catalogue,
+		schema.KindCoop:     Directory,
+	}
+}
+
+// ForKind returns the topic that carries entries of kind k.
+func ForKind(k schema.Kind) (string, bool) {
+	t, ok := route()[k]
+	return t, ok
+}
+
+// Carries reports whether topic is where entries of kind k belong.
+func Carries(topic string, k schema.Kind) bool {
+	t, ok := ForKind(k)
+	return ok && t == topic
+}
+
+// All returns every topic name, each once, in a stable order.
+func All() []string {
+	return []string{Catalogue, Directory}
+}
+
+// MessageID identifies a message by the hash of its payload, which for a
+// valid message is the signed entry's wire form: the id equals
+// schema.Entry.ID(). Two nodes that publish or relay the same entry (say,
+// after a catch-up) produce the same id, so the seen-cache drops the copy;
+// the default sender+seqno id would treat it as new.
+func MessageID(m *pb.Message) string {
+	h := sha256.Sum256(m.GetData())
+	return string(h[:])
+}
