@@ -1,0 +1,11 @@
+// Package replica holds a node's verified copy of the federation's public
+// records: for every (publisher, kind, key) the current entry of the
+// publisher's single-writer log, tombstones included, in a go-datastore,
+// with a compact in-memory index for fast staleness checks, per-publisher
+// "complete through" marks for catch-up, and a state digest.
+//
+// It stores only entries its callers have already verified (gossip
+// validators and catch-up call schema.UnmarshalEntry and
+// schema.ValidateBody first). It imports schema and go-datastore only; the
+// node, gossip topics and the catch-up protocol build on it.
+package replica
