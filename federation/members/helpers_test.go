@@ -1,0 +1,50 @@
+package members_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/difronte/difronte/federation/members"
+)
+
+var (
+	key1 = bytes.Repeat([]byte{1}, 32)
+	key2 = bytes.Repeat([]byte{2}, 32)
+)
+
+// waitFor polls cond until it holds or timeout passes. Inside a synctest
+// bubble the sleeps are virtual.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// view returns what m knows about name.
+func view(m *members.Members, name string) (members.Member, bool) {
+	for _, mem := range m.Members() {
+		if mem.Name == name {
+			return mem, true
+		}
+	}
+	return members.Member{}, false
+}
+
+func onlineCount(m *members.Members) int {
+	n := 0
+	for _, mem := range m.Members() {
+		if mem.Online {
+			n++
+		}
+	}
+	return n
+}
+
+func nodeName(i int) string { return fmt.Sprintf("node-%03d", i) }
