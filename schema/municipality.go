@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // municipalitiesTSV is ISTAT's list of Italian municipalities (see
@@ -226,5 +227,5 @@ func foldRune(r rune) rune {
 	case 'Ź', 'ź', 'Ż', 'ż', 'Ž', 'ž':
 		return 'z'
 	}
-	return r
+	return unicode.ToLower(r)
 }

@@ -1,0 +1,34 @@
+# Difronte: one binary, one node per coop. `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/difronte
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: help build run test test-go test-e2e e2e-deps bench testnet lint fmt clean
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/difronte
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/difronte
+
+run: build ## build and run a node on embedded defaults (data in ./data, web on 127.0.0.1:8080)
+	./$(BIN) serve
+
+test: test-go test-e2e ## install what the tests need and run every test
+
+test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint: ## vet and check formatting
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove build output
+	rm -rf bin

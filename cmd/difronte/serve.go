@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/difronte/difronte/node"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	data := fs.String("data", "data", "data directory")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the web UI and API")
+	coop := fs.String("coop-name", "Cooperativa", "name of the coop shown in the UI and the federation")
+	demo := fs.Bool("demo", false, "seed a demo coop on first start")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS by a proxy)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(*httpAddr); err != nil {
+		return fmt.Errorf("%w: --http %q: %v", errUsage, *httpAddr, err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, *logLevel)
+	}
+	if strings.TrimSpace(*coop) == "" {
+		return fmt.Errorf("%w: --coop-name must not be empty", errUsage)
+	}
+	pw, err := adminPassword()
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	n, err := node.New(node.Config{
+		DataDir: *data, HTTPAddr: *httpAddr, CoopName: *coop, Demo: *demo,
+		AdminPassword: pw, SecureCookies: *secure, Logger: logger,
+		Version: version, Commit: commit,
+		OnAdminCreated: func(user, pw string) {
+			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := n.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Difronte node %q serving on %s\n", *coop, n.URL())
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "component", "node")
+	case err = <-n.Done():
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.Close() }()
+	select {
+	case cerr := <-done:
+		return errors.Join(err, cerr)
+	case <-time.After(15 * time.Second):
+		return errors.New("shutdown took longer than 15 s")
+	}
+}
+
+// adminPassword reads the first admin's password from the environment:
+// DIFRONTE_ADMIN_PASSWORD, or the file named by DIFRONTE_ADMIN_PASSWORD_FILE.
+func adminPassword() (string, error) {
+	if p := os.Getenv("DIFRONTE_ADMIN_PASSWORD"); p != "" {
+		return p, nil
+	}
+	if f := os.Getenv("DIFRONTE_ADMIN_PASSWORD_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("%w: DIFRONTE_ADMIN_PASSWORD_FILE: %v", errUsage, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return "", nil
+}

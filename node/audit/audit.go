@@ -1,0 +1,315 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	ds "github.com/ipfs/go-datastore"
+	dsq "github.com/ipfs/go-datastore/query"
+)
+
+// Action says what happened to the object.
+type Action string
+
+// Actions recorded in the log.
+const (
+	Read    Action = "read"
+	List    Action = "list"
+	Create  Action = "create"
+	Update  Action = "update"
+	Archive Action = "archive"
+	Denied  Action = "denied"
+	Login   Action = "login"
+	Failed  Action = "login_failed"
+	Logout  Action = "logout"
+	Export  Action = "export"
+)
+
+// Event is one line of the audit log. Object is an opaque ID; Detail never
+// holds personal data.
+type Event struct {
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`
+	Role   string    `json:"role,omitempty"`
+	Action Action    `json:"action"`
+	Kind   string    `json:"kind"`
+	Object string    `json:"object,omitempty"`
+	Remote string    `json:"remote,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	Prev   string    `json:"prev"`
+	Hash   string    `json:"hash"`
+}
+
+// ErrBroken is returned by Verify when the chain does not hold.
+var ErrBroken = errors.New("audit chain broken")
+
+// Log is the audit log. Appends are group-committed by one writer goroutine:
+// concurrent events share one synced datastore batch.
+type Log struct {
+	ds  ds.Batching
+	now func() time.Time
+	log *slog.Logger
+
+	in     chan pending
+	done   chan struct{}
+	closed chan struct{}
+	once   sync.Once
+
+	mu   sync.Mutex // guards seq and head, touched only by the writer after Open
+	seq  uint64
+	head string
+}
+
+type pending struct {
+	ev   Event
+	errc chan error // nil: the caller does not wait
+}
+
+const keyPrefix = "/e/"
+
+var headKey = ds.NewKey("/head")
+
+func key(seq uint64) ds.Key { return ds.NewKey(fmt.Sprintf("%s%020d", keyPrefix, seq)) }
+
+// Open loads the chain head from d and starts the writer.
+func Open(ctx context.Context, d ds.Batching, now func() time.Time, log *slog.Logger) (*Log, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Log{ds: d, now: now, log: log, in: make(chan pending, 1024), done: make(chan struct{}), closed: make(chan struct{})}
+	// The head is stored beside the events, in the same batch, so opening
+	// never scans the log (go-ds-badger cannot iterate in reverse).
+	if raw, err := d.Get(ctx, headKey); err == nil {
+		var h struct {
+			Seq  uint64 `json:"seq"`
+			Hash string `json:"hash"`
+		}
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return nil, fmt.Errorf("decode audit head: %w", err)
+		}
+		l.seq, l.head = h.Seq, h.Hash
+	} else if !errors.Is(err, ds.ErrNotFound) {
+		return nil, fmt.Errorf("load audit head: %w", err)
+	}
+	go l.writer()
+	return l, nil
+}
+
+// Record appends ev and waits until it is durable. Changes use it, so a
+// change that was acknowledged is never missing from the log.
+func (l *Log) Record(ctx context.Context, ev Event) error {
+	errc := make(chan error, 1)
+	select {
+	case l.in <- pending{ev: ev, errc: errc}:
+	case <-l.closed:
+		return errors.New("audit log closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Note appends ev without waiting for the disk. Reads use it so that an
+// audited read costs no fsync on the request path; a crash can lose the
+// last few milliseconds of read events, never a change.
+func (l *Log) Note(ev Event) {
+	select {
+	case l.in <- pending{ev: ev}:
+	case <-l.closed:
+	}
+}
+
+func (l *Log) writer() {
+	defer close(l.done)
+	for {
+		var batch []pending
+		select {
+		case p := <-l.in:
+			batch = append(batch, p)
+		case <-l.closed:
+			// Drain what was queued before Close.
+		drain:
+			for {
+				select {
+				case p := <-l.in:
+					batch = append(batch, p)
+				default:
+					break drain
+				}
+			}
+			if len(batch) > 0 {
+				l.commit(batch)
+			}
+			return
+		}
+	more:
+		for len(batch) < 256 {
+			select {
+			case p := <-l.in:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+func (l *Log) commit(batch []pending) {
+	ctx := context.Background()
+	l.mu.Lock()
+	seq, head := l.seq, l.head
+	b, err := l.ds.Batch(ctx)
+	if err == nil {
+		for i := range batch {
+			ev := &batch[i].ev
+			seq++
+			ev.Seq = seq
+			if ev.Time.IsZero() {
+				ev.Time = l.now()
+			}
+			ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
+			ev.Prev = head
+			ev.Hash = hashEvent(ev)
+			head = ev.Hash
+			var raw []byte
+			raw, err = json.Marshal(ev)
+			if err != nil {
+				break
+			}
+			if err = b.Put(ctx, key(seq), raw); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			raw, _ := json.Marshal(map[string]any{"seq": seq, "hash": head})
+			if err = b.Put(ctx, headKey, raw); err == nil {
+				err = b.Commit(ctx)
+			}
+		}
+	}
+	if err == nil {
+		l.seq, l.head = seq, head
+	} else {
+		l.log.Error("audit commit failed", "component", "audit", "events", len(batch), "err", err)
+	}
+	l.mu.Unlock()
+	for _, p := range batch {
+		if p.errc != nil {
+			p.errc <- err
+		}
+	}
+}
+
+// hashEvent is SHA-256 over the event's fields with Hash empty, in a fixed
+// textual form independent of JSON field order.
+func hashEvent(ev *Event) string {
+	h := sha256.New()
+	fields := []string{
+		strconv.FormatUint(ev.Seq, 10), ev.Time.Format(time.RFC3339Nano), ev.Actor, ev.Role,
+		string(ev.Action), ev.Kind, ev.Object, ev.Remote, ev.Detail, ev.Prev,
+	}
+	for _, f := range fields {
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{':'})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Close stops the writer after it has written everything queued. Idempotent.
+func (l *Log) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	<-l.done
+	return nil
+}
+
+// Head returns the number of events and the hash of the last one.
+func (l *Log) Head() (uint64, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seq, l.head
+}
+
+// Filter selects events for Query.
+type Filter struct {
+	Kind   string
+	Object string
+	Actor  string
+	Before uint64 // only events with Seq < Before; 0 = from the newest
+	Limit  int
+}
+
+// maxScan bounds how many events one Query reads while filtering.
+const maxScan = 20000
+
+// Query returns events newest first, reading back from the head.
+func (l *Log) Query(ctx context.Context, f Filter) ([]Event, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	seq, _ := l.Head()
+	if f.Before > 0 && f.Before-1 < seq {
+		seq = f.Before - 1
+	}
+	var out []Event
+	for scanned := 0; seq > 0 && scanned < maxScan && len(out) < f.Limit; seq, scanned = seq-1, scanned+1 {
+		raw, err := l.ds.Get(ctx, key(seq))
+		if err != nil {
+			return nil, fmt.Errorf("read audit event %d: %w", seq, err)
+		}
+		var ev Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		if (f.Kind != "" && ev.Kind != f.Kind) || (f.Object != "" && ev.Object != f.Object) || (f.Actor != "" && ev.Actor != f.Actor) {
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// Verify walks the whole chain and returns the number of events checked, or
+// ErrBroken with the first bad sequence number.
+func (l *Log) Verify(ctx context.Context) (uint64, error) {
+	res, err := l.ds.Query(ctx, dsq.Query{Prefix: keyPrefix, Orders: []dsq.Order{dsq.OrderByKey{}}})
+	if err != nil {
+		return 0, err
+	}
+	defer res.Close()
+	var n uint64
+	prev := ""
+	for r := range res.Next() {
+		if r.Error != nil {
+			return n, r.Error
+		}
+		var ev Event
+		if err := json.Unmarshal(r.Value, &ev); err != nil {
+			return n, fmt.Errorf("%w at %s: %v", ErrBroken, r.Key, err)
+		}
+		n++
+		if ev.Seq != n || ev.Prev != prev || hashEvent(&ev) != ev.Hash || r.Key != key(n).String() {
+			return n, fmt.Errorf("%w at event %d", ErrBroken, n)
+		}
+		prev = ev.Hash
+	}
+	return n, nil
+}

@@ -1,0 +1,387 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	ds "github.com/ipfs/go-datastore"
+	"golang.org/x/crypto/argon2"
+
+	"github.com/difronte/difronte/node/store"
+)
+
+// Role is what an account may do on the node.
+type Role string
+
+// The roles of the node's users.
+const (
+	Admin       Role = "admin"       // coop admin: everything on the node
+	Caregiver   Role = "caregiver"   // peer caregiver: own beneficiaries, calls
+	Operator    Role = "operator"    // proximity-point helper: catalogue on behalf of citizens
+	Refurbisher Role = "refurbisher" // refurbishment worker: terminals
+	Officer     Role = "officer"     // authority officer: qualification console
+)
+
+// Roles lists every role, in the order the UI shows them.
+var Roles = []Role{Admin, Caregiver, Operator, Refurbisher, Officer}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Account is a user of the node.
+type Account struct {
+	Username    string    `json:"username"`
+	Role        Role      `json:"role"`
+	DisplayName string    `json:"display_name,omitempty"`
+	CaregiverID string    `json:"caregiver_id,omitempty"` // the caregiver record of a caregiver account
+	Lang        string    `json:"lang,omitempty"`
+	Disabled    bool      `json:"disabled,omitempty"`
+	Hash        string    `json:"hash"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Session is a logged-in user.
+type Session struct {
+	Username  string    `json:"username"`
+	Role      Role      `json:"role"`
+	Expires   time.Time `json:"expires"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Errors callers branch on.
+var (
+	ErrBadCredentials = errors.New("wrong username or password")
+	ErrRateLimited    = errors.New("too many failed logins, wait a minute")
+	ErrExists         = errors.New("account already exists")
+	ErrNoSession      = errors.New("no valid session")
+	ErrWeakPassword   = errors.New("password must have at least 10 characters")
+	ErrBadRole        = errors.New("unknown role")
+	ErrNotFound       = errors.New("no such account")
+	ErrBadUsername    = errors.New("username must be 3-32 characters: lower-case letters, digits, dot, dash, underscore")
+)
+
+// Params are the argon2id cost parameters.
+type Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+}
+
+// DefaultParams follow the OWASP recommendation for argon2id.
+var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1}
+
+// Config configures the account service.
+type Config struct {
+	Params     Params
+	SessionTTL time.Duration // default 12 h
+	Now        func() time.Time
+}
+
+// Service manages accounts and sessions.
+type Service struct {
+	ds      ds.Batching
+	params  Params
+	ttl     time.Duration
+	now     func() time.Time
+	limiter *Limiter
+
+	mu       sync.RWMutex
+	accounts map[string]*Account
+	sessions map[string]*Session // by token hash
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9._-]{3,32}$`)
+
+// Open loads accounts and live sessions from d.
+func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
+	if cfg.Params == (Params{}) {
+		cfg.Params = DefaultParams
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Service{ds: d, params: cfg.Params, ttl: cfg.SessionTTL, now: cfg.Now,
+		limiter: NewLimiter(5, time.Minute, cfg.Now), accounts: map[string]*Account{}, sessions: map[string]*Session{}}
+	err := store.Each(ctx, d, "/accounts/", func(k string, v []byte) error {
+		var a Account
+		if err := jsonUnmarshal(v, &a); err != nil {
+			return err
+		}
+		s.accounts[a.Username] = &a
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load accounts: %w", err)
+	}
+	now := s.now()
+	err = store.Each(ctx, d, "/sessions/", func(k string, v []byte) error {
+		var se Session
+		if err := jsonUnmarshal(v, &se); err != nil {
+			return err
+		}
+		id := strings.TrimPrefix(k, "/sessions/")
+		if se.Expires.Before(now) {
+			return d.Delete(ctx, ds.NewKey(k))
+		}
+		s.sessions[id] = &se
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load sessions: %w", err)
+	}
+	return s, nil
+}
+
+// HashPassword hashes pw with argon2id in the PHC string format.
+func HashPassword(pw string, p Params) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, 32)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether pw matches the PHC hash.
+func CheckPassword(hash, pw string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var p Params
+	var threads uint32
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &threads); err != nil || threads == 0 || threads > 255 || p.Memory > 1<<21 || p.Time > 64 {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, uint8(threads), uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// NewPassword returns a random password for a generated account.
+func NewPassword() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ValidatePassword checks a chosen password.
+func ValidatePassword(pw string) error {
+	if len([]rune(pw)) < 10 || len(pw) > 256 {
+		return ErrWeakPassword
+	}
+	return nil
+}
+
+// Create adds an account.
+func (s *Service) Create(ctx context.Context, a Account, password string) (*Account, error) {
+	if !usernameRE.MatchString(a.Username) {
+		return nil, ErrBadUsername
+	}
+	if !a.Role.Valid() {
+		return nil, fmt.Errorf("%w %q", ErrBadRole, a.Role)
+	}
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	h, err := HashPassword(password, s.params)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.accounts[a.Username]; ok {
+		return nil, ErrExists
+	}
+	a.Hash = h
+	a.CreatedAt = s.now().UTC()
+	if err := store.PutJSON(ctx, s.ds, "/accounts/"+a.Username, &a); err != nil {
+		return nil, err
+	}
+	s.accounts[a.Username] = &a
+	out := a
+	return &out, nil
+}
+
+// Update changes an account's role, display name, caregiver link, language,
+// disabled flag, and password when newPassword is not empty. Disabling an
+// account ends its sessions.
+func (s *Service) Update(ctx context.Context, a Account, newPassword string) (*Account, error) {
+	if !a.Role.Valid() {
+		return nil, fmt.Errorf("%w %q", ErrBadRole, a.Role)
+	}
+	var h string
+	if newPassword != "" {
+		if err := ValidatePassword(newPassword); err != nil {
+			return nil, err
+		}
+		var err error
+		if h, err = HashPassword(newPassword, s.params); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.accounts[a.Username]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	next := *cur
+	next.Role, next.DisplayName, next.CaregiverID, next.Lang, next.Disabled = a.Role, a.DisplayName, a.CaregiverID, a.Lang, a.Disabled
+	if h != "" {
+		next.Hash = h
+	}
+	if err := store.PutJSON(ctx, s.ds, "/accounts/"+a.Username, &next); err != nil {
+		return nil, err
+	}
+	s.accounts[a.Username] = &next
+	if next.Disabled || h != "" || next.Role != cur.Role {
+		s.dropSessionsLocked(ctx, a.Username)
+	}
+	out := next
+	return &out, nil
+}
+
+func (s *Service) dropSessionsLocked(ctx context.Context, username string) {
+	for id, se := range s.sessions {
+		if se.Username == username {
+			delete(s.sessions, id)
+			_ = s.ds.Delete(ctx, ds.NewKey("/sessions/"+id))
+		}
+	}
+}
+
+// Get returns an account.
+func (s *Service) Get(username string) (*Account, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.accounts[username]
+	if !ok {
+		return nil, false
+	}
+	out := *a
+	return &out, true
+}
+
+// List returns every account sorted by username.
+func (s *Service) List() []Account {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.Username, b.Username) })
+	return out
+}
+
+// Count returns the number of accounts.
+func (s *Service) Count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.accounts)
+}
+
+// Login checks the credentials and opens a session. remote keys the rate
+// limiter together with the username, so one attacker cannot lock out a
+// user from another address for long, and cannot guess fast either.
+func (s *Service) Login(ctx context.Context, username, password, remote string) (token string, se *Session, err error) {
+	lk := strings.ToLower(username) + "|" + remote
+	if !s.limiter.Allow(lk) || !s.limiter.Allow("user|"+strings.ToLower(username)+"|global") {
+		return "", nil, ErrRateLimited
+	}
+	s.mu.RLock()
+	a, ok := s.accounts[username]
+	s.mu.RUnlock()
+	if !ok || a.Disabled {
+		// Spend the same time as a real check so usernames cannot be probed by timing.
+		CheckPassword("$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", password)
+		s.limiter.Fail(lk)
+		s.limiter.Fail("user|" + strings.ToLower(username) + "|global")
+		return "", nil, ErrBadCredentials
+	}
+	if !CheckPassword(a.Hash, password) {
+		s.limiter.Fail(lk)
+		s.limiter.Fail("user|" + strings.ToLower(username) + "|global")
+		return "", nil, ErrBadCredentials
+	}
+	s.limiter.Reset(lk)
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, err
+	}
+	token = base64.RawURLEncoding.EncodeToString(raw)
+	now := s.now().UTC()
+	se = &Session{Username: a.Username, Role: a.Role, CreatedAt: now, Expires: now.Add(s.ttl)}
+	id := tokenID(token)
+	if err := store.PutJSON(ctx, s.ds, "/sessions/"+id, se); err != nil {
+		return "", nil, err
+	}
+	s.mu.Lock()
+	s.sessions[id] = se
+	s.mu.Unlock()
+	return token, se, nil
+}
+
+// tokenID is what the store keeps of a token: its SHA-256, so a copy of the
+// store does not hold usable tokens.
+func tokenID(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// Authenticate returns the account behind a token.
+func (s *Service) Authenticate(token string) (*Account, error) {
+	if token == "" || len(token) > 100 {
+		return nil, ErrNoSession
+	}
+	id := tokenID(token)
+	s.mu.RLock()
+	se, ok := s.sessions[id]
+	var a *Account
+	if ok {
+		a = s.accounts[se.Username]
+	}
+	s.mu.RUnlock()
+	if !ok || a == nil || a.Disabled || se.Expires.Before(s.now()) {
+		return nil, ErrNoSession
+	}
+	out := *a
+	return &out, nil
+}
+
+// Logout ends the session of token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	id := tokenID(token)
+	s.mu.Lock()
+	delete(s.sessions, id)
+	s.mu.Unlock()
+	return s.ds.Delete(ctx, ds.NewKey("/sessions/"+id))
+}
+
+// Actor is who does something, as the domain services see it.
+type Actor struct {
+	Username    string
+	Role        Role
+	CaregiverID string // for caregivers: their caregiver record
+	Remote      string // client address, for the audit log
+}

@@ -1,0 +1,99 @@
+package care
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Meta is what every private record has.
+type Meta struct {
+	ID        string    `json:"id"`
+	Archived  bool      `json:"archived"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (m *Meta) meta() *Meta { return m }
+
+// Fragility says why a beneficiary needs check-ins.
+var Fragilities = []string{"very_old", "alone", "disabled", "chronic_illness", "cognitive_decline", "reduced_mobility", "recently_discharged"}
+
+// ContactKinds are the people and services alerted for a beneficiary.
+var ContactKinds = []string{"family", "gp", "social_services", "emergency", "neighbour", "other"}
+
+// TerminalStates is the refurbishment lifecycle of a terminal, in order.
+var TerminalStates = []string{"recovered", "refurbishing", "ready", "delivered", "in_service", "retired"}
+
+// Contact is someone to alert about a beneficiary.
+type Contact struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	Relation string `json:"relation,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	Email    string `json:"email,omitempty"`
+}
+
+// Consent records the beneficiary's consent to the service and to data
+// processing (GDPR art. 9: health data needs explicit consent).
+type Consent struct {
+	Given       bool   `json:"given"`
+	Date        string `json:"date,omitempty"` // YYYY-MM-DD
+	CollectedBy string `json:"collected_by,omitempty"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// Beneficiary is a frail person the coop checks in on.
+type Beneficiary struct {
+	Meta
+	Name         string    `json:"name"`
+	Address      string    `json:"address"`
+	Municipality string    `json:"municipality"` // ISTAT code
+	BirthYear    int       `json:"birth_year,omitempty"`
+	Phone        string    `json:"phone,omitempty"`
+	Fragility    []string  `json:"fragility"`
+	Contacts     []Contact `json:"contacts"`
+	Consent      Consent   `json:"consent"`
+	Caregivers   []string  `json:"caregivers"` // caregiver ids
+	Notes        string    `json:"notes,omitempty"`
+}
+
+// LogValue keeps a beneficiary's personal data out of logs.
+func (b Beneficiary) LogValue() slog.Value { return slog.GroupValue(slog.String("id", b.ID)) }
+
+// Caregiver is a peer caregiver of the coop.
+type Caregiver struct {
+	Meta
+	Name         string   `json:"name"`
+	Phone        string   `json:"phone,omitempty"`
+	Email        string   `json:"email,omitempty"`
+	Languages    []string `json:"languages"`
+	Availability string   `json:"availability,omitempty"`
+	Username     string   `json:"username,omitempty"` // the caregiver's account
+	Notes        string   `json:"notes,omitempty"`
+}
+
+// LogValue keeps a caregiver's personal data out of logs.
+func (c Caregiver) LogValue() slog.Value { return slog.GroupValue(slog.String("id", c.ID)) }
+
+// StateChange is one step of a terminal's lifecycle.
+type StateChange struct {
+	State string    `json:"state"`
+	At    time.Time `json:"at"`
+	By    string    `json:"by"` // username
+}
+
+// Terminal is a refurbished PC that lives at a beneficiary's home.
+type Terminal struct {
+	Meta
+	Label       string        `json:"label"` // asset tag written on the case
+	Model       string        `json:"model"`
+	Year        int           `json:"year,omitempty"`
+	CPU         string        `json:"cpu,omitempty"`
+	RAMMB       int           `json:"ram_mb,omitempty"`
+	DiskGB      int           `json:"disk_gb,omitempty"`
+	State       string        `json:"state"`
+	Workers     []string      `json:"workers"` // who worked on it
+	Beneficiary string        `json:"beneficiary,omitempty"`
+	Notes       string        `json:"notes,omitempty"`
+	History     []StateChange `json:"history"`
+}

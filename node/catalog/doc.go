@@ -1,0 +1,4 @@
+// Package catalog holds the coop's own offerings, as the coop admin edits
+// them, and hands each change to the federation to publish. The federated
+// replica of everybody's offerings, and its search, live beside it.
+package catalog

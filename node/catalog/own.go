@@ -1,0 +1,208 @@
+package catalog
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	ds "github.com/ipfs/go-datastore"
+
+	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/schema"
+)
+
+// Offering is the stored form of one of the coop's own offerings.
+type Offering struct {
+	schema.Offering
+	Archived  bool      `json:"archived"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Publisher is where a change to an own offering goes after it is stored:
+// the federation's signed log. Nil on a node without federation.
+type Publisher interface {
+	PublishOffering(ctx context.Context, o schema.Offering) error
+	WithdrawOffering(ctx context.Context, id string) error
+}
+
+// Own is the coop's own offerings.
+type Own struct {
+	col   *store.Collection[Offering]
+	audit *audit.Log
+	now   func() time.Time
+	pub   Publisher
+}
+
+// OpenOwn loads the own offerings from d.
+func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.Time) (*Own, error) {
+	if now == nil {
+		now = time.Now
+	}
+	col, err := store.LoadCollection(ctx, d, "/offering/", func(o *Offering) string { return o.ID })
+	if err != nil {
+		return nil, err
+	}
+	return &Own{col: col, audit: log, now: now}, nil
+}
+
+// SetPublisher connects the federation.
+func (s *Own) SetPublisher(p Publisher) { s.pub = p }
+
+func canEdit(a auth.Actor) bool { return a.Role == auth.Admin }
+
+// NewUUID returns a random (version 4) UUID: HSDS wants UUID ids.
+func NewUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (s *Own) event(a auth.Actor, act audit.Action, id string) audit.Event {
+	return audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: "offering", Object: id, Remote: a.Remote}
+}
+
+// validate maps schema's field errors to a problem.
+func validate(o *schema.Offering) error {
+	err := o.Validate()
+	if err == nil {
+		return nil
+	}
+	var fe schema.FieldErrors
+	if errors.As(err, &fe) {
+		return problem.Invalid(fe.Fields())
+	}
+	return problem.BadRequest("invalid", err.Error(), nil)
+}
+
+// List returns the own offerings, newest id order, for admins and operators.
+func (s *Own) List(ctx context.Context, a auth.Actor, search string, archived bool, offset, limit int) (int, []Offering, error) {
+	if a.Role != auth.Admin && a.Role != auth.Operator {
+		_ = s.audit.Record(ctx, s.event(a, audit.Denied, ""))
+		return 0, nil, problem.ErrForbidden
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	limit, offset = min(limit, 500), max(offset, 0)
+	q := strings.ToLower(search)
+	all := s.col.Filter(func(o *Offering) bool {
+		return (archived || !o.Archived) && (q == "" || strings.Contains(strings.ToLower(o.Name+" "+o.Description), q))
+	})
+	out := []Offering{}
+	if offset < len(all) {
+		out = all[offset:min(len(all), offset+limit)]
+	}
+	return len(all), out, nil
+}
+
+// Get returns one own offering.
+func (s *Own) Get(ctx context.Context, a auth.Actor, id string) (Offering, error) {
+	if a.Role != auth.Admin && a.Role != auth.Operator {
+		_ = s.audit.Record(ctx, s.event(a, audit.Denied, id))
+		return Offering{}, problem.ErrForbidden
+	}
+	o, ok := s.col.Get(id)
+	if !ok {
+		return Offering{}, problem.ErrNotFound
+	}
+	return o, nil
+}
+
+// Create stores and publishes a new offering.
+func (s *Own) Create(ctx context.Context, a auth.Actor, o schema.Offering) (Offering, error) {
+	if !canEdit(a) {
+		_ = s.audit.Record(ctx, s.event(a, audit.Denied, ""))
+		return Offering{}, problem.ErrForbidden
+	}
+	o.ID = NewUUID()
+	if err := validate(&o); err != nil {
+		return Offering{}, err
+	}
+	now := s.now().UTC()
+	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
+	return rec, s.save(ctx, a, rec, audit.Create)
+}
+
+// Update replaces an offering's fields and publishes the new version.
+func (s *Own) Update(ctx context.Context, a auth.Actor, id string, o schema.Offering) (Offering, error) {
+	if !canEdit(a) {
+		_ = s.audit.Record(ctx, s.event(a, audit.Denied, id))
+		return Offering{}, problem.ErrForbidden
+	}
+	old, ok := s.col.Get(id)
+	if !ok {
+		return Offering{}, problem.ErrNotFound
+	}
+	o.ID = id
+	if err := validate(&o); err != nil {
+		return Offering{}, err
+	}
+	rec := Offering{Offering: o, Archived: old.Archived, CreatedAt: old.CreatedAt, UpdatedAt: s.now().UTC()}
+	return rec, s.save(ctx, a, rec, audit.Update)
+}
+
+// Archive withdraws an offering from the catalogue and keeps it archived.
+func (s *Own) Archive(ctx context.Context, a auth.Actor, id string) (Offering, error) {
+	if !canEdit(a) {
+		_ = s.audit.Record(ctx, s.event(a, audit.Denied, id))
+		return Offering{}, problem.ErrForbidden
+	}
+	rec, ok := s.col.Get(id)
+	if !ok {
+		return Offering{}, problem.ErrNotFound
+	}
+	rec.Archived, rec.UpdatedAt = true, s.now().UTC()
+	return rec, s.save(ctx, a, rec, audit.Archive)
+}
+
+// save stores rec, then publishes it (or its withdrawal). The store write
+// comes first so a crash between the two leaves a record that Republish
+// sends again at the next start.
+func (s *Own) save(ctx context.Context, a auth.Actor, rec Offering, act audit.Action) error {
+	if err := s.col.Put(ctx, rec); err != nil {
+		return fmt.Errorf("store offering: %w", err)
+	}
+	if err := s.audit.Record(ctx, s.event(a, act, rec.ID)); err != nil {
+		return fmt.Errorf("audit offering: %w", err)
+	}
+	return s.publish(ctx, rec)
+}
+
+func (s *Own) publish(ctx context.Context, rec Offering) error {
+	if s.pub == nil {
+		return nil
+	}
+	if rec.Archived {
+		return s.pub.WithdrawOffering(ctx, rec.ID)
+	}
+	return s.pub.PublishOffering(ctx, rec.Offering)
+}
+
+// All returns every own offering, archived included.
+func (s *Own) All() []Offering { return s.col.Filter(func(*Offering) bool { return true }) }
+
+// Count returns how many live own offerings there are.
+func (s *Own) Count() int { return len(s.col.Filter(func(o *Offering) bool { return !o.Archived })) }
+
+// Import stores an offering produced by the node itself (demo data, HSDS
+// import) on behalf of actor, keeping its id when it has one.
+func (s *Own) Import(ctx context.Context, a auth.Actor, o schema.Offering) (Offering, error) {
+	if o.ID == "" {
+		o.ID = NewUUID()
+	}
+	if err := validate(&o); err != nil {
+		return Offering{}, err
+	}
+	now := s.now().UTC()
+	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
+	return rec, s.save(ctx, a, rec, audit.Create)
+}

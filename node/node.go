@@ -1,0 +1,279 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/care"
+	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/node/webui"
+	"github.com/difronte/difronte/schema"
+)
+
+// Config configures a node. The zero value is a production node with data
+// in ./data and the web UI on 127.0.0.1:8080.
+type Config struct {
+	DataDir  string // default "data"
+	HTTPAddr string // default "127.0.0.1:8080"
+	CoopName string // default "Cooperativa"
+
+	// AdminPassword is the first admin's password. Empty: one is generated
+	// and handed to OnAdminCreated, once.
+	AdminPassword  string
+	OnAdminCreated func(username, password string)
+
+	// Demo seeds a believable demo coop on first start.
+	Demo bool
+
+	// SecureCookies marks session cookies Secure (behind a TLS proxy).
+	SecureCookies bool
+
+	Version, Commit string
+
+	// Injection points; nil means production defaults.
+	Logger       *slog.Logger
+	Now          func() time.Time
+	Store        *store.Store       // instead of badger in DataDir
+	HTTPListener net.Listener       // instead of listening on HTTPAddr
+	Key          ed25519.PrivateKey // instead of DataDir/node.key
+	Argon        auth.Params        // password hashing cost (tests use cheap ones)
+	StockBadger  bool               // badger's own memory-hungry defaults (benchmarks)
+}
+
+// Node is one running coop node.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+
+	key      ed25519.PrivateKey
+	peerID   string
+	store    *store.Store
+	audit    *audit.Log
+	auth     *auth.Service
+	care     *care.Service
+	own      *catalog.Own
+	api      *api.Server
+	metrics  *prometheus.Registry
+	http     *http.Server
+	ln       net.Listener
+	started  time.Time
+	serveErr chan error
+
+	closeOnce sync.Once
+	closers   []func() error
+}
+
+// New checks the configuration and prepares a node; it does no I/O.
+func New(cfg Config) (*Node, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = "127.0.0.1:8080"
+	}
+	if cfg.CoopName == "" {
+		cfg.CoopName = "Cooperativa"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Argon == (auth.Params{}) {
+		cfg.Argon = auth.DefaultParams
+	}
+	if len(cfg.CoopName) > 200 {
+		return nil, errors.New("coop name longer than 200 bytes")
+	}
+	if cfg.AdminPassword != "" {
+		if err := auth.ValidatePassword(cfg.AdminPassword); err != nil {
+			return nil, fmt.Errorf("admin password: %w", err)
+		}
+	}
+	return &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.CoopName), serveErr: make(chan error, 1)}, nil
+}
+
+// Start opens everything and returns when the node serves HTTP.
+func (n *Node) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	n.started = n.cfg.Now().UTC()
+	n.key = n.cfg.Key
+	if n.key == nil {
+		k, created, err := LoadOrCreateKey(filepath.Join(n.cfg.DataDir, KeyFile))
+		if err != nil {
+			return err
+		}
+		if created {
+			n.log.Info("created node identity", "component", "node")
+		}
+		n.key = k
+	}
+	n.peerID = schema.PeerIDFromPublicKey(n.key.Public().(ed25519.PublicKey))
+	n.log = n.log.With("peer", n.peerID)
+
+	n.store = n.cfg.Store
+	if n.store == nil {
+		st, err := store.Open(filepath.Join(n.cfg.DataDir, "store"), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
+		if err != nil {
+			return err
+		}
+		n.store = st
+	}
+	n.closers = append(n.closers, n.store.Close)
+
+	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Now, n.log.With("component", "audit"))
+	if err != nil {
+		return err
+	}
+	n.closers = append(n.closers, n.audit.Close)
+	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now})
+	if err != nil {
+		return err
+	}
+	n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Now)
+	if err != nil {
+		return err
+	}
+	n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Now)
+	if err != nil {
+		return err
+	}
+	if err := n.bootstrapAdmin(ctx); err != nil {
+		return err
+	}
+	if n.cfg.Demo {
+		if err := n.seedDemo(ctx); err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+
+	n.metrics = prometheus.NewRegistry()
+	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.api = api.New(api.Deps{
+		Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit,
+		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
+	})
+	webui.Mount(n.api, webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log})
+
+	n.ln = n.cfg.HTTPListener
+	if n.ln == nil {
+		n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
+		}
+	}
+	n.http = &http.Server{
+		Handler:           n.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelDebug),
+	}
+	go func() {
+		err := n.http.Serve(n.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		n.serveErr <- err
+	}()
+	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
+	return nil
+}
+
+func (n *Node) bootstrapAdmin(ctx context.Context) error {
+	if n.auth.Count() > 0 {
+		return nil
+	}
+	pw := n.cfg.AdminPassword
+	generated := pw == ""
+	if generated {
+		pw = auth.NewPassword()
+	}
+	if _, err := n.auth.Create(ctx, auth.Account{Username: "admin", Role: auth.Admin, DisplayName: "Amministratore"}, pw); err != nil {
+		return fmt.Errorf("create admin account: %w", err)
+	}
+	if err := n.audit.Record(ctx, audit.Event{Actor: "system", Action: audit.Create, Kind: "account", Object: "admin"}); err != nil {
+		return err
+	}
+	if generated && n.cfg.OnAdminCreated != nil {
+		n.cfg.OnAdminCreated("admin", pw)
+	}
+	return nil
+}
+
+// Info describes the node publicly.
+func (n *Node) Info() api.NodeInfo {
+	return api.NodeInfo{PeerID: n.peerID, CoopName: n.cfg.CoopName, Version: n.cfg.Version, Commit: n.cfg.Commit, StartedAt: n.started}
+}
+
+// HTTPAddr is the address the node serves on.
+func (n *Node) HTTPAddr() string { return n.ln.Addr().String() }
+
+// URL is the node's base URL.
+func (n *Node) URL() string { return "http://" + n.HTTPAddr() }
+
+// PeerID is the node's identity.
+func (n *Node) PeerID() string { return n.peerID }
+
+// Care returns the private registry (for seeding and tests).
+func (n *Node) Care() *care.Service { return n.care }
+
+// Own returns the coop's own offerings.
+func (n *Node) Own() *catalog.Own { return n.own }
+
+// Auth returns the account service.
+func (n *Node) Auth() *auth.Service { return n.auth }
+
+// Audit returns the audit log.
+func (n *Node) Audit() *audit.Log { return n.audit }
+
+// Store returns the node's store.
+func (n *Node) Store() *store.Store { return n.store }
+
+// Done returns a channel that yields the HTTP server's error when it stops.
+func (n *Node) Done() <-chan error { return n.serveErr }
+
+// Close shuts the node down in reverse order: HTTP first, store last.
+// It is idempotent.
+func (n *Node) Close() error {
+	var errs []error
+	n.closeOnce.Do(func() {
+		if n.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := n.http.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+				n.http.Close()
+			}
+			cancel()
+		} else if n.ln != nil && n.cfg.HTTPListener == nil {
+			n.ln.Close()
+		}
+		for i := len(n.closers) - 1; i >= 0; i-- {
+			if err := n.closers[i](); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}

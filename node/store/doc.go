@@ -1,0 +1,6 @@
+// Package store opens the node's embedded key-value store (go-datastore over
+// go-ds-badger, writes synced) and gives typed JSON helpers over it. The
+// private domain and the federation replica each get their own namespace.
+//
+// Only node packages import store.
+package store
