@@ -218,6 +218,10 @@ func (s *Service) Sync(ctx context.Context, p peer.ID) (Stats, error) {
 	st.BytesSent, st.BytesReceived = ss.out.n, ss.in.n
 	if err != nil {
 		_ = stream.Reset()
+		if cerr := ctx.Err(); cerr != nil {
+			// The reset on timeout surfaces as a closed-pipe read; say why.
+			err = fmt.Errorf("%w: %v", cerr, err)
+		}
 		s.log.Warn("catch-up failed", "peer", p, "entries", st.Entries, "err", err)
 		return st, fmt.Errorf("catch up with %s: %w", p, err)
 	}

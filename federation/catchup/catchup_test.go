@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,8 +200,8 @@ func countSince(t testing.TB, r *replica.Replica, marks map[string]uint64) int {
 func TestCatchupMissingChanges(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	pubs, perPub, changes := 300, 334, 1000
-	if testing.Short() {
-		pubs, perPub, changes = 30, 100, 100
+	if testing.Short() || raceEnabled {
+		pubs, perPub, changes = 60, 100, 200
 	}
 	fx := buildFixture(t, pubs, perPub, changes)
 	mn := mocknet.New()
@@ -382,33 +383,34 @@ func TestHostileResponder(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
+		want   string // in the error
 		script func(w *bufio.Writer)
 	}{
-		{"garbage", func(w *bufio.Writer) { _, _ = w.WriteString("\x05\xff\xff\xff\xff\xff garbage") }},
-		{"oversized frame", func(w *bufio.Writer) { _, _ = w.Write(appendUvarint(nil, MaxFrame+1)) }},
-		{"forged signature", func(w *bufio.Writer) { section(w, pb, forged) }},
-		{"entry of another publisher", func(w *bufio.Writer) { section(w, pa, sign(pb, 1, "x", body("x"))) }},
-		{"seq at the mark", func(w *bufio.Writer) { section(w, pa, sign(pa, 3, "x", body("x"))) }},
-		{"invalid body", func(w *bufio.Writer) { section(w, pb, sign(pb, 1, "x", []byte(`{}`))) }},
-		{"entry outside a section", func(w *bufio.Writer) { _ = writeFrame(w, fEntry, sign(pb, 1, "x", body("x"))) }},
-		{"mark above what was sent", func(w *bufio.Writer) {
+		{"garbage", "frame", func(w *bufio.Writer) { _, _ = w.WriteString("\x05\xff\xff\xff\xff\xff garbage") }},
+		{"oversized frame", "limit", func(w *bufio.Writer) { _, _ = w.Write(appendUvarint(nil, MaxFrame+1)) }},
+		{"forged signature", "signature", func(w *bufio.Writer) { section(w, pb, forged) }},
+		{"entry of another publisher", "in the section of", func(w *bufio.Writer) { section(w, pa, sign(pb, 1, "x", body("x"))) }},
+		{"seq at the mark", "at or below the mark", func(w *bufio.Writer) { section(w, pa, sign(pa, 3, "x", body("x"))) }},
+		{"invalid body", "body of", func(w *bufio.Writer) { section(w, pb, sign(pb, 1, "x", []byte(`{}`))) }},
+		{"entry outside a section", "outside a section", func(w *bufio.Writer) { _ = writeFrame(w, fEntry, sign(pb, 1, "x", body("x"))) }},
+		{"mark above what was sent", "above the last seq", func(w *bufio.Writer) {
 			section(w, pb)
 			_ = writeFrame(w, fSectionEnd, appendUvarint(nil, 100))
 		}},
-		{"unknown frame", func(w *bufio.Writer) { _ = writeFrame(w, 99, nil) }},
-		{"oversized entry", func(w *bufio.Writer) {
+		{"unknown frame", "unexpected frame", func(w *bufio.Writer) { _ = writeFrame(w, 99, nil) }},
+		{"oversized entry", "entry of 65537 bytes", func(w *bufio.Writer) {
 			section(w, pb)
 			_ = writeFrame(w, fEntry, make([]byte, schema.MaxEntrySize+1))
 		}},
-		{"stall", func(w *bufio.Writer) {}},
+		{"stall", "context deadline", func(w *bufio.Writer) {}},
 	}
 	digest, marks := r.r.Digest(), fmt.Sprint(r.r.Marks())
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fakeResponder(evil, c.script)
 			st, err := r.s.Sync(ctx, evil.ID())
-			if err == nil {
-				t.Fatalf("hostile answer accepted: %+v", st)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one about %q (stats %+v)", err, c.want, st)
 			}
 			if st.Applied != 0 || r.r.Digest() != digest || fmt.Sprint(r.r.Marks()) != marks {
 				t.Fatalf("hostile answer changed the replica: %+v", st)
