@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/memberlist"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -53,6 +55,25 @@ type Config struct {
 	Key          ed25519.PrivateKey // instead of DataDir/node.key
 	Argon        auth.Params        // password hashing cost (tests use cheap ones)
 	StockBadger  bool               // badger's own memory-hungry defaults (benchmarks)
+
+	// Federation. Zero values: listen on every interface with OS-chosen
+	// ports (TCP and QUIC), no bootstrap peers (a lone node is a valid
+	// federation of one).
+	P2PListen []string // libp2p multiaddrs
+	Bootstrap []string // full multiaddrs ending in /p2p/<peer id>
+	Announce  []string // addresses to advertise instead of the discovered ones
+	// FederationSecret is the passphrase shared by the federation's nodes;
+	// it keys membership (memberlist) traffic. Empty: membership is
+	// this node alone.
+	FederationSecret string
+	MembersAddr      string // memberlist bind host:port (default 0.0.0.0:0)
+	MembersAdvertise string // memberlist address others reach (default: bound one)
+	// NoFederation runs the node without libp2p and membership (tests of
+	// the private side that need no peers).
+	NoFederation bool
+	// Injection for in-process federations.
+	P2PHost          host.Host
+	MembersTransport memberlist.Transport
 }
 
 // Node is one running coop node.
@@ -73,6 +94,8 @@ type Node struct {
 	ln       net.Listener
 	started  time.Time
 	serveErr chan error
+
+	fed *fed
 
 	closeOnce sync.Once
 	closers   []func() error
@@ -167,12 +190,22 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		}
 	}
 
+	if !n.cfg.NoFederation {
+		if err := n.startFederation(ctx); err != nil {
+			return err
+		}
+	}
+
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n.api = api.New(api.Deps{
+	deps := api.Deps{
 		Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
-	})
+	}
+	if n.fed != nil {
+		deps.Federation = n.fed
+	}
+	n.api = api.New(deps)
 	webui.Mount(n.api, webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log})
 
 	n.ln = n.cfg.HTTPListener
@@ -224,7 +257,11 @@ func (n *Node) bootstrapAdmin(ctx context.Context) error {
 
 // Info describes the node publicly.
 func (n *Node) Info() api.NodeInfo {
-	return api.NodeInfo{PeerID: n.peerID, CoopName: n.cfg.CoopName, Version: n.cfg.Version, Commit: n.cfg.Commit, StartedAt: n.started}
+	info := api.NodeInfo{PeerID: n.peerID, CoopName: n.cfg.CoopName, Version: n.cfg.Version, Commit: n.cfg.Commit, StartedAt: n.started}
+	if n.fed != nil {
+		info.Addrs = n.fed.f.Addrs()
+	}
+	return info
 }
 
 // HTTPAddr is the address the node serves on.

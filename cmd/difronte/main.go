@@ -39,6 +39,7 @@ func commands() []command {
 		{"serve", "run a coop node", runServe},
 		{"backup", "write a backup of a stopped node's data", runBackup},
 		{"restore", "restore a backup into an empty data directory", runRestore},
+		{"testnet", "run a local federation of demo coop nodes on loopback", runTestnet},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }

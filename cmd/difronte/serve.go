@@ -21,6 +21,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	coop := fs.String("coop-name", "Cooperativa", "name of the coop shown in the UI and the federation")
 	demo := fs.Bool("demo", false, "seed a demo coop on first start")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	var p2p, bootstrap, announce listFlag
+	fs.Var(&p2p, "p2p", "libp2p listen multiaddr, repeatable (default: all interfaces, OS-chosen ports, TCP and QUIC)")
+	fs.Var(&bootstrap, "bootstrap", "multiaddr of a federation node to join, ending in /p2p/<peer id>; repeatable")
+	fs.Var(&announce, "announce", "multiaddr to advertise instead of the discovered ones; repeatable")
+	secret := fs.String("federation-secret", "", "passphrase shared by the federation's nodes, keys membership traffic (empty: this node alone)")
+	membersAddr := fs.String("members", "0.0.0.0:0", "membership (memberlist) address host:port")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS by a proxy)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -31,6 +37,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, *logLevel)
+	}
+	if _, _, err := net.SplitHostPort(*membersAddr); err != nil {
+		return fmt.Errorf("%w: --members %q: %v", errUsage, *membersAddr, err)
 	}
 	if strings.TrimSpace(*coop) == "" {
 		return fmt.Errorf("%w: --coop-name must not be empty", errUsage)
@@ -43,6 +52,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	n, err := node.New(node.Config{
 		DataDir: *data, HTTPAddr: *httpAddr, CoopName: *coop, Demo: *demo,
 		AdminPassword: pw, SecureCookies: *secure, Logger: logger,
+		P2PListen: p2p, Bootstrap: bootstrap, Announce: announce,
+		FederationSecret: *secret, MembersAddr: *membersAddr,
 		Version: version, Commit: commit,
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)

@@ -42,14 +42,16 @@ type NodeInfo struct {
 
 // Deps are what the API serves.
 type Deps struct {
-	Auth    *auth.Service
-	Care    *care.Service
-	Own     *catalog.Own
-	Audit   *audit.Log
-	Info    func() NodeInfo
-	Ready   func(context.Context) error
-	Metrics *prometheus.Registry
-	Logger  *slog.Logger
+	Auth  *auth.Service
+	Care  *care.Service
+	Own   *catalog.Own
+	Audit *audit.Log
+	Info  func() NodeInfo
+	Ready func(context.Context) error
+	// Federation is nil on a node run without federation.
+	Federation Federation
+	Metrics    *prometheus.Registry
+	Logger     *slog.Logger
 	// Secure marks cookies Secure (node served over TLS or behind a TLS proxy).
 	Secure bool
 }
@@ -121,6 +123,9 @@ func (s *Server) routes() {
 	}
 
 	v1 := r.PathPrefix("/api/v1").Subrouter()
+	// A subrouter reports a wrong method as "no match" unless it has its
+	// own handler for it, and the parent then answers 404 instead of 405.
+	v1.MethodNotAllowedHandler = r.MethodNotAllowedHandler
 	v1.HandleFunc("/login", s.login).Methods(http.MethodPost)
 	v1.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
 	v1.HandleFunc("/me", s.me).Methods(http.MethodGet)
@@ -145,6 +150,7 @@ func (s *Server) routes() {
 
 	v1.HandleFunc("/audit", s.auditList).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/verify", s.auditVerify).Methods(http.MethodGet)
+	s.federationRoutes()
 }
 
 // observe counts and times requests by route template (never by path, which

@@ -70,8 +70,11 @@ func (s *Own) event(a auth.Actor, act audit.Action, id string) audit.Event {
 	return audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: "offering", Object: id, Remote: a.Remote}
 }
 
-// validate maps schema's field errors to a problem.
+// validate fills defaults and maps schema's field errors to a problem.
 func validate(o *schema.Offering) error {
+	if o.Status == "" {
+		o.Status = schema.StatusActive
+	}
 	err := o.Validate()
 	if err == nil {
 		return nil

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/difronte/difronte/testnet"
+)
+
+func runTestnet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("testnet", stderr)
+	nodes := fs.Int("nodes", 3, "number of coop nodes")
+	base := fs.Int("http-base-port", 8080, "node i serves its web UI on 127.0.0.1:P+i")
+	data := fs.String("data", "testnet-data", "node i keeps its data in DIR/node-i")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *nodes < 1 || *nodes > 64 {
+		return fmt.Errorf("%w: --nodes must be between 1 and 64", errUsage)
+	}
+	if *base < 1 || *base+*nodes > 65535 {
+		return fmt.Errorf("%w: --http-base-port out of range", errUsage)
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(*data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Starting a local federation of %d coop nodes (data in %s)...\n", *nodes, abs)
+	ps, err := testnet.StartProcs(ctx, testnet.ProcsConfig{
+		Binary: bin, Nodes: *nodes, HTTPBasePort: *base, DataDir: abs,
+		AdminPassword: os.Getenv("DIFRONTE_ADMIN_PASSWORD"), Demo: true,
+	})
+	if err != nil {
+		return err
+	}
+	defer ps.Stop()
+	fmt.Fprintln(stdout, "\nThe federation is running:")
+	for _, p := range ps.Nodes {
+		pw := p.Password
+		if pw == "" {
+			pw = "(set on first start of " + p.DataDir + ")"
+		}
+		fmt.Fprintf(stdout, "  %-28s %s   admin / %s\n", p.Name, p.URL, pw)
+	}
+	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop every node.")
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Stopping...")
+	return nil
+}

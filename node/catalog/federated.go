@@ -1,0 +1,157 @@
+package catalog
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/schema"
+)
+
+// Listing is one offering of the federated catalogue as citizens see it.
+type Listing struct {
+	schema.Offering
+	Publisher string    `json:"publisher"`
+	CoopName  string    `json:"coop_name"`
+	Seq       uint64    `json:"seq"`
+	IssuedAt  time.Time `json:"issued_at"`
+}
+
+// item is what the catalogue keeps in memory of a listing: enough to order
+// and page, not the whole body, so 100k offerings fit in a few MB.
+type item struct {
+	publisher, key string
+	sortName       string
+	seq            uint64
+}
+
+// Catalogue is the node's view of the whole federated catalogue, kept in
+// step with the replica through its change notifications.
+type Catalogue struct {
+	rep *replica.Replica
+
+	mu     sync.RWMutex
+	items  map[string]*item  // publisher + "\x00" + key
+	coops  map[string]string // publisher -> coop name
+	sorted []*item           // nil when it must be rebuilt
+}
+
+// NewCatalogue indexes what rep holds and follows its changes.
+func NewCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error) {
+	c := &Catalogue{rep: rep, items: map[string]*item{}, coops: map[string]string{}}
+	rep.OnChange(func(_, cur *schema.Entry) { c.apply(cur) })
+	for _, k := range []schema.Kind{schema.KindCoop, schema.KindOffering} {
+		if err := rep.Current(ctx, k, func(e *schema.Entry) error { c.apply(e); return nil }); err != nil {
+			return nil, fmt.Errorf("index catalogue: %w", err)
+		}
+	}
+	return c, nil
+}
+
+func (c *Catalogue) apply(e *schema.Entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch e.Kind {
+	case schema.KindCoop:
+		if e.Tombstone {
+			delete(c.coops, e.Publisher)
+			return
+		}
+		var p schema.CoopProfile
+		if json.Unmarshal(e.Body, &p) == nil {
+			c.coops[e.Publisher] = p.Name
+		}
+	case schema.KindOffering:
+		id := e.Publisher + "\x00" + e.Key
+		if old, ok := c.items[id]; ok && old.seq >= e.Seq {
+			return
+		}
+		if e.Tombstone {
+			delete(c.items, id)
+			c.sorted = nil
+			return
+		}
+		var o struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(e.Body, &o)
+		c.items[id] = &item{publisher: e.Publisher, key: e.Key, sortName: strings.ToLower(o.Name), seq: e.Seq}
+		c.sorted = nil
+	}
+}
+
+// CoopName returns the name a publisher gives itself in its coop profile.
+func (c *Catalogue) CoopName(publisher string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.coops[publisher]
+}
+
+// Coops returns every publisher's coop name.
+func (c *Catalogue) Coops() map[string]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make(map[string]string, len(c.coops))
+	for k, v := range c.coops {
+		out[k] = v
+	}
+	return out
+}
+
+// Count returns how many offerings the catalogue holds.
+func (c *Catalogue) Count() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.items)
+}
+
+// Page returns listings ordered by name, then publisher, then key.
+func (c *Catalogue) Page(ctx context.Context, offset, limit int) (int, []Listing, error) {
+	c.mu.Lock()
+	if c.sorted == nil {
+		c.sorted = make([]*item, 0, len(c.items))
+		for _, it := range c.items {
+			c.sorted = append(c.sorted, it)
+		}
+		slices.SortFunc(c.sorted, func(a, b *item) int {
+			return cmp.Or(strings.Compare(a.sortName, b.sortName), strings.Compare(a.publisher, b.publisher), strings.Compare(a.key, b.key))
+		})
+	}
+	total := len(c.sorted)
+	var page []*item
+	if offset < total {
+		page = slices.Clone(c.sorted[offset:min(total, offset+limit)])
+	}
+	c.mu.Unlock()
+	out := make([]Listing, 0, len(page))
+	for _, it := range page {
+		l, err := c.Get(ctx, it.publisher, it.key)
+		if err != nil {
+			continue // withdrawn between the index read and this one
+		}
+		out = append(out, l)
+	}
+	return total, out, nil
+}
+
+// Get returns one listing.
+func (c *Catalogue) Get(ctx context.Context, publisher, key string) (Listing, error) {
+	e, err := c.rep.Get(ctx, publisher, schema.KindOffering, key)
+	if err != nil {
+		return Listing{}, err
+	}
+	if e.Tombstone {
+		return Listing{}, fmt.Errorf("offering %s of %s withdrawn", key, publisher)
+	}
+	var o schema.Offering
+	if err := json.Unmarshal(e.Body, &o); err != nil {
+		return Listing{}, fmt.Errorf("decode offering: %w", err)
+	}
+	return Listing{Offering: o, Publisher: e.Publisher, CoopName: c.CoopName(e.Publisher), Seq: e.Seq, IssuedAt: e.IssuedAt}, nil
+}

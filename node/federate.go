@@ -1,0 +1,362 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/members"
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/schema"
+)
+
+// fed is the node's part in the federation: the libp2p side (replica,
+// gossip, catch-up), membership, and the catalogue view of the replica.
+type fed struct {
+	n   *Node
+	f   *federation.Federation
+	m   *members.Members
+	cat *catalog.Catalogue
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	joined map[peer.ID]bool
+}
+
+// membersSecret derives the memberlist key from the federation passphrase.
+// Without one, the node's membership runs alone with a random key (a lone
+// node is a valid federation); peers still exchange data over libp2p.
+func membersSecret(pass string, key []byte) []byte {
+	if pass == "" {
+		h := sha256.Sum256(append([]byte("difronte/members/lone/"), key...))
+		return h[:]
+	}
+	h := sha256.Sum256([]byte("difronte/members/v1/" + pass))
+	return h[:]
+}
+
+func (n *Node) startFederation(ctx context.Context) error {
+	f, err := federation.New(federation.Config{
+		Key:       n.key,
+		Listen:    n.cfg.P2PListen,
+		Bootstrap: n.cfg.Bootstrap,
+		Announce:  n.cfg.Announce,
+		Datastore: n.store.Namespace("/fed"),
+		Logger:    n.log,
+		Now:       n.cfg.Now,
+		Host:      n.cfg.P2PHost,
+	})
+	if err != nil {
+		return fmt.Errorf("federation: %w", err)
+	}
+	fd := &fed{n: n, f: f, joined: map[peer.ID]bool{}}
+	fd.ctx, fd.cancel = context.WithCancel(context.Background())
+	n.fed = fd
+	n.closers = append(n.closers, fd.close)
+	if err := f.Start(ctx); err != nil {
+		return fmt.Errorf("start federation: %w", err)
+	}
+	fd.cat, err = catalog.NewCatalogue(ctx, f.Replica())
+	if err != nil {
+		return err
+	}
+	n.own.SetPublisher(fd)
+
+	host, port := "0.0.0.0", 0
+	if n.cfg.MembersAddr != "" {
+		h, p, err := net.SplitHostPort(n.cfg.MembersAddr)
+		if err != nil {
+			return fmt.Errorf("members address %q: %w", n.cfg.MembersAddr, err)
+		}
+		host = h
+		if port, err = strconv.Atoi(p); err != nil {
+			return fmt.Errorf("members address %q: %w", n.cfg.MembersAddr, err)
+		}
+	}
+	m, err := members.New(members.Config{
+		Name:          n.peerID,
+		Meta:          members.Meta{CoopName: n.cfg.CoopName, Addrs: fd.shortAddrs()},
+		BindAddr:      host,
+		BindPort:      port,
+		AdvertiseAddr: n.cfg.MembersAdvertise,
+		SecretKeys:    [][]byte{membersSecret(n.cfg.FederationSecret, n.key.Seed())},
+		Logger:        n.log,
+		Now:           n.cfg.Now,
+		Transport:     n.cfg.MembersTransport,
+	})
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	if err := m.Start(ctx); err != nil {
+		return fmt.Errorf("start membership: %w", err)
+	}
+	fd.m = m
+	federation.ServeMembersAddr(f.Host(), m.LocalAddr)
+
+	// Publish the coop profile if it changed (name), then republish own
+	// offerings the log lacks (a crash between store and publish).
+	if err := fd.publishProfile(ctx); err != nil {
+		// Not fatal: a coop without offerings has no territory yet.
+		n.log.Debug("coop profile not published", "component", "federation", "err", err)
+	}
+	if err := fd.republish(ctx); err != nil {
+		return err
+	}
+
+	sub, err := f.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return err
+	}
+	fd.wg.Add(1)
+	go fd.joinLoop(sub)
+	for _, p := range f.Host().Network().Peers() {
+		fd.wg.Add(1)
+		go fd.join(p)
+	}
+	return nil
+}
+
+// shortAddrs are the node's libp2p addresses without the /p2p suffix.
+func (fd *fed) shortAddrs() []string {
+	var out []string
+	for _, a := range fd.f.Host().Addrs() {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+func (fd *fed) joinLoop(sub event.Subscription) {
+	defer fd.wg.Done()
+	defer sub.Close()
+	for {
+		select {
+		case <-fd.ctx.Done():
+			return
+		case ev, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			e := ev.(event.EvtPeerConnectednessChanged)
+			if e.Connectedness == network.Connected {
+				fd.wg.Add(1)
+				go fd.join(e.Peer)
+			}
+		}
+	}
+}
+
+// join asks a newly connected peer for its membership address and joins
+// through it, once per peer while it is a member.
+func (fd *fed) join(p peer.ID) {
+	defer fd.wg.Done()
+	if fd.n.cfg.FederationSecret == "" {
+		return // membership of a lone node: nobody else holds our key
+	}
+	fd.mu.Lock()
+	if fd.joined[p] {
+		fd.mu.Unlock()
+		return
+	}
+	fd.joined[p] = true
+	fd.mu.Unlock()
+	for _, m := range fd.m.Members() {
+		if m.Name == p.String() && m.Online {
+			return
+		}
+	}
+	addr, err := federation.FetchMembersAddr(fd.ctx, fd.f.Host(), p)
+	if err == nil {
+		_, err = fd.m.Join([]string{addr})
+	}
+	if err != nil {
+		fd.mu.Lock()
+		delete(fd.joined, p)
+		fd.mu.Unlock()
+		fd.n.log.Debug("membership join failed", "component", "members", "peer", p.String(), "err", err)
+	}
+}
+
+// profile is the coop's public profile: its name, and the territory and
+// contact of its live offerings (a coop works where it offers services).
+// It is not valid, and not published, until the coop has an offering.
+func (fd *fed) profile() schema.CoopProfile {
+	p := schema.CoopProfile{Name: fd.n.cfg.CoopName, Kind: schema.KindCommunityCoop, Territory: []string{}}
+	seen := map[string]bool{}
+	for _, o := range fd.n.own.All() {
+		if o.Archived {
+			continue
+		}
+		for _, a := range o.Areas {
+			if !seen[a] && len(p.Territory) < schema.MaxTerritory {
+				seen[a] = true
+				p.Territory = append(p.Territory, a)
+			}
+		}
+		if p.Contact.Email == "" && p.Contact.Phone == "" && p.Contact.URL == "" {
+			p.Contact.Email, p.Contact.Phone, p.Contact.URL = o.Contact.Email, o.Contact.Phone, o.Contact.URL
+		}
+	}
+	slices.Sort(p.Territory)
+	return p
+}
+
+func (fd *fed) publishProfile(ctx context.Context) error {
+	p := fd.profile()
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if e, err := fd.f.Replica().Get(ctx, fd.n.peerID, schema.KindCoop, "profile"); err == nil && !e.Tombstone && string(e.Body) == string(body) {
+		return nil
+	}
+	if _, err := fd.f.Publish(ctx, schema.KindCoop, "profile", body); err != nil {
+		return fmt.Errorf("publish coop profile: %w", err)
+	}
+	return nil
+}
+
+func (fd *fed) republish(ctx context.Context) error {
+	for _, o := range fd.n.own.All() {
+		e, err := fd.f.Replica().Get(ctx, fd.n.peerID, schema.KindOffering, o.ID)
+		switch {
+		case err != nil && !o.Archived:
+			err = fd.PublishOffering(ctx, o.Offering)
+		case err == nil && o.Archived && !e.Tombstone:
+			err = fd.WithdrawOffering(ctx, o.ID)
+		case err == nil && !o.Archived:
+			body, _ := json.Marshal(o.Offering)
+			if e.Tombstone || string(body) != string(e.Body) {
+				err = fd.PublishOffering(ctx, o.Offering)
+			}
+		default:
+			err = nil
+		}
+		if err != nil {
+			return fmt.Errorf("republish offering %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+// PublishOffering signs and publishes an offering (catalog.Publisher).
+func (fd *fed) PublishOffering(ctx context.Context, o schema.Offering) error {
+	body, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	if _, err = fd.f.Publish(ctx, schema.KindOffering, o.ID, body); err != nil {
+		return err
+	}
+	return fd.publishProfileQuietly(ctx)
+}
+
+// publishProfileQuietly keeps the profile in step with the offerings.
+func (fd *fed) publishProfileQuietly(ctx context.Context) error {
+	if err := fd.publishProfile(ctx); err != nil {
+		fd.n.log.Debug("coop profile not published", "component", "federation", "err", err)
+	}
+	return nil
+}
+
+// WithdrawOffering publishes an offering's tombstone (catalog.Publisher).
+func (fd *fed) WithdrawOffering(ctx context.Context, id string) error {
+	if _, err := fd.f.Withdraw(ctx, schema.KindOffering, id); err != nil {
+		return err
+	}
+	return fd.publishProfileQuietly(ctx)
+}
+
+func (fd *fed) close() error {
+	fd.cancel()
+	var err error
+	if fd.m != nil {
+		err = fd.m.Close()
+	}
+	if cerr := fd.f.Close(); err == nil {
+		err = cerr
+	}
+	done := make(chan struct{})
+	go func() { fd.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+	}
+	return err
+}
+
+// Catalogue is the federated catalogue view (api.Federation).
+func (fd *fed) Catalogue() *catalog.Catalogue { return fd.cat }
+
+// Coops lists every coop this node knows: from membership (online state,
+// last seen) and from the replica (publishers and their coop profiles).
+func (fd *fed) Coops() []api.Coop {
+	byID := map[string]*api.Coop{}
+	get := func(id string) *api.Coop {
+		c, ok := byID[id]
+		if !ok {
+			c = &api.Coop{PeerID: id}
+			byID[id] = c
+		}
+		return c
+	}
+	for id, name := range fd.cat.Coops() {
+		get(id).CoopName = name
+	}
+	for _, p := range fd.f.Replica().Publishers() {
+		get(p.Publisher).Records = p.Live
+	}
+	if fd.m != nil {
+		for _, m := range fd.m.Members() {
+			c := get(m.Name)
+			c.Online, c.LastSeen = m.Online, m.LastSeen
+			if c.CoopName == "" {
+				c.CoopName = m.Meta.CoopName
+			}
+			c.Addrs = m.Meta.Addrs
+		}
+	}
+	connected := map[string]bool{}
+	for _, p := range fd.f.Peers() {
+		connected[p] = true
+	}
+	self := get(fd.n.peerID)
+	self.Self, self.Online, self.LastSeen = true, true, fd.n.cfg.Now().UTC()
+	out := make([]api.Coop, 0, len(byID))
+	for id, c := range byID {
+		if connected[id] && !c.Online {
+			// A libp2p link is proof of life too (membership of a lone
+			// node, or before the join completes).
+			c.Online, c.LastSeen = true, fd.n.cfg.Now().UTC()
+		}
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b api.Coop) int {
+		if a.Self != b.Self {
+			if a.Self {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.CoopName+a.PeerID, b.CoopName+b.PeerID)
+	})
+	return out
+}
