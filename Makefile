@@ -32,3 +32,6 @@ fmt: ## format the code
 
 clean: ## remove build output
 	rm -rf bin
+
+testnet: build ## run a local federation of 3 demo coop nodes (web UIs on 127.0.0.1:8081..8083)
+	./$(BIN) testnet --nodes 3
