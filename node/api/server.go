@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +99,11 @@ func (s *Server) routes() {
 	r := s.Router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
+			if allow := s.allowed(r); len(allow) > 0 {
+				w.Header().Set("Allow", strings.Join(allow, ", "))
+				writeError(w, r, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"), s.d.Logger)
+				return
+			}
 			writeError(w, r, problem.ErrNotFound, s.d.Logger)
 			return
 		}
@@ -123,9 +129,6 @@ func (s *Server) routes() {
 	}
 
 	v1 := r.PathPrefix("/api/v1").Subrouter()
-	// A subrouter reports a wrong method as "no match" unless it has its
-	// own handler for it, and the parent then answers 404 instead of 405.
-	v1.MethodNotAllowedHandler = r.MethodNotAllowedHandler
 	v1.HandleFunc("/login", s.login).Methods(http.MethodPost)
 	v1.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
 	v1.HandleFunc("/me", s.me).Methods(http.MethodGet)
@@ -151,6 +154,30 @@ func (s *Server) routes() {
 	v1.HandleFunc("/audit", s.auditList).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/verify", s.auditVerify).Methods(http.MethodGet)
 	s.federationRoutes()
+}
+
+// allowed returns the methods the routes matching r's path accept. gorilla/mux
+// reports a wrong method on a subrouter's route as "not found" (the
+// subrouter's inherited prefix matcher clears the method mismatch), so the
+// not-found handler asks this to answer 405 instead of 404.
+func (s *Server) allowed(r *http.Request) []string {
+	var out []string
+	_ = s.Router.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		ms, err := rt.GetMethods()
+		if err != nil {
+			return nil
+		}
+		for _, m := range ms {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			var rm mux.RouteMatch
+			if rt.Match(probe, &rm) && rm.MatchErr == nil && !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 // observe counts and times requests by route template (never by path, which
