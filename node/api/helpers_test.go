@@ -64,7 +64,9 @@ func newEnv(t *testing.T) *env {
 	}
 	e.api = api.New(api.Deps{
 		Auth: e.auth, Care: e.care, Own: e.own, Audit: e.audit,
-		Info:    func() api.NodeInfo { return api.NodeInfo{PeerID: "12D3KooWtest", CoopName: "Coop di prova", Version: "test"} },
+		Info: func() api.NodeInfo {
+			return api.NodeInfo{PeerID: "12D3KooWtest", CoopName: "Coop di prova", Version: "test"}
+		},
 		Ready:   e.st.Ping,
 		Metrics: prometheus.NewRegistry(),
 	})
