@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/catchup"
 	"github.com/difronte/difronte/federation/members"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
@@ -359,4 +361,41 @@ func (fd *fed) Coops() []api.Coop {
 		return strings.Compare(a.CoopName+a.PeerID, b.CoopName+b.PeerID)
 	})
 	return out
+}
+
+// Catalogue returns the federated catalogue view (nil without federation).
+func (n *Node) Catalogue() *catalog.Catalogue {
+	if n.fed == nil {
+		return nil
+	}
+	return n.fed.cat
+}
+
+// Federation returns the node's federation (nil without federation).
+func (n *Node) Federation() *federation.Federation {
+	if n.fed == nil {
+		return nil
+	}
+	return n.fed.f
+}
+
+// SyncAll catches up with every connected peer now.
+func (n *Node) SyncAll(ctx context.Context) (catchup.Stats, error) {
+	if n.fed == nil {
+		return catchup.Stats{}, errors.New("node runs without federation")
+	}
+	return n.fed.f.SyncAll(ctx)
+}
+
+// MembersMeta is what the node hands to membership about itself.
+func (n *Node) MembersMeta() members.Meta {
+	if n.fed == nil || n.fed.m == nil {
+		return members.Meta{}
+	}
+	for _, m := range n.fed.m.Members() {
+		if m.Name == n.peerID {
+			return m.Meta
+		}
+	}
+	return members.Meta{}
 }
