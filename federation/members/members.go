@@ -19,7 +19,7 @@ type Member struct {
 	Name string
 	Meta Meta
 	// Addr is the memberlist address (host:port), not a libp2p one.
-	Addr   string
+	Addr string
 	// Online is false once the node left (Close) or was declared failed.
 	// memberlist does not tell the two apart in its events.
 	Online bool
