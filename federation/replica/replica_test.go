@@ -263,3 +263,36 @@ func TestIndexMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(r2)
 }
+
+func TestApplyBatchSameKeyTwice(t *testing.T) {
+	ctx := context.Background()
+	ds := newDS()
+	r := open(t, ds)
+	a := key(1)
+	var olds []uint64
+	r.OnChange(func(old, cur *schema.Entry) {
+		if old == nil {
+			olds = append(olds, 0)
+		} else {
+			olds = append(olds, old.Seq)
+		}
+	})
+	n, err := r.ApplyBatch(ctx, []*schema.Entry{
+		entry(t, a, 1, "x", false), entry(t, a, 3, "x", false), entry(t, a, 2, "x", false), entry(t, a, 4, "x", true),
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("ApplyBatch = %d, %v; want 3 applied", n, err)
+	}
+	if fmt.Sprint(olds) != "[0 1 3]" {
+		t.Fatalf("OnChange olds = %v", olds)
+	}
+	// Only the current entry is stored; a reopened replica agrees.
+	r2 := open(t, ds)
+	if r2.Digest() != r.Digest() || r2.Publishers()[0].Live != 0 || r2.Marks()[r.Publishers()[0].Publisher] != 4 {
+		t.Fatalf("reopen: %+v", r2.Publishers())
+	}
+	e, err := r2.Get(ctx, r.Publishers()[0].Publisher, schema.KindOffering, "x")
+	if err != nil || e.Seq != 4 || !e.Tombstone {
+		t.Fatalf("Get = %+v, %v", e, err)
+	}
+}
