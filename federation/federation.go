@@ -31,6 +31,15 @@ var ErrNotStarted = errors.New("federation not started")
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("federation closed")
 
+// A burst (a partition healing, a coop importing its whole catalogue) can
+// bring thousands of entries at once. The subscription buffer holds them
+// while the receiver applies them in batches of applyBatch; pubsub drops
+// what overflows (catch-up would then repair it, but later).
+const (
+	subBuffer  = 4096
+	applyBatch = 256
+)
+
 // Federation is one node's membership of the federation: its libp2p host,
 // the gossipsub topics, the verified replica of the public records and the
 // catch-up service that repairs what gossip missed.
@@ -186,7 +195,7 @@ func (f *Federation) startGossip() error {
 		if f.cfg.DisableGossip {
 			continue
 		}
-		sub, err := t.Subscribe()
+		sub, err := t.Subscribe(pubsub.WithBufferSize(subBuffer))
 		if err != nil {
 			return fmt.Errorf("subscribe %s: %w", name, err)
 		}
@@ -199,26 +208,53 @@ func (f *Federation) startGossip() error {
 
 // receive applies every accepted message of sub to the replica. Only
 // messages that passed the validator reach here, carrying their decoded
-// entry.
+// entry. Whatever is already queued is applied as one batch: one datastore
+// commit for a burst instead of one per entry, so the loop keeps up and the
+// subscription buffer does not overflow (pubsub drops what does not fit).
 func (f *Federation) receive(sub *pubsub.Subscription) {
 	defer f.wg.Done()
 	self := f.host.ID()
+	batch := make([]*schema.Entry, 0, applyBatch)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	add := func(msg *pubsub.Message) {
+		if msg.ReceivedFrom == self {
+			return // our own publish, applied by Append
+		}
+		if e, ok := msg.ValidatorData.(*schema.Entry); ok {
+			batch = append(batch, e)
+		}
+	}
 	for {
 		msg, err := sub.Next(f.ctx)
 		if err != nil {
 			return
 		}
-		if msg.ReceivedFrom == self {
-			continue // our own publish, applied by Append
+		add(msg)
+		for len(batch) < applyBatch {
+			more, ok := tryNext(done, sub)
+			if !ok {
+				break
+			}
+			add(more)
 		}
-		e, ok := msg.ValidatorData.(*schema.Entry)
-		if !ok {
+		if len(batch) == 0 {
 			continue
 		}
-		if _, err := f.rep.Apply(f.ctx, e); err != nil && f.ctx.Err() == nil {
-			f.log.Warn("apply gossip entry failed", "publisher", e.Publisher, "seq", e.Seq, "err", err)
+		if _, err := f.rep.ApplyBatch(f.ctx, batch); err != nil && f.ctx.Err() == nil {
+			f.log.Warn("apply gossip entries failed", "entries", len(batch), "err", err)
 		}
+		clear(batch)
+		batch = batch[:0]
 	}
+}
+
+// tryNext returns a message already queued on sub, without waiting, given
+// a cancelled ctx. (Next picks at random between a ready message and a
+// done context, so a burst may be split over more batches; none is lost.)
+func tryNext(done context.Context, sub *pubsub.Subscription) (*pubsub.Message, bool) {
+	msg, err := sub.Next(done)
+	return msg, err == nil
 }
 
 // watchConnections queues a catch-up with every newly connected peer.
@@ -248,10 +284,25 @@ func (f *Federation) watchConnections() {
 // catchupLoop runs the queued and the periodic catch-ups, one at a time:
 // catch-up is a background repair, and serialising it keeps a node that
 // just joined from opening a session with every peer at once.
+//
+// Between periodic rounds it also watches for gaps: a publisher whose
+// complete-through mark stays below the highest seq we hold for it over
+// two checks lost an entry on gossip (reordering settles in milliseconds).
+// Then it catches up with one connected peer, in turn, backing off while
+// that brings nothing (the missing seq may be superseded everywhere and
+// only a peer with a complete mark can close the gap).
 func (f *Federation) catchupLoop() {
 	defer f.wg.Done()
 	tick := time.NewTicker(f.cfg.CatchupInterval)
 	defer tick.Stop()
+	gapTick := time.NewTicker(gapInterval)
+	defer gapTick.Stop()
+	var (
+		lastGaps map[string]uint64
+		backoff  = 1
+		skip     = 0
+		turn     = 0
+	)
 	for {
 		select {
 		case <-f.ctx.Done():
@@ -262,8 +313,58 @@ func (f *Federation) catchupLoop() {
 			if !f.cfg.DisableCatchup {
 				f.syncAll(f.ctx)
 			}
+		case <-gapTick.C:
+			if f.cfg.DisableCatchup {
+				continue
+			}
+			gaps := f.gaps()
+			stuck := false
+			for pub, mark := range gaps {
+				if last, ok := lastGaps[pub]; ok && last == mark {
+					stuck = true
+				}
+			}
+			lastGaps = gaps
+			if !stuck {
+				backoff, skip = 1, 0
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			peers := f.host.Network().Peers()
+			if len(peers) == 0 {
+				continue
+			}
+			turn++
+			st, _ := f.syncOne(f.ctx, peers[turn%len(peers)])
+			if st.Entries == 0 {
+				backoff = min(backoff*2, maxGapBackoff)
+			} else {
+				backoff = 1
+			}
+			skip = backoff - 1
 		}
 	}
+}
+
+// Gap watching: checked every gapInterval, backing off to one try every
+// maxGapBackoff intervals.
+const (
+	gapInterval   = 2 * time.Second
+	maxGapBackoff = 16
+)
+
+// gaps returns the publishers whose mark is below their highest held seq.
+func (f *Federation) gaps() map[string]uint64 {
+	out := map[string]uint64{}
+	for _, p := range f.rep.Publishers() {
+		if p.Mark < p.MaxSeq {
+			out[p.Publisher] = p.Mark
+		}
+	}
+	return out
 }
 
 func (f *Federation) syncOne(ctx context.Context, p peer.ID) (catchup.Stats, error) {
@@ -377,6 +478,16 @@ func (f *Federation) send(ctx context.Context, t *pubsub.Topic, data []byte) err
 		}
 	}
 	return t.Publish(ctx, data)
+}
+
+// TopicPeers returns, per topic, how many connected peers are known to
+// be subscribed to it.
+func (f *Federation) TopicPeers() map[string]int {
+	out := make(map[string]int, len(f.topics))
+	for name, t := range f.topics {
+		out[name] = len(t.ListPeers())
+	}
+	return out
 }
 
 // Replica returns the node's verified replica of the federated records.

@@ -122,7 +122,41 @@ func NewInProc(tb testing.TB, n int, opts Options) *InProc {
 			tb.Fatalf("connect %d-%d: %v", e[0], e[1], err)
 		}
 	}
+	if err := net.WaitTopicPeers(ctx); err != nil {
+		tb.Fatal(err)
+	}
 	return net
+}
+
+// WaitTopicPeers waits until every running node knows each of its
+// connected gossiping neighbours as a subscriber of every topic: until
+// then a publish may not reach them.
+func (net *InProc) WaitTopicPeers(ctx context.Context) error {
+	gossips := func(i int) bool { return !slices.Contains(net.opts.NoGossip, i) }
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ready := true
+		for _, nd := range net.Up() {
+			want := 0
+			for _, j := range net.Neighbours(nd.Index) {
+				if gossips(j) && net.Nodes[j].Fed != nil && len(net.mn.LinksBetweenPeers(nd.Host.ID(), net.Nodes[j].Host.ID())) > 0 {
+					want++
+				}
+			}
+			for _, got := range nd.Fed.TopicPeers() {
+				ready = ready && got >= want
+			}
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topic peers not known: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // addHost adds a mocknet host with key. Each node gets its own address so

@@ -151,6 +151,10 @@ func Options(whitelist []*net.IPNet) []pubsub.Option {
 		// throttle bounds concurrent validations to what two cores do.
 		pubsub.WithValidateQueueSize(4096),
 		pubsub.WithValidateThrottle(256),
+		// The per-peer send queue (default 32 RPCs) overflows in the
+		// same bursts and pubsub then drops whole RPCs; 256 costs a few
+		// hundred KB per peer at most.
+		pubsub.WithPeerOutboundQueueSize(256),
 	}
 }
 
