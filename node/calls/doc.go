@@ -1,0 +1,13 @@
+// Package calls owns the check-in video calls of a coop node: the agreed
+// schedules of each beneficiary (recurrence rules in Europe/Rome, exceptions,
+// one-off extra calls) and their .ics feeds, terminal pairing and device
+// credentials, call grants for caregivers of other coops (signed by this
+// node's key), call records, and the signaling hub that relays WebRTC offers,
+// answers and candidates between caregivers' browsers and terminals, over
+// WebSocket locally and over the federation's signal protocol across nodes.
+//
+// Media never passes through the node: only signaling does.
+//
+// node imports calls; calls imports node/store, node/audit, node/auth,
+// node/problem, node/api (request helpers), federation and schema.
+package calls
