@@ -15,6 +15,12 @@ type Kind string
 const (
 	KindCoop     Kind = "coop"
 	KindOffering Kind = "offering"
+	// KindQualification carries a qualification credential (a VC-JWT, the
+	// body a JSON string), keyed by the credential id.
+	KindQualification Kind = "qualification"
+	// KindStatusList carries an authority's revocation status list
+	// credential, keyed by the list id.
+	KindStatusList Kind = "statuslist"
 )
 
 // ErrUnknownKind is returned for an entry whose kind this version does not know.
@@ -23,7 +29,7 @@ var ErrUnknownKind = errors.New("unknown record kind")
 // Known reports whether k is a kind this version can validate.
 func (k Kind) Known() bool {
 	switch k {
-	case KindCoop, KindOffering:
+	case KindCoop, KindOffering, KindQualification, KindStatusList:
 		return true
 	}
 	return false
@@ -48,6 +54,11 @@ func ValidateBody(k Kind, key string, body []byte) error {
 			return fmt.Errorf("offering id %q does not match entry key %q", o.ID, key)
 		}
 		return o.Validate()
+	case KindQualification, KindStatusList:
+		// Form and shape only: whether the signing key is trusted is each
+		// node's own decision (node/qualify), never the gossip layer's.
+		_, err := CredentialBody(k, key, body)
+		return err
 	}
 	return fmt.Errorf("%w: %q", ErrUnknownKind, k)
 }
