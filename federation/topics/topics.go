@@ -16,6 +16,9 @@ const (
 	Catalogue = "difronte/catalogue/1"
 	// Directory carries the coop profiles.
 	Directory = "difronte/directory/1"
+	// Qualifications carries authorities' qualification credentials and
+	// their revocation status lists.
+	Qualifications = "difronte/qualifications/1"
 )
 
 // route is the single table kind → topic. Later kinds (qualifications,
@@ -24,6 +27,9 @@ func route() map[schema.Kind]string {
 	return map[schema.Kind]string{
 		schema.KindOffering: Catalogue,
 		schema.KindCoop:     Directory,
+
+		schema.KindQualification: Qualifications,
+		schema.KindStatusList:    Qualifications,
 	}
 }
 
@@ -41,7 +47,7 @@ func Carries(topic string, k schema.Kind) bool {
 
 // All returns every topic name, each once, in a stable order.
 func All() []string {
-	return []string{Catalogue, Directory}
+	return []string{Catalogue, Directory, Qualifications}
 }
 
 // MessageID identifies a message by the hash of its payload, which for a
