@@ -1,15 +1,23 @@
-// Package webui serves the node's server-rendered pages (templates, static
-// assets and message catalogues from web/) on the API's router.
 package webui
 
 import (
+	"context"
+	"fmt"
+	"html/template"
+	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/web"
 )
 
 // Deps are what the pages show and change.
@@ -22,5 +30,182 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// Mount adds the web UI's routes to the server's router.
-func Mount(s *api.Server, d Deps) {}
+// Cookie names of the web UI (the session cookie is the API's).
+const (
+	LangCookie  = "difronte_lang"
+	FlashCookie = "difronte_flash"
+)
+
+// pageSize is how many rows a list page shows.
+const pageSize = 20
+
+// ui is the web UI of one node.
+type ui struct {
+	d     Deps
+	s     *api.Server
+	log   *slog.Logger
+	cat   *catalogues
+	pages map[string]*template.Template
+}
+
+// Mount adds the web UI's routes to the server's router. It panics if the
+// embedded templates or catalogues are broken: they are part of the binary,
+// and the package's tests parse them.
+func Mount(s *api.Server, d Deps) {
+	u, err := newUI(s, d)
+	if err != nil {
+		panic(fmt.Errorf("web ui: %w", err))
+	}
+	u.routes()
+}
+
+func newUI(s *api.Server, d Deps) (*ui, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	u := &ui{d: d, s: s, log: d.Logger.With("component", "webui")}
+	var err error
+	if u.cat, err = loadCatalogues(web.Locales()); err != nil {
+		return nil, err
+	}
+	if u.pages, err = parsePages(web.Templates()); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (u *ui) routes() {
+	r := u.s.Router
+	static := http.StripPrefix("/static/", http.FileServerFS(web.Static()))
+	r.PathPrefix("/static/").Handler(cacheFor(static, 86400)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/favicon.ico", u.favicon).Methods(http.MethodGet, http.MethodHead)
+
+	r.HandleFunc("/login", u.loginPage).Methods(http.MethodGet)
+	r.HandleFunc("/login", u.loginPost).Methods(http.MethodPost)
+	r.HandleFunc("/logout", u.logoutPost).Methods(http.MethodPost)
+	r.HandleFunc("/lang", u.langPost).Methods(http.MethodPost)
+	r.HandleFunc("/", u.gate(u.home, auth.Roles...)).Methods(http.MethodGet)
+
+	mountKind(u, beneficiaryKind(u))
+	mountKind(u, caregiverKind(u))
+	mountKind(u, terminalKind(u))
+	u.offeringRoutes()
+	u.accountRoutes()
+	u.auditRoutes()
+}
+
+// cacheFor marks static answers cacheable. Assets are not fingerprinted,
+// so the lifetime stays short enough for an upgrade to show within a day.
+func cacheFor(h http.Handler, seconds int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", seconds))
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (u *ui) favicon(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(web.Static(), "favicon.svg")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(b)
+}
+
+// sectionRoles says which roles may use a part of the UI. The services
+// enforce the same rules; this only decides what the nav shows and which
+// pages answer 403 before calling them.
+func sectionRoles(section string) []auth.Role {
+	switch section {
+	case "home":
+		return auth.Roles
+	case "beneficiaries", "caregivers":
+		return []auth.Role{auth.Admin, auth.Caregiver}
+	case "terminals":
+		return []auth.Role{auth.Admin, auth.Refurbisher}
+	case "offerings":
+		return []auth.Role{auth.Admin, auth.Operator}
+	case "accounts", "audit":
+		return []auth.Role{auth.Admin}
+	}
+	return nil
+}
+
+// sectionOrder is the nav order.
+func sectionOrder() []string {
+	return []string{"home", "beneficiaries", "caregivers", "terminals", "offerings", "accounts", "audit"}
+}
+
+func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
+
+// gate lets only logged-in accounts with one of roles through: anonymous
+// visitors go to the login page, other roles get a 403 page.
+func (u *ui) gate(h http.HandlerFunc, roles ...auth.Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a := api.Account(r)
+		if a == nil {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if !slices.Contains(roles, a.Role) {
+			u.fail(w, r, problem.ErrForbidden)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// actor is the request's domain actor; gate has made sure there is one.
+func actor(r *http.Request) auth.Actor {
+	a, _ := api.Actor(r)
+	return a
+}
+
+// fail renders an error page for err: 403, 404, or a logged 500.
+func (u *ui) fail(w http.ResponseWriter, r *http.Request, err error) {
+	p := problem.As(err)
+	key := "error.internal"
+	switch p.Status {
+	case http.StatusForbidden:
+		key = "error.forbidden"
+	case http.StatusNotFound:
+		key = "error.not_found"
+	case http.StatusBadRequest:
+		key = "error.bad_request"
+	default:
+		u.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Status = http.StatusInternalServerError
+	}
+	pg := u.newPage(w, r, key)
+	pg.Data = key + "_text"
+	u.render(w, r, pg, "error", p.Status)
+}
+
+// flash leaves a one-shot message (a catalogue key) for the next page.
+func flash(w http.ResponseWriter, key string) {
+	http.SetCookie(w, &http.Cookie{Name: FlashCookie, Value: key, Path: "/", MaxAge: 120, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// localPath returns next if it is a path on this site, else "/": the login
+// and language forms must not redirect elsewhere.
+func localPath(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+func (u *ui) redirect(w http.ResponseWriter, r *http.Request, to, flashKey string) {
+	if flashKey != "" {
+		flash(w, flashKey)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// ctx is a short name used by the handlers.
+func ctx(r *http.Request) context.Context { return r.Context() }

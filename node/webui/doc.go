@@ -1,0 +1,13 @@
+// Package webui serves the node's server-rendered pages on the API's router:
+// login, dashboard, the private registry (beneficiaries, caregivers,
+// terminals), the coop's own offerings, accounts and the audit log. Templates,
+// static assets and message catalogues come from web/; the rules on who may
+// see and change what stay in the domain services, which every handler calls
+// with the request's actor.
+//
+// Pages are plain HTML forms (post, redirect, get) that work without
+// JavaScript; small ES modules only enhance them. Under the API's strict CSP
+// no page has inline script or style.
+//
+// Only node (the wiring) imports webui.
+package webui

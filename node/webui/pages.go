@@ -1,0 +1,115 @@
+package webui
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/problem"
+)
+
+type homeData struct {
+	Counts []count
+	Next   []link
+}
+
+type count struct {
+	Label string
+	N     int
+	Href  string
+}
+
+type link struct{ Href, Label string }
+
+func (u *ui) home(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(w, r, "home.title")
+	a := actor(r)
+	var d homeData
+	c := u.d.Care.Counts()
+	for _, s := range []string{"beneficiaries", "caregivers", "terminals"} {
+		if may(a.Role, s) {
+			d.Counts = append(d.Counts, count{Label: p.T("home.count_" + s), N: c[s], Href: "/" + s})
+		}
+	}
+	if may(a.Role, "offerings") {
+		d.Counts = append(d.Counts, count{Label: p.T("home.count_offerings"), N: u.d.Own.Count(), Href: "/offerings"})
+	}
+	// What to do next: the first steps of a new coop, then the daily ones.
+	switch a.Role {
+	case "admin":
+		if c["caregivers"] == 0 {
+			d.Next = append(d.Next, link{"/caregivers/new", p.T("home.next_caregiver")})
+		}
+		d.Next = append(d.Next, link{"/beneficiaries/new", p.T("home.next_beneficiary")})
+		if u.d.Own.Count() == 0 {
+			d.Next = append(d.Next, link{"/offerings/new", p.T("home.next_offering")})
+		}
+		d.Next = append(d.Next, link{"/terminals/new", p.T("home.next_terminal")}, link{"/audit", p.T("home.next_audit")})
+	case "caregiver":
+		d.Next = append(d.Next, link{"/beneficiaries", p.T("home.next_my_beneficiaries")})
+	case "refurbisher":
+		d.Next = append(d.Next, link{"/terminals/new", p.T("home.next_terminal")}, link{"/terminals", p.T("home.next_terminals")})
+	case "operator":
+		d.Next = append(d.Next, link{"/offerings", p.T("home.next_offerings")})
+	}
+	p.Data = d
+	u.render(w, r, p, "home", http.StatusOK)
+}
+
+type loginData struct{ Next string }
+
+func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"))
+	if api.Account(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	p := u.newPage(w, r, "login.title")
+	p.Data = loginData{Next: next}
+	u.render(w, r, p, "login", http.StatusOK)
+}
+
+func (u *ui) loginPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		u.fail(w, r, problem.BadRequest("bad_form", "malformed form", err))
+		return
+	}
+	user := strings.TrimSpace(r.PostForm.Get("username"))
+	pw := r.PostForm.Get("password")
+	next := localPath(r.PostForm.Get("next"))
+	errs := map[string]string{}
+	if user == "" {
+		errs["username"] = "required"
+	}
+	if pw == "" {
+		errs["password"] = "required"
+	}
+	status := http.StatusBadRequest
+	if len(errs) == 0 {
+		tok, se, err := u.s.Login(r, user, pw)
+		if err == nil {
+			u.s.SetSessionCookie(w, tok, se.Expires)
+			u.redirect(w, r, next, "")
+			return
+		}
+		pr := problem.As(err)
+		switch pr.Code {
+		case "bad_credentials", "rate_limited":
+			errs["password"] = pr.Code
+			status = pr.Status
+		default:
+			u.fail(w, r, err)
+			return
+		}
+	}
+	p := u.newPage(w, r, "login.title")
+	p.Form.Set("username", user)
+	p.Errors = errs
+	p.Data = loginData{Next: next}
+	u.render(w, r, p, "login", status)
+}
+
+func (u *ui) logoutPost(w http.ResponseWriter, r *http.Request) {
+	u.s.Logout(w, r)
+	u.redirect(w, r, "/login", "flash.logged_out")
+}

@@ -1,0 +1,203 @@
+package webui
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/schema"
+)
+
+// parsePages parses each page template together with the layout and the
+// partials, so that every page defines its own "content".
+func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
+	names, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"add": func(a, b int) int { return a + b },
+	}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html", "partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		if n == "layout.html" || n == "partials.html" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		pages[strings.TrimSuffix(n, ".html")] = t
+	}
+	return pages, nil
+}
+
+// page is what every template gets.
+type page struct {
+	cat     *catalogues
+	Lang    string
+	Title   string // catalogue key of the page title
+	Account *auth.Account
+	Coop    string
+	Path    string // request URI, for the language switch's way back
+	Flash   string // translated one-shot message
+	Nav     []navItem
+	Langs   []string
+
+	Form    url.Values        // the values a form shows
+	Errors  map[string]string // field -> error code
+	Summary []fieldError      // the error summary at the top of a form
+	Data    any
+}
+
+type navItem struct {
+	Href, Label string
+	Current     bool
+}
+
+func (u *ui) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
+	p := &page{cat: u.cat, Lang: u.cat.language(r), Title: title, Account: api.Account(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
+	if u.d.Info != nil {
+		p.Coop = u.d.Info().CoopName
+	}
+	if ck, err := r.Cookie(FlashCookie); err == nil {
+		if flashKeyRE.MatchString(ck.Value) && u.cat.has(p.Lang, ck.Value) {
+			p.Flash = p.T(ck.Value)
+		}
+		http.SetCookie(w, &http.Cookie{Name: FlashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	if p.Account != nil {
+		for _, s := range sectionOrder() {
+			if !may(p.Account.Role, s) {
+				continue
+			}
+			href := "/" + s
+			if s == "home" {
+				href = "/"
+			}
+			cur := r.URL.Path == href || (href != "/" && strings.HasPrefix(r.URL.Path, href+"/"))
+			p.Nav = append(p.Nav, navItem{Href: href, Label: p.T("nav." + s), Current: cur})
+		}
+	}
+	return p
+}
+
+var flashKeyRE = regexp.MustCompile(`^flash\.[a-z_]+$`)
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 instead of half a page.
+func (u *ui) render(w http.ResponseWriter, r *http.Request, p *page, name string, status int) {
+	t := u.pages[name]
+	if t == nil {
+		u.log.Error("no such template", "template", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		u.log.Error("render page", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", p.Lang)
+	h.Set("Vary", "Cookie, Accept-Language")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// T translates a catalogue key; args are name/value pairs.
+func (p *page) T(key string, args ...any) string { return p.cat.translate(p.Lang, key, args...) }
+
+// E translates an enumerated value: E "fragility" "alone" is the key
+// "fragility.alone".
+func (p *page) E(prefix string, v any) string { return p.T(prefix + "." + fmt.Sprint(v)) }
+
+// V is a form value.
+func (p *page) V(name string) string { return p.Form.Get(name) }
+
+// Muni shows a municipality code as "Name (PR)".
+func (p *page) Muni(code string) string {
+	if m, ok := schema.LookupMunicipality(code); ok {
+		return m.Name + " (" + m.Province + ")"
+	}
+	return code
+}
+
+// Category shows a taxonomy code in the page language.
+func (p *page) Category(code string) string {
+	t, ok := schema.Term(code)
+	if !ok {
+		return code
+	}
+	if p.Lang == "en" {
+		return t.NameEN
+	}
+	return t.NameIT
+}
+
+// Euro shows cents as an amount in euro with the page language's decimal mark.
+func (p *page) Euro(cents int64) string {
+	s := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	if p.Lang == "it" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return "€ " + s
+}
+
+// Date shows a time in the page language's usual order.
+func (p *page) Date(t interface{ Format(string) string }) string {
+	if p.Lang == "it" {
+		return t.Format("02/01/2006 15:04")
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// Can reports whether the logged-in account may use a section.
+func (p *page) Can(section string) bool { return p.Account != nil && may(p.Account.Role, section) }
+
+// IsAdmin reports whether the account is a coop admin.
+func (p *page) IsAdmin() bool { return p.Account != nil && p.Account.Role == auth.Admin }
+
+// fieldError is one line of a form's error summary.
+type fieldError struct{ ID, Msg string }
+
+// ErrorList is the error summary: the form's, or one line per field with
+// errors nobody labelled, in a stable order.
+func (p *page) ErrorList() []fieldError {
+	if len(p.Summary) > 0 {
+		return p.Summary
+	}
+	var out []fieldError
+	for _, f := range slices.Sorted(maps.Keys(p.Errors)) {
+		out = append(out, fieldError{ID: fieldID(f), Msg: p.T("err." + p.Errors[f])})
+	}
+	return out
+}
+
+// Err is the translated error of a field, or "".
+func (p *page) Err(name string) string {
+	if c, ok := p.Errors[name]; ok {
+		return p.T("err." + c)
+	}
+	return ""
+}
+
+func fieldID(name string) string {
+	return "f-" + strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(name)
+}
