@@ -103,19 +103,38 @@ func (c *cluster) measureDetection(tb testing.TB, victim int, limit time.Duratio
 		mem, _ := view(m, name)
 		worst = max(worst, mem.LastSeen.Sub(start))
 	}
-	alarms := 0
+	return worst, c.falseAlarms(victim).suspicions
+}
+
+type alarms struct {
+	// suspicions of live nodes, plus refutations by live nodes.
+	suspicions int
+	// deaths counts (observer, live node) pairs where the observer lists
+	// a live node offline: a false alarm that reached the UI.
+	deaths int
+}
+
+// falseAlarms counts alarms about nodes other than victim (-1 for none),
+// seen by nodes other than victim: a node cut off suspects everyone,
+// rightly.
+func (c *cluster) falseAlarms(victim int) alarms {
+	var a alarms
 	for i, m := range c.nodes {
 		if i == victim {
-			continue // a node cut off suspects everyone, rightly
+			continue
 		}
 		for _, mem := range m.Members() {
-			if mem.Name != name {
-				alarms += mem.Suspicions
+			if mem.Name == nodeName(victim) {
+				continue
+			}
+			a.suspicions += mem.Suspicions
+			if !mem.Online {
+				a.deaths++
 			}
 		}
-		alarms += m.Stats().Refuted
+		a.suspicions += m.Stats().Refuted
 	}
-	return worst, alarms
+	return a
 }
 
 // TestFailureDetection checks the tuned LAN profile's goal in virtual
