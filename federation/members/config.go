@@ -133,6 +133,8 @@ type Config struct {
 	// AdvertiseAddr is the IP other nodes use to reach this one. Empty
 	// means the bound IP, or a private IP of this machine when bound to
 	// 0.0.0.0 (memberlist fails if there is none: set it then).
+	// AdvertisePort defaults to the bound port; memberlist ignores it
+	// when BindPort is 0 and advertises the OS-chosen port.
 	AdvertiseAddr string
 	AdvertisePort int
 	// SecretKeys is the federation secret: AES-256 keys of 32 bytes. The

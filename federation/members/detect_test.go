@@ -197,3 +197,44 @@ func TestFailureDetection(t *testing.T) {
 		})
 	}
 }
+
+// TestOfflineHistory: departed nodes stay listed offline, the most recent
+// MaxOffline of them.
+func TestOfflineHistory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mn := newMemNet()
+		var nodes []*members.Members
+		for i := range 5 {
+			m, err := members.New(members.Config{Name: nodeName(i), SecretKeys: [][]byte{key1}, Transport: mn.NewTransport(), MaxOffline: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 {
+				if _, err := m.Join([]string{nodes[0].LocalAddr()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			nodes = append(nodes, m)
+		}
+		seed := nodes[0]
+		waitFor(t, time.Minute, "convergence", func() bool { return onlineCount(seed) == 5 })
+		for i := 1; i < 5; i++ {
+			nodes[i].Close()
+			waitFor(t, time.Minute, "leave", func() bool { return onlineCount(seed) == 5-i })
+			time.Sleep(time.Second)
+		}
+		var names []string
+		for _, m := range seed.Members() {
+			names = append(names, fmt.Sprintf("%s:%v", m.Name, m.Online))
+		}
+		want := "[node-000:true node-003:false node-004:false]"
+		if fmt.Sprint(names) != want {
+			t.Fatalf("seed lists %v, want %s", names, want)
+		}
+		seed.Close()
+		time.Sleep(time.Minute)
+	})
+}
