@@ -23,6 +23,9 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
+bench: build ## measure the node: start-up, memory, API latency against baselines (a few minutes)
+	$(GO) run ./bench/nodebench -bin $(BIN)
+
 lint: ## vet and check formatting
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
