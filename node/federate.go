@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/difronte/difronte/federation/members"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -32,6 +34,7 @@ type fed struct {
 	f   *federation.Federation
 	m   *members.Members
 	cat *catalog.Catalogue
+	idx *search.Index
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -78,6 +81,9 @@ func (n *Node) startFederation(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := fd.openSearch(ctx); err != nil {
+		return err
+	}
 	n.own.SetPublisher(fd)
 
 	host, port := "0.0.0.0", 0
@@ -91,6 +97,10 @@ func (n *Node) startFederation(ctx context.Context) error {
 			return fmt.Errorf("members address %q: %w", n.cfg.MembersAddr, err)
 		}
 	}
+	profile := members.ProfileWAN
+	if n.cfg.MembersProfile != "" {
+		profile = members.Profile(n.cfg.MembersProfile)
+	}
 	m, err := members.New(members.Config{
 		Name:          n.peerID,
 		Meta:          members.Meta{CoopName: n.cfg.CoopName, Addrs: fd.shortAddrs()},
@@ -101,6 +111,7 @@ func (n *Node) startFederation(ctx context.Context) error {
 		Logger:        n.log,
 		Now:           n.cfg.Now,
 		Transport:     n.cfg.MembersTransport,
+		Profile:       profile,
 	})
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
@@ -296,6 +307,11 @@ func (fd *fed) close() error {
 	if cerr := fd.f.Close(); err == nil {
 		err = cerr
 	}
+	if fd.idx != nil {
+		if cerr := fd.idx.Close(); err == nil {
+			err = cerr
+		}
+	}
 	done := make(chan struct{})
 	go func() { fd.wg.Wait(); close(done) }()
 	select {
@@ -304,6 +320,24 @@ func (fd *fed) close() error {
 	}
 	return err
 }
+
+// openSearch opens the search index of the catalogue: on disk in
+// DataDir/search, or in memory when the store is injected (tests).
+func (fd *fed) openSearch(ctx context.Context) error {
+	dir := ""
+	if fd.n.cfg.Store == nil {
+		dir = filepath.Join(fd.n.cfg.DataDir, "search")
+	}
+	idx, err := search.Open(ctx, search.Config{Dir: dir, Replica: fd.f.Replica(), Logger: fd.n.log, Now: fd.n.cfg.Now})
+	if err != nil {
+		return err
+	}
+	fd.idx = idx
+	return nil
+}
+
+// Search is the search index of the federated catalogue (api.Federation).
+func (fd *fed) Search() *search.Index { return fd.idx }
 
 // Catalogue is the federated catalogue view (api.Federation).
 func (fd *fed) Catalogue() *catalog.Catalogue { return fd.cat }

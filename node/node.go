@@ -68,6 +68,9 @@ type Config struct {
 	FederationSecret string
 	MembersAddr      string // memberlist bind host:port (default 0.0.0.0:0)
 	MembersAdvertise string // memberlist address others reach (default: bound one)
+	// MembersProfile is "wan" (default: coops on home internet links) or
+	// "lan" (fast failure detection on a local network or loopback).
+	MembersProfile string
 	// NoFederation runs the node without libp2p and membership (tests of
 	// the private side that need no peers).
 	NoFederation bool

@@ -98,7 +98,7 @@ func StartProcs(ctx context.Context, cfg ProcsConfig) (*Procs, error) {
 			HTTPAddr: fmt.Sprintf("127.0.0.1:%d", port), cfg: &ps.cfg}
 		p.URL = "http://" + p.HTTPAddr
 		p.args = []string{"serve", "--data", p.DataDir, "--http", p.HTTPAddr, "--coop-name", name,
-			"--p2p", "/ip4/127.0.0.1/tcp/0", "--members", "127.0.0.1:0", "--federation-secret", cfg.Secret}
+			"--p2p", "/ip4/127.0.0.1/tcp/0", "--members", "127.0.0.1:0", "--members-profile", "lan", "--federation-secret", cfg.Secret}
 		if cfg.Demo {
 			p.args = append(p.args, "--demo")
 		}

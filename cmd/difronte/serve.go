@@ -27,6 +27,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&announce, "announce", "multiaddr to advertise instead of the discovered ones; repeatable")
 	secret := fs.String("federation-secret", "", "passphrase shared by the federation's nodes, keys membership traffic (empty: this node alone)")
 	membersAddr := fs.String("members", "0.0.0.0:0", "membership (memberlist) address host:port")
+	membersProfile := fs.String("members-profile", "wan", "membership timing: wan (coops on home internet links) or lan (fast failure detection on a local network)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS by a proxy)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -41,6 +42,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, _, err := net.SplitHostPort(*membersAddr); err != nil {
 		return fmt.Errorf("%w: --members %q: %v", errUsage, *membersAddr, err)
 	}
+	if *membersProfile != "wan" && *membersProfile != "lan" {
+		return fmt.Errorf("%w: --members-profile %q: want wan or lan", errUsage, *membersProfile)
+	}
 	if strings.TrimSpace(*coop) == "" {
 		return fmt.Errorf("%w: --coop-name must not be empty", errUsage)
 	}
@@ -53,7 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DataDir: *data, HTTPAddr: *httpAddr, CoopName: *coop, Demo: *demo,
 		AdminPassword: pw, SecureCookies: *secure, Logger: logger,
 		P2PListen: p2p, Bootstrap: bootstrap, Announce: announce,
-		FederationSecret: *secret, MembersAddr: *membersAddr,
+		FederationSecret: *secret, MembersAddr: *membersAddr, MembersProfile: *membersProfile,
 		Version: version, Commit: commit,
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
