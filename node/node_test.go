@@ -18,7 +18,11 @@ import (
 	"github.com/difronte/difronte/node/auth"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// bleve (the catalogue search index) starts analysis workers when it is
+	// loaded and never stops them.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/blevesearch/bleve_index_api.AnalysisWorker"))
+}
 
 var cheap = auth.Params{Memory: 64, Time: 1, Threads: 1}
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/search"
 )
 
 // Coop is a coop node of the federation as this node knows it.
@@ -23,6 +24,7 @@ type Coop struct {
 // Federation is what the API needs from the node's federation.
 type Federation interface {
 	Catalogue() *catalog.Catalogue
+	Search() *search.Index
 	Coops() []Coop
 }
 
@@ -54,22 +56,6 @@ func pageParams(r *http.Request) (offset, limit int, err error) {
 		per = n
 	}
 	return (page - 1) * per, per, nil
-}
-
-// catalogueSearch lists the node's replica of the federated catalogue. It
-// is public: citizens search without an account.
-func (s *Server) catalogueSearch(w http.ResponseWriter, r *http.Request) {
-	offset, limit, err := pageParams(r)
-	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
-	}
-	total, items, err := s.d.Federation.Catalogue().Page(r.Context(), offset, limit)
-	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "results": items})
 }
 
 // federationPeers lists the coops of the federation. Public: which coops

@@ -22,7 +22,11 @@ import (
 	"github.com/difronte/difronte/node/store"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// bleve (the catalogue search index) starts analysis workers when it is
+	// loaded and never stops them.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/blevesearch/bleve_index_api.AnalysisWorker"))
+}
 
 // cheap keeps argon2id fast in tests; production cost is DefaultParams.
 var cheap = auth.Params{Memory: 64, Time: 1, Threads: 1}

@@ -27,7 +27,11 @@ import (
 	"github.com/difronte/difronte/web"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// bleve (the catalogue search index) starts analysis workers when it is
+	// loaded and never stops them.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/blevesearch/bleve_index_api.AnalysisWorker"))
+}
 
 const pw = "password-di-prova"
 
