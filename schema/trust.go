@@ -32,6 +32,9 @@ type AuthorityKey struct {
 	NotBefore int64    `json:"nbf,omitempty"`
 	Retired   int64    `json:"retired,omitempty"`
 	Expires   int64    `json:"exp,omitempty"`
+	// Peer is the libp2p peer ID of the authority's node, where coops send
+	// applications. Informative: trust rests on the key, not the node.
+	Peer string `json:"peer,omitempty"`
 
 	pub ed25519.PublicKey
 }

@@ -1,0 +1,15 @@
+// Package qualify holds authority qualifications on a node: the trust
+// store (the authority keys this node pins, from --trust), the verifier
+// with its cache, the Service every node runs to decide from its own
+// replica whether a coop's offering is qualified, the Authority side
+// (applications, review, issuing, revocation through a status list, the
+// JWKS) and the Coop side (applying over libp2p and following the state).
+//
+// Credential and status list entries travel on gossip after a check of form
+// and shape only (schema.ValidateBody): whether an authority is trusted is
+// each node's own decision, so an entry from an authority this node does
+// not trust is stored and relayed but never makes anything qualified here.
+//
+// Imported by node and its API/UI; imports schema, federation and node's
+// store, audit, auth and problem packages.
+package qualify
