@@ -26,6 +26,16 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 bench: build ## measure the node: start-up, memory, API latency against baselines (a few minutes)
 	$(GO) run ./bench/nodebench -bin $(BIN)
 
+e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if missing) and web/e2e's pinned npm packages
+	@if [ ! -x /usr/bin/chromium ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	fi
+	npm ci --prefix web/e2e
+
+test-e2e: build e2e-deps ## run the browser tests (real node, headless Chromium, axe-core)
+	cd web/e2e && node --test --test-concurrency=1
+
 lint: ## vet and check formatting
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
