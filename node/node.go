@@ -74,6 +74,13 @@ type Config struct {
 	// NoFederation runs the node without libp2p and membership (tests of
 	// the private side that need no peers).
 	NoFederation bool
+
+	// Qualifications: the JWKS of trusted authorities (--trust), and for
+	// an authority node its key file, name and territory (ISTAT codes).
+	TrustFile          string
+	AuthorityKeyFile   string
+	AuthorityName      string
+	AuthorityTerritory []string
 	// Injection for in-process federations.
 	P2PHost          host.Host
 	MembersTransport memberlist.Transport
@@ -98,7 +105,8 @@ type Node struct {
 	started  time.Time
 	serveErr chan error
 
-	fed *fed
+	fed  *fed
+	qual *qual
 
 	closeOnce sync.Once
 	closers   []func() error
@@ -198,6 +206,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if err := n.startQualify(ctx); err != nil {
+		return fmt.Errorf("qualifications: %w", err)
+	}
 
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -209,6 +220,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		deps.Federation = n.fed
 	}
 	n.api = api.New(deps)
+	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
 	webui.Mount(n.api, webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log})
 
 	n.ln = n.cfg.HTTPListener
