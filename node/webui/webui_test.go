@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,14 +39,14 @@ const pw = "password-di-prova"
 // env is a node's API server with the web UI on loopback, one account per
 // role, and a few records.
 type env struct {
-	t                 *testing.T
+	t                 testing.TB
 	srv               *httptest.Server
 	care              *care.Service
 	own               *catalog.Own
 	ben, cg, term, of string // ids of seeded records
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := store.NewMemory()
@@ -570,4 +571,36 @@ func TestParseCentsAndMunicipality(t *testing.T) {
 			t.Errorf("resolveMunicipality(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// BenchmarkBeneficiaryList measures a full page (session, service, template,
+// translation) against the JSON API's answer for the same list, in the same
+// run, so the cost of server-side rendering reads as a ratio.
+func BenchmarkBeneficiaryList(b *testing.B) {
+	e := newEnv(b)
+	c := e.login("admin")
+	for i := range 40 {
+		if _, err := e.care.CreateBeneficiary(context.Background(), auth.Actor{Username: "setup", Role: auth.Admin},
+			care.Beneficiary{Name: "Persona " + strconv.Itoa(i), Address: "Via Roma 1", Municipality: "080063", Fragility: []string{"alone", "very_old"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run := func(b *testing.B, path string) {
+		var bytes int
+		for b.Loop() {
+			res, err := c.Get(e.srv.URL + path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, _ := io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Fatalf("%s: %d", path, res.StatusCode)
+			}
+			bytes = int(n)
+		}
+		b.ReportMetric(float64(bytes), "bytes/op")
+	}
+	b.Run("baseline=json-api", func(b *testing.B) { run(b, "/api/v1/beneficiaries?limit=20") })
+	b.Run("html-page", func(b *testing.B) { run(b, "/beneficiaries") })
 }
