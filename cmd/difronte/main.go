@@ -40,6 +40,7 @@ func commands() []command {
 		{"backup", "write a backup of a stopped node's data", runBackup},
 		{"restore", "restore a backup into an empty data directory", runRestore},
 		{"testnet", "run a local federation of demo coop nodes on loopback", runTestnet},
+		{"authority", "authority keys (authority keygen --out FILE)", runAuthority},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }

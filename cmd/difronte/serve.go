@@ -29,6 +29,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	membersAddr := fs.String("members", "0.0.0.0:0", "membership (memberlist) address host:port")
 	membersProfile := fs.String("members-profile", "wan", "membership timing: wan (coops on home internet links) or lan (fast failure detection on a local network)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS by a proxy)")
+	trust := fs.String("trust", "", "JWKS file of the authorities this node trusts for qualifications")
+	authKey := fs.String("authority-key", "", "authority key file (difronte authority keygen): run an authority node")
+	authName := fs.String("authority-name", "", "name of the authority (with --authority-key)")
+	authTerritory := fs.String("authority-territory", "", "ISTAT codes of the authority's territory, comma-separated (with --authority-key)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,6 +52,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if strings.TrimSpace(*coop) == "" {
 		return fmt.Errorf("%w: --coop-name must not be empty", errUsage)
 	}
+	if *authKey != "" && (strings.TrimSpace(*authName) == "" || len(splitList(*authTerritory)) == 0) {
+		return fmt.Errorf("%w: --authority-key needs --authority-name and --authority-territory", errUsage)
+	}
 	pw, err := adminPassword()
 	if err != nil {
 		return err
@@ -59,6 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		P2PListen: p2p, Bootstrap: bootstrap, Announce: announce,
 		FederationSecret: *secret, MembersAddr: *membersAddr, MembersProfile: *membersProfile,
 		Version: version, Commit: commit,
+		TrustFile: *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},
