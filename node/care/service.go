@@ -131,14 +131,11 @@ func (r *registry[T, P]) list(ctx context.Context, log *audit.Log, a auth.Actor,
 	}
 	q.Limit = min(q.Limit, 500)
 	q.Offset = max(q.Offset, 0)
-	all := r.col.Filter(func(t *T) bool {
+	var p Page[T]
+	p.Total, p.Items = r.col.Page(func(t *T) bool {
 		m := P(t).meta()
 		return (q.Archived || !m.Archived) && r.canSee(a, t) && r.match(t, q.Search)
-	})
-	p := Page[T]{Total: len(all), Items: []T{}}
-	if q.Offset < len(all) {
-		p.Items = all[q.Offset:min(len(all), q.Offset+q.Limit)]
-	}
+	}, q.Offset, q.Limit)
 	ids := make([]string, len(p.Items))
 	for i := range p.Items {
 		ids[i] = P(&p.Items[i]).meta().ID

@@ -97,14 +97,10 @@ func (s *Own) List(ctx context.Context, a auth.Actor, search string, archived bo
 	}
 	limit, offset = min(limit, 500), max(offset, 0)
 	q := strings.ToLower(search)
-	all := s.col.Filter(func(o *Offering) bool {
+	total, out := s.col.Page(func(o *Offering) bool {
 		return (archived || !o.Archived) && (q == "" || strings.Contains(strings.ToLower(o.Name+" "+o.Description), q))
-	})
-	out := []Offering{}
-	if offset < len(all) {
-		out = all[offset:min(len(all), offset+limit)]
-	}
-	return len(all), out, nil
+	}, offset, limit)
+	return total, out, nil
 }
 
 // Get returns one own offering.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	ds "github.com/ipfs/go-datastore"
@@ -18,9 +19,9 @@ type Collection[T any] struct {
 	prefix string
 	id     func(*T) string
 
-	mu    sync.RWMutex
-	items map[string]*T
-	order []string // ids sorted for stable pagination
+	mu     sync.RWMutex
+	items  map[string]*T
+	sorted []*T // the same records in id order, for stable pagination without map lookups
 }
 
 // LoadCollection reads every record under prefix into memory.
@@ -32,13 +33,13 @@ func LoadCollection[T any](ctx context.Context, d ds.Datastore, prefix string, i
 			return fmt.Errorf("decode %s: %w", k, err)
 		}
 		c.items[id(t)] = t
-		c.order = append(c.order, id(t))
+		c.sorted = append(c.sorted, t)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(c.order)
+	slices.SortFunc(c.sorted, func(a, b *T) int { return strings.Compare(id(a), id(b)) })
 	return c, nil
 }
 
@@ -62,9 +63,11 @@ func (c *Collection[T]) Put(ctx context.Context, t T) error {
 	if err := PutJSON(ctx, c.ds, c.prefix+id, &t); err != nil {
 		return err
 	}
-	if _, ok := c.items[id]; !ok {
-		i, _ := slices.BinarySearch(c.order, id)
-		c.order = slices.Insert(c.order, i, id)
+	i, found := slices.BinarySearchFunc(c.sorted, id, func(x *T, id string) int { return strings.Compare(c.id(x), id) })
+	if found {
+		c.sorted[i] = &t
+	} else {
+		c.sorted = slices.Insert(c.sorted, i, &t)
 	}
 	c.items[id] = &t
 	return nil
@@ -75,12 +78,32 @@ func (c *Collection[T]) Filter(keep func(*T) bool) []T {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var out []T
-	for _, id := range c.order {
-		if t := c.items[id]; keep(t) {
+	for _, t := range c.sorted {
+		if keep(t) {
 			out = append(out, *t)
 		}
 	}
 	return out
+}
+
+// Page returns how many records keep accepts and copies of those from
+// offset up to limit of them, in id order. Only the page is copied, so a
+// page of 50 out of 20,000 records costs one pass over pointers, not
+// 20,000 copies.
+func (c *Collection[T]) Page(keep func(*T) bool, offset, limit int) (total int, page []T) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	page = []T{}
+	for _, t := range c.sorted {
+		if !keep(t) {
+			continue
+		}
+		if total >= offset && len(page) < limit {
+			page = append(page, *t)
+		}
+		total++
+	}
+	return total, page
 }
 
 // Count returns the number of records.
