@@ -36,7 +36,7 @@ const pw = "password-di-prova"
 // env is an API server on loopback with its services, a set of accounts
 // (one per role, two caregivers) and two caregiver records.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	api   *api.Server
 	st    *store.Store
@@ -49,7 +49,7 @@ type env struct {
 	cg1, cg2 string            // caregiver record ids of "anna" and "bruno"
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, st: store.NewMemory(), tok: map[string]string{}}
@@ -169,7 +169,7 @@ func (e *env) must(want int, method, path, user string, body, v any) {
 }
 
 // errBody decodes an API error.
-func errBody(t *testing.T, b []byte) api.ErrorBody {
+func errBody(t testing.TB, b []byte) api.ErrorBody {
 	t.Helper()
 	var eb api.ErrorBody
 	if err := json.Unmarshal(b, &eb); err != nil || eb.Code == "" || eb.Error == "" {
