@@ -72,7 +72,9 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	// Another user is not locked out.
 	e.must(http.StatusOK, "POST", "/api/v1/login", "", map[string]string{"username": "bruno", "password": pw}, nil)
-	var list struct{ Events []struct{ Action, Detail, Actor string } }
+	var list struct {
+		Events []struct{ Action, Detail, Actor string }
+	}
 	e.must(http.StatusOK, "GET", "/api/v1/audit?kind=session&actor=anna", "admin", nil, &list)
 	failed, limited := 0, 0
 	for _, ev := range list.Events {
