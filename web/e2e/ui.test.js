@@ -249,6 +249,20 @@ test('language: switching to English', async () => {
   assert.equal(await page.textContent('h1'), 'Home');
 });
 
+test('200% zoom on a 1024x768 screen: pages reflow without sideways scrolling', async () => {
+  // 200% zoom of 1024x768 is a 512x384 CSS-pixel viewport (WCAG 1.4.10).
+  await page.setViewportSize({ width: 512, height: 384 });
+  try {
+    for (const path of ['/', '/beneficiaries/new', '/offerings/new', '/offerings']) {
+      await go(path);
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(over <= 1, `${path} scrolls sideways by ${over}px at 200% zoom`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1024, height: 768 });
+  }
+});
+
 test('no page broke the Content Security Policy', () => {
   assert.deepEqual(cspViolations, []);
 });
