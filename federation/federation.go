@@ -63,6 +63,7 @@ type Federation struct {
 	topics   map[string]*pubsub.Topic
 	subs     []*pubsub.Subscription
 	cu       *catchup.Service
+	mesh     *meshTracer
 	events   event.Subscription
 	syncReq  chan peer.ID
 }
@@ -171,6 +172,8 @@ func (f *Federation) startGossip() error {
 	} else if f.cfg.GossipParams != nil {
 		opts = append(opts, pubsub.WithGossipSubParams(*f.cfg.GossipParams))
 	}
+	f.mesh = newMeshTracer()
+	opts = append(opts, pubsub.WithRawTracer(f.mesh))
 	if f.cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(f.cfg.Tracer))
 	}
@@ -486,6 +489,17 @@ func (f *Federation) TopicPeers() map[string]int {
 	out := make(map[string]int, len(f.topics))
 	for name, t := range f.topics {
 		out[name] = len(t.ListPeers())
+	}
+	return out
+}
+
+// MeshPeers returns, per topic, how many peers are in the node's gossip
+// mesh: the peers it forwards to. Zero means a message received now would
+// reach no one but direct topic peers of its publisher.
+func (f *Federation) MeshPeers() map[string]int {
+	out := make(map[string]int, len(f.topics))
+	for name := range f.topics {
+		out[name] = f.mesh.size(name)
 	}
 	return out
 }

@@ -22,6 +22,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/topics"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -138,6 +139,9 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 	for {
 		ready := true
 		for _, nd := range net.Up() {
+			if !gossips(nd.Index) {
+				continue // not subscribed: no topic peers to learn, no mesh
+			}
 			want := 0
 			for _, j := range net.Neighbours(nd.Index) {
 				if gossips(j) && net.Nodes[j].Fed != nil && len(net.mn.LinksBetweenPeers(nd.Host.ID(), net.Nodes[j].Host.ID())) > 0 {
@@ -146,6 +150,11 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 			}
 			for _, got := range nd.Fed.TopicPeers() {
 				ready = ready && got >= want
+			}
+			// The mesh forms on heartbeats after the peers are known; a
+			// message received before then is forwarded to no one.
+			for _, got := range nd.Fed.MeshPeers() {
+				ready = ready && got >= min(want, net.dlo())
 			}
 		}
 		if ready {
@@ -233,6 +242,17 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 	}
 	nd.Fed = f
 	return nil
+}
+
+// dlo is the mesh size a node grafts up to on its first heartbeat.
+func (net *InProc) dlo() int {
+	switch {
+	case net.opts.GossipParams != nil:
+		return net.opts.GossipParams.Dlo
+	case net.opts.StockGossip:
+		return pubsub.DefaultGossipSubParams().Dlo
+	}
+	return topics.GossipParams().Dlo
 }
 
 // Mocknet exposes the simulated network, for tests that add raw hosts.

@@ -161,8 +161,14 @@ func TestOfflineNodeCatchesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Entries != want {
-		t.Errorf("catch-up transferred %d entries, %d were missing", st.Entries, want)
+	// Every missing entry is applied. A few more may cross: the marks
+	// node 3 took from node 0 earlier were node 0's complete-through
+	// seqs, which lag its held seqs where gossip compaction skipped one.
+	if st.Applied != want {
+		t.Errorf("catch-up applied %d entries, %d were missing", st.Applied, want)
+	}
+	if extra := st.Entries - want; extra < 0 || extra > want/20 {
+		t.Errorf("catch-up transferred %d entries for %d missing: more than 5%% overhead", st.Entries, want)
 	}
 	if err := net.WaitConverged(ctx); err != nil {
 		t.Fatal(err)
