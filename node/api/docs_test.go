@@ -5,6 +5,14 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/search"
 )
 
 // TestDocsListEveryRoute keeps docs/api.md and the router in step: each API
@@ -23,9 +31,15 @@ func TestDocsListEveryRoute(t *testing.T) {
 		}
 		documented[k] = true
 	}
+	// Every optional route group mounted: the federation (a fake that is
+	// never called) and the qualification services (zero values, only
+	// their routes are walked).
 	e := newEnv(t)
+	s := api.New(api.Deps{Auth: e.auth, Care: e.care, Own: e.own, Audit: e.audit,
+		Info: func() api.NodeInfo { return api.NodeInfo{} }, Federation: noFederation{}, Metrics: prometheus.NewRegistry()})
+	api.MountQualify(s, api.QualifyDeps{Service: new(qualify.Service), Coop: new(qualify.Coop), Authority: new(qualify.Authority)})
 	served := map[string]bool{}
-	for r := range routeSet(t, e.api.Router) {
+	for r := range routeSet(t, s.Router) {
 		if isAPIRoute(r) {
 			served[r] = true
 		}
@@ -44,6 +58,13 @@ func TestDocsListEveryRoute(t *testing.T) {
 		t.Fatalf("only %d API routes found: the walk is broken", len(served))
 	}
 }
+
+type noFederation struct{}
+
+func (noFederation) Catalogue() *catalog.Catalogue { return nil }
+func (noFederation) Search() *search.Index         { return nil }
+func (noFederation) Replica() *replica.Replica     { return nil }
+func (noFederation) Coops() []api.Coop             { return nil }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
