@@ -21,6 +21,7 @@ import (
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/federation/catchup"
 	"github.com/difronte/difronte/federation/members"
+	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/search"
@@ -335,6 +336,9 @@ func (fd *fed) openSearch(ctx context.Context) error {
 	fd.idx = idx
 	return nil
 }
+
+// Replica is the verified replica of the federation (api.Federation).
+func (fd *fed) Replica() *replica.Replica { return fd.f.Replica() }
 
 // Search is the search index of the federated catalogue (api.Federation).
 func (fd *fed) Search() *search.Index { return fd.idx }

@@ -40,6 +40,9 @@ func commands() []command {
 		{"backup", "write a backup of a stopped node's data", runBackup},
 		{"restore", "restore a backup into an empty data directory", runRestore},
 		{"testnet", "run a local federation of demo coop nodes on loopback", runTestnet},
+		{"reindex", "rebuild a stopped node's catalogue search index", runReindex},
+		{"export", "export the federated catalogue (export hsds --out DIR)", runExport},
+		{"import", "import HSDS services into the coop's offerings (import hsds FILE)", runImport},
 		{"authority", "authority keys (authority keygen --out FILE)", runAuthority},
 		{"version", "print version, commit and Go version", runVersion},
 	}

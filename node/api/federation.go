@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/search"
@@ -25,6 +26,7 @@ type Coop struct {
 type Federation interface {
 	Catalogue() *catalog.Catalogue
 	Search() *search.Index
+	Replica() *replica.Replica
 	Coops() []Coop
 }
 
@@ -35,6 +37,7 @@ func (s *Server) federationRoutes() {
 	v1 := s.Router.PathPrefix("/api/v1").Subrouter()
 	v1.HandleFunc("/catalogue/search", s.catalogueSearch).Methods(http.MethodGet)
 	v1.HandleFunc("/federation/peers", s.federationPeers).Methods(http.MethodGet)
+	s.hsdsRoutes()
 }
 
 // pageParams reads ?page=&per_page= (1-based page, at most 100 per page).

@@ -59,7 +59,7 @@ func genOfferings(seed uint64, n int) []schema.Offering {
 		}
 		desc.WriteByte('.')
 		o := schema.Offering{
-			ID: fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Uint64()&(1<<48-1)),
+			ID:          fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Uint64()&(1<<48-1)),
 			Name:        fmt.Sprintf("%s %d", t.NameIT, i+1),
 			Description: desc.String(),
 			Category:    t.Code,

@@ -578,6 +578,7 @@ func document(publisher, coop string, o schema.Offering, q *Qualification) map[s
 		fLang:      o.Languages,
 		fPublisher: publisher,
 		fQualUntil: until,
+		fHSDS:      schema.DerivedUUID("service", publisher, o.ID),
 	}
 }
 

@@ -27,6 +27,7 @@ const (
 	fLang      = "lang"      // keyword: BCP 47 tags
 	fPublisher = "publisher" // keyword: peer ID
 	fQualUntil = "qualified_until"
+	fHSDS      = "hsds_id" // keyword: the HSDS service id (schema.DerivedUUID)
 )
 
 // analyzerName is the Italian analyzer with accent folding: "città" and
@@ -71,7 +72,7 @@ func indexMapping() (mapping.IndexMapping, error) {
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fName, text(true))
 	doc.AddFieldMappingsAt(fAll, text(false))
-	for _, f := range []string{fNameKey, fCategory, fPlace, fCost, fDelivery, fLang, fPublisher} {
+	for _, f := range []string{fNameKey, fHSDS, fCategory, fPlace, fCost, fDelivery, fLang, fPublisher} {
 		doc.AddFieldMappingsAt(f, kw())
 	}
 	doc.AddFieldMappingsAt(fQualUntil, num)

@@ -46,7 +46,9 @@ func (e *BadQueryError) Error() string { return e.Field + ": " + e.Msg }
 
 // Validate checks every parameter and returns the first problem.
 func (q *Query) Validate() error {
-	bad := func(f, format string, a ...any) error { return &BadQueryError{Field: f, Msg: fmt.Sprintf(format, a...)} }
+	bad := func(f, format string, a ...any) error {
+		return &BadQueryError{Field: f, Msg: fmt.Sprintf(format, a...)}
+	}
 	switch {
 	case !utf8.ValidString(q.Text):
 		return bad("q", "is not valid UTF-8")
@@ -311,4 +313,19 @@ func (x *Index) analyze(s string) []string {
 		}
 	}
 	return out
+}
+
+// LookupHSDS finds the offering whose HSDS service id is id.
+func (x *Index) LookupHSDS(ctx context.Context, id string) (publisher, key string, ok bool) {
+	if !schema.IsUUID(id) {
+		return "", "", false
+	}
+	t := bleve.NewTermQuery(id)
+	t.SetField(fHSDS)
+	res, err := x.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(t, 1, 0, false))
+	if err != nil || len(res.Hits) == 0 {
+		return "", "", false
+	}
+	publisher, key, ok = strings.Cut(res.Hits[0].ID, "/")
+	return publisher, key, ok
 }

@@ -47,7 +47,9 @@ func TestTextMatching(t *testing.T) {
 	f := newFixture(t, newReplica(t), 2)
 	idx := f.open(t, "")
 	defer idx.Close()
-	id := func(n int) string { return "00000000-0000-4000-8000-" + strings.Repeat("0", 10) + string(rune('0'+n/10)) + string(rune('0'+n%10)) }
+	id := func(n int) string {
+		return "00000000-0000-4000-8000-" + strings.Repeat("0", 10) + string(rune('0'+n/10)) + string(rune('0'+n%10))
+	}
 	docs := []schema.Offering{
 		offering(id(1), "Assistenza domiciliare agli anziani", "Aiuto quotidiano a casa per persone anziane non autosufficienti.", "anziani.assistenza-domiciliare"),
 		offering(id(2), "Attività per la città", "Laboratori nel centro della città, con merenda.", "bambini.doposcuola"),
