@@ -1,0 +1,127 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	"go.uber.org/goleak"
+)
+
+func TestFrameRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	for _, p := range [][]byte{{}, []byte("hello"), bytes.Repeat([]byte("x"), MaxSignalFrame)} {
+		if err := WriteFrame(&b, p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadFrame(&b, MaxSignalFrame)
+		if err != nil || !bytes.Equal(got, p) {
+			t.Fatalf("round trip of %d bytes: %v", len(p), err)
+		}
+	}
+	if err := WriteFrame(&b, make([]byte, MaxSignalFrame+1)); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("oversized write: %v", err)
+	}
+	if _, err := ReadFrame(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff}), MaxSignalFrame); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("oversized length: %v", err)
+	}
+	if _, err := ReadFrame(bytes.NewReader([]byte{0, 0, 0, 9, 'a'}), MaxSignalFrame); err == nil {
+		t.Fatal("truncated frame accepted")
+	}
+}
+
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 2, 'h', 'i'})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{0, 0})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b, err := ReadFrame(bytes.NewReader(in), 1024)
+		if err == nil && len(b) > 1024 {
+			t.Fatalf("frame of %d bytes past the limit", len(b))
+		}
+	})
+}
+
+func TestSignalStreams(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	mn, err := mocknet.FullMeshLinked(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mn.Close()
+	a, b := mn.Hosts()[0], mn.Hosts()[1]
+	var refused atomic.Int32
+	sb := NewSignal(b, SignalLimits{StreamsPerSecond: 1, StreamBurst: 3, FramesPerSecond: 1, FrameBurst: 5, Idle: 2 * time.Second},
+		func(c *SignalConn) {
+			for {
+				f, err := c.Read()
+				if err != nil {
+					return
+				}
+				if string(f) == "x" {
+					continue // flood frames are read, never answered
+				}
+				if err := c.Write(append([]byte("echo:"), f...)); err != nil {
+					return
+				}
+			}
+		}, func(string, error) { refused.Add(1) })
+	defer sb.Close()
+	sa := NewSignal(a, SignalLimits{}, func(c *SignalConn) {}, nil)
+	defer sa.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	c, err := sa.Open(ctx, b.ID().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Peer() != b.ID().String() {
+		t.Fatalf("peer %s", c.Peer())
+	}
+	if err := c.Write([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Read()
+	if err != nil || string(got) != "echo:hi" {
+		t.Fatalf("echo: %q %v", got, err)
+	}
+	// A flood of frames past the burst ends the stream.
+	for range 10 {
+		if c.Write([]byte("x")) != nil {
+			break
+		}
+	}
+	n := 0
+	for ; n < 20; n++ {
+		if _, err := c.Read(); err != nil {
+			break
+		}
+	}
+	if n >= 10 {
+		t.Fatalf("flooding stream still answered %d frames", n)
+	}
+	c.Reset()
+
+	// New streams past the per-peer burst are refused.
+	deadline := time.Now().Add(5 * time.Second)
+	for refused.Load() == 0 && time.Now().Before(deadline) {
+		c, err := sa.Open(ctx, b.ID().String())
+		if err != nil {
+			continue
+		}
+		c.Write([]byte("ping"))
+		if _, err := c.Read(); err != nil && !errors.Is(err, io.EOF) {
+			// reset by the refusing side
+		}
+		c.Reset()
+	}
+	if refused.Load() == 0 {
+		t.Fatal("stream flood never refused")
+	}
+}
