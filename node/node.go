@@ -221,7 +221,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.api = api.New(deps)
 	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
-	webui.Mount(n.api, webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log})
+	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log}
+	if n.fed != nil {
+		wd.Federation = n.fed
+	}
+	webui.Mount(n.api, wd)
 
 	n.ln = n.cfg.HTTPListener
 	if n.ln == nil {

@@ -28,6 +28,8 @@ type Deps struct {
 	Audit  *audit.Log
 	Info   func() api.NodeInfo
 	Logger *slog.Logger
+	// Federation is nil on a node run without federation.
+	Federation api.Federation
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -92,6 +94,7 @@ func (u *ui) routes() {
 	u.offeringRoutes()
 	u.accountRoutes()
 	u.auditRoutes()
+	u.federationRoutes()
 }
 
 // cacheFor marks static answers cacheable. Assets are not fingerprinted,
@@ -129,13 +132,15 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin, auth.Operator}
 	case "accounts", "audit":
 		return []auth.Role{auth.Admin}
+	case "federation":
+		return auth.Roles
 	}
 	return nil
 }
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "beneficiaries", "caregivers", "terminals", "offerings", "accounts", "audit"}
+	return []string{"home", "beneficiaries", "caregivers", "terminals", "offerings", "federation", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }

@@ -464,13 +464,25 @@ func TestLanguageSwitch(t *testing.T) {
 func TestCatalogues(t *testing.T) {
 	keys := map[string]map[string]string{}
 	for _, l := range web.Languages() {
-		raw, err := fs.ReadFile(web.Locales(), l+".json")
-		if err != nil {
-			t.Fatal(err)
-		}
+		// <lang>.json and every feature's <area>.<lang>.json, as the loader reads them.
+		names, _ := fs.Glob(web.Locales(), "*."+l+".json")
+		names = append([]string{l + ".json"}, names...)
 		m := map[string]string{}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatalf("%s: %v", l, err)
+		for _, name := range names {
+			raw, err := fs.ReadFile(web.Locales(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(raw, &part); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					t.Errorf("%s: key %q defined twice", name, k)
+				}
+				m[k] = v
+			}
 		}
 		keys[l] = m
 	}

@@ -1,0 +1,45 @@
+package webui
+
+import (
+	"net/http"
+
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/auth"
+)
+
+// federationPage is what the federation page shows.
+type federationPage struct {
+	Coops    []api.Coop
+	Online   int
+	Records  int
+	Addrs    []string // this node's libp2p addresses, for other coops to bootstrap from
+	Enabled  bool
+	Listings int
+}
+
+func (u *ui) federationRoutes() {
+	u.s.Router.HandleFunc("/federation", u.gate(u.federationView, sectionRoles("federation")...)).Methods(http.MethodGet)
+}
+
+// federationView lists the coops of the federation with their online state
+// and how many public records each has published.
+func (u *ui) federationView(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(w, r, "federation.title")
+	d := federationPage{}
+	if f := u.d.Federation; f != nil {
+		d.Enabled = true
+		d.Coops = f.Coops()
+		for _, c := range d.Coops {
+			if c.Online {
+				d.Online++
+			}
+			d.Records += c.Records
+		}
+		d.Listings = f.Catalogue().Count()
+		if p.Account != nil && p.Account.Role == auth.Admin && u.d.Info != nil {
+			d.Addrs = u.d.Info().Addrs
+		}
+	}
+	p.Data = d
+	u.render(w, r, p, "federation", http.StatusOK)
+}
