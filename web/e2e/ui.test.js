@@ -238,6 +238,14 @@ test('audit: the log shows events and the chain verifies', async () => {
   await axe('audit verified');
 });
 
+test('federation: the page lists this coop online, axe clean', async () => {
+  await go('/federation');
+  const text = await page.textContent('main');
+  assert.match(text, /Coop Prova/);
+  assert.match(text, /In linea/);
+  await axe('federation');
+});
+
 test('language: switching to English', async () => {
   await go('/beneficiaries');
   await Promise.all([page.waitForLoadState('load'), page.click('button[name=lang][value=en]')]);
