@@ -212,9 +212,11 @@ func (fd *fed) join(p peer.ID) {
 func (fd *fed) profile() schema.CoopProfile {
 	p := schema.CoopProfile{Name: fd.n.cfg.CoopName, Kind: schema.KindCommunityCoop, Territory: []string{}}
 	seen := map[string]bool{}
-	for _, o := range fd.n.own.All() {
+	// Each, not All: the profile is rebuilt at every publish, and copying
+	// every offering each time made loading 20,000 offerings quadratic.
+	fd.n.own.Each(func(o *catalog.Offering) {
 		if o.Archived {
-			continue
+			return
 		}
 		for _, a := range o.Areas {
 			if !seen[a] && len(p.Territory) < schema.MaxTerritory {
@@ -225,7 +227,7 @@ func (fd *fed) profile() schema.CoopProfile {
 		if p.Contact.Email == "" && p.Contact.Phone == "" && p.Contact.URL == "" {
 			p.Contact.Email, p.Contact.Phone, p.Contact.URL = o.Contact.Email, o.Contact.Phone, o.Contact.URL
 		}
-	}
+	})
 	slices.Sort(p.Territory)
 	return p
 }

@@ -189,6 +189,14 @@ func (s *Own) publish(ctx context.Context, rec Offering) error {
 // All returns every own offering, archived included.
 func (s *Own) All() []Offering { return s.col.Filter(func(*Offering) bool { return true }) }
 
+// Each calls fn with every own offering, archived included, in id order,
+// without copying them: fn must neither keep nor change the offering. It is
+// for summaries over all offerings (the coop profile), which would
+// otherwise copy thousands of records at every publish.
+func (s *Own) Each(fn func(*Offering)) {
+	s.col.Filter(func(o *Offering) bool { fn(o); return false })
+}
+
 // Count returns how many live own offerings there are.
 func (s *Own) Count() int { return len(s.col.Filter(func(o *Offering) bool { return !o.Archived })) }
 
