@@ -1,0 +1,148 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/difronte/difronte/schema"
+)
+
+// benchIndex builds an on-disk index of n generated offerings from pubs
+// publishers directly (no replica: signing 100k entries would dominate),
+// in batches as the follower does, and returns it with the build time.
+func benchIndex(b *testing.B, n, pubs int) (*Index, time.Duration, []schema.Offering) {
+	b.Helper()
+	f := newFixture(b, newReplica(b), 1)
+	x, err := open(Config{Dir: b.TempDir() + "/search", Replica: f.rep, Now: func() time.Time { return f.now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := genOfferings(42, n)
+	start := time.Now()
+	bt := x.newBatcher()
+	for i, o := range docs {
+		pub := "12D3KooWPub" + strconv.Itoa(i%pubs)
+		if err := bt.b.Index(docID(pub, o.ID), document(pub, "Cooperativa "+strconv.Itoa(i%pubs), o, nil)); err != nil {
+			b.Fatal(err)
+		}
+		if err := bt.maybeFlush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := bt.flush(false); err != nil {
+		b.Fatal(err)
+	}
+	return x, time.Since(start), docs
+}
+
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkCatalogueSearch runs the funnel's query kinds on 100,000
+// offerings from 300 publishers with 8 concurrent clients and reports p50
+// and p99 per kind. The baseline kind is a bare match-all page without
+// facets, measured in the same run.
+func BenchmarkCatalogueSearch(b *testing.B) {
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	x, build, docs := benchIndex(b, n, 300)
+	defer x.Close()
+	places := genPlaces()
+	docs = nil
+	runtime.GC()
+	b.ReportMetric(build.Seconds(), "build-s")
+	b.Logf("built %d offerings in %v; RSS %.0f MB", n, build, rssMB())
+	tops := schema.TopTerms()
+	kinds := []struct {
+		name string
+		q    func(i int) Query
+		bare bool
+	}{
+		{"baseline-matchall-nofacets", func(i int) Query { return Query{} }, true},
+		{"category+municipality+facets", func(i int) Query {
+			return Query{Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
+		}, false},
+		{"top-category+facets", func(i int) Query { return Query{Category: tops[i%len(tops)].Code} }, false},
+		{"text+facets", func(i int) Query {
+			return Query{Text: []string{"assistenza anziani", "baby sitter", "pasti a domicilio", "trasporto visite", "compagnia"}[i%5]}
+		}, false},
+		{"common-term+facets", func(i int) Query { return Query{Text: []string{"servizio", "casa", "aiuto"}[i%3]} }, false},
+		{"text+category+municipality", func(i int) Query {
+			return Query{Text: "aiuto", Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
+		}, false},
+	}
+	_ = docs
+	for _, k := range kinds {
+		b.Run(k.name, func(b *testing.B) {
+			const clients = 8
+			var mu sync.Mutex
+			var lat []time.Duration
+			var wg sync.WaitGroup
+			per := max(b.N/clients, 1)
+			b.ResetTimer()
+			for c := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					mine := make([]time.Duration, 0, per)
+					for i := range per {
+						q := k.q(c*per + i)
+						start := time.Now()
+						var err error
+						if k.bare {
+							_, err = x.bareSearch(q)
+						} else {
+							_, err = x.Search(context.Background(), q)
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						mine = append(mine, time.Since(start))
+					}
+					mu.Lock()
+					lat = append(lat, mine...)
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			}
+			b.ReportMetric(rssMB(), "rss-MB")
+		})
+	}
+}
+
+// bareSearch is the baseline: the first page of everything, no facets.
+func (x *Index) bareSearch(q Query) (int, error) {
+	res, err := x.idx.Search(newBareRequest(x.buildQuery(q, 0)))
+	if err != nil {
+		return 0, fmt.Errorf("bare search: %w", err)
+	}
+	return int(res.Total), nil
+}
