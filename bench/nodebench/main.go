@@ -216,6 +216,19 @@ func (b *bench) run() error {
 		return err
 	}
 
+	// 5b. Start-up with data without the federation (a child node): what
+	// the federation's start costs on top.
+	var noFed []time.Duration
+	for range b.runs {
+		t0 := time.Now()
+		cp, err := startChild(self, dataDir, false)
+		if err != nil {
+			return err
+		}
+		noFed = append(noFed, time.Since(t0))
+		stopProc(cp.Cmd)
+	}
+
 	// 6. Badger profiles: the same node without federation, tuned and stock.
 	profiles := map[bool][3]int{}
 	for _, stock := range []bool{false, true} {
@@ -240,6 +253,7 @@ func (b *bench) run() error {
 	fmt.Printf("| Measure | Value | Baseline | Goal |\n|---|---|---|---|\n")
 	fmt.Printf("| start-up to ready, fresh data dir (median) | %s | | < 1 s |\n", ms(median(fresh)))
 	fmt.Printf("| start-up to ready, with data (median) | %s | | < 1 s |\n", ms(median(loaded)))
+	fmt.Printf("| start-up to serving, with data, node without federation (median) | %s | | |\n", ms(median(noFed)))
 	fmt.Printf("| idle RSS after start, fresh | %s | | < 60 MB |\n", mb(freshRSS[0]))
 	fmt.Printf("| idle RSS after start, with data | %s | | < 60 MB |\n", mb(idleLoaded))
 	fmt.Printf("| RSS after the latency runs / peak (VmHWM) | %s / %s | | |\n", mb(loadRSS), mb(hwm))
