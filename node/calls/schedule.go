@@ -37,6 +37,7 @@ type Schedule struct {
 	Except  []string `json:"except"`          // skipped days, YYYY-MM-DD
 	// Extra are one-off calls, "YYYY-MM-DDTHH:MM" wall clock in Zone.
 	Extra     []string  `json:"extra"`
+	Archived  bool      `json:"archived,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -1,0 +1,348 @@
+package calls
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/problem"
+)
+
+// Mount adds the calls API (/api/v1/calls/...), the sockets (/ws/...) and
+// the calendar feed (/calls/feed/<token>.ics) to the node's router.
+func (s *Service) Mount(r *mux.Router) {
+	v1 := r.PathPrefix("/api/v1/calls").Subrouter()
+	v1.HandleFunc("/agenda", s.authed(s.getAgenda)).Methods(http.MethodGet)
+	v1.HandleFunc("/schedules", s.authed(s.listSchedules)).Methods(http.MethodGet)
+	v1.HandleFunc("/schedules", s.authed(s.putSchedule)).Methods(http.MethodPost)
+	v1.HandleFunc("/schedules/{id}", s.authed(s.putSchedule)).Methods(http.MethodPut)
+	v1.HandleFunc("/schedules/{id}", s.authed(s.deleteSchedule)).Methods(http.MethodDelete)
+	v1.HandleFunc("/settings/{beneficiary}", s.authed(s.getSettings)).Methods(http.MethodGet)
+	v1.HandleFunc("/settings/{beneficiary}", s.authed(s.putSettings)).Methods(http.MethodPut)
+	v1.HandleFunc("/terminals/{id}/pairing", s.authed(s.startPairing)).Methods(http.MethodPost)
+	v1.HandleFunc("/pair", s.pair).Methods(http.MethodPost)
+	v1.HandleFunc("/devices", s.authed(s.listDevices)).Methods(http.MethodGet)
+	v1.HandleFunc("/devices/{id}", s.authed(s.revokeDevice)).Methods(http.MethodDelete)
+	v1.HandleFunc("/grants", s.authed(s.listGrants)).Methods(http.MethodGet)
+	v1.HandleFunc("/grants", s.authed(s.issueGrant)).Methods(http.MethodPost)
+	v1.HandleFunc("/grants/{id}", s.authed(s.revokeGrant)).Methods(http.MethodDelete)
+	v1.HandleFunc("/held", s.authed(s.listHeld)).Methods(http.MethodGet)
+	v1.HandleFunc("/held", s.authed(s.importHeld)).Methods(http.MethodPost)
+	v1.HandleFunc("/records", s.authed(s.listRecords)).Methods(http.MethodGet)
+	v1.HandleFunc("/feed", s.authed(s.newFeed)).Methods(http.MethodPost)
+	v1.HandleFunc("/feed", s.authed(s.revokeFeed)).Methods(http.MethodDelete)
+	v1.HandleFunc("/ice", s.authed(s.getICE)).Methods(http.MethodGet)
+	r.HandleFunc("/calls/feed/{token}.ics", s.serveFeed).Methods(http.MethodGet)
+	r.HandleFunc("/ws/calls", s.ServeCaregiver).Methods(http.MethodGet)
+	r.HandleFunc("/ws/terminal", s.ServeTerminal).Methods(http.MethodGet)
+}
+
+func (s *Service) authed(h func(http.ResponseWriter, *http.Request, auth.Actor) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, ok := api.Actor(r)
+		if !ok {
+			writeErr(w, problem.ErrUnauthorized)
+			return
+		}
+		if err := h(w, r, a); err != nil {
+			if p := problem.As(err); p.Status >= 500 {
+				s.log.Error("calls request failed", "method", r.Method, "err", err)
+			}
+			writeErr(w, err)
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	p := problem.As(err)
+	writeJSON(w, p.Status, api.ErrorBody{Error: p.Message, Code: p.Code, Fields: p.Fields})
+}
+
+func readJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 256<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return problem.BadRequest("bad_json", "malformed JSON", err)
+	}
+	if dec.More() {
+		return problem.BadRequest("bad_json", "trailing data after the JSON value", nil)
+	}
+	return nil
+}
+
+func (s *Service) getAgenda(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	days := 14
+	if d, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && d > 0 && d <= 62 {
+		days = d
+	}
+	now := s.now()
+	from := now.Add(-12 * time.Hour)
+	writeJSON(w, http.StatusOK, map[string]any{"items": s.Agenda(r.Context(), a, from, now.AddDate(0, 0, days))})
+	return nil
+}
+
+func (s *Service) listSchedules(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	writeJSON(w, http.StatusOK, map[string]any{"items": s.Schedules(a, r.URL.Query().Get("beneficiary"))})
+	return nil
+}
+
+func (s *Service) putSchedule(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	var sc Schedule
+	if err := readJSON(r, &sc); err != nil {
+		return err
+	}
+	sc.ID = mux.Vars(r)["id"]
+	out, err := s.SaveSchedule(r.Context(), a, sc)
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if sc.ID == "" {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, out)
+	return nil
+}
+
+func (s *Service) deleteSchedule(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if err := s.DeleteSchedule(r.Context(), a, mux.Vars(r)["id"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Service) getSettings(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	ben := mux.Vars(r)["beneficiary"]
+	if !s.canSeeBeneficiary(a, ben) {
+		return s.deny(r.Context(), a, "call_settings", ben, "read")
+	}
+	writeJSON(w, http.StatusOK, s.Settings(ben))
+	return nil
+}
+
+func (s *Service) putSettings(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	var st Settings
+	if err := readJSON(r, &st); err != nil {
+		return err
+	}
+	st.Beneficiary = mux.Vars(r)["beneficiary"]
+	out, err := s.SaveSettings(r.Context(), a, st)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// base is the URL the terminal opens, as the admin's browser reached us.
+func base(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Service) startPairing(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	p, err := s.StartPairing(r.Context(), a, mux.Vars(r)["id"], base(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (s *Service) pair(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := readJSON(r, &in); err != nil {
+		writeErr(w, err)
+		return
+	}
+	code := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1 // spaces and dashes people type
+	}, in.Code)
+	d, cred, err := s.Pair(r.Context(), code, api.RemoteIP(r))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"device": d.ID, "credential": cred})
+}
+
+func (s *Service) listDevices(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	ds, err := s.Devices(r.Context(), a, r.URL.Query().Get("terminal"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": ds})
+	return nil
+}
+
+func (s *Service) revokeDevice(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if err := s.RevokeDevice(r.Context(), a, mux.Vars(r)["id"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Service) listGrants(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	gs, err := s.Grants(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": gs})
+	return nil
+}
+
+func (s *Service) issueGrant(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	var g Grant
+	if err := readJSON(r, &g); err != nil {
+		return err
+	}
+	out, err := s.IssueGrant(r.Context(), a, Grant{Beneficiary: g.Beneficiary, Node: g.Node, Caregiver: g.Caregiver, Name: g.Name, Expires: g.Expires})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Service) revokeGrant(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	g, err := s.RevokeGrant(r.Context(), a, mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, g)
+	return nil
+}
+
+func (s *Service) listHeld(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	cg := a.CaregiverID
+	if a.Role == auth.Admin {
+		cg = r.URL.Query().Get("caregiver")
+	} else if cg == "" {
+		return s.deny(r.Context(), a, "held_grant", "", "list")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": s.HeldGrants(cg)})
+	return nil
+}
+
+func (s *Service) importHeld(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	h, err := s.ImportGrant(r.Context(), a, strings.TrimSpace(in.Token))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, h)
+	return nil
+}
+
+func (s *Service) listRecords(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if a.Role != auth.Admin && a.Role != auth.Caregiver {
+		return s.deny(r.Context(), a, "call_record", "", "list")
+	}
+	s.cfg.Audit.Note(s.event(a, audit.List, "call_record", "", ""))
+	writeJSON(w, http.StatusOK, map[string]any{"items": s.Records(a, r.URL.Query().Get("beneficiary"))})
+	return nil
+}
+
+func (s *Service) getICE(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	writeJSON(w, http.StatusOK, map[string]any{"ice": s.iceServers(a.Username)})
+	return nil
+}
+
+// Calendar feeds: one per caregiver; making a new one revokes the old.
+
+func (s *Service) newFeed(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if a.CaregiverID == "" {
+		return s.deny(r.Context(), a, "feed", "", "create")
+	}
+	tok, hash := newToken(24)
+	if err := s.feeds.Put(r.Context(), feed{Caregiver: a.CaregiverID, Hash: hash, CreatedAt: s.now()}); err != nil {
+		return fmt.Errorf("store feed: %w", err)
+	}
+	if err := s.cfg.Audit.Record(r.Context(), s.event(a, audit.Create, "feed", a.CaregiverID, "")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"url": base(r) + "/calls/feed/" + tok + ".ics"})
+	return nil
+}
+
+func (s *Service) revokeFeed(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if a.CaregiverID == "" {
+		return s.deny(r.Context(), a, "feed", "", "revoke")
+	}
+	if err := s.feeds.Put(r.Context(), feed{Caregiver: a.CaregiverID, CreatedAt: s.now()}); err != nil {
+		return fmt.Errorf("store feed: %w", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return s.cfg.Audit.Record(r.Context(), s.event(a, audit.Update, "feed", a.CaregiverID, "revoked"))
+}
+
+// FeedCaregiver resolves a feed token to its caregiver ("" if none).
+func (s *Service) FeedCaregiver(tok string) string {
+	if tok == "" || len(tok) > 64 {
+		return ""
+	}
+	h := hashToken(tok)
+	fs := s.feeds.Filter(func(f *feed) bool { return f.Hash != "" && f.Hash == h })
+	if len(fs) == 0 {
+		return ""
+	}
+	return fs[0].Caregiver
+}
+
+func (s *Service) serveFeed(w http.ResponseWriter, r *http.Request) {
+	cg := s.FeedCaregiver(mux.Vars(r)["token"])
+	if cg == "" {
+		http.NotFound(w, r)
+		return
+	}
+	now := s.now()
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	items := s.Agenda(ctx, auth.Actor{Username: "feed", Role: auth.Caregiver, CaregiverID: cg}, now.AddDate(0, 0, -7), now.AddDate(0, 0, 60))
+	evs := make([]CalendarEvent, 0, len(items))
+	for _, it := range items {
+		evs = append(evs, CalendarEvent{
+			UID:   fmt.Sprintf("%s-%s-%s@difronte", it.Node, it.Beneficiary, it.Start.UTC().Format("20060102T1504Z")),
+			Start: it.Start, End: it.End, Summary: "Chiamata: " + it.Name,
+		})
+	}
+	s.cfg.Audit.Note(audit.Event{Actor: "feed:" + cg, Action: audit.Export, Kind: "feed", Object: cg})
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = WriteICS(w, "Difronte", evs, now)
+}

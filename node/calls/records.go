@@ -1,0 +1,52 @@
+package calls
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/difronte/difronte/node/auth"
+)
+
+// Record is what the node keeps of a call: who, when, how long, whether
+// answered. Never media, never content.
+type Record struct {
+	ID          string    `json:"id"`
+	Beneficiary string    `json:"beneficiary"`
+	Caregiver   string    `json:"caregiver"`       // local id, or "<peer>/<id>"
+	Grant       string    `json:"grant,omitempty"` // for a caregiver of another coop
+	Started     time.Time `json:"started"`
+	Answered    bool      `json:"answered"`
+	AnsweredAt  time.Time `json:"answered_at,omitzero"`
+	Ended       time.Time `json:"ended,omitzero"`
+	Seconds     int       `json:"seconds"` // answered to ended
+	EndReason   string    `json:"end_reason,omitempty"`
+}
+
+func (s *Service) saveRecord(r Record) {
+	// Records are written from the hub, off any request: a fresh context.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.records.Put(ctx, r); err != nil {
+		s.log.Error("call record not stored", "call", r.ID, "err", err)
+	}
+}
+
+// Records lists call records the actor may see, newest first, optionally
+// for one beneficiary.
+func (s *Service) Records(a auth.Actor, ben string) []Record {
+	out := s.records.Filter(func(r *Record) bool {
+		return (ben == "" || r.Beneficiary == ben) && (s.canSeeBeneficiary(a, r.Beneficiary) || (a.CaregiverID != "" && r.Caregiver == a.CaregiverID))
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	if out == nil {
+		out = []Record{}
+	}
+	return out
+}
+
+// Record returns one call record (for tests and the escalation to come).
+func (s *Service) Record(id string) (Record, bool) { return s.records.Get(id) }
+
+func fmtRef(node, id string) string { return fmt.Sprintf("%s/%s", node, id) }

@@ -1,0 +1,335 @@
+package calls
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	ds "github.com/ipfs/go-datastore"
+
+	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/store"
+)
+
+// Person is what calls needs to know about a beneficiary or a caregiver of
+// this node.
+type Person struct {
+	ID         string
+	Name       string
+	Caregivers []string // of a beneficiary: the assigned caregiver ids
+}
+
+// Directory is the node's private registry as calls sees it; node/care
+// implements it. Lookups here are the node's own, not a user's.
+type Directory interface {
+	Beneficiary(id string) (Person, bool)
+	Caregiver(id string) (Person, bool)
+	// TerminalBeneficiary is the beneficiary a terminal is assigned to.
+	TerminalBeneficiary(terminal string) (string, bool)
+}
+
+// Config configures the calls service.
+type Config struct {
+	Store  ds.Batching
+	Audit  *audit.Log
+	Dir    Directory
+	Key    ed25519.PrivateKey // the node key, which signs grants
+	PeerID string
+	Now    func() time.Time
+	Logger *slog.Logger
+	ICE    ICEConfig
+	// Remote reaches other nodes; nil on a node without federation.
+	Remote Remote
+	// Limits of one WebSocket: messages per second and burst.
+	WSRate  float64
+	WSBurst int
+	// PairingTTL is how long a pairing code works (default 30 min).
+	PairingTTL time.Duration
+}
+
+// Settings are a beneficiary's call settings, chosen by the coop.
+type Settings struct {
+	Beneficiary string `json:"beneficiary"`
+	// DisplayName is all another coop learns of the beneficiary.
+	DisplayName string `json:"display_name"`
+	// Countdown is the seconds the terminal rings before answering by itself.
+	Countdown int `json:"countdown"`
+}
+
+// Device is a paired terminal browser; its credential is kept only hashed.
+type Device struct {
+	ID        string    `json:"id"`
+	Terminal  string    `json:"terminal"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+	Revoked   bool      `json:"revoked"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// pairing is a one-time pairing code, kept hashed.
+type pairing struct {
+	Hash     string    `json:"hash"`
+	Terminal string    `json:"terminal"`
+	Expires  time.Time `json:"expires"`
+}
+
+// feed is a caregiver's calendar link, kept hashed.
+type feed struct {
+	Caregiver string    `json:"caregiver"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Service holds the calls state of one node.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	schedules *store.Collection[Schedule]
+	settings  *store.Collection[Settings]
+	devices   *store.Collection[Device]
+	pairings  *store.Collection[pairing]
+	feeds     *store.Collection[feed]
+	grants    *store.Collection[Grant]     // issued by this node
+	held      *store.Collection[HeldGrant] // issued to this node's caregivers
+	records   *store.Collection[Record]
+
+	pairMu    sync.Mutex
+	pairFails []time.Time // recent failed pairing attempts, node-wide
+
+	hub *Hub
+	bg  sync.WaitGroup // grant deliveries
+}
+
+// Open loads the calls state from cfg.Store.
+func Open(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PairingTTL == 0 {
+		cfg.PairingTTL = 30 * time.Minute
+	}
+	if cfg.WSRate == 0 {
+		cfg.WSRate = 50
+	}
+	if cfg.WSBurst == 0 {
+		cfg.WSBurst = 200
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "calls")}
+	var err error
+	load := func(prefix string, f func() error) {
+		if err == nil {
+			if err = f(); err != nil {
+				err = fmt.Errorf("load %s: %w", prefix, err)
+			}
+		}
+	}
+	load("schedules", func() (e error) {
+		s.schedules, e = store.LoadCollection(ctx, cfg.Store, "/schedules/", func(x *Schedule) string { return x.ID })
+		return
+	})
+	load("settings", func() (e error) {
+		s.settings, e = store.LoadCollection(ctx, cfg.Store, "/settings/", func(x *Settings) string { return x.Beneficiary })
+		return
+	})
+	load("devices", func() (e error) {
+		s.devices, e = store.LoadCollection(ctx, cfg.Store, "/devices/", func(x *Device) string { return x.ID })
+		return
+	})
+	load("pairings", func() (e error) {
+		s.pairings, e = store.LoadCollection(ctx, cfg.Store, "/pairings/", func(x *pairing) string { return x.Hash })
+		return
+	})
+	load("feeds", func() (e error) {
+		s.feeds, e = store.LoadCollection(ctx, cfg.Store, "/feeds/", func(x *feed) string { return x.Caregiver })
+		return
+	})
+	load("grants", func() (e error) {
+		s.grants, e = store.LoadCollection(ctx, cfg.Store, "/grants/", func(x *Grant) string { return x.ID })
+		return
+	})
+	load("held", func() (e error) {
+		s.held, e = store.LoadCollection(ctx, cfg.Store, "/held/", func(x *HeldGrant) string { return x.ID })
+		return
+	})
+	load("records", func() (e error) {
+		s.records, e = store.LoadCollection(ctx, cfg.Store, "/records/", func(x *Record) string { return x.ID })
+		return
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.hub = newHub(s)
+	return s, nil
+}
+
+// Hub is the signaling hub of the node.
+func (s *Service) Hub() *Hub { return s.hub }
+
+// SetRemote attaches the federation link once the federation runs.
+func (s *Service) SetRemote(r Remote) { s.cfg.Remote = r }
+
+// Close ends every live call and socket.
+func (s *Service) Close() error {
+	s.hub.close()
+	s.bg.Wait()
+	return nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// newToken returns a random secret and its storage hash.
+func newToken(n int) (string, string) {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
+	return t, hashToken(t)
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte("difronte/calls/" + t))
+	return hex.EncodeToString(h[:])
+}
+
+func newID() string { return strings.ToLower(rand.Text()) }
+
+func (s *Service) event(a auth.Actor, act audit.Action, kind, id, detail string) audit.Event {
+	return audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind, Object: id, Remote: a.Remote, Detail: detail}
+}
+
+// deny audits a refusal and returns the problem to show.
+func (s *Service) deny(ctx context.Context, a auth.Actor, kind, id, why string) error {
+	_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Denied, kind, id, why))
+	return problem.ErrForbidden
+}
+
+// canSeeBeneficiary: admins see all; caregivers their assigned beneficiaries.
+func (s *Service) canSeeBeneficiary(a auth.Actor, ben string) bool {
+	if a.Role == auth.Admin {
+		return true
+	}
+	if a.Role != auth.Caregiver || a.CaregiverID == "" {
+		return false
+	}
+	b, ok := s.cfg.Dir.Beneficiary(ben)
+	return ok && slices.Contains(b.Caregivers, a.CaregiverID)
+}
+
+// Schedules.
+
+// SaveSchedule creates (empty ID) or replaces a schedule. Admins only.
+func (s *Service) SaveSchedule(ctx context.Context, a auth.Actor, sc Schedule) (Schedule, error) {
+	if a.Role != auth.Admin {
+		return Schedule{}, s.deny(ctx, a, "schedule", sc.ID, "save")
+	}
+	bad := sc.Check()
+	if _, ok := s.cfg.Dir.Beneficiary(sc.Beneficiary); !ok && bad["beneficiary"] == "" {
+		bad["beneficiary"] = "unknown"
+	}
+	if !strings.Contains(sc.Caregiver, "/") {
+		if _, ok := s.cfg.Dir.Caregiver(sc.Caregiver); !ok && bad["caregiver"] == "" {
+			bad["caregiver"] = "unknown"
+		}
+	}
+	if err := problem.Invalid(bad); err != nil {
+		return Schedule{}, err
+	}
+	now := s.now()
+	act := audit.Update
+	if sc.ID == "" {
+		sc.ID, sc.CreatedAt, act = newID(), now, audit.Create
+	} else if old, ok := s.schedules.Get(sc.ID); ok {
+		sc.CreatedAt = old.CreatedAt
+	} else {
+		return Schedule{}, problem.ErrNotFound
+	}
+	sc.UpdatedAt = now
+	if err := s.schedules.Put(ctx, sc); err != nil {
+		return Schedule{}, fmt.Errorf("store schedule: %w", err)
+	}
+	return sc, s.cfg.Audit.Record(ctx, s.event(a, act, "schedule", sc.ID, ""))
+}
+
+// DeleteSchedule removes a schedule. Admins only.
+func (s *Service) DeleteSchedule(ctx context.Context, a auth.Actor, id string) error {
+	if a.Role != auth.Admin {
+		return s.deny(ctx, a, "schedule", id, "delete")
+	}
+	sc, ok := s.schedules.Get(id)
+	if !ok || sc.Archived {
+		return problem.ErrNotFound
+	}
+	sc.Archived, sc.UpdatedAt = true, s.now()
+	if err := s.schedules.Put(ctx, sc); err != nil {
+		return fmt.Errorf("delete schedule: %w", err)
+	}
+	return s.cfg.Audit.Record(ctx, s.event(a, audit.Archive, "schedule", id, ""))
+}
+
+// Schedules lists the schedules the actor may see, optionally of one beneficiary.
+func (s *Service) Schedules(a auth.Actor, ben string) []Schedule {
+	out := s.schedules.Filter(func(sc *Schedule) bool {
+		return !sc.Archived && (ben == "" || sc.Beneficiary == ben) && (s.canSeeBeneficiary(a, sc.Beneficiary) || (a.CaregiverID != "" && sc.Caregiver == a.CaregiverID))
+	})
+	if out == nil {
+		out = []Schedule{}
+	}
+	return out
+}
+
+// Settings returns a beneficiary's call settings with defaults filled.
+func (s *Service) Settings(ben string) Settings {
+	st, ok := s.settings.Get(ben)
+	if !ok {
+		st = Settings{Beneficiary: ben}
+	}
+	if st.Countdown == 0 {
+		st.Countdown = 10
+	}
+	if st.DisplayName == "" {
+		if b, ok := s.cfg.Dir.Beneficiary(ben); ok {
+			// The first word only: another coop needs a name to say, not a
+			// full identity.
+			st.DisplayName, _, _ = strings.Cut(b.Name, " ")
+		}
+	}
+	return st
+}
+
+// SaveSettings stores a beneficiary's call settings. Admins only.
+func (s *Service) SaveSettings(ctx context.Context, a auth.Actor, st Settings) (Settings, error) {
+	if a.Role != auth.Admin {
+		return Settings{}, s.deny(ctx, a, "call_settings", st.Beneficiary, "save")
+	}
+	bad := map[string]string{}
+	if _, ok := s.cfg.Dir.Beneficiary(st.Beneficiary); !ok {
+		bad["beneficiary"] = "unknown"
+	}
+	if st.Countdown < 0 || st.Countdown > 120 {
+		bad["countdown"] = "invalid"
+	}
+	if len(st.DisplayName) > 60 || strings.ContainsAny(st.DisplayName, "\r\n<>") {
+		bad["display_name"] = "invalid"
+	}
+	if err := problem.Invalid(bad); err != nil {
+		return Settings{}, err
+	}
+	if err := s.settings.Put(ctx, st); err != nil {
+		return Settings{}, fmt.Errorf("store call settings: %w", err)
+	}
+	return s.Settings(st.Beneficiary), s.cfg.Audit.Record(ctx, s.event(a, audit.Update, "call_settings", st.Beneficiary, ""))
+}
