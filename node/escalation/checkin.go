@@ -1,0 +1,174 @@
+package escalation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/difronte/difronte/node/audit"
+)
+
+// EventType says what happened in a call or on a terminal.
+type EventType string
+
+// The events node/calls reports.
+const (
+	CallPlaced     EventType = "call_placed"     // a caregiver rang the terminal
+	CallAnswered   EventType = "call_answered"   // the terminal answered: a check-in
+	CallUnanswered EventType = "call_unanswered" // it rang out, or the terminal refused
+	ImFine         EventType = "im_fine"         // "Sto bene" on the terminal: a check-in
+)
+
+// Event is what node/calls reports through Record.
+type Event struct {
+	Type        EventType `json:"type"`
+	Beneficiary string    `json:"beneficiary"`
+	Caregiver   string    `json:"caregiver,omitempty"` // local id or "<peer>/<id>"
+	Call        string    `json:"call,omitempty"`
+	At          time.Time `json:"at,omitzero"` // zero: now
+}
+
+// Record takes in a call or terminal event: it marks the current window of
+// the beneficiary, and keeps answered calls so outcomes can refer to them.
+// node/calls calls it; it is safe for concurrent use.
+func (s *Service) Record(ctx context.Context, ev Event) error {
+	if ev.Beneficiary == "" {
+		return fmt.Errorf("escalation event %s without beneficiary", ev.Type)
+	}
+	if ev.At.IsZero() {
+		ev.At = s.now()
+	}
+	ev.At = ev.At.UTC()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ev.Call != "" && (ev.Type == CallPlaced || ev.Type == CallAnswered || ev.Type == CallUnanswered) {
+		c, ok := s.calls.Get(ev.Call)
+		if !ok {
+			c = CallSeen{ID: ev.Call, Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver, At: ev.At}
+		}
+		if c.Beneficiary != ev.Beneficiary {
+			return fmt.Errorf("call %s: beneficiary does not match", ev.Call)
+		}
+		if ev.Type == CallAnswered {
+			c.Answered = true
+		}
+		if err := s.calls.Put(ctx, c); err != nil {
+			return fmt.Errorf("store call %s: %w", ev.Call, err)
+		}
+	}
+	w, ok := s.currentWindow(ev.Beneficiary, ev.At)
+	if !ok {
+		return nil
+	}
+	switch ev.Type {
+	case CallPlaced:
+		w.Placed = true
+	case CallUnanswered:
+		w.Placed = true
+		w.Unanswered++
+		if w.Unanswered >= s.settingsFor(w.Beneficiary).Retries {
+			return s.miss(ctx, &w, MissUnanswered)
+		}
+	case CallAnswered, ImFine:
+		w.State, w.How, w.ClosedAt = WindowDone, string(ev.Type), ev.At
+		_ = s.cfg.Audit.Record(ctx, audit.Event{Actor: "node", Action: audit.Update, Kind: "checkin", Object: w.ID, Detail: string(ev.Type)})
+	}
+	if err := s.windows.Put(ctx, w); err != nil {
+		return fmt.Errorf("store window %s: %w", w.ID, err)
+	}
+	s.wake()
+	return nil
+}
+
+// currentWindow is the pending or open window of the beneficiary that t
+// falls into: from an hour before the agreed time to the deadline.
+func (s *Service) currentWindow(ben string, t time.Time) (Window, bool) {
+	ws := s.windows.Filter(func(w *Window) bool {
+		return w.Beneficiary == ben && (w.State == WindowPending || w.State == WindowOpen) &&
+			!t.Before(w.Start.Add(-time.Hour)) && !t.After(w.Deadline)
+	})
+	if len(ws) == 0 {
+		return Window{}, false
+	}
+	slices.SortFunc(ws, func(a, b Window) int { return a.Start.Compare(b.Start) })
+	return ws[0], true
+}
+
+// plan stores the windows of the slots starting before now+Horizon. Windows
+// already stored are kept as they are, so planning again is harmless.
+func (s *Service) plan(ctx context.Context, now time.Time) error {
+	if s.cfg.Schedules == nil {
+		return nil
+	}
+	slots, err := s.cfg.Schedules.Slots(ctx, now.Add(-s.cfg.Grace), now.Add(s.cfg.Horizon))
+	if err != nil {
+		return fmt.Errorf("plan check-ins: %w", err)
+	}
+	for _, sl := range slots {
+		id := sl.Schedule + "@" + sl.Start.UTC().Format("20060102T1504Z")
+		if _, ok := s.windows.Get(id); ok {
+			continue
+		}
+		w := Window{ID: id, Schedule: sl.Schedule, Beneficiary: sl.Beneficiary, Caregiver: sl.Caregiver,
+			Start: sl.Start.UTC(), Deadline: sl.End.UTC().Add(s.cfg.Grace), State: WindowPending}
+		if err := s.windows.Put(ctx, w); err != nil {
+			return fmt.Errorf("store window %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// runWindow handles a window whose time has come. Caller holds s.mu.
+func (s *Service) runWindow(ctx context.Context, w *Window, now time.Time) error {
+	switch w.State {
+	case WindowPending:
+		if now.Before(w.Start) {
+			return nil
+		}
+		if s.cfg.Presence != nil && !s.cfg.Presence.TerminalOnline(w.Beneficiary) {
+			return s.miss(ctx, w, MissOffline)
+		}
+		w.State = WindowOpen
+		return s.windows.Put(ctx, *w)
+	case WindowOpen:
+		if now.Before(w.Deadline) {
+			return nil
+		}
+		why := MissNotPlaced
+		if w.Placed {
+			why = MissUnanswered
+		}
+		return s.miss(ctx, w, why)
+	}
+	return nil
+}
+
+// miss closes a window as missed and opens a case that runs the whole
+// chain. Caller holds s.mu.
+func (s *Service) miss(ctx context.Context, w *Window, why string) error {
+	now := s.now()
+	w.State, w.How, w.ClosedAt = WindowMissed, why, now
+	p, ok := s.cfg.Dir.Beneficiary(ctx, w.Beneficiary)
+	if !ok {
+		// Archived since the window was planned: nothing to alert.
+		return s.windows.Put(ctx, *w)
+	}
+	c := Case{ID: newID(), Beneficiary: w.Beneficiary, Municipality: p.Municipality, Caregiver: w.Caregiver,
+		Source: "missed", Reason: why, Kind: "missed_checkin", Urgency: "high", Window: w.ID, State: CaseOpen,
+		OpenedAt: now, Actions: []Action{{Kind: ActMissed, State: ActionPending}},
+		Timeline: []Step{{At: now, By: "node", What: "opened", Detail: "missed " + why}}}
+	w.Case = c.ID
+	// The window first: once it says missed, a restart cannot open a
+	// second case for it.
+	if err := s.windows.Put(ctx, *w); err != nil {
+		return fmt.Errorf("store window %s: %w", w.ID, err)
+	}
+	return s.openCase(ctx, nodeActor, &c, p)
+}
+
+// Windows lists the check-in windows between from and to (for dashboards
+// and tests).
+func (s *Service) Windows(from, to time.Time) []Window {
+	return s.windows.Filter(func(w *Window) bool { return !w.Start.Before(from) && w.Start.Before(to) })
+}

@@ -1,0 +1,21 @@
+// Package escalation owns what happens after a check-in: the outcome a
+// caregiver records (all well, or a problem with its kind, urgency and note),
+// the escalation case a problem opens with the actions chosen (propose
+// services, alert social services, family or other caregivers, emergency),
+// the alerts that follow each beneficiary's escalation chain until someone
+// acknowledges them, the check-in windows that open a case by themselves
+// when a check-in is missed, and the dashboard figures of the coop.
+//
+// Every timer (a window's start and deadline, an alert's repeat and
+// escalation) is a time stored with its record, so a restarted node resumes
+// where it stopped; one scheduler goroutine sleeps until the earliest of them
+// on an injected clock.
+//
+// Cases, outcomes and alerts are private records of the beneficiary's node:
+// they never leave it. Alerts carry a case reference, the kind and urgency,
+// and whom to call back, not the beneficiary's name, address or note.
+//
+// node imports escalation; escalation imports node/store, node/audit,
+// node/auth, node/problem and schema, and reaches calls, the registry, the
+// catalogue and notifications through the small interfaces in deps.go.
+package escalation
