@@ -47,6 +47,7 @@ func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 
 // page is what every template gets.
 type page struct {
+	u       *ui
 	cat     *catalogues
 	Lang    string
 	Title   string // catalogue key of the page title
@@ -69,7 +70,7 @@ type navItem struct {
 }
 
 func (u *ui) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
-	p := &page{cat: u.cat, Lang: u.cat.language(r), Title: title, Account: api.Account(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
+	p := &page{u: u, cat: u.cat, Lang: u.cat.language(r), Title: title, Account: api.Account(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
 	if u.d.Info != nil {
 		p.Coop = u.d.Info().CoopName
 	}
@@ -81,7 +82,7 @@ func (u *ui) newPage(w http.ResponseWriter, r *http.Request, title string) *page
 	}
 	if p.Account != nil {
 		for _, s := range sectionOrder() {
-			if !may(p.Account.Role, s) {
+			if !may(p.Account.Role, s) || !u.runs(s) {
 				continue
 			}
 			href := "/" + s

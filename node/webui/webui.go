@@ -30,6 +30,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Federation is nil on a node run without federation.
 	Federation api.Federation
+	// Qualify holds the qualification services; its members are nil on
+	// a node without them (Authority: on every node but an authority's).
+	Qualify api.QualifyDeps
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -95,6 +98,7 @@ func (u *ui) routes() {
 	u.accountRoutes()
 	u.auditRoutes()
 	u.federationRoutes()
+	u.qualifyRoutes()
 }
 
 // cacheFor marks static answers cacheable. Assets are not fingerprinted,
@@ -134,13 +138,17 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin}
 	case "federation":
 		return auth.Roles
+	case "qualification":
+		return []auth.Role{auth.Admin}
+	case "authority":
+		return []auth.Role{auth.Officer, auth.Admin}
 	}
 	return nil
 }
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "beneficiaries", "caregivers", "terminals", "offerings", "federation", "accounts", "audit"}
+	return []string{"home", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
