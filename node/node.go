@@ -221,7 +221,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.api = api.New(deps)
 	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
-	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log}
+	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
+		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}}
 	if n.fed != nil {
 		wd.Federation = n.fed
 	}
