@@ -99,6 +99,7 @@ func (u *ui) routes() {
 	u.auditRoutes()
 	u.federationRoutes()
 	u.qualifyRoutes()
+	u.catalogueRoutes()
 }
 
 // cacheFor marks static answers cacheable. Assets are not fingerprinted,

@@ -1,0 +1,190 @@
+package webui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/search"
+	"github.com/difronte/difronte/schema"
+)
+
+// catalogueRoutes are the public catalogue pages: the funnel and the
+// detail of one offering. No account needed; forms use GET, so the pages
+// work without JavaScript and every step has its own address.
+func (u *ui) catalogueRoutes() {
+	u.s.Router.HandleFunc("/catalogo", u.cataloguePage).Methods(http.MethodGet)
+	u.s.Router.HandleFunc("/catalogo/{publisher}/{id}", u.catalogueDetail).Methods(http.MethodGet)
+}
+
+// funnelStep is one button of the funnel: a category with its icon and
+// how many results it leaves.
+type funnelStep struct {
+	Code, Icon, Href string
+	Count            int
+}
+
+// facetOption is one value of a filter with its count.
+type facetOption struct {
+	Value, Label string
+	Count        int
+	Selected     bool
+}
+
+type cataloguePageData struct {
+	Query       search.Query
+	Top         *schema.TaxonomyTerm // the chosen top category
+	Steps       []funnelStep         // top categories, or subcategories of Top
+	Answer      api.SearchAnswer
+	Filters     map[string][]facetOption
+	FilterNames []string
+	Started     bool // a category, text or filter chosen: show results
+	Prev, Next  string
+	Error       string
+}
+
+func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(w, r, "catalogue.title")
+	d := cataloguePageData{Filters: map[string][]facetOption{}, FilterNames: []string{
+		search.FacetMunicipality, search.FacetPrice, search.FacetMode, search.FacetLang, search.FacetPublisher}}
+	p.Data = &d
+	f := u.d.Federation
+	if f == nil || f.Search() == nil {
+		d.Error = "catalogue.unavailable"
+		u.render(w, r, p, "catalogue", http.StatusServiceUnavailable)
+		return
+	}
+	v := r.URL.Query()
+	// An empty select or text box sends an empty value: drop them, so the
+	// address stays short and the parser strict.
+	for k, vs := range v {
+		if len(vs) == 1 && vs[0] == "" {
+			v.Del(k)
+		}
+	}
+	p.Form = v
+	q, err := api.ParseSearchQuery(v, f.Search().AnyQualified())
+	status := http.StatusOK
+	if err != nil {
+		var pe *problem.Error
+		if !errors.As(err, &pe) {
+			u.log.Error("catalogue query", "err", err)
+		}
+		d.Error = "catalogue.bad_query"
+		q = search.Query{}
+		status = http.StatusBadRequest
+	}
+	q.PerPage = 10
+	d.Query = q
+	d.Started = q.Category != "" || q.Text != "" || q.Municipality != "" || q.Price != "" || q.Mode != "" || q.Lang != "" || q.Publisher != ""
+	ans, err := api.SearchCatalogue(r.Context(), f, q)
+	if err != nil {
+		d.Error = "catalogue.bad_query"
+		status = http.StatusBadRequest
+		ans, _ = api.SearchCatalogue(r.Context(), f, search.Query{PerPage: 10})
+	}
+	d.Answer = ans
+	counts := map[string]int{}
+	for _, fv := range ans.Facets[search.FacetCategory] {
+		counts[fv.Value] = fv.Count
+	}
+	// The funnel: top categories first, then the chosen one's children.
+	terms := schema.TopTerms()
+	if q.Category != "" {
+		t, _ := schema.Term(q.Category)
+		top := t
+		if t.Parent != "" {
+			top, _ = schema.Term(t.Parent)
+		}
+		d.Top = &top
+		terms = schema.Children(top.Code)
+	}
+	for _, t := range terms {
+		if counts[t.Code] == 0 && q.Category != t.Code {
+			continue
+		}
+		nv := cloneValues(v)
+		nv.Set("category", t.Code)
+		nv.Del("page")
+		d.Steps = append(d.Steps, funnelStep{Code: t.Code, Icon: t.Icon, Href: "/catalogo?" + nv.Encode(), Count: counts[t.Code]})
+	}
+	for _, name := range []string{search.FacetMunicipality, search.FacetPrice, search.FacetMode, search.FacetLang, search.FacetPublisher} {
+		cur := v.Get(name)
+		seen := false
+		for _, fv := range ans.Facets[name] {
+			label := fv.Label
+			switch name {
+			case search.FacetMunicipality:
+				label = p.Muni(fv.Value)
+			case search.FacetPrice, search.FacetMode:
+				label = p.T("catalogue." + name + "." + fv.Value)
+			case search.FacetLang:
+				label = p.T("catalogue.langname." + fv.Value)
+			}
+			if label == "" {
+				label = fv.Value
+			}
+			seen = seen || fv.Value == cur
+			d.Filters[name] = append(d.Filters[name], facetOption{Value: fv.Value, Label: label, Count: fv.Count, Selected: fv.Value == cur})
+		}
+		if cur != "" && !seen {
+			d.Filters[name] = append(d.Filters[name], facetOption{Value: cur, Label: cur, Selected: true})
+		}
+	}
+	page := max(q.Page, 1)
+	if page > 1 {
+		nv := cloneValues(v)
+		nv.Set("page", strconv.Itoa(page-1))
+		d.Prev = "/catalogo?" + nv.Encode()
+	}
+	if page*10 < ans.Total && page < search.MaxPage {
+		nv := cloneValues(v)
+		nv.Set("page", strconv.Itoa(page+1))
+		d.Next = "/catalogo?" + nv.Encode()
+	}
+	u.render(w, r, p, "catalogue", status)
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+type catalogueDetailData struct {
+	Hit api.SearchHit
+}
+
+func (u *ui) catalogueDetail(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(w, r, "catalogue.detail_title")
+	f := u.d.Federation
+	vars := mux.Vars(r)
+	if f == nil || !schema.IsUUID(vars["id"]) || len(vars["publisher"]) > 100 {
+		u.notFound(w, r, p)
+		return
+	}
+	l, err := f.Catalogue().Get(r.Context(), vars["publisher"], vars["id"])
+	if err != nil {
+		u.notFound(w, r, p)
+		return
+	}
+	hit := api.SearchHit{Listing: l}
+	if q, ok := f.Search().QualificationOf(l.Publisher, l.ID); ok {
+		hit.Qualified = &q
+	}
+	p.Data = catalogueDetailData{Hit: hit}
+	u.render(w, r, p, "catalogue_detail", http.StatusOK)
+}
+
+func (u *ui) notFound(w http.ResponseWriter, r *http.Request, p *page) {
+	p.Title = "catalogue.not_found"
+	p.Data = catalogueDetailData{}
+	u.render(w, r, p, "catalogue_detail", http.StatusNotFound)
+}
