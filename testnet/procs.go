@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -117,13 +118,20 @@ func StartProcs(ctx context.Context, cfg ProcsConfig) (*Procs, error) {
 	return ps, nil
 }
 
+// freePort finds a free loopback port below the kernel's ephemeral range
+// (32768 and up on Linux), so no OS-chosen port of a running node (libp2p,
+// memberlist) can take it between this check and the node's listen.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 200 {
+		port := 20000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("no free loopback port found")
 }
 
 // Start starts (or restarts) the process and waits until it is ready.
