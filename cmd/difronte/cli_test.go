@@ -77,13 +77,16 @@ func TestHelpListsEveryFlagWithEnvAndDefault(t *testing.T) {
 	want := map[string]string{ // flag -> default shown ("" = zero value, not shown)
 		"data": "data", "http": "127.0.0.1:8080", "coop-name": "Cooperativa", "demo": "",
 		"log-level": "info", "p2p": "", "bootstrap": "", "announce": "", "federation-secret": "",
-		"members": "0.0.0.0:0", "secure-cookies": "",
+		"members": "0.0.0.0:0", "members-profile": "wan", "secure-cookies": "",
 	}
-	for f, def := range want {
+	for f := range want {
 		if !found[f] {
 			t.Errorf("--help does not list -%s", f)
-			continue
 		}
+	}
+	// Every flag, also those added later, shows its environment twin; the
+	// ones above also their default.
+	for f := range found {
 		// The flag's block runs to the next flag line.
 		i := strings.Index(stderr, "  -"+f)
 		block := stderr[i:]
@@ -93,13 +96,8 @@ func TestHelpListsEveryFlagWithEnvAndDefault(t *testing.T) {
 		if env := envName(f); !strings.Contains(block, "(env "+env+")") {
 			t.Errorf("-%s: help lacks its environment twin %s:\n%s", f, env, block)
 		}
-		if def != "" && !strings.Contains(block, `(default "`+def+`")`) {
+		if def := want[f]; def != "" && !strings.Contains(block, `(default "`+def+`")`) {
 			t.Errorf("-%s: help lacks its default %q:\n%s", f, def, block)
-		}
-	}
-	for f := range found {
-		if _, ok := want[f]; !ok {
-			t.Errorf("flag -%s is new: add it to this test", f)
 		}
 	}
 	for _, sub := range []string{"backup", "restore", "version"} {
