@@ -20,6 +20,7 @@ import (
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/store"
@@ -84,6 +85,9 @@ type Config struct {
 	// Injection for in-process federations.
 	P2PHost          host.Host
 	MembersTransport memberlist.Transport
+
+	// Calls: ICE servers, embedded TURN, signal limits.
+	Calls CallsConfig
 }
 
 // Node is one running coop node.
@@ -98,6 +102,7 @@ type Node struct {
 	auth     *auth.Service
 	care     *care.Service
 	own      *catalog.Own
+	calls    *calls.Service
 	api      *api.Server
 	metrics  *prometheus.Registry
 	http     *http.Server
@@ -210,6 +215,10 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("qualifications: %w", err)
 	}
 
+	if err := n.startCalls(ctx); err != nil {
+		return err
+	}
+
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	deps := api.Deps{
@@ -220,6 +229,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		deps.Federation = n.fed
 	}
 	n.api = api.New(deps)
+	n.calls.Mount(n.api.Router)
 	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
 		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}}

@@ -367,9 +367,13 @@ func (h *Hub) close() {
 	for _, c := range h.calls {
 		cs = append(cs, c)
 	}
-	ts := make([]*Terminal, 0, len(h.terminals))
+	ts := make([]Endpoint, 0, len(h.terminals)+len(h.caregiver))
 	for _, t := range h.terminals {
 		ts = append(ts, t)
+	}
+	// Hijacked sockets outlive the HTTP server's shutdown: close them here.
+	for e := range h.caregiver {
+		ts = append(ts, e)
 	}
 	h.mu.Unlock()
 	for _, c := range cs {
