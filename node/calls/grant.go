@@ -49,6 +49,7 @@ type HeldGrant struct {
 	DisplayName string    `json:"display_name"`
 	Caregiver   string    `json:"caregiver"` // this node's caregiver id
 	Expires     time.Time `json:"expires"`
+	IssuedAt    time.Time `json:"issued_at"`
 	Token       string    `json:"token"`
 }
 
@@ -61,7 +62,10 @@ type grantClaims struct {
 	DisplayName string `json:"dn"`
 	ID          string `json:"jti"`
 	IssuedAt    int64  `json:"iat"`
-	Expires     int64  `json:"exp"`
+	// Issued orders grants issued within one second (a renewal right after
+	// a revocation).
+	Issued  time.Time `json:"issued"`
+	Expires int64     `json:"exp"`
 }
 
 // Reasons a grant or call is refused; the code reaches the caller.
@@ -147,7 +151,7 @@ func (s *Service) IssueGrant(ctx context.Context, a auth.Actor, g Grant) (Grant,
 	g.Expires = g.Expires.UTC().Truncate(time.Second)
 	tok, err := signGrant(s.cfg.Key, s.cfg.PeerID, grantClaims{
 		Issuer: s.cfg.PeerID, Audience: g.Node, Subject: g.Caregiver, Beneficiary: g.Beneficiary,
-		DisplayName: s.Settings(g.Beneficiary).DisplayName, ID: g.ID, IssuedAt: now.Unix(), Expires: g.Expires.Unix(),
+		DisplayName: s.Settings(g.Beneficiary).DisplayName, ID: g.ID, IssuedAt: now.Unix(), Issued: now, Expires: g.Expires.Unix(),
 	})
 	if err != nil {
 		return Grant{}, err
@@ -261,7 +265,7 @@ func (s *Service) heldFromToken(token string) (HeldGrant, error) {
 		return HeldGrant{}, ErrGrantExpired
 	}
 	return HeldGrant{ID: c.ID, Issuer: c.Issuer, Beneficiary: c.Beneficiary, DisplayName: c.DisplayName,
-		Caregiver: c.Subject, Expires: time.Unix(c.Expires, 0).UTC(), Token: token}, nil
+		Caregiver: c.Subject, Expires: time.Unix(c.Expires, 0).UTC(), IssuedAt: c.Issued.UTC(), Token: token}, nil
 }
 
 // HeldGrants lists the grants held for a caregiver of this node ("" = all).
@@ -272,12 +276,15 @@ func (s *Service) HeldGrants(caregiver string) []HeldGrant {
 	})
 }
 
-// heldFor finds the grant a caregiver holds to call a remote beneficiary.
+// heldFor finds the grant a caregiver holds to call a remote beneficiary:
+// the newest, since a renewed grant replaces an older (maybe revoked) one.
 func (s *Service) heldFor(caregiver, node, ben string) (HeldGrant, bool) {
+	var best HeldGrant
+	found := false
 	for _, h := range s.HeldGrants(caregiver) {
-		if h.Issuer == node && h.Beneficiary == ben {
-			return h, true
+		if h.Issuer == node && h.Beneficiary == ben && (!found || !h.IssuedAt.Before(best.IssuedAt)) {
+			best, found = h, true
 		}
 	}
-	return HeldGrant{}, false
+	return best, found
 }
