@@ -17,12 +17,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
@@ -88,6 +91,9 @@ type Config struct {
 
 	// Calls: ICE servers, embedded TURN, signal limits.
 	Calls CallsConfig
+
+	// Escalation: alerts' links and callback number, SMTP, webhooks.
+	Escalation EscalationConfig
 }
 
 // Node is one running coop node.
@@ -112,6 +118,10 @@ type Node struct {
 
 	fed  *fed
 	qual *qual
+
+	escalation  *escalation.Service
+	notify      *notify.Service
+	outcomeLink *federation.OutcomeLink
 
 	closeOnce sync.Once
 	closers   []func() error
@@ -216,6 +226,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 
 	if err := n.startCalls(ctx); err != nil {
+		return err
+	}
+	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
 

@@ -24,7 +24,7 @@ type Listings interface {
 // It walks the whole catalogue, which is fine for a rare event on a coop
 // node; node/search can replace it behind Offers with an index query.
 type CatalogueOffers struct {
-	Catalogue Listings
+	Catalogue   Listings
 	IsQualified func(publisher string, o schema.Offering) bool
 }
 

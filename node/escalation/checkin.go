@@ -136,6 +136,15 @@ func (s *Service) runWindow(ctx context.Context, w *Window, now time.Time) error
 			return nil
 		}
 		why := MissNotPlaced
+		if s.cfg.CallLog != nil {
+			for _, c := range s.cfg.CallLog.Calls(ctx, w.Beneficiary, w.Start.Add(-time.Hour), w.Deadline) {
+				if c.Answered {
+					w.State, w.How, w.ClosedAt = WindowDone, string(CallAnswered), c.At
+					return s.windows.Put(ctx, *w)
+				}
+				w.Placed = true
+			}
+		}
 		if w.Placed {
 			why = MissUnanswered
 		}

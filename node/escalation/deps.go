@@ -83,3 +83,10 @@ type Message struct {
 type Notifier interface {
 	Enqueue(ctx context.Context, m Message) error
 }
+
+// CallLog is node/calls's record of calls, for a node where calls does not
+// report events through Record: outcomes are checked against it and a
+// window's deadline looks at it before calling the check-in missed.
+type CallLog interface {
+	Calls(ctx context.Context, beneficiary string, from, to time.Time) []CallSeen
+}

@@ -38,6 +38,7 @@ type Config struct {
 	Presence  Presence  // nil: the terminal is never known offline
 	Grants    Grants    // nil: no caregiver of another node may report
 	Offers    Offers    // nil: no service proposals
+	CallLog   CallLog   // nil: only calls reported through Record count
 
 	// BaseURL is the node's public address, for acknowledgement links.
 	BaseURL string
@@ -237,6 +238,14 @@ func (s *Service) recordOutcome(ctx context.Context, a auth.Actor, o Outcome) (O
 		return prev[0], nil
 	}
 	c, ok := s.calls.Get(o.Call)
+	if !ok && s.cfg.CallLog != nil {
+		now := s.now()
+		for _, x := range s.cfg.CallLog.Calls(ctx, o.Beneficiary, now.Add(-7*24*time.Hour), now.Add(time.Minute)) {
+			if x.ID == o.Call {
+				c, ok = x, true
+			}
+		}
+	}
 	if !ok || c.Beneficiary != o.Beneficiary || c.Caregiver != o.Caregiver || !c.Answered {
 		_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Denied, "outcome", o.Call, "no call"))
 		return Outcome{}, ErrNoCall

@@ -1,0 +1,186 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/calls"
+	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/notify"
+	"github.com/difronte/difronte/schema"
+)
+
+// EscalationConfig configures outcomes, alerts and notifications.
+type EscalationConfig struct {
+	// BaseURL is the node's public address, for the acknowledgement links
+	// in alerts (default http://<HTTPAddr>).
+	BaseURL string
+	// CoopPhone is the number alerts ask people to call back.
+	CoopPhone string
+	// SMTPFile is a JSON file (0600) with the SMTP server and credentials.
+	SMTPFile string
+	// WebhookSecretFile holds the secret that signs webhook alerts.
+	WebhookSecretFile string
+	// Clock drives escalation timers and delivery retries (tests).
+	Clock escalation.Clock
+}
+
+var escalationActor = auth.Actor{Username: "system:escalation", Role: auth.Admin}
+
+// escDirectory lets escalation read the private registry as the node.
+type escDirectory struct{ n *Node }
+
+func (d escDirectory) Beneficiary(ctx context.Context, id string) (escalation.Person, bool) {
+	b, err := d.n.care.Beneficiary(ctx, escalationActor, id)
+	if err != nil || b.Archived {
+		return escalation.Person{}, false
+	}
+	p := escalation.Person{ID: b.ID, Name: b.Name, Address: b.Address, Municipality: b.Municipality, BirthYear: b.BirthYear,
+		Phone: b.Phone, Fragility: b.Fragility, Notes: b.Notes, Caregivers: b.Caregivers}
+	for _, c := range b.Contacts {
+		p.Contacts = append(p.Contacts, escalation.Contact{Kind: c.Kind, Name: c.Name, Relation: c.Relation, Phone: c.Phone, Email: c.Email})
+	}
+	return p, true
+}
+
+func (d escDirectory) CaregiverUser(ctx context.Context, id string) (string, bool) {
+	c, err := d.n.care.Caregiver(ctx, escalationActor, id)
+	if err != nil || c.Archived || c.Username == "" {
+		return "", false
+	}
+	return c.Username, true
+}
+
+func (d escDirectory) Admins(context.Context) []string {
+	var out []string
+	for _, a := range d.n.auth.List() {
+		if a.Role == auth.Admin && !a.Disabled {
+			out = append(out, a.Username)
+		}
+	}
+	return out
+}
+
+// escCalls adapts node/calls to escalation's schedules, presence, grants
+// and call log.
+type escCalls struct{ n *Node }
+
+func (c escCalls) Slots(_ context.Context, from, to time.Time) ([]escalation.Slot, error) {
+	var out []escalation.Slot
+	for _, o := range calls.Agenda(c.n.calls.Schedules(escalationActor, ""), from, to) {
+		out = append(out, escalation.Slot{Schedule: o.Schedule, Beneficiary: o.Beneficiary, Caregiver: o.Caregiver, Start: o.Start, End: o.End})
+	}
+	return out, nil
+}
+
+func (c escCalls) TerminalOnline(ben string) bool { return c.n.calls.Hub().Online(ben) }
+
+func (c escCalls) Granted(ctx context.Context, peer, caregiver, ben string) bool {
+	gs, err := c.n.calls.Grants(ctx, escalationActor)
+	if err != nil {
+		return false
+	}
+	now := c.n.cfg.Now()
+	for _, g := range gs {
+		if g.Node == peer && g.Caregiver == caregiver && g.Beneficiary == ben && !g.Revoked && now.Before(g.Expires) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c escCalls) Calls(_ context.Context, ben string, from, to time.Time) []escalation.CallSeen {
+	var out []escalation.CallSeen
+	for _, r := range c.n.calls.Records(escalationActor, ben) {
+		if r.Started.Before(from) || !r.Started.Before(to) {
+			continue
+		}
+		out = append(out, escalation.CallSeen{ID: r.ID, Beneficiary: r.Beneficiary, Caregiver: r.Caregiver, At: r.Started, Answered: r.Answered})
+	}
+	return out
+}
+
+// notifier adapts node/notify to escalation.Notifier.
+type notifier struct{ s *notify.Service }
+
+func (n notifier) Enqueue(ctx context.Context, m escalation.Message) error {
+	return n.s.Enqueue(ctx, notify.Message{ID: m.ID, Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Ref: m.Ref, AckURL: m.AckURL, Data: m.Data})
+}
+
+// startEscalation opens notifications and escalation, after calls.
+func (n *Node) startEscalation(ctx context.Context) error {
+	ec := n.cfg.Escalation
+	var clk escalation.Clock = escalation.RealClock{}
+	if ec.Clock != nil {
+		clk = ec.Clock
+	}
+	ncfg := notify.Config{Store: n.store.Namespace("/notify"), Clock: clk, Logger: n.log}
+	if ec.SMTPFile != "" {
+		sc, err := notify.LoadSMTPConfig(ec.SMTPFile)
+		if err != nil {
+			return err
+		}
+		ncfg.SMTP = sc
+	}
+	if ec.WebhookSecretFile != "" {
+		b, err := os.ReadFile(ec.WebhookSecretFile)
+		if err != nil {
+			return fmt.Errorf("read webhook secret: %w", err)
+		}
+		ncfg.WebhookSecret = []byte(strings.TrimSpace(string(b)))
+	}
+	ns, err := notify.Open(ctx, ncfg)
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	n.notify = ns
+	base := ec.BaseURL
+	if base == "" {
+		base = "http://" + n.cfg.HTTPAddr
+	}
+	cc := escCalls{n}
+	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{n}, Notify: notifier{ns},
+		Clock: clk, Logger: n.log, Schedules: cc, Presence: cc, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone}
+	if cat := n.Catalogue(); cat != nil {
+		q := n.Qualify()
+		cfg.Offers = escalation.CatalogueOffers{Catalogue: cat, IsQualified: func(pub string, o schema.Offering) bool {
+			if q == nil {
+				return false
+			}
+			_, _, ok := q.Qualified(pub, o)
+			return ok
+		}}
+	}
+	es, err := escalation.Open(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("escalation: %w", err)
+	}
+	n.escalation = es
+	var link *federation.OutcomeLink
+	if n.fed != nil {
+		link = federation.NewOutcomeLink(n.fed.f.Host(), es.HandleRemote)
+		n.outcomeLink = link
+	}
+	n.closers = append(n.closers, func() error {
+		if link != nil {
+			link.Close()
+		}
+		es.Close()
+		return ns.Close()
+	})
+	if err := ns.Start(ctx); err != nil {
+		return err
+	}
+	return es.Start(ctx)
+}
+
+// Escalation returns the escalation service.
+func (n *Node) Escalation() *escalation.Service { return n.escalation }
+
+// Notify returns the notification service.
+func (n *Node) Notify() *notify.Service { return n.notify }
