@@ -14,6 +14,7 @@ import (
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/problem"
@@ -33,6 +34,8 @@ type Deps struct {
 	// Qualify holds the qualification services; its members are nil on
 	// a node without them (Authority: on every node but an authority's).
 	Qualify api.QualifyDeps
+	// Calls is nil on a UI without check-in calls (page tests).
+	Calls *calls.Service
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -100,6 +103,7 @@ func (u *ui) routes() {
 	u.federationRoutes()
 	u.qualifyRoutes()
 	u.catalogueRoutes()
+	u.callsRoutes()
 }
 
 // cacheFor marks static answers cacheable. Assets are not fingerprinted,
@@ -129,6 +133,8 @@ func sectionRoles(section string) []auth.Role {
 	switch section {
 	case "home":
 		return auth.Roles
+	case "agenda":
+		return []auth.Role{auth.Caregiver, auth.Admin}
 	case "beneficiaries", "caregivers":
 		return []auth.Role{auth.Admin, auth.Caregiver}
 	case "terminals":
@@ -149,7 +155,7 @@ func sectionRoles(section string) []auth.Role {
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "accounts", "audit"}
+	return []string{"home", "agenda", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }

@@ -1,0 +1,68 @@
+package webui
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/difronte/difronte/node/auth"
+)
+
+// Check-in call pages: the caregiver's agenda (/agenda) and the terminal
+// screen (/terminal), whose work happens in web/static/calls-*.js over the
+// node's signaling sockets.
+
+type agendaRow struct {
+	Start       time.Time
+	Day, Time   string
+	Beneficiary string
+	Name        string
+	Node        string
+	Coop        string
+	Today       bool
+}
+
+func (u *ui) callsRoutes() {
+	r := u.s.Router
+	r.HandleFunc("/agenda", u.gate(u.agendaPage, auth.Caregiver, auth.Admin)).Methods(http.MethodGet)
+	r.HandleFunc("/terminal", u.terminalScreen).Methods(http.MethodGet)
+}
+
+func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
+	if u.d.Calls == nil {
+		http.NotFound(w, r)
+		return
+	}
+	p := u.newPage(w, r, "agenda.title")
+	loc, _ := time.LoadLocation("Europe/Rome")
+	now := time.Now().In(loc)
+	items := u.d.Calls.Agenda(r.Context(), actor(r), now.Add(-2*time.Hour), now.AddDate(0, 0, 14))
+	rows := make([]agendaRow, 0, len(items))
+	for _, it := range items {
+		t := it.Start.In(loc)
+		rows = append(rows, agendaRow{Start: t, Day: p.T("agenda.weekday."+t.Weekday().String()) + " " + t.Format("02/01"),
+			Time: t.Format("15:04"), Beneficiary: it.Beneficiary, Name: it.Name, Node: it.Node, Coop: it.Coop,
+			Today: t.Format("2006-01-02") == now.Format("2006-01-02")})
+	}
+	p.Data = rows
+	u.render(w, r, p, "calls_agenda", http.StatusOK)
+}
+
+// terminalScreen is a page of its own (no site header or navigation): the
+// screen of a frail person's terminal. No login: the device credential in
+// the browser is checked by the socket.
+func (u *ui) terminalScreen(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(w, r, "terminal.title")
+	t := u.pages["terminalscreen"]
+	var buf bytes.Buffer
+	if t == nil || t.ExecuteTemplate(&buf, "terminalscreen", p) != nil {
+		u.log.Error("render terminal screen")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", p.Lang)
+	_, _ = w.Write(buf.Bytes())
+}

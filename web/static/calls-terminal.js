@@ -1,0 +1,157 @@
+// The terminal screen: clock, next call, "Sto bene" / "Chiamatemi", and
+// incoming calls that ring, count down and answer by themselves. It keeps
+// its pairing in localStorage and reconnects by itself.
+import { wsURL, newPeer, media } from './calls-rtc.js';
+
+const KEY = 'difronte.terminal.credential';
+const root = document.getElementById('screen');
+if (root) start();
+
+function start() {
+  const $ = (id) => document.getElementById(id);
+  const msg = (k) => root.dataset['msg' + k.charAt(0).toUpperCase() + k.slice(1)] || '';
+  const lang = root.dataset.lang === 'en' ? 'en-GB' : 'it-IT';
+  const zone = 'Europe/Rome';
+  let ws = null; let ice = []; let info = null; let call = null; let backoff = 1000; let audio = null;
+
+  function show(id) {
+    for (const s of ['home', 'ringing', 'incall', 'pairing']) $(s).hidden = s !== id;
+  }
+  function status(t) { $('status').textContent = t; }
+
+  function tick() {
+    const now = new Date();
+    $('clock').textContent = now.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', timeZone: zone });
+    $('date').textContent = now.toLocaleDateString(lang, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: zone });
+  }
+  setInterval(tick, 1000);
+  tick();
+
+  function showNext() {
+    if (!info || !info.next) { $('next').textContent = msg('none'); return; }
+    const t = new Date(info.next.start);
+    const day = t.toLocaleDateString(lang, { weekday: 'long', timeZone: zone });
+    const time = t.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', timeZone: zone });
+    let text = msg('next').replace('{day}', day).replace('{time}', time);
+    if (info.next.caregiver) text += ' ' + msg('at').replace('{name}', info.next.caregiver);
+    $('next').textContent = text;
+  }
+
+  function send(m) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(m)); }
+
+  async function pair(code) {
+    const r = await fetch('/api/v1/calls/pair', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }) });
+    if (!r.ok) { $('pair-status').textContent = msg('badcode'); return false; }
+    const j = await r.json();
+    localStorage.setItem(KEY, j.credential);
+    status(msg('paired'));
+    return true;
+  }
+
+  function connect() {
+    const cred = localStorage.getItem(KEY);
+    if (!cred) { show('pairing'); return; }
+    status(msg('offline'));
+    ws = new WebSocket(wsURL('/ws/terminal'));
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', credential: cred }));
+    ws.onmessage = (e) => handle(JSON.parse(e.data));
+    ws.onclose = (e) => {
+      endCall();
+      if (e.code === 4001) {
+        // Revoked or unknown: the pairing is gone for good.
+        localStorage.removeItem(KEY);
+        $('pair-status').textContent = msg('revoked');
+        show('pairing');
+        return;
+      }
+      status(msg('offline'));
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+
+  async function handle(m) {
+    switch (m.type) {
+      case 'hello':
+        backoff = 1000; ice = m.ice || []; info = m.info || null;
+        status(''); showNext(); if (!call) show('home');
+        break;
+      case 'ring': ring(m); break;
+      case 'offer': await answer(m); break;
+      case 'candidate':
+        if (call && call.pc && m.call === call.id && m.candidate && m.candidate.candidate) {
+          try { await call.pc.addIceCandidate(m.candidate); } catch { /* stale */ }
+        }
+        break;
+      case 'hangup': if (call && m.call === call.id) endCall(); break;
+      case 'ok': status(m.reason === 'fine' ? msg('okFine') : msg('okRequest')); break;
+      default: break;
+    }
+  }
+
+  function beep() {
+    try {
+      audio = audio || new AudioContext();
+      const o = audio.createOscillator(); const g = audio.createGain();
+      o.frequency.value = 880; g.gain.value = 0.3;
+      o.connect(g); g.connect(audio.destination);
+      o.start(); o.stop(audio.currentTime + 0.4);
+    } catch { /* no sound device: the screen still shows the call */ }
+  }
+
+  function ring(m) {
+    if (call) return;
+    call = { id: m.call, pc: null, stream: null, timer: null };
+    let n = m.countdown || 10;
+    $('ring-title').textContent = msg('calling').replace('{name}', m.from || '');
+    const draw = () => { $('countdown').textContent = msg('answering').replace('{n}', n); };
+    draw(); show('ringing'); beep();
+    call.timer = setInterval(async () => {
+      n -= 1;
+      if (n > 0) { draw(); beep(); return; }
+      clearInterval(call.timer);
+      try { call.stream = await media(); } catch { call.stream = null; }
+      if (!call) return;
+      send({ type: 'accept', call: call.id });
+      show('incall');
+    }, 1000);
+  }
+
+  async function answer(m) {
+    if (!call || m.call !== call.id) return;
+    call.pc = newPeer(ice, call.id, send, (s) => { $('remote-video').srcObject = s; });
+    if (call.stream) {
+      $('local-video').srcObject = call.stream;
+      call.stream.getTracks().forEach((t) => call.pc.addTrack(t, call.stream));
+    }
+    await call.pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+    const a = await call.pc.createAnswer();
+    await call.pc.setLocalDescription(a);
+    send({ type: 'answer', call: call.id, sdp: a.sdp });
+  }
+
+  function endCall() {
+    if (!call) return;
+    clearInterval(call.timer);
+    if (call.pc) call.pc.close();
+    if (call.stream) call.stream.getTracks().forEach((t) => t.stop());
+    call = null;
+    show('home');
+  }
+
+  $('fine').addEventListener('click', () => send({ type: 'fine' }));
+  $('request').addEventListener('click', () => send({ type: 'request' }));
+  $('pair-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (await pair($('pair-code').value)) { show('home'); connect(); }
+  });
+
+  const code = new URLSearchParams(location.search).get('code');
+  if (code) {
+    // The code is single-use: drop it from the address bar either way.
+    history.replaceState(null, '', '/terminal');
+    pair(code).then((ok) => (ok ? connect() : show('pairing')));
+  } else {
+    connect();
+  }
+}
