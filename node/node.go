@@ -17,15 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
-	"github.com/difronte/difronte/node/escalation"
-	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
@@ -91,9 +88,6 @@ type Config struct {
 
 	// Calls: ICE servers, embedded TURN, signal limits.
 	Calls CallsConfig
-
-	// Escalation: alerts' links and callback number, SMTP, webhooks.
-	Escalation EscalationConfig
 }
 
 // Node is one running coop node.
@@ -118,10 +112,6 @@ type Node struct {
 
 	fed  *fed
 	qual *qual
-
-	escalation  *escalation.Service
-	notify      *notify.Service
-	outcomeLink *federation.OutcomeLink
 
 	closeOnce sync.Once
 	closers   []func() error
@@ -228,9 +218,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startCalls(ctx); err != nil {
 		return err
 	}
-	if err := n.startEscalation(ctx); err != nil {
-		return err
-	}
 
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -245,7 +232,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.calls.Mount(n.api.Router)
 	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
-		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}}
+		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}, Calls: n.calls}
 	if n.fed != nil {
 		wd.Federation = n.fed
 	}
