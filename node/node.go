@@ -17,12 +17,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
@@ -88,6 +91,9 @@ type Config struct {
 
 	// Calls: ICE servers, embedded TURN, signal limits.
 	Calls CallsConfig
+
+	// Escalation: alerts' links and callback number, SMTP, webhooks.
+	Escalation EscalationConfig
 }
 
 // Node is one running coop node.
@@ -112,6 +118,10 @@ type Node struct {
 
 	fed  *fed
 	qual *qual
+
+	escalation  *escalation.Service
+	notify      *notify.Service
+	outcomeLink *federation.OutcomeLink
 
 	closeOnce sync.Once
 	closers   []func() error
@@ -218,6 +228,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startCalls(ctx); err != nil {
 		return err
 	}
+	if err := n.startEscalation(ctx); err != nil {
+		return err
+	}
 
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -230,6 +243,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.api = api.New(deps)
 	n.calls.Mount(n.api.Router)
+	n.mountEscalation()
 	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
 		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}, Calls: n.calls}
