@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/analysis"
 
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
@@ -33,7 +31,7 @@ type Qualification struct {
 
 // Config configures an index.
 type Config struct {
-	// Dir holds the scorch index; empty keeps it in memory (tests).
+	// Dir holds the index's snapshot; empty keeps it in memory only (tests).
 	Dir     string
 	Replica *replica.Replica
 	Logger  *slog.Logger
@@ -45,7 +43,8 @@ type Config struct {
 // Index is the search index of the federated catalogue.
 type Index struct {
 	cfg Config
-	idx bleve.Index
+	mem *mem
+	ana analysis.Analyzer
 	log *slog.Logger
 
 	ctx    context.Context
@@ -60,13 +59,14 @@ type Index struct {
 	changed   chan struct{}              // closed and replaced at each commit
 	state     map[string]*pubState
 	quals     map[string]Qualifier
-	qualified map[string]Qualification // doc id -> its qualification
+	digest    []byte    // replica digest at the last commit with nothing pending
+	dirty     bool      // changed since the last snapshot
+	saved     time.Time // when the last snapshot was written
 	closed    bool
 }
 
-// pubState is what the index holds of one publisher; it is stored in the
-// index itself (bleve internal keys) in the same batch as the documents, so
-// the two never disagree after a crash.
+// pubState is what the index holds of one publisher; it is saved in the
+// same snapshot as the documents, so the two never disagree after a crash.
 type pubState struct {
 	Coop string            `json:"coop,omitempty"`
 	Seqs map[string]uint64 `json:"seqs"` // offering key -> indexed seq
@@ -75,15 +75,6 @@ type pubState struct {
 	Mark, MaxSeq uint64
 	Live         int
 }
-
-const (
-	internalPubs   = "pubs"   // JSON list of publishers with state
-	internalPub    = "pub/"   // + publisher: JSON pubState
-	internalDigest = "digest" // replica digest at the last commit with nothing pending
-)
-
-// noExpiry is the qualified_until of a qualification without an end.
-const noExpiry = 1e12
 
 // Open opens (or creates) the index in cfg.Dir, brings it in step with the
 // replica (only the publishers whose state changed since the last run), and
@@ -116,104 +107,27 @@ func open(cfg Config) (*Index, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
-	x := &Index{
-		cfg: cfg, log: cfg.Logger.With("component", "search"),
-		wake: make(chan struct{}, 1), pending: map[string]map[string]bool{}, changed: make(chan struct{}),
-		state: map[string]*pubState{}, quals: map[string]Qualifier{}, qualified: map[string]Qualification{},
-	}
-	x.ctx, x.cancel = context.WithCancel(context.Background())
-	idx, err := openBleve(cfg.Dir)
+	ana, err := newAnalyzer()
 	if err != nil {
 		return nil, err
 	}
-	x.idx = idx
-	if err := x.loadState(); err != nil {
-		idx.Close()
+	x := &Index{
+		cfg: cfg, log: cfg.Logger.With("component", "search"), mem: newMem(), ana: ana,
+		wake: make(chan struct{}, 1), pending: map[string]map[string]bool{}, changed: make(chan struct{}),
+		state: map[string]*pubState{}, quals: map[string]Qualifier{},
+	}
+	x.ctx, x.cancel = context.WithCancel(context.Background())
+	if err := x.load(); err != nil {
 		return nil, err
 	}
 	return x, nil
 }
 
-// runtimeConfig tunes scorch for a small node: the persister waits a little
-// to merge in-memory segments before writing them, which keeps the number
-// of files (and the memory of their mmaps) low during a bulk load.
-func runtimeConfig() map[string]any {
-	return map[string]any{
-		"scorchPersisterOptions": map[string]any{
-			"PersisterNapTimeMSec":      50,
-			"PersisterNapUnderNumFiles": 50,
-		},
-	}
-}
-
-func openBleve(dir string) (bleve.Index, error) {
-	m, err := indexMapping()
-	if err != nil {
-		return nil, fmt.Errorf("search mapping: %w", err)
-	}
-	if dir == "" {
-		// scorch without a path keeps segments in memory (the default
-		// in-memory index type leaks iterator goroutines).
-		idx, err := bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
-		if err != nil {
-			return nil, fmt.Errorf("open memory search index: %w", err)
-		}
-		return idx, nil
-	}
-	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
-		idx, err := bleve.OpenUsing(dir, runtimeConfig())
-		if err != nil {
-			return nil, fmt.Errorf("open search index %s: %w", dir, err)
-		}
-		return idx, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return nil, fmt.Errorf("create search index: %w", err)
-	}
-	idx, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, runtimeConfig())
-	if err != nil {
-		return nil, fmt.Errorf("create search index %s: %w", dir, err)
-	}
-	return idx, nil
-}
-
-func (x *Index) loadState() error {
-	b, err := x.idx.GetInternal([]byte(internalPubs))
-	if err != nil {
-		return fmt.Errorf("read search index state: %w", err)
-	}
-	if len(b) == 0 {
-		return nil
-	}
-	var pubs []string
-	if err := json.Unmarshal(b, &pubs); err != nil {
-		return fmt.Errorf("read search index state: %w", err)
-	}
-	for _, p := range pubs {
-		b, err := x.idx.GetInternal([]byte(internalPub + p))
-		if err != nil || len(b) == 0 {
-			continue // missing: catch-up reindexes that publisher
-		}
-		var st pubState
-		if json.Unmarshal(b, &st) == nil {
-			if st.Seqs == nil {
-				st.Seqs = map[string]uint64{}
-			}
-			x.state[p] = &st
-		}
-	}
-	return nil
-}
-
 // catchUp queues every publisher whose replica summary differs from what
 // the index recorded, and publishers the replica no longer has.
 func (x *Index) catchUp() error {
-	d, err := x.idx.GetInternal([]byte(internalDigest))
-	if err != nil {
-		return fmt.Errorf("read search index digest: %w", err)
-	}
 	cur := x.cfg.Replica.Digest()
-	if len(d) == 32 && [32]byte(d) == cur {
+	if d := x.digest; len(d) == 32 && [32]byte(d) == cur {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -233,7 +147,8 @@ func (x *Index) catchUp() error {
 	}
 	if x.queued == 0 {
 		// Same publishers and summaries: only the digest was missing.
-		return x.idx.SetInternal([]byte(internalDigest), cur[:])
+		x.digest = cur[:]
+		x.dirty = true
 	}
 	return nil
 }
@@ -341,64 +256,70 @@ func (x *Index) Sync(ctx context.Context) error {
 	}
 }
 
-// batcher collects documents and state into bleve batches.
+// batcher collects document changes and applies them to the in-memory
+// index in batches; the final flush also records each touched publisher's
+// state and may write a snapshot.
 type batcher struct {
 	x       *Index
-	b       *bleve.Batch
+	ops     []op
 	touched map[string]bool
 }
 
+// op is one change: a document in, or (in nil) one out.
+type op struct {
+	id string
+	in *docIn
+}
+
 func (x *Index) newBatcher() *batcher {
-	return &batcher{x: x, b: x.idx.NewBatch(), touched: map[string]bool{}}
+	return &batcher{x: x, touched: map[string]bool{}}
 }
 
 func (bt *batcher) flush(final bool) error {
-	if final {
-		x := bt.x
-		x.mu.Lock()
-		pubs := make([]string, 0, len(x.state))
-		for p := range x.state {
-			pubs = append(pubs, p)
-		}
-		stats := map[string]replica.PublisherStat{}
-		for _, ps := range x.cfg.Replica.Publishers() {
-			stats[ps.Publisher] = ps
-		}
-		for p := range bt.touched {
-			st := x.state[p]
-			if st == nil {
-				bt.b.DeleteInternal([]byte(internalPub + p))
-				continue
+	x := bt.x
+	if len(bt.ops) > 0 {
+		x.mem.mu.Lock()
+		for _, o := range bt.ops {
+			if o.in == nil {
+				x.mem.delete(o.id)
+			} else {
+				x.mem.put(o.in)
 			}
-			ps := stats[p]
-			st.Mark, st.MaxSeq, st.Live = ps.Mark, ps.MaxSeq, ps.Live
-			b, _ := json.Marshal(st)
-			bt.b.SetInternal([]byte(internalPub+p), b)
 		}
-		idle := len(x.pending) == 0
-		x.mu.Unlock()
-		slices.Sort(pubs)
-		b, _ := json.Marshal(pubs)
-		bt.b.SetInternal([]byte(internalPubs), b)
-		if idle {
-			d := x.cfg.Replica.Digest()
-			bt.b.SetInternal([]byte(internalDigest), d[:])
-		} else {
-			bt.b.DeleteInternal([]byte(internalDigest))
-		}
+		x.mem.mu.Unlock()
+		bt.ops = bt.ops[:0]
 	}
-	if bt.b.Size() == 0 {
+	if !final {
 		return nil
 	}
-	if err := bt.x.idx.Batch(bt.b); err != nil {
-		return fmt.Errorf("commit search batch: %w", err)
+	x.mu.Lock()
+	stats := map[string]replica.PublisherStat{}
+	for _, ps := range x.cfg.Replica.Publishers() {
+		stats[ps.Publisher] = ps
 	}
-	bt.b.Reset()
+	for p := range bt.touched {
+		if st := x.state[p]; st != nil {
+			ps := stats[p]
+			st.Mark, st.MaxSeq, st.Live = ps.Mark, ps.MaxSeq, ps.Live
+		}
+	}
+	if len(x.pending) == 0 {
+		d := x.cfg.Replica.Digest()
+		x.digest = d[:]
+	} else {
+		x.digest = nil
+	}
+	x.dirty = true
+	due := x.cfg.Dir != "" && time.Since(x.saved) >= snapshotEvery
+	x.mu.Unlock()
+	if due {
+		return x.save()
+	}
 	return nil
 }
 
 func (bt *batcher) maybeFlush() error {
-	if bt.b.Size() >= bt.x.cfg.BatchSize {
+	if len(bt.ops) >= bt.x.cfg.BatchSize {
 		return bt.flush(false)
 	}
 	return nil
@@ -489,10 +410,9 @@ func (x *Index) indexPublisher(ctx context.Context, bt *batcher, p string) error
 func docID(publisher, key string) string { return publisher + "/" + key }
 
 func (x *Index) remove(bt *batcher, publisher, key string) {
-	bt.b.Delete(docID(publisher, key))
+	bt.ops = append(bt.ops, op{id: docID(publisher, key)})
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	delete(x.qualified, docID(publisher, key))
 	if st := x.state[publisher]; st != nil {
 		delete(st.Seqs, key)
 		if len(st.Seqs) == 0 {
@@ -518,10 +438,7 @@ func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
 			qual = &Qualification{Authority: auth, Until: until}
 		}
 	}
-	if err := bt.b.Index(id, document(e.Publisher, coop, o, qual)); err != nil {
-		x.log.Warn("offering not indexed", "publisher", e.Publisher, "key", e.Key, "err", err)
-		return
-	}
+	bt.ops = append(bt.ops, op{id: id, in: x.document(e.Publisher, coop, o, qual)})
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	st := x.state[e.Publisher]
@@ -531,17 +448,11 @@ func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
 	}
 	st.Seqs[e.Key] = e.Seq
 	st.Coop = coop
-	if qual != nil {
-		x.qualified[id] = *qual
-	} else {
-		delete(x.qualified, id)
-	}
 }
 
 // document is the indexed form of an offering.
-func document(publisher, coop string, o schema.Offering, q *Qualification) map[string]any {
-	var all []string
-	all = append(all, o.Name, o.Description, o.Eligibility.Description, o.Cost.Description, coop)
+func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualification) *docIn {
+	all := []string{o.Name, o.Description, o.Eligibility.Description, o.Cost.Description, coop}
 	cats := map[string]bool{}
 	for _, code := range append([]string{o.Category}, o.Categories...) {
 		for code != "" && !cats[code] {
@@ -560,26 +471,21 @@ func document(publisher, coop string, o schema.Offering, q *Qualification) map[s
 			all = append(all, m.Name)
 		}
 	}
-	until := 0.0
-	if q != nil {
-		until = noExpiry
-		if !q.Until.IsZero() {
-			until = float64(q.Until.Unix())
-		}
+	in := &docIn{
+		id:      docID(publisher, o.ID),
+		nameKey: foldKey(o.Name),
+		hsds:    schema.DerivedUUID("service", publisher, o.ID),
+		all:     x.terms(strings.Join(all, "\n"), 0),
+		name:    x.terms(o.Name, 0),
+		qual:    q,
 	}
-	return map[string]any{
-		fName:      o.Name,
-		fAll:       strings.Join(all, "\n"),
-		fNameKey:   foldKey(o.Name),
-		fCategory:  sortedKeys(cats),
-		fPlace:     o.Areas,
-		fCost:      string(o.Cost.Type),
-		fDelivery:  string(o.Delivery),
-		fLang:      o.Languages,
-		fPublisher: publisher,
-		fQualUntil: until,
-		fHSDS:      schema.DerivedUUID("service", publisher, o.ID),
-	}
+	in.vals[ffCategory] = sortedKeys(cats)
+	in.vals[ffPlace] = o.Areas
+	in.vals[ffCost] = []string{string(o.Cost.Type)}
+	in.vals[ffDelivery] = []string{string(o.Delivery)}
+	in.vals[ffLang] = o.Languages
+	in.vals[ffPublisher] = []string{publisher}
+	return in
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -607,31 +513,37 @@ func (x *Index) SetQualified(publisher string, fn Qualifier) {
 // QualificationOf returns the qualification of one offering, if it has a
 // valid one now.
 func (x *Index) QualificationOf(publisher, key string) (Qualification, bool) {
-	x.mu.Lock()
-	q, ok := x.qualified[docID(publisher, key)]
-	x.mu.Unlock()
-	if !ok || (!q.Until.IsZero() && !x.cfg.Now().Before(q.Until)) {
+	x.mem.mu.RLock()
+	defer x.mem.mu.RUnlock()
+	num, ok := x.mem.byID[docID(publisher, key)]
+	if !ok {
 		return Qualification{}, false
 	}
-	return q, true
+	return x.mem.qualificationOf(num, x.cfg.Now())
+}
+
+func (m *mem) qualificationOf(num uint32, now time.Time) (Qualification, bool) {
+	q := m.docs[num].qual
+	if q == nil || (!q.Until.IsZero() && !now.Before(q.Until)) {
+		return Qualification{}, false
+	}
+	return *q, true
 }
 
 // AnyQualified reports whether some offering holds a valid qualification:
 // the "qualified only" filter is on by default once one does.
 func (x *Index) AnyQualified() bool {
-	now := x.cfg.Now()
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, q := range x.qualified {
-		if q.Until.IsZero() || now.Before(q.Until) {
-			return true
-		}
-	}
-	return false
+	x.mem.mu.RLock()
+	defer x.mem.mu.RUnlock()
+	return !x.mem.validQualified(x.cfg.Now()).IsEmpty()
 }
 
 // Count returns how many offerings the index holds.
-func (x *Index) Count() (uint64, error) { return x.idx.DocCount() }
+func (x *Index) Count() (uint64, error) {
+	x.mem.mu.RLock()
+	defer x.mem.mu.RUnlock()
+	return x.mem.live.GetCardinality(), nil
+}
 
 // Rebuild creates the index in cfg.Dir anew from the replica (the node
 // stopped), calling progress (if not nil) after each batch with what is done
@@ -659,25 +571,15 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 	for _, ps := range x.cfg.Replica.Publishers() {
 		total += ps.Live
 	}
-	// Remove what the index holds first.
+	// Start from nothing.
 	bt := x.newBatcher()
 	x.mu.Lock()
-	var ids []string
-	for p, st := range x.state {
-		for k := range st.Seqs {
-			ids = append(ids, docID(p, k))
-		}
+	for p := range x.state {
 		bt.touched[p] = true
 	}
 	x.state = map[string]*pubState{}
-	x.qualified = map[string]Qualification{}
 	x.mu.Unlock()
-	for _, id := range ids {
-		bt.b.Delete(id)
-		if err := bt.maybeFlush(); err != nil {
-			return err
-		}
-	}
+	x.mem = newMem() // Rebuild runs alone: no query holds the old one
 	coops := map[string]string{}
 	done := 0
 	err := x.cfg.Replica.Current(ctx, schema.KindOffering, func(e *schema.Entry) error {
@@ -689,7 +591,7 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 		bt.touched[e.Publisher] = true
 		x.add(bt, e, coop)
 		done++
-		if bt.b.Size() >= x.cfg.BatchSize {
+		if len(bt.ops) >= x.cfg.BatchSize {
 			if err := bt.flush(false); err != nil {
 				return err
 			}
@@ -722,5 +624,11 @@ func (x *Index) Close() error {
 	x.mu.Unlock()
 	x.cancel()
 	x.wg.Wait()
-	return x.idx.Close()
+	x.mu.Lock()
+	dirty := x.dirty
+	x.mu.Unlock()
+	if dirty && x.cfg.Dir != "" {
+		return x.save()
+	}
+	return nil
 }

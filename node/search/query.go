@@ -1,14 +1,15 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/difronte/difronte/schema"
 )
@@ -140,148 +141,175 @@ type Result struct {
 	Took   time.Duration           `json:"-"`
 }
 
-// facetFields maps facet names to index fields and how many values to
-// return (every category and cost type; the commonest places, languages
-// and providers).
-var facetFields = [...]struct {
-	name, field string
-	size        int
-}{
-	{FacetCategory, fCategory, 200},
-	{FacetMunicipality, fPlace, 30},
-	{FacetPrice, fCost, 2},
-	{FacetMode, fDelivery, 2},
-	{FacetLang, fLang, 30},
-	{FacetPublisher, fPublisher, 30},
-}
-
 // Search runs a query. It validates q first.
+//
+// Filters and facet counts are intersections of per-value bitmaps; free
+// text selects, per word, the documents holding it (or, in words of
+// fuzzyMinLen letters or more, a term one edit away). Text results rank in
+// tiers, each in name order: the exact whole name, then every word exactly
+// in the name, then every word exactly somewhere, then the rest (typos).
+// Only the returned page is ever sorted.
 func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
 	page, per := max(q.Page, 1), q.PerPage
 	if per == 0 {
 		per = 20
 	}
-	now := float64(x.cfg.Now().Unix())
-	req := bleve.NewSearchRequestOptions(x.buildQuery(q, now), per, (page-1)*per, false)
-	for _, f := range facetFields {
-		req.AddFacet(f.name, bleve.NewFacetRequest(f.field, f.size))
-	}
-	qf := bleve.NewFacetRequest(fQualUntil, 1)
-	qf.AddNumericRange("true", &now, nil)
-	req.AddFacet(FacetQualified, qf)
-	if strings.TrimSpace(q.Text) == "" {
-		req.SortBy([]string{fNameKey, "_id"})
-	}
-	res, err := x.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
-	}
-	out := Result{Total: int(res.Total), Hits: make([]Hit, 0, len(res.Hits)), Facets: map[string][]FacetValue{}, Took: res.Took}
-	for _, h := range res.Hits {
-		pub, key, ok := strings.Cut(h.ID, "/")
-		if !ok {
-			continue
-		}
-		hit := Hit{Publisher: pub, Key: key, Score: h.Score}
-		if ql, ok := x.QualificationOf(pub, key); ok {
-			hit.Qualified = &ql
-		}
-		out.Hits = append(out.Hits, hit)
-	}
-	for name, fr := range res.Facets {
-		vals := []FacetValue{}
-		if name == FacetQualified {
-			n := 0
-			for _, r := range fr.NumericRanges {
-				n += r.Count
-			}
-			vals = append(vals, FacetValue{"true", n}, FacetValue{"false", out.Total - n})
-		} else {
-			for _, t := range fr.Terms.Terms() {
-				vals = append(vals, FacetValue{Value: t.Term, Count: t.Count})
-			}
-		}
-		out.Facets[name] = vals
-	}
-	return out, nil
-}
-
-// buildQuery turns q into a bleve query without any query-string parsing:
-// free text only reaches match queries, filters are exact term queries.
-func (x *Index) buildQuery(q Query, now float64) query.Query {
-	b := bleve.NewBooleanQuery()
+	now := x.cfg.Now()
 	text := words(q.Text)
-	tokens := x.analyze(text)
-	if len(tokens) == 0 {
-		// No text, or only stop words ("di", "la"): nothing to match on.
-		b.AddMust(bleve.NewMatchAllQuery())
-	} else {
-		// Every word must match somewhere, one wrong letter allowed in
-		// longer words; exact matches, and exact name matches most, rank
-		// first.
-		must := bleve.NewConjunctionQuery()
-		for _, t := range tokens {
-			if utf8.RuneCountInString(t) >= fuzzyMinLen {
-				fq := bleve.NewFuzzyQuery(t)
-				fq.SetField(fAll)
-				fq.SetFuzziness(1)
-				must.AddQuery(fq)
-			} else {
-				tq := bleve.NewTermQuery(t)
-				tq.SetField(fAll)
-				must.AddQuery(tq)
-			}
-		}
-		b.AddMust(must)
-		exactAll := bleve.NewMatchQuery(text)
-		exactAll.SetField(fAll)
-		exactAll.SetOperator(query.MatchQueryOperatorAnd)
-		exactAll.SetBoost(2)
-		name := bleve.NewMatchQuery(text)
-		name.SetField(fName)
-		name.SetBoost(3)
-		phrase := bleve.NewMatchPhraseQuery(text)
-		phrase.SetField(fName)
-		phrase.SetBoost(5)
-		exact := bleve.NewTermQuery(foldKey(text))
-		exact.SetField(fNameKey)
-		exact.SetBoost(20)
-		b.AddShould(exactAll, name, phrase, exact)
-	}
-	// Filters do not score; bleve keeps one filter query, so they go
-	// into one conjunction.
-	var filters []query.Query
-	term := func(field, v string) {
+	tokens := x.terms(text, maxWords)
+
+	m := x.mem
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	m.sortOrder()
+
+	// Filters, smallest first.
+	var sets []*roaring.Bitmap
+	empty := false
+	filter := func(f field, v string) {
 		if v == "" {
 			return
 		}
-		t := bleve.NewTermQuery(v)
-		t.SetField(field)
-		filters = append(filters, t)
+		i, ok := m.facet[f].ids[v]
+		if !ok {
+			empty = true
+			return
+		}
+		sets = append(sets, m.facet[f].bits[i])
 	}
-	term(fCategory, q.Category)
-	term(fPlace, q.Municipality)
-	term(fCost, q.Price)
-	term(fDelivery, q.Mode)
-	term(fLang, q.Lang)
-	term(fPublisher, q.Publisher)
+	filter(ffCategory, q.Category)
+	filter(ffPlace, q.Municipality)
+	filter(ffCost, q.Price)
+	filter(ffDelivery, q.Mode)
+	filter(ffLang, q.Lang)
+	filter(ffPublisher, q.Publisher)
+	var valid *roaring.Bitmap
 	if q.QualifiedOnly {
-		incl := true
-		r := bleve.NewNumericRangeInclusiveQuery(&now, nil, &incl, nil)
-		r.SetField(fQualUntil)
-		filters = append(filters, r)
+		valid = m.validQualified(now)
+		sets = append(sets, valid)
 	}
-	switch len(filters) {
-	case 0:
-	case 1:
-		b.AddFilter(filters[0])
+	for _, t := range tokens {
+		sets = append(sets, m.matching(t, utf8.RuneCountInString(t) >= fuzzyMinLen))
+	}
+	var res *roaring.Bitmap
+	switch {
+	case empty:
+		res = roaring.New()
+	case len(sets) == 0:
+		res = m.live
 	default:
-		b.AddFilter(bleve.NewConjunctionQuery(filters...))
+		slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
+		res = sets[0].Clone()
+		for _, s := range sets[1:] {
+			if res.IsEmpty() {
+				break
+			}
+			res.And(s)
+		}
 	}
-	return b
+	card := int(res.GetCardinality())
+	out := Result{Total: card, Hits: []Hit{}, Facets: map[string][]FacetValue{}}
+
+	// The page.
+	off := (page - 1) * per
+	if len(tokens) == 0 {
+		for _, n := range m.page(res, off, per) {
+			out.Hits = append(out.Hits, x.hit(n, 0, now))
+		}
+	} else {
+		rest := res
+		for tier, b := range m.tiers(res, tokens, text) {
+			if len(out.Hits) == per {
+				break
+			}
+			if tier == 3 {
+				b = rest
+			} else {
+				b = roaring.And(rest, b)
+				rest = roaring.AndNot(rest, b)
+			}
+			c := int(b.GetCardinality())
+			if off >= c {
+				off -= c
+				continue
+			}
+			for _, n := range m.page(b, off, per-len(out.Hits)) {
+				out.Hits = append(out.Hits, x.hit(n, float64(4-tier), now))
+			}
+			off = 0
+		}
+	}
+
+	// Facet counts.
+	counts := m.counts(res, card)
+	for f := range nFields {
+		vals := []FacetValue{}
+		for i, c := range counts[f] {
+			if c > 0 {
+				vals = append(vals, FacetValue{Value: m.facet[f].names[i], Count: c})
+			}
+		}
+		slices.SortFunc(vals, func(a, b FacetValue) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value)) })
+		out.Facets[facetNames[f].name] = vals[:min(len(vals), facetNames[f].size)]
+	}
+	if valid == nil {
+		valid = m.validQualified(now)
+	}
+	nq := int(res.AndCardinality(valid))
+	out.Facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
+	out.Took = time.Since(start)
+	return out, nil
+}
+
+// tiers returns the rank tiers of a text query: documents named exactly
+// text, having every word exactly in the name, every word exactly
+// anywhere; the fourth (everything else) is nil. Read lock held.
+func (m *mem) tiers(res *roaring.Bitmap, tokens []string, text string) [4]*roaring.Bitmap {
+	var t [4]*roaring.Bitmap
+	if b := m.names[foldKey(text)]; b != nil {
+		t[0] = b
+	} else {
+		t[0] = roaring.New()
+	}
+	inName, inAll := []*roaring.Bitmap{res}, []*roaring.Bitmap{res}
+	for _, tok := range tokens {
+		i, ok := m.terms[tok]
+		if !ok || m.name[i] == nil {
+			inName = nil
+		} else if inName != nil {
+			inName = append(inName, m.name[i])
+		}
+		if !ok || m.all[i] == nil {
+			inAll = nil
+		} else if inAll != nil {
+			inAll = append(inAll, m.all[i])
+		}
+	}
+	and := func(bs []*roaring.Bitmap) *roaring.Bitmap {
+		if bs == nil {
+			return roaring.New()
+		}
+		return roaring.FastAnd(bs...)
+	}
+	t[1], t[2] = and(inName), and(inAll)
+	return t
+}
+
+func (x *Index) hit(n uint32, score float64, now time.Time) Hit {
+	d := x.mem.docs[n]
+	pub, key, _ := strings.Cut(d.id, "/")
+	h := Hit{Publisher: pub, Key: key, Score: score}
+	if q, ok := x.mem.qualificationOf(n, now); ok {
+		h.Qualified = &q
+	}
+	return h
 }
 
 // words keeps the first maxWords words of s, collapsed to single spaces.
@@ -293,39 +321,17 @@ func words(s string) string {
 	return strings.Join(f, " ")
 }
 
-// analyze runs the index's text analyzer over s: the terms a match query
-// would look up, at most maxWords distinct ones.
-func (x *Index) analyze(s string) []string {
-	if s == "" {
-		return nil
-	}
-	a := x.idx.Mapping().AnalyzerNamed(analyzerName)
-	if a == nil {
-		return nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range a.Analyze([]byte(s)) {
-		w := string(t.Term)
-		if !seen[w] && len(out) < maxWords {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
 // LookupHSDS finds the offering whose HSDS service id is id.
 func (x *Index) LookupHSDS(ctx context.Context, id string) (publisher, key string, ok bool) {
 	if !schema.IsUUID(id) {
 		return "", "", false
 	}
-	t := bleve.NewTermQuery(id)
-	t.SetField(fHSDS)
-	res, err := x.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(t, 1, 0, false))
-	if err != nil || len(res.Hits) == 0 {
+	x.mem.mu.RLock()
+	defer x.mem.mu.RUnlock()
+	n, ok := x.mem.hsds[id]
+	if !ok {
 		return "", "", false
 	}
-	publisher, key, ok = strings.Cut(res.Hits[0].ID, "/")
+	publisher, key, ok = strings.Cut(x.mem.docs[n].id, "/")
 	return publisher, key, ok
 }

@@ -1,0 +1,166 @@
+package search
+
+import (
+	"bufio"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// snapshotFile holds the in-memory index on disk, written whole (to a
+// temporary file, then renamed) so a crash leaves the previous one.
+const snapshotFile = "index.gob"
+
+// snapshotVersion changes whenever the analysis or the layout does: a
+// snapshot of another version is ignored and the index rebuilt.
+const snapshotVersion = 1
+
+// snapshotEvery bounds how often a busy index rewrites its snapshot; what
+// changed since is caught up from the replica after a crash.
+const snapshotEvery = 30 * time.Second
+
+// snapshot is the saved index: documents with their analysed terms (so a
+// restart never analyses text again) and the per-publisher state.
+type snapshot struct {
+	Version int
+	Digest  []byte
+	Pubs    map[string]*pubState
+	Words   []string
+	Docs    []snapDoc
+}
+
+type snapDoc struct {
+	ID, NameKey, HSDS string
+	Vals              [nFields][]string
+	All, Name         []uint32 // indexes into Words
+	Qual              *Qualification
+}
+
+// load reads the snapshot, if any, into the index. A missing, old or
+// unreadable snapshot leaves the index empty: catch-up rebuilds it.
+func (x *Index) load() error {
+	if x.cfg.Dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(x.cfg.Dir, 0o700); err != nil {
+		return fmt.Errorf("create search index dir: %w", err)
+	}
+	// An index of the bleve era: its files are of no use any more.
+	if _, err := os.Stat(filepath.Join(x.cfg.Dir, "index_meta.json")); err == nil {
+		os.Remove(filepath.Join(x.cfg.Dir, "index_meta.json"))
+		os.RemoveAll(filepath.Join(x.cfg.Dir, "store"))
+	}
+	f, err := os.Open(filepath.Join(x.cfg.Dir, snapshotFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open search index: %w", err)
+	}
+	defer f.Close()
+	var s snapshot
+	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16)).Decode(&s); err != nil || s.Version != snapshotVersion {
+		x.log.Warn("search index snapshot unreadable or old: rebuilding from the replica", "err", err, "version", s.Version)
+		return nil
+	}
+	m := newMem()
+	for _, d := range s.Docs {
+		in := &docIn{id: d.ID, nameKey: d.NameKey, hsds: d.HSDS, vals: d.Vals, qual: d.Qual,
+			all: make([]string, 0, len(d.All)), name: make([]string, 0, len(d.Name))}
+		for _, i := range d.All {
+			if int(i) < len(s.Words) {
+				in.all = append(in.all, s.Words[i])
+			}
+		}
+		for _, i := range d.Name {
+			if int(i) < len(s.Words) {
+				in.name = append(in.name, s.Words[i])
+			}
+		}
+		m.put(in)
+	}
+	for _, st := range s.Pubs {
+		if st.Seqs == nil {
+			st.Seqs = map[string]uint64{}
+		}
+	}
+	x.mem = m
+	x.state = s.Pubs
+	if x.state == nil {
+		x.state = map[string]*pubState{}
+	}
+	x.digest = s.Digest
+	x.saved = time.Now()
+	return nil
+}
+
+// save writes the snapshot. Only the goroutine that changes the index
+// calls it (the follower, or Close after it stopped), so documents and
+// state are of the same moment.
+func (x *Index) save() error {
+	x.mu.Lock()
+	s := snapshot{Version: snapshotVersion, Digest: x.digest, Pubs: make(map[string]*pubState, len(x.state))}
+	for p, st := range x.state {
+		c := *st
+		c.Seqs = make(map[string]uint64, len(st.Seqs))
+		for k, v := range st.Seqs {
+			c.Seqs[k] = v
+		}
+		s.Pubs[p] = &c
+	}
+	x.dirty = false
+	x.saved = time.Now()
+	x.mu.Unlock()
+
+	m := x.mem
+	m.mu.RLock()
+	s.Words = m.words
+	s.Docs = make([]snapDoc, 0, m.live.GetCardinality())
+	for _, d := range m.docs {
+		if d == nil {
+			continue
+		}
+		sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds, All: d.all, Name: d.name, Qual: d.qual}
+		for f := range nFields {
+			sd.Vals[f] = make([]string, len(d.vals[f]))
+			for i, v := range d.vals[f] {
+				sd.Vals[f][i] = m.facet[f].names[v]
+			}
+		}
+		s.Docs = append(s.Docs, sd)
+	}
+	m.mu.RUnlock()
+	// Words only grows and docs are never changed in place, so encoding
+	// after the unlock reads nothing a writer touches.
+
+	tmp := filepath.Join(x.cfg.Dir, snapshotFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write search index: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	err = gob.NewEncoder(w).Encode(&s)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(x.cfg.Dir, snapshotFile))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		x.mu.Lock()
+		x.dirty = true
+		x.mu.Unlock()
+		return fmt.Errorf("write search index: %w", err)
+	}
+	return nil
+}
