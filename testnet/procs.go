@@ -52,12 +52,20 @@ type ProcsConfig struct {
 	Names         []string
 	ExtraArgs     []string
 	Stdout        io.Writer // the nodes' stderr logs go here when set
+	// Authority also starts an authority node at 127.0.0.1:HTTPBasePort,
+	// with its key in DataDir/authority, trusted by every coop node
+	// (DataDir/trust.json).
+	Authority bool
 }
 
 // Procs is a running local federation.
 type Procs struct {
 	cfg   ProcsConfig
 	Nodes []*Proc
+	// Authority is the authority node (nil without ProcsConfig.Authority);
+	// TrustFile is the JWKS the coop nodes trust.
+	Authority *Proc
+	TrustFile string
 }
 
 // DefaultNames are the demo coops' names.
@@ -79,6 +87,19 @@ func StartProcs(ctx context.Context, cfg ProcsConfig) (*Procs, error) {
 		cfg.Names = DefaultNames
 	}
 	ps := &Procs{cfg: cfg}
+	if cfg.Authority {
+		port := cfg.HTTPBasePort
+		if port == 0 {
+			var err error
+			if port, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		if err := ps.startAuthority(ctx, port); err != nil {
+			ps.Stop()
+			return nil, err
+		}
+	}
 	for i := 1; i <= cfg.Nodes; i++ {
 		name := cfg.Names[(i-1)%len(cfg.Names)]
 		if i > len(cfg.Names) {
@@ -105,6 +126,12 @@ func StartProcs(ctx context.Context, cfg ProcsConfig) (*Procs, error) {
 		}
 		if i > 1 {
 			for _, a := range ps.Nodes[0].Addrs {
+				p.args = append(p.args, "--bootstrap", a)
+			}
+		}
+		if ps.Authority != nil {
+			p.args = append(p.args, "--trust", ps.TrustFile)
+			for _, a := range ps.Authority.Addrs {
 				p.args = append(p.args, "--bootstrap", a)
 			}
 		}
@@ -157,9 +184,15 @@ func (p *Proc) Start(ctx context.Context) error {
 	p.cmd, p.done = cmd, make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		user := ""
 		for sc.Scan() {
 			line := sc.Text()
-			if pw, ok := strings.CutPrefix(strings.TrimSpace(line), "password: "); ok {
+			if u, ok := strings.CutPrefix(strings.TrimSpace(line), "username: "); ok {
+				user = u
+			}
+			// A demo node also prints its demo accounts' password: keep
+			// the admin's.
+			if pw, ok := strings.CutPrefix(strings.TrimSpace(line), "password: "); ok && (user == "" || user == "admin") {
 				p.mu.Lock()
 				p.Password = pw
 				p.mu.Unlock()
@@ -279,5 +312,8 @@ func (p *Proc) signal(sig syscall.Signal) error {
 func (ps *Procs) Stop() {
 	for i := len(ps.Nodes) - 1; i >= 0; i-- {
 		ps.Nodes[i].Stop()
+	}
+	if ps.Authority != nil {
+		ps.Authority.Stop()
 	}
 }

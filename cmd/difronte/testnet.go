@@ -13,7 +13,7 @@ import (
 func runTestnet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("testnet", stderr)
 	nodes := fs.Int("nodes", 3, "number of coop nodes")
-	base := fs.Int("http-base-port", 8080, "node i serves its web UI on 127.0.0.1:P+i")
+	base := fs.Int("http-base-port", 8080, "the authority node serves its web UI on 127.0.0.1:P, coop node i on 127.0.0.1:P+i")
 	data := fs.String("data", "testnet-data", "node i keeps its data in DIR/node-i")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -32,16 +32,23 @@ func runTestnet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Starting a local federation of %d coop nodes (data in %s)...\n", *nodes, abs)
+	fmt.Fprintf(stdout, "Starting a local federation of an authority and %d coop nodes (data in %s)...\n", *nodes, abs)
 	ps, err := testnet.StartProcs(ctx, testnet.ProcsConfig{
 		Binary: bin, Nodes: *nodes, HTTPBasePort: *base, DataDir: abs,
-		AdminPassword: os.Getenv("DIFRONTE_ADMIN_PASSWORD"), Demo: true,
+		AdminPassword: os.Getenv("DIFRONTE_ADMIN_PASSWORD"), Demo: true, Authority: true,
 	})
 	if err != nil {
 		return err
 	}
 	defer ps.Stop()
+	fmt.Fprintln(stdout, "Coops apply for qualifications; the authority approves all but one...")
+	officer, err := ps.SeedQualifications(ctx)
+	if err != nil {
+		return fmt.Errorf("demo qualifications: %w", err)
+	}
 	fmt.Fprintln(stdout, "\nThe federation is running:")
+	a := ps.Authority
+	fmt.Fprintf(stdout, "  %-28s %s   %s / %s (officer: the console is at %s/authority)\n", a.Name, a.URL, officer.Username, officer.Password, a.URL)
 	for _, p := range ps.Nodes {
 		pw := p.Password
 		if pw == "" {
