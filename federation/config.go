@@ -45,6 +45,11 @@ type Config struct {
 	// published before the mesh forms can be lost). Default 2 s.
 	PublishWait time.Duration
 
+	// NoNAT turns off UPnP/NAT-PMP port mapping, hole punching and the
+	// relay client: for nodes on a LAN or a public address, and for tests,
+	// which must not send router discovery (SSDP multicast) off loopback.
+	NoNAT bool
+
 	// StockGossip runs gossipsub with the library's defaults (no flood
 	// publish, default mesh degree, no peer scoring, sender+seqno message
 	// ids): the baseline for benchmarks.

@@ -82,16 +82,19 @@ func newHost(cfg Config, bootstrap []peer.AddrInfo) (host.Host, error) {
 		libp2p.Security(tls.ID, tls.New),
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
-		// Coop nodes sit behind home and office routers: ask the router
-		// for a port mapping (UPnP/NAT-PMP), learn our reachability from
-		// peers (AutoNAT) and answer their probes, and punch holes
-		// (DCUtR) through the relay when both sides are behind NAT.
-		libp2p.NATPortMap(),
+		// AutoNAT service: answer peers' reachability probes, so that
+		// nodes behind NAT learn they need a relay.
 		libp2p.EnableNATService(),
-		libp2p.EnableHolePunching(),
-		libp2p.EnableRelay(),
 	}
-	if len(bootstrap) > 0 {
+	if cfg.NoNAT {
+		opts = append(opts, libp2p.DisableRelay())
+	} else {
+		// Coop nodes sit behind home and office routers: ask the router
+		// for a port mapping (UPnP/NAT-PMP) and punch holes (DCUtR)
+		// through a relay when both sides are behind NAT.
+		opts = append(opts, libp2p.NATPortMap(), libp2p.EnableHolePunching(), libp2p.EnableRelay())
+	}
+	if len(bootstrap) > 0 && !cfg.NoNAT {
 		// Bootstrap peers are the well-known, publicly reachable nodes of
 		// the federation: the natural relays for a node that AutoNAT
 		// finds unreachable.
