@@ -179,6 +179,15 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	return es.Start(ctx)
 }
 
+// mountEscalation adds the escalation and notification API.
+func (n *Node) mountEscalation() {
+	h := escalation.HTTP{Notify: n.notify}
+	if n.outcomeLink != nil {
+		h.Carrier = n.outcomeLink
+	}
+	n.escalation.Mount(n.api.Router, h)
+}
+
 // Escalation returns the escalation service.
 func (n *Node) Escalation() *escalation.Service { return n.escalation }
 

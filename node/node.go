@@ -243,6 +243,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.api = api.New(deps)
 	n.calls.Mount(n.api.Router)
+	n.mountEscalation()
 	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
 		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}, Calls: n.calls}

@@ -1,0 +1,91 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/difronte/difronte/node"
+	"github.com/difronte/difronte/node/escalation"
+)
+
+// TestEscalationAPI: through the node's HTTP API a caregiver records a
+// problem after a call, the admin sees the case, its in-app alert and the
+// dashboard with its CSV; a second submission with the same key changes
+// nothing and an outcome for a call that never happened is refused.
+func TestEscalationAPI(t *testing.T) {
+	n := start(t, node.Config{AdminPassword: "admin-password-1"})
+	defer n.Close()
+	adm := login(t, n, "admin", "admin-password-1")
+	var cg struct{ ID string }
+	adm.call(http.StatusCreated, "POST", "/api/v1/caregivers", map[string]any{"name": "Carla Bianchi", "languages": []string{"it"}}, &cg)
+	adm.call(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "carla", "role": "caregiver", "caregiver_id": cg.ID, "password": "carla-password-1"}, nil)
+	var ben struct{ ID string }
+	adm.call(http.StatusCreated, "POST", "/api/v1/beneficiaries", map[string]any{
+		"name": "Maria Rossi", "address": "Via Roma 1", "municipality": "001272", "caregivers": []string{cg.ID},
+		"contacts": []map[string]string{{"kind": "family", "name": "Luca Rossi", "email": "luca@example.org"}},
+		"consent":  map[string]any{"given": true, "date": "2026-01-10"},
+	}, &ben)
+	// A chain with the admin in-app, so the alert lands in an inbox.
+	adm.call(http.StatusOK, "PUT", "/api/v1/escalation/settings/"+ben.ID, map[string]any{
+		"chain": []map[string]string{{"kind": "family", "channel": "inapp", "to": "admin"}, {"kind": "family", "channel": "email", "to": "luca@example.org"}},
+	}, nil)
+	// node/calls reports the call.
+	if err := n.Escalation().Record(context.Background(), escalation.Event{Type: escalation.CallAnswered, Beneficiary: ben.ID, Caregiver: cg.ID, Call: "call-1"}); err != nil {
+		t.Fatal(err)
+	}
+	carla := login(t, n, "carla", "carla-password-1")
+	body := map[string]any{"key": "k1", "beneficiary": ben.ID, "call": "call-1", "status": "problem", "kind": "loneliness",
+		"urgency": "medium", "note": "she has not left home for two weeks", "actions": []string{"alert_family"}}
+	var o escalation.Outcome
+	carla.call(http.StatusCreated, "POST", "/api/v1/outcomes", body, &o)
+	var again escalation.Outcome
+	carla.call(http.StatusCreated, "POST", "/api/v1/outcomes", body, &again)
+	if o.Case == "" || again.ID != o.ID {
+		t.Fatalf("outcome %+v, again %+v", o, again)
+	}
+	body["key"], body["call"] = "k2", "never-happened"
+	carla.call(http.StatusUnprocessableEntity, "POST", "/api/v1/outcomes", body, nil)
+
+	var cases struct{ Items []escalation.Case }
+	adm.call(http.StatusOK, "GET", "/api/v1/cases?state=open", nil, &cases)
+	if len(cases.Items) != 1 || cases.Items[0].Kind != "loneliness" {
+		t.Fatalf("cases %+v", cases.Items)
+	}
+	var inbox struct {
+		Items  []struct{ Subject, Ref string }
+		Unread int
+	}
+	adm.call(http.StatusOK, "GET", "/api/v1/inbox", nil, &inbox)
+	if inbox.Unread != 1 || !strings.Contains(inbox.Items[0].Subject, o.Case) {
+		t.Fatalf("admin inbox %+v", inbox)
+	}
+	adm.call(http.StatusOK, "POST", "/api/v1/alerts/"+inbox.Items[0].Ref+"/ack", nil, nil)
+	var c escalation.Case
+	adm.call(http.StatusOK, "GET", "/api/v1/cases/"+o.Case, nil, &c)
+	if c.Actions[0].State != escalation.ActionDone {
+		t.Fatalf("action after ack %+v", c.Actions[0])
+	}
+	carla.call(http.StatusForbidden, "GET", "/api/v1/escalation/dashboard", nil, nil)
+	var d escalation.Dashboard
+	adm.call(http.StatusOK, "GET", "/api/v1/escalation/dashboard", nil, &d)
+	if d.Problems != 1 || d.ByKind[0].Key != "loneliness" {
+		t.Fatalf("dashboard %+v", d)
+	}
+	req, _ := http.NewRequest("GET", n.URL()+"/api/v1/escalation/dashboard.csv", nil)
+	req.Header.Set("Authorization", "Bearer "+adm.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(recs) < 4 {
+		t.Fatalf("csv %q %v", raw, err)
+	}
+}
