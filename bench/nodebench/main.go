@@ -201,6 +201,7 @@ func (b *bench) run() error {
 	}
 	time.Sleep(2 * time.Second)
 	idleLoaded := rss(p.Process.Pid)
+	heapLoaded := heapInuse(p.url)
 	url := p.url
 	nodeLat, sizes, err := b.latencies(url)
 	if err != nil {
@@ -231,6 +232,7 @@ func (b *bench) run() error {
 
 	// 6. Badger profiles: the same node without federation, tuned and stock.
 	profiles := map[bool][3]int{}
+	heaps := map[bool]int{}
 	for _, stock := range []bool{false, true} {
 		cp, err := startChild(self, dataDir, stock)
 		if err != nil {
@@ -238,6 +240,7 @@ func (b *bench) run() error {
 		}
 		time.Sleep(2 * time.Second)
 		idle := rss(cp.Process.Pid)
+		heaps[stock] = heapInuse(cp.url)
 		if _, _, err := b.latencies(cp.url); err != nil {
 			stopProc(cp.Cmd)
 			return err
@@ -256,6 +259,7 @@ func (b *bench) run() error {
 	fmt.Printf("| start-up to serving, with data, node without federation (median) | %s | | |\n", ms(median(noFed)))
 	fmt.Printf("| idle RSS after start, fresh | %s | | < 60 MB |\n", mb(freshRSS[0]))
 	fmt.Printf("| idle RSS after start, with data | %s | | < 60 MB |\n", mb(idleLoaded))
+	fmt.Printf("| Go heap in use, idle with data (go_memstats_heap_inuse_bytes) | %s | | |\n", mb(heapLoaded))
 	fmt.Printf("| RSS after the latency runs / peak (VmHWM) | %s / %s | | |\n", mb(loadRSS), mb(hwm))
 	fmt.Printf("| load %d + %d records through the services | %s (%.0f records/s) | | |\n", b.nBen, b.nOff, loadTime.Round(time.Millisecond),
 		float64(b.nBen+b.nOff)/loadTime.Seconds())
@@ -265,14 +269,14 @@ func (b *bench) run() error {
 			ms(n.p50), ms(n.p99), ms(base.p50), ms(base.p99), float64(n.p99)/float64(max(base.p99, 1)))
 	}
 	fmt.Printf("\nBadger profile (same data, node without federation, idle / after latency runs / peak):\n\n")
-	fmt.Printf("| Profile | idle RSS | RSS after reads | peak RSS |\n|---|---|---|---|\n")
+	fmt.Printf("| Profile | idle RSS | idle Go heap | RSS after reads | peak RSS |\n|---|---|---|---|---|\n")
 	for _, stock := range []bool{false, true} {
 		name := "tuned (node default)"
 		if stock {
 			name = "stock go-ds-badger options (baseline)"
 		}
 		v := profiles[stock]
-		fmt.Printf("| %s | %s | %s | %s |\n", name, mb(v[0]), mb(v[1]), mb(v[2]))
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", name, mb(v[0]), mb(heaps[stock]), mb(v[1]), mb(v[2]))
 	}
 	fmt.Printf("\nFresh start-ups: %v\nWith data: %v\n", fresh, loaded)
 	return nil
@@ -527,6 +531,30 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// heapInuse reads the node's Go heap in use (KiB) from its /metrics: the
+// part of RSS that is Go objects rather than badger's tables and caches.
+func heapInuse(url string) int {
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	defer c.CloseIdleConnections()
+	resp, err := c.Get(url + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return -1
+			}
+			return int(f / 1024)
+		}
+	}
+	return -1
 }
 
 // rss reads VmRSS (KiB) of pid.
