@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/node"
+	"github.com/difronte/difronte/node/calls"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +34,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	authKey := fs.String("authority-key", "", "authority key file (difronte authority keygen): run an authority node")
 	authName := fs.String("authority-name", "", "name of the authority (with --authority-key)")
 	authTerritory := fs.String("authority-territory", "", "ISTAT codes of the authority's territory, comma-separated (with --authority-key)")
+	var stun, turnURLs listFlag
+	fs.Var(&stun, "stun", "STUN server URL handed to browsers for calls (stun:host:port); repeatable")
+	fs.Var(&turnURLs, "turn", "TURN server URL handed to browsers for calls (turn:host:port?transport=udp); repeatable")
+	turnSecret := fs.String("turn-secret", "", "secret shared with the TURN server(s) for short-lived call credentials")
+	turnListen := fs.String("turn-listen", "", "run the embedded TURN server on this UDP host:port (needs --turn-secret)")
+	turnRelayIP := fs.String("turn-relay-ip", "", "public IP the embedded TURN server relays on (default: the --turn-listen host)")
+	turnAllow := fs.String("turn-allow", "", "CIDRs the embedded TURN server may relay to although private or loopback, comma-separated")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +63,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *authKey != "" && (strings.TrimSpace(*authName) == "" || len(splitList(*authTerritory)) == 0) {
 		return fmt.Errorf("%w: --authority-key needs --authority-name and --authority-territory", errUsage)
 	}
+	if *turnListen != "" && *turnSecret == "" {
+		return fmt.Errorf("%w: --turn-listen needs --turn-secret", errUsage)
+	}
 	pw, err := adminPassword()
 	if err != nil {
 		return err
@@ -66,6 +77,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		P2PListen: p2p, Bootstrap: bootstrap, Announce: announce,
 		FederationSecret: *secret, MembersAddr: *membersAddr, MembersProfile: *membersProfile,
 		Version: version, Commit: commit,
+		Calls: node.CallsConfig{
+			ICE:        calls.ICEConfig{STUN: stun, TURN: turnURLs, TURNSecret: *turnSecret},
+			TURNListen: *turnListen, TURNRelayIP: *turnRelayIP, TURNAllow: splitList(*turnAllow),
+		},
 		TrustFile: *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
