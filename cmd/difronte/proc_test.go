@@ -241,4 +241,3 @@ func beneficiaryBody(i int) map[string]any {
 		"contacts": []map[string]any{{"kind": "family", "name": "Figlia", "phone": "+39 333 1234567"}},
 	}
 }
-
