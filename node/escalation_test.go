@@ -89,3 +89,61 @@ func TestEscalationAPI(t *testing.T) {
 		t.Fatalf("csv %q %v", raw, err)
 	}
 }
+
+// get fetches a page with the client's token and returns status and body.
+func (c *client) get(path string) (int, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestEscalationPages renders the case, emergency, dashboard and inbox pages.
+func TestEscalationPages(t *testing.T) {
+	n := start(t, node.Config{AdminPassword: "admin-password-1"})
+	defer n.Close()
+	adm := login(t, n, "admin", "admin-password-1")
+	var cg struct{ ID string }
+	adm.call(http.StatusCreated, "POST", "/api/v1/caregivers", map[string]any{"name": "Carla Bianchi", "languages": []string{"it"}}, &cg)
+	adm.call(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "carla", "role": "caregiver", "caregiver_id": cg.ID, "password": "carla-password-1"}, nil)
+	var ben struct{ ID string }
+	adm.call(http.StatusCreated, "POST", "/api/v1/beneficiaries", map[string]any{
+		"name": "Maria Rossi", "address": "Via Roma 1", "municipality": "001272", "caregivers": []string{cg.ID},
+		"consent": map[string]any{"given": true, "date": "2026-01-10"},
+	}, &ben)
+	if err := n.Escalation().Record(context.Background(), escalation.Event{Type: escalation.CallAnswered, Beneficiary: ben.ID, Caregiver: cg.ID, Call: "call-1"}); err != nil {
+		t.Fatal(err)
+	}
+	carla := login(t, n, "carla", "carla-password-1")
+	if code, body := carla.get("/cases/outcome"); code != 200 || !strings.Contains(body, "Maria Rossi") {
+		t.Fatalf("outcome form %d", code)
+	}
+	var o escalation.Outcome
+	carla.call(http.StatusCreated, "POST", "/api/v1/outcomes", map[string]any{"key": "k1", "beneficiary": ben.ID, "call": "call-1",
+		"status": "problem", "kind": "health", "urgency": "critical", "actions": []string{"emergency", "propose_services"}}, &o)
+	for _, tc := range []struct {
+		c    *client
+		path string
+		want string
+	}{
+		{carla, "/cases", "Maria Rossi"},
+		{carla, "/cases/" + o.Case, "Emergenza (112)"},
+		{carla, "/cases/" + o.Case + "/emergency", "Via Roma 1"},
+		{adm, "/dashboard", "<svg"},
+		{adm, "/inbox", "<h1>"},
+	} {
+		code, body := tc.c.get(tc.path)
+		if code != 200 || !strings.Contains(body, tc.want) || strings.Contains(body, "⟦") {
+			t.Errorf("%s: %d, want %q; missing keys: %v", tc.path, code, tc.want, strings.Contains(body, "⟦"))
+		}
+	}
+	if code, _ := carla.get("/dashboard"); code != http.StatusForbidden {
+		t.Errorf("caregiver dashboard: %d", code)
+	}
+}

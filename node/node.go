@@ -250,6 +250,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.fed != nil {
 		wd.Federation = n.fed
 	}
+	wd.Escalation, wd.Notify = n.escalation, n.notify
 	webui.Mount(n.api, wd)
 
 	n.ln = n.cfg.HTTPListener

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
 )
 
 // EventType says what happened in a call or on a terminal.
@@ -180,4 +181,48 @@ func (s *Service) miss(ctx context.Context, w *Window, why string) error {
 // and tests).
 func (s *Service) Windows(from, to time.Time) []Window {
 	return s.windows.Filter(func(w *Window) bool { return !w.Start.Before(from) && w.Start.Before(to) })
+}
+
+// CallChoice is a recent answered call a caregiver can record an outcome for.
+type CallChoice struct {
+	CallSeen
+	Name string `json:"name"`
+}
+
+// OpenCalls lists the caregiver's answered calls of the last week that have
+// no outcome yet, newest first: the choices of the outcome form.
+func (s *Service) OpenCalls(ctx context.Context, a auth.Actor) []CallChoice {
+	if a.CaregiverID == "" {
+		return []CallChoice{}
+	}
+	now := s.now()
+	from := now.Add(-7 * 24 * time.Hour)
+	seen := map[string]CallSeen{}
+	for _, c := range s.calls.Filter(func(c *CallSeen) bool { return c.Answered && c.Caregiver == a.CaregiverID && !c.At.Before(from) }) {
+		seen[c.ID] = c
+	}
+	out := []CallChoice{}
+	names := map[string]string{}
+	name := func(ben string) (string, bool) {
+		if n, ok := names[ben]; ok {
+			return n, n != ""
+		}
+		p, ok := s.cfg.Dir.Beneficiary(ctx, ben)
+		if !ok || !slices.Contains(p.Caregivers, a.CaregiverID) {
+			names[ben] = ""
+			return "", false
+		}
+		names[ben] = p.Name
+		return p.Name, true
+	}
+	for _, c := range seen {
+		if len(s.outcomes.Filter(func(o *Outcome) bool { return o.Call == c.ID })) > 0 {
+			continue
+		}
+		if n, ok := name(c.Beneficiary); ok {
+			out = append(out, CallChoice{CallSeen: c, Name: n})
+		}
+	}
+	slices.SortFunc(out, func(x, y CallChoice) int { return y.At.Compare(x.At) })
+	return out
 }

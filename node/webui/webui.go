@@ -15,6 +15,8 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
+	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/problem"
@@ -36,6 +38,9 @@ type Deps struct {
 	Qualify api.QualifyDeps
 	// Calls is nil on a UI without check-in calls (page tests).
 	Calls *calls.Service
+	// Escalation and Notify are nil on a UI without them (page tests).
+	Escalation *escalation.Service
+	Notify     *notify.Service
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -104,6 +109,7 @@ func (u *ui) routes() {
 	u.qualifyRoutes()
 	u.catalogueRoutes()
 	u.callsRoutes()
+	u.escalationRoutes()
 }
 
 // cacheFor marks static answers cacheable. Assets are not fingerprinted,
@@ -141,8 +147,12 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin, auth.Refurbisher}
 	case "offerings":
 		return []auth.Role{auth.Admin, auth.Operator}
-	case "accounts", "audit":
+	case "accounts", "audit", "dashboard":
 		return []auth.Role{auth.Admin}
+	case "cases":
+		return []auth.Role{auth.Admin, auth.Caregiver}
+	case "inbox":
+		return auth.Roles
 	case "federation":
 		return auth.Roles
 	case "qualification":
@@ -155,7 +165,7 @@ func sectionRoles(section string) []auth.Role {
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "accounts", "audit"}
+	return []string{"home", "agenda", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
