@@ -137,24 +137,31 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		ready := true
+		ready, why := true, ""
 		for _, nd := range net.Up() {
 			if !gossips(nd.Index) {
 				continue // not subscribed: no topic peers to learn, no mesh
 			}
 			want := 0
 			for _, j := range net.Neighbours(nd.Index) {
-				if gossips(j) && net.Nodes[j].Fed != nil && len(net.mn.LinksBetweenPeers(nd.Host.ID(), net.Nodes[j].Host.ID())) > 0 {
+				if gossips(j) && net.Nodes[j].Fed != nil && len(nd.Host.Network().ConnsToPeer(net.Nodes[j].Host.ID())) > 0 {
 					want++
 				}
 			}
-			for _, got := range nd.Fed.TopicPeers() {
-				ready = ready && got >= want
+			for name, got := range nd.Fed.TopicPeers() {
+				if got < want {
+					ready, why = false, fmt.Sprintf("node %d knows %d of %d peers on %s", nd.Index, got, want, name)
+				}
 			}
 			// The mesh forms on heartbeats after the peers are known; a
-			// message received before then is forwarded to no one.
-			for _, got := range nd.Fed.MeshPeers() {
-				ready = ready && got >= min(want, net.dlo())
+			// message received before then is forwarded to no one. Two
+			// mesh peers (or Dlo, or all neighbours if fewer) show that
+			// heartbeats have run; waiting for a full mesh can take long
+			// where pruning backoffs apply.
+			for name, got := range nd.Fed.MeshPeers() {
+				if got < min(want, net.dlo(), 2) {
+					ready, why = false, fmt.Sprintf("node %d has %d mesh peers on %s", nd.Index, got, name)
+				}
 			}
 		}
 		if ready {
@@ -162,7 +169,7 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("topic peers not known: %w", ctx.Err())
+			return fmt.Errorf("gossip not ready (%s): %w", why, ctx.Err())
 		case <-tick.C:
 		}
 	}
