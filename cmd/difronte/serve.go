@@ -41,6 +41,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	turnListen := fs.String("turn-listen", "", "run the embedded TURN server on this UDP host:port (needs --turn-secret)")
 	turnRelayIP := fs.String("turn-relay-ip", "", "public IP the embedded TURN server relays on (default: the --turn-listen host)")
 	turnAllow := fs.String("turn-allow", "", "CIDRs the embedded TURN server may relay to although private or loopback, comma-separated")
+	smtpFile := fs.String("smtp-config", "", "JSON file (0600) with the SMTP server for e-mail alerts: host, port, tls (none, starttls, tls), username, password, from")
+	webhookSecret := fs.String("webhook-secret-file", "", "file holding the secret that signs webhook alerts (HMAC-SHA256)")
+	publicURL := fs.String("public-url", "", "public address of this node, for the acknowledgement links in alerts (default: http://<--http>)")
+	coopPhone := fs.String("coop-phone", "", "phone number alerts ask people to call back")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,7 +85,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			ICE:        calls.ICEConfig{STUN: stun, TURN: turnURLs, TURNSecret: *turnSecret},
 			TURNListen: *turnListen, TURNRelayIP: *turnRelayIP, TURNAllow: splitList(*turnAllow),
 		},
-		TrustFile: *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
+		Escalation: node.EscalationConfig{SMTPFile: *smtpFile, WebhookSecretFile: *webhookSecret, BaseURL: *publicURL, CoopPhone: *coopPhone},
+		TrustFile:  *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},
