@@ -97,7 +97,7 @@ func (g grants) Granted(_ context.Context, peer, cg, ben string) bool { return g
 
 // rig is one node's escalation service on a store that outlives restarts.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	store ds.Batching
 	audit *audit.Log
 	clock *FakeClock
@@ -115,7 +115,7 @@ var (
 	other = auth.Actor{Username: "otto", Role: auth.Caregiver, CaregiverID: "cg9"}
 )
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	r := &rig{t: t, store: store.NewMemory().Datastore(), clock: NewFakeClock(t0), out: &sink{},
 		sched: &fakeSchedules{}, pres: &presence{online: map[string]bool{}}}
