@@ -43,6 +43,10 @@ type fed struct {
 
 	mu     sync.Mutex
 	joined map[peer.ID]bool
+
+	// pubMu orders publishes of own offerings: admin edits and the
+	// republish after start.
+	pubMu sync.Mutex
 }
 
 // membersSecret derives the memberlist key from the federation passphrase.
@@ -67,6 +71,10 @@ func (n *Node) startFederation(ctx context.Context) error {
 		Logger:    n.log,
 		Now:       n.cfg.Now,
 		Host:      n.cfg.P2PHost,
+		// Port mapping and hole punching make no sense for a node that
+		// only listens on loopback (tests, testnets), and would send
+		// multicast discovery to the local network.
+		NoNAT: onlyLoopback(n.cfg.P2PListen),
 	})
 	if err != nil {
 		return fmt.Errorf("federation: %w", err)
@@ -129,9 +137,16 @@ func (n *Node) startFederation(ctx context.Context) error {
 		// Not fatal: a coop without offerings has no territory yet.
 		n.log.Debug("coop profile not published", "component", "federation", "err", err)
 	}
-	if err := fd.republish(ctx); err != nil {
-		return err
-	}
+	// Republishing reads every own offering and its replica entry: with
+	// thousands of offerings that is seconds of work, so it runs after
+	// start instead of delaying it.
+	fd.wg.Add(1)
+	go func() {
+		defer fd.wg.Done()
+		if err := fd.republish(fd.ctx); err != nil && fd.ctx.Err() == nil {
+			n.log.Warn("republish own offerings failed", "component", "federation", "err", err)
+		}
+	}()
 
 	sub, err := f.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
@@ -251,23 +266,37 @@ func (fd *fed) publishProfile(ctx context.Context) error {
 }
 
 func (fd *fed) republish(ctx context.Context) error {
-	for _, o := range fd.n.own.All() {
-		e, err := fd.f.Replica().Get(ctx, fd.n.peerID, schema.KindOffering, o.ID)
-		switch {
-		case err != nil && !o.Archived:
-			err = fd.PublishOffering(ctx, o.Offering)
-		case err == nil && o.Archived && !e.Tombstone:
-			err = fd.WithdrawOffering(ctx, o.ID)
-		case err == nil && !o.Archived:
-			body, _ := json.Marshal(o.Offering)
-			if e.Tombstone || string(body) != string(e.Body) {
-				err = fd.PublishOffering(ctx, o.Offering)
-			}
-		default:
-			err = nil
+	for _, id := range fd.n.own.IDs() {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if err != nil {
-			return fmt.Errorf("republish offering %s: %w", o.ID, err)
+		if err := fd.republishOne(ctx, id); err != nil {
+			return fmt.Errorf("republish offering %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// republishOne publishes the stored state of one own offering if the log
+// lacks it. It holds pubMu and reads the offering under it, so it never
+// overwrites a newer edit that an admin saved meanwhile with an older copy.
+func (fd *fed) republishOne(ctx context.Context, id string) error {
+	fd.pubMu.Lock()
+	defer fd.pubMu.Unlock()
+	o, ok := fd.n.own.Lookup(id)
+	if !ok {
+		return nil
+	}
+	e, err := fd.f.Replica().Get(ctx, fd.n.peerID, schema.KindOffering, o.ID)
+	switch {
+	case err != nil && !o.Archived:
+		return fd.publishLocked(ctx, o.Offering)
+	case err == nil && o.Archived && !e.Tombstone:
+		return fd.withdrawLocked(ctx, o.ID)
+	case err == nil && !o.Archived:
+		body, _ := json.Marshal(o.Offering)
+		if e.Tombstone || string(body) != string(e.Body) {
+			return fd.publishLocked(ctx, o.Offering)
 		}
 	}
 	return nil
@@ -275,6 +304,12 @@ func (fd *fed) republish(ctx context.Context) error {
 
 // PublishOffering signs and publishes an offering (catalog.Publisher).
 func (fd *fed) PublishOffering(ctx context.Context, o schema.Offering) error {
+	fd.pubMu.Lock()
+	defer fd.pubMu.Unlock()
+	return fd.publishLocked(ctx, o)
+}
+
+func (fd *fed) publishLocked(ctx context.Context, o schema.Offering) error {
 	body, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -295,6 +330,12 @@ func (fd *fed) publishProfileQuietly(ctx context.Context) error {
 
 // WithdrawOffering publishes an offering's tombstone (catalog.Publisher).
 func (fd *fed) WithdrawOffering(ctx context.Context, id string) error {
+	fd.pubMu.Lock()
+	defer fd.pubMu.Unlock()
+	return fd.withdrawLocked(ctx, id)
+}
+
+func (fd *fed) withdrawLocked(ctx context.Context, id string) error {
 	if _, err := fd.f.Withdraw(ctx, schema.KindOffering, id); err != nil {
 		return err
 	}
@@ -438,4 +479,17 @@ func (n *Node) MembersMeta() members.Meta {
 		}
 	}
 	return members.Meta{}
+}
+
+// onlyLoopback reports whether every listen multiaddr is on loopback.
+func onlyLoopback(addrs []string) bool {
+	if len(addrs) == 0 {
+		return false
+	}
+	for _, a := range addrs {
+		if !strings.HasPrefix(a, "/ip4/127.") && !strings.HasPrefix(a, "/ip6/::1/") {
+			return false
+		}
+	}
+	return true
 }

@@ -213,3 +213,14 @@ func (s *Own) Import(ctx context.Context, a auth.Actor, o schema.Offering) (Offe
 	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
 	return rec, s.save(ctx, a, rec, audit.Create)
 }
+
+// IDs returns the ids of every own offering, archived included.
+func (s *Own) IDs() []string {
+	var ids []string
+	s.Each(func(o *Offering) { ids = append(ids, o.ID) })
+	return ids
+}
+
+// Lookup returns an own offering by id, for the node's own use (no actor:
+// the federation republishing what the admin stored).
+func (s *Own) Lookup(id string) (Offering, bool) { return s.col.Get(id) }

@@ -197,9 +197,9 @@ type fed struct {
 }
 
 func (f *fed) Catalogue() *catalog.Catalogue { return f.cat }
-func (f *fed) Search() *search.Index          { return f.idx }
-func (f *fed) Replica() *replica.Replica      { return f.rep }
-func (f *fed) Coops() []api.Coop              { return nil }
+func (f *fed) Search() *search.Index         { return f.idx }
+func (f *fed) Replica() *replica.Replica     { return f.rep }
+func (f *fed) Coops() []api.Coop             { return nil }
 
 func TestAPIAnswersValidate(t *testing.T) {
 	w := newWorld(t)

@@ -13,7 +13,9 @@ import (
 )
 
 // fakeReplica feeds entries to the service by hand.
-type fakeReplica struct{ fns []func(old, cur *schema.Entry) }
+type fakeReplica struct {
+	fns []func(old, cur *schema.Entry)
+}
 
 func (f *fakeReplica) Current(context.Context, schema.Kind, func(*schema.Entry) error) error {
 	return nil

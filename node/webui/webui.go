@@ -15,10 +15,10 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
-	"github.com/difronte/difronte/node/escalation"
-	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/web"
 )
