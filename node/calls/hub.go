@@ -196,10 +196,12 @@ func (h *Hub) StartCall(id, ben string, caller Endpoint, callerRef, from, grant 
 	h.calls[id] = c
 	c.timer = time.AfterFunc(time.Duration(countdown)*time.Second+ringGrace, func() { h.end(c, "no_answer", c.term, c.caller) })
 	h.mu.Unlock()
-	h.s.saveRecord(rec)
-	h.note(callerRef, "call", id, "ring")
+	// Signal first, then the synced write: the disk is not on the call's
+	// critical path.
 	t.Send(Msg{Type: TypeRing, Call: id, From: from, Countdown: countdown})
 	caller.Send(Msg{Type: TypeRinging, Call: id, Countdown: countdown})
+	h.s.saveRecord(rec)
+	h.note(callerRef, "call", id, "ring")
 	return nil
 }
 
@@ -281,8 +283,8 @@ func (h *Hub) FromTerminal(t *Terminal, m Msg) {
 		c.timer.Stop()
 		rec := c.rec
 		h.mu.Unlock()
-		h.s.saveRecord(rec)
 		c.caller.Send(Msg{Type: TypeAccepted, Call: c.id})
+		h.s.saveRecord(rec)
 	case TypeAnswer, TypeCandidate:
 		ok := c.state == accepted
 		h.mu.Unlock()

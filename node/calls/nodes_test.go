@@ -17,6 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"go.uber.org/goleak"
 
+	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
@@ -215,3 +216,6 @@ func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
 type peerIDT = libp2pPeer.ID
 
 func decodePeer(s string) (libp2pPeer.ID, error) { return libp2pPeer.Decode(s) }
+
+// fedLimits lets one peer node open the streams a 200-call benchmark needs.
+func fedLimits() federation.SignalLimits { return federation.SignalLimits{} }

@@ -28,6 +28,15 @@ func (s *Service) saveRecord(r Record) {
 	// Records are written from the hub, off any request: a fresh context.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// The hub saves outside its lock, so an older state of a call may
+	// arrive after a newer one: a record only moves forward.
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	if old, ok := s.records.Get(r.ID); ok {
+		if !old.Ended.IsZero() && r.Ended.IsZero() || old.Answered && !r.Answered && r.Ended.IsZero() {
+			return
+		}
+	}
 	if err := s.records.Put(ctx, r); err != nil {
 		s.log.Error("call record not stored", "call", r.ID, "err", err)
 	}

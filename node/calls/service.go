@@ -108,8 +108,9 @@ type Service struct {
 	pairMu    sync.Mutex
 	pairFails []time.Time // recent failed pairing attempts, node-wide
 
-	hub *Hub
-	bg  sync.WaitGroup // grant deliveries
+	hub   *Hub
+	recMu sync.Mutex     // orders call record writes
+	bg    sync.WaitGroup // grant deliveries
 }
 
 // Open loads the calls state from cfg.Store.
