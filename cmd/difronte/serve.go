@@ -8,12 +8,17 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/calls"
 )
+
+// defaultMemoryLimit is the Go heap's soft limit: 256 MB for the whole
+// process minus room for stacks, badger's caches and the binary itself.
+const defaultMemoryLimit = 192 << 20
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
@@ -73,6 +78,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pw, err := adminPassword()
 	if err != nil {
 		return err
+	}
+	// A node must live within 256 MB on an old PC. Unless the operator
+	// set GOMEMLIMIT, give the Go runtime a soft limit below that, so it
+	// collects harder instead of growing into the machine's swap.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	n, err := node.New(node.Config{

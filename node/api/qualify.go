@@ -51,7 +51,10 @@ func MountQualify(s *Server, d QualifyDeps) {
 
 	if d.Coop != nil {
 		v1.HandleFunc("/applications", func(w http.ResponseWriter, r *http.Request) {
-			actor, _ := Actor(r)
+			actor, ok := s.need(w, r)
+			if !ok {
+				return
+			}
 			apps, err := d.Coop.List(actor)
 			if err != nil {
 				writeError(w, r, err, s.d.Logger)
@@ -60,6 +63,9 @@ func MountQualify(s *Server, d QualifyDeps) {
 			writeJSON(w, http.StatusOK, map[string]any{"applications": apps})
 		}).Methods(http.MethodGet)
 		v1.HandleFunc("/applications", func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := s.need(w, r); !ok {
+				return
+			}
 			var in struct {
 				ID             string                  `json:"id"`
 				Authority      string                  `json:"authority"`
@@ -84,7 +90,10 @@ func MountQualify(s *Server, d QualifyDeps) {
 			writeJSON(w, http.StatusCreated, app)
 		}).Methods(http.MethodPost)
 		v1.HandleFunc("/applications/refresh", func(w http.ResponseWriter, r *http.Request) {
-			actor, _ := Actor(r)
+			actor, ok := s.need(w, r)
+			if !ok {
+				return
+			}
 			if _, err := d.Coop.List(actor); err != nil {
 				writeError(w, r, err, s.d.Logger)
 				return
@@ -104,7 +113,10 @@ func MountQualify(s *Server, d QualifyDeps) {
 		_, _ = w.Write(a.JWKS())
 	}).Methods(http.MethodGet)
 	v1.HandleFunc("/authority/applications", func(w http.ResponseWriter, r *http.Request) {
-		actor, _ := Actor(r)
+		actor, ok := s.need(w, r)
+		if !ok {
+			return
+		}
 		apps, err := a.List(actor)
 		if err != nil {
 			writeError(w, r, err, s.d.Logger)
@@ -113,7 +125,10 @@ func MountQualify(s *Server, d QualifyDeps) {
 		writeJSON(w, http.StatusOK, map[string]any{"applications": apps})
 	}).Methods(http.MethodGet)
 	v1.HandleFunc("/authority/applications/{coop}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		actor, _ := Actor(r)
+		actor, ok := s.need(w, r)
+		if !ok {
+			return
+		}
 		v := mux.Vars(r)
 		app, err := a.Get(actor, v["coop"]+"/"+v["id"])
 		if err != nil {
@@ -123,7 +138,10 @@ func MountQualify(s *Server, d QualifyDeps) {
 		writeJSON(w, http.StatusOK, app)
 	}).Methods(http.MethodGet)
 	v1.HandleFunc("/authority/applications/{coop}/{id}/attachments/{n}", func(w http.ResponseWriter, r *http.Request) {
-		actor, _ := Actor(r)
+		actor, ok := s.need(w, r)
+		if !ok {
+			return
+		}
 		v := mux.Vars(r)
 		i, _ := strconv.Atoi(v["n"])
 		info, b, err := a.Attachment(r.Context(), actor, v["coop"]+"/"+v["id"], i)
@@ -137,6 +155,9 @@ func MountQualify(s *Server, d QualifyDeps) {
 		_, _ = w.Write(b)
 	}).Methods(http.MethodGet)
 	v1.HandleFunc("/authority/applications/{coop}/{id}/decision", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.need(w, r); !ok {
+			return
+		}
 		var in struct {
 			Action         string    `json:"action"` // changes, approve, reject, revoke
 			Message        string    `json:"message"`
