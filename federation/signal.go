@@ -13,6 +13,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/time/rate"
+
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 )
 
 // SignalProtocol carries call signaling between two nodes: one stream per
@@ -94,8 +96,10 @@ func NewSignal(h host.Host, lim SignalLimits, handle func(*SignalConn), onRefuse
 	return s
 }
 
-// admit charges a new stream to its peer's budget.
-func (s *Signal) admit(p peer.ID) error {
+// admit charges a new stream to its peer's budget. Streams this node opens
+// count against the open-stream cap only: the rate limits guard against
+// other nodes, and local users are rate limited where they come in.
+func (s *Signal) admit(p peer.ID, inbound bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -109,7 +113,7 @@ func (s *Signal) admit(p peer.ID) error {
 	if b.open >= s.lim.MaxStreams {
 		return fmt.Errorf("%w: %d open streams", ErrRateLimited, b.open)
 	}
-	if !b.streams.Allow() {
+	if inbound && !b.streams.Allow() {
 		return fmt.Errorf("%w: new streams", ErrRateLimited)
 	}
 	b.open++
@@ -131,7 +135,7 @@ func (s *Signal) release(p peer.ID) {
 
 func (s *Signal) accept(st network.Stream) {
 	p := st.Conn().RemotePeer()
-	if err := s.admit(p); err != nil {
+	if err := s.admit(p, true); err != nil {
 		st.Reset()
 		if s.onRefused != nil {
 			s.onRefused(p.String(), err)
@@ -154,7 +158,7 @@ func (s *Signal) Open(ctx context.Context, to string) (*SignalConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer id %q: %w", to, err)
 	}
-	if err := s.admit(p); err != nil {
+	if err := s.admit(p, false); err != nil {
 		return nil, err
 	}
 	st, err := s.h.NewStream(ctx, p, SignalProtocol)
@@ -264,4 +268,15 @@ func ReadFrame(r io.Reader, max int) ([]byte, error) {
 		return nil, fmt.Errorf("read frame body: %w", err)
 	}
 	return b, nil
+}
+
+// AddSignalLimits raises the resource manager's stream limits for the
+// signal protocol: the defaults (64 inbound streams per peer and protocol)
+// would cap the calls one coop's node can place to another at once.
+// SignalLimits still bound what a peer may do.
+func AddSignalLimits(cfg *rcmgr.ScalingLimitConfig) {
+	l := rcmgr.BaseLimit{StreamsInbound: 512, StreamsOutbound: 512, Streams: 1024, Memory: 16 << 20}
+	inc := rcmgr.BaseLimitIncrease{StreamsInbound: 256, StreamsOutbound: 256, Streams: 512, Memory: 8 << 20}
+	cfg.AddProtocolLimit(SignalProtocol, rcmgr.BaseLimit{StreamsInbound: 2048, StreamsOutbound: 2048, Streams: 4096, Memory: 64 << 20}, inc)
+	cfg.AddProtocolPeerLimit(SignalProtocol, l, inc)
 }

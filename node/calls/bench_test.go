@@ -16,8 +16,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	peer2 "github.com/libp2p/go-libp2p/core/peer"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
@@ -41,7 +43,14 @@ func loopbackPair(tb testing.TB) *pair {
 		id, _ := crypto.UnmarshalEd25519PrivateKey(key)
 		// A plain TCP host on 127.0.0.1: no port mapping, no relays, so
 		// nothing leaves loopback.
-		h, err := libp2p.New(libp2p.Identity(id), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+		limits := rcmgr.DefaultLimits
+		libp2p.SetDefaultServiceLimits(&limits)
+		federation.AddSignalLimits(&limits)
+		rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		h, err := libp2p.New(libp2p.Identity(id), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay(), libp2p.ResourceManager(rm))
 		if err != nil {
 			tb.Fatal(err)
 		}
