@@ -25,6 +25,7 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 
 bench: build ## measure the node: start-up, memory, API latency against baselines (a few minutes)
 	$(GO) run ./bench/nodebench -bin $(BIN)
+	$(GO) test -run '^$$' -bench 'CallSetup|SignalLoad' -benchtime 1x -timeout 15m ./node/calls/
 
 e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if missing) and web/e2e's pinned npm packages
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -35,6 +36,11 @@ e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if mi
 
 test-e2e: build e2e-deps ## run the browser tests (real node, headless Chromium, axe-core)
 	cd web/e2e && node --test --test-concurrency=1
+
+test-e2e-calls-netns: build e2e-deps ## the browser call test inside a network namespace with only loopback (root)
+	ip netns add difronte-calls && ip netns exec difronte-calls ip link set lo up && \
+	  (cd web/e2e && ip netns exec difronte-calls node --test --test-concurrency=1 calls.test.js); \
+	  rc=$$?; ip netns del difronte-calls; exit $$rc
 
 lint: ## vet and check formatting
 	$(GO) vet ./...
