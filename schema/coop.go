@@ -65,19 +65,19 @@ func (c *CoopProfile) Validate() error {
 	ch.text("name", c.Name, true, MaxNameLen, false)
 	switch {
 	case c.Kind == "":
-		ch.add("kind", "is required (community_coop, social_coop, provider or authority)")
+		ch.add("kind", CodeRequired, "is required (community_coop, social_coop, provider or authority)")
 	case c.Kind.Label() == "":
-		ch.add("kind", "must be community_coop, social_coop, provider or authority")
+		ch.add("kind", CodeBadChoice, "must be community_coop, social_coop, provider or authority")
 	}
 	ch.areas("territory", c.Territory, MaxTerritory)
 	ch.contact("contact", c.Contact.Email, c.Contact.Phone, c.Contact.URL)
 	if a := c.Contact.Address; a != (Address{}) {
 		ch.text("contact.address.street", a.Street, true, MaxNameLen, false)
 		if len(a.PostalCode) != 5 || !allDigits(a.PostalCode) {
-			ch.add("contact.address.postal_code", "must be five digits")
+			ch.add("contact.address.postal_code", CodeBadPostalCode, "must be five digits")
 		}
 		if !ValidMunicipality(a.Municipality) {
-			ch.add("contact.address.municipality", "%q is not an ISTAT municipality code", a.Municipality)
+			ch.add("contact.address.municipality", CodeBadMunicipality, "%q is not an ISTAT municipality code", a.Municipality)
 		}
 	}
 	ch.text("description", c.Description, false, MaxDescriptionLen, true)

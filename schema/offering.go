@@ -168,12 +168,39 @@ const (
 )
 
 // FieldError is one problem with one field. Field is the JSON path of the
-// field, e.g. "cost.options[1].amount_cents"; Msg says what is wrong in
-// words a coop admin can act on.
+// field, e.g. "cost.options[1].amount_cents"; Code is a stable machine code
+// (one of the Code* constants) that user interfaces translate; Msg says
+// what is wrong in English words an API client's developer can act on.
 type FieldError struct {
 	Field string
+	Code  string
 	Msg   string
 }
+
+// Codes of field errors. They are stable: user interfaces key their
+// translations on them, while Msg wording may change.
+const (
+	CodeRequired        = "required"         // missing, empty or only spaces
+	CodeTooLong         = "too_long"         // more characters than allowed
+	CodeTooMany         = "too_many"         // more list items than allowed
+	CodeBadCharacters   = "bad_characters"   // invalid UTF-8 or a control character
+	CodeInvalid         = "invalid"          // malformed identifier
+	CodeBadMunicipality = "bad_municipality" // not an ISTAT municipality code
+	CodeBadEmail        = "bad_email"
+	CodeBadURL          = "bad_url"
+	CodeBadPhone        = "bad_phone"
+	CodeBadLanguage     = "bad_language" // not a BCP 47 tag
+	CodeBadCategory     = "bad_category" // not a taxonomy code
+	CodeDuplicate       = "duplicate"    // listed twice
+	CodeOutOfRange      = "out_of_range" // a number outside its bounds
+	CodeBadAmount       = "bad_amount"   // a price not above zero
+	CodeBadTime         = "bad_time"     // not an HH:MM time in range
+	CodeTimeOrder       = "time_order"   // closes not later than opens
+	CodeBadChoice       = "bad_choice"   // not one of the allowed values
+	CodeNotAllowed      = "not_allowed"  // present where it must not be
+	CodeContactNeeded   = "contact_needed"
+	CodeBadPostalCode   = "bad_postal_code"
+)
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
@@ -207,8 +234,8 @@ func (fe FieldErrors) Unwrap() []error {
 	return out
 }
 
-// Fields maps each field to its first problem, the shape an API error body
-// wants.
+// Fields maps each field to its first problem's message, the shape an API
+// error body wants.
 func (fe FieldErrors) Fields() map[string]string {
 	m := make(map[string]string, len(fe))
 	for _, e := range fe {
@@ -219,12 +246,24 @@ func (fe FieldErrors) Fields() map[string]string {
 	return m
 }
 
+// Codes maps each field to its first problem's code, the shape a form that
+// translates its errors wants.
+func (fe FieldErrors) Codes() map[string]string {
+	m := make(map[string]string, len(fe))
+	for _, e := range fe {
+		if _, seen := m[e.Field]; !seen {
+			m[e.Field] = e.Code
+		}
+	}
+	return m
+}
+
 // fieldChecker collects field errors; its err method returns nil when there are
 // none, so that Validate never returns a non-nil error holding a nil slice.
 type fieldChecker struct{ errs FieldErrors }
 
-func (c *fieldChecker) add(field, format string, args ...any) {
-	c.errs = append(c.errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+func (c *fieldChecker) add(field, code, format string, args ...any) {
+	c.errs = append(c.errs, &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (c *fieldChecker) err() error {
@@ -240,22 +279,22 @@ func (c *fieldChecker) err() error {
 func (c *fieldChecker) text(field, s string, required bool, max int, multiline bool) {
 	if strings.TrimSpace(s) == "" {
 		if required {
-			c.add(field, "is required")
+			c.add(field, CodeRequired, "is required")
 		} else if s != "" {
-			c.add(field, "is only spaces")
+			c.add(field, CodeRequired, "is only spaces")
 		}
 		return
 	}
 	if !utf8.ValidString(s) {
-		c.add(field, "is not valid UTF-8")
+		c.add(field, CodeBadCharacters, "is not valid UTF-8")
 		return
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		c.add(field, "is %d characters long, at most %d allowed", n, max)
+		c.add(field, CodeTooLong, "is %d characters long, at most %d allowed", n, max)
 		return
 	}
 	if r, bad := badTextRune(s, multiline); bad {
-		c.add(field, "contains the control character %U", r)
+		c.add(field, CodeBadCharacters, "contains the control character %U", r)
 	}
 }
 
@@ -425,11 +464,11 @@ func parseHHMM(s string) (int, bool) {
 // areas checks a list of ISTAT municipality codes.
 func (c *fieldChecker) areas(field string, codes []string, max int) {
 	if len(codes) == 0 {
-		c.add(field, "needs at least one municipality")
+		c.add(field, CodeRequired, "needs at least one municipality")
 		return
 	}
 	if len(codes) > max {
-		c.add(field, "has %d municipalities, at most %d allowed", len(codes), max)
+		c.add(field, CodeTooMany, "has %d municipalities, at most %d allowed", len(codes), max)
 		return
 	}
 	seen := make(map[string]bool, len(codes))
@@ -437,9 +476,9 @@ func (c *fieldChecker) areas(field string, codes []string, max int) {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		switch {
 		case !ValidMunicipality(code):
-			c.add(f, "%q is not an ISTAT municipality code", code)
+			c.add(f, CodeBadMunicipality, "%q is not an ISTAT municipality code", code)
 		case seen[code]:
-			c.add(f, "municipality %s is listed twice", code)
+			c.add(f, CodeDuplicate, "municipality %s is listed twice", code)
 		}
 		seen[code] = true
 	}
@@ -448,16 +487,16 @@ func (c *fieldChecker) areas(field string, codes []string, max int) {
 // contact checks the common email, phone and url fields of a contact.
 func (c *fieldChecker) contact(field, email, phone, web string) {
 	if email == "" && phone == "" && web == "" {
-		c.add(field, "needs at least an email, a phone or a url")
+		c.add(field, CodeContactNeeded, "needs at least an email, a phone or a url")
 	}
 	if email != "" && !validEmail(email) {
-		c.add(field+".email", "is not a valid email address")
+		c.add(field+".email", CodeBadEmail, "is not a valid email address")
 	}
 	if phone != "" && !validPhone(phone) {
-		c.add(field+".phone", "is not a valid phone number (digits, spaces and a leading +)")
+		c.add(field+".phone", CodeBadPhone, "is not a valid phone number (digits, spaces and a leading +)")
 	}
 	if web != "" && !validWebURL(web) {
-		c.add(field+".url", "is not an http or https URL")
+		c.add(field+".url", CodeBadURL, "is not an http or https URL")
 	}
 }
 
@@ -466,28 +505,28 @@ func (c *fieldChecker) contact(field, email, phone, web string) {
 func (o *Offering) Validate() error {
 	var c fieldChecker
 	if !IsUUID(o.ID) {
-		c.add("id", "must be a lower-case UUID")
+		c.add("id", CodeInvalid, "must be a lower-case UUID")
 	}
 	c.text("name", o.Name, true, MaxNameLen, false)
 	c.text("description", o.Description, true, MaxDescriptionLen, true)
 
 	switch {
 	case o.Category == "":
-		c.add("category", "is required")
+		c.add("category", CodeRequired, "is required")
 	case !KnownTerm(o.Category):
-		c.add("category", "%q is not a category of the taxonomy", o.Category)
+		c.add("category", CodeBadCategory, "%q is not a category of the taxonomy", o.Category)
 	}
 	if len(o.Categories) > MaxCategories {
-		c.add("categories", "has %d categories, at most %d allowed", len(o.Categories), MaxCategories)
+		c.add("categories", CodeTooMany, "has %d categories, at most %d allowed", len(o.Categories), MaxCategories)
 	} else {
 		seen := map[string]bool{o.Category: true}
 		for i, code := range o.Categories {
 			f := fmt.Sprintf("categories[%d]", i)
 			switch {
 			case !KnownTerm(code):
-				c.add(f, "%q is not a category of the taxonomy", code)
+				c.add(f, CodeBadCategory, "%q is not a category of the taxonomy", code)
 			case seen[code]:
-				c.add(f, "category %q is listed twice", code)
+				c.add(f, CodeDuplicate, "category %q is listed twice", code)
 			}
 			seen[code] = true
 		}
@@ -496,13 +535,13 @@ func (o *Offering) Validate() error {
 	e := o.Eligibility
 	c.text("eligibility.description", e.Description, false, MaxShortTextLen, true)
 	if e.MinAge < 0 || e.MinAge > MaxAge {
-		c.add("eligibility.min_age", "must be between 0 and %d", MaxAge)
+		c.add("eligibility.min_age", CodeOutOfRange, "must be between 0 and %d", MaxAge)
 	}
 	if e.MaxAge < 0 || e.MaxAge > MaxAge {
-		c.add("eligibility.max_age", "must be between 0 and %d", MaxAge)
+		c.add("eligibility.max_age", CodeOutOfRange, "must be between 0 and %d", MaxAge)
 	}
 	if e.MaxAge > 0 && e.MinAge > e.MaxAge {
-		c.add("eligibility.max_age", "is lower than min_age")
+		c.add("eligibility.max_age", CodeOutOfRange, "is lower than min_age")
 	}
 
 	o.Cost.validate(&c)
@@ -510,26 +549,26 @@ func (o *Offering) Validate() error {
 	switch o.Delivery {
 	case DeliveryIndividual, DeliveryShared:
 	case "":
-		c.add("delivery", "is required (individual or shared)")
+		c.add("delivery", CodeRequired, "is required (individual or shared)")
 	default:
-		c.add("delivery", "must be individual or shared")
+		c.add("delivery", CodeBadChoice, "must be individual or shared")
 	}
 
 	c.areas("areas", o.Areas, MaxAreas)
 
 	if len(o.Languages) == 0 {
-		c.add("languages", "needs at least one language")
+		c.add("languages", CodeRequired, "needs at least one language")
 	} else if len(o.Languages) > MaxLanguages {
-		c.add("languages", "has %d languages, at most %d allowed", len(o.Languages), MaxLanguages)
+		c.add("languages", CodeTooMany, "has %d languages, at most %d allowed", len(o.Languages), MaxLanguages)
 	} else {
 		seen := map[string]bool{}
 		for i, tag := range o.Languages {
 			f := fmt.Sprintf("languages[%d]", i)
 			switch {
 			case !validLanguageTag(tag):
-				c.add(f, "%q is not a BCP 47 language tag such as \"it\" or \"pt-BR\"", tag)
+				c.add(f, CodeBadLanguage, "%q is not a BCP 47 language tag such as \"it\" or \"pt-BR\"", tag)
 			case seen[tag]:
-				c.add(f, "language %q is listed twice", tag)
+				c.add(f, CodeDuplicate, "language %q is listed twice", tag)
 			}
 			seen[tag] = true
 		}
@@ -543,9 +582,9 @@ func (o *Offering) Validate() error {
 	switch o.Status {
 	case StatusActive, StatusInactive:
 	case "":
-		c.add("status", "is required (active or inactive)")
+		c.add("status", CodeRequired, "is required (active or inactive)")
 	default:
-		c.add("status", "must be active or inactive")
+		c.add("status", CodeBadChoice, "must be active or inactive")
 	}
 	return c.err()
 }
@@ -555,23 +594,23 @@ func (k Cost) validate(c *fieldChecker) {
 	switch k.Type {
 	case CostFree:
 		if len(k.Options) > 0 {
-			c.add("cost.options", "a free service has no cost options")
+			c.add("cost.options", CodeNotAllowed, "a free service has no cost options")
 		}
 		return
 	case CostPaid:
 		if len(k.Options) == 0 {
-			c.add("cost.options", "a paid service needs at least one cost option")
+			c.add("cost.options", CodeRequired, "a paid service needs at least one cost option")
 			return
 		}
 	case "":
-		c.add("cost.type", "is required (free or paid)")
+		c.add("cost.type", CodeRequired, "is required (free or paid)")
 		return
 	default:
-		c.add("cost.type", "must be free or paid")
+		c.add("cost.type", CodeBadChoice, "must be free or paid")
 		return
 	}
 	if len(k.Options) > MaxCostOptions {
-		c.add("cost.options", "has %d options, at most %d allowed", len(k.Options), MaxCostOptions)
+		c.add("cost.options", CodeTooMany, "has %d options, at most %d allowed", len(k.Options), MaxCostOptions)
 		return
 	}
 	for i, opt := range k.Options {
@@ -579,15 +618,15 @@ func (k Cost) validate(c *fieldChecker) {
 		c.text(f+".option", opt.Option, true, MaxNameLen, false)
 		switch {
 		case opt.AmountCents <= 0:
-			c.add(f+".amount_cents", "a paid option needs an amount above zero")
+			c.add(f+".amount_cents", CodeBadAmount, "a paid option needs an amount above zero")
 		case opt.AmountCents > MaxAmountCents:
-			c.add(f+".amount_cents", "is more than %d cents", MaxAmountCents)
+			c.add(f+".amount_cents", CodeOutOfRange, "is more than %d cents", MaxAmountCents)
 		}
 		if opt.Currency != "EUR" {
-			c.add(f+".currency", "must be EUR")
+			c.add(f+".currency", CodeBadChoice, "must be EUR")
 		}
 		if !opt.Unit.valid() {
-			c.add(f+".unit", "must be one of hour, visit, day, week, month, once")
+			c.add(f+".unit", CodeBadChoice, "must be one of hour, visit, day, week, month, once")
 		}
 	}
 }
@@ -595,34 +634,34 @@ func (k Cost) validate(c *fieldChecker) {
 func (s Schedule) validate(c *fieldChecker) {
 	c.text("schedule.description", s.Description, false, MaxShortTextLen, true)
 	if len(s.Weekly) > MaxWeeklyHours {
-		c.add("schedule.weekly", "has %d periods, at most %d allowed", len(s.Weekly), MaxWeeklyHours)
+		c.add("schedule.weekly", CodeTooMany, "has %d periods, at most %d allowed", len(s.Weekly), MaxWeeklyHours)
 		return
 	}
 	for i, w := range s.Weekly {
 		f := fmt.Sprintf("schedule.weekly[%d]", i)
 		if len(w.Days) == 0 {
-			c.add(f+".days", "needs at least one day")
+			c.add(f+".days", CodeRequired, "needs at least one day")
 		}
 		seen := map[Weekday]bool{}
 		for j, d := range w.Days {
 			switch {
 			case !d.valid():
-				c.add(fmt.Sprintf("%s.days[%d]", f, j), "%q is not one of MO TU WE TH FR SA SU", d)
+				c.add(fmt.Sprintf("%s.days[%d]", f, j), CodeBadChoice, "%q is not one of MO TU WE TH FR SA SU", d)
 			case seen[d]:
-				c.add(fmt.Sprintf("%s.days[%d]", f, j), "day %s is listed twice", d)
+				c.add(fmt.Sprintf("%s.days[%d]", f, j), CodeDuplicate, "day %s is listed twice", d)
 			}
 			seen[d] = true
 		}
 		opens, ok1 := parseHHMM(w.Opens)
 		if !ok1 || opens == 24*60 {
-			c.add(f+".opens", "must be a time HH:MM from 00:00 to 23:59")
+			c.add(f+".opens", CodeBadTime, "must be a time HH:MM from 00:00 to 23:59")
 		}
 		closes, ok2 := parseHHMM(w.Closes)
 		if !ok2 || closes == 0 {
-			c.add(f+".closes", "must be a time HH:MM from 00:01 to 24:00")
+			c.add(f+".closes", CodeBadTime, "must be a time HH:MM from 00:01 to 24:00")
 		}
 		if ok1 && ok2 && closes <= opens {
-			c.add(f+".closes", "must be later than opens")
+			c.add(f+".closes", CodeTimeOrder, "must be later than opens")
 		}
 	}
 }

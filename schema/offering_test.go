@@ -177,8 +177,8 @@ func TestOfferingValidate(t *testing.T) {
 				t.Errorf("error fields = %v, want %v (error: %v)", got, tc.want, err)
 			}
 			var one *FieldError
-			if !errors.As(err, &one) || one.Field != tc.want[0] || one.Msg == "" {
-				t.Errorf("errors.As(*FieldError) = %+v, want field %q with a message", one, tc.want[0])
+			if !errors.As(err, &one) || one.Field != tc.want[0] || one.Msg == "" || one.Code == "" {
+				t.Errorf("errors.As(*FieldError) = %+v, want field %q with a code and a message", one, tc.want[0])
 			}
 		})
 	}
@@ -200,6 +200,10 @@ func TestFieldErrorsShape(t *testing.T) {
 	}
 	if got := fe.Fields(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Fields() = %v, want %v", got, want)
+	}
+	wantCodes := map[string]string{"name": CodeRequired, "areas[0]": CodeBadMunicipality, "areas[1]": CodeBadMunicipality}
+	if got := fe.Codes(); !reflect.DeepEqual(got, wantCodes) {
+		t.Errorf("Codes() = %v, want %v", got, wantCodes)
 	}
 	if msg := err.Error(); !strings.Contains(msg, "name: is required; areas[0]:") {
 		t.Errorf("Error() = %q", msg)
@@ -349,4 +353,84 @@ func BenchmarkOfferingValidate(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(body)), "body-bytes")
 	})
+}
+
+// TestFieldErrorCodes pins the code of each check: user interfaces
+// translate codes, so a check must keep its code when its words change.
+func TestFieldErrorCodes(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(o *Offering)
+		field  string
+		code   string
+	}{
+		{"id", func(o *Offering) { o.ID = "x" }, "id", CodeInvalid},
+		{"name missing", func(o *Offering) { o.Name = "" }, "name", CodeRequired},
+		{"name only spaces", func(o *Offering) { o.Name = "  " }, "name", CodeRequired},
+		{"name too long", func(o *Offering) { o.Name = strings.Repeat("a", MaxNameLen+1) }, "name", CodeTooLong},
+		{"name control", func(o *Offering) { o.Name = "a\x01" }, "name", CodeBadCharacters},
+		{"description utf-8", func(o *Offering) { o.Description = "a\xff" }, "description", CodeBadCharacters},
+		{"category missing", func(o *Offering) { o.Category = "" }, "category", CodeRequired},
+		{"category unknown", func(o *Offering) { o.Category = "x" }, "category", CodeBadCategory},
+		{"categories unknown", func(o *Offering) { o.Categories = []string{"x"} }, "categories[0]", CodeBadCategory},
+		{"categories twice", func(o *Offering) { o.Categories = []string{o.Category} }, "categories[0]", CodeDuplicate},
+		{"categories too many", func(o *Offering) { o.Categories = make([]string, MaxCategories+1) }, "categories", CodeTooMany},
+		{"min age", func(o *Offering) { o.Eligibility.MinAge = MaxAge + 1 }, "eligibility.min_age", CodeOutOfRange},
+		{"max below min", func(o *Offering) { o.Eligibility = Eligibility{MinAge: 70, MaxAge: 60} }, "eligibility.max_age", CodeOutOfRange},
+		{"cost type missing", func(o *Offering) { o.Cost.Type = "" }, "cost.type", CodeRequired},
+		{"cost type bad", func(o *Offering) { o.Cost.Type = "x" }, "cost.type", CodeBadChoice},
+		{"paid no options", func(o *Offering) { o.Cost.Options = nil }, "cost.options", CodeRequired},
+		{"free with options", func(o *Offering) { o.Cost.Type = CostFree }, "cost.options", CodeNotAllowed},
+		{"too many options", func(o *Offering) { o.Cost.Options = make([]CostOption, MaxCostOptions+1) }, "cost.options", CodeTooMany},
+		{"option name", func(o *Offering) { o.Cost.Options[1].Option = "" }, "cost.options[1].option", CodeRequired},
+		{"zero amount", func(o *Offering) { o.Cost.Options[1].AmountCents = 0 }, "cost.options[1].amount_cents", CodeBadAmount},
+		{"huge amount", func(o *Offering) { o.Cost.Options[1].AmountCents = MaxAmountCents + 1 }, "cost.options[1].amount_cents", CodeOutOfRange},
+		{"currency", func(o *Offering) { o.Cost.Options[0].Currency = "USD" }, "cost.options[0].currency", CodeBadChoice},
+		{"unit", func(o *Offering) { o.Cost.Options[0].Unit = "x" }, "cost.options[0].unit", CodeBadChoice},
+		{"delivery missing", func(o *Offering) { o.Delivery = "" }, "delivery", CodeRequired},
+		{"delivery bad", func(o *Offering) { o.Delivery = "x" }, "delivery", CodeBadChoice},
+		{"no areas", func(o *Offering) { o.Areas = nil }, "areas", CodeRequired},
+		{"too many areas", func(o *Offering) { o.Areas = make([]string, MaxAreas+1) }, "areas", CodeTooMany},
+		{"bad area", func(o *Offering) { o.Areas[0] = "x" }, "areas[0]", CodeBadMunicipality},
+		{"area twice", func(o *Offering) { o.Areas[1] = o.Areas[0] }, "areas[1]", CodeDuplicate},
+		{"no languages", func(o *Offering) { o.Languages = nil }, "languages", CodeRequired},
+		{"too many languages", func(o *Offering) { o.Languages = make([]string, MaxLanguages+1) }, "languages", CodeTooMany},
+		{"bad language", func(o *Offering) { o.Languages = []string{"Italian"} }, "languages[0]", CodeBadLanguage},
+		{"language twice", func(o *Offering) { o.Languages = []string{"it", "it"} }, "languages[1]", CodeDuplicate},
+		{"too many periods", func(o *Offering) { o.Schedule.Weekly = make([]WeeklyHours, MaxWeeklyHours+1) }, "schedule.weekly", CodeTooMany},
+		{"no days", func(o *Offering) { o.Schedule.Weekly[1].Days = nil }, "schedule.weekly[1].days", CodeRequired},
+		{"bad day", func(o *Offering) { o.Schedule.Weekly[0].Days = []Weekday{"XX"} }, "schedule.weekly[0].days[0]", CodeBadChoice},
+		{"day twice", func(o *Offering) { o.Schedule.Weekly[0].Days = []Weekday{Monday, Monday} }, "schedule.weekly[0].days[1]", CodeDuplicate},
+		{"bad opens", func(o *Offering) { o.Schedule.Weekly[0].Opens = "9" }, "schedule.weekly[0].opens", CodeBadTime},
+		{"bad closes", func(o *Offering) { o.Schedule.Weekly[0].Closes = "25:00" }, "schedule.weekly[0].closes", CodeBadTime},
+		{"closes before opens", func(o *Offering) { o.Schedule.Weekly[0].Opens, o.Schedule.Weekly[0].Closes = "18:00", "09:00" }, "schedule.weekly[0].closes", CodeTimeOrder},
+		{"no contact", func(o *Offering) { o.Contact = Contact{} }, "contact", CodeContactNeeded},
+		{"email", func(o *Offering) { o.Contact.Email = "x" }, "contact.email", CodeBadEmail},
+		{"phone", func(o *Offering) { o.Contact.Phone = "x" }, "contact.phone", CodeBadPhone},
+		{"url", func(o *Offering) { o.Contact.URL = "x" }, "contact.url", CodeBadURL},
+		{"status missing", func(o *Offering) { o.Status = "" }, "status", CodeRequired},
+		{"status bad", func(o *Offering) { o.Status = "x" }, "status", CodeBadChoice},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := catalogueOffering()
+			tc.change(&o)
+			var fe FieldErrors
+			if !errors.As(o.Validate(), &fe) {
+				t.Fatal("valid")
+			}
+			if got := fe.Codes()[tc.field]; got != tc.code {
+				t.Errorf("code of %s = %q, want %q (errors: %v)", tc.field, got, tc.code, fe)
+			}
+		})
+	}
+	c := catalogueCoop()
+	c.Kind, c.Contact.Address.PostalCode = "", "1"
+	var fe FieldErrors
+	if !errors.As(c.Validate(), &fe) {
+		t.Fatal("coop valid")
+	}
+	if got := fe.Codes(); got["kind"] != CodeRequired || got["contact.address.postal_code"] != CodeBadPostalCode {
+		t.Errorf("coop codes = %v", got)
+	}
 }
