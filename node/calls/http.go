@@ -97,12 +97,12 @@ func (s *Service) getAgenda(w http.ResponseWriter, r *http.Request, a auth.Actor
 	}
 	now := s.now()
 	from := now.Add(-12 * time.Hour)
-	writeJSON(w, http.StatusOK, map[string]any{"items": s.Agenda(r.Context(), a, from, now.AddDate(0, 0, days))})
+	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Agenda(r.Context(), a, from, now.AddDate(0, 0, days)))})
 	return nil
 }
 
 func (s *Service) listSchedules(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	writeJSON(w, http.StatusOK, map[string]any{"items": s.Schedules(a, r.URL.Query().Get("beneficiary"))})
+	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Schedules(a, r.URL.Query().Get("beneficiary")))})
 	return nil
 }
 
@@ -200,7 +200,7 @@ func (s *Service) listDevices(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": ds})
+	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(ds)})
 	return nil
 }
 
@@ -217,7 +217,7 @@ func (s *Service) listGrants(w http.ResponseWriter, r *http.Request, a auth.Acto
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": gs})
+	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(gs)})
 	return nil
 }
 
@@ -250,7 +250,7 @@ func (s *Service) listHeld(w http.ResponseWriter, r *http.Request, a auth.Actor)
 	} else if cg == "" {
 		return s.deny(r.Context(), a, "held_grant", "", "list")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": s.HeldGrants(cg)})
+	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.HeldGrants(cg))})
 	return nil
 }
 
@@ -274,7 +274,7 @@ func (s *Service) listRecords(w http.ResponseWriter, r *http.Request, a auth.Act
 		return s.deny(r.Context(), a, "call_record", "", "list")
 	}
 	s.cfg.Audit.Note(s.event(a, audit.List, "call_record", "", ""))
-	writeJSON(w, http.StatusOK, map[string]any{"items": s.Records(a, r.URL.Query().Get("beneficiary"))})
+	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Records(a, r.URL.Query().Get("beneficiary")))})
 	return nil
 }
 
@@ -345,4 +345,13 @@ func (s *Service) serveFeed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = WriteICS(w, "Difronte", evs, now)
+}
+
+// orEmpty makes an empty list encode as [] rather than null, so clients
+// can iterate an answer without a null check.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
