@@ -1,19 +1,32 @@
 // Package search is the node's full-text and faceted index of the federated
-// catalogue: a bleve (scorch) index on disk that follows the replica, so a
-// citizen's search is local, fast, and works without the internet.
+// catalogue, held in memory and following the replica, so a citizen's search
+// is local, fast, and works without the internet.
 //
-// It owns the index mapping (an Italian analyzer with accent folding for
-// text, keyword fields for facets), the follower that keeps the index in
-// step with the replica's changes in batches, the per-publisher state that
-// lets a restart index only what changed, the query builder (never bleve's
-// query-string parser: user text only reaches match and phrase queries), and
+// Design: every offering gets a dense number; each text term and each facet
+// value (category and its ancestors, municipality, price, mode, language,
+// provider) holds a roaring bitmap of numbers. A funnel query without text
+// intersects filter bitmaps and pages through a precomputed name order; free
+// text only chooses more bitmaps (one per analysed word, or the union of the
+// terms one edit away, cached until the next change). Facet counts are
+// intersections with each value's bitmap (or, for small results, a visit of
+// each result). Text results rank in tiers (exact name, words in the name,
+// exact words, typo matches) and only the returned page is sorted. bleve
+// provides the Italian analyzer (elision, stop words, light stemmer) with
+// accent folding; its on-disk index is not used: at 100,000 offerings its
+// facet collection alone missed the latency goal.
+//
+// The index is saved as one snapshot file (documents with analysed terms and
+// the per-publisher state, written together), at most every snapshotEvery
+// and at Close; at start it is loaded and only publishers whose replica
+// summary changed are indexed again.
+//
+// It owns the query builder (user text never reaches a query parser) and
 // the qualification hook that marks a publisher's offerings as qualified.
-//
 // node wires it; node/api and node/webui query it. It imports schema and
 // federation/replica, never node/api or node/webui.
 package search
 
 // BleveWorker is the function of the analysis goroutines bleve starts when
-// it is loaded and never stops: leak checks of packages that link bleve
-// ignore it (goleak.IgnoreTopFunction(search.BleveWorker)).
+// its top package is loaded and never stops: leak checks of packages that
+// link bleve ignore it (goleak.IgnoreTopFunction(search.BleveWorker)).
 const BleveWorker = "github.com/blevesearch/bleve_index_api.AnalysisWorker"

@@ -292,6 +292,10 @@ func (bt *batcher) flush(final bool) error {
 	if !final {
 		return nil
 	}
+	// Sort the name order now rather than in the first query after.
+	x.mem.mu.RLock()
+	x.mem.sortOrder()
+	x.mem.mu.RUnlock()
 	x.mu.Lock()
 	stats := map[string]replica.PublisherStat{}
 	for _, ps := range x.cfg.Replica.Publishers() {
@@ -535,7 +539,8 @@ func (m *mem) qualificationOf(num uint32, now time.Time) (Qualification, bool) {
 func (x *Index) AnyQualified() bool {
 	x.mem.mu.RLock()
 	defer x.mem.mu.RUnlock()
-	return !x.mem.validQualified(x.cfg.Now()).IsEmpty()
+	valid, _, _ := x.mem.validQualified(x.cfg.Now())
+	return !valid.IsEmpty()
 }
 
 // Count returns how many offerings the index holds.

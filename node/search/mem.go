@@ -33,16 +33,26 @@ var facetNames = [nFields]struct {
 	{FacetCategory, 200}, {FacetMunicipality, 30}, {FacetPrice, 2}, {FacetMode, 2}, {FacetLang, 30}, {FacetPublisher, 30},
 }
 
-// doc is one indexed offering. A doc is never changed once in the index: an
-// update replaces it.
+// doc is one indexed offering, held by value: few pointers keep the
+// garbage collector's work small at 100,000 offerings. Its nv global facet
+// value ids are in mem.fa from fat (kept in number order, so counting facets
+// reads memory in sequence); its terms in mem.ta from tat: na term ids of
+// every text, then nn of the name. An empty id is a free number.
 type doc struct {
-	id      string // publisher/key
-	nameKey string // foldKey(name): exact-name rank and sort order
-	hsds    string
-	vals    [nFields][]uint32 // facet value ids
-	all     []uint32          // term ids of every text
-	name    []uint32          // term ids of the name
-	qual    *Qualification
+	id       string // publisher/key
+	nameKey  string // foldKey(name): exact-name rank and sort order
+	hsds     string
+	qual     *Qualification
+	fat, tat uint32
+	nv       uint16
+	na, nn   uint16
+}
+
+func (m *mem) vals(d *doc) []uint32  { return m.fa[d.fat : d.fat+uint32(d.nv)] }
+func (m *mem) allOf(d *doc) []uint32 { return m.ta[d.tat : d.tat+uint32(d.na)] }
+func (m *mem) nameOf(d *doc) []uint32 {
+	s := d.tat + uint32(d.na)
+	return m.ta[s : s+uint32(d.nn)]
 }
 
 // docIn is a document on its way in: terms and values as strings, built
@@ -54,22 +64,51 @@ type docIn struct {
 	qual              *Qualification
 }
 
-// dict numbers the values of one facet and holds the documents having each.
-type dict struct {
-	ids   map[string]uint32
-	names []string
-	bits  []*roaring.Bitmap
+// posting is the documents having a term (or name): most terms of a
+// catalogue are in one document only, and keep no bitmap.
+type posting struct {
+	one  uint32 // number+1 of the only document; 0: see bits
+	bits *roaring.Bitmap
 }
 
-func (d *dict) id(v string) uint32 {
-	if i, ok := d.ids[v]; ok {
-		return i
+func (p *posting) add(n uint32) {
+	switch {
+	case p.bits != nil:
+		p.bits.Add(n)
+	case p.one == 0:
+		p.one = n + 1
+	case p.one != n+1:
+		p.bits = roaring.BitmapOf(p.one-1, n)
+		p.one = 0
 	}
-	i := uint32(len(d.names))
-	d.ids[v] = i
-	d.names = append(d.names, v)
-	d.bits = append(d.bits, roaring.New())
-	return i
+}
+
+func (p *posting) remove(n uint32) {
+	if p.bits != nil {
+		p.bits.Remove(n)
+	} else if p.one == n+1 {
+		p.one = 0
+	}
+}
+
+func (p *posting) empty() bool { return p.one == 0 && (p.bits == nil || p.bits.IsEmpty()) }
+
+// bitmap returns the documents as a bitmap that must not be changed.
+func (p *posting) bitmap() *roaring.Bitmap {
+	switch {
+	case p.bits != nil:
+		return p.bits
+	case p.one != 0:
+		return roaring.BitmapOf(p.one - 1)
+	}
+	return roaring.New()
+}
+
+// facetVal is one value of one facet, numbered in one space for all facets.
+type facetVal struct {
+	field field
+	name  string
+	bits  *roaring.Bitmap
 }
 
 // mem is the in-memory index: a dense number per offering, a bitmap of
@@ -78,19 +117,22 @@ func (d *dict) id(v string) uint32 {
 type mem struct {
 	mu sync.RWMutex
 
-	docs  []*doc // by number; nil: a free number
-	free  []uint32
-	byID  map[string]uint32
-	live  *roaring.Bitmap
-	words []string          // term id -> term
-	terms map[string]uint32 // term -> id
-	byLen map[int][]uint32  // rune length -> term ids, for typo expansion
-	all   []*roaring.Bitmap // term id -> docs with it anywhere (nil: none)
-	name  []*roaring.Bitmap // term id -> docs with it in the name
-	names map[string]*roaring.Bitmap
-	hsds  map[string]uint32
-	facet [nFields]dict
-	qual  *roaring.Bitmap // documents with a qualification (maybe expired)
+	docs    []doc // by number
+	free    []uint32
+	fa, ta  []uint32 // facet values and terms of the documents
+	garbage int      // entries of fa and ta of removed documents
+	byID    map[string]uint32
+	live    *roaring.Bitmap
+	words   []string          // term id -> term
+	terms   map[string]uint32 // term -> id
+	byLen   map[int][]uint32  // rune length -> term ids, for typo expansion
+	all     []posting         // term id -> docs with it anywhere
+	name    []posting         // term id -> docs with it in the name
+	names   map[string]*posting
+	hsds    map[string]uint32
+	fvals   []facetVal
+	fids    [nFields]map[string]uint32 // value -> global value id
+	qual    *roaring.Bitmap            // documents with a qualification (maybe expired)
 
 	// order is every live number sorted by name, rank its inverse; both
 	// are rebuilt on the first query after a change.
@@ -100,25 +142,38 @@ type mem struct {
 
 	gen uint64 // bumped at every change: caches of older generations are stale
 
+	noResultCache bool // benchmarks measure the uncached path with it
+
 	cache struct {
 		sync.Mutex
-		gen   uint64
-		fuzzy map[string]*roaring.Bitmap
-		valid *roaring.Bitmap // qualified and not expired
-		from  time.Time       // valid holds from..until
-		until time.Time
+		gen     uint64
+		fuzzy   map[string]*roaring.Bitmap
+		results map[string]*result
+		valid   *roaring.Bitmap // qualified and not expired
+		from    time.Time       // valid holds from..until
+		until   time.Time
 	}
 }
 
 func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
-		names: map[string]*roaring.Bitmap{}, hsds: map[string]uint32{}, qual: roaring.New(),
+		names: map[string]*posting{}, hsds: map[string]uint32{}, qual: roaring.New(),
 	}
-	for i := range m.facet {
-		m.facet[i] = dict{ids: map[string]uint32{}}
+	for i := range m.fids {
+		m.fids[i] = map[string]uint32{}
 	}
 	return m
+}
+
+func (m *mem) fid(f field, v string) uint32 {
+	if i, ok := m.fids[f][v]; ok {
+		return i
+	}
+	i := uint32(len(m.fvals))
+	m.fids[f][v] = i
+	m.fvals = append(m.fvals, facetVal{field: f, name: v, bits: roaring.New()})
+	return i
 }
 
 func (m *mem) term(t string) uint32 {
@@ -130,16 +185,9 @@ func (m *mem) term(t string) uint32 {
 	m.words = append(m.words, t)
 	n := utf8.RuneCountInString(t)
 	m.byLen[n] = append(m.byLen[n], i)
-	m.all = append(m.all, nil)
-	m.name = append(m.name, nil)
+	m.all = append(m.all, posting{})
+	m.name = append(m.name, posting{})
 	return i
-}
-
-func addTo(bs []*roaring.Bitmap, i, num uint32) {
-	if bs[i] == nil {
-		bs[i] = roaring.New()
-	}
-	bs[i].Add(num)
 }
 
 // put adds or replaces a document. The caller holds mu.
@@ -152,37 +200,40 @@ func (m *mem) put(in *docIn) {
 		num, m.free = m.free[n-1], m.free[:n-1]
 	} else {
 		num = uint32(len(m.docs))
-		m.docs = append(m.docs, nil)
+		m.docs = append(m.docs, doc{})
 	}
-	d := &doc{id: in.id, nameKey: in.nameKey, hsds: in.hsds, qual: in.qual}
+	if m.garbage > 1<<16 && m.garbage > (len(m.fa)+len(m.ta))/4 {
+		m.compact()
+	}
+	d := doc{id: in.id, nameKey: in.nameKey, hsds: in.hsds, qual: in.qual, fat: uint32(len(m.fa)), tat: uint32(len(m.ta))}
 	for f := range nFields {
-		d.vals[f] = make([]uint32, 0, len(in.vals[f]))
 		for _, v := range in.vals[f] {
-			i := m.facet[f].id(v)
-			if !slices.Contains(d.vals[f], i) {
-				d.vals[f] = append(d.vals[f], i)
-				m.facet[f].bits[i].Add(num)
+			i := m.fid(f, v)
+			if !slices.Contains(m.fa[d.fat:], i) && len(m.fa)-int(d.fat) < 1<<16-1 {
+				m.fa = append(m.fa, i)
+				m.fvals[i].bits.Add(num)
 			}
 		}
 	}
-	d.all = make([]uint32, 0, len(in.all))
-	for _, t := range in.all {
+	d.nv = uint16(len(m.fa) - int(d.fat))
+	for _, t := range in.all[:min(len(in.all), 1<<16-1)] {
 		i := m.term(t)
-		d.all = append(d.all, i)
-		addTo(m.all, i, num)
+		m.ta = append(m.ta, i)
+		m.all[i].add(num)
 	}
-	d.name = make([]uint32, 0, len(in.name))
-	for _, t := range in.name {
+	d.na = uint16(min(len(in.all), 1<<16-1))
+	for _, t := range in.name[:min(len(in.name), 1<<16-1)] {
 		i := m.term(t)
-		d.name = append(d.name, i)
-		addTo(m.name, i, num)
+		m.ta = append(m.ta, i)
+		m.name[i].add(num)
 	}
-	nb := m.names[d.nameKey]
-	if nb == nil {
-		nb = roaring.New()
-		m.names[d.nameKey] = nb
+	d.nn = uint16(min(len(in.name), 1<<16-1))
+	p := m.names[d.nameKey]
+	if p == nil {
+		p = &posting{}
+		m.names[d.nameKey] = p
 	}
-	nb.Add(num)
+	p.add(num)
 	if d.hsds != "" {
 		m.hsds[d.hsds] = num
 	}
@@ -195,6 +246,24 @@ func (m *mem) put(in *docIn) {
 	m.changed()
 }
 
+// compact rewrites fa and ta in number order without the entries of
+// removed documents.
+func (m *mem) compact() {
+	fa := make([]uint32, 0, len(m.fa))
+	ta := make([]uint32, 0, len(m.ta))
+	for n := range m.docs {
+		d := &m.docs[n]
+		if d.id == "" {
+			continue
+		}
+		fat, tat := uint32(len(fa)), uint32(len(ta))
+		fa = append(fa, m.vals(d)...)
+		ta = append(ta, m.ta[d.tat:d.tat+uint32(d.na)+uint32(d.nn)]...)
+		d.fat, d.tat = fat, tat
+	}
+	m.fa, m.ta, m.garbage = fa, ta, 0
+}
+
 // delete removes a document if present. The caller holds mu.
 func (m *mem) delete(id string) {
 	if num, ok := m.byID[id]; ok {
@@ -204,21 +273,19 @@ func (m *mem) delete(id string) {
 }
 
 func (m *mem) remove(num uint32) {
-	d := m.docs[num]
-	for f := range nFields {
-		for _, i := range d.vals[f] {
-			m.facet[f].bits[i].Remove(num)
-		}
+	d := &m.docs[num]
+	for _, i := range m.vals(d) {
+		m.fvals[i].bits.Remove(num)
 	}
-	for _, i := range d.all {
-		m.all[i].Remove(num)
+	for _, i := range m.allOf(d) {
+		m.all[i].remove(num)
 	}
-	for _, i := range d.name {
-		m.name[i].Remove(num)
+	for _, i := range m.nameOf(d) {
+		m.name[i].remove(num)
 	}
-	if nb := m.names[d.nameKey]; nb != nil {
-		nb.Remove(num)
-		if nb.IsEmpty() {
+	if p := m.names[d.nameKey]; p != nil {
+		p.remove(num)
+		if p.empty() {
 			delete(m.names, d.nameKey)
 		}
 	}
@@ -228,7 +295,8 @@ func (m *mem) remove(num uint32) {
 	m.qual.Remove(num)
 	m.live.Remove(num)
 	delete(m.byID, d.id)
-	m.docs[num] = nil
+	m.garbage += int(d.nv) + int(d.na) + int(d.nn)
+	m.docs[num] = doc{}
 	m.free = append(m.free, num)
 }
 
@@ -251,7 +319,7 @@ func (m *mem) sortOrder() {
 		// has little to do after a small change.
 		seen := roaring.New()
 		for _, n := range m.order {
-			if m.docs[n] != nil && !seen.Contains(n) {
+			if m.docs[n].id != "" && !seen.Contains(n) {
 				order = append(order, n)
 				seen.Add(n)
 			}
@@ -261,7 +329,7 @@ func (m *mem) sortOrder() {
 			order = append(order, it.Next())
 		}
 		slices.SortFunc(order, func(a, b uint32) int {
-			da, db := m.docs[a], m.docs[b]
+			da, db := &m.docs[a], &m.docs[b]
 			return cmp.Or(cmp.Compare(da.nameKey, db.nameKey), cmp.Compare(da.id, db.id))
 		})
 		rank := make([]uint32, len(m.docs))
@@ -282,7 +350,9 @@ func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
 		return nil
 	}
 	end := min(off+n, card)
-	if card <= 4096 || card*8 < len(m.order) {
+	// Walking the name order visits about end*live/card numbers; sorting
+	// the result costs about card*log(card).
+	if end*len(m.order)/card > card*8 {
 		// Few: sort them by rank.
 		nums := b.ToArray()
 		slices.SortFunc(nums, func(a, c uint32) int { return cmp.Compare(m.rank[a], m.rank[c]) })
@@ -307,18 +377,19 @@ func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
 	return out
 }
 
-// validQualified returns the documents whose qualification holds at now.
-// The caller holds the read lock; the result must not be changed.
-func (m *mem) validQualified(now time.Time) *roaring.Bitmap {
+// validQualified returns the documents whose qualification holds at now,
+// and the span of time in which that answer holds. The caller holds the
+// read lock; the bitmap must not be changed.
+func (m *mem) validQualified(now time.Time) (valid *roaring.Bitmap, from, until time.Time) {
 	c := &m.cache
 	c.Lock()
 	defer c.Unlock()
 	m.cacheGen()
 	if c.valid != nil && !now.Before(c.from) && now.Before(c.until) {
-		return c.valid
+		return c.valid, c.from, c.until
 	}
-	valid := m.qual.Clone()
-	until := time.Unix(1<<40, 0)
+	valid = m.qual.Clone()
+	from, until = now, time.Unix(1<<40, 0)
 	it := m.qual.Iterator()
 	for it.HasNext() {
 		n := it.Next()
@@ -332,8 +403,9 @@ func (m *mem) validQualified(now time.Time) *roaring.Bitmap {
 			until = q.Until
 		}
 	}
-	c.valid, c.from, c.until = valid, now, until
-	return valid
+	// Before now, an expiry between a past moment and now is unknown.
+	c.valid, c.from, c.until = valid, from, until
+	return valid, from, until
 }
 
 // cacheGen empties the caches if the index changed. c is locked.
@@ -342,6 +414,7 @@ func (m *mem) cacheGen() {
 	if c.gen != m.gen || c.fuzzy == nil {
 		c.gen = m.gen
 		c.fuzzy = map[string]*roaring.Bitmap{}
+		c.results = map[string]*result{}
 		c.valid = nil
 	}
 }
@@ -354,8 +427,8 @@ const maxFuzzyCache = 4096
 // not be changed.
 func (m *mem) matching(t string, fuzzy bool) *roaring.Bitmap {
 	if !fuzzy {
-		if i, ok := m.terms[t]; ok && m.all[i] != nil {
-			return m.all[i]
+		if i, ok := m.terms[t]; ok {
+			return m.all[i].bitmap()
 		}
 		return roaring.New()
 	}
@@ -371,8 +444,8 @@ func (m *mem) matching(t string, fuzzy bool) *roaring.Bitmap {
 	n := utf8.RuneCountInString(t)
 	for l := n - 1; l <= n+1; l++ {
 		for _, i := range m.byLen[l] {
-			if m.all[i] != nil && within1(t, m.words[i]) {
-				bs = append(bs, m.all[i])
+			if !m.all[i].empty() && within1(t, m.words[i]) {
+				bs = append(bs, m.all[i].bitmap())
 			}
 		}
 	}
@@ -408,42 +481,30 @@ func within1(a, b string) bool {
 	return a[na:] == b[nb:] || a[na:] == b || a == b[nb:]
 }
 
-// counts returns the facet counts of the documents of b (card of them).
-// The caller holds the read lock.
-func (m *mem) counts(b *roaring.Bitmap, card int) [nFields][]int {
-	var out [nFields][]int
-	for f := range nFields {
-		out[f] = make([]int, len(m.facet[f].names))
+// counts returns the facet counts of the documents of b (card of them) by
+// global value id. The caller holds the read lock.
+func (m *mem) counts(b *roaring.Bitmap, card int) []int {
+	out := make([]int, len(m.fvals))
+	live := int(m.live.GetCardinality())
+	visit := func(b *roaring.Bitmap, inc int) {
+		it := b.Iterator()
+		for it.HasNext() {
+			d := &m.docs[it.Next()]
+			for _, i := range m.fa[d.fat : d.fat+uint32(d.nv)] {
+				out[i] += inc
+			}
+		}
 	}
 	switch {
 	case card == 0:
-	case card == int(m.live.GetCardinality()):
-		// Everything: the value bitmaps' own sizes.
-		for f := range nFields {
-			for i, vb := range m.facet[f].bits {
-				out[f][i] = int(vb.GetCardinality())
-			}
-		}
-	case card <= countByDocs:
-		it := b.Iterator()
-		for it.HasNext() {
-			d := m.docs[it.Next()]
-			for f := range nFields {
-				for _, i := range d.vals[f] {
-					out[f][i]++
-				}
-			}
-		}
+	case card <= live/2:
+		visit(b, 1)
 	default:
-		for f := range nFields {
-			for i, vb := range m.facet[f].bits {
-				out[f][i] = int(b.AndCardinality(vb))
-			}
+		// Most of everything: every value's size less what is left out.
+		for i := range m.fvals {
+			out[i] = int(m.fvals[i].bits.GetCardinality())
 		}
+		visit(roaring.AndNot(m.live, b), -1)
 	}
 	return out
 }
-
-// countByDocs is the result size up to which facets are counted by
-// visiting each document rather than intersecting each value's bitmap.
-const countByDocs = 8192

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -119,22 +120,22 @@ func (x *Index) save() error {
 	m.mu.RLock()
 	s.Words = m.words
 	s.Docs = make([]snapDoc, 0, m.live.GetCardinality())
-	for _, d := range m.docs {
-		if d == nil {
+	for n := range m.docs {
+		d := &m.docs[n]
+		if d.id == "" {
 			continue
 		}
-		sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds, All: d.all, Name: d.name, Qual: d.qual}
-		for f := range nFields {
-			sd.Vals[f] = make([]string, len(d.vals[f]))
-			for i, v := range d.vals[f] {
-				sd.Vals[f][i] = m.facet[f].names[v]
-			}
+		sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds, Qual: d.qual,
+			All: slices.Clone(m.allOf(d)), Name: slices.Clone(m.nameOf(d))}
+		for _, v := range m.vals(d) {
+			fv := &m.fvals[v]
+			sd.Vals[fv.field] = append(sd.Vals[fv.field], fv.name)
 		}
 		s.Docs = append(s.Docs, sd)
 	}
 	m.mu.RUnlock()
-	// Words only grows and docs are never changed in place, so encoding
-	// after the unlock reads nothing a writer touches.
+	// Words only grows, so encoding after the unlock reads nothing a
+	// writer touches.
 
 	tmp := filepath.Join(x.cfg.Dir, snapshotFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)

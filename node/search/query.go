@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -169,7 +170,77 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	m.sortOrder()
+	r := m.result(q, text, tokens, now)
 
+	out := Result{Total: r.card, Hits: []Hit{}, Facets: maps.Clone(r.facets)}
+	off := (page - 1) * per
+	for tier, b := range r.tiers {
+		if len(out.Hits) == per || b == nil {
+			break
+		}
+		c := int(b.GetCardinality())
+		if off >= c {
+			off -= c
+			continue
+		}
+		score := 0.0
+		if len(tokens) > 0 {
+			score = float64(4 - tier)
+		}
+		for _, n := range m.page(b, off, per-len(out.Hits)) {
+			out.Hits = append(out.Hits, x.hit(n, score, now))
+		}
+		off = 0
+	}
+	out.Took = time.Since(start)
+	return out, nil
+}
+
+// result is what a query finds, whatever the page: the matching documents
+// split in rank tiers (one tier without text), their number and the facet
+// counts. Results are cached until the index changes (or a qualification
+// expires); none of it may be changed.
+type result struct {
+	tiers       [4]*roaring.Bitmap
+	card        int
+	facets      map[string][]FacetValue
+	from, until time.Time
+}
+
+// maxResultCache bounds the result cache: the funnel's queries repeat
+// (each category, each category in each municipality), so a few thousand
+// cover what citizens click.
+const maxResultCache = 2048
+
+// result returns the cached result of a query or computes it. Read lock
+// held.
+func (m *mem) result(q Query, text string, tokens []string, now time.Time) *result {
+	key := fmt.Sprintf("%q|%q|%s|%s|%s|%s|%s|%s|%t", strings.Join(tokens, " "), foldKey(text), q.Category, q.Municipality,
+		q.Price, q.Mode, q.Lang, q.Publisher, q.QualifiedOnly)
+	c := &m.cache
+	c.Lock()
+	m.cacheGen()
+	r, ok := c.results[key]
+	c.Unlock()
+	if m.noResultCache {
+		return m.compute(q, text, tokens, now)
+	}
+	if ok && !now.Before(r.from) && now.Before(r.until) {
+		return r
+	}
+	r = m.compute(q, text, tokens, now)
+	c.Lock()
+	if c.gen == m.gen {
+		if len(c.results) >= maxResultCache {
+			clear(c.results)
+		}
+		c.results[key] = r
+	}
+	c.Unlock()
+	return r
+}
+
+func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *result {
 	// Filters, smallest first.
 	var sets []*roaring.Bitmap
 	empty := false
@@ -177,12 +248,12 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		if v == "" {
 			return
 		}
-		i, ok := m.facet[f].ids[v]
+		i, ok := m.fids[f][v]
 		if !ok {
 			empty = true
 			return
 		}
-		sets = append(sets, m.facet[f].bits[i])
+		sets = append(sets, m.fvals[i].bits)
 	}
 	filter(ffCategory, q.Category)
 	filter(ffPlace, q.Municipality)
@@ -190,9 +261,8 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	filter(ffDelivery, q.Mode)
 	filter(ffLang, q.Lang)
 	filter(ffPublisher, q.Publisher)
-	var valid *roaring.Bitmap
+	valid, from, until := m.validQualified(now)
 	if q.QualifiedOnly {
-		valid = m.validQualified(now)
 		sets = append(sets, valid)
 	}
 	for _, t := range tokens {
@@ -203,7 +273,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	case empty:
 		res = roaring.New()
 	case len(sets) == 0:
-		res = m.live
+		res = m.live.Clone()
 	default:
 		slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
 		res = sets[0].Clone()
@@ -215,57 +285,40 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	card := int(res.GetCardinality())
-	out := Result{Total: card, Hits: []Hit{}, Facets: map[string][]FacetValue{}}
-
-	// The page.
-	off := (page - 1) * per
+	r := &result{card: card, facets: map[string][]FacetValue{}, from: from, until: until}
 	if len(tokens) == 0 {
-		for _, n := range m.page(res, off, per) {
-			out.Hits = append(out.Hits, x.hit(n, 0, now))
-		}
+		r.tiers[0] = res
 	} else {
 		rest := res
 		for tier, b := range m.tiers(res, tokens, text) {
-			if len(out.Hits) == per {
+			if tier == 3 {
+				r.tiers[3] = rest
 				break
 			}
-			if tier == 3 {
-				b = rest
-			} else {
-				b = roaring.And(rest, b)
-				rest = roaring.AndNot(rest, b)
-			}
-			c := int(b.GetCardinality())
-			if off >= c {
-				off -= c
-				continue
-			}
-			for _, n := range m.page(b, off, per-len(out.Hits)) {
-				out.Hits = append(out.Hits, x.hit(n, float64(4-tier), now))
-			}
-			off = 0
+			b = roaring.And(rest, b)
+			rest = roaring.AndNot(rest, b)
+			r.tiers[tier] = b
 		}
 	}
 
-	// Facet counts.
 	counts := m.counts(res, card)
-	for f := range nFields {
-		vals := []FacetValue{}
-		for i, c := range counts[f] {
-			if c > 0 {
-				vals = append(vals, FacetValue{Value: m.facet[f].names[i], Count: c})
-			}
-		}
-		slices.SortFunc(vals, func(a, b FacetValue) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value)) })
-		out.Facets[facetNames[f].name] = vals[:min(len(vals), facetNames[f].size)]
+	var vals [nFields][]FacetValue
+	for f := range vals {
+		vals[f] = []FacetValue{}
 	}
-	if valid == nil {
-		valid = m.validQualified(now)
+	for i, c := range counts {
+		if c > 0 {
+			fv := &m.fvals[i]
+			vals[fv.field] = append(vals[fv.field], FacetValue{Value: fv.name, Count: c})
+		}
+	}
+	for f, vals := range vals {
+		slices.SortFunc(vals, func(a, b FacetValue) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value)) })
+		r.facets[facetNames[f].name] = vals[:min(len(vals), facetNames[f].size)]
 	}
 	nq := int(res.AndCardinality(valid))
-	out.Facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
-	out.Took = time.Since(start)
-	return out, nil
+	r.facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
+	return r
 }
 
 // tiers returns the rank tiers of a text query: documents named exactly
@@ -273,23 +326,23 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 // anywhere; the fourth (everything else) is nil. Read lock held.
 func (m *mem) tiers(res *roaring.Bitmap, tokens []string, text string) [4]*roaring.Bitmap {
 	var t [4]*roaring.Bitmap
-	if b := m.names[foldKey(text)]; b != nil {
-		t[0] = b
+	if p := m.names[foldKey(text)]; p != nil {
+		t[0] = p.bitmap()
 	} else {
 		t[0] = roaring.New()
 	}
 	inName, inAll := []*roaring.Bitmap{res}, []*roaring.Bitmap{res}
 	for _, tok := range tokens {
 		i, ok := m.terms[tok]
-		if !ok || m.name[i] == nil {
+		if !ok || m.name[i].empty() {
 			inName = nil
 		} else if inName != nil {
-			inName = append(inName, m.name[i])
+			inName = append(inName, m.name[i].bitmap())
 		}
-		if !ok || m.all[i] == nil {
+		if !ok || m.all[i].empty() {
 			inAll = nil
 		} else if inAll != nil {
-			inAll = append(inAll, m.all[i])
+			inAll = append(inAll, m.all[i].bitmap())
 		}
 	}
 	and := func(bs []*roaring.Bitmap) *roaring.Bitmap {
@@ -303,7 +356,7 @@ func (m *mem) tiers(res *roaring.Bitmap, tokens []string, text string) [4]*roari
 }
 
 func (x *Index) hit(n uint32, score float64, now time.Time) Hit {
-	d := x.mem.docs[n]
+	d := &x.mem.docs[n]
 	pub, key, _ := strings.Cut(d.id, "/")
 	h := Hit{Publisher: pub, Key: key, Score: score}
 	if q, ok := x.mem.qualificationOf(n, now); ok {
