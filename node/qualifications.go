@@ -70,8 +70,16 @@ func (n *Node) startQualify(ctx context.Context) error {
 		return err
 	}
 	if idx := n.fed.idx; idx != nil {
-		for _, p := range q.svc.Subjects() {
+		subjects := q.svc.Subjects()
+		for _, p := range subjects {
 			idx.SetQualified(p, func(o schema.Offering) (string, time.Time, bool) { return q.svc.Qualified(p, o) })
+		}
+		// The index kept the qualifications it had when the node stopped:
+		// clear those revoked (or expired from the replica) meanwhile.
+		for _, p := range idx.QualifiedPublishers() {
+			if !slices.Contains(subjects, p) {
+				idx.SetQualified(p, nil)
+			}
 		}
 	}
 	h := n.fed.f.Host()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -636,4 +637,20 @@ func (x *Index) Close() error {
 		return x.save()
 	}
 	return nil
+}
+
+// QualifiedPublishers lists the publishers with an offering the index holds
+// as qualified. After a restart the index still has the qualifications it
+// saved: the node compares them with the ones it verifies now and clears
+// (SetQualified(p, nil)) those revoked while it was down.
+func (x *Index) QualifiedPublishers() []string {
+	x.mem.mu.RLock()
+	defer x.mem.mu.RUnlock()
+	seen := map[string]bool{}
+	it := x.mem.qual.Iterator()
+	for it.HasNext() {
+		pub, _, _ := strings.Cut(x.mem.docs[it.Next()].id, "/")
+		seen[pub] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

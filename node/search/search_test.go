@@ -417,3 +417,36 @@ func TestBadQueries(t *testing.T) {
 		t.Fatalf("page past the end: %d hits, total %d", len(r.Hits), r.Total)
 	}
 }
+
+// TestQualificationsSurviveRestartUntilCleared: the snapshot keeps the
+// qualified marks; QualifiedPublishers lets the node clear the ones revoked
+// while it was down.
+func TestQualificationsSurviveRestartUntilCleared(t *testing.T) {
+	dir := t.TempDir() + "/search"
+	f := newFixture(t, newReplica(t), 2)
+	idx := f.open(t, dir)
+	for i, o := range genOfferings(8, 10) {
+		f.publish(t, i%2, o)
+	}
+	idx.SetQualified(f.ids[1], func(o schema.Offering) (string, time.Time, bool) { return "ATS", time.Time{}, true })
+	f.sync(t)
+	if err := idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idx = f.open(t, dir)
+	defer idx.Close()
+	if got := idx.QualifiedPublishers(); !slices.Equal(got, []string{f.ids[1]}) {
+		t.Fatalf("qualified publishers after restart %v", got)
+	}
+	if r := search(t, idx, Query{QualifiedOnly: true, Text: "servizio aiuto"}); r.Total > 5 {
+		t.Fatalf("qualified %d", r.Total)
+	}
+	if r := search(t, idx, Query{QualifiedOnly: true}); r.Total != 5 {
+		t.Fatalf("qualified after restart: %d, want 5", r.Total)
+	}
+	idx.SetQualified(f.ids[1], nil)
+	f.sync(t)
+	if r := search(t, idx, Query{QualifiedOnly: true}); r.Total != 0 || len(idx.QualifiedPublishers()) != 0 {
+		t.Fatalf("cleared qualification still counts: %d", r.Total)
+	}
+}
