@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,8 +71,11 @@ func BenchmarkCatalogueSearch(b *testing.B) {
 	places := genPlaces()
 	docs = nil
 	runtime.GC()
+	debug.FreeOSMemory() // give back the generator's garbage before reading RSS
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	b.ReportMetric(build.Seconds(), "build-s")
-	b.Logf("built %d offerings in %v; RSS %.0f MB", n, build, rssMB())
+	b.Logf("built %d offerings in %v; RSS %.0f MB; live heap %.0f MB", n, build, rssMB(), float64(ms.HeapAlloc)/(1<<20))
 	tops := schema.TopTerms()
 	kinds := []struct {
 		name string
