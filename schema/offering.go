@@ -191,7 +191,7 @@ const (
 	CodeBadPhone        = "bad_phone"
 	CodeBadLanguage     = "bad_language" // not a BCP 47 tag
 	CodeBadCategory     = "bad_category" // not a taxonomy code
-	CodeDuplicate       = "duplicate"    // listed twice
+	CodeDuplicate       = "listed_twice" // listed twice ("duplicate" is taken by other forms' catalogue keys)
 	CodeOutOfRange      = "out_of_range" // a number outside its bounds
 	CodeBadAmount       = "bad_amount"   // a price not above zero
 	CodeBadTime         = "bad_time"     // not an HH:MM time in range

@@ -376,24 +376,24 @@ func TestFormsErrorsAndSuccess(t *testing.T) {
 	}
 
 	// Offering: errors land on the form's own fields.
-	res, body = e.post(c, "/offerings/new", url.Values{"name": {"Pasti"}, "cost.type": {"paid"}, "cost.amount": {"dodici"}})
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="e-cost-amount"`) {
+	res, body = e.post(c, "/offerings/new", url.Values{"name": {"Pasti"}, "cost.type": {"paid"}, "cost.options.0.amount": {"dodici"}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="e-cost-options-0-amount"`) {
 		t.Fatalf("offering with a bad amount: %d", res.StatusCode)
 	}
-	res, body = e.post(c, "/offerings/new", url.Values{"name": {"Pasti"}, "cost.type": {"paid"}, "cost.amount": {"0"}})
-	for _, want := range []string{`id="e-cost-amount"`, `href="#f-description"`, `id="e-areas-0"`, `id="e-category"`} {
+	res, body = e.post(c, "/offerings/new", url.Values{"name": {"Pasti"}, "cost.type": {"paid"}, "cost.options.0.amount": {"0"}})
+	for _, want := range []string{`id="e-cost-options-0-amount"`, `href="#f-description"`, `id="e-areas-0"`, `id="e-category"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("invalid offering page lacks %s", want)
 		}
 	}
 	res, body = e.post(c, "/offerings/new", url.Values{"name": {"Pasti"}, "description": {"Pasti caldi a casa."}, "category": {schema.TopTerms()[0].Code},
-		"cost.type": {"paid"}, "cost.option": {"Pasto"}, "cost.amount": {"7,50"}, "cost.unit": {"visit"}, "delivery": {"shared"},
+		"cost.type": {"paid"}, "cost.options.0.option": {"Pasto"}, "cost.options.0.amount": {"7,50"}, "cost.options.0.unit": {"visit"}, "delivery": {"shared"},
 		"areas.2": {"080063"}, "languages": {"it"}, "status": {"active"}, "contact.phone": {"+39 0965 1"}, "areas.0": {"999999"}})
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="e-areas-0"`) {
 		t.Errorf("offering with a bad area: %d", res.StatusCode)
 	}
 	res, _ = e.post(c, "/offerings/new", url.Values{"name": {"Pasti"}, "description": {"Pasti caldi a casa."}, "category": {schema.TopTerms()[0].Code},
-		"cost.type": {"paid"}, "cost.option": {"Pasto"}, "cost.amount": {"7,50"}, "cost.unit": {"visit"}, "delivery": {"shared"},
+		"cost.type": {"paid"}, "cost.options.0.option": {"Pasto"}, "cost.options.0.amount": {"7,50"}, "cost.options.0.unit": {"visit"}, "delivery": {"shared"},
 		"areas.2": {"080063 Reggio di Calabria (RC)"}, "languages": {"it"}, "languages_other": {"ro"}, "status": {"active"}, "contact.phone": {"+39 0965 123456"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create offering: %d", res.StatusCode)
@@ -545,24 +545,6 @@ func TestCatalogues(t *testing.T) {
 	for _, k := range used {
 		if _, ok := keys["it"][k]; !ok {
 			t.Errorf("key %q is used but not in the catalogues", k)
-		}
-	}
-}
-
-func TestSchemaCode(t *testing.T) {
-	for _, tc := range []struct{ msg, want string }{
-		{"is required", "required"},
-		{"is required (free or paid)", "required"},
-		{"is 300 characters long, at most 200 allowed", "too_long"},
-		{`"999999" is not an ISTAT municipality code`, "bad_municipality"},
-		{"a paid option needs an amount above zero", "bad_amount"},
-		{"needs at least an email, a phone or a url", "required"},
-		{"is not a valid email address", "bad_email"},
-		{"bad_number", "bad_number"},
-		{"something new", "invalid"},
-	} {
-		if got := schemaCode(tc.msg); got != tc.want {
-			t.Errorf("schemaCode(%q) = %q, want %q", tc.msg, got, tc.want)
 		}
 	}
 }
