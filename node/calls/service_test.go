@@ -22,7 +22,9 @@ type fakeDir struct{}
 func (fakeDir) Beneficiary(id string) (Person, bool) {
 	return Person{ID: id, Name: "Maria Rossi", Caregivers: []string{"cg1"}}, id == "ben1"
 }
-func (fakeDir) Caregiver(id string) (Person, bool) { return Person{ID: id, Name: "Giulia"}, id == "cg1" }
+func (fakeDir) Caregiver(id string) (Person, bool) {
+	return Person{ID: id, Name: "Giulia"}, id == "cg1"
+}
 func (fakeDir) TerminalBeneficiary(id string) (string, bool) {
 	return "ben1", id == "term1"
 }
