@@ -157,6 +157,13 @@ func TestOfferingEditKeepsEverything(t *testing.T) {
 	if !reflect.DeepEqual(got.Offering, want) {
 		t.Errorf("new rows not saved:\n got %+v\nwant %+v", got.Offering, want)
 	}
+	_, body = e.get(c, "/offerings/"+o.ID)
+	checkPage(t, "/offerings/"+o.ID, body)
+	for _, s := range []string{"Ora festiva", "22,05", "Notturno", "lunedì, mercoledì, venerdì 08:30–12:30", "sabato 15:00–24:00", "domenica 09:00–12:30"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("offering page lacks %q", s)
+		}
+	}
 }
 
 // TestOfferingRowErrors: the schema's errors on the second price, on a
