@@ -1,0 +1,213 @@
+// Browser test of the public catalogue: a citizen with no account goes
+// through the funnel with the keyboard only, down to a service's detail
+// page. A real `difronte serve --demo` on loopback, the system Chromium
+// driven by playwright-core, axe-core for WCAG 2.1 A/AA. Run with
+// `make test-e2e` (or `node --test catalogue.test.js` here after `make build`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const binary = process.env.DIFRONTE_BIN || join(here, '..', '..', 'bin', 'difronte');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let server; let dataDir; let base; let browser; let context; let page;
+let serverLog = '';
+const cspViolations = [];
+let axeSource;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// waitFor polls check until it returns true, at most until the deadline.
+async function waitFor(what, check, ms = 20000, every = 100) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+before(async () => {
+  axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  dataDir = await mkdtemp(join(tmpdir(), 'difronte-e2e-cat-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(binary, ['serve', '--demo', '--data', join(dataDir, 'data'), '--http', `127.0.0.1:${port}`], {
+    env: { ...process.env, DIFRONTE_ADMIN_PASSWORD: 'password-e2e-catalogo' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout.on('data', (d) => { serverLog += d; });
+  server.stderr.on('data', (d) => { serverLog += d; });
+  let exited = false;
+  server.once('exit', () => { exited = true; });
+  await waitFor('the node to be ready', async () => {
+    if (exited) throw new Error(`node exited:\n${serverLog}`);
+    try {
+      return (await fetch(`${base}/readyz`)).ok;
+    } catch {
+      return false;
+    }
+  });
+  // The demo coop's offerings reach the search index through the replica.
+  await waitFor('the demo offerings in the index', async () => {
+    const res = await fetch(`${base}/api/v1/catalogue/search?price=free`);
+    return res.ok && (await res.json()).total > 0;
+  });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  // No cookies, no account: a citizen's first visit on an old 1024x768 screen.
+  context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'it-IT' });
+  context.setDefaultTimeout(10000);
+  page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    const done = new Promise((r) => server.once('exit', r));
+    process.kill(server.pid, 'SIGTERM');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);
+    if (server.exitCode === null) process.kill(server.pid, 'SIGKILL');
+  }
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+// axe checks the current page against WCAG 2.1 A and AA. The script goes in
+// through the debugging protocol, so the page's CSP stays strict.
+async function axe(name) {
+  await page.evaluate(axeSource);
+  const res = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  const msg = res.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n  ')}`).join('\n');
+  assert.ok(res.passes.length > 10, `axe ran only ${res.passes.length} rules on ${name}`);
+  assert.equal(res.violations.length, 0, `axe violations on ${name}:\n${msg}`);
+}
+
+// focused describes the focused element: its id, or its href for links.
+const focused = () => page.evaluate(() => {
+  const a = document.activeElement;
+  if (!a) return '';
+  return a.id || a.getAttribute('href') || '';
+});
+
+// tabTo presses Tab until match(focused) holds, as a keyboard user would;
+// bounded so a broken tab order fails instead of hanging.
+async function tabTo(what, match, max = 80) {
+  for (let i = 0; i < max; i++) {
+    if (match(await focused())) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`${what} never got focus with Tab`);
+}
+
+// press presses key on the focused element and waits for the page it opens.
+async function press(key) {
+  const before = page.url();
+  await Promise.all([page.waitForURL((u) => u.toString() !== before), page.keyboard.press(key)]);
+  await page.waitForLoadState('load');
+}
+
+async function noSidewaysScroll(name) {
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(over <= 1, `${name} scrolls sideways by ${over}px`);
+}
+
+test('funnel with the keyboard only: top category, subcategory, free only, result, detail', async () => {
+  const res = await page.goto(`${base}/catalogo`);
+  assert.ok(res.ok(), `HTTP ${res.status()}`);
+  assert.equal(await page.getAttribute('html', 'lang'), 'it');
+  assert.equal(await page.textContent('h1'), 'Catalogo dei servizi');
+  await axe('catalogue start');
+
+  // Step 1: a top category, a large button with icon and text.
+  await tabTo('the "Compagnia" button', (f) => f === '/catalogo?category=compagnia');
+  await press('Enter');
+  assert.match(page.url(), /category=compagnia$/);
+  await axe('top category');
+
+  // Step 2: a subcategory.
+  await tabTo('the subcategory button', (f) => f.includes('category=compagnia.video-check-in'));
+  await press('Enter');
+  assert.match(page.url(), /category=compagnia\.video-check-in/);
+  assert.match(await page.textContent('#results-h'), /\d+ serviz/);
+  await axe('subcategory with results');
+
+  // Step 3: a filter, free services only, chosen from the keyboard.
+  await tabTo('the price filter', (f) => f === 'f-price');
+  await page.keyboard.type('Gratuito');
+  assert.equal(await page.inputValue('#f-price'), 'free');
+  await tabTo('the apply button', (f) => f === 'filters-apply');
+  await press('Space');
+  assert.match(page.url(), /price=free/);
+  const cards = await page.$$eval('.results .card h3 a', (as) => as.map((a) => a.textContent));
+  assert.deepEqual(cards, ['Video check-in quotidiano']);
+  await axe('filtered results');
+
+  // Step 4: the result leads to its detail page.
+  await tabTo('the result link', (f) => /^\/catalogo\/[^/]+\/[0-9a-f-]{36}$/.test(f));
+  await press('Enter');
+  assert.equal(await page.textContent('h1'), 'Video check-in quotidiano');
+  assert.ok(await page.$('a[href^="tel:"]'), 'the detail page has a phone link');
+  assert.ok(await page.$('a[href^="mailto:"]'), 'the detail page has an e-mail link');
+  await axe('detail');
+  assert.deepEqual(cspViolations, []);
+});
+
+test('free text from the first page, then the municipality typed without the list', async () => {
+  await page.goto(`${base}/catalogo`);
+  await tabTo('the search box', (f) => f === 'q');
+  await page.keyboard.type('pasti');
+  await press('Enter');
+  assert.match(page.url(), /q=pasti/);
+  const cards = await page.$$eval('.results .card h3 a', (as) => as.map((a) => a.textContent));
+  assert.ok(cards.length > 0, 'free text finds something');
+  await axe('free text results');
+  assert.deepEqual(cspViolations, []);
+});
+
+test('200% zoom on a 1024x768 screen: catalogue pages reflow without sideways scrolling', async () => {
+  // 200% zoom of 1024x768 is a 512x384 CSS-pixel viewport (WCAG 1.4.10).
+  const zoomed = await browser.newContext({ viewport: { width: 512, height: 384 }, deviceScaleFactor: 2, locale: 'it-IT' });
+  const prev = page;
+  page = await zoomed.newPage();
+  page.on('console', (m) => {
+    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  try {
+    const api = await (await fetch(`${base}/api/v1/catalogue/search?category=compagnia`)).json();
+    const hit = api.results[0];
+    for (const path of ['/catalogo', '/catalogo?category=compagnia', '/catalogo?category=compagnia.video-check-in&price=free',
+      '/catalogo?q=pasti', `/catalogo/${hit.publisher}/${hit.id}`]) {
+      const res = await page.goto(base + path);
+      assert.ok(res.ok(), `${path}: HTTP ${res.status()}`);
+      await noSidewaysScroll(`${path} at 200% zoom`);
+      await axe(`${path} at 200% zoom`);
+    }
+  } finally {
+    await zoomed.close();
+    page = prev;
+  }
+  assert.deepEqual(cspViolations, []);
+});
