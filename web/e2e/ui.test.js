@@ -202,16 +202,31 @@ test('offering: created through the form', async () => {
   const cat = await page.$eval('#f-category optgroup option', (o) => o.value);
   await page.selectOption('#f-category', cat);
   await page.check('#f-cost-type-1');
-  await page.fill('#f-cost-option', 'Visita di due ore');
-  await page.fill('#f-cost-amount', '18,50');
-  await page.selectOption('#f-cost-unit', 'visit');
+  await page.fill('#f-cost-options-0-option', 'Visita di due ore');
+  await page.fill('#f-cost-options-0-amount', '18,50');
+  await page.selectOption('#f-cost-options-0-unit', 'visit');
+  // A second price, by keyboard only.
+  await tabTo('f-cost-options-1-option');
+  await page.keyboard.type('Visita festiva');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('22');
   await page.check('#f-delivery-1');
   await page.fill('#f-areas-0', '080063');
   await page.fill('#f-areas-1', 'Villa San Giovanni');
+  // Weekly hours, by keyboard only: Thursday 9 to 12:30.
+  await tabTo('f-schedule-weekly-0-days-3');
+  await page.keyboard.press('Space');
+  await tabTo('f-schedule-weekly-0-opens');
+  await page.keyboard.type('9:00');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('12:30');
   await page.fill('#f-contact-phone', '+39 0965 123456');
   await Promise.all([page.waitForURL(/\/offerings\/[0-9a-f-]{36}$/), page.click('button[type=submit].primary')]);
   assert.equal(await page.textContent('h1'), 'Compagnia e spesa a domicilio');
   assert.match(await page.textContent('main'), /18,50/);
+  assert.match(await page.textContent('main'), /Visita festiva: € ?22,00/);
+  assert.match(await page.textContent('main'), /giovedì 09:00–12:30/);
+  await axe('offering detail');
   assert.match(await page.textContent('main'), /Villa San Giovanni/);
   await go('/offerings');
   assert.match(await page.textContent('table'), /Compagnia e spesa a domicilio/);
