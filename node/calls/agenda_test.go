@@ -83,3 +83,34 @@ func TestRemoteAgendaAndFeed(t *testing.T) {
 		t.Fatalf("revoked feed link answers %d", code)
 	}
 }
+
+// TestRequestAcrossNodes: "Chiamatemi" on B's terminal reaches the granted
+// caregiver's socket on A, and only hers.
+func TestRequestAcrossNodes(t *testing.T) {
+	p := newPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p.grant(t, time.Hour)
+	cp := p.caregiver(t, ctx, p.Token)
+	defer cp.Close()
+	op := p.caregiver(t, ctx, p.OtherToken)
+	defer op.Close()
+	tp := p.terminal(t, ctx)
+	defer tp.Close()
+	if err := tp.Send(ctx, calls.Msg{Type: calls.TypeRequest}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-cp.Others():
+		if m.Type != calls.TypeRequest || m.Beneficiary != p.Ben.ID || m.Node != p.B.PeerID() {
+			t.Fatalf("caregiver got %+v", m)
+		}
+	case <-ctx.Done():
+		t.Fatal("the request never reached the caregiver on A")
+	}
+	select {
+	case m := <-op.Others():
+		t.Fatalf("a caregiver without grant heard %+v", m)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

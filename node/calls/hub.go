@@ -321,7 +321,24 @@ func (h *Hub) checkin(t *Terminal, kind string) {
 	for _, e := range tell {
 		e.Send(Msg{Type: kind, Beneficiary: t.Beneficiary})
 	}
+	h.s.forwardCheckin(t.Beneficiary, kind)
 	t.Send(Msg{Type: TypeOK, Reason: kind})
+}
+
+// NotifyCaregiver tells a caregiver's open sockets on this node.
+func (h *Hub) NotifyCaregiver(caregiver string, m Msg) int {
+	h.mu.Lock()
+	var tell []Endpoint
+	for e, ci := range h.caregiver {
+		if ci.caregiver == caregiver {
+			tell = append(tell, e)
+		}
+	}
+	h.mu.Unlock()
+	for _, e := range tell {
+		e.Send(m)
+	}
+	return len(tell)
 }
 
 // endGrant hangs up the live calls placed under a revoked grant.

@@ -114,6 +114,19 @@ func (s *Service) ServeStream(st Stream) {
 			occ[i].Schedule, occ[i].Caregiver = "", ""
 		}
 		_ = st.Write(encodeMsg(Msg{Type: TypeAgenda, From: s.Settings(g.Beneficiary).DisplayName, Beneficiary: g.Beneficiary, Agenda: occ}))
+	case TypeFine, TypeRequest:
+		// A terminal of the issuing node pressed a button: tell the
+		// granted caregiver here, if the sender really issued that grant.
+		ok := false
+		for _, h := range s.HeldGrants(m.Caregiver) {
+			ok = ok || (h.Issuer == peer && h.Beneficiary == m.Beneficiary)
+		}
+		if !ok {
+			s.refuseRemote(st, peer, "", ErrNoGrant.Error())
+			return
+		}
+		s.hub.NotifyCaregiver(m.Caregiver, Msg{Type: m.Type, Beneficiary: m.Beneficiary, Node: peer})
+		_ = st.Write(encodeMsg(Msg{Type: TypeOK}))
 	case TypeGrant:
 		if _, err := s.ImportGrant(context.Background(), auth.Actor{Username: "system", Remote: peer}, m.Grant); err != nil {
 			s.refuseRemote(st, peer, "", "grant_invalid")
@@ -334,4 +347,30 @@ func (s *Service) deliverGrant(g Grant) {
 			_, _ = st.Read()
 		}
 	}()
+}
+
+// forwardCheckin tells the nodes of caregivers granted to call ben that
+// the terminal said "Sto bene" or "Chiamatemi".
+func (s *Service) forwardCheckin(ben, kind string) {
+	if s.cfg.Remote == nil {
+		return
+	}
+	now := s.now()
+	for _, g := range s.grants.Filter(func(g *Grant) bool { return g.Beneficiary == ben && !g.Revoked && now.Before(g.Expires) }) {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			st, err := s.cfg.Remote.Open(ctx, g.Node)
+			if err != nil {
+				s.log.Info("check-in not forwarded", "grant", g.ID, "err", err)
+				return
+			}
+			defer st.Close()
+			if st.Write(encodeMsg(Msg{Type: kind, Beneficiary: ben, Caregiver: g.Caregiver})) == nil {
+				_, _ = st.Read()
+			}
+		}()
+	}
 }
