@@ -15,8 +15,11 @@ import (
 	"github.com/difronte/difronte/node/search"
 )
 
-// TestDocsListEveryRoute keeps docs/api.md and the router in step: each API
-// route has a "### METHOD /path" heading and each heading is a route.
+// TestDocsListEveryRoute checks that each route of the API server alone has
+// a "### METHOD /path" heading in docs/api.md. The other direction (each
+// heading is a route) needs the routes other packages mount on the same
+// router (calls, escalation): node/apidocs_test.go checks both directions
+// on a running node.
 func TestDocsListEveryRoute(t *testing.T) {
 	raw, err := os.ReadFile("../../docs/api.md")
 	if err != nil {
@@ -47,11 +50,6 @@ func TestDocsListEveryRoute(t *testing.T) {
 	for _, r := range sortedKeys(served) {
 		if !documented[r] {
 			t.Errorf("route %s is not documented in docs/api.md", r)
-		}
-	}
-	for _, r := range sortedKeys(documented) {
-		if !served[r] {
-			t.Errorf("docs/api.md documents %s, which the server does not have", r)
 		}
 	}
 	if len(served) < 30 {
