@@ -32,6 +32,7 @@ type funnelStep struct {
 // facetOption is one value of a filter with its count.
 type facetOption struct {
 	Value, Label string
+	Href         string // the same search with this value chosen
 	Count        int
 	Selected     bool
 }
@@ -46,6 +47,8 @@ type cataloguePageData struct {
 	Started     bool // a category, text or filter chosen: show results
 	Prev, Next  string
 	Error       string
+	MuniText    string // the municipality box as typed, or the chosen code's name
+	Base        string // scheme and host, so a printed list shows whole addresses
 }
 
 func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
@@ -66,6 +69,24 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 		if len(vs) == 1 && vs[0] == "" {
 			v.Del(k)
 		}
+	}
+	// The municipality box takes an ISTAT code, the autocomplete's "code
+	// name (province)" or a plain name, so it works without JavaScript.
+	if m := v.Get("municipality"); m != "" {
+		d.MuniText = m
+		if code := resolveMunicipality(m); schema.ValidMunicipality(code) {
+			v.Set("municipality", code)
+			d.MuniText = muniValue(code)
+		} else {
+			// Not a municipality (or an ambiguous name): say so and search
+			// without it, rather than answer with the whole catalogue.
+			v.Del("municipality")
+			d.Error = "catalogue.muni_unknown"
+		}
+	}
+	d.Base = "http://" + r.Host
+	if r.TLS != nil {
+		d.Base = "https://" + r.Host
 	}
 	p.Form = v
 	q, err := api.ParseSearchQuery(v, f.Search().AnyQualified())
@@ -130,7 +151,10 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 				label = fv.Value
 			}
 			seen = seen || fv.Value == cur
-			d.Filters[name] = append(d.Filters[name], facetOption{Value: fv.Value, Label: label, Count: fv.Count, Selected: fv.Value == cur})
+			nv := cloneValues(v)
+			nv.Set(name, fv.Value)
+			nv.Del("page")
+			d.Filters[name] = append(d.Filters[name], facetOption{Value: fv.Value, Label: label, Count: fv.Count, Selected: fv.Value == cur, Href: "/catalogo?" + nv.Encode()})
 		}
 		if cur != "" && !seen {
 			d.Filters[name] = append(d.Filters[name], facetOption{Value: cur, Label: cur, Selected: true})

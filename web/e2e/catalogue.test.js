@@ -175,7 +175,7 @@ test('funnel with the keyboard only: top category, subcategory, free only, resul
   assert.deepEqual(cspViolations, []);
 });
 
-test('free text from the first page, then the municipality typed without the list', async () => {
+test('free text from the first page, then the municipality by name with suggestions', async () => {
   await page.goto(`${base}/catalogo`);
   await tabTo('the search box', (f) => f === 'q');
   await page.keyboard.type('pasti');
@@ -184,7 +184,47 @@ test('free text from the first page, then the municipality typed without the lis
   const cards = await page.$$eval('.results .card h3 a', (as) => as.map((a) => a.textContent));
   assert.ok(cards.length > 0, 'free text finds something');
   await axe('free text results');
+
+  // The municipality box suggests names as the citizen types...
+  await tabTo('the municipality box', (f) => f === 'f-municipality');
+  await page.keyboard.type('Sesto San');
+  await waitFor('municipality suggestions', async () => (await page.$$eval('#f-municipality ~ datalist option',
+    (os) => os.map((o) => o.value))).some((v) => v.startsWith('015209 Sesto San Giovanni')), 5000);
+  // ...and a plain name works too, as it does without JavaScript.
+  await page.fill('#f-municipality', '');
+  await page.keyboard.type('Milano');
+  await press('Enter');
+  assert.match(page.url(), /municipality=Milano/);
+  assert.equal(await page.inputValue('#f-municipality'), '015146 Milano (MI)');
+  assert.equal(await page.$('.error-summary'), null, 'Milano is understood');
+  await axe('municipality chosen');
+
+  // A name that is no municipality is said so, not a failure.
+  const res = await page.goto(`${base}/catalogo?q=pasti&municipality=Atlantide`);
+  assert.equal(res.status(), 200);
+  assert.match(await page.textContent('.error-summary'), /Non troviamo il comune/);
   assert.deepEqual(cspViolations, []);
+});
+
+test('print: a result list and a detail page without navigation, with whole addresses', async () => {
+  await page.goto(`${base}/catalogo?category=compagnia`);
+  await page.emulateMedia({ media: 'print' });
+  try {
+    for (const sel of ['header.top', 'form.filters', 'form.catalogue-search', '.funnel']) {
+      const shown = await page.$eval(sel, (e) => getComputedStyle(e).display !== 'none');
+      assert.equal(shown, false, `${sel} is printed`);
+    }
+    const after = await page.$eval('.results .card h3 a', (a) => getComputedStyle(a, '::after').content);
+    assert.match(after, /http:\/\/127\.0\.0\.1:\d+\/catalogo\//);
+    const brk = await page.$eval('.results .card', (c) => getComputedStyle(c).breakInside);
+    assert.equal(brk, 'avoid');
+    await page.click('.results .card h3 a');
+    await page.waitForLoadState('load');
+    assert.equal(await page.$eval('.no-print', (e) => getComputedStyle(e).display), 'none');
+    assert.ok(await page.$eval('a[href^="tel:"]', (e) => getComputedStyle(e).display !== 'none'));
+  } finally {
+    await page.emulateMedia({ media: 'screen' });
+  }
 });
 
 test('200% zoom on a 1024x768 screen: catalogue pages reflow without sideways scrolling', async () => {
