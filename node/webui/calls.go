@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/calls"
+	"github.com/difronte/difronte/node/care"
 )
 
 // Check-in call pages: the caregiver's agenda (/agenda) and the terminal
@@ -26,6 +28,7 @@ func (u *ui) callsRoutes() {
 	r := u.s.Router
 	r.HandleFunc("/agenda", u.gate(u.agendaPage, auth.Caregiver, auth.Admin)).Methods(http.MethodGet)
 	r.HandleFunc("/terminal", u.terminalScreen).Methods(http.MethodGet)
+	r.HandleFunc("/calls", u.gate(u.callsAdminPage, auth.Admin)).Methods(http.MethodGet)
 }
 
 func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
@@ -65,4 +68,74 @@ func (u *ui) terminalScreen(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", p.Lang)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// callsAdmin is the coop admin's page for calls: pair terminals (code and
+// QR), call settings, schedules, grants to other coops' caregivers.
+type callsAdmin struct {
+	Terminals []adminTerminal
+	Bens      []adminBen
+	Schedules []adminSchedule
+	Grants    []calls.Grant
+	PeerID    string
+}
+
+type adminTerminal struct {
+	ID, Label, Beneficiary string
+	Devices                []calls.Device
+}
+
+type adminBen struct {
+	ID, Name string
+	Settings calls.Settings
+}
+
+type adminSchedule struct {
+	calls.Schedule
+	Name string
+}
+
+func (u *ui) callsAdminPage(w http.ResponseWriter, r *http.Request) {
+	if u.d.Calls == nil {
+		http.NotFound(w, r)
+		return
+	}
+	a := actor(r)
+	c := r.Context()
+	var d callsAdmin
+	if u.d.Info != nil {
+		d.PeerID = u.d.Info().PeerID
+	}
+	names := map[string]string{}
+	bens, err := u.d.Care.ListBeneficiaries(c, a, care.Query{Limit: 500})
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	for _, b := range bens.Items {
+		names[b.ID] = b.Name
+		d.Bens = append(d.Bens, adminBen{ID: b.ID, Name: b.Name, Settings: u.d.Calls.Settings(b.ID)})
+	}
+	terms, err := u.d.Care.ListTerminals(c, a, care.Query{Limit: 500})
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	for _, t := range terms.Items {
+		if t.Beneficiary == "" {
+			continue
+		}
+		ds, _ := u.d.Calls.Devices(c, a, t.ID)
+		d.Terminals = append(d.Terminals, adminTerminal{ID: t.ID, Label: t.Label, Beneficiary: names[t.Beneficiary], Devices: ds})
+	}
+	for _, s := range u.d.Calls.Schedules(a, "") {
+		d.Schedules = append(d.Schedules, adminSchedule{Schedule: s, Name: names[s.Beneficiary]})
+	}
+	if d.Grants, err = u.d.Calls.Grants(c, a); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	p := u.newPage(w, r, "callsadmin.title")
+	p.Data = d
+	u.render(w, r, p, "calls_admin", http.StatusOK)
 }

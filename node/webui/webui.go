@@ -141,6 +141,8 @@ func sectionRoles(section string) []auth.Role {
 		return auth.Roles
 	case "agenda":
 		return []auth.Role{auth.Caregiver, auth.Admin}
+	case "calls":
+		return []auth.Role{auth.Admin}
 	case "beneficiaries", "caregivers":
 		return []auth.Role{auth.Admin, auth.Caregiver}
 	case "terminals":
@@ -165,7 +167,7 @@ func sectionRoles(section string) []auth.Role {
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }

@@ -141,9 +141,24 @@ test('a caregiver on node A calls the paired terminal of node B', { timeout: 120
   const grant = await api(B, 'POST', '/api/v1/calls/grants', { beneficiary: ben.id, node: A.info.peer_id, caregiver: cg.id, name: 'Giulia', expires });
   await waitFor('the grant on A', async () => (await api(A, 'GET', `/api/v1/calls/held?caregiver=${cg.id}`)).items.some((h) => h.id === grant.id));
 
-  // The terminal pairs from the QR link and connects.
-  const pairing = await api(B, 'POST', `/api/v1/calls/terminals/${term.id}/pairing`);
-  assert.match(pairing.qr, /^data:image\/png;base64,/);
+  // B's admin makes a pairing code and QR on the calls page.
+  const actx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'it-IT' });
+  await actx.addCookies([{ name: 'difronte_session', value: B.token, url: B.base }]);
+  const apage = await actx.newPage();
+  apage.on('console', (m) => { if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  await apage.goto(`${B.base}/calls`);
+  await axe(apage, '/calls');
+  await apage.locator(`form[data-api="/api/v1/calls/terminals/${term.id}/pairing"] button`).click();
+  const qr = apage.locator('.pairing-out img');
+  await qr.waitFor();
+  assert.match(await qr.getAttribute('src'), /^data:image\/png;base64,/);
+  const pairURL = await qr.getAttribute('alt');
+  const code = new URL(pairURL).searchParams.get('code');
+  assert.match(code, /^\d{10}$/);
+  await actx.close();
+
+  // The terminal opens the QR's link, pairs and connects.
+  const pairing = { code };
   const tctx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'it-IT' });
   const tpage = await tctx.newPage();
   tpage.on('console', (m) => { if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text()); });
