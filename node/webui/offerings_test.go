@@ -343,7 +343,7 @@ func TestNavShowsRunningSections(t *testing.T) {
 	e := newEnv(t)
 	for _, role := range []auth.Role{auth.Admin, auth.Caregiver} {
 		_, body := e.get(e.login(string(role)), "/")
-		for _, href := range []string{"/agenda", "/cases", "/dashboard", "/inbox"} {
+		for _, href := range []string{"/agenda", "/calls", "/cases", "/dashboard", "/inbox"} {
 			if strings.Contains(body, `href="`+href+`"`) {
 				t.Errorf("%s sees a link to %s on a node without the service", role, href)
 			}
@@ -351,7 +351,7 @@ func TestNavShowsRunningSections(t *testing.T) {
 	}
 	without := &ui{}
 	with := &ui{d: Deps{Calls: new(calls.Service), Escalation: new(escalation.Service)}}
-	for _, s := range []string{"agenda", "cases", "dashboard", "inbox"} {
+	for _, s := range []string{"agenda", "calls", "cases", "dashboard", "inbox"} {
 		if without.runs(s) || !with.runs(s) {
 			t.Errorf("runs(%q): without services %v, with %v", s, without.runs(s), with.runs(s))
 		}

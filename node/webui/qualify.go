@@ -24,15 +24,15 @@ import (
 
 // runs reports whether this node has the services behind a section: the
 // qualification pages need the coop side, the console an authority key,
-// the agenda the call service, cases, dashboard and inbox escalation
-// (their routes exist only then).
+// the agenda and the calls admin page the call service, cases, dashboard
+// and inbox escalation (their routes exist only then).
 func (u *ui) runs(section string) bool {
 	switch section {
 	case "qualification":
 		return u.d.Qualify.Coop != nil && u.d.Qualify.Service != nil
 	case "authority":
 		return u.d.Qualify.Authority != nil
-	case "agenda":
+	case "agenda", "calls":
 		return u.d.Calls != nil
 	case "cases", "dashboard", "inbox":
 		return u.d.Escalation != nil
