@@ -150,6 +150,7 @@ type mem struct {
 		fuzzy   map[string]*roaring.Bitmap
 		results map[string]*result
 		valid   *roaring.Bitmap // qualified and not expired
+		bySize  *sizes          // facet value ids by field, largest first, and what intersecting them costs
 		from    time.Time       // valid holds from..until
 		until   time.Time
 	}
@@ -350,10 +351,15 @@ func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
 		return nil
 	}
 	end := min(off+n, card)
-	// Walking the name order visits about end*live/card numbers; sorting
-	// the result costs about card*log(card).
-	if end*len(m.order)/card > card*8 {
-		// Few: sort them by rank.
+	// Walking the name order visits about end*live/card numbers, each a
+	// bitmap lookup; selecting the smallest ranks reads every number once.
+	walk := end * len(m.order) / card
+	switch {
+	case walk > card && end <= 4096:
+		// Sparse: keep the end smallest ranks.
+		return m.topRanks(b, off, end-off)
+	case walk > card*8:
+		// Sparse and deep: sort them all by rank.
 		nums := b.ToArray()
 		slices.SortFunc(nums, func(a, c uint32) int { return cmp.Compare(m.rank[a], m.rank[c]) })
 		return nums[off:end]
@@ -416,6 +422,7 @@ func (m *mem) cacheGen() {
 		c.fuzzy = map[string]*roaring.Bitmap{}
 		c.results = map[string]*result{}
 		c.valid = nil
+		c.bySize = nil
 	}
 }
 
@@ -497,6 +504,8 @@ func (m *mem) counts(b *roaring.Bitmap, card int) []int {
 	}
 	switch {
 	case card == 0:
+	case card >= andCountMin && m.andCheaper(card, live):
+		m.countsAnd(b, out)
 	case card <= live/2:
 		visit(b, 1)
 	default:

@@ -301,7 +301,16 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 		}
 	}
 
-	counts := m.counts(res, card)
+	r.facets = m.facetLists(m.counts(res, card))
+	nq := int(res.AndCardinality(valid))
+	r.facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
+	return r
+}
+
+// facetLists turns counts by value id into each facet's listed values:
+// by count, then value, cut to the facet's size.
+func (m *mem) facetLists(counts []int) map[string][]FacetValue {
+	out := map[string][]FacetValue{}
 	var vals [nFields][]FacetValue
 	for f := range vals {
 		vals[f] = []FacetValue{}
@@ -314,11 +323,9 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 	}
 	for f, vals := range vals {
 		slices.SortFunc(vals, func(a, b FacetValue) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value)) })
-		r.facets[facetNames[f].name] = vals[:min(len(vals), facetNames[f].size)]
+		out[facetNames[f].name] = vals[:min(len(vals), facetNames[f].size)]
 	}
-	nq := int(res.AndCardinality(valid))
-	r.facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
-	return r
+	return out
 }
 
 // tiers returns the rank tiers of a text query: documents named exactly

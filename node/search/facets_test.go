@@ -1,0 +1,92 @@
+package search
+
+import (
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// TestFacetCountsAndPagesAgree checks the fast paths of a query against a
+// plain count and a plain walk of the name order, on sets large enough for
+// the intersection counts and their top-N cut (300 publishers, hundreds of
+// places: more values than a facet lists) and sparse enough for the rank
+// selection of a page.
+func TestFacetCountsAndPagesAgree(t *testing.T) {
+	f := newFixture(t, newReplica(t), 1)
+	x, err := open(Config{Replica: f.rep, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	bt := x.newBatcher()
+	for i, o := range genOfferings(9, andCountMin+1500) {
+		pub := "12D3KooWPub" + strconv.Itoa(i%300)
+		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%300), o, nil)})
+		if err := bt.maybeFlush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bt.flush(true); err != nil {
+		t.Fatal(err)
+	}
+	m := x.mem
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	m.sortOrder()
+
+	every := func(k int) *roaring.Bitmap {
+		b := roaring.New()
+		for i, n := range m.live.ToArray() {
+			if i%k == 0 {
+				b.Add(n)
+			}
+		}
+		return b
+	}
+	sets := map[string]*roaring.Bitmap{
+		"everything": m.live, "half": every(2), "a third": every(3), "sparse": every(97), "one": every(1 << 30), "none": roaring.New(),
+		"common word": m.matching(x.terms("servizio", 1)[0], true),
+		"category":    m.fvals[m.fids[ffCategory]["anziani"]].bits,
+	}
+	for name, b := range sets {
+		plain := make([]int, len(m.fvals))
+		it := b.Iterator()
+		for it.HasNext() {
+			for _, v := range m.vals(&m.docs[it.Next()]) {
+				plain[v]++
+			}
+		}
+		want := m.facetLists(plain)
+		and := make([]int, len(m.fvals))
+		m.countsAnd(b, and)
+		if got := m.facetLists(and); !reflect.DeepEqual(want, got) {
+			t.Errorf("%s (%d): intersection counts\n%v\nplain counts\n%v", name, b.GetCardinality(), got, want)
+		}
+		if got := m.facetLists(m.counts(b, int(b.GetCardinality()))); !reflect.DeepEqual(want, got) {
+			t.Errorf("%s (%d): counts\n%v\nplain counts\n%v", name, b.GetCardinality(), got, want)
+		}
+		var inOrder []uint32
+		for _, n := range m.order {
+			if b.Contains(n) {
+				inOrder = append(inOrder, n)
+			}
+		}
+		for _, pg := range []struct{ off, n int }{{0, 1}, {0, 20}, {7, 10}, {40, 100}, {len(inOrder) - 3, 20}, {len(inOrder) + 5, 10}} {
+			if pg.off < 0 {
+				continue
+			}
+			lo, hi := min(pg.off, len(inOrder)), min(pg.off+pg.n, len(inOrder))
+			exp := inOrder[lo:hi]
+			if got := m.page(b, pg.off, pg.n); !slices.Equal(got, exp) && len(got)+len(exp) > 0 {
+				t.Errorf("%s: page(%d, %d) = %v, want %v", name, pg.off, pg.n, got, exp)
+			}
+			if got := m.topRanks(b, pg.off, pg.n); !slices.Equal(got, exp) && len(got)+len(exp) > 0 {
+				t.Errorf("%s: topRanks(%d, %d) = %v, want %v", name, pg.off, pg.n, got, exp)
+			}
+		}
+	}
+}
