@@ -26,6 +26,7 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 bench: build ## measure the node: start-up, memory, API latency against baselines (a few minutes)
 	$(GO) run ./bench/nodebench -bin $(BIN)
 	$(GO) test -run '^$$' -bench 'CallSetup|SignalLoad' -benchtime 1x -timeout 15m ./node/calls/
+	DIFRONTE_BENCH_POSTGRES=1 $(GO) test -run '^$$' -bench 'CatalogueSearchVsPostgres' -benchtime 400x -timeout 30m ./node/search/
 
 e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if missing) and web/e2e's pinned npm packages
 	@if [ ! -x /usr/bin/chromium ]; then \

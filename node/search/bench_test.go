@@ -76,27 +76,7 @@ func BenchmarkCatalogueSearch(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(build.Seconds(), "build-s")
 	b.Logf("built %d offerings in %v; RSS %.0f MB; live heap %.0f MB", n, build, rssMB(), float64(ms.HeapAlloc)/(1<<20))
-	tops := schema.TopTerms()
-	kinds := []struct {
-		name string
-		q    func(i int) Query
-		bare bool
-	}{
-		{"baseline-scan-category+municipality+facets", func(i int) Query {
-			return Query{Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
-		}, true},
-		{"category+municipality+facets", func(i int) Query {
-			return Query{Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
-		}, false},
-		{"top-category+facets", func(i int) Query { return Query{Category: tops[i%len(tops)].Code} }, false},
-		{"text+facets", func(i int) Query {
-			return Query{Text: []string{"assistenza anziani", "baby sitter", "pasti a domicilio", "trasporto visite", "compagnia"}[i%5]}
-		}, false},
-		{"common-term+facets", func(i int) Query { return Query{Text: []string{"servizio", "casa", "aiuto"}[i%3]} }, false},
-		{"text+category+municipality", func(i int) Query {
-			return Query{Text: "aiuto", Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
-		}, false},
-	}
+	kinds := benchKinds(places)
 	_ = docs
 	for _, clients := range []int{1, 8} {
 		for _, cached := range []bool{false, true} {
@@ -183,4 +163,34 @@ func (x *Index) bareSearch(q Query) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// benchKind is one kind of query of the benchmarks' mix; bare marks the
+// plain-scan baseline.
+type benchKind struct {
+	name string
+	q    func(i int) Query
+	bare bool
+}
+
+// benchKinds is the funnel's query mix: filters only, free text, common
+// words, text with filters.
+func benchKinds(places []string) []benchKind {
+	tops := schema.TopTerms()
+	return []benchKind{
+		{"baseline-scan-category+municipality+facets", func(i int) Query {
+			return Query{Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
+		}, true},
+		{"category+municipality+facets", func(i int) Query {
+			return Query{Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
+		}, false},
+		{"top-category+facets", func(i int) Query { return Query{Category: tops[i%len(tops)].Code} }, false},
+		{"text+facets", func(i int) Query {
+			return Query{Text: []string{"assistenza anziani", "baby sitter", "pasti a domicilio", "trasporto visite", "compagnia"}[i%5]}
+		}, false},
+		{"common-term+facets", func(i int) Query { return Query{Text: []string{"servizio", "casa", "aiuto"}[i%3]} }, false},
+		{"text+category+municipality", func(i int) Query {
+			return Query{Text: "aiuto", Category: tops[i%len(tops)].Code, Municipality: places[i%len(places)]}
+		}, false},
+	}
 }
