@@ -66,7 +66,7 @@ func (r signalRemote) Open(ctx context.Context, p string) (calls.Stream, error) 
 func (n *Node) startCalls(ctx context.Context) error {
 	svc, err := calls.Open(ctx, calls.Config{
 		Store: n.store.Namespace("/calls"), Audit: n.audit, Dir: directory{n}, Key: n.key, PeerID: n.peerID,
-		Now: n.cfg.Now, Logger: n.log, ICE: n.cfg.Calls.ICE,
+		Now: n.cfg.Now, Logger: n.log, ICE: n.cfg.Calls.ICE, OnEvent: n.callEvent,
 	})
 	if err != nil {
 		return fmt.Errorf("calls: %w", err)

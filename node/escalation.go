@@ -165,6 +165,7 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	if n.fed != nil {
 		link = federation.NewOutcomeLink(n.fed.f.Host(), es.HandleRemote)
 		n.outcomeLink = link
+		es.SetCarrier(link)
 	}
 	n.closers = append(n.closers, func() error {
 		if link != nil {
@@ -177,6 +178,23 @@ func (n *Node) startEscalation(ctx context.Context) error {
 		return err
 	}
 	return es.Start(ctx)
+}
+
+// callEvent hands node/calls's events to escalation: check-ins close
+// windows, unanswered calls count towards a missed check-in, answered calls
+// can get an outcome. Calls start before escalation, and no call can
+// happen before the HTTP server and the federation's streams are up, by
+// which time n.escalation is set.
+func (n *Node) callEvent(ctx context.Context, ev calls.Event) {
+	es := n.escalation
+	if es == nil {
+		return
+	}
+	err := es.Record(ctx, escalation.Event{Type: escalation.EventType(ev.Type), Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver,
+		Call: ev.Call, At: ev.At, Node: ev.Node, Name: ev.Name})
+	if err != nil {
+		n.log.Error("call event not recorded", "component", "escalation", "type", string(ev.Type), "call", ev.Call, "err", err)
+	}
 }
 
 // mountEscalation adds the escalation and notification API.

@@ -189,6 +189,13 @@ func (h *Hub) StartCall(id, ben string, caller Endpoint, callerRef, from, grant 
 		}
 		rec.EndReason = err.Error()
 		h.s.saveRecord(rec) // a call that could not ring is still a call tried
+		// Offline counts towards the window's retries; busy does not (the
+		// beneficiary is on another call, likely a check-in).
+		ev := EventPlaced
+		if t == nil {
+			ev = EventUnanswered
+		}
+		h.s.emit(Event{Type: ev, Call: id, Beneficiary: ben, Caregiver: callerRef, At: now})
 		return err
 	}
 	countdown := h.s.Settings(ben).Countdown
@@ -202,6 +209,7 @@ func (h *Hub) StartCall(id, ben string, caller Endpoint, callerRef, from, grant 
 	caller.Send(Msg{Type: TypeRinging, Call: id, Countdown: countdown})
 	h.s.saveRecord(rec)
 	h.note(callerRef, "call", id, "ring")
+	h.s.emit(Event{Type: EventPlaced, Call: id, Beneficiary: ben, Caregiver: callerRef, At: now})
 	return nil
 }
 
@@ -224,6 +232,10 @@ func (h *Hub) end(c *call, why string, tellTerm *Terminal, tellCaller Endpoint) 
 	h.mu.Unlock()
 	h.s.saveRecord(rec)
 	h.note(c.callerRef, "call_end", c.id, why)
+	// A node shutting down is not the beneficiary failing to answer.
+	if !rec.Answered && why != ErrShutdown.Error() {
+		h.s.emit(Event{Type: EventUnanswered, Call: c.id, Beneficiary: c.ben, Caregiver: c.callerRef, At: now})
+	}
 	m := Msg{Type: TypeHangup, Call: c.id, Reason: why}
 	if tellTerm != nil {
 		tellTerm.Send(m)
@@ -285,6 +297,7 @@ func (h *Hub) FromTerminal(t *Terminal, m Msg) {
 		h.mu.Unlock()
 		c.caller.Send(Msg{Type: TypeAccepted, Call: c.id})
 		h.s.saveRecord(rec)
+		h.s.emit(Event{Type: EventAnswered, Call: c.id, Beneficiary: c.ben, Caregiver: c.callerRef, At: rec.AnsweredAt})
 	case TypeAnswer, TypeCandidate:
 		ok := c.state == accepted
 		h.mu.Unlock()
@@ -306,6 +319,9 @@ func (h *Hub) FromTerminal(t *Terminal, m Msg) {
 // caregivers connected to this node.
 func (h *Hub) checkin(t *Terminal, kind string) {
 	h.s.cfg.Audit.Note(audit.Event{Actor: "terminal:" + t.Device, Action: audit.Action(kind), Kind: "checkin", Object: t.Beneficiary})
+	if kind == TypeFine {
+		h.s.emit(Event{Type: EventImFine, Beneficiary: t.Beneficiary})
+	}
 	b, ok := h.s.cfg.Dir.Beneficiary(t.Beneficiary)
 	if !ok {
 		return

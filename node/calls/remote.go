@@ -233,6 +233,12 @@ func (s *Service) placeRemote(ctx context.Context, a auth.Actor, ws Endpoint, m 
 				rm.Call = r.id
 			}
 			ws.Send(rm)
+			if rm.Type == TypeAccepted {
+				// The call is owned by the other node; this node keeps
+				// only that it happened, so its caregiver can send the
+				// outcome there.
+				s.emit(Event{Type: EventAnswered, Call: r.id, Beneficiary: m.Beneficiary, Caregiver: a.CaregiverID, Node: m.Node, Name: hg.DisplayName})
+			}
 			if rm.Type == TypeHangup || rm.Type == TypeRefused {
 				return
 			}

@@ -56,6 +56,9 @@ type Config struct {
 	WSBurst int
 	// PairingTTL is how long a pairing code works (default 30 min).
 	PairingTTL time.Duration
+	// OnEvent hears calls placed, answered and unanswered and "Sto bene"
+	// (node wires it to escalation); nil: nobody listens.
+	OnEvent func(ctx context.Context, ev Event)
 }
 
 // Settings are a beneficiary's call settings, chosen by the coop.

@@ -28,6 +28,10 @@ type Event struct {
 	Caregiver   string    `json:"caregiver,omitempty"` // local id or "<peer>/<id>"
 	Call        string    `json:"call,omitempty"`
 	At          time.Time `json:"at,omitzero"` // zero: now
+	// Node is the beneficiary's node when it is another coop's: the event
+	// was seen by the caller's node, which keeps only the call (no window).
+	Node string `json:"node,omitempty"`
+	Name string `json:"name,omitempty"` // the grant's display name, with Node
 }
 
 // Record takes in a call or terminal event: it marks the current window of
@@ -46,9 +50,9 @@ func (s *Service) Record(ctx context.Context, ev Event) error {
 	if ev.Call != "" && (ev.Type == CallPlaced || ev.Type == CallAnswered || ev.Type == CallUnanswered) {
 		c, ok := s.calls.Get(ev.Call)
 		if !ok {
-			c = CallSeen{ID: ev.Call, Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver, At: ev.At}
+			c = CallSeen{ID: ev.Call, Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver, At: ev.At, Node: ev.Node, Name: ev.Name}
 		}
-		if c.Beneficiary != ev.Beneficiary {
+		if c.Beneficiary != ev.Beneficiary || c.Node != ev.Node {
 			return fmt.Errorf("call %s: beneficiary does not match", ev.Call)
 		}
 		if ev.Type == CallAnswered {
@@ -57,6 +61,10 @@ func (s *Service) Record(ctx context.Context, ev Event) error {
 		if err := s.calls.Put(ctx, c); err != nil {
 			return fmt.Errorf("store call %s: %w", ev.Call, err)
 		}
+	}
+	if ev.Node != "" {
+		// Another coop's beneficiary: its windows run on its node.
+		return nil
 	}
 	w, ok := s.currentWindow(ev.Beneficiary, ev.At)
 	if !ok {
@@ -216,6 +224,14 @@ func (s *Service) OpenCalls(ctx context.Context, a auth.Actor) []CallChoice {
 		return p.Name, true
 	}
 	for _, c := range seen {
+		if c.Node != "" {
+			// A call to another coop's beneficiary, placed by this
+			// caregiver: the outcome goes to that node.
+			if !c.Reported {
+				out = append(out, CallChoice{CallSeen: c, Name: c.Name})
+			}
+			continue
+		}
 		if len(s.outcomes.Filter(func(o *Outcome) bool { return o.Call == c.ID })) > 0 {
 			continue
 		}

@@ -24,6 +24,9 @@ type HTTP struct {
 
 // Mount adds the escalation and notification API under /api/v1.
 func (s *Service) Mount(r *mux.Router, h HTTP) {
+	if h.Carrier != nil && s.carrier == nil {
+		s.carrier = h.Carrier
+	}
 	v1 := r.PathPrefix("/api/v1").Subrouter()
 	v1.HandleFunc("/outcomes", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		var in struct {
@@ -34,11 +37,11 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 			return err
 		}
 		if in.Node != "" {
-			ans, err := SendOutcome(r.Context(), h.Carrier, a, s.cfg.Audit, in.Node, in.Outcome)
+			o, err := s.SubmitOutcome(r.Context(), a, in.Node, in.Outcome)
 			if err != nil {
 				return err
 			}
-			writeJSON(w, http.StatusCreated, ans)
+			writeJSON(w, http.StatusCreated, RemoteAnswer{OK: true, Outcome: o.ID, Case: o.Case})
 			return nil
 		}
 		o, err := s.RecordOutcome(r.Context(), a, in.Outcome)

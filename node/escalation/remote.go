@@ -131,3 +131,35 @@ func SendOutcome(ctx context.Context, l Carrier, a auth.Actor, log *audit.Log, p
 	}
 	return ans, nil
 }
+
+// SetCarrier attaches the link to other nodes (node sets it before Start,
+// once the federation runs); without it remote outcomes are refused.
+func (s *Service) SetCarrier(l Carrier) { s.carrier = l }
+
+// SubmitOutcome records what a local caregiver reports after a call: here
+// when node is empty, otherwise at the beneficiary's node through the
+// carrier. A
+// remote outcome comes back with only the references the owner answered
+// (its outcome and case ids); the call is then marked reported here so the
+// form stops offering it.
+func (s *Service) SubmitOutcome(ctx context.Context, a auth.Actor, node string, o Outcome) (Outcome, error) {
+	if node == "" {
+		return s.RecordOutcome(ctx, a, o)
+	}
+	ans, err := SendOutcome(ctx, s.carrier, a, s.cfg.Audit, node, o)
+	if err != nil {
+		return Outcome{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.calls.Get(o.Call); ok && c.Node == node && c.Caregiver == a.CaregiverID && !c.Reported {
+		c.Reported = true
+		if err := s.calls.Put(ctx, c); err != nil {
+			// Recorded there all the same; the form may offer the call
+			// again and the same key would be answered as a repeat.
+			s.log.Warn("remote call not marked reported", "call", o.Call, "err", err)
+		}
+	}
+	return Outcome{ID: ans.Outcome, Case: ans.Case, Key: o.Key, Beneficiary: o.Beneficiary, Caregiver: a.CaregiverID, Call: o.Call,
+		Status: o.Status, Kind: o.Kind, Urgency: o.Urgency, Actions: o.Actions}, nil
+}

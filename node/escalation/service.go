@@ -69,6 +69,7 @@ type Service struct {
 	settings *store.Collection[Settings]
 	calls    *store.Collection[CallSeen]
 	meta     ds.Batching
+	carrier  Carrier // to other nodes; nil without federation
 
 	kick    chan struct{}
 	stop    chan struct{}
@@ -85,6 +86,12 @@ type CallSeen struct {
 	Caregiver   string    `json:"caregiver"`
 	At          time.Time `json:"at"`
 	Answered    bool      `json:"answered"`
+	// Node is set for a call a local caregiver placed to another coop's
+	// beneficiary: the outcome goes there. Name is the display name the
+	// grant carries, Reported that the outcome was accepted there.
+	Node     string `json:"node,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Reported bool   `json:"reported,omitempty"`
 }
 
 // Open loads the escalation state. It starts nothing: call Start.
@@ -246,7 +253,7 @@ func (s *Service) recordOutcome(ctx context.Context, a auth.Actor, o Outcome) (O
 			}
 		}
 	}
-	if !ok || c.Beneficiary != o.Beneficiary || c.Caregiver != o.Caregiver || !c.Answered {
+	if !ok || c.Node != "" || c.Beneficiary != o.Beneficiary || c.Caregiver != o.Caregiver || !c.Answered {
 		_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Denied, "outcome", o.Call, "no call"))
 		return Outcome{}, ErrNoCall
 	}

@@ -108,7 +108,9 @@ func (u *ui) outcomePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	call, ben, _ := strings.Cut(f.Get("call"), "|")
+	// call|beneficiary, and |node for another coop's beneficiary.
+	call, rest, _ := strings.Cut(f.Get("call"), "|")
+	ben, peer, _ := strings.Cut(rest, "|")
 	o := escalation.Outcome{Key: f.Get("key"), Beneficiary: ben, Call: call, Status: f.Get("status"), Note: strings.TrimSpace(f.Get("note")),
 		Actions: f["actions"]}
 	if o.Status == escalation.StatusProblem {
@@ -116,7 +118,7 @@ func (u *ui) outcomePost(w http.ResponseWriter, r *http.Request) {
 	} else {
 		o.Actions = nil
 	}
-	out, err := u.d.Escalation.RecordOutcome(ctx(r), actor(r), o)
+	out, err := u.d.Escalation.SubmitOutcome(ctx(r), actor(r), peer, o)
 	if err != nil {
 		pr := problem.As(err)
 		if pr.Status == http.StatusBadRequest || pr.Status == http.StatusUnprocessableEntity || pr.Status == http.StatusConflict {
@@ -130,6 +132,11 @@ func (u *ui) outcomePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.fail(w, r, err)
+		return
+	}
+	if peer != "" {
+		// The case, if any, lives on the beneficiary's node.
+		u.redirect(w, r, "/cases", "flash.esc_sent_remote")
 		return
 	}
 	if out.Case != "" {
