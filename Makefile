@@ -23,9 +23,18 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-bench: build ## measure the node: start-up, memory, API latency against baselines (a few minutes)
-	$(GO) run ./bench/nodebench -bin $(BIN)
-	$(GO) test -run '^$$' -bench 'CallSetup|SignalLoad' -benchtime 1x -timeout 15m ./node/calls/
+BENCHOUT ?= bench/out
+
+bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about 20 minutes)
+	mkdir -p $(BENCHOUT)
+	$(GO) run ./bench/nodebench -bin $(BIN) | tee $(BENCHOUT)/node.txt
+	$(GO) test -run '^$$' -bench BenchmarkPublishLatency -benchtime 50x -timeout 20m ./testnet/ | tee $(BENCHOUT)/gossip.txt
+	$(GO) test -run '^$$' -bench Catchup1000of100k -benchtime 3x -timeout 10m ./federation/catchup/ | tee $(BENCHOUT)/catchup.txt
+	$(GO) test -run '^$$' -bench FailureDetection -benchtime 1x -timeout 10m ./federation/members/ | tee $(BENCHOUT)/members.txt
+	$(GO) test -run '^$$' -bench Qualified -benchtime 3000x -timeout 10m ./node/qualify/ | tee $(BENCHOUT)/qualify.txt
+	$(GO) test -run '^$$' -bench 'CatalogueSearch|QualifiedFilter' -benchtime 2000x -timeout 20m ./node/search/ | tee $(BENCHOUT)/search.txt
+	$(GO) test -run '^$$' -bench 'CallSetup|SignalLoad' -benchtime 1x -timeout 15m ./node/calls/ | tee $(BENCHOUT)/calls.txt
+	$(GO) test -run '^$$' -bench RunDueIdle -benchtime 200x -timeout 5m ./node/escalation/ | tee $(BENCHOUT)/escalation.txt
 	DIFRONTE_BENCH_POSTGRES=1 $(GO) test -run '^$$' -bench 'CatalogueSearchVsPostgres' -benchtime 400x -timeout 30m ./node/search/
 
 e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if missing) and web/e2e's pinned npm packages
