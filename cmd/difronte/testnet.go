@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -55,6 +56,16 @@ func runTestnet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			pw = "(set on first start of " + p.DataDir + ")"
 		}
 		fmt.Fprintf(stdout, "  %-28s %s   admin / %s\n", p.Name, p.URL, pw)
+	}
+	if len(ps.Nodes) >= 2 {
+		fmt.Fprintln(stdout, "\nSetting up the demo check-in call (a terminal answered by this process)...")
+		demo, err := ps.StartCallDemo(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err != nil {
+			return fmt.Errorf("demo call: %w", err)
+		}
+		defer demo.Close()
+		fmt.Fprintf(stdout, "  log in to node 1 (%s) as %s / %s and press Chiama on the agenda (%s/agenda)\n  to call the demo terminal of node 2 (%s), which answers by itself after %d seconds.\n",
+			demo.CaregiverNode.URL, demo.Username, demo.Password, demo.CaregiverNode.URL, demo.TerminalNode.Name, testnet.DemoCountdown)
 	}
 	fmt.Fprintln(stdout, "\nPress Ctrl-C to stop every node.")
 	<-ctx.Done()

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,6 +29,10 @@ type Config struct {
 	Loopback bool
 	// API builds peer connections; nil: one from the settings above.
 	API *webrtc.API
+	// Receive adds a receive-only transceiver of each kind to the offers
+	// of Call, as a browser caller's audio and video would: the terminal
+	// then answers with media (see Session.MediaBytes).
+	Receive []webrtc.RTPCodecType
 }
 
 // Peer is a connected signaling socket.
@@ -208,6 +213,11 @@ type Session struct {
 	once   sync.Once
 	stopWg sync.WaitGroup
 	stop   chan struct{}
+	// media counts RTP bytes of the remote tracks; drains are their
+	// readers, which end when the connection closes.
+	media  atomic.Int64
+	dmu    sync.Mutex
+	drains sync.WaitGroup
 }
 
 // RefusedError is a call the node refused, with its reason.
@@ -236,6 +246,7 @@ func (p *Peer) newSession(id string, ms chan calls.Msg) (*Session, error) {
 	}
 	s := &Session{ID: id, PC: pc, p: p, ms: ms, ended: make(chan string, 1), stop: make(chan struct{})}
 	s.Ended = s.ended
+	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.drain(t) })
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
 			return
@@ -310,10 +321,13 @@ func (s *Session) Hangup(ctx context.Context) error {
 // Close frees the session without telling the node.
 func (s *Session) Close() {
 	s.once.Do(func() {
+		s.dmu.Lock()
 		close(s.stop)
+		s.dmu.Unlock()
 		s.stopWg.Wait()
 		s.p.unsubscribe(s.ID)
 		_ = s.PC.Close()
+		s.drains.Wait()
 	})
 }
 
@@ -345,6 +359,12 @@ func (p *Peer) Call(ctx context.Context, beneficiary, node string) (*Session, er
 	s, err := p.newSession(id, ms)
 	if err != nil {
 		return fail(err)
+	}
+	for _, k := range p.cfg.Receive {
+		if _, err := s.PC.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	dc, err := s.PC.CreateDataChannel("check", nil)
 	if err != nil {
