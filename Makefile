@@ -35,7 +35,7 @@ bench: build ## run every benchmark with its same-run baseline; output in bench/
 	$(GO) test -run '^$$' -bench 'CatalogueSearch|QualifiedFilter' -benchtime 2000x -timeout 20m ./node/search/ | tee $(BENCHOUT)/search.txt
 	$(GO) test -run '^$$' -bench 'CallSetup|SignalLoad' -benchtime 1x -timeout 15m ./node/calls/ | tee $(BENCHOUT)/calls.txt
 	$(GO) test -run '^$$' -bench RunDueIdle -benchtime 200x -timeout 5m ./node/escalation/ | tee $(BENCHOUT)/escalation.txt
-	DIFRONTE_BENCH_POSTGRES=1 $(GO) test -run '^$$' -bench 'CatalogueSearchVsPostgres' -benchtime 400x -timeout 30m ./node/search/
+	DIFRONTE_BENCH_POSTGRES=1 $(GO) test -run '^$$' -bench 'CatalogueSearchVsPostgres' -benchtime 400x -timeout 30m ./node/search/ | tee $(BENCHOUT)/search-postgres.txt
 
 e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if missing) and web/e2e's pinned npm packages
 	@if [ ! -x /usr/bin/chromium ]; then \
