@@ -271,6 +271,12 @@ func TestCallsDriveCheckins(t *testing.T) {
 	if err != nil || mc.Source != "missed" || mc.Reason != escalation.MissUnanswered || mc.State != escalation.CaseOpen {
 		t.Fatalf("missed case: %+v %v", mc, err)
 	}
+
+	// The admin's dashboard names the caregiver of those check-ins.
+	adm := login(t, n, "admin", "admin-password-1")
+	if code, body := adm.get("/dashboard"); code != http.StatusOK || !strings.Contains(body, "<td>Carla Bianchi</td>") {
+		t.Fatalf("dashboard %d without the caregiver's name:\n%s", code, body)
+	}
 }
 
 // p2pNode starts a federated node on an in-memory libp2p network.

@@ -231,6 +231,9 @@ type dashData struct {
 	KindSVG, MuniSVG  template.HTML
 	MonthSVG          template.HTML
 	From, To, CSVLink string
+	// Names of this coop's caregivers by id (a caregiver of another coop
+	// stays "<peer>/<id>").
+	Names map[string]string
 }
 
 func (u *ui) dashboardPage(w http.ResponseWriter, r *http.Request) {
@@ -242,7 +245,16 @@ func (u *ui) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := u.newPage(w, r, "esc.dashboard_title")
 	q := r.URL.Query()
-	dd := dashData{D: d, From: q.Get("from"), To: q.Get("to"), CSVLink: "/api/v1/escalation/dashboard.csv"}
+	dd := dashData{D: d, From: q.Get("from"), To: q.Get("to"), CSVLink: "/api/v1/escalation/dashboard.csv", Names: map[string]string{}}
+	for _, row := range d.ByCaregiver {
+		if row.Caregiver == "" || strings.Contains(row.Caregiver, "/") {
+			continue
+		}
+		// Read as the admin looking at the page: care audits it.
+		if c, err := u.d.Care.Caregiver(ctx(r), actor(r), row.Caregiver); err == nil {
+			dd.Names[row.Caregiver] = c.Name
+		}
+	}
 	if r.URL.RawQuery != "" {
 		dd.CSVLink += "?" + r.URL.Query().Encode()
 	}
