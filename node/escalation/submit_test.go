@@ -13,7 +13,9 @@ import (
 // carrierFunc answers remote outcome requests in-process.
 type carrierFunc func(peer string, req []byte) ([]byte, error)
 
-func (f carrierFunc) Send(_ context.Context, peer string, req []byte) ([]byte, error) { return f(peer, req) }
+func (f carrierFunc) Send(_ context.Context, peer string, req []byte) ([]byte, error) {
+	return f(peer, req)
+}
 
 // TestRemoteCallOnCallersNode: a call a local caregiver placed to another
 // coop's beneficiary is kept only as a choice of the outcome form: it
