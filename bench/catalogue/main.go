@@ -1,0 +1,239 @@
+// Command catalogue measures a whole coop node holding a federated catalogue
+// of 100,000 offerings from 300 publishers: the time from start to a
+// searchable index, the node's RSS (steady and peak) and the latency of the
+// catalogue search over HTTP. The catalogue is written straight into a
+// fresh node's replica as signed entries, as catch-up would leave it.
+//
+//	go run ./bench/catalogue -bin bin/difronte
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/node"
+	"github.com/difronte/difronte/node/demo"
+	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/schema"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/difronte", "difronte binary")
+	n := flag.Int("offerings", 100_000, "offerings in the catalogue")
+	pubs := flag.Int("publishers", 300, "publishers")
+	queries := flag.Int("queries", 300, "HTTP searches per query kind")
+	flag.Parse()
+	if err := run(*bin, *n, *pubs, *queries); err != nil {
+		fmt.Fprintln(os.Stderr, "catalogue bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin string, n, pubs, queries int) error {
+	dir, err := os.MkdirTemp("", "difronte-catalogue-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	start := time.Now()
+	if err := seed(dir, n, pubs); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("# Whole node with a %d-offering catalogue from %d publishers\n\n", n, pubs)
+	fmt.Printf("seeded the replica with %d signed entries in %s\n\n", n+pubs, time.Since(start).Round(time.Millisecond))
+
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin, "serve", "--data", dir, "--http", "127.0.0.1:"+strconv.Itoa(port),
+		"--p2p", "/ip4/127.0.0.1/tcp/0", "--members", "127.0.0.1:0", "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "DIFRONTE_ADMIN_PASSWORD=catalogue-bench-pw")
+	cmd.Stderr = os.Stderr
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	c := &http.Client{Timeout: 10 * time.Second}
+	ready, err := waitFor(func() bool {
+		resp, err := c.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, 2*time.Minute)
+	if err != nil {
+		return fmt.Errorf("node not ready: %w", err)
+	}
+	readyAt := ready.Sub(t0)
+	indexed, err := waitFor(func() bool { return total(c, base+"/api/v1/catalogue/search") == n }, 5*time.Minute)
+	if err != nil {
+		return fmt.Errorf("index never reached %d offerings (has %d): %w", n, total(c, base+"/api/v1/catalogue/search"), err)
+	}
+	steady := rss(cmd.Process.Pid)
+
+	tops := schema.TopTerms()
+	places := []string{"015146", "080063", "058091", "015209", "108033", "080057"}
+	kinds := []struct {
+		name string
+		q    func(i int) string
+	}{
+		{"category+municipality", func(i int) string {
+			return "category=" + tops[i%len(tops)].Code + "&municipality=" + places[i%len(places)]
+		}},
+		{"top category", func(i int) string { return "category=" + tops[i%len(tops)].Code }},
+		{"free text", func(i int) string {
+			return "q=" + []string{"assistenza+anziani", "pasti+a+domicilio", "compagnia", "trasporto+visite"}[i%4]
+		}},
+		{"common term", func(i int) string { return "q=" + []string{"servizio", "casa", "aiuto"}[i%3] }},
+	}
+	fmt.Printf("| measure | value |\n|---|---|\n")
+	fmt.Printf("| start to ready (HTTP answers) | %s |\n", readyAt.Round(time.Millisecond))
+	fmt.Printf("| start to all %d offerings searchable | %s |\n", n, indexed.Sub(t0).Round(time.Millisecond))
+	fmt.Printf("| RSS once indexed | %.1f MB |\n", float64(steady)/1024)
+	fmt.Printf("\n| query kind (HTTP, 1 client, %d queries) | p50 | p99 |\n|---|---|---|\n", queries)
+	for _, k := range kinds {
+		var lat []time.Duration
+		for i := range queries {
+			t := time.Now()
+			if total(c, base+"/api/v1/catalogue/search?"+k.q(i)+"&page="+strconv.Itoa(1+rand.IntN(3))) < 0 {
+				return fmt.Errorf("search %s failed", k.name)
+			}
+			lat = append(lat, time.Since(t))
+		}
+		slices.Sort(lat)
+		fmt.Printf("| %s | %.2f ms | %.2f ms |\n", k.name, ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))
+	}
+	fmt.Printf("\n| memory | value |\n|---|---|\n")
+	fmt.Printf("| RSS after the queries | %.1f MB |\n", float64(rss(cmd.Process.Pid))/1024)
+	fmt.Printf("| peak RSS (VmHWM) since start | %.1f MB |\n", float64(status(cmd.Process.Pid, "VmHWM:"))/1024)
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// seed writes the node key and n offerings of pubs publishers (and their
+// coop profiles) into the replica of a fresh data directory.
+func seed(dir string, n, pubs int) error {
+	ctx := context.Background()
+	if _, _, err := node.LoadOrCreateKey(filepath.Join(dir, node.KeyFile)); err != nil {
+		return err
+	}
+	st, err := store.Open(filepath.Join(dir, "store"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := replica.Open(ctx, st.Namespace("/fed"))
+	if err != nil {
+		return err
+	}
+	keys := make([]ed25519.PrivateKey, pubs)
+	seqs := make([]uint64, pubs)
+	var batch []*schema.Entry
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := rep.ApplyBatch(ctx, batch)
+		batch = batch[:0]
+		return err
+	}
+	add := func(p int, kind schema.Kind, key string, body []byte) error {
+		seqs[p]++
+		e := &schema.Entry{Seq: seqs[p], Kind: kind, Key: key, Body: body, IssuedAt: time.Now()}
+		if err := e.Sign(keys[p]); err != nil {
+			return err
+		}
+		batch = append(batch, e)
+		if len(batch) >= 1000 {
+			return flush()
+		}
+		return nil
+	}
+	for p := range keys {
+		_, keys[p], _ = ed25519.GenerateKey(nil)
+		prof := schema.CoopProfile{Name: "Cooperativa " + strconv.Itoa(p), Kind: schema.KindSocialCoop,
+			Territory: []string{"015146"}, Contact: schema.CoopContact{Email: "info@coop" + strconv.Itoa(p) + ".example.org"}}
+		body, _ := json.Marshal(prof)
+		if err := add(p, schema.KindCoop, "profile", body); err != nil {
+			return err
+		}
+	}
+	for i, o := range demo.Offerings(42, n) {
+		body, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		if err := add(i%pubs, schema.KindOffering, o.ID, body); err != nil {
+			return err
+		}
+	}
+	return flush()
+}
+
+func total(c *http.Client, url string) int {
+	resp, err := c.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var out struct{ Total int }
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&out) != nil {
+		return -1
+	}
+	return out.Total
+}
+
+func waitFor(cond func() bool, limit time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return time.Now(), nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Time{}, fmt.Errorf("timed out after %s", limit)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func rss(pid int) int { return status(pid, "VmRSS:") }
+
+func status(pid int, field string) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return kb
+		}
+	}
+	return 0
+}
