@@ -28,6 +28,7 @@ BENCHOUT ?= bench/out
 bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about 20 minutes)
 	mkdir -p $(BENCHOUT)
 	$(GO) run ./bench/nodebench -bin $(BIN) | tee $(BENCHOUT)/node.txt
+	$(GO) run ./bench/catalogue -bin $(BIN) | tee $(BENCHOUT)/catalogue.txt
 	$(GO) test -run '^$$' -bench BenchmarkPublishLatency -benchtime 50x -timeout 20m ./testnet/ | tee $(BENCHOUT)/gossip.txt
 	$(GO) test -run '^$$' -bench Catchup1000of100k -benchtime 3x -timeout 10m ./federation/catchup/ | tee $(BENCHOUT)/catchup.txt
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 1x -timeout 10m ./federation/members/ | tee $(BENCHOUT)/members.txt
