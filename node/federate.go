@@ -152,8 +152,9 @@ func (n *Node) startFederation(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fd.wg.Add(1)
+	fd.wg.Add(2)
 	go fd.joinLoop(sub)
+	go fd.redialLoop()
 	for _, p := range f.Host().Network().Peers() {
 		fd.wg.Add(1)
 		go fd.join(p)
@@ -420,6 +421,7 @@ func (fd *fed) Coops() []api.Coop {
 	connected := map[string]bool{}
 	for _, p := range fd.f.Peers() {
 		connected[p] = true
+		get(p) // a connected coop that has published nothing yet is still a coop
 	}
 	self := get(fd.n.peerID)
 	self.Self, self.Online, self.LastSeen = true, true, fd.n.cfg.Now().UTC()
@@ -492,4 +494,61 @@ func onlyLoopback(addrs []string) bool {
 		}
 	}
 	return true
+}
+
+// redialInterval is how often a node dials the federation peers it should
+// be connected to and is not: its bootstrap peers, and coops that
+// membership sees online. Without it a coop that restarted without
+// bootstrap peers of its own stays alone until someone else dials it.
+const redialInterval = 30 * time.Second
+
+func (fd *fed) redialLoop() {
+	defer fd.wg.Done()
+	t := time.NewTicker(redialInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-fd.ctx.Done():
+			return
+		case <-t.C:
+			fd.redial()
+		}
+	}
+}
+
+func (fd *fed) redial() {
+	connected := map[string]bool{fd.n.peerID: true}
+	for _, p := range fd.f.Peers() {
+		connected[p] = true
+	}
+	targets := map[string][]string{}
+	for _, a := range fd.n.cfg.Bootstrap {
+		if ai, err := peer.AddrInfoFromString(a); err == nil {
+			targets[ai.ID.String()] = append(targets[ai.ID.String()], a)
+		}
+	}
+	if fd.m != nil {
+		for _, m := range fd.m.Members() {
+			if !m.Online {
+				continue
+			}
+			for _, a := range m.Meta.Addrs {
+				targets[m.Name] = append(targets[m.Name], a+"/p2p/"+m.Name)
+			}
+		}
+	}
+	for id, addrs := range targets {
+		if connected[id] {
+			continue
+		}
+		for _, a := range addrs {
+			ctx, cancel := context.WithTimeout(fd.ctx, 10*time.Second)
+			err := fd.f.Connect(ctx, a)
+			cancel()
+			if err == nil {
+				break
+			}
+			fd.n.log.Debug("redial failed", "component", "federation", "peer", id, "err", err)
+		}
+	}
 }
