@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -338,6 +339,18 @@ func (x *Index) index(ctx context.Context, work map[string]map[string]bool) erro
 		pubs = append(pubs, p)
 	}
 	slices.Sort(pubs)
+	if whole := x.scanWorth(work); whole != nil {
+		// Many whole publishers (the first start, a restart after a long
+		// stop): one sequential scan of the replica reads their entries
+		// far faster than a point read per entry, and with less garbage.
+		if err := x.indexScan(ctx, bt, whole); err != nil {
+			return err
+		}
+		// The scan and the first snapshot leave tens of MB of garbage:
+		// give it back to the system rather than keep it as the node's
+		// resident size until the heap grows into it again.
+		defer debug.FreeOSMemory()
+	}
 	for _, p := range pubs {
 		keys := work[p]
 		bt.touched[p] = true
@@ -373,6 +386,77 @@ func (x *Index) coopName(publisher string) string {
 	}
 	_ = json.Unmarshal(e.Body, &p)
 	return p.Name
+}
+
+// scanMin is how many live offerings of whole publishers make one scan of
+// every offering in the replica cheaper than a point read for each of them.
+const scanMin = 2000
+
+// scanWorth returns the publishers of work to reindex whole, removing them
+// from work, when they hold enough of the replica's offerings that one
+// scan of all of them beats a point read per entry; nil otherwise.
+func (x *Index) scanWorth(work map[string]map[string]bool) map[string]bool {
+	whole := map[string]bool{}
+	wholeLive, total := 0, 0
+	for _, ps := range x.cfg.Replica.Publishers() {
+		total += ps.Live
+		if work[ps.Publisher][""] {
+			whole[ps.Publisher] = true
+			wholeLive += ps.Live
+		}
+	}
+	if len(whole) < 2 || wholeLive < scanMin || wholeLive < total/4 {
+		return nil
+	}
+	for p := range whole {
+		delete(work, p)
+	}
+	return whole
+}
+
+// indexScan reindexes whole publishers from one scan of the replica's
+// live offerings; what the index held of them and the scan did not see is
+// removed (withdrawn while the node was down).
+func (x *Index) indexScan(ctx context.Context, bt *batcher, pubs map[string]bool) error {
+	coops := make(map[string]string, len(pubs))
+	live := make(map[string]map[string]bool, len(pubs))
+	for p := range pubs {
+		coops[p] = x.coopName(p)
+		live[p] = map[string]bool{}
+		bt.touched[p] = true
+	}
+	err := x.cfg.Replica.Current(ctx, schema.KindOffering, func(e *schema.Entry) error {
+		if !pubs[e.Publisher] {
+			return nil
+		}
+		live[e.Publisher][e.Key] = true
+		x.add(bt, e, coops[e.Publisher])
+		if err := bt.maybeFlush(); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("reindex %d publishers: %w", len(pubs), err)
+	}
+	type gone struct{ p, k string }
+	var out []gone
+	x.mu.Lock()
+	for p := range pubs {
+		if st := x.state[p]; st != nil {
+			for k := range st.Seqs {
+				if !live[p][k] {
+					out = append(out, gone{p, k})
+				}
+			}
+			st.Coop = coops[p]
+		}
+	}
+	x.mu.Unlock()
+	for _, g := range out {
+		x.remove(bt, g.p, g.k)
+	}
+	return nil
 }
 
 // indexPublisher reindexes every offering of a publisher (after a coop

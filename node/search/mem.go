@@ -315,24 +315,31 @@ func (m *mem) sortOrder() {
 	m.mu.RUnlock()
 	m.mu.Lock()
 	if m.orderDirty {
-		order := make([]uint32, 0, m.live.GetCardinality())
-		// The previous order is nearly sorted: start from it so the sort
-		// has little to do after a small change.
+		// The previous order is sorted unless a number was reused with
+		// another name: keep it, sort only the documents added since, and
+		// merge the two, so queries while a large catalogue is being
+		// indexed do not sort it whole after every batch.
+		old := make([]uint32, 0, len(m.order))
 		seen := roaring.New()
 		for _, n := range m.order {
 			if m.docs[n].id != "" && !seen.Contains(n) {
-				order = append(order, n)
+				old = append(old, n)
 				seen.Add(n)
 			}
 		}
-		it := roaring.AndNot(m.live, seen).Iterator()
-		for it.HasNext() {
-			order = append(order, it.Next())
-		}
-		slices.SortFunc(order, func(a, b uint32) int {
+		less := func(a, b uint32) int {
 			da, db := &m.docs[a], &m.docs[b]
 			return cmp.Or(cmp.Compare(da.nameKey, db.nameKey), cmp.Compare(da.id, db.id))
-		})
+		}
+		added := roaring.AndNot(m.live, seen).ToArray()
+		var order []uint32
+		if slices.IsSortedFunc(old, less) {
+			slices.SortFunc(added, less)
+			order = mergeOrder(old, added, less)
+		} else {
+			order = append(old, added...)
+			slices.SortFunc(order, less)
+		}
 		rank := make([]uint32, len(m.docs))
 		for r, n := range order {
 			rank[n] = uint32(r)
@@ -341,6 +348,23 @@ func (m *mem) sortOrder() {
 	}
 	m.mu.Unlock()
 	m.mu.RLock()
+}
+
+// mergeOrder merges two sorted lists of document numbers.
+func mergeOrder(a, b []uint32, cmp func(x, y uint32) int) []uint32 {
+	out := make([]uint32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if cmp(b[j], a[i]) < 0 {
+			out = append(out, b[j])
+			j++
+		} else {
+			out = append(out, a[i])
+			i++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }
 
 // page returns the numbers of b from off, at most n, in name order. The
