@@ -17,21 +17,33 @@ const snapshotFile = "index.gob"
 
 // snapshotVersion changes whenever the analysis or the layout does: a
 // snapshot of another version is ignored and the index rebuilt.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // snapshotEvery bounds how often a busy index rewrites its snapshot; what
 // changed since is caught up from the replica after a crash.
 const snapshotEvery = 30 * time.Second
 
 // snapshot is the saved index: documents with their analysed terms (so a
-// restart never analyses text again) and the per-publisher state.
+// restart never analyses text again) and the per-publisher state: this
+// header, then the documents in chunks. (Version 1 had the documents in
+// the header: reading one skips them and rebuilds.)
 type snapshot struct {
 	Version int
 	Digest  []byte
 	Pubs    map[string]*pubState
 	Words   []string
-	Docs    []snapDoc
 }
+
+// snapChunk is one part of the documents: the snapshot is written and
+// read as a header (snapshot without Docs) and chunks of documents, so
+// neither side holds a second copy of the whole index in memory.
+type snapChunk struct {
+	Docs []snapDoc
+	End  bool
+}
+
+// snapChunkSize is how many documents one chunk carries.
+const snapChunkSize = 2000
 
 type snapDoc struct {
 	ID, NameKey, HSDS string
@@ -63,25 +75,36 @@ func (x *Index) load() error {
 	}
 	defer f.Close()
 	var s snapshot
-	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16)).Decode(&s); err != nil || s.Version != snapshotVersion {
+	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	if err := dec.Decode(&s); err != nil || s.Version != snapshotVersion {
 		x.log.Warn("search index snapshot unreadable or old: rebuilding from the replica", "err", err, "version", s.Version)
 		return nil
 	}
 	m := newMem()
-	for _, d := range s.Docs {
-		in := &docIn{id: d.ID, nameKey: d.NameKey, hsds: d.HSDS, vals: d.Vals, qual: d.Qual,
-			all: make([]string, 0, len(d.All)), name: make([]string, 0, len(d.Name))}
-		for _, i := range d.All {
-			if int(i) < len(s.Words) {
-				in.all = append(in.all, s.Words[i])
-			}
+	for {
+		var c snapChunk
+		if err := dec.Decode(&c); err != nil {
+			x.log.Warn("search index snapshot truncated: rebuilding from the replica", "err", err)
+			return nil
 		}
-		for _, i := range d.Name {
-			if int(i) < len(s.Words) {
-				in.name = append(in.name, s.Words[i])
+		for _, d := range c.Docs {
+			in := &docIn{id: d.ID, nameKey: d.NameKey, hsds: d.HSDS, vals: d.Vals, qual: d.Qual,
+				all: make([]string, 0, len(d.All)), name: make([]string, 0, len(d.Name))}
+			for _, i := range d.All {
+				if int(i) < len(s.Words) {
+					in.all = append(in.all, s.Words[i])
+				}
 			}
+			for _, i := range d.Name {
+				if int(i) < len(s.Words) {
+					in.name = append(in.name, s.Words[i])
+				}
+			}
+			m.put(in)
 		}
-		m.put(in)
+		if c.End {
+			break
+		}
 	}
 	for _, st := range s.Pubs {
 		if st.Seqs == nil {
@@ -119,23 +142,9 @@ func (x *Index) save() error {
 	m := x.mem
 	m.mu.RLock()
 	s.Words = m.words
-	s.Docs = make([]snapDoc, 0, m.live.GetCardinality())
-	for n := range m.docs {
-		d := &m.docs[n]
-		if d.id == "" {
-			continue
-		}
-		sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds, Qual: d.qual,
-			All: slices.Clone(m.allOf(d)), Name: slices.Clone(m.nameOf(d))}
-		for _, v := range m.vals(d) {
-			fv := &m.fvals[v]
-			sd.Vals[fv.field] = append(sd.Vals[fv.field], fv.name)
-		}
-		s.Docs = append(s.Docs, sd)
-	}
 	m.mu.RUnlock()
-	// Words only grows, so encoding after the unlock reads nothing a
-	// writer touches.
+	// Words only grows, and only this goroutine changes documents, so
+	// reading them chunk by chunk gives one moment's index.
 
 	tmp := filepath.Join(x.cfg.Dir, snapshotFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -143,7 +152,31 @@ func (x *Index) save() error {
 		return fmt.Errorf("write search index: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
-	err = gob.NewEncoder(w).Encode(&s)
+	enc := gob.NewEncoder(w)
+	err = enc.Encode(&s)
+	for n := 0; err == nil; {
+		var c snapChunk
+		m.mu.RLock()
+		for ; n < len(m.docs) && len(c.Docs) < snapChunkSize; n++ {
+			d := &m.docs[n]
+			if d.id == "" {
+				continue
+			}
+			sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds, Qual: d.qual,
+				All: slices.Clone(m.allOf(d)), Name: slices.Clone(m.nameOf(d))}
+			for _, v := range m.vals(d) {
+				fv := &m.fvals[v]
+				sd.Vals[fv.field] = append(sd.Vals[fv.field], fv.name)
+			}
+			c.Docs = append(c.Docs, sd)
+		}
+		c.End = n >= len(m.docs)
+		m.mu.RUnlock()
+		err = enc.Encode(&c)
+		if c.End {
+			break
+		}
+	}
 	if err == nil {
 		err = w.Flush()
 	}

@@ -1,0 +1,76 @@
+package search
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestBulkScanAndChunkedSnapshot: enough whole publishers to reindex by one
+// replica scan, at the first start and after changes made while the index
+// was closed (withdrawals and a rename), with a snapshot of more than one
+// chunk in between; the name order stays sorted throughout.
+func TestBulkScanAndChunkedSnapshot(t *testing.T) {
+	dir := t.TempDir() + "/search"
+	rep := newReplica(t)
+	f := newFixture(t, rep, 3)
+	const n = 3300
+	docs := genOfferings(7, n)
+	for i, o := range docs {
+		f.publish(t, i%3, o)
+	}
+	idx := f.open(t, dir)
+	f.sync(t)
+	if r := search(t, idx, Query{}); r.Total != n {
+		t.Fatalf("first build: %d of %d", r.Total, n)
+	}
+	if err := idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// While closed: publisher 0 withdraws two offerings, publisher 1
+	// renames one. Both publishers (2,198 offerings, over scanMin) are reindexed whole.
+	f.withdraw(t, 0, docs[0].ID)
+	f.withdraw(t, 0, docs[3].ID)
+	renamed := docs[1]
+	renamed.Name = "Zzz servizio rinominato " + strconv.Itoa(n)
+	f.publish(t, 1, renamed)
+
+	// Count the publishers queued before the follower can take them.
+	idx, err := open(Config{Dir: dir, Replica: f.rep, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.catchUp(); err != nil {
+		t.Fatal(err)
+	}
+	if whole := len(idx.pending); whole != 2 {
+		t.Fatalf("restart queued %d publishers, want 2", whole)
+	}
+	idx.Close()
+	idx = f.open(t, dir)
+	defer idx.Close()
+	f.sync(t)
+	r := search(t, idx, Query{PerPage: MaxPerPage})
+	if r.Total != n-2 {
+		t.Fatalf("after restart: %d, want %d", r.Total, n-2)
+	}
+	for _, id := range []string{docs[0].ID, docs[3].ID} {
+		if _, ok := idx.QualificationOf(f.ids[0], id); ok || slices.Contains(hitKeys(search(t, idx, Query{Text: docs[0].Name, PerPage: MaxPerPage})), id) {
+			t.Fatalf("withdrawn %s still indexed", id)
+		}
+	}
+	if got := hitKeys(search(t, idx, Query{Text: "rinominato"})); !slices.Contains(got, renamed.ID) {
+		t.Fatalf("renamed offering not found by its new name: %v", got)
+	}
+	idx.mem.mu.RLock()
+	defer idx.mem.mu.RUnlock()
+	idx.mem.sortOrder()
+	keys := make([]string, 0, len(idx.mem.order))
+	for _, num := range idx.mem.order {
+		keys = append(keys, idx.mem.docs[num].nameKey+"\x00"+idx.mem.docs[num].id)
+	}
+	if len(keys) != n-2 || !slices.IsSorted(keys) {
+		t.Fatalf("name order: %d documents, sorted %v", len(keys), slices.IsSorted(keys))
+	}
+}
