@@ -86,10 +86,18 @@ func (n *Node) startFederation(ctx context.Context) error {
 	if err := f.Start(ctx); err != nil {
 		return fmt.Errorf("start federation: %w", err)
 	}
-	fd.cat, err = catalog.NewCatalogue(ctx, f.Replica())
+	fd.cat, err = catalog.OpenCatalogue(ctx, f.Replica())
 	if err != nil {
 		return err
 	}
+	// The node serves while the catalogue view reads the offerings.
+	fd.wg.Add(1)
+	go func() {
+		defer fd.wg.Done()
+		if err := fd.cat.Load(fd.ctx); err != nil && fd.ctx.Err() == nil {
+			n.log.Warn("catalogue view not loaded", "component", "federation", "err", err)
+		}
+	}()
 	if err := fd.openSearch(ctx); err != nil {
 		return err
 	}

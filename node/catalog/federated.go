@@ -40,18 +40,50 @@ type Catalogue struct {
 	items  map[string]*item  // publisher + "\x00" + key
 	coops  map[string]string // publisher -> coop name
 	sorted []*item           // nil when it must be rebuilt
+	// tombs holds withdrawals seen while Load runs, so that Load does not
+	// bring back an offering withdrawn after it was read.
+	tombs map[string]uint64
 }
 
 // NewCatalogue indexes what rep holds and follows its changes.
 func NewCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error) {
-	c := &Catalogue{rep: rep, items: map[string]*item{}, coops: map[string]string{}}
-	rep.OnChange(func(_, cur *schema.Entry) { c.apply(cur) })
-	for _, k := range []schema.Kind{schema.KindCoop, schema.KindOffering} {
-		if err := rep.Current(ctx, k, func(e *schema.Entry) error { c.apply(e); return nil }); err != nil {
-			return nil, fmt.Errorf("index catalogue: %w", err)
-		}
+	c, err := OpenCatalogue(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Load(ctx); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// OpenCatalogue reads the coop profiles rep holds and follows its changes,
+// but leaves the offerings to Load: reading 100,000 of them takes seconds,
+// which a node spends after it starts serving (Get works at once; Count
+// and Page grow until Load returns).
+func OpenCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error) {
+	c := &Catalogue{rep: rep, items: map[string]*item{}, coops: map[string]string{}}
+	rep.OnChange(func(_, cur *schema.Entry) { c.apply(cur) })
+	if err := rep.Current(ctx, schema.KindCoop, func(e *schema.Entry) error { c.apply(e); return nil }); err != nil {
+		return nil, fmt.Errorf("index catalogue: %w", err)
+	}
+	return c, nil
+}
+
+// Load reads every offering rep holds into the catalogue.
+func (c *Catalogue) Load(ctx context.Context) error {
+	c.mu.Lock()
+	c.tombs = map[string]uint64{}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.tombs = nil
+		c.mu.Unlock()
+	}()
+	if err := c.rep.Current(ctx, schema.KindOffering, func(e *schema.Entry) error { c.apply(e); return ctx.Err() }); err != nil {
+		return fmt.Errorf("index catalogue: %w", err)
+	}
+	return nil
 }
 
 func (c *Catalogue) apply(e *schema.Entry) {
@@ -72,7 +104,13 @@ func (c *Catalogue) apply(e *schema.Entry) {
 		if old, ok := c.items[id]; ok && old.seq >= e.Seq {
 			return
 		}
+		if seq, ok := c.tombs[id]; ok && seq >= e.Seq {
+			return
+		}
 		if e.Tombstone {
+			if c.tombs != nil {
+				c.tombs[id] = e.Seq
+			}
 			delete(c.items, id)
 			c.sorted = nil
 			return
