@@ -71,7 +71,20 @@ func (c *catalogues) translate(lang, key string, args ...any) string {
 			data[fmt.Sprint(args[i])] = args[i+1]
 		}
 	}
-	s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: key, TemplateData: data})
+	cfg := &i18n.LocalizeConfig{MessageID: key, TemplateData: data}
+	// A message with plural forms ({"one": ..., "other": ...}) picks its
+	// form by the Count argument.
+	switch n := data["Count"].(type) {
+	case int, int64, float64, string:
+		cfg.PluralCount = n
+	case uint64:
+		cfg.PluralCount = int64(n)
+	case uint32:
+		cfg.PluralCount = int64(n)
+	case int32:
+		cfg.PluralCount = int64(n)
+	}
+	s, err := loc.Localize(cfg)
 	if err != nil {
 		return "⟦" + key + "⟧"
 	}

@@ -473,9 +473,22 @@ func TestCatalogues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			part := map[string]string{}
-			if err := json.Unmarshal(raw, &part); err != nil {
+			parts := map[string]json.RawMessage{}
+			if err := json.Unmarshal(raw, &parts); err != nil {
 				t.Fatalf("%s: %v", name, err)
+			}
+			part := map[string]string{}
+			for k, raw := range parts {
+				// A message is a string, or plural forms {"one": ..., "other": ...}.
+				var v string
+				if err := json.Unmarshal(raw, &v); err != nil {
+					var forms map[string]string
+					if err := json.Unmarshal(raw, &forms); err != nil || forms["other"] == "" {
+						t.Errorf("%s: %q is neither a string nor plural forms with \"other\"", name, k)
+					}
+					v = forms["other"]
+				}
+				part[k] = v
 			}
 			for k, v := range part {
 				if _, dup := m[k]; dup {
