@@ -43,6 +43,11 @@ type Catalogue struct {
 	// tombs holds withdrawals seen while Load runs, so that Load does not
 	// bring back an offering withdrawn after it was read.
 	tombs map[string]uint64
+
+	// cache holds decoded listings of recent reads; apply drops an entry
+	// when its offering changes, and Get serves one only while its seq is
+	// the seq in items. Lock order: mu before cache.mu.
+	cache *listingCache
 }
 
 // NewCatalogue indexes what rep holds and follows its changes.
@@ -62,7 +67,7 @@ func NewCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error)
 // which a node spends after it starts serving (Get works at once; Count
 // and Page grow until Load returns).
 func OpenCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error) {
-	c := &Catalogue{rep: rep, items: map[string]*item{}, coops: map[string]string{}}
+	c := &Catalogue{rep: rep, items: map[string]*item{}, coops: map[string]string{}, cache: newListingCache(cacheMaxItems, cacheMaxBytes)}
 	rep.OnChange(func(_, cur *schema.Entry) { c.apply(cur) })
 	if err := rep.Current(ctx, schema.KindCoop, func(e *schema.Entry) error { c.apply(e); return nil }); err != nil {
 		return nil, fmt.Errorf("index catalogue: %w", err)
@@ -112,6 +117,7 @@ func (c *Catalogue) apply(e *schema.Entry) {
 				c.tombs[id] = e.Seq
 			}
 			delete(c.items, id)
+			c.cache.drop(id)
 			c.sorted = nil
 			return
 		}
@@ -119,6 +125,9 @@ func (c *Catalogue) apply(e *schema.Entry) {
 			Name string `json:"name"`
 		}
 		_ = json.Unmarshal(e.Body, &o)
+		if _, ok := c.items[id]; ok {
+			c.cache.drop(id)
+		}
 		c.items[id] = &item{publisher: e.Publisher, key: e.Key, sortName: strings.ToLower(o.Name), seq: e.Seq}
 		c.sorted = nil
 	}
@@ -178,8 +187,24 @@ func (c *Catalogue) Page(ctx context.Context, offset, limit int) (int, []Listing
 	return total, out, nil
 }
 
-// Get returns one listing.
+// Get returns one listing. A listing read recently comes from the cache,
+// as long as the catalogue has seen no newer entry for it; otherwise it is
+// read from the replica and decoded.
 func (c *Catalogue) Get(ctx context.Context, publisher, key string) (Listing, error) {
+	id := publisher + "\x00" + key
+	c.mu.RLock()
+	it, known := c.items[id]
+	var seq uint64
+	if known {
+		seq = it.seq
+	}
+	c.mu.RUnlock()
+	if known {
+		if l, ok := c.cache.get(id, seq); ok {
+			l.CoopName = c.CoopName(publisher)
+			return l, nil
+		}
+	}
 	e, err := c.rep.Get(ctx, publisher, schema.KindOffering, key)
 	if err != nil {
 		return Listing{}, err
@@ -191,5 +216,19 @@ func (c *Catalogue) Get(ctx context.Context, publisher, key string) (Listing, er
 	if err := json.Unmarshal(e.Body, &o); err != nil {
 		return Listing{}, fmt.Errorf("decode offering: %w", err)
 	}
-	return Listing{Offering: o, Publisher: e.Publisher, CoopName: c.CoopName(e.Publisher), Seq: e.Seq, IssuedAt: e.IssuedAt}, nil
+	l := Listing{Offering: o, Publisher: e.Publisher, CoopName: c.CoopName(e.Publisher), Seq: e.Seq, IssuedAt: e.IssuedAt}
+	c.remember(id, e, l)
+	return l, nil
+}
+
+// remember caches l only if e is still the entry the catalogue knows for
+// id: holding mu keeps apply from replacing it (and dropping the cache
+// entry) between the check and the put, so an older read that finishes
+// after a newer apply is never cached.
+func (c *Catalogue) remember(id string, e *schema.Entry, l Listing) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if it, ok := c.items[id]; ok && it.seq == e.Seq {
+		c.cache.put(id, e.Seq, len(e.Body), l)
+	}
 }
