@@ -68,7 +68,9 @@ func TestGetNeverServesStale(t *testing.T) {
 	}{
 		{"first read", func() {}, "Pasti v1", "Coop Uno"},
 		{"update", func() { appendJSON(t, rep, priv, schema.KindOffering, id, offering("Pasti v2"), false) }, "Pasti v2", "Coop Uno"},
-		{"coop renamed", func() { appendJSON(t, rep, priv, schema.KindCoop, "profile", schema.CoopProfile{Name: "Coop Due"}, false) }, "Pasti v2", "Coop Due"},
+		{"coop renamed", func() {
+			appendJSON(t, rep, priv, schema.KindCoop, "profile", schema.CoopProfile{Name: "Coop Due"}, false)
+		}, "Pasti v2", "Coop Due"},
 		{"withdrawal", func() { appendJSON(t, rep, priv, schema.KindOffering, id, nil, true) }, "", ""},
 		{"published again", func() { appendJSON(t, rep, priv, schema.KindOffering, id, offering("Pasti v3"), false) }, "Pasti v3", "Coop Due"},
 	}
