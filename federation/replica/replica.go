@@ -447,6 +447,47 @@ func (r *Replica) getSlot(ctx context.Context, publisher string, kind schema.Kin
 // Current calls fn for every live (non-tombstone) record of kind, in no
 // particular order, stopping at fn's first error.
 func (r *Replica) Current(ctx context.Context, kind schema.Kind, fn func(*schema.Entry) error) error {
+	// A kind that is a small part of the replica (coop profiles, and on
+	// most nodes qualifications and status lists) is read by point reads
+	// from the in-memory index: scanning every value of a 100k-offering
+	// replica for a few hundred profiles costs a second at start-up.
+	type ref struct {
+		publisher, key string
+		s              slot
+	}
+	var refs []ref
+	total := 0
+	r.mu.RLock()
+	if ik, ok := r.lookupIndexKey(kind, ""); ok {
+		prefix := ik[0]
+		for pub, p := range r.pubs {
+			total += len(p.keys)
+			for k, sl := range p.keys {
+				if k[0] == prefix && !sl.tomb {
+					refs = append(refs, ref{pub, k[1:], sl})
+				}
+			}
+		}
+	}
+	r.mu.RUnlock()
+	if len(refs) == 0 {
+		return nil
+	}
+	if len(refs)*20 < total {
+		for _, rf := range refs {
+			e, err := r.getSlot(ctx, rf.publisher, kind, rf.key, rf.s)
+			if errors.Is(err, datastore.ErrNotFound) {
+				continue // superseded since the index was read
+			}
+			if err != nil {
+				return fmt.Errorf("current %s: %w", kind, err)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	res, err := r.ds.Query(ctx, query.Query{Prefix: entryPrefix})
 	if err != nil {
 		return fmt.Errorf("current %s: %w", kind, err)
