@@ -65,7 +65,9 @@ func TestAuthorityProcesses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out struct{ Applications []struct{ Coop, State string } }
+		var out struct {
+			Applications []struct{ Coop, State string }
+		}
 		json.Unmarshal(b, &out)
 		m := map[string]string{}
 		for _, a := range out.Applications {
