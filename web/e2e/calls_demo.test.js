@@ -16,15 +16,13 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { waitFor, chromiumArgs as baseChromiumArgs, mediaArgs } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const binary = process.env.DIFRONTE_BIN || join(here, '..', '..', 'bin', 'difronte');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required'];
+const chromiumArgs = [...baseChromiumArgs, ...mediaArgs];
 
 let dataDir; let browser; let axeSource; let net;
 
@@ -42,15 +40,6 @@ async function freeBase() {
     if (ok) return base;
   }
   throw new Error('no free ports');
-}
-
-async function waitFor(what, check, ms = 20000, every = 100) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 before(async () => {

@@ -26,22 +26,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { waitFor, freePort, chromiumArgs as baseChromiumArgs, mediaArgs } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const binary = process.env.DIFRONTE_BIN || join(here, '..', '..', 'bin', 'difronte');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const adminPassword = 'password-e2e-lunga';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required'];
+const chromiumArgs = [...baseChromiumArgs, ...mediaArgs];
 const CREDENTIAL_KEY = 'difronte.terminal.credential';
 
 let dataDir; let browser; let axeSource;
@@ -49,26 +46,6 @@ const nodes = {};
 const cspViolations = [];
 // Shared by the tests, in order.
 const s = {};
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what, check, ms = 20000, every = 100) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 // startNode starts (or restarts, same name = same data dir and ports) a node.
 async function startNode(name, extra, ports) {

@@ -7,46 +7,24 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { waitFor, freePort, chromiumArgs } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const binary = process.env.DIFRONTE_BIN || join(here, '..', '..', 'bin', 'difronte');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let server; let dataDir; let base; let browser; let context; let page;
 let serverLog = '';
 const cspViolations = [];
 let axeSource;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 // waitFor polls check until it returns true, at most until the deadline.
-async function waitFor(what, check, ms = 20000, every = 100) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 before(async () => {
   axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
   dataDir = await mkdtemp(join(tmpdir(), 'difronte-e2e-cat-'));

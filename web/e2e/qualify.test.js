@@ -8,13 +8,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { waitFor, freePort, chromiumArgs } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -23,34 +23,12 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const adminPassword = 'password-e2e-lunga';
 const officerPassword = 'password-funzionario';
 const authorityName = 'Città Metropolitana di Reggio Calabria';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let dataDir; let browser; let axeSource;
 const nodes = {}; // name -> { proc, base, log, peer, addrs }
 const cspViolations = [];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 // waitFor polls check until it returns true, at most until the deadline.
-async function waitFor(what, check, ms = 20000, every = 100) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 // startNode runs `difronte serve` with args and waits until it answers.
 async function startNode(name, args) {
   const port = await freePort();
