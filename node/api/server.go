@@ -304,10 +304,17 @@ func RemoteIP(r *http.Request) string {
 // decode reads one JSON value from the body strictly: size limit, unknown
 // fields refused, no trailing data.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return DecodeJSON(w, r, v, MaxBody)
+}
+
+// DecodeJSON reads one JSON value from the body strictly: Content-Type
+// checked, at most limit bytes (413 past it), unknown fields refused, no
+// trailing data. Every JSON handler of the node reads its body with it.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
@@ -315,7 +322,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &mbe):
-			return problem.New(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body larger than %d bytes", MaxBody))
+			return problem.New(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body larger than %d bytes", limit))
 		case errors.As(err, &ute):
 			return problem.BadRequest("bad_json", fmt.Sprintf("field %q has the wrong type: want %s", ute.Field, ute.Type), err)
 		case errors.As(err, &se):
@@ -334,11 +341,14 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := io.Copy(io.Discard, io.LimitReader(r.Body, 1)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return problem.New(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body larger than %d bytes", MaxBody))
+			return problem.New(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body larger than %d bytes", limit))
 		}
 	}
 	return nil
 }
+
+// WriteJSON writes v as a JSON answer that is never cached.
+func WriteJSON(w http.ResponseWriter, code int, v any) { writeJSON(w, code, v) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -2,9 +2,7 @@ package calls
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,31 +61,12 @@ func (s *Service) authed(h func(http.ResponseWriter, *http.Request, auth.Actor) 
 	}
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// maxBody bounds the JSON bodies this package reads.
+const maxBody = 256 << 10
 
 func writeErr(w http.ResponseWriter, err error) {
 	p := problem.As(err)
-	writeJSON(w, p.Status, api.ErrorBody{Error: p.Message, Code: p.Code, Fields: p.Fields})
-}
-
-func readJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 256<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return problem.BadRequest("bad_json", "malformed JSON", err)
-	}
-	if dec.More() {
-		return problem.BadRequest("bad_json", "trailing data after the JSON value", nil)
-	}
-	return nil
+	api.WriteJSON(w, p.Status, api.ErrorBody{Error: p.Message, Code: p.Code, Fields: p.Fields})
 }
 
 func (s *Service) getAgenda(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -97,18 +76,18 @@ func (s *Service) getAgenda(w http.ResponseWriter, r *http.Request, a auth.Actor
 	}
 	now := s.now()
 	from := now.Add(-12 * time.Hour)
-	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Agenda(r.Context(), a, from, now.AddDate(0, 0, days)))})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Agenda(r.Context(), a, from, now.AddDate(0, 0, days)))})
 	return nil
 }
 
 func (s *Service) listSchedules(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Schedules(a, r.URL.Query().Get("beneficiary")))})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Schedules(a, r.URL.Query().Get("beneficiary")))})
 	return nil
 }
 
 func (s *Service) putSchedule(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var sc Schedule
-	if err := readJSON(r, &sc); err != nil {
+	if err := api.DecodeJSON(w, r, &sc, maxBody); err != nil {
 		return err
 	}
 	sc.ID = mux.Vars(r)["id"]
@@ -120,7 +99,7 @@ func (s *Service) putSchedule(w http.ResponseWriter, r *http.Request, a auth.Act
 	if sc.ID == "" {
 		code = http.StatusCreated
 	}
-	writeJSON(w, code, out)
+	api.WriteJSON(w, code, out)
 	return nil
 }
 
@@ -137,13 +116,13 @@ func (s *Service) getSettings(w http.ResponseWriter, r *http.Request, a auth.Act
 	if !s.canSeeBeneficiary(a, ben) {
 		return s.deny(r.Context(), a, "call_settings", ben, "read")
 	}
-	writeJSON(w, http.StatusOK, s.Settings(ben))
+	api.WriteJSON(w, http.StatusOK, s.Settings(ben))
 	return nil
 }
 
 func (s *Service) putSettings(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var st Settings
-	if err := readJSON(r, &st); err != nil {
+	if err := api.DecodeJSON(w, r, &st, maxBody); err != nil {
 		return err
 	}
 	st.Beneficiary = mux.Vars(r)["beneficiary"]
@@ -151,7 +130,7 @@ func (s *Service) putSettings(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -169,7 +148,7 @@ func (s *Service) startPairing(w http.ResponseWriter, r *http.Request, a auth.Ac
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, p)
+	api.WriteJSON(w, http.StatusCreated, p)
 	return nil
 }
 
@@ -177,7 +156,7 @@ func (s *Service) pair(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Code string `json:"code"`
 	}
-	if err := readJSON(r, &in); err != nil {
+	if err := api.DecodeJSON(w, r, &in, maxBody); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -192,7 +171,7 @@ func (s *Service) pair(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"device": d.ID, "credential": cred})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"device": d.ID, "credential": cred})
 }
 
 func (s *Service) listDevices(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -200,7 +179,7 @@ func (s *Service) listDevices(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(ds)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(ds)})
 	return nil
 }
 
@@ -217,20 +196,20 @@ func (s *Service) listGrants(w http.ResponseWriter, r *http.Request, a auth.Acto
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(gs)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(gs)})
 	return nil
 }
 
 func (s *Service) issueGrant(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var g Grant
-	if err := readJSON(r, &g); err != nil {
+	if err := api.DecodeJSON(w, r, &g, maxBody); err != nil {
 		return err
 	}
 	out, err := s.IssueGrant(r.Context(), a, Grant{Beneficiary: g.Beneficiary, Node: g.Node, Caregiver: g.Caregiver, Name: g.Name, Expires: g.Expires})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, out)
+	api.WriteJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -239,7 +218,7 @@ func (s *Service) revokeGrant(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, g)
+	api.WriteJSON(w, http.StatusOK, g)
 	return nil
 }
 
@@ -250,7 +229,7 @@ func (s *Service) listHeld(w http.ResponseWriter, r *http.Request, a auth.Actor)
 	} else if cg == "" {
 		return s.deny(r.Context(), a, "held_grant", "", "list")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.HeldGrants(cg))})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.HeldGrants(cg))})
 	return nil
 }
 
@@ -258,14 +237,14 @@ func (s *Service) importHeld(w http.ResponseWriter, r *http.Request, a auth.Acto
 	var in struct {
 		Token string `json:"token"`
 	}
-	if err := readJSON(r, &in); err != nil {
+	if err := api.DecodeJSON(w, r, &in, maxBody); err != nil {
 		return err
 	}
 	h, err := s.ImportGrant(r.Context(), a, strings.TrimSpace(in.Token))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, h)
+	api.WriteJSON(w, http.StatusCreated, h)
 	return nil
 }
 
@@ -274,12 +253,12 @@ func (s *Service) listRecords(w http.ResponseWriter, r *http.Request, a auth.Act
 		return s.deny(r.Context(), a, "call_record", "", "list")
 	}
 	s.cfg.Audit.Note(s.event(a, audit.List, "call_record", "", ""))
-	writeJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Records(a, r.URL.Query().Get("beneficiary")))})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Records(a, r.URL.Query().Get("beneficiary")))})
 	return nil
 }
 
 func (s *Service) getICE(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	writeJSON(w, http.StatusOK, map[string]any{"ice": s.iceServers(a.Username)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"ice": s.iceServers(a.Username)})
 	return nil
 }
 
@@ -296,7 +275,7 @@ func (s *Service) newFeed(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 	if err := s.cfg.Audit.Record(r.Context(), s.event(a, audit.Create, "feed", a.CaregiverID, "")); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"url": base(r) + "/calls/feed/" + tok + ".ics"})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"url": base(r) + "/calls/feed/" + tok + ".ics"})
 	return nil
 }
 

@@ -1,10 +1,7 @@
 package escalation
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -33,7 +30,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 			Outcome
 			Node string `json:"node,omitempty"` // the beneficiary's node, when it is another coop's
 		}
-		if err := readJSON(r, &in); err != nil {
+		if err := api.DecodeJSON(w, r, &in, maxBody); err != nil {
 			return err
 		}
 		if in.Node != "" {
@@ -41,14 +38,14 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 			if err != nil {
 				return err
 			}
-			writeJSON(w, http.StatusCreated, RemoteAnswer{OK: true, Outcome: o.ID, Case: o.Case})
+			api.WriteJSON(w, http.StatusCreated, RemoteAnswer{OK: true, Outcome: o.ID, Case: o.Case})
 			return nil
 		}
 		o, err := s.RecordOutcome(r.Context(), a, in.Outcome)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusCreated, o)
+		api.WriteJSON(w, http.StatusCreated, o)
 		return nil
 	})).Methods(http.MethodPost)
 	v1.HandleFunc("/cases", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -56,7 +53,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": cs})
+		api.WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
 		return nil
 	})).Methods(http.MethodGet)
 	v1.HandleFunc("/cases/{id}", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -67,7 +64,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 		var in struct {
 			Kind string `json:"kind"`
 		}
-		if err := readJSON(r, &in); err != nil {
+		if err := api.DecodeJSON(w, r, &in, maxBody); err != nil {
 			return err
 		}
 		c, err := s.AddAction(r.Context(), a, mux.Vars(r)["id"], in.Kind)
@@ -95,7 +92,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 			Key       string `json:"key"`
 			Accepted  bool   `json:"accepted"`
 		}
-		if err := readJSON(r, &in); err != nil {
+		if err := api.DecodeJSON(w, r, &in, maxBody); err != nil {
 			return err
 		}
 		c, err := s.AnswerProposal(r.Context(), a, mux.Vars(r)["id"], in.Publisher, in.Key, in.Accepted)
@@ -109,7 +106,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 		for i := range als {
 			als[i].TokenHash = ""
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": als})
+		api.WriteJSON(w, http.StatusOK, map[string]any{"items": als})
 		return nil
 	})).Methods(http.MethodGet)
 	v1.HandleFunc("/alerts/{id}/ack", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -126,7 +123,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 			writeErr(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"alert": al.ID, "state": al.State})
+		api.WriteJSON(w, http.StatusOK, map[string]string{"alert": al.ID, "state": al.State})
 	}).Methods(http.MethodPost)
 	v1.HandleFunc("/escalation/settings/{beneficiary}", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		st, err := s.GetSettings(r.Context(), a, mux.Vars(r)["beneficiary"])
@@ -134,7 +131,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 	})).Methods(http.MethodGet)
 	v1.HandleFunc("/escalation/settings/{beneficiary}", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		var st Settings
-		if err := readJSON(r, &st); err != nil {
+		if err := api.DecodeJSON(w, r, &st, maxBody); err != nil {
 			return err
 		}
 		st.Beneficiary = mux.Vars(r)["beneficiary"]
@@ -161,7 +158,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 	if h.Notify != nil {
 		n := h.Notify
 		v1.HandleFunc("/inbox", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-			writeJSON(w, http.StatusOK, map[string]any{"items": n.Inbox(a), "unread": n.Unread(a)})
+			api.WriteJSON(w, http.StatusOK, map[string]any{"items": n.Inbox(a), "unread": n.Unread(a)})
 			return nil
 		})).Methods(http.MethodGet)
 		v1.HandleFunc("/inbox/{id}/read", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -176,7 +173,7 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 			if err != nil {
 				return s.deny(r.Context(), a, "delivery", "", "list")
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"items": ds})
+			api.WriteJSON(w, http.StatusOK, map[string]any{"items": ds})
 			return nil
 		})).Methods(http.MethodGet)
 		v1.HandleFunc("/deliveries/{id}/retry", s.authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -225,33 +222,14 @@ func reply(w http.ResponseWriter, v any, err error) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	api.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// maxBody bounds the JSON bodies this package reads.
+const maxBody = 64 << 10
 
 func writeErr(w http.ResponseWriter, err error) {
 	p := problem.As(err)
-	writeJSON(w, p.Status, api.ErrorBody{Error: p.Message, Code: p.Code, Fields: p.Fields})
-}
-
-func readJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return problem.BadRequest("bad_json", "malformed JSON", err)
-	}
-	if dec.More() {
-		return problem.BadRequest("bad_json", "trailing data after the JSON value", nil)
-	}
-	return nil
+	api.WriteJSON(w, p.Status, api.ErrorBody{Error: p.Message, Code: p.Code, Fields: p.Fields})
 }
