@@ -318,6 +318,24 @@ func listQuery(r *http.Request) (care.Query, error) {
 	return q, err
 }
 
+// endpoint is a JSON handler that needs a logged-in actor: 401 without a
+// session, the problem's status when fn fails, status and fn's value
+// otherwise.
+func (s *Server) endpoint(status int, fn func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, ok := s.need(w, r)
+		if !ok {
+			return
+		}
+		out, err := fn(w, r, a)
+		if err != nil {
+			writeError(w, r, err, s.d.Logger)
+			return
+		}
+		writeJSON(w, status, out)
+	}
+}
+
 func registryRoutes[T any](
 	v1 *mux.Router, name string,
 	list func(context.Context, auth.Actor, care.Query) (care.Page[T], error),
@@ -327,163 +345,75 @@ func registryRoutes[T any](
 	archive func(context.Context, auth.Actor, string) (T, error),
 	s *Server,
 ) {
-	v1.HandleFunc("/"+name, func(w http.ResponseWriter, r *http.Request) {
-		a, ok := s.need(w, r)
-		if !ok {
-			return
-		}
+	v1.HandleFunc("/"+name, s.endpoint(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		q, err := listQuery(r)
 		if err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
+			return nil, err
 		}
-		p, err := list(r.Context(), a, q)
-		if err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
-		}
-		writeJSON(w, http.StatusOK, p)
-	}).Methods(http.MethodGet)
-	v1.HandleFunc("/"+name, func(w http.ResponseWriter, r *http.Request) {
-		a, ok := s.need(w, r)
-		if !ok {
-			return
-		}
+		return list(r.Context(), a, q)
+	})).Methods(http.MethodGet)
+	v1.HandleFunc("/"+name, s.endpoint(http.StatusCreated, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		var t T
 		if err := decode(w, r, &t); err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
+			return nil, err
 		}
-		out, err := create(r.Context(), a, t)
-		if err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
-		}
-		writeJSON(w, http.StatusCreated, out)
-	}).Methods(http.MethodPost)
-	v1.HandleFunc("/"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		a, ok := s.need(w, r)
-		if !ok {
-			return
-		}
-		out, err := get(r.Context(), a, mux.Vars(r)["id"])
-		if err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
-		}
-		writeJSON(w, http.StatusOK, out)
-	}).Methods(http.MethodGet)
-	v1.HandleFunc("/"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		a, ok := s.need(w, r)
-		if !ok {
-			return
-		}
+		return create(r.Context(), a, t)
+	})).Methods(http.MethodPost)
+	v1.HandleFunc("/"+name+"/{id}", s.endpoint(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
+		return get(r.Context(), a, mux.Vars(r)["id"])
+	})).Methods(http.MethodGet)
+	v1.HandleFunc("/"+name+"/{id}", s.endpoint(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		var t T
 		if err := decode(w, r, &t); err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
+			return nil, err
 		}
-		out, err := update(r.Context(), a, mux.Vars(r)["id"], t)
-		if err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
-		}
-		writeJSON(w, http.StatusOK, out)
-	}).Methods(http.MethodPut)
-	v1.HandleFunc("/"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		a, ok := s.need(w, r)
-		if !ok {
-			return
-		}
-		out, err := archive(r.Context(), a, mux.Vars(r)["id"])
-		if err != nil {
-			writeError(w, r, err, s.d.Logger)
-			return
-		}
-		writeJSON(w, http.StatusOK, out)
-	}).Methods(http.MethodDelete)
+		return update(r.Context(), a, mux.Vars(r)["id"], t)
+	})).Methods(http.MethodPut)
+	v1.HandleFunc("/"+name+"/{id}", s.endpoint(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
+		return archive(r.Context(), a, mux.Vars(r)["id"])
+	})).Methods(http.MethodDelete)
 }
 
 // Own offerings.
 
-func (s *Server) listOfferings(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.need(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) listOfferings(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 	q, err := listQuery(r)
 	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
+		return nil, err
 	}
 	total, items, err := s.d.Own.List(r.Context(), a, q.Search, q.Archived, q.Offset, q.Limit)
 	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+	return map[string]any{"total": total, "items": items}, nil
 }
 
-func (s *Server) getOffering(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.need(w, r)
-	if !ok {
-		return
-	}
-	o, err := s.d.Own.Get(r.Context(), a, mux.Vars(r)["id"])
-	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
-	}
-	writeJSON(w, http.StatusOK, o)
+func (s *Server) getOffering(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
+	return s.d.Own.Get(r.Context(), a, mux.Vars(r)["id"])
 }
 
-func (s *Server) createOffering(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.need(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) createOffering(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 	var o schema.Offering
 	if err := decode(w, r, &o); err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
+		return nil, err
 	}
 	rec, err := s.d.Own.Create(r.Context(), a, o)
 	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"id": rec.ID})
+	return map[string]string{"id": rec.ID}, nil
 }
 
-func (s *Server) updateOffering(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.need(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) updateOffering(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 	var o schema.Offering
 	if err := decode(w, r, &o); err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
+		return nil, err
 	}
-	rec, err := s.d.Own.Update(r.Context(), a, mux.Vars(r)["id"], o)
-	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
-	}
-	writeJSON(w, http.StatusOK, rec)
+	return s.d.Own.Update(r.Context(), a, mux.Vars(r)["id"], o)
 }
 
-func (s *Server) archiveOffering(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.need(w, r)
-	if !ok {
-		return
-	}
-	rec, err := s.d.Own.Archive(r.Context(), a, mux.Vars(r)["id"])
-	if err != nil {
-		writeError(w, r, err, s.d.Logger)
-		return
-	}
-	writeJSON(w, http.StatusOK, rec)
+func (s *Server) archiveOffering(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
+	return s.d.Own.Archive(r.Context(), a, mux.Vars(r)["id"])
 }
 
 // Audit.

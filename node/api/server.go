@@ -145,11 +145,11 @@ func (s *Server) routes() {
 	registryRoutes(v1, "caregivers", s.d.Care.ListCaregivers, s.d.Care.Caregiver, s.d.Care.CreateCaregiver, s.d.Care.UpdateCaregiver, s.d.Care.ArchiveCaregiver, s)
 	registryRoutes(v1, "terminals", s.d.Care.ListTerminals, s.d.Care.Terminal, s.d.Care.CreateTerminal, s.d.Care.UpdateTerminal, s.d.Care.ArchiveTerminal, s)
 
-	v1.HandleFunc("/offerings", s.listOfferings).Methods(http.MethodGet)
-	v1.HandleFunc("/offerings", s.createOffering).Methods(http.MethodPost)
-	v1.HandleFunc("/offerings/{id}", s.getOffering).Methods(http.MethodGet)
-	v1.HandleFunc("/offerings/{id}", s.updateOffering).Methods(http.MethodPut)
-	v1.HandleFunc("/offerings/{id}", s.archiveOffering).Methods(http.MethodDelete)
+	v1.HandleFunc("/offerings", s.endpoint(http.StatusOK, s.listOfferings)).Methods(http.MethodGet)
+	v1.HandleFunc("/offerings", s.endpoint(http.StatusCreated, s.createOffering)).Methods(http.MethodPost)
+	v1.HandleFunc("/offerings/{id}", s.endpoint(http.StatusOK, s.getOffering)).Methods(http.MethodGet)
+	v1.HandleFunc("/offerings/{id}", s.endpoint(http.StatusOK, s.updateOffering)).Methods(http.MethodPut)
+	v1.HandleFunc("/offerings/{id}", s.endpoint(http.StatusOK, s.archiveOffering)).Methods(http.MethodDelete)
 
 	v1.HandleFunc("/audit", s.auditList).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/verify", s.auditVerify).Methods(http.MethodGet)
