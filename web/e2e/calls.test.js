@@ -19,7 +19,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { waitFor, freePort, chromiumArgs as baseChromiumArgs, mediaArgs } from './harness.js';
+import { waitFor, freePort, chromiumArgs as baseChromiumArgs, mediaArgs, axe } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -28,7 +28,7 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const adminPassword = 'password-e2e-lunga';
 const chromiumArgs = [...baseChromiumArgs, ...mediaArgs];
 
-let dataDir; let browser; let axeSource;
+let dataDir; let browser;
 const nodes = {};
 const cspViolations = [];
 
@@ -62,16 +62,6 @@ async function api(n, method, path, body, token = n.token) {
   return text ? JSON.parse(text) : null;
 }
 
-async function axe(page, name) {
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const msg = res.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 3).map((x) => x.target.join(' ')).join('\n  ')}`).join('\n');
-  assert.ok(res.passes.length > 5, `axe ran only ${res.passes.length} rules on ${name}`);
-  assert.equal(res.violations.length, 0, `axe violations on ${name}:\n${msg}`);
-}
-
 // inboundBytes sums inbound-rtp bytes of the page's live call.
 function inboundBytes(page) {
   return page.evaluate(async () => {
@@ -84,7 +74,6 @@ function inboundBytes(page) {
 }
 
 before(async () => {
-  axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
   dataDir = await mkdtemp(join(tmpdir(), 'difronte-e2e-calls-'));
   nodes.B = await startNode('B', []);
   nodes.A = await startNode('A', ['--bootstrap', nodes.B.p2p]);

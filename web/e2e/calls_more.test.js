@@ -31,7 +31,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { waitFor, freePort, chromiumArgs as baseChromiumArgs, mediaArgs } from './harness.js';
+import { waitFor, freePort, chromiumArgs as baseChromiumArgs, mediaArgs, axe } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -41,7 +41,7 @@ const adminPassword = 'password-e2e-lunga';
 const chromiumArgs = [...baseChromiumArgs, ...mediaArgs];
 const CREDENTIAL_KEY = 'difronte.terminal.credential';
 
-let dataDir; let browser; let axeSource;
+let dataDir; let browser;
 const nodes = {};
 const cspViolations = [];
 // Shared by the tests, in order.
@@ -84,16 +84,6 @@ async function api(n, method, path, body, token = n.token) {
   const text = await r.text();
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : null;
-}
-
-async function axe(page, name) {
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const msg = res.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 3).map((x) => x.target.join(' ')).join('\n  ')}`).join('\n');
-  assert.ok(res.passes.length > 5, `axe ran only ${res.passes.length} rules on ${name}`);
-  assert.equal(res.violations.length, 0, `axe violations on ${name}:\n${msg}`);
 }
 
 // rtp sums a field of the page's live call's stats of one type and kind.
@@ -171,7 +161,6 @@ async function hangup() {
 }
 
 before(async () => {
-  axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
   dataDir = await mkdtemp(join(tmpdir(), 'difronte-e2e-calls-more-'));
   // A first, B bootstraps from A: a restarted B dials A again (a node with
   // no bootstrap peers is not redialed by the peers that found it).

@@ -1,6 +1,9 @@
 // Shared pieces of the browser tests: how Chromium is started here, a free
 // loopback port, and bounded polling.
 import { createServer } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -34,4 +37,20 @@ export async function waitFor(what, check, ms = 20000, every = 100) {
     await new Promise((r) => setTimeout(r, every));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+let axeSource;
+
+// axe checks the page against WCAG 2.1 A and AA and fails on any
+// violation. The script goes in through the debugging protocol, so the
+// page's CSP stays as strict as in production.
+export async function axe(page, name) {
+  axeSource ??= await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const res = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  const msg = res.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 3).map((x) => x.target.join(' ')).join('\n  ')}`).join('\n');
+  assert.ok(res.passes.length > 5, `axe ran only ${res.passes.length} rules on ${name}`);
+  assert.equal(res.violations.length, 0, `axe violations on ${name}:\n${msg}`);
 }
