@@ -504,6 +504,20 @@ func (f *Federation) MeshPeers() map[string]int {
 	return out
 }
 
+// Grafts returns, per topic, how many GRAFTs the node has made or
+// accepted since it started, including those later pruned. One or more
+// shows that the router's heartbeat has run with topic peers known; the
+// mesh itself may be empty again, for a node whose neighbours all have
+// full meshes and pruned it (it still gets every entry by flood publish
+// from its neighbours' publishers and by gossip, IHAVE/IWANT).
+func (f *Federation) Grafts() map[string]int {
+	out := make(map[string]int, len(f.topics))
+	for name := range f.topics {
+		out[name] = f.mesh.grafted(name)
+	}
+	return out
+}
+
 // Replica returns the node's verified replica of the federated records.
 func (f *Federation) Replica() *replica.Replica { return f.rep }
 

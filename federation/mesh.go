@@ -13,12 +13,19 @@ import (
 // per topic, which pubsub does not expose. Its callbacks run on pubsub's
 // event loop, so they only touch a small map under a mutex.
 type meshTracer struct {
-	mu   sync.Mutex
-	mesh map[string]map[peer.ID]struct{}
+	mu     sync.Mutex
+	mesh   map[string]map[peer.ID]struct{}
+	grafts map[string]int // every GRAFT since start, kept or later pruned
 }
 
 func newMeshTracer() *meshTracer {
-	return &meshTracer{mesh: map[string]map[peer.ID]struct{}{}}
+	return &meshTracer{mesh: map[string]map[peer.ID]struct{}{}, grafts: map[string]int{}}
+}
+
+func (m *meshTracer) grafted(topic string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.grafts[topic]
 }
 
 func (m *meshTracer) size(topic string) int {
@@ -34,6 +41,7 @@ func (m *meshTracer) Graft(p peer.ID, topic string) {
 		m.mesh[topic] = map[peer.ID]struct{}{}
 	}
 	m.mesh[topic][p] = struct{}{}
+	m.grafts[topic]++
 }
 
 func (m *meshTracer) Prune(p peer.ID, topic string) {

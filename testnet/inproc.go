@@ -154,13 +154,14 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 			}
 			// The mesh forms on heartbeats after the peers are known; a
 			// message received before then is forwarded to no one. One
-			// mesh peer shows that heartbeats have run. Waiting for more
-			// can hang on a loaded machine: neighbours whose mesh is full
-			// prune a late grafter and the pruning backoff lasts a
-			// minute; flood publish and gossip repair cover the rest.
-			for name, got := range nd.Fed.MeshPeers() {
+			// GRAFT shows that heartbeats have run. Waiting for mesh
+			// peers instead can hang: with the thin mesh (D=2, Dhi=3)
+			// neighbours whose mesh is full prune a late grafter, or
+			// refuse its GRAFT, and the pruning backoff lasts a minute;
+			// flood publish and gossip repair cover such a node.
+			for name, got := range nd.Fed.Grafts() {
 				if got < min(want, 1) {
-					ready, why = false, fmt.Sprintf("node %d has %d mesh peers on %s", nd.Index, got, name)
+					ready, why = false, fmt.Sprintf("node %d has made no GRAFT on %s", nd.Index, name)
 				}
 			}
 		}

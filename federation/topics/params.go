@@ -25,15 +25,21 @@ const MaxMessageSize = schema.MaxEntrySize + 16<<10
 // to cover nodes the publisher is not connected to. That lets the mesh be
 // much thinner than the default (D=6, Dlo=5, Dhi=12), which is what
 // multiplies duplicate full-message sends: each receiver forwards to its D
-// mesh peers, almost all of which already have the entry. With D=3
-// (Dlo=2, Dhi=4) a record costs about 2-3.5 full sends per receiving node
-// instead of 6-7 (BenchmarkPublishLatency), and the mesh stays connected
-// in practice because every node also keeps its direct flood links; what
-// a thin mesh misses, gossip (IHAVE/IWANT to Dlazy peers) and ultimately
-// catch-up repair. Dout must be below D/2, so it is 0: the outbound-quota
-// defence against eclipse by inbound connections is given up, which peer
-// scoring and pinned bootstrap peers make acceptable for a federation of
-// known coops.
+// mesh peers, almost all of which already have the entry, and IDONTWANT
+// rarely wins that race (the forward follows a ~100 µs validation). The
+// cost per record is about D-1 forwards per receiving node on top of the
+// one flood send, so D decides it (BenchmarkPublishLatency, ten nodes with
+// eight links each): D=6 (stock) 4.8-6.4×, D=3 3.1-3.2×, D=2 2.4× the
+// n-1 minimum, with the same delivery and latency. D=2 (Dlo=2, Dhi=3) it
+// is. A thin mesh can leave a sparsely connected node with no mesh peer
+// for a while (its neighbours' meshes are full and the pruning backoff is
+// a minute); it still gets every entry its neighbours publish by flood
+// and the rest by gossip (IHAVE/IWANT to Dlazy peers), and catch-up
+// repairs whatever gossip misses. In a real federation nodes connect to
+// every online member (the redial loop), so mesh candidates abound.
+// Dout must be below D/2, so it is 0: the outbound-quota defence against
+// eclipse by inbound connections is given up, which peer scoring and
+// pinned bootstrap peers make acceptable for a federation of known coops.
 //
 // IDONTWANT (gossipsub v1.2) is sent for every message above
 // IDontWantMessageThreshold; lowering it from 1 KiB to 256 bytes covers
@@ -42,9 +48,9 @@ const MaxMessageSize = schema.MaxEntrySize + 16<<10
 // send more control bytes than we received.
 func GossipParams() pubsub.GossipSubParams {
 	p := pubsub.DefaultGossipSubParams()
-	p.D = 3
+	p.D = 2
 	p.Dlo = 2
-	p.Dhi = 4
+	p.Dhi = 3
 	p.Dscore = 1
 	p.Dout = 0
 	// Gossip to more non-mesh peers than default, since the mesh is thin:
