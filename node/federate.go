@@ -61,7 +61,10 @@ func membersSecret(pass string, key []byte) []byte {
 	return h[:]
 }
 
-func (n *Node) startFederation(ctx context.Context) error {
+// openFederation starts the libp2p host, the replica, the catalogue view
+// and the search index: everything that reads only the federation's own
+// records, so it can run beside the loading of the private registry.
+func (n *Node) openFederation(ctx context.Context) error {
 	f, err := federation.New(federation.Config{
 		Key:       n.key,
 		Listen:    n.cfg.P2PListen,
@@ -90,7 +93,17 @@ func (n *Node) startFederation(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The node serves while the catalogue view reads the offerings.
+	return fd.openSearch(ctx)
+}
+
+// joinFederation starts what needs the rest of the node: publishing own
+// offerings, membership, and the background work that follows start-up.
+func (n *Node) joinFederation(ctx context.Context) error {
+	fd := n.fed
+	f := fd.f
+	// The node serves while the catalogue view reads the offerings; it
+	// starts only now so that it does not compete with the loads above
+	// for the CPU.
 	fd.wg.Add(1)
 	go func() {
 		defer fd.wg.Done()
@@ -98,9 +111,6 @@ func (n *Node) startFederation(ctx context.Context) error {
 			n.log.Warn("catalogue view not loaded", "component", "federation", "err", err)
 		}
 	}()
-	if err := fd.openSearch(ctx); err != nil {
-		return err
-	}
 	n.own.SetPublisher(fd)
 
 	host, port := "0.0.0.0", 0

@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/api"
@@ -199,12 +200,25 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Now)
-	if err != nil {
+	// The private registry, the own offerings and the federation's replica
+	// and search index are independent reads of the store. With thousands
+	// of records each is mostly JSON decoding, so on a two-core machine
+	// loading them side by side cuts the start-up with data by a third
+	// (docs/BENCHMARKS.md, "Coop node").
+	var loads errgroup.Group
+	loads.Go(func() (err error) {
+		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Now)
 		return err
+	})
+	loads.Go(func() (err error) {
+		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Now)
+		return err
+	})
+	if !n.cfg.NoFederation {
+		// The only one of the three that adds closers.
+		loads.Go(func() error { return n.openFederation(ctx) })
 	}
-	n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Now)
-	if err != nil {
+	if err := loads.Wait(); err != nil {
 		return err
 	}
 	if err := n.bootstrapAdmin(ctx); err != nil {
@@ -216,8 +230,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		}
 	}
 
-	if !n.cfg.NoFederation {
-		if err := n.startFederation(ctx); err != nil {
+	if n.fed != nil {
+		if err := n.joinFederation(ctx); err != nil {
 			return err
 		}
 	}

@@ -53,8 +53,17 @@ func main() {
 		stock    = flag.Bool("stock", false, "child: badger stock options")
 		fed      = flag.Bool("federation", false, "child: run the federation on loopback")
 		loadOnly = flag.Bool("load", false, "child: load -beneficiaries and -offerings, then exit")
+		latURL   = flag.String("latency-only", "", "only time the API routes of the node already serving at this URL (admin password "+password+"), against the fixed-bytes baseline")
 	)
 	flag.Parse()
+	if *latURL != "" {
+		b := &bench{nBen: *nBen, nOff: *nOff, requests: *requests, clients: *clients}
+		if err := b.latencyOnly(*latURL); err != nil {
+			fmt.Fprintln(os.Stderr, "nodebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *child {
 		if err := runChild(*data, *stock, *fed, *loadOnly, *nBen, *nOff); err != nil {
 			fmt.Fprintln(os.Stderr, "nodebench child:", err)
@@ -435,6 +444,24 @@ func (b *bench) latencies(url string) (map[string]lat, map[string]int, error) {
 		out[name] = l
 	}
 	return out, sizes, nil
+}
+
+// latencyOnly times the routes of a running node and the baseline, and
+// prints both: the quick loop for working on the API's latency.
+func (b *bench) latencyOnly(url string) error {
+	nodeLat, sizes, err := b.latencies(url)
+	if err != nil {
+		return err
+	}
+	baseLat, err := b.baseline(sizes)
+	if err != nil {
+		return err
+	}
+	for _, name := range routeOrder {
+		n, base := nodeLat[name], baseLat[name]
+		fmt.Printf("%s (%d B): p50 %s p99 %s; baseline p50 %s p99 %s\n", name, sizes[name], ms(n.p50), ms(n.p99), ms(base.p50), ms(base.p99))
+	}
+	return nil
 }
 
 // baseline serves fixed bodies of the same sizes from a plain handler.

@@ -93,7 +93,7 @@ func (c *Collection[T]) Filter(keep func(*T) bool) []T {
 func (c *Collection[T]) Page(keep func(*T) bool, offset, limit int) (total int, page []T) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	page = []T{}
+	page = make([]T, 0, max(0, min(limit, len(c.sorted)-offset)))
 	for _, t := range c.sorted {
 		if !keep(t) {
 			continue
