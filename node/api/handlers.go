@@ -13,6 +13,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -338,7 +339,7 @@ func (s *Server) endpoint(status int, fn func(w http.ResponseWriter, r *http.Req
 
 func registryRoutes[T any](
 	v1 *mux.Router, name string,
-	list func(context.Context, auth.Actor, care.Query) (care.Page[T], error),
+	list func(context.Context, auth.Actor, care.Query) (store.RawPage, error),
 	get func(context.Context, auth.Actor, string) (T, error),
 	create func(context.Context, auth.Actor, T) (T, error),
 	update func(context.Context, auth.Actor, string, T) (T, error),
@@ -381,11 +382,7 @@ func (s *Server) listOfferings(w http.ResponseWriter, r *http.Request, a auth.Ac
 	if err != nil {
 		return nil, err
 	}
-	total, items, err := s.d.Own.List(r.Context(), a, q.Search, q.Archived, q.Offset, q.Limit)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"total": total, "items": items}, nil
+	return s.d.Own.ListJSON(r.Context(), a, q.Search, q.Archived, q.Offset, q.Limit)
 }
 
 func (s *Server) getOffering(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -141,9 +142,9 @@ func (s *Server) routes() {
 	v1.HandleFunc("/accounts/{username}", s.getAccount).Methods(http.MethodGet)
 	v1.HandleFunc("/accounts/{username}", s.updateAccount).Methods(http.MethodPut)
 
-	registryRoutes(v1, "beneficiaries", s.d.Care.ListBeneficiaries, s.d.Care.Beneficiary, s.d.Care.CreateBeneficiary, s.d.Care.UpdateBeneficiary, s.d.Care.ArchiveBeneficiary, s)
-	registryRoutes(v1, "caregivers", s.d.Care.ListCaregivers, s.d.Care.Caregiver, s.d.Care.CreateCaregiver, s.d.Care.UpdateCaregiver, s.d.Care.ArchiveCaregiver, s)
-	registryRoutes(v1, "terminals", s.d.Care.ListTerminals, s.d.Care.Terminal, s.d.Care.CreateTerminal, s.d.Care.UpdateTerminal, s.d.Care.ArchiveTerminal, s)
+	registryRoutes(v1, "beneficiaries", s.d.Care.ListBeneficiariesJSON, s.d.Care.Beneficiary, s.d.Care.CreateBeneficiary, s.d.Care.UpdateBeneficiary, s.d.Care.ArchiveBeneficiary, s)
+	registryRoutes(v1, "caregivers", s.d.Care.ListCaregiversJSON, s.d.Care.Caregiver, s.d.Care.CreateCaregiver, s.d.Care.UpdateCaregiver, s.d.Care.ArchiveCaregiver, s)
+	registryRoutes(v1, "terminals", s.d.Care.ListTerminalsJSON, s.d.Care.Terminal, s.d.Care.CreateTerminal, s.d.Care.UpdateTerminal, s.d.Care.ArchiveTerminal, s)
 
 	v1.HandleFunc("/offerings", s.endpoint(http.StatusOK, s.listOfferings)).Methods(http.MethodGet)
 	v1.HandleFunc("/offerings", s.endpoint(http.StatusCreated, s.createOffering)).Methods(http.MethodPost)
@@ -350,9 +351,27 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 // WriteJSON writes v as a JSON answer that is never cached.
 func WriteJSON(w http.ResponseWriter, code int, v any) { writeJSON(w, code, v) }
 
+// jsonAppender is an answer that encodes itself (store.RawPage: records'
+// kept encodings), written as is instead of through reflection.
+type jsonAppender interface{ AppendJSON([]byte) []byte }
+
+var answerBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if a, ok := v.(jsonAppender); ok {
+		bp := answerBufs.Get().(*[]byte)
+		b := append(a.AppendJSON((*bp)[:0]), '\n')
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(code)
+		_, _ = w.Write(b)
+		if cap(b) <= 1<<20 { // do not keep a rare huge answer's buffer
+			*bp = b
+			answerBufs.Put(bp)
+		}
+		return
+	}
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)

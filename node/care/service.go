@@ -41,6 +41,7 @@ type registry[T any, P Record[T]] struct {
 	kind     string
 	col      *store.Collection[T]
 	canList  func(a auth.Actor) bool              // may list (then canSee filters)
+	seesAll  func(a auth.Actor) bool              // canSee is true for every record
 	canSee   func(a auth.Actor, t *T) bool        // may read this record
 	canWrite func(a auth.Actor, t *T) bool        // may create (t = new record) or change it
 	check    func(t *T) map[string]string         // field errors
@@ -76,9 +77,13 @@ func Open(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.T
 	if err != nil {
 		return nil, err
 	}
+	bc.EnableListing(func(b *Beneficiary) bool { return b.Archived })
+	cc.EnableListing(func(c *Caregiver) bool { return c.Archived })
+	tc.EnableListing(func(t *Terminal) bool { return t.Archived })
 	s.beneficiaries = &registry[Beneficiary, *Beneficiary]{
 		kind: "beneficiary", col: bc,
 		canList: func(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.Caregiver },
+		seesAll: func(a auth.Actor) bool { return a.Role == auth.Admin },
 		canSee: func(a auth.Actor, b *Beneficiary) bool {
 			return a.Role == auth.Admin || (a.Role == auth.Caregiver && a.CaregiverID != "" && slices.Contains(b.Caregivers, a.CaregiverID))
 		},
@@ -91,6 +96,7 @@ func Open(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.T
 	s.caregivers = &registry[Caregiver, *Caregiver]{
 		kind: "caregiver", col: cc,
 		canList: func(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.Caregiver },
+		seesAll: func(a auth.Actor) bool { return a.Role == auth.Admin },
 		canSee: func(a auth.Actor, c *Caregiver) bool {
 			return a.Role == auth.Admin || (a.CaregiverID != "" && a.CaregiverID == c.ID)
 		},
@@ -101,6 +107,7 @@ func Open(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.T
 	s.terminals = &registry[Terminal, *Terminal]{
 		kind: "terminal", col: tc,
 		canList:  func(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.Refurbisher },
+		seesAll:  func(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.Refurbisher },
 		canSee:   func(a auth.Actor, _ *Terminal) bool { return a.Role == auth.Admin || a.Role == auth.Refurbisher },
 		canWrite: func(a auth.Actor, _ *Terminal) bool { return a.Role == auth.Admin || a.Role == auth.Refurbisher },
 		check:    s.checkTerminal,
@@ -122,25 +129,52 @@ func (r *registry[T, P]) deny(ctx context.Context, log *audit.Log, a auth.Actor,
 	return problem.ErrForbidden
 }
 
-func (r *registry[T, P]) list(ctx context.Context, log *audit.Log, a auth.Actor, q Query) (Page[T], error) {
+// page checks the actor may list, selects the page and audits the read.
+func (r *registry[T, P]) page(ctx context.Context, log *audit.Log, a auth.Actor, q Query) (int, []*T, error) {
 	if !r.canList(a) {
-		return Page[T]{}, r.deny(ctx, log, a, "", "list")
+		return 0, nil, r.deny(ctx, log, a, "", "list")
 	}
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	q.Limit = min(q.Limit, 500)
-	q.Offset = max(q.Offset, 0)
-	var p Page[T]
-	p.Total, p.Items = r.col.Page(func(t *T) bool {
-		m := P(t).meta()
-		return (q.Archived || !m.Archived) && r.canSee(a, t) && r.match(t, q.Search)
-	}, q.Offset, q.Limit)
-	ids := make([]string, len(p.Items))
-	for i := range p.Items {
-		ids[i] = P(&p.Items[i]).meta().ID
+	lq := store.ListQuery[T]{Hidden: q.Archived, Offset: max(q.Offset, 0), Limit: min(q.Limit, 500)}
+	if !r.seesAll(a) || q.Search != "" {
+		lq.Keep = func(t *T) bool { return r.canSee(a, t) && r.match(t, q.Search) }
+	}
+	total, items := r.col.List(lq)
+	ids := make([]string, len(items))
+	for i, t := range items {
+		ids[i] = P(t).meta().ID
 	}
 	log.Note(r.event(a, audit.List, "", strings.Join(ids, ",")))
+	return total, items, nil
+}
+
+func (r *registry[T, P]) list(ctx context.Context, log *audit.Log, a auth.Actor, q Query) (Page[T], error) {
+	total, items, err := r.page(ctx, log, a, q)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	p := Page[T]{Total: total, Items: make([]T, len(items))}
+	for i, t := range items {
+		p.Items[i] = *t
+	}
+	return p, nil
+}
+
+// listJSON is list with the records' kept JSON encodings: the API's
+// answer, without copying or encoding the records again.
+func (r *registry[T, P]) listJSON(ctx context.Context, log *audit.Log, a auth.Actor, q Query) (store.RawPage, error) {
+	total, items, err := r.page(ctx, log, a, q)
+	if err != nil {
+		return store.RawPage{}, err
+	}
+	p := store.RawPage{Total: total, Items: make([][]byte, len(items))}
+	for i, t := range items {
+		if p.Items[i], err = r.col.JSON(t); err != nil {
+			return store.RawPage{}, fmt.Errorf("encode %s: %w", r.kind, err)
+		}
+	}
 	return p, nil
 }
 
@@ -216,6 +250,9 @@ func (r *registry[T, P]) update(ctx context.Context, log *audit.Log, a auth.Acto
 func (s *Service) ListBeneficiaries(ctx context.Context, a auth.Actor, q Query) (Page[Beneficiary], error) {
 	return s.beneficiaries.list(ctx, s.audit, a, q)
 }
+func (s *Service) ListBeneficiariesJSON(ctx context.Context, a auth.Actor, q Query) (store.RawPage, error) {
+	return s.beneficiaries.listJSON(ctx, s.audit, a, q)
+}
 func (s *Service) Beneficiary(ctx context.Context, a auth.Actor, id string) (Beneficiary, error) {
 	return s.beneficiaries.get(ctx, s.audit, a, id)
 }
@@ -234,6 +271,9 @@ func (s *Service) ArchiveBeneficiary(ctx context.Context, a auth.Actor, id strin
 func (s *Service) ListCaregivers(ctx context.Context, a auth.Actor, q Query) (Page[Caregiver], error) {
 	return s.caregivers.list(ctx, s.audit, a, q)
 }
+func (s *Service) ListCaregiversJSON(ctx context.Context, a auth.Actor, q Query) (store.RawPage, error) {
+	return s.caregivers.listJSON(ctx, s.audit, a, q)
+}
 func (s *Service) Caregiver(ctx context.Context, a auth.Actor, id string) (Caregiver, error) {
 	return s.caregivers.get(ctx, s.audit, a, id)
 }
@@ -251,6 +291,9 @@ func (s *Service) ArchiveCaregiver(ctx context.Context, a auth.Actor, id string)
 
 func (s *Service) ListTerminals(ctx context.Context, a auth.Actor, q Query) (Page[Terminal], error) {
 	return s.terminals.list(ctx, s.audit, a, q)
+}
+func (s *Service) ListTerminalsJSON(ctx context.Context, a auth.Actor, q Query) (store.RawPage, error) {
+	return s.terminals.listJSON(ctx, s.audit, a, q)
 }
 func (s *Service) Terminal(ctx context.Context, a auth.Actor, id string) (Terminal, error) {
 	return s.terminals.get(ctx, s.audit, a, id)

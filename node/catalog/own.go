@@ -49,6 +49,7 @@ func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, now func() tim
 	if err != nil {
 		return nil, err
 	}
+	col.EnableListing(func(o *Offering) bool { return o.Archived })
 	return &Own{col: col, audit: log, now: now}, nil
 }
 
@@ -88,6 +89,34 @@ func validate(o *schema.Offering) error {
 
 // List returns the own offerings, newest id order, for admins and operators.
 func (s *Own) List(ctx context.Context, a auth.Actor, search string, archived bool, offset, limit int) (int, []Offering, error) {
+	total, items, err := s.page(ctx, a, search, archived, offset, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]Offering, len(items))
+	for i, o := range items {
+		out[i] = *o
+	}
+	return total, out, nil
+}
+
+// ListJSON is List with the offerings' kept JSON encodings: the API's
+// answer, without copying or encoding the offerings again.
+func (s *Own) ListJSON(ctx context.Context, a auth.Actor, search string, archived bool, offset, limit int) (store.RawPage, error) {
+	total, items, err := s.page(ctx, a, search, archived, offset, limit)
+	if err != nil {
+		return store.RawPage{}, err
+	}
+	p := store.RawPage{Total: total, Items: make([][]byte, len(items))}
+	for i, o := range items {
+		if p.Items[i], err = s.col.JSON(o); err != nil {
+			return store.RawPage{}, fmt.Errorf("encode offering: %w", err)
+		}
+	}
+	return p, nil
+}
+
+func (s *Own) page(ctx context.Context, a auth.Actor, search string, archived bool, offset, limit int) (int, []*Offering, error) {
 	if a.Role != auth.Admin && a.Role != auth.Operator {
 		_ = s.audit.Record(ctx, s.event(a, audit.Denied, ""))
 		return 0, nil, problem.ErrForbidden
@@ -95,12 +124,13 @@ func (s *Own) List(ctx context.Context, a auth.Actor, search string, archived bo
 	if limit <= 0 {
 		limit = 50
 	}
-	limit, offset = min(limit, 500), max(offset, 0)
-	q := strings.ToLower(search)
-	total, out := s.col.Page(func(o *Offering) bool {
-		return (archived || !o.Archived) && (q == "" || strings.Contains(strings.ToLower(o.Name+" "+o.Description), q))
-	}, offset, limit)
-	return total, out, nil
+	q := store.ListQuery[Offering]{Hidden: archived, Offset: max(offset, 0), Limit: min(limit, 500)}
+	if search != "" {
+		needle := strings.ToLower(search)
+		q.Keep = func(o *Offering) bool { return strings.Contains(strings.ToLower(o.Name+" "+o.Description), needle) }
+	}
+	total, items := s.col.List(q)
+	return total, items, nil
 }
 
 // Get returns one own offering.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -22,6 +23,16 @@ type Collection[T any] struct {
 	mu     sync.RWMutex
 	items  map[string]*T
 	sorted []*T // the same records in id order, for stable pagination without map lookups
+
+	// Listing support (EnableListing): hide[i] says whether sorted[i] is
+	// hidden (archived), in one contiguous slice so that a page without a
+	// filter skips records without touching them; raw keeps each stored
+	// record's JSON once encoded. Records are never modified in place
+	// (Put stores a new pointer), so both stay valid for a pointer.
+	hidden  func(*T) bool
+	hide    []bool
+	nhidden int
+	raw     sync.Map // *T → []byte
 }
 
 // LoadCollection reads every record under prefix into memory.
@@ -58,19 +69,166 @@ func (c *Collection[T]) Get(id string) (T, bool) {
 // Put writes the record, synced, then updates memory.
 func (c *Collection[T]) Put(ctx context.Context, t T) error {
 	id := c.id(&t)
+	b, err := json.Marshal(&t)
+	if err != nil {
+		return fmt.Errorf("encode %s%s: %w", c.prefix, id, err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := PutJSON(ctx, c.ds, c.prefix+id, &t); err != nil {
+	if err := c.ds.Put(ctx, ds.NewKey(c.prefix+id), b); err != nil {
 		return err
 	}
 	i, found := slices.BinarySearchFunc(c.sorted, id, func(x *T, id string) int { return strings.Compare(c.id(x), id) })
 	if found {
+		c.raw.Delete(c.sorted[i])
 		c.sorted[i] = &t
 	} else {
 		c.sorted = slices.Insert(c.sorted, i, &t)
 	}
 	c.items[id] = &t
+	if c.hidden != nil {
+		h := c.hidden(&t)
+		if found {
+			if c.hide[i] {
+				c.nhidden--
+			}
+			c.hide[i] = h
+		} else {
+			c.hide = slices.Insert(c.hide, i, h)
+		}
+		if h {
+			c.nhidden++
+		}
+		c.raw.Store(&t, b)
+	}
 	return nil
+}
+
+// EnableListing prepares the collection for List and JSON: hidden says
+// which records (archived ones) a listing skips unless asked for them.
+// Call it once, right after LoadCollection.
+func (c *Collection[T]) EnableListing(hidden func(*T) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hidden = hidden
+	c.hide = make([]bool, len(c.sorted))
+	c.nhidden = 0
+	for i, t := range c.sorted {
+		if c.hide[i] = hidden(t); c.hide[i] {
+			c.nhidden++
+		}
+	}
+}
+
+// ListQuery selects a page of a listing.
+type ListQuery[T any] struct {
+	Hidden bool          // include hidden records
+	Keep   func(*T) bool // nil: every record (no per-record work outside the page)
+	Offset int
+	Limit  int
+}
+
+// List returns how many records the query selects and the stored records
+// from Offset up to Limit of them, in id order. The records are shared,
+// not copied: callers must not modify them. Without Keep the total is
+// known without a scan and the offset is found in the hidden flags alone,
+// so a page of 50 out of 20,000 costs the page, not the collection.
+// EnableListing must have been called.
+func (c *Collection[T]) List(q ListQuery[T]) (total int, page []*T) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	offset, limit := max(q.Offset, 0), max(q.Limit, 0)
+	if q.Keep != nil {
+		for i, t := range c.sorted {
+			if (!q.Hidden && c.hide[i]) || !q.Keep(t) {
+				continue
+			}
+			if total >= offset && len(page) < limit {
+				page = append(page, t)
+			}
+			total++
+		}
+		return total, page
+	}
+	if q.Hidden || c.nhidden == 0 {
+		total = len(c.sorted)
+		if offset < total {
+			page = slices.Clone(c.sorted[offset:min(total, offset+limit)])
+		}
+		return total, page
+	}
+	total = len(c.sorted) - c.nhidden
+	seen := 0
+	for i, h := range c.hide {
+		if h {
+			continue
+		}
+		if seen >= offset {
+			if len(page) == limit {
+				break
+			}
+			page = append(page, c.sorted[i])
+		}
+		seen++
+	}
+	return total, page
+}
+
+// JSON returns the JSON encoding of a record List or Get returned, kept
+// after the first call so that answering a listing repeats no encoding.
+// EnableListing must have been called.
+func (c *Collection[T]) JSON(t *T) ([]byte, error) {
+	if b, ok := c.raw.Load(t); ok {
+		return b.([]byte), nil
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	if c.items[c.id(t)] == t { // not replaced meanwhile: Put would not drop it
+		c.raw.Store(t, b)
+	}
+	c.mu.RUnlock()
+	return b, nil
+}
+
+// RawPage is one page of a listing as JSON, {"total":N,"items":[...]},
+// made of records' kept encodings (Collection.JSON).
+type RawPage struct {
+	Total int
+	Items [][]byte
+}
+
+// AppendJSON appends the page's JSON to b.
+func (p RawPage) AppendJSON(b []byte) []byte {
+	b = append(b, `{"total":`...)
+	b = strconv.AppendInt(b, int64(p.Total), 10)
+	b = append(b, `,"items":[`...)
+	for i, it := range p.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	return append(b, "]}"...)
+}
+
+// MarshalJSON implements json.Marshaler.
+func (p RawPage) MarshalJSON() ([]byte, error) {
+	n := 40
+	for _, it := range p.Items {
+		n += len(it) + 1
+	}
+	return p.AppendJSON(make([]byte, 0, n)), nil
+}
+
+// Ptr returns the stored record itself, shared: callers must not modify it.
+func (c *Collection[T]) Ptr(id string) (*T, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.items[id]
+	return t, ok
 }
 
 // Filter returns copies of the records keep accepts, in id order.
