@@ -27,7 +27,7 @@ type Collection[T any] struct {
 	// Listing support (EnableListing): hide[i] says whether sorted[i] is
 	// hidden (archived), in one contiguous slice so that a page without a
 	// filter skips records without touching them; raw keeps each stored
-	// record's JSON once encoded. Records are never modified in place
+	// listed record's JSON once encoded. Records are never modified in place
 	// (Put stores a new pointer), so both stay valid for a pointer.
 	hidden  func(*T) bool
 	hide    []bool
@@ -99,7 +99,6 @@ func (c *Collection[T]) Put(ctx context.Context, t T) error {
 		if h {
 			c.nhidden++
 		}
-		c.raw.Store(&t, b)
 	}
 	return nil
 }
@@ -174,8 +173,10 @@ func (c *Collection[T]) List(q ListQuery[T]) (total int, page []*T) {
 	return total, page
 }
 
-// JSON returns the JSON encoding of a record List or Get returned, kept
+// JSON returns the JSON encoding of a record List or Ptr returned, kept
 // after the first call so that answering a listing repeats no encoding.
+// Only records that were listed are kept: memory follows what users
+// browse, not the collection's size.
 // EnableListing must have been called.
 func (c *Collection[T]) JSON(t *T) ([]byte, error) {
 	if b, ok := c.raw.Load(t); ok {
