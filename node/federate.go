@@ -518,11 +518,16 @@ func onlyLoopback(addrs []string) bool {
 // be connected to and is not: its bootstrap peers, and coops that
 // membership sees online. Without it a coop that restarted without
 // bootstrap peers of its own stays alone until someone else dials it.
+// Config.RedialInterval overrides it.
 const redialInterval = 30 * time.Second
 
 func (fd *fed) redialLoop() {
 	defer fd.wg.Done()
-	t := time.NewTicker(redialInterval)
+	every := fd.n.cfg.RedialInterval
+	if every <= 0 {
+		every = redialInterval
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

@@ -76,6 +76,10 @@ type Config struct {
 	// MembersProfile is "wan" (default: coops on home internet links) or
 	// "lan" (fast failure detection on a local network or loopback).
 	MembersProfile string
+	// RedialInterval is how often the node dials the bootstrap peers and
+	// online members it is not connected to (default 30 s; tests shorten
+	// it to watch the federation heal without waiting).
+	RedialInterval time.Duration
 	// NoFederation runs the node without libp2p and membership (tests of
 	// the private side that need no peers).
 	NoFederation bool
