@@ -105,8 +105,10 @@ func (n *Node) joinFederation(ctx context.Context) error {
 	// starts only now so that it does not compete with the loads above
 	// for the CPU.
 	fd.wg.Add(1)
+	n.startup.Add(1)
 	go func() {
 		defer fd.wg.Done()
+		defer n.startup.Done()
 		if err := fd.cat.Load(fd.ctx); err != nil && fd.ctx.Err() == nil {
 			n.log.Warn("catalogue view not loaded", "component", "federation", "err", err)
 		}
@@ -159,8 +161,10 @@ func (n *Node) joinFederation(ctx context.Context) error {
 	// thousands of offerings that is seconds of work, so it runs after
 	// start instead of delaying it.
 	fd.wg.Add(1)
+	n.startup.Add(1)
 	go func() {
 		defer fd.wg.Done()
+		defer n.startup.Done()
 		if err := fd.republish(fd.ctx); err != nil && fd.ctx.Err() == nil {
 			n.log.Warn("republish own offerings failed", "component", "federation", "err", err)
 		}

@@ -120,6 +120,8 @@ type Node struct {
 	ln       net.Listener
 	started  time.Time
 	serveErr chan error
+	startup  sync.WaitGroup // background work that follows Start (catalogue view, republish)
+	settled  chan struct{}
 
 	fed  *fed
 	qual *qual
@@ -160,7 +162,7 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("admin password: %w", err)
 		}
 	}
-	return &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.CoopName), serveErr: make(chan error, 1)}, nil
+	return &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.CoopName), serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
 }
 
 // Start opens everything and returns when the node serves HTTP.
@@ -294,8 +296,18 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		n.serveErr <- err
 	}()
 	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
+	go func() {
+		n.startup.Wait()
+		close(n.settled)
+	}()
 	return nil
 }
+
+// Settled is closed once the work that follows a start in the background
+// (the federated catalogue view, republishing own offerings) has ended,
+// or was cut short by Close. A process can then return the start-up's
+// garbage to the OS without delaying readiness.
+func (n *Node) Settled() <-chan struct{} { return n.settled }
 
 func (n *Node) bootstrapAdmin(ctx context.Context) error {
 	if n.auth.Count() > 0 {
@@ -373,6 +385,9 @@ func (n *Node) Close() error {
 			if err := n.closers[i](); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if n.http != nil { // Start got as far as serving: Settled's waiter runs
+			<-n.settled
 		}
 	})
 	return errors.Join(errs...)

@@ -108,15 +108,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := n.Start(ctx); err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "Difronte node %q serving on %s\n", *coop, n.URL())
 	// Start-up leaves garbage (store replay, catalogues, templates) that
 	// an idle node would otherwise carry until its heap doubles: hand it
-	// back to the OS once, so an old PC sees the node's real footprint.
-	debug.FreeOSMemory()
-	fmt.Fprintf(stdout, "Difronte node %q serving on %s\n", *coop, n.URL())
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down", "component", "node")
-	case err = <-n.Done():
+	// back to the OS once the background start-up work has settled, so an
+	// old PC sees the node's real footprint. Not before: returning memory
+	// holds the heap lock, which would delay the first answers.
+	settled := n.Settled()
+	for done := false; !done; {
+		select {
+		case <-settled:
+			debug.FreeOSMemory()
+			settled = nil
+		case <-ctx.Done():
+			logger.Info("shutting down", "component", "node")
+			done = true
+		case err = <-n.Done():
+			done = true
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- n.Close() }()
