@@ -298,6 +298,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
 	go func() {
 		n.startup.Wait()
+		n.log.Info("start-up work settled", "component", "node", "after", n.cfg.Now().Sub(n.started).Round(time.Millisecond))
 		close(n.settled)
 	}()
 	return nil

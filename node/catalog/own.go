@@ -35,10 +35,20 @@ type Publisher interface {
 // Own is the coop's own offerings.
 type Own struct {
 	col   *store.Collection[Offering]
+	ds    ds.Datastore // the collection's namespace; also holds the unpublished marks
 	audit *audit.Log
 	now   func() time.Time
 	pub   Publisher
 }
+
+// An offering is marked unpublished before it is stored and unmarked once
+// the federation has its change, so a start republishes only what a crash
+// (or a node without federation) left behind, not every offering.
+const (
+	unpublishedPrefix = "/unpublished/"
+	// Data directories from before the marks: one full pass, once.
+	marksKey = "/unpublished-marks"
+)
 
 // OpenOwn loads the own offerings from d.
 func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.Time) (*Own, error) {
@@ -50,7 +60,7 @@ func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, now func() tim
 		return nil, err
 	}
 	col.EnableListing(func(o *Offering) bool { return o.Archived })
-	return &Own{col: col, audit: log, now: now}, nil
+	return &Own{col: col, ds: d, audit: log, now: now}, nil
 }
 
 // SetPublisher connects the federation.
@@ -197,23 +207,56 @@ func (s *Own) Archive(ctx context.Context, a auth.Actor, id string) (Offering, e
 // comes first so a crash between the two leaves a record that Republish
 // sends again at the next start.
 func (s *Own) save(ctx context.Context, a auth.Actor, rec Offering, act audit.Action) error {
+	if err := s.ds.Put(ctx, ds.NewKey(unpublishedPrefix+rec.ID), nil); err != nil {
+		return fmt.Errorf("mark offering unpublished: %w", err)
+	}
 	if err := s.col.Put(ctx, rec); err != nil {
 		return fmt.Errorf("store offering: %w", err)
 	}
 	if err := s.audit.Record(ctx, s.event(a, act, rec.ID)); err != nil {
 		return fmt.Errorf("audit offering: %w", err)
 	}
-	return s.publish(ctx, rec)
+	if s.pub == nil {
+		return nil // marked: published when the node next starts with its federation
+	}
+	var err error
+	if rec.Archived {
+		err = s.pub.WithdrawOffering(ctx, rec.ID)
+	} else {
+		err = s.pub.PublishOffering(ctx, rec.Offering)
+	}
+	if err != nil {
+		return err
+	}
+	return s.Published(ctx, rec.ID)
 }
 
-func (s *Own) publish(ctx context.Context, rec Offering) error {
-	if s.pub == nil {
+// Unpublished returns the ids of the own offerings whose last change the
+// federation may lack: those marked, or every one in a data directory
+// from before the marks (until MarksComplete).
+func (s *Own) Unpublished(ctx context.Context) ([]string, error) {
+	if ok, err := s.ds.Has(ctx, ds.NewKey(marksKey)); err != nil {
+		return nil, err
+	} else if !ok {
+		return s.IDs(), nil
+	}
+	var ids []string
+	err := store.Each(ctx, s.ds, unpublishedPrefix, func(k string, _ []byte) error {
+		ids = append(ids, strings.TrimPrefix(k, unpublishedPrefix))
 		return nil
-	}
-	if rec.Archived {
-		return s.pub.WithdrawOffering(ctx, rec.ID)
-	}
-	return s.pub.PublishOffering(ctx, rec.Offering)
+	})
+	return ids, err
+}
+
+// Published clears the mark of an offering the federation has.
+func (s *Own) Published(ctx context.Context, id string) error {
+	return s.ds.Delete(ctx, ds.NewKey(unpublishedPrefix+id))
+}
+
+// MarksComplete records that every unpublished offering is marked, after
+// the one full pass over an older data directory.
+func (s *Own) MarksComplete(ctx context.Context) error {
+	return s.ds.Put(ctx, ds.NewKey(marksKey), nil)
 }
 
 // All returns every own offering, archived included.

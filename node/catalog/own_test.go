@@ -113,3 +113,92 @@ func TestOwnLifecyclePublishesAndAudits(t *testing.T) {
 		t.Fatalf("import: %+v %v", got, err)
 	}
 }
+
+type failing struct{ recorder }
+
+func (*failing) PublishOffering(context.Context, schema.Offering) error {
+	return errors.New("federation unreachable")
+}
+
+// TestUnpublishedMarks checks that a start republishes only what the
+// federation may lack: changes stored without a publisher or whose publish
+// failed stay marked; published ones are unmarked; a data directory from
+// before the marks gets one full pass.
+func TestUnpublishedMarks(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	al, err := audit.Open(ctx, st.Namespace("/audit"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer al.Close()
+	open := func() *Own {
+		own, err := OpenOwn(ctx, st.Namespace("/own"), al, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return own
+	}
+	admin := auth.Actor{Username: "admin", Role: auth.Admin}
+	unpublished := func(own *Own) []string {
+		ids, err := own.Unpublished(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+
+	// An older data directory: offerings but no marks, so every one.
+	own := open()
+	a, err := own.Create(ctx, admin, offering("Pasti a domicilio"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := own.Create(ctx, admin, offering("Compagnia"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unpublished(own); len(got) != 2 {
+		t.Fatalf("before the marks are complete: unpublished %v, want both offerings", got)
+	}
+	for _, id := range []string{a.ID, b.ID} {
+		if err := own.Published(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := own.MarksComplete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := unpublished(own); len(got) != 0 {
+		t.Fatalf("after the full pass: unpublished %v, want none", got)
+	}
+
+	// A publish that fails leaves its mark; one that succeeds clears it.
+	own = open()
+	own.SetPublisher(&failing{})
+	if _, err := own.Update(ctx, admin, a.ID, offering("Pasti caldi a domicilio")); err == nil {
+		t.Fatal("update with an unreachable federation: want the publish error")
+	}
+	if got := unpublished(own); len(got) != 1 || got[0] != a.ID {
+		t.Fatalf("after a failed publish: unpublished %v, want [%s]", got, a.ID)
+	}
+	pub := &recorder{}
+	own = open()
+	own.SetPublisher(pub)
+	if _, err := own.Update(ctx, admin, b.ID, offering("Compagnia e letture")); err != nil {
+		t.Fatal(err)
+	}
+	if got := unpublished(own); len(got) != 1 || got[0] != a.ID {
+		t.Fatalf("after a successful publish of %s: unpublished %v, want only [%s]", b.ID, got, a.ID)
+	}
+
+	// Without a publisher (a node without federation) changes stay marked.
+	own = open()
+	c, err := own.Create(ctx, admin, offering("Trasporto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unpublished(own); len(got) != 2 || !(got[0] == c.ID || got[1] == c.ID) {
+		t.Fatalf("after a change without federation: unpublished %v, want %s and %s", got, a.ID, c.ID)
+	}
+}
