@@ -157,9 +157,10 @@ func (n *Node) joinFederation(ctx context.Context) error {
 		// Not fatal: a coop without offerings has no territory yet.
 		n.log.Debug("coop profile not published", "component", "federation", "err", err)
 	}
-	// Republishing reads every own offering and its replica entry: with
-	// thousands of offerings that is seconds of work, so it runs after
-	// start instead of delaying it.
+	// Republishing reads each unpublished own offering and its replica
+	// entry. Usually there are none; after an upgrade from a data
+	// directory without the marks it is every offering once, seconds of
+	// work with thousands, so it runs after start instead of delaying it.
 	fd.wg.Add(1)
 	n.startup.Add(1)
 	go func() {
@@ -288,16 +289,26 @@ func (fd *fed) publishProfile(ctx context.Context) error {
 	return nil
 }
 
+// republish sends the federation the own offerings whose last change it
+// may lack (catalog.Own.Unpublished): a crash between storing and
+// publishing, or changes made while the node ran without its federation.
 func (fd *fed) republish(ctx context.Context) error {
-	for _, id := range fd.n.own.IDs() {
+	ids, err := fd.n.own.Unpublished(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err := fd.republishOne(ctx, id); err != nil {
 			return fmt.Errorf("republish offering %s: %w", id, err)
 		}
+		if err := fd.n.own.Published(ctx, id); err != nil {
+			return err
+		}
 	}
-	return nil
+	return fd.n.own.MarksComplete(ctx)
 }
 
 // republishOne publishes the stored state of one own offering if the log
@@ -564,18 +575,31 @@ func (fd *fed) redial() {
 			}
 		}
 	}
+	// Peers are dialled side by side, a few at a time, so that one
+	// unreachable coop (10 s per address) does not hold up the others.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, redialParallel)
 	for id, addrs := range targets {
 		if connected[id] {
 			continue
 		}
-		for _, a := range addrs {
-			ctx, cancel := context.WithTimeout(fd.ctx, 10*time.Second)
-			err := fd.f.Connect(ctx, a)
-			cancel()
-			if err == nil {
-				break
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			for _, a := range addrs {
+				ctx, cancel := context.WithTimeout(fd.ctx, 10*time.Second)
+				err := fd.f.Connect(ctx, a)
+				cancel()
+				if err == nil {
+					return
+				}
+				fd.n.log.Debug("redial failed", "component", "federation", "peer", id, "err", err)
 			}
-			fd.n.log.Debug("redial failed", "component", "federation", "peer", id, "err", err)
-		}
+		}()
 	}
+	wg.Wait()
 }
+
+// redialParallel bounds the dials of one redial round.
+const redialParallel = 8
