@@ -29,7 +29,7 @@ bench: build ## run every benchmark with its same-run baseline; output in bench/
 	mkdir -p $(BENCHOUT)
 	$(GO) run ./bench/nodebench -bin $(BIN) | tee $(BENCHOUT)/node.txt
 	$(GO) run ./bench/catalogue -bin $(BIN) | tee $(BENCHOUT)/catalogue.txt
-	$(GO) test -run '^$$' -bench BenchmarkPublishLatency -benchtime 50x -timeout 20m ./testnet/ | tee $(BENCHOUT)/gossip.txt
+	$(GO) test -run '^$$' -bench BenchmarkPublishLatency -benchtime 100x -count 3 -timeout 20m ./testnet/ | tee $(BENCHOUT)/gossip.txt
 	$(GO) test -run '^$$' -bench Catchup1000of100k -benchtime 3x -timeout 10m ./federation/catchup/ | tee $(BENCHOUT)/catchup.txt
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 1x -timeout 10m ./federation/members/ | tee $(BENCHOUT)/members.txt
 	$(GO) test -run '^$$' -bench Qualified -benchtime 3000x -timeout 10m ./node/qualify/ | tee $(BENCHOUT)/qualify.txt
