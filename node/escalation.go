@@ -199,7 +199,10 @@ func (n *Node) callEvent(ctx context.Context, ev calls.Event) {
 
 // mountEscalation adds the escalation and notification API.
 func (n *Node) mountEscalation() {
-	h := escalation.HTTP{Notify: n.notify}
+	h := escalation.HTTP{Notify: n.notify, CaregiverName: func(ctx context.Context, a auth.Actor, id string) (string, bool) {
+		c, err := n.care.Caregiver(ctx, a, id)
+		return c.Name, err == nil
+	}}
 	if n.outcomeLink != nil {
 		h.Carrier = n.outcomeLink
 	}

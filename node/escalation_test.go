@@ -88,6 +88,15 @@ func TestEscalationAPI(t *testing.T) {
 	if err != nil || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(recs) < 4 {
 		t.Fatalf("csv %q %v", raw, err)
 	}
+	named := false
+	for _, rec := range recs {
+		if rec[0] == "caregiver_problems" && rec[1] == cg.ID {
+			named = rec[4] == "Carla Bianchi" && rec[3] == "1"
+		}
+	}
+	if !named {
+		t.Fatalf("csv has no caregiver_problems row for %s named Carla Bianchi with 1 problem: %q", cg.ID, raw)
+	}
 }
 
 // get fetches a page with the client's token and returns status and body.

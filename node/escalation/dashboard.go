@@ -190,11 +190,13 @@ func MonthSVG(title, doneLabel, missedLabel string, rows []MonthRow) string {
 	return BarSVG(title, cs, nil)
 }
 
-// WriteCSV writes the dashboard as one table: section, key, month, value.
-func (d Dashboard) WriteCSV(w io.Writer) error {
+// WriteCSV writes the dashboard as one table: section, key, month, value,
+// name. names maps caregiver ids to the names shown in the name column of
+// their rows (the key stays the id, so rows of one caregiver group).
+func (d Dashboard) WriteCSV(w io.Writer, names map[string]string) error {
 	cw := csv.NewWriter(w)
-	row := func(rec ...string) { _ = cw.Write(rec) }
-	row("section", "key", "month", "value")
+	row := func(rec ...string) { _ = cw.Write(append(rec, make([]string, 5-len(rec))...)) }
+	row("section", "key", "month", "value", "name")
 	row("checkins_done", "", "", strconv.Itoa(d.Done))
 	row("checkins_missed", "", "", strconv.Itoa(d.Missed))
 	row("problems", "", "", strconv.Itoa(d.Problems))
@@ -204,10 +206,11 @@ func (d Dashboard) WriteCSV(w io.Writer) error {
 		row("month_problems", "", m.Month, strconv.Itoa(m.Problems))
 	}
 	for _, c := range d.ByCaregiver {
-		row("caregiver_done", csvSafe(c.Caregiver), "", strconv.Itoa(c.Done))
-		row("caregiver_missed", csvSafe(c.Caregiver), "", strconv.Itoa(c.Missed))
-		row("caregiver_problems", csvSafe(c.Caregiver), "", strconv.Itoa(c.Problems))
-		row("caregiver_open", csvSafe(c.Caregiver), "", strconv.Itoa(c.Open))
+		id, name := csvSafe(c.Caregiver), csvSafe(names[c.Caregiver])
+		row("caregiver_done", id, "", strconv.Itoa(c.Done), name)
+		row("caregiver_missed", id, "", strconv.Itoa(c.Missed), name)
+		row("caregiver_problems", id, "", strconv.Itoa(c.Problems), name)
+		row("caregiver_open", id, "", strconv.Itoa(c.Open), name)
 	}
 	for _, c := range d.ByKind {
 		row("problem_kind", c.Key, "", strconv.Itoa(c.N))

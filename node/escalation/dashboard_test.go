@@ -38,7 +38,8 @@ func TestDashboard(t *testing.T) {
 		t.Fatal("a caregiver read the dashboard")
 	}
 	var buf bytes.Buffer
-	if err := d.WriteCSV(&buf); err != nil {
+	cgID := d.ByCaregiver[0].Caregiver
+	if err := d.WriteCSV(&buf, map[string]string{cgID: "=Carla Rossi"}); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&buf).ReadAll()
@@ -53,6 +54,23 @@ func TestDashboard(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("csv lacks the health row: %v", recs)
+	}
+	// Caregiver rows keep the id as key and carry the name, neutralised
+	// as a formula like every other value.
+	named := 0
+	for _, rec := range recs {
+		if len(rec) != 5 {
+			t.Fatalf("csv row %v has %d columns, want 5", rec, len(rec))
+		}
+		if strings.HasPrefix(rec[0], "caregiver_") {
+			if rec[1] != cgID || rec[4] != "'=Carla Rossi" {
+				t.Fatalf("caregiver row %v, want key %s and name '=Carla Rossi", rec, cgID)
+			}
+			named++
+		}
+	}
+	if named != 4 {
+		t.Fatalf("%d named caregiver rows, want 4: %v", named, recs)
 	}
 	// The SVG is well-formed XML, titled, and escapes labels.
 	svg := BarSVG("Problemi <per tipo>", d.ByKind, func(k string) string { return k + " & co" })

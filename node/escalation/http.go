@@ -1,7 +1,9 @@
 package escalation
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -17,6 +19,9 @@ import (
 type HTTP struct {
 	Notify  *notify.Service
 	Carrier Carrier // nil without federation
+	// CaregiverName reads a local caregiver's name as the actor (the
+	// registry audits it), for the CSV export; nil: ids only.
+	CaregiverName func(ctx context.Context, a auth.Actor, id string) (string, bool)
 }
 
 // Mount adds the escalation and notification API under /api/v1.
@@ -149,11 +154,20 @@ func (s *Service) Mount(r *mux.Router, h HTTP) {
 		if err != nil {
 			return err
 		}
+		names := map[string]string{}
+		for _, row := range d.ByCaregiver {
+			// Another coop's caregiver stays "<peer>/<id>".
+			if h.CaregiverName != nil && row.Caregiver != "" && !strings.Contains(row.Caregiver, "/") {
+				if name, ok := h.CaregiverName(r.Context(), a, row.Caregiver); ok {
+					names[row.Caregiver] = name
+				}
+			}
+		}
 		s.cfg.Audit.Note(s.event(a, audit.Export, "dashboard", "", "csv"))
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="difronte-dashboard.csv"`)
 		w.Header().Set("Cache-Control", "no-store")
-		return d.WriteCSV(w)
+		return d.WriteCSV(w, names)
 	})).Methods(http.MethodGet)
 	if h.Notify != nil {
 		n := h.Notify
