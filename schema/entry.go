@@ -85,6 +85,24 @@ func (e *Entry) Sign(priv ed25519.PrivateKey) error {
 	return nil
 }
 
+// SignAnyKind is Sign for an entry of a kind this version may not know,
+// as a newer version would sign it. Only tests of mixed-version
+// federations need it: a node publishes only the kinds it knows.
+func (e *Entry) SignAnyKind(priv ed25519.PrivateKey) error {
+	if e.Kind.Known() || !e.Kind.wellFormed() {
+		return e.Sign(priv)
+	}
+	saved := e.Kind
+	e.Kind = KindCoop // check the other rules as Sign does
+	err := e.Sign(priv)
+	e.Kind = saved
+	if err != nil {
+		return err
+	}
+	e.Sig = ed25519.Sign(priv, signingInput(e.appendSigned(nil)))
+	return nil
+}
+
 // Verify checks that Sig is the signature, by the key inside Publisher, over
 // the entry's canonical bytes.
 func (e *Entry) Verify() error {
@@ -128,11 +146,39 @@ func UnmarshalEntry(b []byte) (*Entry, error) {
 	return e, nil
 }
 
+// UnmarshalEntryAnyKind is UnmarshalEntry for catch-up, which carries
+// every kind: it also accepts a well-formed kind this version does not
+// know (a newer node's), still checking everything else and the
+// signature. Its body cannot be validated, so callers store and relay
+// such an entry but never interpret it; Kind.Known tells which it is.
+// Gossip keeps UnmarshalEntry: a new kind travels on a new topic.
+func UnmarshalEntryAnyKind(b []byte) (*Entry, error) {
+	e, err := unmarshalEntry(b, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Verify(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// UnmarshalEntryAnyKindUnverified is UnmarshalEntryAnyKind without the
+// signature check, for the node's own replica (see
+// UnmarshalEntryUnverified).
+func UnmarshalEntryAnyKindUnverified(b []byte) (*Entry, error) {
+	return unmarshalEntry(b, true)
+}
+
 // UnmarshalEntryUnverified is UnmarshalEntry without the signature check.
 // It exists only for bytes a node itself stored after verifying them
 // (its replica), where checking the signature again on every read would cost
 // tens of microseconds per entry; never use it on bytes from the network.
 func UnmarshalEntryUnverified(b []byte) (*Entry, error) {
+	return unmarshalEntry(b, false)
+}
+
+func unmarshalEntry(b []byte, anyKind bool) (*Entry, error) {
 	if len(b) > MaxEntrySize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(b))
 	}
@@ -168,7 +214,7 @@ func UnmarshalEntryUnverified(b []byte) (*Entry, error) {
 	if _, err := PublicKeyFromPeerID(e.Publisher); err != nil {
 		return nil, fmt.Errorf("%w: publisher: %v", ErrMalformed, err)
 	}
-	if err := e.check(); err != nil {
+	if err := e.checkKind(anyKind); err != nil {
 		return nil, err
 	}
 	// Varint minimality is checked while decoding; this catches whatever
@@ -180,11 +226,14 @@ func UnmarshalEntryUnverified(b []byte) (*Entry, error) {
 }
 
 // check enforces the field rules shared by Sign and UnmarshalEntry.
-func (e *Entry) check() error {
+func (e *Entry) check() error { return e.checkKind(false) }
+
+// checkKind is check; with anyKind a well-formed unknown kind passes.
+func (e *Entry) checkKind(anyKind bool) error {
 	if e.Seq == 0 {
 		return fmt.Errorf("%w: seq 0", ErrMalformed)
 	}
-	if !e.Kind.Known() {
+	if !e.Kind.Known() && !(anyKind && e.Kind.wellFormed()) {
 		return fmt.Errorf("%w: %q", ErrUnknownKind, e.Kind)
 	}
 	if err := checkKey(e.Key); err != nil {

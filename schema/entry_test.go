@@ -297,7 +297,21 @@ func FuzzUnmarshalEntry(f *testing.F) {
 	f.Add(signedEntry(f, testKey(2), Entry{Seq: 3, Kind: KindCoop, Key: "p", Tombstone: true, IssuedAt: testTime}).Marshal())
 	f.Add([]byte(entryMagic))
 	f.Add([]byte{})
+	future := &Entry{Seq: 2, Kind: "care-plan.v2", Key: "k", IssuedAt: testTime, Body: []byte(`{}`)}
+	if err := future.SignAnyKind(testKey(3)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(future.Marshal())
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The any-kind decoder accepts a superset, and what it accepts
+		// re-marshals to the same bytes.
+		if e, err := UnmarshalEntryAnyKindUnverified(b); err == nil && !bytes.Equal(e.Marshal(), b) {
+			t.Fatalf("any-kind entry re-marshals differently")
+		} else if err != nil {
+			if _, err2 := UnmarshalEntryUnverified(b); err2 == nil {
+				t.Fatalf("any-kind decoder refuses what the strict one accepts: %v", err)
+			}
+		}
 		e, err := UnmarshalEntryUnverified(b)
 		if err != nil {
 			return
@@ -327,4 +341,42 @@ func BenchmarkUnmarshalEntry(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestUnknownKinds: catch-up's decoder accepts a well-formed kind of a newer
+// version, signed, and refuses everything UnmarshalEntry refuses besides;
+// gossip's decoder keeps refusing unknown kinds.
+func TestUnknownKinds(t *testing.T) {
+	future := &Entry{Seq: 7, Kind: "care-plan.v2", Key: "k1", IssuedAt: testTime, Body: []byte(`{"any":"thing"}`)}
+	if err := future.SignAnyKind(testKey(4)); err != nil {
+		t.Fatal(err)
+	}
+	wire := future.Marshal()
+	if _, err := UnmarshalEntry(wire); !errors.Is(err, ErrUnknownKind) {
+		t.Fatalf("UnmarshalEntry of a future kind: %v, want ErrUnknownKind", err)
+	}
+	got, err := UnmarshalEntryAnyKind(wire)
+	if err != nil || got.Kind != "care-plan.v2" || got.Kind.Known() || !bytes.Equal(got.Marshal(), wire) {
+		t.Fatalf("UnmarshalEntryAnyKind = %+v, %v", got, err)
+	}
+	if _, err := UnmarshalEntryAnyKindUnverified(wire); err != nil {
+		t.Fatal(err)
+	}
+	forged := bytes.Clone(wire)
+	forged[len(forged)-1] ^= 1
+	if _, err := UnmarshalEntryAnyKind(forged); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("forged future entry: %v, want ErrBadSignature", err)
+	}
+	for _, kind := range []Kind{"Care", "care plan", "cura/è", Kind(strings.Repeat("k", 65))} {
+		e := &Entry{Seq: 1, Kind: kind, Key: "k", IssuedAt: testTime, Body: []byte(`{}`)}
+		if err := e.SignAnyKind(testKey(4)); !errors.Is(err, ErrUnknownKind) {
+			t.Errorf("SignAnyKind(%q) = %v, want ErrUnknownKind", kind, err)
+		}
+	}
+	// A known kind keeps its body rules nowhere but in ValidateBody; the
+	// other field rules hold for every kind.
+	bad := &Entry{Seq: 1, Kind: "care-plan.v2", Key: "k", IssuedAt: testTime, Tombstone: true, Body: []byte(`{}`)}
+	if err := bad.SignAnyKind(testKey(4)); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("tombstone with a body of a future kind: %v, want ErrMalformed", err)
+	}
 }

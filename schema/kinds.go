@@ -26,6 +26,21 @@ const (
 // ErrUnknownKind is returned for an entry whose kind this version does not know.
 var ErrUnknownKind = errors.New("unknown record kind")
 
+// wellFormed reports whether k could name a kind of some version: 1 to 64
+// bytes of lower-case ASCII letters, digits, '-' and '.'.
+func (k Kind) wellFormed() bool {
+	if len(k) == 0 || len(k) > maxKindBytes {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // Known reports whether k is a kind this version can validate.
 func (k Kind) Known() bool {
 	switch k {

@@ -59,6 +59,7 @@ type Stats struct {
 	BytesReceived int64 // stream bytes read
 	EntryBytes    int64 // wire bytes of the entries received
 	Entries       int   // entries received (all verified)
+	Foreign       int   // of those, entries of kinds this version does not know (stored, not interpreted)
 	Applied       int   // entries that changed the replica
 	Truncated     bool  // the responder stopped at the entry budget
 }
@@ -329,7 +330,10 @@ func (s *Service) pull(ctx context.Context, ss *session, st *Stats) error {
 			if len(payload) > schema.MaxEntrySize {
 				return fmt.Errorf("%w: entry of %d bytes", errProtocol, len(payload))
 			}
-			e, err := schema.UnmarshalEntry(payload)
+			// Every kind, including those of a newer version: they are
+			// verified by signature, stored and relayed so that the
+			// marks stay true, but never interpreted by this version.
+			e, err := schema.UnmarshalEntryAnyKind(payload)
 			if err != nil {
 				return fmt.Errorf("%w: entry: %v", errProtocol, err)
 			}
@@ -341,7 +345,12 @@ func (s *Service) pull(ctx context.Context, ss *session, st *Stats) error {
 			case e.Seq <= lastSeq:
 				return fmt.Errorf("%w: seq %d of %s out of order", errProtocol, e.Seq, section)
 			}
-			if !e.Tombstone {
+			if !e.Kind.Known() {
+				if err := s.r.AdmitKind(e.Kind); err != nil {
+					return fmt.Errorf("%w: entry of %s seq %d: %v", errProtocol, section, e.Seq, err)
+				}
+				st.Foreign++
+			} else if !e.Tombstone {
 				if err := s.opts.ValidateBody(e.Kind, e.Key, e.Body); err != nil {
 					return fmt.Errorf("%w: body of %s seq %d: %v", errProtocol, section, e.Seq, err)
 				}

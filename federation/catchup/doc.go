@@ -21,7 +21,10 @@
 //	       done         (empty)
 //
 // R verifies every entry (signature, canonical form, body) before storing
-// it, and ends the session on anything a correct responder would not send:
+// it. An entry of a kind a newer version introduced is verified in all but
+// its body, stored and served on, never interpreted: that keeps the marks
+// true across versions (replica.MaxKinds bounds how many kinds a replica
+// takes). R ends the session on anything a correct responder would not send:
 // an entry of another publisher than the section's, a seq at or below R's
 // mark or out of order, a mark above the last seq sent, oversized frames,
 // unknown frames, more entries than the budget. After a section R raises its

@@ -5,7 +5,9 @@
 // "complete through" marks for catch-up, and a state digest.
 //
 // It stores only entries its callers have already verified (gossip
-// validators and catch-up call schema.UnmarshalEntry and
-// schema.ValidateBody first). It imports schema and go-datastore only; the
+// validators call schema.UnmarshalEntry and schema.ValidateBody first;
+// catch-up also accepts, verified by signature, entries of kinds a newer
+// version introduced, which the replica holds, counts and relays like any
+// other but no view of this version interprets). It imports schema and go-datastore only; the
 // node, gossip topics and the catch-up protocol build on it.
 package replica

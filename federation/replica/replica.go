@@ -25,7 +25,15 @@ import (
 var (
 	ErrStale     = errors.New("entry older than the one held")
 	ErrDuplicate = errors.New("entry already held")
+	// ErrTooManyKinds refuses a kind beyond MaxKinds (AdmitKind).
+	ErrTooManyKinds = errors.New("too many record kinds")
 )
+
+// MaxKinds bounds the distinct kinds a replica holds. This version knows
+// four; the rest are room for kinds of newer versions that catch-up
+// relays (AdmitKind), and the bound keeps a publisher from inventing
+// kinds without end.
+const MaxKinds = 64
 
 // maxSeen bounds, per publisher, how many out-of-order seqs above the mark
 // are remembered for advancing it; beyond that, catch-up closes the gap.
@@ -437,7 +445,7 @@ func (r *Replica) getSlot(ctx context.Context, publisher string, kind schema.Kin
 	if err != nil {
 		return nil, err
 	}
-	e, err := schema.UnmarshalEntryUnverified(b)
+	e, err := schema.UnmarshalEntryAnyKindUnverified(b)
 	if err != nil {
 		return nil, fmt.Errorf("stored entry of %s seq %d: %w", publisher, s.seq, err)
 	}
@@ -504,7 +512,7 @@ func (r *Replica) Current(ctx context.Context, kind schema.Kind, fn func(*schema
 		if k.kind != kind || k.tomb {
 			continue
 		}
-		e, err := schema.UnmarshalEntryUnverified(item.Value)
+		e, err := schema.UnmarshalEntryAnyKindUnverified(item.Value)
 		if err != nil {
 			return fmt.Errorf("current %s: stored entry %s: %w", kind, item.Key, err)
 		}
@@ -636,6 +644,23 @@ func (r *Replica) indexKey(kind schema.Kind, key string) string {
 		i = len(r.kinds) - 1
 	}
 	return string([]byte{byte(i)}) + key
+}
+
+// AdmitKind makes room for kind in the index, or refuses it with
+// ErrTooManyKinds when MaxKinds are held already. Callers storing kinds
+// from the network that this version does not know (catch-up) admit each
+// before applying it.
+func (r *Replica) AdmitKind(kind schema.Kind) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.kinds, kind) {
+		return nil
+	}
+	if len(r.kinds) >= MaxKinds {
+		return fmt.Errorf("%w: %q would be kind %d of at most %d", ErrTooManyKinds, kind, len(r.kinds)+1, MaxKinds)
+	}
+	r.kinds = append(r.kinds, kind)
+	return nil
 }
 
 // lookupIndexKey is indexKey for readers: it never adds a kind.
