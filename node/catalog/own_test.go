@@ -37,6 +37,19 @@ func (r *recorder) WithdrawOffering(_ context.Context, id string) error {
 	return nil
 }
 
+// newStoreAndAudit is an in-memory store with an audit log closed at the
+// end of the test.
+func newStoreAndAudit(t *testing.T) (*store.Store, *audit.Log) {
+	t.Helper()
+	st := store.NewMemory()
+	al, err := audit.Open(context.Background(), st.Namespace("/audit"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { al.Close() })
+	return st, al
+}
+
 func offering(name string) schema.Offering {
 	return schema.Offering{Name: name, Description: "Aiuto a casa.", Category: "anziani.assistenza-domiciliare",
 		Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"},
@@ -45,12 +58,7 @@ func offering(name string) schema.Offering {
 
 func TestOwnLifecyclePublishesAndAudits(t *testing.T) {
 	ctx := context.Background()
-	st := store.NewMemory()
-	al, err := audit.Open(ctx, st.Namespace("/audit"), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer al.Close()
+	st, al := newStoreAndAudit(t)
 	own, err := OpenOwn(ctx, st.Namespace("/own"), al, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -126,12 +134,7 @@ func (*failing) PublishOffering(context.Context, schema.Offering) error {
 // before the marks gets one full pass.
 func TestUnpublishedMarks(t *testing.T) {
 	ctx := context.Background()
-	st := store.NewMemory()
-	al, err := audit.Open(ctx, st.Namespace("/audit"), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer al.Close()
+	st, al := newStoreAndAudit(t)
 	open := func() *Own {
 		own, err := OpenOwn(ctx, st.Namespace("/own"), al, nil)
 		if err != nil {
