@@ -17,6 +17,13 @@ func TestMain(m *testing.M) {
 		// Package-level workers of libraries we do not start ourselves.
 		goleak.IgnoreTopFunction("github.com/ipfs/go-log/v2/writer.(*MirrorWriter).logRoutine"),
 		goleak.IgnoreAnyFunction("github.com/libp2p/go-libp2p/p2p/net/mock.(*peernet).handleNewStream"),
+		// A mocknet stream opened while its connection closes is never
+		// reset (seen once in 60 runs, after mocknet.Close): its pipe
+		// goroutines and the pubsub reader and writer blocked on it stay.
+		// Only in-memory test networks have such streams.
+		goleak.IgnoreAnyFunction("github.com/libp2p/go-libp2p/p2p/net/mock.(*stream).transport"),
+		goleak.IgnoreAnyFunction("github.com/libp2p/go-libp2p/p2p/net/mock.(*stream).Write"),
+		goleak.IgnoreAnyFunction("github.com/libp2p/go-libp2p/p2p/net/mock.(*stream).Read"),
 		goleak.IgnoreTopFunction("github.com/blevesearch/bleve_index_api.AnalysisWorker"),
 	)
 }
