@@ -134,48 +134,17 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.WSBurst = 200
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "calls")}
-	var err error
-	load := func(prefix string, f func() error) {
-		if err == nil {
-			if err = f(); err != nil {
-				err = fmt.Errorf("load %s: %w", prefix, err)
-			}
-		}
-	}
-	load("schedules", func() (e error) {
-		s.schedules, e = store.LoadCollection(ctx, cfg.Store, "/schedules/", func(x *Schedule) string { return x.ID })
-		return
-	})
-	load("settings", func() (e error) {
-		s.settings, e = store.LoadCollection(ctx, cfg.Store, "/settings/", func(x *Settings) string { return x.Beneficiary })
-		return
-	})
-	load("devices", func() (e error) {
-		s.devices, e = store.LoadCollection(ctx, cfg.Store, "/devices/", func(x *Device) string { return x.ID })
-		return
-	})
-	load("pairings", func() (e error) {
-		s.pairings, e = store.LoadCollection(ctx, cfg.Store, "/pairings/", func(x *pairing) string { return x.Hash })
-		return
-	})
-	load("feeds", func() (e error) {
-		s.feeds, e = store.LoadCollection(ctx, cfg.Store, "/feeds/", func(x *feed) string { return x.Caregiver })
-		return
-	})
-	load("grants", func() (e error) {
-		s.grants, e = store.LoadCollection(ctx, cfg.Store, "/grants/", func(x *Grant) string { return x.ID })
-		return
-	})
-	load("held", func() (e error) {
-		s.held, e = store.LoadCollection(ctx, cfg.Store, "/held/", func(x *HeldGrant) string { return x.ID })
-		return
-	})
-	load("records", func() (e error) {
-		s.records, e = store.LoadCollection(ctx, cfg.Store, "/records/", func(x *Record) string { return x.ID })
-		return
-	})
-	if err != nil {
-		return nil, err
+	l := store.NewLoader(ctx, cfg.Store)
+	store.Load(l, &s.schedules, "schedules", func(x *Schedule) string { return x.ID })
+	store.Load(l, &s.settings, "settings", func(x *Settings) string { return x.Beneficiary })
+	store.Load(l, &s.devices, "devices", func(x *Device) string { return x.ID })
+	store.Load(l, &s.pairings, "pairings", func(x *pairing) string { return x.Hash })
+	store.Load(l, &s.feeds, "feeds", func(x *feed) string { return x.Caregiver })
+	store.Load(l, &s.grants, "grants", func(x *Grant) string { return x.ID })
+	store.Load(l, &s.held, "held", func(x *HeldGrant) string { return x.ID })
+	store.Load(l, &s.records, "records", func(x *Record) string { return x.ID })
+	if l.Err != nil {
+		return nil, l.Err
 	}
 	s.hub = newHub(s)
 	return s, nil

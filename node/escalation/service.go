@@ -122,40 +122,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "escalation"), meta: cfg.Store,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	var err error
-	load := func(name string, f func() error) {
-		if err == nil {
-			if err = f(); err != nil {
-				err = fmt.Errorf("load %s: %w", name, err)
-			}
-		}
-	}
-	load("outcomes", func() (e error) {
-		s.outcomes, e = store.LoadCollection(ctx, cfg.Store, "/outcomes/", func(x *Outcome) string { return x.ID })
-		return
-	})
-	load("cases", func() (e error) {
-		s.cases, e = store.LoadCollection(ctx, cfg.Store, "/cases/", func(x *Case) string { return x.ID })
-		return
-	})
-	load("alerts", func() (e error) {
-		s.alerts, e = store.LoadCollection(ctx, cfg.Store, "/alerts/", func(x *Alert) string { return x.ID })
-		return
-	})
-	load("windows", func() (e error) {
-		s.windows, e = store.LoadCollection(ctx, cfg.Store, "/windows/", func(x *Window) string { return x.ID })
-		return
-	})
-	load("settings", func() (e error) {
-		s.settings, e = store.LoadCollection(ctx, cfg.Store, "/settings/", func(x *Settings) string { return x.Beneficiary })
-		return
-	})
-	load("calls", func() (e error) {
-		s.calls, e = store.LoadCollection(ctx, cfg.Store, "/calls/", func(x *CallSeen) string { return x.ID })
-		return
-	})
-	if err != nil {
-		return nil, err
+	l := store.NewLoader(ctx, cfg.Store)
+	store.Load(l, &s.outcomes, "outcomes", func(x *Outcome) string { return x.ID })
+	store.Load(l, &s.cases, "cases", func(x *Case) string { return x.ID })
+	store.Load(l, &s.alerts, "alerts", func(x *Alert) string { return x.ID })
+	store.Load(l, &s.windows, "windows", func(x *Window) string { return x.ID })
+	store.Load(l, &s.settings, "settings", func(x *Settings) string { return x.Beneficiary })
+	store.Load(l, &s.calls, "calls", func(x *CallSeen) string { return x.ID })
+	if l.Err != nil {
+		return nil, l.Err
 	}
 	return s, nil
 }

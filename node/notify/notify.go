@@ -147,12 +147,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "notify"),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	var err error
-	if s.deliveries, err = store.LoadCollection(ctx, cfg.Store, "/deliveries/", func(d *Delivery) string { return d.ID }); err != nil {
-		return nil, fmt.Errorf("load deliveries: %w", err)
-	}
-	if s.inbox, err = store.LoadCollection(ctx, cfg.Store, "/inbox/", func(i *Item) string { return i.User + "/" + i.ID }); err != nil {
-		return nil, fmt.Errorf("load inbox: %w", err)
+	l := store.NewLoader(ctx, cfg.Store)
+	store.Load(l, &s.deliveries, "deliveries", func(d *Delivery) string { return d.ID })
+	store.Load(l, &s.inbox, "inbox", func(i *Item) string { return i.User + "/" + i.ID })
+	if l.Err != nil {
+		return nil, l.Err
 	}
 	return s, nil
 }

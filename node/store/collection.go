@@ -54,6 +54,31 @@ func LoadCollection[T any](ctx context.Context, d ds.Datastore, prefix string, i
 	return c, nil
 }
 
+// Loader loads a service's collections from one datastore and keeps the
+// first error, so that a constructor reads as a list of collections.
+type Loader struct {
+	ctx context.Context
+	d   ds.Datastore
+	Err error // the first load that failed, as "load <name>: ..."
+}
+
+// NewLoader loads collections from d.
+func NewLoader(ctx context.Context, d ds.Datastore) *Loader { return &Loader{ctx: ctx, d: d} }
+
+// Load sets *dst to the collection under /name/, unless an earlier load
+// failed.
+func Load[T any](l *Loader, dst **Collection[T], name string, id func(*T) string) {
+	if l.Err != nil {
+		return
+	}
+	c, err := LoadCollection(l.ctx, l.d, "/"+name+"/", id)
+	if err != nil {
+		l.Err = fmt.Errorf("load %s: %w", name, err)
+		return
+	}
+	*dst = c
+}
+
 // Get returns a copy of the record.
 func (c *Collection[T]) Get(id string) (T, bool) {
 	c.mu.RLock()
