@@ -2,7 +2,6 @@ package peer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -58,53 +57,21 @@ type AnswerOptions struct {
 // connected. Unlike Answer it does not need a data channel, so a browser
 // caregiver can call it.
 func (p *Peer) AnswerMedia(ctx context.Context, ring calls.Msg, opt AnswerOptions) (*Session, error) {
-	id := ring.Call
-	ms := p.subscribe(id)
-	if err := p.send(ctx, calls.Msg{Type: calls.TypeAccept, Call: id}); err != nil {
-		p.unsubscribe(id)
-		return nil, err
-	}
-	s, err := p.newSession(id, ms)
-	if err != nil {
-		p.unsubscribe(id)
-		return nil, err
-	}
 	connected := make(chan struct{})
-	var once sync.Once
-	s.PC.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateConnected {
-			once.Do(func() { close(connected) })
+	s, err := p.accept(ctx, ring, opt.Tracks, func(s *Session) {
+		var once sync.Once
+		s.PC.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+			if st == webrtc.PeerConnectionStateConnected {
+				once.Do(func() { close(connected) })
+			}
+		})
+		if opt.OnDataChannel != nil {
+			s.PC.OnDataChannel(opt.OnDataChannel)
 		}
 	})
-	if opt.OnDataChannel != nil {
-		s.PC.OnDataChannel(opt.OnDataChannel)
+	if err != nil {
+		return nil, err
 	}
-	var pending []calls.Msg
-	for offered := false; !offered; {
-		select {
-		case m := <-ms:
-			switch m.Type {
-			case calls.TypeOffer:
-				if err := s.answerOffer(ctx, m.SDP, opt.Tracks); err != nil {
-					s.Close()
-					return nil, err
-				}
-				offered = true
-			case calls.TypeHangup:
-				s.Close()
-				return nil, &RefusedError{Reason: m.Reason}
-			default:
-				pending = append(pending, m)
-			}
-		case <-ctx.Done():
-			s.Close()
-			return nil, ctx.Err()
-		case <-p.done:
-			s.Close()
-			return nil, errors.New("socket closed")
-		}
-	}
-	s.pump(pending)
 	select {
 	case <-connected:
 		return s, nil

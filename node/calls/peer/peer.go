@@ -340,7 +340,6 @@ func (p *Peer) Call(ctx context.Context, beneficiary, node string) (*Session, er
 	if err := p.send(ctx, calls.Msg{Type: calls.TypeCall, Call: id, Beneficiary: beneficiary, Node: node}); err != nil {
 		return fail(err)
 	}
-	var pending []calls.Msg
 	for accepted := false; !accepted; {
 		select {
 		case m := <-ms:
@@ -384,26 +383,12 @@ func (p *Peer) Call(ctx context.Context, beneficiary, node string) (*Session, er
 		s.Close()
 		return nil, err
 	}
-	for answered := false; !answered; {
-		select {
-		case m := <-ms:
-			switch m.Type {
-			case calls.TypeAnswer:
-				if err := s.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
-					s.Close()
-					return nil, err
-				}
-				answered = true
-			case calls.TypeHangup, calls.TypeError:
-				s.Close()
-				return nil, &RefusedError{Reason: m.Reason}
-			default:
-				pending = append(pending, m)
-			}
-		case <-ctx.Done():
-			s.Close()
-			return nil, ctx.Err()
-		}
+	pending, err := s.await(ctx, calls.TypeAnswer, func(m calls.Msg) error {
+		return s.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP})
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
 	s.pump(pending)
 	select {
@@ -438,54 +423,14 @@ func (p *Peer) NextRing(ctx context.Context) (calls.Msg, error) {
 // Answer accepts a ring (the countdown is the caller's business) and
 // returns once the data channel is open.
 func (p *Peer) Answer(ctx context.Context, ring calls.Msg) (*Session, error) {
-	id := ring.Call
-	ms := p.subscribe(id)
-	if err := p.send(ctx, calls.Msg{Type: calls.TypeAccept, Call: id}); err != nil {
-		p.unsubscribe(id)
-		return nil, err
-	}
-	s, err := p.newSession(id, ms)
-	if err != nil {
-		p.unsubscribe(id)
-		return nil, err
-	}
 	open := make(chan struct{})
 	recv := make(chan chan []byte, 1)
-	s.PC.OnDataChannel(func(dc *webrtc.DataChannel) { recv <- s.attachDC(dc, open) })
-	var pending []calls.Msg
-	for offered := false; !offered; {
-		select {
-		case m := <-ms:
-			switch m.Type {
-			case calls.TypeOffer:
-				err := s.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP})
-				var ans webrtc.SessionDescription
-				if err == nil {
-					ans, err = s.PC.CreateAnswer(nil)
-				}
-				if err == nil {
-					err = s.PC.SetLocalDescription(ans)
-				}
-				if err == nil {
-					err = p.send(ctx, calls.Msg{Type: calls.TypeAnswer, Call: id, SDP: ans.SDP})
-				}
-				if err != nil {
-					s.Close()
-					return nil, err
-				}
-				offered = true
-			case calls.TypeHangup:
-				s.Close()
-				return nil, &RefusedError{Reason: m.Reason}
-			default:
-				pending = append(pending, m)
-			}
-		case <-ctx.Done():
-			s.Close()
-			return nil, ctx.Err()
-		}
+	s, err := p.accept(ctx, ring, nil, func(s *Session) {
+		s.PC.OnDataChannel(func(dc *webrtc.DataChannel) { recv <- s.attachDC(dc, open) })
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.pump(pending)
 	select {
 	case r := <-recv:
 		s.Recv = r
@@ -499,5 +444,55 @@ func (p *Peer) Answer(ctx context.Context, ring calls.Msg) (*Session, error) {
 	case <-ctx.Done():
 		s.Close()
 		return nil, ctx.Err()
+	}
+}
+
+// accept sends the accept for ring, opens the session, lets setup attach
+// its handlers, then answers the caller's offer with tracks (see
+// answerOffer) and returns with the messages that came meanwhile pumped.
+func (p *Peer) accept(ctx context.Context, ring calls.Msg, tracks []webrtc.TrackLocal, setup func(*Session)) (*Session, error) {
+	id := ring.Call
+	ms := p.subscribe(id)
+	if err := p.send(ctx, calls.Msg{Type: calls.TypeAccept, Call: id}); err != nil {
+		p.unsubscribe(id)
+		return nil, err
+	}
+	s, err := p.newSession(id, ms)
+	if err != nil {
+		p.unsubscribe(id)
+		return nil, err
+	}
+	setup(s)
+	pending, err := s.await(ctx, calls.TypeOffer, func(m calls.Msg) error { return s.answerOffer(ctx, m.SDP, tracks) })
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.pump(pending)
+	return s, nil
+}
+
+// await waits for the call's message of type want and applies it with
+// apply. The messages that come first (early ICE candidates) are returned
+// for pump; a hang-up or an error from the other side ends the wait with a
+// RefusedError, as do ctx and the socket closing.
+func (s *Session) await(ctx context.Context, want string, apply func(calls.Msg) error) ([]calls.Msg, error) {
+	var pending []calls.Msg
+	for {
+		select {
+		case m := <-s.ms:
+			switch m.Type {
+			case want:
+				return pending, apply(m)
+			case calls.TypeHangup, calls.TypeError:
+				return nil, &RefusedError{Reason: m.Reason}
+			default:
+				pending = append(pending, m)
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.p.done:
+			return nil, errors.New("socket closed")
+		}
 	}
 }
