@@ -24,67 +24,21 @@
 // Loopback only, as calls.test.js (see there for the network namespace).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { waitFor, freePort, chromiumArgs as baseChromiumArgs, mediaArgs, axe } from './harness.js';
+import { waitFor, chromiumPath, chromiumArgs as baseChromiumArgs, mediaArgs, axe, startNode as start, stopNode, api, adminPassword } from './harness.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const binary = process.env.DIFRONTE_BIN || join(here, '..', '..', 'bin', 'difronte');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const adminPassword = 'password-e2e-lunga';
 const chromiumArgs = [...baseChromiumArgs, ...mediaArgs];
 const CREDENTIAL_KEY = 'difronte.terminal.credential';
 
 let dataDir; let browser;
 const nodes = {};
 const cspViolations = [];
+const startNode = (name, extra, ports) => start(nodes, dataDir, name, extra, ports);
 // Shared by the tests, in order.
 const s = {};
-
-// startNode starts (or restarts, same name = same data dir and ports) a node.
-async function startNode(name, extra, ports) {
-  const n = nodes[name] || { name, ports: ports || { http: await freePort(), p2p: await freePort() }, extra };
-  n.base = `http://127.0.0.1:${n.ports.http}`;
-  n.log = ''; n.exited = false;
-  n.proc = spawn(binary, ['serve', '--data', join(dataDir, name), '--http', `127.0.0.1:${n.ports.http}`, '--coop-name', `Coop ${name}`,
-    '--p2p', `/ip4/127.0.0.1/tcp/${n.ports.p2p}`, '--members', '127.0.0.1:0', ...n.extra], {
-    env: { ...process.env, DIFRONTE_ADMIN_PASSWORD: adminPassword }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  n.proc.stdout.on('data', (d) => { n.log += d; });
-  n.proc.stderr.on('data', (d) => { n.log += d; });
-  n.proc.once('exit', () => { n.exited = true; });
-  await waitFor(`node ${name} ready`, async () => {
-    if (n.exited) throw new Error(`node ${name} exited:\n${n.log}`);
-    try { return (await fetch(`${n.base}/readyz`)).ok; } catch { return false; }
-  });
-  n.token = (await api(n, 'POST', '/api/v1/login', { username: 'admin', password: adminPassword }, null)).token;
-  n.info = await api(n, 'GET', '/api/v1/node');
-  n.p2p = `/ip4/127.0.0.1/tcp/${n.ports.p2p}/p2p/${n.info.peer_id}`;
-  nodes[name] = n;
-  return n;
-}
-
-async function stopNode(n) {
-  if (n.exited) return;
-  const gone = new Promise((r) => n.proc.once('exit', r));
-  n.proc.kill('SIGTERM');
-  await gone;
-}
-
-async function api(n, method, path, body, token = n.token) {
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(`${n.base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 // rtp sums a field of the page's live call's stats of one type and kind.
 function rtp(page, type, kind, field) {

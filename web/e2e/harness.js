@@ -3,7 +3,15 @@
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+
+// The node binary under test (make build) and the admin password every
+// test node starts with.
+export const binary = process.env.DIFRONTE_BIN || join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'difronte');
+export const adminPassword = 'password-e2e-lunga';
 
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -53,4 +61,49 @@ export async function axe(page, name) {
   const msg = res.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 3).map((x) => x.target.join(' ')).join('\n  ')}`).join('\n');
   assert.ok(res.passes.length > 5, `axe ran only ${res.passes.length} rules on ${name}`);
   assert.equal(res.violations.length, 0, `axe violations on ${name}:\n${msg}`);
+}
+
+// startNode runs `difronte serve` named name on loopback with its data in
+// dataDir/name, waits until it is ready and logs in as admin. It keeps the
+// node in nodes; starting a name again restarts that node on the same
+// data and ports (after stopNode).
+export async function startNode(nodes, dataDir, name, extra = [], ports) {
+  const n = nodes[name] || { name, ports: ports || { http: await freePort(), p2p: await freePort() }, extra };
+  n.base = `http://127.0.0.1:${n.ports.http}`;
+  n.log = ''; n.exited = false;
+  n.proc = spawn(binary, ['serve', '--data', join(dataDir, name), '--http', `127.0.0.1:${n.ports.http}`, '--coop-name', `Coop ${name}`,
+    '--p2p', `/ip4/127.0.0.1/tcp/${n.ports.p2p}`, '--members', '127.0.0.1:0', ...n.extra], {
+    env: { ...process.env, DIFRONTE_ADMIN_PASSWORD: adminPassword }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  n.proc.stdout.on('data', (d) => { n.log += d; });
+  n.proc.stderr.on('data', (d) => { n.log += d; });
+  n.proc.once('exit', () => { n.exited = true; });
+  await waitFor(`node ${name} ready`, async () => {
+    if (n.exited) throw new Error(`node ${name} exited:\n${n.log}`);
+    try { return (await fetch(`${n.base}/readyz`)).ok; } catch { return false; }
+  });
+  n.token = (await api(n, 'POST', '/api/v1/login', { username: 'admin', password: adminPassword }, null)).token;
+  n.info = await api(n, 'GET', '/api/v1/node');
+  n.p2p = `/ip4/127.0.0.1/tcp/${n.ports.p2p}/p2p/${n.info.peer_id}`;
+  nodes[name] = n;
+  return n;
+}
+
+// stopNode stops a node with SIGTERM and waits for it to exit.
+export async function stopNode(n) {
+  if (n.exited) return;
+  const gone = new Promise((r) => n.proc.once('exit', r));
+  n.proc.kill('SIGTERM');
+  await gone;
+}
+
+// api calls the node's JSON API with a bearer token; a status other than
+// 2xx throws with the answer.
+export async function api(n, method, path, body, token = n.token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(`${n.base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
 }
