@@ -165,16 +165,24 @@ func (c *fieldChecker) areas(field string, codes []string, max int) {
 		c.add(field, CodeTooMany, "has %d municipalities, at most %d allowed", len(codes), max)
 		return
 	}
-	seen := make(map[string]bool, len(codes))
-	for i, code := range codes {
+	listItems(c, field, codes, make(map[string]bool, len(codes)), ValidMunicipality,
+		CodeBadMunicipality, "%q is not an ISTAT municipality code", "municipality %s is listed twice")
+}
+
+// listItems checks each item of a list field: an item that valid refuses
+// gets badCode and badMsg, an item already in seen gets CodeDuplicate and
+// dupMsg (both messages are formats of the item). seen may start with items
+// listed in another field.
+func listItems[T comparable](c *fieldChecker, field string, items []T, seen map[T]bool, valid func(T) bool, badCode, badMsg, dupMsg string) {
+	for i, item := range items {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		switch {
-		case !ValidMunicipality(code):
-			c.add(f, CodeBadMunicipality, "%q is not an ISTAT municipality code", code)
-		case seen[code]:
-			c.add(f, CodeDuplicate, "municipality %s is listed twice", code)
+		case !valid(item):
+			c.add(f, badCode, badMsg, item)
+		case seen[item]:
+			c.add(f, CodeDuplicate, dupMsg, item)
 		}
-		seen[code] = true
+		seen[item] = true
 	}
 }
 

@@ -180,17 +180,8 @@ func (o *Offering) Validate() error {
 	if len(o.Categories) > MaxCategories {
 		c.add("categories", CodeTooMany, "has %d categories, at most %d allowed", len(o.Categories), MaxCategories)
 	} else {
-		seen := map[string]bool{o.Category: true}
-		for i, code := range o.Categories {
-			f := fmt.Sprintf("categories[%d]", i)
-			switch {
-			case !KnownTerm(code):
-				c.add(f, CodeBadCategory, "%q is not a category of the taxonomy", code)
-			case seen[code]:
-				c.add(f, CodeDuplicate, "category %q is listed twice", code)
-			}
-			seen[code] = true
-		}
+		listItems(&c, "categories", o.Categories, map[string]bool{o.Category: true}, KnownTerm,
+			CodeBadCategory, "%q is not a category of the taxonomy", "category %q is listed twice")
 	}
 
 	e := o.Eligibility
@@ -222,17 +213,8 @@ func (o *Offering) Validate() error {
 	} else if len(o.Languages) > MaxLanguages {
 		c.add("languages", CodeTooMany, "has %d languages, at most %d allowed", len(o.Languages), MaxLanguages)
 	} else {
-		seen := map[string]bool{}
-		for i, tag := range o.Languages {
-			f := fmt.Sprintf("languages[%d]", i)
-			switch {
-			case !validLanguageTag(tag):
-				c.add(f, CodeBadLanguage, "%q is not a BCP 47 language tag such as \"it\" or \"pt-BR\"", tag)
-			case seen[tag]:
-				c.add(f, CodeDuplicate, "language %q is listed twice", tag)
-			}
-			seen[tag] = true
-		}
+		listItems(&c, "languages", o.Languages, map[string]bool{}, validLanguageTag,
+			CodeBadLanguage, "%q is not a BCP 47 language tag such as \"it\" or \"pt-BR\"", "language %q is listed twice")
 	}
 
 	o.Schedule.validate(&c)
@@ -303,16 +285,8 @@ func (s Schedule) validate(c *fieldChecker) {
 		if len(w.Days) == 0 {
 			c.add(f+".days", CodeRequired, "needs at least one day")
 		}
-		seen := map[Weekday]bool{}
-		for j, d := range w.Days {
-			switch {
-			case !d.valid():
-				c.add(fmt.Sprintf("%s.days[%d]", f, j), CodeBadChoice, "%q is not one of MO TU WE TH FR SA SU", d)
-			case seen[d]:
-				c.add(fmt.Sprintf("%s.days[%d]", f, j), CodeDuplicate, "day %s is listed twice", d)
-			}
-			seen[d] = true
-		}
+		listItems(c, f+".days", w.Days, map[Weekday]bool{}, Weekday.valid,
+			CodeBadChoice, "%q is not one of MO TU WE TH FR SA SU", "day %s is listed twice")
 		opens, ok1 := parseHHMM(w.Opens)
 		if !ok1 || opens == 24*60 {
 			c.add(f+".opens", CodeBadTime, "must be a time HH:MM from 00:00 to 23:59")
