@@ -50,13 +50,11 @@ func hsdsLanguageAliases() map[string]string {
 // is the one carried by the offering-id attribute of a Difronte export, or
 // else the service id.
 func OfferingFromHSDS(doc HSDSServiceDoc) (Offering, []string, error) {
-	var warn []string
-	warnf := func(format string, args ...any) { warn = append(warn, fmt.Sprintf(format, args...)) }
+	im := &hsdsImport{}
 	for _, f := range doc.Unmapped {
-		warnf("%s: not imported, the catalogue has no such field", f)
+		im.warnf("%s: not imported, the catalogue has no such field", f)
 	}
-
-	o := Offering{
+	im.o = Offering{
 		ID:          strings.ToLower(doc.ID),
 		Name:        doc.Name,
 		Description: doc.Description,
@@ -64,26 +62,56 @@ func OfferingFromHSDS(doc HSDSServiceDoc) (Offering, []string, error) {
 		Contact:     Contact{Email: doc.Email, URL: doc.URL},
 		Eligibility: Eligibility{Description: doc.EligibilityDescription},
 	}
-	o.Eligibility.MinAge = hsdsAge(doc.MinimumAge, "minimum_age", warnf)
-	o.Eligibility.MaxAge = hsdsAge(doc.MaximumAge, "maximum_age", warnf)
+	im.o.Eligibility.MinAge = hsdsAge(doc.MinimumAge, "minimum_age", im.warnf)
+	im.o.Eligibility.MaxAge = hsdsAge(doc.MaximumAge, "maximum_age", im.warnf)
+	im.status(doc.Status)
+	im.attributes(doc.Attributes)
+	im.areas(doc.ServiceAreas)
+	im.languages(doc.Languages)
+	im.costOptions(doc.CostOptions)
+	im.schedules(doc.Schedules)
+	im.contact(doc.Phones, doc.Contacts)
 
-	switch doc.Status {
-	case "active", "inactive":
-		o.Status = Status(doc.Status)
-	case "defunct", "temporarily closed":
-		o.Status = StatusInactive
-		warnf("status: %q imported as inactive", doc.Status)
-	default:
-		o.Status = Status(doc.Status) // Validate says what is wrong
+	o := im.o
+	if err := o.Validate(); err != nil {
+		return o, im.warn, fmt.Errorf("import HSDS service %s: %w", doc.ID, err)
 	}
+	return o, im.warn, nil
+}
 
-	// Attributes: categories, delivery mode, the original offering id.
+// hsdsImport is an offering being read from an HSDS service, with the
+// warnings about what did not fit.
+type hsdsImport struct {
+	o    Offering
+	warn []string
+}
+
+func (im *hsdsImport) warnf(format string, args ...any) {
+	im.warn = append(im.warn, fmt.Sprintf(format, args...))
+}
+
+func (im *hsdsImport) status(status string) {
+	switch status {
+	case "active", "inactive":
+		im.o.Status = Status(status)
+	case "defunct", "temporarily closed":
+		im.o.Status = StatusInactive
+		im.warnf("status: %q imported as inactive", status)
+	default:
+		im.o.Status = Status(status) // Validate says what is wrong
+	}
+}
+
+// attributes reads the categories, the delivery mode and the original
+// offering id.
+func (im *hsdsImport) attributes(attrs []HSDSAttribute) {
+	o := &im.o
 	primary := ""
 	var others []string
-	for i, a := range doc.Attributes {
+	for i, a := range attrs {
 		t := a.TaxonomyTerm
 		if t == nil {
-			warnf("attributes[%d]: no taxonomy_term, skipped", i)
+			im.warnf("attributes[%d]: no taxonomy_term, skipped", i)
 			continue
 		}
 		switch {
@@ -95,7 +123,7 @@ func OfferingFromHSDS(doc HSDSServiceDoc) (Offering, []string, error) {
 			if IsUUID(a.Value) {
 				o.ID = a.Value
 			} else {
-				warnf("attributes[%d]: offering id %q is not a UUID, using the service id", i, a.Value)
+				im.warnf("attributes[%d]: offering id %q is not a UUID, using the service id", i, a.Value)
 			}
 		case KnownTerm(t.Code) && (t.Taxonomy == HSDSServiceTaxonomy || t.Taxonomy == ""):
 			if a.Value == "primary" && primary == "" {
@@ -104,7 +132,7 @@ func OfferingFromHSDS(doc HSDSServiceDoc) (Offering, []string, error) {
 				others = append(others, t.Code)
 			}
 		default:
-			warnf("attributes[%d]: taxonomy term %q (%s) is not in the Difronte taxonomy, skipped", i, t.Code, t.Taxonomy)
+			im.warnf("attributes[%d]: taxonomy term %q (%s) is not in the Difronte taxonomy, skipped", i, t.Code, t.Taxonomy)
 		}
 	}
 	if primary == "" && len(others) > 0 {
@@ -117,101 +145,110 @@ func OfferingFromHSDS(doc HSDSServiceDoc) (Offering, []string, error) {
 	}
 	if o.Delivery == "" {
 		o.Delivery = DeliveryIndividual
-		warnf("delivery: not given, imported as individual")
+		im.warnf("delivery: not given, imported as individual")
 	}
+}
 
-	for i, a := range doc.ServiceAreas {
+func (im *hsdsImport) areas(areas []HSDSServiceArea) {
+	for i, a := range areas {
 		if code, ok := strings.CutPrefix(a.URI, hsdsISTATURNPrefix); ok && ValidMunicipality(code) {
-			o.Areas = append(o.Areas, code)
+			im.o.Areas = append(im.o.Areas, code)
 			continue
 		}
 		if code, ok := municipalityByExactName(a.Name); ok {
-			o.Areas = append(o.Areas, code)
-			warnf("service_areas[%d]: matched municipality %s by its name %q", i, code, a.Name)
+			im.o.Areas = append(im.o.Areas, code)
+			im.warnf("service_areas[%d]: matched municipality %s by its name %q", i, code, a.Name)
 			continue
 		}
-		warnf("service_areas[%d]: %q is not an Italian municipality, skipped", i, a.Name)
+		im.warnf("service_areas[%d]: %q is not an Italian municipality, skipped", i, a.Name)
 	}
+}
 
+func (im *hsdsImport) languages(langs []HSDSLanguage) {
 	aliases := hsdsLanguageAliases()
-	for i, l := range doc.Languages {
+	for i, l := range langs {
 		code := l.Code
 		if c, ok := aliases[strings.ToLower(code)]; ok {
 			code = c
 		}
 		if !validLanguageTag(code) {
-			warnf("languages[%d]: %q is not a language code, skipped", i, l.Code)
+			im.warnf("languages[%d]: %q is not a language code, skipped", i, l.Code)
 			continue
 		}
-		if !slices.Contains(o.Languages, code) {
-			o.Languages = append(o.Languages, code)
+		if !slices.Contains(im.o.Languages, code) {
+			im.o.Languages = append(im.o.Languages, code)
 		}
 	}
+}
 
-	for i, c := range doc.CostOptions {
+func (im *hsdsImport) costOptions(opts []HSDSCostOption) {
+	for i, c := range opts {
 		cur := strings.ToUpper(c.Currency)
 		switch {
 		case cur == "":
 			cur = "EUR"
-			warnf("cost_options[%d]: no currency, taken as EUR", i)
+			im.warnf("cost_options[%d]: no currency, taken as EUR", i)
 		case cur != "EUR":
-			warnf("cost_options[%d]: currency %q is not EUR, skipped", i, c.Currency)
+			im.warnf("cost_options[%d]: currency %q is not EUR, skipped", i, c.Currency)
 			continue
 		}
 		if c.Amount <= 0 || math.IsNaN(c.Amount) || c.Amount*100 > MaxAmountCents {
-			warnf("cost_options[%d]: amount %v out of range, skipped", i, c.Amount)
+			im.warnf("cost_options[%d]: amount %v out of range, skipped", i, c.Amount)
 			continue
 		}
 		unit, ok := parseHSDSUnit(c.AmountDescription)
 		if !ok {
-			warnf("cost_options[%d]: unit %q not understood, skipped", i, c.AmountDescription)
+			im.warnf("cost_options[%d]: unit %q not understood, skipped", i, c.AmountDescription)
 			continue
 		}
-		o.Cost.Type = CostPaid
-		o.Cost.Options = append(o.Cost.Options, CostOption{
+		im.o.Cost.Type = CostPaid
+		im.o.Cost.Options = append(im.o.Cost.Options, CostOption{
 			Option: c.Option, AmountCents: int64(math.Round(c.Amount * 100)), Currency: cur, Unit: unit,
 		})
 	}
+}
 
-	for i, s := range doc.Schedules {
-		if o.Schedule.Description == "" {
-			o.Schedule.Description = s.Description
+func (im *hsdsImport) schedules(schedules []HSDSSchedule) {
+	sch := &im.o.Schedule
+	for i, s := range schedules {
+		if sch.Description == "" {
+			sch.Description = s.Description
 		}
 		if s.ByDay == "" && s.Freq == "" && s.OpensAt == "" && s.ClosesAt == "" {
 			continue // a description-only schedule
 		}
 		w, ok := hsdsWeekly(s)
 		if !ok {
-			warnf("schedules[%d]: only weekly opening hours are imported, skipped", i)
+			im.warnf("schedules[%d]: only weekly opening hours are imported, skipped", i)
 			continue
 		}
-		o.Schedule.Weekly = append(o.Schedule.Weekly, w)
+		sch.Weekly = append(sch.Weekly, w)
 	}
+}
 
-	if len(doc.Phones) > 0 {
-		o.Contact.Phone = doc.Phones[0].Number
-		if len(doc.Phones) > 1 {
-			warnf("phones: only the first of %d numbers imported", len(doc.Phones))
+// contact takes the first phone and the first contact; the service's own
+// email and phone win over the contact's.
+func (im *hsdsImport) contact(phones []HSDSPhone, contacts []HSDSContact) {
+	k := &im.o.Contact
+	if len(phones) > 0 {
+		k.Phone = phones[0].Number
+		if len(phones) > 1 {
+			im.warnf("phones: only the first of %d numbers imported", len(phones))
 		}
 	}
-	if len(doc.Contacts) > 0 {
-		c := doc.Contacts[0]
-		o.Contact.Name = c.Name
-		if o.Contact.Email == "" {
-			o.Contact.Email = c.Email
+	if len(contacts) > 0 {
+		c := contacts[0]
+		k.Name = c.Name
+		if k.Email == "" {
+			k.Email = c.Email
 		}
-		if o.Contact.Phone == "" && len(c.Phones) > 0 {
-			o.Contact.Phone = c.Phones[0].Number
+		if k.Phone == "" && len(c.Phones) > 0 {
+			k.Phone = c.Phones[0].Number
 		}
-		if len(doc.Contacts) > 1 {
-			warnf("contacts: only the first of %d contacts imported", len(doc.Contacts))
+		if len(contacts) > 1 {
+			im.warnf("contacts: only the first of %d contacts imported", len(contacts))
 		}
 	}
-
-	if err := o.Validate(); err != nil {
-		return o, warn, fmt.Errorf("import HSDS service %s: %w", doc.ID, err)
-	}
-	return o, warn, nil
 }
 
 // hsdsAge reads an HSDS age: a whole number of years within range.
