@@ -22,8 +22,14 @@
 //
 // It owns the query builder (user text never reaches a query parser) and
 // the qualification hook that marks a publisher's offerings as qualified.
-// node wires it; node/api and node/webui query it. It imports schema and
-// federation/replica, never node/api or node/webui.
+// node wires it; node/api and node/webui query it. It imports schema,
+// federation/replica, bleve's analysis, roaring and x/text, never node/api
+// or node/webui.
+//
+// Files: index.go opens, follows the replica and closes; refresh.go turns
+// replica changes into document batches; document.go is an offering's
+// indexed form; qualified.go the qualification hook; query.go and facets.go
+// answer searches over mem.go's bitmaps; persist.go the snapshot.
 package search
 
 // BleveWorker is the function of the analysis goroutines bleve starts when
