@@ -10,6 +10,13 @@
 // each node's own decision, so an entry from an authority this node does
 // not trust is stored and relayed but never makes anything qualified here.
 //
-// Imported by node and its API/UI; imports schema, federation and node's
-// store, audit, auth and problem packages.
+// Files: authority.go opens the authority side and reads applications;
+// apply.go takes coops' forms over the apply protocol; review.go holds the
+// officer's decisions and the status list; coop.go the coop side;
+// service.go, verifier.go and keys.go the checks every node runs and the
+// authority's signing keys.
+//
+// Imported by node and its API/UI; imports schema, federation, node's
+// store, audit, auth and problem packages, go-datastore and libp2p's peer
+// IDs.
 package qualify
