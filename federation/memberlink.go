@@ -23,17 +23,17 @@ const MembersProtocol = "/difronte/members/1"
 var membersExchange = stream.Exchange{Protocol: MembersProtocol, Name: "members",
 	Framing: stream.Line, MaxResponse: 128, Timeout: 5 * time.Second}
 
-// ServeMembersAddr answers MembersProtocol requests with addr() as one
+// serveMembersAddr answers MembersProtocol requests with addr() as one
 // "host:port" line. The address is not secret: joining still needs the
 // federation secret.
-func ServeMembersAddr(h host.Host, addr func() string) {
+func serveMembersAddr(h host.Host, addr func() string) {
 	membersExchange.Serve(h, func(context.Context, peer.ID, []byte) ([]byte, error) {
 		return []byte(addr()), nil
 	}, nil)
 }
 
-// FetchMembersAddr asks p for its membership address.
-func FetchMembersAddr(ctx context.Context, h host.Host, p peer.ID) (string, error) {
+// fetchMembersAddr asks p for its membership address.
+func fetchMembersAddr(ctx context.Context, h host.Host, p peer.ID) (string, error) {
 	line, err := membersExchange.Call(ctx, h, p, nil)
 	if err != nil {
 		return "", err

@@ -205,13 +205,13 @@ func TestWireSignal(t *testing.T) {
 func TestWireMembers(t *testing.T) {
 	a, b := wirePair(t)
 	got := capture(b, MembersProtocol, []byte("127.0.0.1:7946\n"), true)
-	addr, err := FetchMembersAddr(context.Background(), a, b.ID())
+	addr, err := fetchMembersAddr(context.Background(), a, b.ID())
 	if err != nil || addr != "127.0.0.1:7946" {
 		t.Fatalf("address %q, %v", addr, err)
 	}
 	checkWire(t, "members-request", <-got)
 
-	ServeMembersAddr(b, func() string { return "10.0.0.7:7946" })
+	serveMembersAddr(b, func() string { return "10.0.0.7:7946" })
 	checkWire(t, "members-response", call(t, a, b.ID(), MembersProtocol, nil))
 	if !bytes.Equal(call(t, a, b.ID(), MembersProtocol, nil), []byte("10.0.0.7:7946\n")) {
 		t.Error("members answer is not one host:port line")
