@@ -157,9 +157,9 @@ func (ms *Membership) shortAddrs() []string {
 }
 
 // Members lists the federation's nodes as membership sees them (nil
-// before Start).
+// before Start, or on a nil Membership).
 func (ms *Membership) Members() []members.Member {
-	if ms.m == nil {
+	if ms == nil || ms.m == nil {
 		return nil
 	}
 	return ms.m.Members()
