@@ -63,7 +63,6 @@ func (f *Federation) send(ctx context.Context, t *pubsub.Topic, data []byte) err
 	return t.Publish(ctx, data)
 }
 
-
 // PublishChanged publishes body under kind and key unless the node's log
 // already holds exactly it, live: a restart, or a save that changed
 // nothing the federation sees, adds nothing to the log. It reports whether

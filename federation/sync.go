@@ -171,4 +171,3 @@ func (f *Federation) Sync(ctx context.Context, p peer.ID) (catchup.Stats, error)
 	}
 	return f.syncOne(ctx, p)
 }
-
