@@ -34,9 +34,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/demo"
 )
 
 const password = "password-del-benchmark"
