@@ -20,7 +20,7 @@ import (
 // socket, like the agenda's "Chiama": the call connects after the
 // countdown, silence flows on the audio the caller offered, the data
 // channel greets and echoes, hang-up ends it and node 2 keeps the record.
-// A second StartCallDemo on the same data directory reuses the setup.
+// A second calldemo.Start on the same data directory reuses the setup.
 func TestCallDemo(t *testing.T) {
 	bin := buildBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
