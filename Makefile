@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/difronte
+DEVBIN := bin/difronte-dev
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
@@ -11,8 +12,9 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## build bin/difronte
+build: ## build bin/difronte and the dev command bin/difronte-dev (testnet with the demo call; never shipped)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/difronte
+	$(GO) build -trimpath -ldflags '-s -w' -o $(DEVBIN) ./testnet/cmd/difronte-dev
 
 run: build ## build and run a node on embedded defaults (data in ./data, web on 127.0.0.1:8080)
 	./$(BIN) serve
@@ -63,5 +65,5 @@ fmt: ## format the code
 clean: ## remove build output
 	rm -rf bin
 
-testnet: build ## run a local federation of 3 demo coop nodes (web UIs on 127.0.0.1:8081..8083)
-	./$(BIN) testnet --nodes 3
+testnet: build ## run a local federation of 3 demo coop nodes (web UIs on 127.0.0.1:8081..8083) with the demo call: bin/difronte-dev testnet, which runs bin/difronte's nodes and answers the demo terminal
+	./$(DEVBIN) testnet --nodes 3

@@ -44,9 +44,6 @@ type Config struct {
 	AdminPassword  string
 	OnAdminCreated func(username, password string)
 
-	// Demo seeds a believable demo coop on first start.
-	Demo bool
-
 	// SecureCookies marks session cookies Secure (behind a TLS proxy).
 	SecureCookies bool
 
@@ -214,11 +211,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.lc.add("background work", n.bg.Close)
 	if err := n.bootstrapAdmin(ctx); err != nil {
 		return err
-	}
-	if n.cfg.Demo {
-		if err := n.seedDemo(ctx); err != nil {
-			return fmt.Errorf("seed demo data: %w", err)
-		}
 	}
 	if n.fed != nil {
 		if err := n.joinFederation(ctx); err != nil {

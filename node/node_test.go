@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 )
@@ -65,6 +66,27 @@ func start(t *testing.T, cfg node.Config) *node.Node {
 		t.Fatal(err)
 	}
 	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// startDemo starts a node and seeds the demo coop into it after the start,
+// as `difronte serve --demo` does; generated demo passwords go to
+// cfg.OnAdminCreated, like the admin's.
+func startDemo(t *testing.T, cfg node.Config) *node.Node {
+	t.Helper()
+	n := start(t, cfg)
+	_, err := demo.Seed(context.Background(), n.Care(), n.Own(), n.Auth(), demo.Options{
+		Password: cfg.AdminPassword,
+		OnAccount: func(username, password string) {
+			if password != "" && cfg.OnAdminCreated != nil {
+				cfg.OnAdminCreated(username, password)
+			}
+		},
+	})
+	if err != nil {
+		n.Close()
 		t.Fatal(err)
 	}
 	return n
@@ -133,12 +155,12 @@ func TestFirstStartCreatesAdminOnceAndSeedsDemoOnce(t *testing.T) {
 	dir := t.TempDir()
 	var mu sync.Mutex
 	told := map[string]string{}
-	cfg := node.Config{DataDir: dir, Demo: true, OnAdminCreated: func(u, p string) {
+	cfg := node.Config{DataDir: dir, OnAdminCreated: func(u, p string) {
 		mu.Lock()
 		told[u] = p
 		mu.Unlock()
 	}}
-	n := start(t, cfg)
+	n := startDemo(t, cfg)
 	if told["admin"] == "" || len(told) != 7 {
 		t.Fatalf("first start reported %v, want admin and six demo accounts", told)
 	}
@@ -157,7 +179,7 @@ func TestFirstStartCreatesAdminOnceAndSeedsDemoOnce(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 
 	clear(told)
-	n = start(t, cfg)
+	n = startDemo(t, cfg)
 	defer n.Close()
 	defer http.DefaultClient.CloseIdleConnections()
 	if len(told) != 0 {
@@ -177,7 +199,7 @@ func TestFirstStartCreatesAdminOnceAndSeedsDemoOnce(t *testing.T) {
 func TestNoPersonalDataInLogs(t *testing.T) {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n := start(t, node.Config{Logger: logger, AdminPassword: "password-admin", Demo: true})
+	n := startDemo(t, node.Config{Logger: logger, AdminPassword: "password-admin"})
 	defer n.Close()
 	defer http.DefaultClient.CloseIdleConnections()
 	admin := login(t, n, "admin", "password-admin")

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/demo"
 	"github.com/difronte/difronte/schema"
 )
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/difronte/difronte/cmd/difronte/localnet"
 )
 
 // TestAuthorityProcesses runs the testnet's authority with two demo
@@ -19,7 +21,7 @@ func TestAuthorityProcesses(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	ctx := context.Background()
-	ps, err := StartProcs(ctx, ProcsConfig{Binary: bin, Nodes: 2, DataDir: t.TempDir(), AdminPassword: "testnet-password-1", Demo: true, Authority: true})
+	ps, err := localnet.StartProcs(ctx, localnet.ProcsConfig{Binary: bin, Nodes: 2, DataDir: t.TempDir(), AdminPassword: "testnet-password-1", Demo: true, Authority: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +33,11 @@ func TestAuthorityProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := loginAs(ctx, ps.Authority.URL, off.Username, off.Password); err != nil {
+	if _, err := localnet.Login(ctx, ps.Authority.URL, off.Username, off.Password); err != nil {
 		t.Fatalf("officer login: %v", err)
 	}
 	first, second := ps.Nodes[0], ps.Nodes[1]
-	valid := func(on, subject *Proc) (n int) {
+	valid := func(on, subject *localnet.Proc) (n int) {
 		resp, err := http.Get(fmt.Sprintf("%s/api/v1/qualifications?subject=%s", on.URL, subject.PeerID))
 		if err != nil {
 			t.Fatal(err)
@@ -56,12 +58,12 @@ func TestAuthorityProcesses(t *testing.T) {
 	if n := valid(second, second); n != 0 {
 		t.Errorf("the pending coop holds %d qualifications", n)
 	}
-	tok, err := loginAs(ctx, ps.Authority.URL, off.Username, off.Password)
+	tok, err := localnet.Login(ctx, ps.Authority.URL, off.Username, off.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
 	apps := func() map[string]string {
-		b, err := get(ctx, ps.Authority.URL+"/api/v1/authority/applications", tok)
+		b, err := localnet.Call(ctx, http.MethodGet, ps.Authority.URL+"/api/v1/authority/applications", tok, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

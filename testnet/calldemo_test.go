@@ -10,7 +10,9 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/difronte/difronte/cmd/difronte/localnet"
 	"github.com/difronte/difronte/node/calls/peer"
+	"github.com/difronte/difronte/testnet/calldemo"
 )
 
 // TestCallDemo starts two real nodes with the demo check-in and calls the
@@ -18,18 +20,18 @@ import (
 // socket, like the agenda's "Chiama": the call connects after the
 // countdown, silence flows on the audio the caller offered, the data
 // channel greets and echoes, hang-up ends it and node 2 keeps the record.
-// A second StartCallDemo on the same data directory reuses the setup.
+// A second calldemo.Start on the same data directory reuses the setup.
 func TestCallDemo(t *testing.T) {
 	bin := buildBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	ps, err := StartProcs(ctx, ProcsConfig{Binary: bin, Nodes: 2, DataDir: dir, AdminPassword: "testnet-password-1"})
+	ps, err := localnet.StartProcs(ctx, localnet.ProcsConfig{Binary: bin, Nodes: 2, DataDir: dir, AdminPassword: "testnet-password-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ps.Stop()
-	demo, err := ps.StartCallDemo(ctx, nil)
+	demo, err := calldemo.Start(ctx, ps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestCallDemo(t *testing.T) {
 	waitFor(t, "the demo terminal online", 20*time.Second, demo.Online)
 
 	a, b := ps.Nodes[0], ps.Nodes[1]
-	tok, err := loginAs(ctx, a.URL, demo.Username, demo.Password)
+	tok, err := localnet.Login(ctx, a.URL, demo.Username, demo.Password)
 	if err != nil {
 		t.Fatalf("demo caregiver login: %v", err)
 	}
@@ -53,8 +55,8 @@ func TestCallDemo(t *testing.T) {
 		t.Fatalf("call the demo terminal: %v", err)
 	}
 	defer s.Close()
-	if took := time.Since(start); took < DemoCountdown*time.Second {
-		t.Errorf("answered after %s, before the %d s countdown", took, DemoCountdown)
+	if took := time.Since(start); took < calldemo.Countdown*time.Second {
+		t.Errorf("answered after %s, before the %d s countdown", took, calldemo.Countdown)
 	}
 	recv := func() string {
 		select {
@@ -81,7 +83,7 @@ func TestCallDemo(t *testing.T) {
 	if demo.Answered() != 1 {
 		t.Errorf("answered %d calls, want 1", demo.Answered())
 	}
-	btok, err := loginAs(ctx, b.URL, "admin", b.Password)
+	btok, err := localnet.Login(ctx, b.URL, "admin", b.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestCallDemo(t *testing.T) {
 				Ended    time.Time
 			}
 		}
-		if callJSON(ctx, "GET", b.URL+"/api/v1/calls/records?beneficiary="+demo.Beneficiary, btok, nil, &recs) != nil {
+		if localnet.CallJSON(ctx, "GET", b.URL+"/api/v1/calls/records?beneficiary="+demo.Beneficiary, btok, nil, &recs) != nil {
 			return false
 		}
 		return len(recs.Items) == 1 && recs.Items[0].Answered && !recs.Items[0].Ended.IsZero()
@@ -102,15 +104,15 @@ func TestCallDemo(t *testing.T) {
 
 	// A second run on the same data directory keeps the accounts, the
 	// beneficiary, the pairing and the grant.
-	raw, err := os.ReadFile(filepath.Join(dir, demoStateFile))
+	raw, err := os.ReadFile(filepath.Join(dir, calldemo.StateFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before callDemoState
+	var before calldemo.State
 	if err := json.Unmarshal(raw, &before); err != nil {
 		t.Fatal(err)
 	}
-	again, err := ps.StartCallDemo(ctx, nil)
+	again, err := calldemo.Start(ctx, ps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/difronte/difronte/cmd/difronte/localnet"
 )
 
 // buildBinary compiles cmd/difronte once into dir.
@@ -33,7 +35,7 @@ type client struct {
 	token string
 }
 
-func login(t *testing.T, p *Proc) *client {
+func login(t *testing.T, p *localnet.Proc) *client {
 	t.Helper()
 	c := &client{t: t, base: p.URL}
 	var out struct{ Token string }
@@ -87,7 +89,7 @@ func sampleOffering(name string) map[string]any {
 }
 
 // catalogueNames returns the offering names in a node's federated catalogue.
-func catalogueNames(t *testing.T, p *Proc) map[string]bool {
+func catalogueNames(t *testing.T, p *localnet.Proc) map[string]bool {
 	t.Helper()
 	resp, err := http.Get(p.URL + "/api/v1/catalogue/search?per_page=100")
 	if err != nil {
@@ -130,7 +132,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 func TestThreeProcesses(t *testing.T) {
 	bin := buildBinary(t)
 	ctx := context.Background()
-	ps, err := StartProcs(ctx, ProcsConfig{Binary: bin, Nodes: 3, DataDir: t.TempDir(), AdminPassword: "testnet-password-1"})
+	ps, err := localnet.StartProcs(ctx, localnet.ProcsConfig{Binary: bin, Nodes: 3, DataDir: t.TempDir(), AdminPassword: "testnet-password-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

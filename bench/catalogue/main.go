@@ -24,9 +24,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/demo"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
 )

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/demo"
 )
 
 // runChild is a node in this process: it loads data, or serves until

@@ -1,5 +1,8 @@
 // Command difronte runs a Difronte coop node and its tools. It parses flags
-// and calls into node, federation and testnet; it holds no logic of its own.
+// and calls into node and federation, cmd/difronte/demo (serve --demo) and
+// cmd/difronte/localnet (testnet); it holds no logic of its own. It links
+// no test code: the demo call's pion terminal is the dev command's
+// (testnet/cmd/difronte-dev).
 package main
 
 import (

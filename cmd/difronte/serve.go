@@ -86,8 +86,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	n, err := node.New(node.Config{
-		DataDir: *data, HTTPAddr: *httpAddr, CoopName: *coop, Demo: *demo,
+	return serveNode(ctx, node.Config{
+		DataDir: *data, HTTPAddr: *httpAddr, CoopName: *coop,
 		AdminPassword: pw, SecureCookies: *secure, Logger: logger,
 		P2PListen: p2p, Bootstrap: bootstrap, Announce: announce,
 		FederationSecret: *secret, MembersAddr: *membersAddr, MembersProfile: *membersProfile,
@@ -101,14 +101,44 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},
-	})
+	}, *demo, stdout)
+}
+
+// serveNode runs the node until ctx ends or its HTTP server fails. With
+// demo, it seeds the demo coop once the node started and lets HTTP answer
+// only then.
+func serveNode(ctx context.Context, cfg node.Config, demo bool, stdout io.Writer) error {
+	var gate *gatedListener
+	var listenErr error
+	if demo {
+		if gate, listenErr = listenGated(cfg.HTTPAddr); listenErr == nil {
+			cfg.HTTPListener = gate
+		}
+	}
+	n, err := node.New(cfg)
 	if err != nil {
+		if gate != nil {
+			gate.Close()
+		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	if listenErr != nil {
+		return listenErr
+	}
 	if err := n.Start(ctx); err != nil {
+		if gate != nil {
+			gate.Close()
+		}
 		return err
 	}
-	fmt.Fprintf(stdout, "Difronte node %q serving on %s\n", *coop, n.URL())
+	if gate != nil {
+		log := cfg.Logger.With("node", cfg.CoopName, "peer", n.PeerID())
+		if err := seedDemo(ctx, n, log, cfg.AdminPassword, cfg.OnAdminCreated); err != nil {
+			return errors.Join(err, n.Close())
+		}
+		gate.open()
+	}
+	fmt.Fprintf(stdout, "Difronte node %q serving on %s\n", cfg.CoopName, n.URL())
 	// Start-up leaves garbage (store replay, catalogues, templates) that
 	// an idle node would otherwise carry until its heap doubles: hand it
 	// back to the OS once the background start-up work has settled, so an
@@ -121,7 +151,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			debug.FreeOSMemory()
 			settled = nil
 		case <-ctx.Done():
-			logger.Info("shutting down", "component", "node")
+			cfg.Logger.Info("shutting down", "component", "node")
 			done = true
 		case err = <-n.Done():
 			done = true

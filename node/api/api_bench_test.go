@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/demo"
 )
 
 // benchEnv is an env loaded with generated records (in memory: this

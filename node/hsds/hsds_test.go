@@ -21,10 +21,10 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.uber.org/goleak"
 
+	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
-	"github.com/difronte/difronte/node/demo"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"

@@ -1,8 +1,9 @@
-// The demo check-in of `difronte testnet`, as a newcomer tries it: start
-// the local federation, log in to node 1 with the caregiver it prints,
-// press Chiama on the agenda: the demo terminal of node 2 (a pion peer in
-// the testnet process) answers after its countdown and sends audio
-// (silence as Opus), so the caregiver's page receives media; hang up.
+// The demo check-in of `make testnet` (bin/difronte-dev testnet, which
+// runs bin/difronte's nodes), as a newcomer tries it: start the local
+// federation, log in to node 1 with the caregiver it prints, press Chiama
+// on the agenda: the demo terminal of node 2 (a pion peer in the dev
+// command's process) answers after its countdown and sends audio (silence
+// as Opus), so the caregiver's page receives media; hang up.
 //
 // Loopback only (the testnet binds 127.0.0.1; the pion terminal gathers
 // loopback candidates only).
@@ -20,7 +21,10 @@ import { waitFor, chromiumArgs as baseChromiumArgs, mediaArgs } from './harness.
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const binary = process.env.DIFRONTE_BIN || join(here, '..', '..', 'bin', 'difronte');
+// The dev command (make build); it starts the difronte binary beside it,
+// or the one DIFRONTE_BIN names.
+const devBinary = process.env.DIFRONTE_DEV_BIN || join(here, '..', '..', 'bin', 'difronte-dev');
+const binArgs = process.env.DIFRONTE_BIN ? ['--bin', process.env.DIFRONTE_BIN] : [];
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const chromiumArgs = [...baseChromiumArgs, ...mediaArgs];
 
@@ -47,7 +51,7 @@ before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'difronte-e2e-calls-demo-'));
   const base = await freeBase();
   net = { out: '', exited: false };
-  net.proc = spawn(binary, ['testnet', '--nodes', '2', '--http-base-port', String(base), '--data', dataDir], {
+  net.proc = spawn(devBinary, ['testnet', '--nodes', '2', '--http-base-port', String(base), '--data', dataDir, ...binArgs], {
     env: { ...process.env, DIFRONTE_ADMIN_PASSWORD: 'password-e2e-demo' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   net.proc.stdout.on('data', (d) => { net.out += d; });

@@ -1,14 +1,12 @@
-package testnet
+package localnet
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -65,57 +63,6 @@ func (ps *Procs) startAuthority(ctx context.Context, port int) error {
 	return os.WriteFile(ps.TrustFile, jwks, 0o644)
 }
 
-func get(ctx context.Context, url, token string) ([]byte, error) {
-	return call(ctx, http.MethodGet, url, token, nil)
-}
-
-// call does one JSON API call and returns the body of a 2xx answer.
-func call(ctx context.Context, method, url, token string, body any) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode/100 != 2 {
-		return b, fmt.Errorf("%s %s: %s: %s", method, url, res.Status, bytes.TrimSpace(b))
-	}
-	return b, nil
-}
-
-func loginAs(ctx context.Context, base, user, password string) (string, error) {
-	b, err := call(ctx, http.MethodPost, base+"/api/v1/login", "", map[string]string{"username": user, "password": password})
-	if err != nil {
-		return "", err
-	}
-	var out struct{ Token string }
-	if err := json.Unmarshal(b, &out); err != nil {
-		return "", err
-	}
-	return out.Token, nil
-}
-
 // Officer is the authority officer's login, once SeedQualifications ran.
 type Officer struct{ Username, Password string }
 
@@ -133,7 +80,7 @@ func (ps *Procs) SeedQualifications(ctx context.Context) (Officer, error) {
 	if err != nil {
 		return off, err
 	}
-	otok, err := loginAs(ctx, a.URL, off.Username, off.Password)
+	otok, err := Login(ctx, a.URL, off.Username, off.Password)
 	if err != nil {
 		return off, fmt.Errorf("officer login: %w", err)
 	}
@@ -174,11 +121,11 @@ func (ps *Procs) officer(ctx context.Context) (Officer, error) {
 		_, _ = rand.Read(b[:])
 		off.Password = base64.RawURLEncoding.EncodeToString(b[:])
 	}
-	tok, err := loginAs(ctx, a.URL, "admin", a.Password)
+	tok, err := Login(ctx, a.URL, "admin", a.Password)
 	if err != nil {
 		return off, fmt.Errorf("authority admin login: %w", err)
 	}
-	if _, err := call(ctx, http.MethodPost, a.URL+"/api/v1/accounts", tok, map[string]any{
+	if _, err := Call(ctx, http.MethodPost, a.URL+"/api/v1/accounts", tok, map[string]any{
 		"username": off.Username, "password": off.Password, "role": "officer", "display_name": "Funzionario dell'ente",
 	}); err != nil {
 		return off, fmt.Errorf("create the officer: %w", err)
@@ -189,7 +136,7 @@ func (ps *Procs) officer(ctx context.Context) (Officer, error) {
 // applicationOf builds a coop's application from its own offerings, or
 // returns nil if the coop has applied before.
 func applicationOf(ctx context.Context, p *Proc) (map[string]any, error) {
-	tok, err := loginAs(ctx, p.URL, "admin", p.Password)
+	tok, err := Login(ctx, p.URL, "admin", p.Password)
 	if err != nil {
 		return nil, fmt.Errorf("admin login: %w", err)
 	}
@@ -254,7 +201,7 @@ func applyWhenKnown(ctx context.Context, p *Proc, form map[string]any) error {
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		b, err := call(ctx, http.MethodPost, p.URL+"/api/v1/applications", tok, body)
+		b, err := Call(ctx, http.MethodPost, p.URL+"/api/v1/applications", tok, body)
 		if err == nil {
 			var app struct{ ID string }
 			if json.Unmarshal(b, &app) == nil {
@@ -275,7 +222,7 @@ func applyWhenKnown(ctx context.Context, p *Proc, form map[string]any) error {
 
 func approve(ctx context.Context, base, tok, coop string, form map[string]any) error {
 	path := fmt.Sprintf("%s/api/v1/authority/applications/%s/%s/decision", base, coop, form["id"])
-	_, err := call(ctx, http.MethodPost, path, tok, map[string]any{
+	_, err := Call(ctx, http.MethodPost, path, tok, map[string]any{
 		"action": "approve", "categories": form["categories"], "municipalities": form["municipalities"],
 		"valid_until": time.Now().AddDate(0, 0, qualificationDays).UTC().Truncate(time.Second),
 	})

@@ -1,4 +1,4 @@
-package testnet
+package calldemo
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -18,30 +19,31 @@ import (
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/difronte/difronte/cmd/difronte/localnet"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/calls/peer"
 )
 
 // The demo check-in of a local federation: a beneficiary of node 2 whose
-// paired terminal is a pion peer inside the testnet process, with a daily
+// paired terminal is a pion peer inside this process, with a daily
 // schedule and a grant for a caregiver of node 1, so a newcomer can log in
 // to node 1 and press "Chiama" on the agenda.
 const (
-	DemoCaregiverUsername = "chiamata-demo"
-	demoCaregiverName     = "Giulia Demo"
-	demoBeneficiaryName   = "Anna Demo"
-	demoDisplayName       = "Signora Anna (terminale demo)"
-	DemoCountdown         = 3 // seconds the demo terminal rings before answering
-	demoStateFile         = "testnet-call-demo.json"
+	CaregiverUsername   = "chiamata-demo"
+	demoCaregiverName   = "Giulia Demo"
+	demoBeneficiaryName = "Anna Demo"
+	demoDisplayName     = "Signora Anna (terminale demo)"
+	Countdown           = 3 // seconds the demo terminal rings before answering
+	StateFile           = "testnet-call-demo.json"
 	// demoGrantTTL is the grant's life; a later run renews it when less
 	// than demoGrantRenew is left.
 	demoGrantTTL   = 90 * 24 * time.Hour
 	demoGrantRenew = 7 * 24 * time.Hour
 )
 
-// callDemoState is what a later `difronte testnet` on the same data
-// directory reuses (DataDir/testnet-call-demo.json).
-type callDemoState struct {
+// State is what a later run on the same data directory reuses
+// (DataDir/StateFile).
+type State struct {
 	CaregiverID  string    `json:"caregiver_id"`
 	Password     string    `json:"password"`
 	Beneficiary  string    `json:"beneficiary"`
@@ -51,10 +53,10 @@ type callDemoState struct {
 	GrantExpires time.Time `json:"grant_expires"`
 }
 
-// CallDemo is the running demo check-in: the caregiver's login on node 1
+// Demo is the running demo check-in: the caregiver's login on node 1
 // and the demo terminal answering on node 2.
-type CallDemo struct {
-	CaregiverNode, TerminalNode *Proc
+type Demo struct {
+	CaregiverNode, TerminalNode *localnet.Proc
 	Username, Password          string
 	Caregiver                   string // caregiver id on node 1
 	Beneficiary                 string // beneficiary id on node 2
@@ -69,10 +71,10 @@ type CallDemo struct {
 	calls  int
 }
 
-// StartCallDemo sets up the demo check-in (once per data directory; later
+// Start sets up the demo check-in (once per data directory; later
 // runs reuse it and renew the grant) and starts the demo terminal. It
 // needs two coop nodes. Close stops the terminal.
-func (ps *Procs) StartCallDemo(ctx context.Context, log *slog.Logger) (*CallDemo, error) {
+func Start(ctx context.Context, ps *localnet.Procs, log *slog.Logger) (*Demo, error) {
 	if len(ps.Nodes) < 2 {
 		return nil, errors.New("the demo call needs two coop nodes")
 	}
@@ -80,18 +82,18 @@ func (ps *Procs) StartCallDemo(ctx context.Context, log *slog.Logger) (*CallDemo
 		log = slog.New(slog.DiscardHandler)
 	}
 	a, b := ps.Nodes[0], ps.Nodes[1]
-	stateFile := filepath.Join(ps.cfg.DataDir, demoStateFile)
-	var st callDemoState
+	stateFile := filepath.Join(ps.Config().DataDir, StateFile)
+	var st State
 	if raw, err := os.ReadFile(stateFile); err == nil {
 		if err := json.Unmarshal(raw, &st); err != nil {
 			return nil, fmt.Errorf("%s: %w", stateFile, err)
 		}
 	}
-	atok, err := loginAs(ctx, a.URL, "admin", a.Password)
+	atok, err := localnet.Login(ctx, a.URL, "admin", a.Password)
 	if err != nil {
 		return nil, fmt.Errorf("%s admin login: %w", a.Name, err)
 	}
-	btok, err := loginAs(ctx, b.URL, "admin", b.Password)
+	btok, err := localnet.Login(ctx, b.URL, "admin", b.Password)
 	if err != nil {
 		return nil, fmt.Errorf("%s admin login: %w", b.Name, err)
 	}
@@ -100,7 +102,7 @@ func (ps *Procs) StartCallDemo(ctx context.Context, log *slog.Logger) (*CallDemo
 		return os.WriteFile(stateFile, raw, 0o600)
 	}
 	if st.CaregiverID == "" {
-		if err := st.createCaregiver(ctx, a.URL, atok, ps.cfg.AdminPassword); err != nil {
+		if err := st.createCaregiver(ctx, a.URL, atok, ps.Config().AdminPassword); err != nil {
 			return nil, fmt.Errorf("%s: %w", a.Name, err)
 		}
 		if err := save(); err != nil {
@@ -136,7 +138,7 @@ func (ps *Procs) StartCallDemo(ctx context.Context, log *slog.Logger) (*CallDemo
 	if err := waitHeld(ctx, a.URL, atok, st.CaregiverID, st.Grant); err != nil {
 		return nil, fmt.Errorf("%s never received the grant: %w", a.Name, err)
 	}
-	d := &CallDemo{CaregiverNode: a, TerminalNode: b, Username: DemoCaregiverUsername, Password: st.Password,
+	d := &Demo{CaregiverNode: a, TerminalNode: b, Username: CaregiverUsername, Password: st.Password,
 		Caregiver: st.CaregiverID, Beneficiary: st.Beneficiary, DisplayName: demoDisplayName, Credential: st.Credential, log: log}
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
@@ -148,9 +150,25 @@ func (ps *Procs) StartCallDemo(ctx context.Context, log *slog.Logger) (*CallDemo
 	return d, nil
 }
 
-func (st *callDemoState) createCaregiver(ctx context.Context, base, tok, password string) error {
+// Extra is the demo check-in as a localnet.Extra: with two coop nodes or
+// more, it starts the demo terminal and prints how to call it.
+func Extra(ctx context.Context, ps *localnet.Procs, stdout, stderr io.Writer) (func(), error) {
+	if len(ps.Nodes) < 2 {
+		return func() {}, nil
+	}
+	fmt.Fprintln(stdout, "\nSetting up the demo check-in call (a terminal answered by this process)...")
+	d, err := Start(ctx, ps, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return nil, fmt.Errorf("demo call: %w", err)
+	}
+	fmt.Fprintf(stdout, "  log in to node 1 (%s) as %s / %s and press Chiama on the agenda (%s/agenda)\n  to call the demo terminal of node 2 (%s), which answers by itself after %d seconds.\n",
+		d.CaregiverNode.URL, d.Username, d.Password, d.CaregiverNode.URL, d.TerminalNode.Name, Countdown)
+	return d.Close, nil
+}
+
+func (st *State) createCaregiver(ctx context.Context, base, tok, password string) error {
 	var cg struct{ ID string }
-	if err := callJSON(ctx, http.MethodPost, base+"/api/v1/caregivers", tok, map[string]any{"name": demoCaregiverName, "languages": []string{"it", "en"}}, &cg); err != nil {
+	if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/caregivers", tok, map[string]any{"name": demoCaregiverName, "languages": []string{"it", "en"}}, &cg); err != nil {
 		return fmt.Errorf("demo caregiver: %w", err)
 	}
 	st.Password = password
@@ -159,8 +177,8 @@ func (st *callDemoState) createCaregiver(ctx context.Context, base, tok, passwor
 		_, _ = rand.Read(b[:])
 		st.Password = base64.RawURLEncoding.EncodeToString(b[:])
 	}
-	if err := callJSON(ctx, http.MethodPost, base+"/api/v1/accounts", tok, map[string]any{
-		"username": DemoCaregiverUsername, "role": "caregiver", "caregiver_id": cg.ID, "password": st.Password,
+	if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/accounts", tok, map[string]any{
+		"username": CaregiverUsername, "role": "caregiver", "caregiver_id": cg.ID, "password": st.Password,
 	}, nil); err != nil {
 		return fmt.Errorf("demo caregiver account: %w", err)
 	}
@@ -168,20 +186,20 @@ func (st *callDemoState) createCaregiver(ctx context.Context, base, tok, passwor
 	return nil
 }
 
-func (st *callDemoState) createBeneficiary(ctx context.Context, base, tok, caregiverNode string) error {
+func (st *State) createBeneficiary(ctx context.Context, base, tok, caregiverNode string) error {
 	var ben, term struct{ ID string }
-	if err := callJSON(ctx, http.MethodPost, base+"/api/v1/beneficiaries", tok, map[string]any{
+	if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/beneficiaries", tok, map[string]any{
 		"name": demoBeneficiaryName, "address": "Via del Corso 1", "municipality": "015146",
 	}, &ben); err != nil {
 		return fmt.Errorf("demo beneficiary: %w", err)
 	}
-	if err := callJSON(ctx, http.MethodPost, base+"/api/v1/terminals", tok, map[string]any{
+	if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/terminals", tok, map[string]any{
 		"label": "T-DEMO", "model": "terminale demo (pion)", "state": "in_service", "beneficiary": ben.ID,
 	}, &term); err != nil {
 		return fmt.Errorf("demo terminal: %w", err)
 	}
-	if err := callJSON(ctx, http.MethodPut, base+"/api/v1/calls/settings/"+ben.ID, tok, map[string]any{
-		"display_name": demoDisplayName, "countdown": DemoCountdown,
+	if err := localnet.CallJSON(ctx, http.MethodPut, base+"/api/v1/calls/settings/"+ben.ID, tok, map[string]any{
+		"display_name": demoDisplayName, "countdown": Countdown,
 	}, nil); err != nil {
 		return fmt.Errorf("call settings: %w", err)
 	}
@@ -193,7 +211,7 @@ func (st *callDemoState) createBeneficiary(ctx context.Context, base, tok, careg
 	}
 	day := time.Now().In(rome).Format("2006-01-02")
 	for _, at := range []string{"10:00", "17:00"} {
-		if err := callJSON(ctx, http.MethodPost, base+"/api/v1/calls/schedules", tok, map[string]any{
+		if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/calls/schedules", tok, map[string]any{
 			"beneficiary": ben.ID, "caregiver": caregiverNode + "/" + st.CaregiverID, "rule": "FREQ=DAILY",
 			"time": at, "start": day, "minutes": 15,
 		}, nil); err != nil {
@@ -204,22 +222,22 @@ func (st *callDemoState) createBeneficiary(ctx context.Context, base, tok, careg
 	return nil
 }
 
-func (st *callDemoState) pair(ctx context.Context, base, tok string) error {
+func (st *State) pair(ctx context.Context, base, tok string) error {
 	var p calls.Pairing
-	if err := callJSON(ctx, http.MethodPost, base+"/api/v1/calls/terminals/"+st.Terminal+"/pairing", tok, nil, &p); err != nil {
+	if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/calls/terminals/"+st.Terminal+"/pairing", tok, nil, &p); err != nil {
 		return err
 	}
 	var out struct{ Credential string }
-	if err := callJSON(ctx, http.MethodPost, base+"/api/v1/calls/pair", "", map[string]string{"code": p.Code}, &out); err != nil {
+	if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/calls/pair", "", map[string]string{"code": p.Code}, &out); err != nil {
 		return err
 	}
 	st.Credential = out.Credential
 	return nil
 }
 
-func (st *callDemoState) grant(ctx context.Context, base, tok, caregiverNode string) error {
+func (st *State) grant(ctx context.Context, base, tok, caregiverNode string) error {
 	var g calls.Grant
-	if err := callJSON(ctx, http.MethodPost, base+"/api/v1/calls/grants", tok, map[string]any{
+	if err := localnet.CallJSON(ctx, http.MethodPost, base+"/api/v1/calls/grants", tok, map[string]any{
 		"beneficiary": st.Beneficiary, "node": caregiverNode, "caregiver": st.CaregiverID, "name": demoCaregiverName,
 		"expires": time.Now().Add(demoGrantTTL).UTC().Truncate(time.Second),
 	}, &g); err != nil {
@@ -233,7 +251,7 @@ func waitHeld(ctx context.Context, base, tok, caregiver, grant string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var held struct{ Items []calls.HeldGrant }
-		err := callJSON(ctx, http.MethodGet, base+"/api/v1/calls/held?caregiver="+caregiver, tok, nil, &held)
+		err := localnet.CallJSON(ctx, http.MethodGet, base+"/api/v1/calls/held?caregiver="+caregiver, tok, nil, &held)
 		if err == nil {
 			for _, h := range held.Items {
 				if h.ID == grant {
@@ -253,22 +271,11 @@ func waitHeld(ctx context.Context, base, tok, caregiver, grant string) error {
 	}
 }
 
-func callJSON(ctx context.Context, method, url, tok string, body, out any) error {
-	b, err := call(ctx, method, url, tok, body)
-	if err != nil {
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(b, out)
-}
-
-func terminalURL(p *Proc) string { return "ws://" + p.HTTPAddr + "/ws/terminal" }
+func terminalURL(p *localnet.Proc) string { return "ws://" + p.HTTPAddr + "/ws/terminal" }
 
 // credentialWorks tells a kept credential from one revoked since (or of a
 // data directory wiped in between).
-func credentialWorks(ctx context.Context, p *Proc, cred string) bool {
+func credentialWorks(ctx context.Context, p *localnet.Proc, cred string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	tp, err := peer.Dial(ctx, peer.Config{URL: terminalURL(p), Credential: cred, Loopback: true})
@@ -280,21 +287,21 @@ func credentialWorks(ctx context.Context, p *Proc, cred string) bool {
 }
 
 // Online says whether the demo terminal is connected to its node now.
-func (d *CallDemo) Online() bool {
+func (d *Demo) Online() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.online
 }
 
 // Answered is how many calls the demo terminal answered.
-func (d *CallDemo) Answered() int {
+func (d *Demo) Answered() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.calls
 }
 
 // Close stops the demo terminal and waits for it.
-func (d *CallDemo) Close() {
+func (d *Demo) Close() {
 	d.cancel()
 	d.wg.Wait()
 }
@@ -302,7 +309,7 @@ func (d *CallDemo) Close() {
 // runTerminal keeps the demo terminal connected like the terminal page:
 // reconnect with backoff when the node goes away, stop for good when the
 // pairing is revoked.
-func (d *CallDemo) runTerminal(ctx context.Context) {
+func (d *Demo) runTerminal(ctx context.Context) {
 	backoff := time.Second
 	for ctx.Err() == nil {
 		tp, err := peer.Dial(ctx, peer.Config{URL: terminalURL(d.TerminalNode), Credential: d.Credential, Loopback: true})
@@ -327,14 +334,14 @@ func (d *CallDemo) runTerminal(ctx context.Context) {
 	}
 }
 
-func (d *CallDemo) setOnline(on bool) {
+func (d *Demo) setOnline(on bool) {
 	d.mu.Lock()
 	d.online = on
 	d.mu.Unlock()
 }
 
 // serve answers rings until the socket or ctx ends.
-func (d *CallDemo) serve(ctx context.Context, tp *peer.Peer) {
+func (d *Demo) serve(ctx context.Context, tp *peer.Peer) {
 	for {
 		ring, err := tp.NextRing(ctx)
 		if err != nil {
@@ -357,7 +364,7 @@ func (d *CallDemo) serve(ctx context.Context, tp *peer.Peer) {
 
 // answer holds one call: silence on the audio the caller offers, and an
 // echo with a greeting on its data channel, until either side hangs up.
-func (d *CallDemo) answer(ctx context.Context, tp *peer.Peer, ring calls.Msg) error {
+func (d *Demo) answer(ctx context.Context, tp *peer.Peer, ring calls.Msg) error {
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
 	silence, err := peer.NewSilence("difronte-demo-terminal")

@@ -59,12 +59,26 @@ func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *au
 		return Result{Skipped: true}, nil
 	}
 	var res Result
-	pw, generated := o.Password, false
-	if pw == "" {
-		pw, generated = auth.NewPassword(), true
-	}
-
 	// Caregivers first: beneficiaries name them, accounts link to them.
+	cgIDs, err := seedCaregivers(ctx, reg, &res)
+	if err != nil {
+		return res, err
+	}
+	if err := seedAccounts(ctx, accounts, cgIDs, o, &res); err != nil {
+		return res, err
+	}
+	bIDs, err := seedBeneficiaries(ctx, reg, cgIDs, o.Seed, &res)
+	if err != nil {
+		return res, err
+	}
+	if err := seedTerminals(ctx, reg, bIDs, &res); err != nil {
+		return res, err
+	}
+	return res, seedOfferings(ctx, own, o.Seed, &res)
+}
+
+// seedCaregivers creates demoCaregivers and returns their ids.
+func seedCaregivers(ctx context.Context, reg *care.Service, res *Result) ([]string, error) {
 	var cgIDs []string
 	for _, d := range demoCaregivers {
 		cg, err := reg.CreateCaregiver(ctx, system, care.Caregiver{
@@ -73,10 +87,21 @@ func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *au
 			Availability: d.availability, Username: d.username,
 		})
 		if err != nil {
-			return res, fmt.Errorf("demo caregiver: %w", err)
+			return cgIDs, fmt.Errorf("demo caregiver: %w", err)
 		}
 		cgIDs = append(cgIDs, cg.ID)
 		res.Caregivers++
+	}
+	return cgIDs, nil
+}
+
+// seedAccounts creates an operator, a refurbisher and one account per demo
+// caregiver, all with one password: o.Password, or one generated and
+// handed to o.OnAccount.
+func seedAccounts(ctx context.Context, accounts *auth.Service, cgIDs []string, o Options, res *Result) error {
+	pw, generated := o.Password, false
+	if pw == "" {
+		pw, generated = auth.NewPassword(), true
 	}
 	type acct struct {
 		username, display, caregiverID string
@@ -94,7 +119,7 @@ func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *au
 			continue
 		}
 		if _, err := accounts.Create(ctx, auth.Account{Username: a.username, Role: a.role, DisplayName: a.display, CaregiverID: a.caregiverID, Lang: "it"}, pw); err != nil {
-			return res, fmt.Errorf("demo account %s: %w", a.username, err)
+			return fmt.Errorf("demo account %s: %w", a.username, err)
 		}
 		res.Accounts = append(res.Accounts, a.username)
 		if o.OnAccount != nil {
@@ -105,10 +130,14 @@ func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *au
 			o.OnAccount(a.username, shown)
 		}
 	}
+	return nil
+}
 
-	// Beneficiaries: the first four live in the Milan area and are followed
-	// by the Milanese caregivers, the others in the Reggio area.
-	bs := Beneficiaries(o.Seed+1, 8)
+// seedBeneficiaries creates eight beneficiaries and returns their ids: the
+// first four live in the Milan area and are followed by the Milanese
+// caregivers, the others in the Reggio area.
+func seedBeneficiaries(ctx context.Context, reg *care.Service, cgIDs []string, seed int64, res *Result) ([]string, error) {
+	bs := Beneficiaries(seed+1, 8)
 	milan := []string{"015146", "015146", "015209", "108033"}
 	reggio := []string{"080063", "080063", "080096", "080057"}
 	notes := []string{
@@ -136,13 +165,16 @@ func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *au
 		}
 		out, err := reg.CreateBeneficiary(ctx, system, b)
 		if err != nil {
-			return res, fmt.Errorf("demo beneficiary: %w", err)
+			return bIDs, fmt.Errorf("demo beneficiary: %w", err)
 		}
 		bIDs = append(bIDs, out.ID)
 		res.Beneficiaries++
 	}
+	return bIDs, nil
+}
 
-	// Terminals: one in each lifecycle state.
+// seedTerminals creates one terminal in each lifecycle state.
+func seedTerminals(ctx context.Context, reg *care.Service, bIDs []string, res *Result) error {
 	terms := []care.Terminal{
 		{Label: "DF-0001", Model: "Lenovo ThinkPad T440", Year: 2014, CPU: "Intel Core i5-4300U", RAMMB: 8192, DiskGB: 240, State: "in_service", Beneficiary: bIDs[0], Notes: "Webcam esterna Logitech."},
 		{Label: "DF-0002", Model: "Dell Latitude E7450", Year: 2015, CPU: "Intel Core i5-5300U", RAMMB: 8192, DiskGB: 256, State: "delivered", Beneficiary: bIDs[4]},
@@ -153,13 +185,17 @@ func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *au
 	}
 	for _, t := range terms {
 		if _, err := reg.CreateTerminal(ctx, system, t); err != nil {
-			return res, fmt.Errorf("demo terminal %s: %w", t.Label, err)
+			return fmt.Errorf("demo terminal %s: %w", t.Label, err)
 		}
 		res.Terminals++
 	}
+	return nil
+}
 
-	// Offerings: one per kind, across the taxonomy, in both areas.
-	for i, off := range Offerings(o.Seed+2, 6) {
+// seedOfferings imports one offering per kind, across the taxonomy, in
+// both areas.
+func seedOfferings(ctx context.Context, own *catalog.Own, seed int64, res *Result) error {
+	for i, off := range Offerings(seed+2, 6) {
 		k := offeringKinds[[]int{0, 3, 5, 6, 7, 8}[i]]
 		off.Name, off.Description, off.Category = k.name, k.description, k.category
 		off.Cost = schema.Cost{Type: schema.CostFree}
@@ -172,9 +208,9 @@ func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *au
 		}
 		off.ID = ""
 		if _, err := own.Import(ctx, system, off); err != nil {
-			return res, fmt.Errorf("demo offering: %w", err)
+			return fmt.Errorf("demo offering: %w", err)
 		}
 		res.Offerings++
 	}
-	return res, nil
+	return nil
 }

@@ -1,4 +1,4 @@
-package testnet
+package localnet
 
 import (
 	"bufio"
@@ -67,6 +67,10 @@ type Procs struct {
 	Authority *Proc
 	TrustFile string
 }
+
+// Config is the configuration the federation was started with, defaults
+// filled in.
+func (ps *Procs) Config() ProcsConfig { return ps.cfg }
 
 // DefaultNames are the demo coops' names.
 var DefaultNames = []string{
