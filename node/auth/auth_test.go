@@ -193,20 +193,4 @@ func TestLoginRateLimitPerAddressAndUser(t *testing.T) {
 	}
 }
 
-func TestLimiterIsBounded(t *testing.T) {
-	clk := &clock{t: time.Unix(0, 0)}
-	l := NewLimiter(1, time.Minute, clk.now)
-	for i := range maxKeys + 50 {
-		l.Fail(string(rune(i)))
-	}
-	if len(l.hits) > maxKeys {
-		t.Fatalf("limiter holds %d keys", len(l.hits))
-	}
-	clk.add(time.Minute)
-	l.Fail("new")
-	if len(l.hits) != 1 {
-		t.Fatalf("expired keys not swept: %d", len(l.hits))
-	}
-}
-
 func queryAll() dsq.Query { return dsq.Query{} }
