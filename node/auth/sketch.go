@@ -16,9 +16,11 @@ type policy struct {
 	base, max time.Duration
 }
 
-// delay is how long to refuse after the nth failure.
+// delay is how long to refuse after the nth failure. A failure counts
+// whole until it is wholly forgiven, so that the time between quick
+// attempts does not let the count slip under a threshold.
 func (p policy) delay(n float64) time.Duration {
-	over := int(math.Floor(n+1e-9)) - p.free
+	over := int(math.Ceil(n-1e-6)) - p.free
 	switch {
 	case over < 0:
 		return 0
