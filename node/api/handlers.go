@@ -212,13 +212,14 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 
 // AccountError maps account errors to problems.
 func AccountError(err error) error {
+	var weak *auth.PasswordError
 	switch {
 	case errors.Is(err, auth.ErrExists):
 		return problem.Invalid(map[string]string{"username": "taken"})
 	case errors.Is(err, auth.ErrBadUsername):
 		return problem.Invalid(map[string]string{"username": "bad_username"})
-	case errors.Is(err, auth.ErrWeakPassword):
-		return problem.Invalid(map[string]string{"password": "weak_password"})
+	case errors.As(err, &weak):
+		return problem.Invalid(map[string]string{"password": weak.Code})
 	case errors.Is(err, auth.ErrBadRole):
 		return problem.Invalid(map[string]string{"role": "bad_choice"})
 	case errors.Is(err, auth.ErrNotFound):

@@ -63,7 +63,6 @@ type Session struct {
 var (
 	ErrBadCredentials = errors.New("wrong username or password")
 	ErrRateLimited    = errors.New("too many failed logins, try again later")
-	ErrWeakPassword   = errors.New("password must have at least 10 characters")
 	ErrExists         = errors.New("account already exists")
 	ErrNoSession      = errors.New("no valid session")
 	ErrBadRole        = errors.New("unknown role")
@@ -86,6 +85,7 @@ type Config struct {
 	Params     Params
 	SessionTTL time.Duration // default 12 h
 	Now        func() time.Time
+	CoopName   string // a word no password may be built on
 }
 
 // Service manages accounts and sessions.
@@ -95,6 +95,7 @@ type Service struct {
 	ttl     time.Duration
 	now     func() time.Time
 	limiter *Limiter
+	coop    string
 	dummy   string                     // hash checked for unknown users
 	check   func(hash, pw string) bool // CheckPassword; tests count calls
 
@@ -121,7 +122,7 @@ func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{ds: d, params: cfg.Params, ttl: cfg.SessionTTL, now: cfg.Now, dummy: dummy, check: CheckPassword,
+	s := &Service{ds: d, params: cfg.Params, ttl: cfg.SessionTTL, now: cfg.Now, coop: cfg.CoopName, dummy: dummy, check: CheckPassword,
 		limiter: NewLimiter(cfg.Now), accounts: map[string]*Account{}, sessions: map[string]*Session{}}
 	err = store.Each(ctx, d, "/accounts/", func(k string, v []byte) error {
 		var a Account
@@ -191,14 +192,6 @@ func NewPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// ValidatePassword checks a chosen password.
-func ValidatePassword(pw string) error {
-	if len([]rune(pw)) < 10 || len(pw) > 256 {
-		return ErrWeakPassword
-	}
-	return nil
-}
-
 // Create adds an account.
 func (s *Service) Create(ctx context.Context, a Account, password string) (*Account, error) {
 	if !usernameRE.MatchString(a.Username) {
@@ -207,7 +200,7 @@ func (s *Service) Create(ctx context.Context, a Account, password string) (*Acco
 	if !a.Role.Valid() {
 		return nil, fmt.Errorf("%w %q", ErrBadRole, a.Role)
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := ValidatePassword(password, a.Username, a.DisplayName, s.coop); err != nil {
 		return nil, err
 	}
 	h, err := HashPassword(password, s.params)
@@ -238,7 +231,7 @@ func (s *Service) Update(ctx context.Context, a Account, newPassword string) (*A
 	}
 	var h string
 	if newPassword != "" {
-		if err := ValidatePassword(newPassword); err != nil {
+		if err := ValidatePassword(newPassword, a.Username, a.DisplayName, s.coop); err != nil {
 			return nil, err
 		}
 		var err error
