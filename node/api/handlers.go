@@ -65,6 +65,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, se, err := s.Login(r, req.Username, req.Password)
 	if err != nil {
+		if ra := auth.RetryAfter(err); ra != "" {
+			w.Header().Set("Retry-After", ra)
+		}
 		writeError(w, r, err, s.d.Logger)
 		return
 	}
@@ -84,7 +87,9 @@ func (s *Server) Login(r *http.Request, username, password string) (string, *aut
 	case errors.Is(err, auth.ErrRateLimited):
 		ev.Action, ev.Detail = audit.Failed, "rate_limited"
 		_ = s.d.Audit.Record(r.Context(), ev)
-		return "", nil, problem.New(http.StatusTooManyRequests, "rate_limited", err.Error())
+		p := problem.New(http.StatusTooManyRequests, "rate_limited", err.Error())
+		p.Err = err // keeps the wait, for Retry-After
+		return "", nil, p
 	case errors.Is(err, auth.ErrBadCredentials):
 		ev.Action = audit.Failed
 		_ = s.d.Audit.Record(r.Context(), ev)
