@@ -37,9 +37,10 @@ type bucket struct {
 	until int64   // refused until, unix nanoseconds
 }
 
-// level is the count at now, after forgiving.
+// level is the count at now, after forgiving. A clock set back forgives
+// nothing.
 func (b bucket) level(p policy, now int64) float64 {
-	return max(0, b.n-float64(now-b.at)/float64(p.leak))
+	return max(0, b.n-float64(max(0, now-b.at))/float64(p.leak))
 }
 
 // fail records that the count is n at now.
