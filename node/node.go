@@ -159,7 +159,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, errors.New("coop name longer than 200 bytes")
 	}
 	if cfg.AdminPassword != "" {
-		if err := auth.ValidatePassword(cfg.AdminPassword); err != nil {
+		if err := auth.ValidatePassword(cfg.AdminPassword, adminUsername, adminDisplayName, cfg.CoopName); err != nil {
 			return nil, fmt.Errorf("admin password: %w", err)
 		}
 	}
@@ -265,7 +265,7 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 		return err
 	}
 	n.lc.add("audit log", n.audit.Close)
-	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now})
+	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now, CoopName: n.cfg.CoopName})
 	return err
 }
 
@@ -344,6 +344,12 @@ func (n *Node) shutdownHTTP() error {
 // garbage to the OS without delaying readiness.
 func (n *Node) Settled() <-chan struct{} { return n.settled }
 
+// The account the node creates on its first start.
+const (
+	adminUsername    = "admin"
+	adminDisplayName = "Amministratore"
+)
+
 func (n *Node) bootstrapAdmin(ctx context.Context) error {
 	if n.auth.Count() > 0 {
 		return nil
@@ -353,14 +359,14 @@ func (n *Node) bootstrapAdmin(ctx context.Context) error {
 	if generated {
 		pw = auth.NewPassword()
 	}
-	if _, err := n.auth.Create(ctx, auth.Account{Username: "admin", Role: auth.Admin, DisplayName: "Amministratore"}, pw); err != nil {
+	if _, err := n.auth.Create(ctx, auth.Account{Username: adminUsername, Role: auth.Admin, DisplayName: adminDisplayName}, pw); err != nil {
 		return fmt.Errorf("create admin account: %w", err)
 	}
-	if err := n.audit.Record(ctx, audit.Event{Actor: "system", Action: audit.Create, Kind: "account", Object: "admin"}); err != nil {
+	if err := n.audit.Record(ctx, audit.Event{Actor: "system", Action: audit.Create, Kind: "account", Object: adminUsername}); err != nil {
 		return err
 	}
 	if generated && n.cfg.OnAdminCreated != nil {
-		n.cfg.OnAdminCreated("admin", pw)
+		n.cfg.OnAdminCreated(adminUsername, pw)
 	}
 	return nil
 }

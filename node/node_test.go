@@ -137,8 +137,8 @@ func (c *client) call(want int, method, path string, body, v any) {
 func TestStartCloseLeavesNothingRunning(t *testing.T) {
 	dir := t.TempDir()
 	for range 2 {
-		n := start(t, node.Config{DataDir: dir, AdminPassword: "password-admin"})
-		c := login(t, n, "admin", "password-admin")
+		n := start(t, node.Config{DataDir: dir, AdminPassword: "ponte-di-vetro-42"})
+		c := login(t, n, "admin", "ponte-di-vetro-42")
 		c.call(http.StatusOK, "GET", "/api/v1/beneficiaries", nil, nil)
 		if err := n.Close(); err != nil {
 			t.Fatal(err)
@@ -199,10 +199,10 @@ func TestFirstStartCreatesAdminOnceAndSeedsDemoOnce(t *testing.T) {
 func TestNoPersonalDataInLogs(t *testing.T) {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n := startDemo(t, node.Config{Logger: logger, AdminPassword: "password-admin"})
+	n := startDemo(t, node.Config{Logger: logger, AdminPassword: "ponte-di-vetro-42"})
 	defer n.Close()
 	defer http.DefaultClient.CloseIdleConnections()
-	admin := login(t, n, "admin", "password-admin")
+	admin := login(t, n, "admin", "ponte-di-vetro-42")
 
 	canaries := []string{}
 	cn := func(field string) string {
@@ -237,7 +237,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	admin.call(http.StatusBadRequest, "POST", "/api/v1/beneficiaries", map[string]any{"name": cn("typo"), "nome": cn("unknown")}, nil)
 	admin.call(http.StatusCreated, "POST", "/api/v1/terminals", map[string]any{"label": cn("label"), "model": cn("model"), "state": "in_service", "beneficiary": b.ID, "notes": cn("tnotes")}, nil)
 	admin.call(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "canarycg", "role": "caregiver", "caregiver_id": cg.ID, "display_name": cn("display"), "password": "CanaryPasswordXq"}, nil)
-	canaries = append(canaries, "CanaryPasswordXq", "password-admin")
+	canaries = append(canaries, "CanaryPasswordXq", "ponte-di-vetro-42")
 	cgc := login(t, n, "canarycg", "CanaryPasswordXq")
 	cgc.call(http.StatusOK, "GET", "/api/v1/beneficiaries/"+b.ID, nil, nil)
 	var other struct{ Items []struct{ ID string } }

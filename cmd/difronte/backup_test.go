@@ -22,7 +22,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	a.must(http.StatusOK, "GET", "/api/v1/node", nil, &node)
 	var ben struct{ ID string }
 	a.must(http.StatusCreated, "POST", "/api/v1/beneficiaries", beneficiaryBody(1), &ben)
-	a.must(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "nuovo", "role": "operator", "password": "password-nuovo"}, nil)
+	a.must(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "nuovo", "role": "operator", "password": "quaderno-a-righe"}, nil)
 	var before struct{ Total int }
 	a.must(http.StatusOK, "GET", "/api/v1/beneficiaries", nil, &before)
 	var auditBefore struct{ Checked int }
@@ -79,7 +79,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if node2.PeerID != node.PeerID {
 		t.Fatalf("peer id %s after restore, was %s", node2.PeerID, node.PeerID)
 	}
-	a.login("nuovo", "password-nuovo")
+	a.login("nuovo", "quaderno-a-righe")
 	a.login("giulia.ferrari", "password-backup") // a demo account
 	a.login("admin", "password-backup")
 	var after struct{ Total int }

@@ -65,6 +65,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, se, err := s.Login(r, req.Username, req.Password)
 	if err != nil {
+		if ra := auth.RetryAfter(err); ra != "" {
+			w.Header().Set("Retry-After", ra)
+		}
 		writeError(w, r, err, s.d.Logger)
 		return
 	}
@@ -84,7 +87,9 @@ func (s *Server) Login(r *http.Request, username, password string) (string, *aut
 	case errors.Is(err, auth.ErrRateLimited):
 		ev.Action, ev.Detail = audit.Failed, "rate_limited"
 		_ = s.d.Audit.Record(r.Context(), ev)
-		return "", nil, problem.New(http.StatusTooManyRequests, "rate_limited", err.Error())
+		p := problem.New(http.StatusTooManyRequests, "rate_limited", err.Error())
+		p.Err = err // keeps the wait, for Retry-After
+		return "", nil, p
 	case errors.Is(err, auth.ErrBadCredentials):
 		ev.Action = audit.Failed
 		_ = s.d.Audit.Record(r.Context(), ev)
@@ -212,13 +217,14 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 
 // AccountError maps account errors to problems.
 func AccountError(err error) error {
+	var weak *auth.PasswordError
 	switch {
 	case errors.Is(err, auth.ErrExists):
 		return problem.Invalid(map[string]string{"username": "taken"})
 	case errors.Is(err, auth.ErrBadUsername):
 		return problem.Invalid(map[string]string{"username": "bad_username"})
-	case errors.Is(err, auth.ErrWeakPassword):
-		return problem.Invalid(map[string]string{"password": "weak_password"})
+	case errors.As(err, &weak):
+		return problem.Invalid(map[string]string{"password": weak.Code})
 	case errors.Is(err, auth.ErrBadRole):
 		return problem.Invalid(map[string]string{"role": "bad_choice"})
 	case errors.Is(err, auth.ErrNotFound):

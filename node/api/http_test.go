@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,9 +62,13 @@ func TestLoginRateLimit(t *testing.T) {
 			t.Fatalf("attempt %d: %d %s", i, code, body)
 		}
 	}
-	code, body, _ := e.do("POST", "/api/v1/login", "", map[string]string{"username": "anna", "password": "sbagliata-6"})
+	code, body, hdr := e.do("POST", "/api/v1/login", "", map[string]string{"username": "anna", "password": "sbagliata-6"})
 	if code != http.StatusTooManyRequests || errBody(t, body).Code != "rate_limited" {
 		t.Fatalf("6th wrong attempt: %d %s", code, body)
+	}
+	// The wait is told, in seconds: a minute after the 5th failure.
+	if ra, err := strconv.Atoi(hdr.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+		t.Errorf("Retry-After %q, want 1 to 60 seconds", hdr.Get("Retry-After"))
 	}
 	// Even the right password waits out the window.
 	code, _, _ = e.do("POST", "/api/v1/login", "", map[string]string{"username": "anna", "password": pw})

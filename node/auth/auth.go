@@ -62,10 +62,9 @@ type Session struct {
 // Errors callers branch on.
 var (
 	ErrBadCredentials = errors.New("wrong username or password")
-	ErrRateLimited    = errors.New("too many failed logins, wait a minute")
+	ErrRateLimited    = errors.New("too many failed logins, try again later")
 	ErrExists         = errors.New("account already exists")
 	ErrNoSession      = errors.New("no valid session")
-	ErrWeakPassword   = errors.New("password must have at least 10 characters")
 	ErrBadRole        = errors.New("unknown role")
 	ErrNotFound       = errors.New("no such account")
 	ErrBadUsername    = errors.New("username must be 3-32 characters: lower-case letters, digits, dot, dash, underscore")
@@ -86,6 +85,7 @@ type Config struct {
 	Params     Params
 	SessionTTL time.Duration // default 12 h
 	Now        func() time.Time
+	CoopName   string // a word no password may be built on
 }
 
 // Service manages accounts and sessions.
@@ -95,6 +95,9 @@ type Service struct {
 	ttl     time.Duration
 	now     func() time.Time
 	limiter *Limiter
+	coop    string
+	dummy   string                     // hash checked for unknown users
+	check   func(hash, pw string) bool // CheckPassword; tests count calls
 
 	mu       sync.RWMutex
 	accounts map[string]*Account
@@ -114,9 +117,14 @@ func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{ds: d, params: cfg.Params, ttl: cfg.SessionTTL, now: cfg.Now,
-		limiter: NewLimiter(5, time.Minute, cfg.Now), accounts: map[string]*Account{}, sessions: map[string]*Session{}}
-	err := store.Each(ctx, d, "/accounts/", func(k string, v []byte) error {
+	// The stand-in hash for unknown users costs what a real one costs.
+	dummy, err := HashPassword(NewPassword(), cfg.Params)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{ds: d, params: cfg.Params, ttl: cfg.SessionTTL, now: cfg.Now, coop: cfg.CoopName, dummy: dummy, check: CheckPassword,
+		limiter: NewLimiter(cfg.Now), accounts: map[string]*Account{}, sessions: map[string]*Session{}}
+	err = store.Each(ctx, d, "/accounts/", func(k string, v []byte) error {
 		var a Account
 		if err := jsonUnmarshal(v, &a); err != nil {
 			return err
@@ -184,14 +192,6 @@ func NewPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// ValidatePassword checks a chosen password.
-func ValidatePassword(pw string) error {
-	if len([]rune(pw)) < 10 || len(pw) > 256 {
-		return ErrWeakPassword
-	}
-	return nil
-}
-
 // Create adds an account.
 func (s *Service) Create(ctx context.Context, a Account, password string) (*Account, error) {
 	if !usernameRE.MatchString(a.Username) {
@@ -200,7 +200,7 @@ func (s *Service) Create(ctx context.Context, a Account, password string) (*Acco
 	if !a.Role.Valid() {
 		return nil, fmt.Errorf("%w %q", ErrBadRole, a.Role)
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := ValidatePassword(password, a.Username, a.DisplayName, s.coop); err != nil {
 		return nil, err
 	}
 	h, err := HashPassword(password, s.params)
@@ -231,7 +231,7 @@ func (s *Service) Update(ctx context.Context, a Account, newPassword string) (*A
 	}
 	var h string
 	if newPassword != "" {
-		if err := ValidatePassword(newPassword); err != nil {
+		if err := ValidatePassword(newPassword, a.Username, a.DisplayName, s.coop); err != nil {
 			return nil, err
 		}
 		var err error
@@ -301,30 +301,28 @@ func (s *Service) Count() int {
 	return len(s.accounts)
 }
 
-// Login checks the credentials and opens a session. remote keys the rate
-// limiter together with the username, so one attacker cannot lock out a
-// user from another address for long, and cannot guess fast either.
+// Login checks the credentials and opens a session. Failures are throttled
+// by remote and username (see Limiter); a throttled attempt returns a
+// *RateLimitError, which is an ErrRateLimited. An unknown or disabled user
+// costs the same argon2 check as a wrong password, so usernames cannot be
+// found by timing.
 func (s *Service) Login(ctx context.Context, username, password, remote string) (token string, se *Session, err error) {
-	lk := strings.ToLower(username) + "|" + remote
-	if !s.limiter.Allow(lk) || !s.limiter.Allow("user|"+strings.ToLower(username)+"|global") {
-		return "", nil, ErrRateLimited
+	if wait := s.limiter.Allow(username, remote); wait > 0 {
+		return "", nil, &RateLimitError{Wait: wait}
 	}
 	s.mu.RLock()
 	a, ok := s.accounts[username]
 	s.mu.RUnlock()
-	if !ok || a.Disabled {
-		// Spend the same time as a real check so usernames cannot be probed by timing.
-		CheckPassword("$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", password)
-		s.limiter.Fail(lk)
-		s.limiter.Fail("user|" + strings.ToLower(username) + "|global")
+	live := ok && !a.Disabled
+	hash := s.dummy
+	if live {
+		hash = a.Hash
+	}
+	if !s.check(hash, password) || !live {
+		s.limiter.Fail(username, remote)
 		return "", nil, ErrBadCredentials
 	}
-	if !CheckPassword(a.Hash, password) {
-		s.limiter.Fail(lk)
-		s.limiter.Fail("user|" + strings.ToLower(username) + "|global")
-		return "", nil, ErrBadCredentials
-	}
-	s.limiter.Reset(lk)
+	s.limiter.Succeed(username, remote)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", nil, err

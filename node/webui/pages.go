@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
 )
 
@@ -97,6 +98,9 @@ func (u *ui) loginPost(w http.ResponseWriter, r *http.Request) {
 		case "bad_credentials", "rate_limited":
 			errs["password"] = pr.Code
 			status = pr.Status
+			if ra := auth.RetryAfter(err); ra != "" {
+				w.Header().Set("Retry-After", ra)
+			}
 		default:
 			u.fail(w, r, err)
 			return

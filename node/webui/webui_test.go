@@ -551,7 +551,7 @@ func TestCatalogues(t *testing.T) {
 		string(audit.Denied), string(audit.Login), string(audit.Failed), string(audit.Logout), string(audit.Export))
 	enum("err", "required", "too_long", "too_many", "bad_characters", "bad_municipality", "bad_email", "bad_phone", "phone_or_email",
 		"bad_choice", "bad_date", "out_of_range", "bad_number", "bad_amount", "bad_language", "bad_url", "unknown_caregiver",
-		"unknown_beneficiary", "weak_password", "taken", "bad_username", "cannot_demote_self", "bad_credentials", "rate_limited", "invalid")
+		"unknown_beneficiary", "weak_password", "password_personal", "password_common", "password_pattern", "taken", "bad_username", "cannot_demote_self", "bad_credentials", "rate_limited", "invalid")
 	for _, k := range []string{"beneficiary", "caregiver", "terminal", "offering"} {
 		enum(k, "list_title", "new_title", "edit_title", "detail_title", "archive_title", "archive_question")
 	}

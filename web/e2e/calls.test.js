@@ -59,7 +59,7 @@ test('a caregiver on node A calls the paired terminal of node B', { timeout: 120
   const { A, B } = nodes;
   // A: a caregiver with an account.
   const cg = await api(A, 'POST', '/api/v1/caregivers', { name: 'Giulia Bianchi', languages: ['it'] });
-  await api(A, 'POST', '/api/v1/accounts', { username: 'giulia', role: 'caregiver', caregiver_id: cg.id, password: 'password-giulia-1' });
+  await api(A, 'POST', '/api/v1/accounts', { username: 'giulia', role: 'caregiver', caregiver_id: cg.id, password: 'matita-gialla-sul-tavolo' });
   // B: a beneficiary, her terminal, call settings, a schedule and a grant for A's caregiver.
   const ben = await api(B, 'POST', '/api/v1/beneficiaries', { name: 'Maria Rossi', address: 'Via Roma 1', municipality: '058091' });
   const term = await api(B, 'POST', '/api/v1/terminals', { label: 'T-1', model: 'ThinkPad T440', state: 'in_service', beneficiary: ben.id });
@@ -99,7 +99,7 @@ test('a caregiver on node A calls the paired terminal of node B', { timeout: 120
 
   // The caregiver logs in on A and opens the agenda: B's schedule is there.
   const gctx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'it-IT' });
-  const login = await api(A, 'POST', '/api/v1/login', { username: 'giulia', password: 'password-giulia-1' }, null);
+  const login = await api(A, 'POST', '/api/v1/login', { username: 'giulia', password: 'matita-gialla-sul-tavolo' }, null);
   await gctx.addCookies([{ name: 'difronte_session', value: login.token, url: A.base }]);
   const gpage = await gctx.newPage();
   gpage.on('console', (m) => { if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text()); });

@@ -123,7 +123,7 @@ before(async () => {
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
 
   const cg = await api(A, 'POST', '/api/v1/caregivers', { name: 'Paolo Verdi', languages: ['it'] });
-  await api(A, 'POST', '/api/v1/accounts', { username: 'paolo', role: 'caregiver', caregiver_id: cg.id, password: 'password-paolo-1' });
+  await api(A, 'POST', '/api/v1/accounts', { username: 'paolo', role: 'caregiver', caregiver_id: cg.id, password: 'orologio-fermo-in-cucina' });
   const ben = await api(B, 'POST', '/api/v1/beneficiaries', { name: 'Lucia Neri', address: 'Via Po 2', municipality: '058091' });
   const term = await api(B, 'POST', '/api/v1/terminals', { label: 'T-2', model: 'Dell Latitude', state: 'in_service', beneficiary: ben.id });
   await api(B, 'PUT', `/api/v1/calls/settings/${ben.id}`, { display_name: 'Signora Lucia', countdown: 4 });
@@ -145,7 +145,7 @@ before(async () => {
   assert.ok(s.credential, 'no credential stored');
 
   const gctx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'it-IT' });
-  const login = await api(A, 'POST', '/api/v1/login', { username: 'paolo', password: 'password-paolo-1' }, null);
+  const login = await api(A, 'POST', '/api/v1/login', { username: 'paolo', password: 'orologio-fermo-in-cucina' }, null);
   await gctx.addCookies([{ name: 'difronte_session', value: login.token, url: A.base }]);
   s.gpage = await gctx.newPage();
   watchCSP(s.gpage);

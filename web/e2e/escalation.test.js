@@ -83,7 +83,7 @@ test('after a call the caregiver reports a problem and the admin follows the cas
   // with her terminal, a daily call, and an escalation chain that alerts
   // the admin in the app.
   const cg = await api('POST', '/api/v1/caregivers', { name: 'Carla Bianchi', languages: ['it'] });
-  await api('POST', '/api/v1/accounts', { username: 'carla', role: 'caregiver', caregiver_id: cg.id, password: 'password-carla-1' });
+  await api('POST', '/api/v1/accounts', { username: 'carla', role: 'caregiver', caregiver_id: cg.id, password: 'lanterna-blu-sul-molo' });
   const ben = await api('POST', '/api/v1/beneficiaries', {
     name: 'Maria Rossi', address: 'Via Roma 1', municipality: '058091', caregivers: [cg.id],
     consent: { given: true, date: '2026-01-10' },
@@ -103,7 +103,7 @@ test('after a call the caregiver reports a problem and the admin follows the cas
   await waitFor('the terminal online', async () => !(await tpage.locator('#home').isHidden()) && (await tpage.locator('#status').textContent()) === '');
 
   // The caregiver calls from her agenda; the terminal answers by itself.
-  const carla = (await api('POST', '/api/v1/login', { username: 'carla', password: 'password-carla-1' }, null)).token;
+  const carla = (await api('POST', '/api/v1/login', { username: 'carla', password: 'lanterna-blu-sul-molo' }, null)).token;
   const gpage = await newPage(carla);
   await gpage.goto(`${n.base}/agenda`);
   const callButton = gpage.locator(`button.call[data-beneficiary="${ben.id}"]`).first();

@@ -21,7 +21,7 @@ const require = createRequire(import.meta.url);
 const binary = process.env.DIFRONTE_BIN || join(here, '..', '..', 'bin', 'difronte');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const adminPassword = 'password-e2e-lunga';
-const officerPassword = 'password-funzionario';
+const officerPassword = 'timbro-rosso-di-ufficio';
 const authorityName = 'Città Metropolitana di Reggio Calabria';
 
 let dataDir; let browser; let axeSource;
