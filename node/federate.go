@@ -22,7 +22,6 @@ import (
 	"github.com/difronte/difronte/federation/catchup"
 	"github.com/difronte/difronte/federation/members"
 	"github.com/difronte/difronte/federation/replica"
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"
@@ -414,23 +413,23 @@ func (fd *fed) openSearch(ctx context.Context) error {
 	return nil
 }
 
-// Replica is the verified replica of the federation (api.Federation).
+// Replica is the verified replica of the federation.
 func (fd *fed) Replica() *replica.Replica { return fd.f.Replica() }
 
-// Search is the search index of the federated catalogue (api.Federation).
+// Search is the search index of the federated catalogue.
 func (fd *fed) Search() *search.Index { return fd.idx }
 
-// Catalogue is the federated catalogue view (api.Federation).
+// Catalogue is the federated catalogue view.
 func (fd *fed) Catalogue() *catalog.Catalogue { return fd.cat }
 
 // Coops lists every coop this node knows: from membership (online state,
 // last seen) and from the replica (publishers and their coop profiles).
-func (fd *fed) Coops() []api.Coop {
-	byID := map[string]*api.Coop{}
-	get := func(id string) *api.Coop {
+func (fd *fed) Coops() []catalog.Coop {
+	byID := map[string]*catalog.Coop{}
+	get := func(id string) *catalog.Coop {
 		c, ok := byID[id]
 		if !ok {
-			c = &api.Coop{PeerID: id}
+			c = &catalog.Coop{PeerID: id}
 			byID[id] = c
 		}
 		return c
@@ -458,7 +457,7 @@ func (fd *fed) Coops() []api.Coop {
 	}
 	self := get(fd.n.peerID)
 	self.Self, self.Online, self.LastSeen = true, true, fd.n.cfg.Now().UTC()
-	out := make([]api.Coop, 0, len(byID))
+	out := make([]catalog.Coop, 0, len(byID))
 	for id, c := range byID {
 		if connected[id] && !c.Online {
 			// A libp2p link is proof of life too (membership of a lone
@@ -467,7 +466,7 @@ func (fd *fed) Coops() []api.Coop {
 		}
 		out = append(out, *c)
 	}
-	slices.SortFunc(out, func(a, b api.Coop) int {
+	slices.SortFunc(out, func(a, b catalog.Coop) int {
 		if a.Self != b.Self {
 			if a.Self {
 				return -1

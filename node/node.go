@@ -26,7 +26,11 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/hsds"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
+	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
@@ -254,23 +258,19 @@ func (n *Node) Start(ctx context.Context) (err error) {
 
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	deps := api.Deps{
-		Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit,
-		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
-	}
-	if n.fed != nil {
-		deps.Federation = n.fed
-	}
-	n.api = api.New(deps)
-	n.calls.Mount(n.api.Router)
-	n.mountEscalation()
-	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
+	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
-		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}, Calls: n.calls}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify}
+	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
-		wd.Federation = n.fed
+		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.fed.idx, Listings: n.fed.cat}, n.fed.Coops
+		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.f.Replica()})
 	}
-	wd.Escalation, wd.Notify = n.escalation, n.notify
+	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	n.api = api.New(api.Deps{
+		Auth: n.auth, Audit: n.audit, Domains: domains,
+		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
+	})
 	webui.Mount(n.api, wd)
 
 	n.ln = n.cfg.HTTPListener

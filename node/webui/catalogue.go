@@ -8,7 +8,6 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"
@@ -41,7 +40,7 @@ type cataloguePageData struct {
 	Query       search.Query
 	Top         *schema.TaxonomyTerm // the chosen top category
 	Steps       []funnelStep         // top categories, or subcategories of Top
-	Answer      api.SearchAnswer
+	Answer      search.Answer
 	Filters     map[string][]facetOption
 	FilterNames []string
 	Started     bool // a category, text or filter chosen: show results
@@ -56,8 +55,8 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 	d := cataloguePageData{Filters: map[string][]facetOption{}, FilterNames: []string{
 		search.FacetMunicipality, search.FacetPrice, search.FacetMode, search.FacetLang, search.FacetPublisher}}
 	p.Data = &d
-	f := u.d.Federation
-	if f == nil || f.Search() == nil {
+	f := u.d.Catalogue
+	if f == nil || f.Index == nil {
 		d.Error = "catalogue.unavailable"
 		u.render(w, r, p, "catalogue", http.StatusServiceUnavailable)
 		return
@@ -89,7 +88,7 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 		d.Base = "https://" + r.Host
 	}
 	p.Form = v
-	q, err := api.ParseSearchQuery(v, f.Search().AnyQualified())
+	q, err := search.ParseQuery(v, f.Index.AnyQualified())
 	status := http.StatusOK
 	if err != nil {
 		var pe *problem.Error
@@ -103,11 +102,11 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 	q.PerPage = 10
 	d.Query = q
 	d.Started = q.Category != "" || q.Text != "" || q.Municipality != "" || q.Price != "" || q.Mode != "" || q.Lang != "" || q.Publisher != ""
-	ans, err := api.SearchCatalogue(r.Context(), f, q)
+	ans, err := f.Search(r.Context(), q)
 	if err != nil {
 		d.Error = "catalogue.bad_query"
 		status = http.StatusBadRequest
-		ans, _ = api.SearchCatalogue(r.Context(), f, search.Query{PerPage: 10})
+		ans, _ = f.Search(r.Context(), search.Query{PerPage: 10})
 	}
 	d.Answer = ans
 	counts := map[string]int{}
@@ -183,24 +182,24 @@ func cloneValues(v url.Values) url.Values {
 }
 
 type catalogueDetailData struct {
-	Hit api.SearchHit
+	Hit search.Listing
 }
 
 func (u *ui) catalogueDetail(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "catalogue.detail_title")
-	f := u.d.Federation
+	f := u.d.Catalogue
 	vars := mux.Vars(r)
 	if f == nil || !schema.IsUUID(vars["id"]) || len(vars["publisher"]) > 100 {
 		u.notFound(w, r, p)
 		return
 	}
-	l, err := f.Catalogue().Get(r.Context(), vars["publisher"], vars["id"])
+	l, err := f.Listings.Get(r.Context(), vars["publisher"], vars["id"])
 	if err != nil {
 		u.notFound(w, r, p)
 		return
 	}
-	hit := api.SearchHit{Listing: l}
-	if q, ok := f.Search().QualificationOf(l.Publisher, l.ID); ok {
+	hit := search.Listing{Listing: l}
+	if q, ok := f.Index.QualificationOf(l.Publisher, l.ID); ok {
 		hit.Qualified = &q
 	}
 	p.Data = catalogueDetailData{Hit: hit}

@@ -23,6 +23,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
 	"github.com/difronte/difronte/web"
@@ -67,7 +68,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	info := func() api.NodeInfo { return api.NodeInfo{CoopName: "Coop di prova"} }
-	s := api.New(api.Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info, Ready: st.Ping})
+	s := api.New(api.Deps{Auth: as, Audit: al, Info: info, Ready: st.Ping, Domains: []httpx.Routes{cs, own}})
 	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info})
 	e := &env{t: t, srv: httptest.NewServer(s.Handler()), care: cs, own: own}
 	t.Cleanup(func() {
@@ -298,7 +299,7 @@ func TestLogin(t *testing.T) {
 	}
 	var session *http.Cookie
 	for _, ck := range res.Cookies() {
-		if ck.Name == api.SessionCookie {
+		if ck.Name == httpx.SessionCookie {
 			session = ck
 		}
 	}
