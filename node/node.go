@@ -322,7 +322,7 @@ func (n *Node) bootstrapAdmin(ctx context.Context) error {
 	if _, err := n.auth.Create(ctx, auth.Account{Username: "admin", Role: auth.Admin, DisplayName: "Amministratore"}, pw); err != nil {
 		return fmt.Errorf("create admin account: %w", err)
 	}
-	if err := n.audit.Record(ctx, audit.Event{Actor: "system", Action: audit.Create, Kind: "account", Object: "admin"}); err != nil {
+	if err := n.audit.Record(ctx, audit.Event{Actor: auth.SystemUser, Action: audit.Create, Kind: "account", Object: "admin"}); err != nil {
 		return err
 	}
 	if generated && n.cfg.OnAdminCreated != nil {
