@@ -190,8 +190,9 @@ func TestImportReportsSkipped(t *testing.T) {
 	}
 }
 
-func TestAPIAnswersValidate(t *testing.T) {
-	w := newWorld(t)
+// apiServer serves the replica of w through the search and HSDS routes.
+func apiServer(t *testing.T, w *world) *httptest.Server {
+	t.Helper()
 	ctx := context.Background()
 	cat, err := catalog.NewCatalogue(ctx, w.rep)
 	if err != nil {
@@ -201,14 +202,19 @@ func TestAPIAnswersValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer idx.Close()
+	t.Cleanup(func() { idx.Close() })
 	if err := idx.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
 	searchable := &search.Catalogue{Index: idx, Listings: cat}
 	noCoops := catalog.Coops(func() []catalog.Coop { return nil })
 	srv := httptest.NewServer(api.New(api.Deps{Domains: []httpx.Routes{searchable, noCoops, hsds.API{Catalogue: searchable, Replica: w.rep}}}).Router)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestAPIAnswersValidate(t *testing.T) {
+	srv := apiServer(t, newWorld(t))
 	sc := schemas(t)
 	get := func(path string, want int) []byte {
 		t.Helper()
