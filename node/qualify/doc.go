@@ -10,6 +10,11 @@
 // each node's own decision, so an entry from an authority this node does
 // not trust is stored and relayed but never makes anything qualified here.
 //
-// Imported by node and its API/UI; imports schema, federation and node's
-// store, audit, auth and problem packages.
+// Its routes (http.go: credentials, pinned authorities, the coop's
+// applications, the authority's review and JWKS) register on node/httpx's
+// Router; Services groups what a node runs of it.
+//
+// Imported by node and node/webui; imports schema, federation and node's
+// store, audit, auth, problem and httpx packages, never node/api or
+// node/webui.
 package qualify

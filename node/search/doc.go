@@ -20,10 +20,14 @@
 // and at Close; at start it is loaded and only publishers whose replica
 // summary changed are indexed again.
 //
-// It owns the query builder (user text never reaches a query parser) and
-// the qualification hook that marks a publisher's offerings as qualified.
-// node wires it; node/api and node/webui query it. It imports schema and
-// federation/replica, never node/api or node/webui.
+// It owns the query builder (user text never reaches a query parser), the
+// qualification hook that marks a publisher's offerings as qualified, the
+// parsing of a search from URL parameters (ParseQuery), the Catalogue that
+// answers a search with the listings it found (catalogue.go), and the
+// public route GET /api/v1/catalogue/search (http.go). node wires it; the
+// web UI's catalogue pages and node/hsds search through Catalogue. It
+// imports schema, federation/replica, node/catalog (the listings),
+// node/problem and node/httpx, never node/api or node/webui.
 package search
 
 // BleveWorker is the function of the analysis goroutines bleve starts when
