@@ -259,7 +259,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
-	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
+	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
 		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {

@@ -74,6 +74,15 @@ func New(d Deps) *Server {
 	return s
 }
 
+// Info is the node's public description, if the server was given one;
+// the web UI shows it.
+func (s *Server) Info() (NodeInfo, bool) {
+	if s.d.Info == nil {
+		return NodeInfo{}, false
+	}
+	return s.d.Info(), true
+}
+
 // Handler returns the whole HTTP handler with middleware.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.Router

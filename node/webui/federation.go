@@ -36,8 +36,8 @@ func (u *ui) federationView(w http.ResponseWriter, r *http.Request) {
 			d.Records += c.Records
 		}
 		d.Listings = u.d.Catalogue.Listings.Count()
-		if p.Account != nil && p.Account.Role == auth.Admin && u.d.Info != nil {
-			d.Addrs = u.d.Info().Addrs
+		if info, ok := u.s.Info(); ok && p.Account != nil && p.Account.Role == auth.Admin {
+			d.Addrs = info.Addrs
 		}
 	}
 	p.Data = d

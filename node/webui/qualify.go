@@ -76,10 +76,11 @@ func (p *page) Badge(authority string, until time.Time) *badge {
 // judges its qualifications now.
 func (p *page) OwnBadge(o catalog.Offering) *badge {
 	svc := p.u.d.Qualify.Service
-	if svc == nil || p.u.d.Info == nil || o.Archived {
+	info, ok := p.u.s.Info()
+	if svc == nil || !ok || o.Archived {
 		return nil
 	}
-	a, until, ok := svc.Qualified(p.u.d.Info().PeerID, o.Offering)
+	a, until, ok := svc.Qualified(info.PeerID, o.Offering)
 	if !ok {
 		return nil
 	}

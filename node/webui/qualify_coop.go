@@ -41,10 +41,11 @@ type qualOverview struct {
 }
 
 func (u *ui) peerID() string {
-	if u.d.Info == nil {
+	info, ok := u.s.Info()
+	if !ok {
 		return ""
 	}
-	return u.d.Info().PeerID
+	return info.PeerID
 }
 
 // qualOverview is the coop admin's qualification page: authorities,

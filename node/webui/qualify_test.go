@@ -149,7 +149,7 @@ func newQualEnv(t *testing.T, withAuthority bool) *qenv {
 		deps.Authority = q.au
 	}
 	s := api.New(api.Deps{Auth: as, Audit: al, Info: info, Ready: st.Ping, Domains: []httpx.Routes{cs, own}})
-	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info, Qualify: deps})
+	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Qualify: deps})
 	q.env = &env{t: t, srv: httptest.NewServer(s.Handler()), care: cs, own: own}
 	t.Cleanup(func() {
 		q.srv.Close()

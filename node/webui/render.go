@@ -71,8 +71,8 @@ type navItem struct {
 
 func (u *ui) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
 	p := &page{u: u, cat: u.cat, Lang: u.cat.language(r), Title: title, Account: httpx.Account(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
-	if u.d.Info != nil {
-		p.Coop = u.d.Info().CoopName
+	if info, ok := u.s.Info(); ok {
+		p.Coop = info.CoopName
 	}
 	if ck, err := r.Cookie(FlashCookie); err == nil {
 		if flashKeyRE.MatchString(ck.Value) && u.cat.has(p.Lang, ck.Value) {

@@ -32,7 +32,6 @@ type Deps struct {
 	Care   *care.Service
 	Own    *catalog.Own
 	Audit  *audit.Log
-	Info   func() api.NodeInfo
 	Logger *slog.Logger
 	// Catalogue and Coops are nil on a node run without federation.
 	Catalogue *search.Catalogue

@@ -69,7 +69,7 @@ func newEnv(t testing.TB) *env {
 	}
 	info := func() api.NodeInfo { return api.NodeInfo{CoopName: "Coop di prova"} }
 	s := api.New(api.Deps{Auth: as, Audit: al, Info: info, Ready: st.Ping, Domains: []httpx.Routes{cs, own}})
-	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info})
+	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al})
 	e := &env{t: t, srv: httptest.NewServer(s.Handler()), care: cs, own: own}
 	t.Cleanup(func() {
 		e.srv.Close()
