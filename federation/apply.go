@@ -1,20 +1,16 @@
 package federation
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/difronte/difronte/federation/stream"
 )
 
 // Applications for a qualification travel from a coop node to an authority
@@ -97,100 +93,47 @@ type ApplyHandler interface {
 // ErrApplyRefused wraps a refusal the authority answered with.
 var ErrApplyRefused = errors.New("application refused")
 
-// ServeApply answers the apply protocol on h with handler. The returned
-// function removes the handler.
+// applyExchange: the answer carries states and credentials, no documents,
+// hence its smaller limit.
+var applyExchange = stream.Exchange{Protocol: ApplyProtocolID, Name: "apply",
+	MaxRequest: MaxApplyFrame, MaxResponse: maxApplyResponse, Timeout: applyDeadline}
+
+// ServeApply answers the apply protocol on h with handler. A request that
+// cannot be read or decoded is answered with the reason as a refusal. The
+// returned function removes the handler.
 func ServeApply(h host.Host, handler ApplyHandler) func() {
-	h.SetStreamHandler(ApplyProtocolID, func(s network.Stream) {
-		defer s.Close()
-		_ = s.SetDeadline(time.Now().Add(applyDeadline))
+	refuse := func(err error) ApplyResponse { return ApplyResponse{Error: err.Error()} }
+	return applyExchange.Serve(h, func(ctx context.Context, from peer.ID, b []byte) ([]byte, error) {
 		var req ApplyRequest
 		var resp ApplyResponse
-		if err := readApplyFrame(s, MaxApplyFrame, &req); err != nil {
-			resp.Error = err.Error()
+		if err := stream.UnmarshalJSON(b, MaxApplyFrame, &req); err != nil {
+			resp = refuse(err)
 		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), applyDeadline)
-			resp = handler.HandleApply(ctx, s.Conn().RemotePeer(), req)
-			cancel()
+			resp = handler.HandleApply(ctx, from, req)
 		}
-		if err := writeApplyFrame(s, resp, maxApplyResponse); err != nil {
-			_ = s.Reset()
-		}
+		return stream.MarshalJSON(resp, maxApplyResponse)
+	}, func(err error) []byte {
+		b, _ := stream.MarshalJSON(refuse(err), maxApplyResponse)
+		return b
 	})
-	return func() { h.RemoveStreamHandler(ApplyProtocolID) }
 }
 
 // SendApply runs one exchange with the authority at p.
 func SendApply(ctx context.Context, h host.Host, p peer.ID, req ApplyRequest) (ApplyResponse, error) {
 	var resp ApplyResponse
-	ctx, cancel := context.WithTimeout(ctx, applyDeadline)
-	defer cancel()
-	s, err := h.NewStream(ctx, p, ApplyProtocolID)
+	b, err := stream.MarshalJSON(req, MaxApplyFrame)
 	if err != nil {
-		return resp, fmt.Errorf("open apply stream to %s: %w", p, err)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
-	defer stop()
-	if d, ok := ctx.Deadline(); ok {
-		_ = s.SetDeadline(d)
-	}
-	if err := writeApplyFrame(s, req, MaxApplyFrame); err != nil {
-		_ = s.Reset()
 		return resp, fmt.Errorf("send application to %s: %w", p, err)
 	}
-	_ = s.CloseWrite()
-	if err := readApplyFrame(s, maxApplyResponse, &resp); err != nil {
-		_ = s.Reset()
+	b, err = applyExchange.Call(ctx, h, p, b)
+	if err != nil {
+		return resp, err
+	}
+	if err := stream.UnmarshalJSON(b, maxApplyResponse, &resp); err != nil {
 		return resp, fmt.Errorf("read answer of %s: %w", p, err)
 	}
-	_ = s.Close()
 	if resp.Error != "" {
 		return resp, fmt.Errorf("%w: %s", ErrApplyRefused, resp.Error)
 	}
 	return resp, nil
-}
-
-func writeApplyFrame(w io.Writer, v any, limit int) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if len(b) > limit {
-		return fmt.Errorf("frame of %d bytes, limit %d", len(b), limit)
-	}
-	bw := bufio.NewWriter(w)
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
-	_, _ = bw.Write(n[:])
-	_, _ = bw.Write(b)
-	return bw.Flush()
-}
-
-// readApplyFrame reads one frame of at most limit bytes and decodes it
-// strictly.
-func readApplyFrame(r io.Reader, limit int, v any) error {
-	var n [4]byte
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return fmt.Errorf("read frame length: %w", err)
-	}
-	size := binary.BigEndian.Uint32(n[:])
-	if size == 0 || size > uint32(limit) {
-		return fmt.Errorf("frame of %d bytes, limit %d", size, limit)
-	}
-	b := make([]byte, size)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return fmt.Errorf("read frame: %w", err)
-	}
-	return decodeApplyFrame(b, v)
-}
-
-func decodeApplyFrame(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decode frame: %w", err)
-	}
-	if dec.More() {
-		return errors.New("decode frame: trailing data")
-	}
-	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	"go.uber.org/goleak"
+
+	"github.com/difronte/difronte/federation/stream"
 )
 
 type echoApply struct{ from chan peer.ID }
@@ -70,12 +72,15 @@ func TestApplyProtocol(t *testing.T) {
 
 func FuzzApplyFrame(f *testing.F) {
 	var b bytes.Buffer
-	_ = writeApplyFrame(&b, ApplyRequest{Op: ApplySubmit, Form: &ApplicationForm{ID: "x"}}, MaxApplyFrame)
+	req, _ := stream.MarshalJSON(ApplyRequest{Op: ApplySubmit, Form: &ApplicationForm{ID: "x"}}, MaxApplyFrame)
+	_ = stream.WriteFrame(&b, req, MaxApplyFrame)
 	f.Add(b.Bytes())
 	f.Add([]byte{0, 0, 0, 2, '{', '}'})
 	f.Add(binary.BigEndian.AppendUint32(nil, 1<<31))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var req ApplyRequest
-		_ = readApplyFrame(bytes.NewReader(data), 1<<16, &req)
+		if b, err := stream.ReadFrame(bytes.NewReader(data), 1<<16); err == nil {
+			_ = stream.UnmarshalJSON(b, 1<<16, &req)
+		}
 	})
 }

@@ -1,17 +1,16 @@
 package federation
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/difronte/difronte/federation/stream"
 )
 
 // MembersProtocol is how a node learns a peer's membership (memberlist)
@@ -19,53 +18,29 @@ import (
 // given as libp2p multiaddrs only, and membership follows the data links.
 const MembersProtocol = "/difronte/members/1"
 
-// ServeMembersAddr answers MembersProtocol requests with addr() as one
+// membersExchange has no request: the server answers with its address as
+// soon as the stream opens.
+var membersExchange = stream.Exchange{Protocol: MembersProtocol, Name: "members",
+	Framing: stream.Line, MaxResponse: 128, Timeout: 5 * time.Second}
+
+// serveMembersAddr answers MembersProtocol requests with addr() as one
 // "host:port" line. The address is not secret: joining still needs the
 // federation secret.
-func ServeMembersAddr(h host.Host, addr func() string) {
-	h.SetStreamHandler(MembersProtocol, func(s network.Stream) {
-		defer s.Close()
-		_ = s.SetDeadline(time.Now().Add(5 * time.Second))
-		fmt.Fprintf(s, "%s\n", addr())
-	})
+func serveMembersAddr(h host.Host, addr func() string) {
+	membersExchange.Serve(h, func(context.Context, peer.ID, []byte) ([]byte, error) {
+		return []byte(addr()), nil
+	}, nil)
 }
 
-// FetchMembersAddr asks p for its membership address.
-func FetchMembersAddr(ctx context.Context, h host.Host, p peer.ID) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	s, err := h.NewStream(ctx, p, MembersProtocol)
+// fetchMembersAddr asks p for its membership address.
+func fetchMembersAddr(ctx context.Context, h host.Host, p peer.ID) (string, error) {
+	line, err := membersExchange.Call(ctx, h, p, nil)
 	if err != nil {
-		return "", fmt.Errorf("open members stream to %s: %w", p, err)
+		return "", err
 	}
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(5 * time.Second))
-	line, err := bufio.NewReader(&limited{s, 128}).ReadString('\n')
-	if err != nil {
-		return "", fmt.Errorf("read members address of %s: %w", p, err)
-	}
-	addr := strings.TrimSpace(line)
+	addr := strings.TrimSpace(string(line))
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return "", fmt.Errorf("members address of %s: %w", p, err)
 	}
 	return addr, nil
-}
-
-// limited reads at most n bytes, then fails: a peer cannot make us buffer
-// an endless line.
-type limited struct {
-	s network.Stream
-	n int
-}
-
-func (l *limited) Read(b []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, errors.New("answer too long")
-	}
-	if len(b) > l.n {
-		b = b[:l.n]
-	}
-	n, err := l.s.Read(b)
-	l.n -= n
-	return n, err
 }

@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/difronte/difronte/federation/stream"
 )
 
 // OutcomeProtocolID carries check-in outcomes from a caregiver's node to the
@@ -23,69 +24,33 @@ const OutcomeProtocolID protocol.ID = "/difronte/outcome/1"
 // characters and a few fields.
 const MaxOutcomeFrame = 16 << 10
 
-const outcomeDeadline = 20 * time.Second
+var outcomeExchange = stream.Exchange{Protocol: OutcomeProtocolID, Name: "outcome",
+	MaxRequest: MaxOutcomeFrame, MaxResponse: MaxOutcomeFrame, Timeout: 20 * time.Second}
 
 // OutcomeLink sends and receives outcome exchanges.
 type OutcomeLink struct {
-	h      host.Host
-	handle func(ctx context.Context, peer string, req []byte) []byte
+	h    host.Host
+	stop func()
 }
 
 // NewOutcomeLink serves the outcome protocol on h; handle answers each
-// request (it must not block for long).
+// request (it must not block for long). A request that cannot be read
+// resets its stream.
 func NewOutcomeLink(h host.Host, handle func(ctx context.Context, peer string, req []byte) []byte) *OutcomeLink {
-	l := &OutcomeLink{h: h, handle: handle}
-	h.SetStreamHandler(OutcomeProtocolID, l.accept)
-	return l
-}
-
-func (l *OutcomeLink) accept(st network.Stream) {
-	defer st.Close()
-	_ = st.SetDeadline(time.Now().Add(outcomeDeadline))
-	req, err := ReadFrame(st, MaxOutcomeFrame)
-	if err != nil {
-		_ = st.Reset()
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), outcomeDeadline)
-	defer cancel()
-	resp := l.handle(ctx, st.Conn().RemotePeer().String(), req)
-	if err := WriteFrame(st, resp); err != nil {
-		_ = st.Reset()
-	}
+	stop := outcomeExchange.Serve(h, func(ctx context.Context, from peer.ID, req []byte) ([]byte, error) {
+		return handle(ctx, from.String(), req), nil
+	}, nil)
+	return &OutcomeLink{h: h, stop: stop}
 }
 
 // Send delivers one request to the node to and returns its answer.
 func (l *OutcomeLink) Send(ctx context.Context, to string, req []byte) ([]byte, error) {
-	if len(req) > MaxOutcomeFrame {
-		return nil, fmt.Errorf("outcome request: %w", ErrFrameTooLarge)
-	}
 	p, err := peer.Decode(to)
 	if err != nil {
 		return nil, fmt.Errorf("outcome peer %q: %w", to, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, outcomeDeadline)
-	defer cancel()
-	st, err := l.h.NewStream(ctx, p, OutcomeProtocolID)
-	if err != nil {
-		return nil, fmt.Errorf("open outcome stream to %s: %w", p, err)
-	}
-	defer st.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = st.SetDeadline(dl)
-	}
-	if err := WriteFrame(st, req); err != nil {
-		_ = st.Reset()
-		return nil, fmt.Errorf("write outcome to %s: %w", p, err)
-	}
-	_ = st.CloseWrite()
-	resp, err := ReadFrame(st, MaxOutcomeFrame)
-	if err != nil {
-		_ = st.Reset()
-		return nil, fmt.Errorf("read outcome answer from %s: %w", p, err)
-	}
-	return resp, nil
+	return outcomeExchange.Call(ctx, l.h, p, req)
 }
 
 // Close stops serving the protocol.
-func (l *OutcomeLink) Close() { l.h.RemoveStreamHandler(OutcomeProtocolID) }
+func (l *OutcomeLink) Close() { l.stop() }

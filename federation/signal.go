@@ -2,10 +2,8 @@ package federation
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -15,10 +13,12 @@ import (
 	"golang.org/x/time/rate"
 
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+
+	"github.com/difronte/difronte/federation/stream"
 )
 
 // SignalProtocol carries call signaling between two nodes: one stream per
-// call (or per query), a sequence of length-prefixed frames each way. The
+// call (or per query), a sequence of frames (federation/stream) each way. The
 // federation only moves frames; the node decides what they mean.
 const SignalProtocol = "/difronte/signal/1"
 
@@ -26,11 +26,9 @@ const SignalProtocol = "/difronte/signal/1"
 // 3-8 KB; 64 KiB leaves room and stops a peer from making us allocate more.
 const MaxSignalFrame = 64 << 10
 
-// Errors callers branch on.
-var (
-	ErrFrameTooLarge = errors.New("signal frame too large")
-	ErrRateLimited   = errors.New("signal rate limit exceeded")
-)
+// ErrRateLimited ends a stream whose peer asks more than SignalLimits
+// allow; an oversized frame ends it with stream.ErrFrameTooLarge.
+var ErrRateLimited = errors.New("signal rate limit exceeded")
 
 // SignalLimits bound what one peer may ask of this node. Zero values mean
 // the defaults below.
@@ -200,7 +198,7 @@ func (c *SignalConn) Peer() string { return c.peer.String() }
 // stream with an error.
 func (c *SignalConn) Read() ([]byte, error) {
 	_ = c.st.SetReadDeadline(time.Now().Add(c.lim.Idle))
-	b, err := ReadFrame(c.st, MaxSignalFrame)
+	b, err := stream.ReadFrame(c.st, MaxSignalFrame)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +213,7 @@ func (c *SignalConn) Write(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.st.SetWriteDeadline(time.Now().Add(c.lim.WriteTimeout))
-	return WriteFrame(c.st, b)
+	return stream.WriteFrame(c.st, b, MaxSignalFrame)
 }
 
 // Close ends the stream both ways; idempotent.
@@ -238,36 +236,6 @@ func (c *SignalConn) Reset() {
 			c.done()
 		}
 	})
-}
-
-// WriteFrame writes a 4-byte big-endian length and the payload.
-func WriteFrame(w io.Writer, b []byte) error {
-	if len(b) > MaxSignalFrame {
-		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b))
-	}
-	buf := make([]byte, 4+len(b))
-	binary.BigEndian.PutUint32(buf, uint32(len(b)))
-	copy(buf[4:], b)
-	_, err := w.Write(buf)
-	return err
-}
-
-// ReadFrame reads one frame written by WriteFrame, refusing lengths over
-// max before allocating.
-func ReadFrame(r io.Reader, max int) ([]byte, error) {
-	var h [4]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return nil, err
-	}
-	n := binary.BigEndian.Uint32(h[:])
-	if uint64(n) > uint64(max) {
-		return nil, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, n)
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("read frame body: %w", err)
-	}
-	return b, nil
 }
 
 // AddSignalLimits raises the resource manager's stream limits for the

@@ -1,7 +1,6 @@
 package federation
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,40 +11,6 @@ import (
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	"go.uber.org/goleak"
 )
-
-func TestFrameRoundTrip(t *testing.T) {
-	var b bytes.Buffer
-	for _, p := range [][]byte{{}, []byte("hello"), bytes.Repeat([]byte("x"), MaxSignalFrame)} {
-		if err := WriteFrame(&b, p); err != nil {
-			t.Fatal(err)
-		}
-		got, err := ReadFrame(&b, MaxSignalFrame)
-		if err != nil || !bytes.Equal(got, p) {
-			t.Fatalf("round trip of %d bytes: %v", len(p), err)
-		}
-	}
-	if err := WriteFrame(&b, make([]byte, MaxSignalFrame+1)); !errors.Is(err, ErrFrameTooLarge) {
-		t.Fatalf("oversized write: %v", err)
-	}
-	if _, err := ReadFrame(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff}), MaxSignalFrame); !errors.Is(err, ErrFrameTooLarge) {
-		t.Fatalf("oversized length: %v", err)
-	}
-	if _, err := ReadFrame(bytes.NewReader([]byte{0, 0, 0, 9, 'a'}), MaxSignalFrame); err == nil {
-		t.Fatal("truncated frame accepted")
-	}
-}
-
-func FuzzReadFrame(f *testing.F) {
-	f.Add([]byte{0, 0, 0, 2, 'h', 'i'})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
-	f.Add([]byte{0, 0})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		b, err := ReadFrame(bytes.NewReader(in), 1024)
-		if err == nil && len(b) > 1024 {
-			t.Fatalf("frame of %d bytes past the limit", len(b))
-		}
-	})
-}
 
 func TestSignalStreams(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())

@@ -109,15 +109,27 @@ type Config struct {
 type Node struct {
 	cfg Config
 	log *slog.Logger
+	lc  lifecycle   // what Start opened, closed in reverse by Close
+	bg  *background // goroutines that outlive Start
 
-	key      ed25519.PrivateKey
-	peerID   string
-	store    *store.Store
-	audit    *audit.Log
-	auth     *auth.Service
-	care     *care.Service
-	own      *catalog.Own
-	calls    *calls.Service
+	key     ed25519.PrivateKey
+	peerID  string
+	store   *store.Store
+	audit   *audit.Log
+	auth    *auth.Service
+	care    *care.Service
+	own     *catalog.Own
+	fed     *federation.Federation // nil with NoFederation, as are members and view
+	members *federation.Membership
+	view    *catalogueView
+	qual    qualifications
+
+	calls       *calls.Service
+	callEvents  *callEvents
+	escalation  *escalation.Service
+	notify      *notify.Service
+	outcomeLink *federation.OutcomeLink
+
 	api      *api.Server
 	metrics  *prometheus.Registry
 	http     *http.Server
@@ -127,15 +139,7 @@ type Node struct {
 	startup  sync.WaitGroup // background work that follows Start (catalogue view, republish)
 	settled  chan struct{}
 
-	fed  *fed
-	qual *qual
-
-	escalation  *escalation.Service
-	notify      *notify.Service
-	outcomeLink *federation.OutcomeLink
-
 	closeOnce sync.Once
-	closers   []func() error
 }
 
 // New checks the configuration and prepares a node; it does no I/O.
@@ -166,10 +170,18 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("admin password: %w", err)
 		}
 	}
-	return &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.CoopName), serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
+	log := cfg.Logger.With("node", cfg.CoopName)
+	return &Node{cfg: cfg, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
+		serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
 }
 
-// Start opens everything and returns when the node serves HTTP.
+// Start opens everything, in this order, and returns when the node serves
+// HTTP: identity, store, audit log and accounts; the private registry, own
+// offerings and the federation with its catalogue view, side by side; the
+// first admin (and demo data); membership and publishing; qualifications;
+// calls; escalation and notifications; the HTTP API and web UI. Every
+// component is added to the lifecycle as soon as it is open, so a failed
+// start closes what it opened, and Close closes in reverse.
 func (n *Node) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
@@ -177,37 +189,10 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		}
 	}()
 	n.started = n.cfg.Now().UTC()
-	n.key = n.cfg.Key
-	if n.key == nil {
-		k, created, err := LoadOrCreateKey(filepath.Join(n.cfg.DataDir, KeyFile))
-		if err != nil {
-			return err
-		}
-		if created {
-			n.log.Info("created node identity", "component", "node")
-		}
-		n.key = k
-	}
-	n.peerID = schema.PeerIDFromPublicKey(n.key.Public().(ed25519.PublicKey))
-	n.log = n.log.With("peer", n.peerID)
-
-	n.store = n.cfg.Store
-	if n.store == nil {
-		st, err := store.Open(filepath.Join(n.cfg.DataDir, "store"), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
-		if err != nil {
-			return err
-		}
-		n.store = st
-	}
-	n.closers = append(n.closers, n.store.Close)
-
-	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Now, n.log.With("component", "audit"))
-	if err != nil {
+	if err := n.openIdentity(); err != nil {
 		return err
 	}
-	n.closers = append(n.closers, n.audit.Close)
-	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now})
-	if err != nil {
+	if err := n.openStore(ctx); err != nil {
 		return err
 	}
 	// The private registry, the own offerings and the federation's replica
@@ -225,12 +210,12 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	})
 	if !n.cfg.NoFederation {
-		// The only one of the three that adds closers.
 		loads.Go(func() error { return n.openFederation(ctx) })
 	}
 	if err := loads.Wait(); err != nil {
 		return err
 	}
+	n.lc.add("background work", n.bg.Close)
 	if err := n.bootstrapAdmin(ctx); err != nil {
 		return err
 	}
@@ -239,7 +224,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
-
 	if n.fed != nil {
 		if err := n.joinFederation(ctx); err != nil {
 			return err
@@ -248,14 +232,57 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startQualify(ctx); err != nil {
 		return fmt.Errorf("qualifications: %w", err)
 	}
-
 	if err := n.startCalls(ctx); err != nil {
 		return err
 	}
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	n.mountHTTP()
+	return n.serveHTTP()
+}
 
+// openIdentity loads (or creates) the node key.
+func (n *Node) openIdentity() error {
+	n.key = n.cfg.Key
+	if n.key == nil {
+		k, created, err := LoadOrCreateKey(filepath.Join(n.cfg.DataDir, KeyFile))
+		if err != nil {
+			return err
+		}
+		if created {
+			n.log.Info("created node identity", "component", "node")
+		}
+		n.key = k
+	}
+	n.peerID = schema.PeerIDFromPublicKey(n.key.Public().(ed25519.PublicKey))
+	n.log = n.log.With("peer", n.peerID)
+	n.callEvents.log = n.log
+	return nil
+}
+
+// openStore opens the store, the audit log and the accounts.
+func (n *Node) openStore(ctx context.Context) (err error) {
+	n.store = n.cfg.Store
+	if n.store == nil {
+		st, err := store.Open(filepath.Join(n.cfg.DataDir, "store"), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
+		if err != nil {
+			return err
+		}
+		n.store = st
+	}
+	n.lc.add("store", n.store.Close)
+	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Now, n.log.With("component", "audit"))
+	if err != nil {
+		return err
+	}
+	n.lc.add("audit log", n.audit.Close)
+	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now})
+	return err
+}
+
+// mountHTTP assembles the JSON API and the web UI over the services.
+func (n *Node) mountHTTP() {
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
@@ -263,8 +290,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
-		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.fed.idx, Listings: n.fed.cat}, n.fed.Coops
-		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.f.Replica()})
+		fv := fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}
+		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
+		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
 	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
 	n.api = api.New(api.Deps{
@@ -272,13 +300,17 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
 	})
 	webui.Mount(n.api, wd)
+}
 
+// serveHTTP listens and serves; HTTP is the first thing Close stops.
+func (n *Node) serveHTTP() error {
 	n.ln = n.cfg.HTTPListener
 	if n.ln == nil {
-		n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr)
+		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
 		}
+		n.ln = ln
 	}
 	n.http = &http.Server{
 		Handler:           n.api.Handler(),
@@ -288,6 +320,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelDebug),
 	}
+	n.lc.add("http", n.shutdownHTTP)
 	go func() {
 		err := n.http.Serve(n.ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -301,6 +334,16 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		n.log.Info("start-up work settled", "component", "node", "after", n.cfg.Now().Sub(n.started).Round(time.Millisecond))
 		close(n.settled)
 	}()
+	return nil
+}
+
+func (n *Node) shutdownHTTP() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.http.Shutdown(ctx); err != nil {
+		n.http.Close()
+		return err
+	}
 	return nil
 }
 
@@ -335,7 +378,7 @@ func (n *Node) bootstrapAdmin(ctx context.Context) error {
 func (n *Node) Info() api.NodeInfo {
 	info := api.NodeInfo{PeerID: n.peerID, CoopName: n.cfg.CoopName, Version: n.cfg.Version, Commit: n.cfg.Commit, StartedAt: n.started}
 	if n.fed != nil {
-		info.Addrs = n.fed.f.Addrs()
+		info.Addrs = n.fed.Addrs()
 	}
 	return info
 }
@@ -367,29 +410,15 @@ func (n *Node) Store() *store.Store { return n.store }
 // Done returns a channel that yields the HTTP server's error when it stops.
 func (n *Node) Done() <-chan error { return n.serveErr }
 
-// Close shuts the node down in reverse order: HTTP first, store last.
-// It is idempotent.
+// Close shuts the node down in reverse order of Start: HTTP first, store
+// last. It is idempotent.
 func (n *Node) Close() error {
-	var errs []error
+	var err error
 	n.closeOnce.Do(func() {
-		if n.http != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := n.http.Shutdown(ctx); err != nil {
-				errs = append(errs, err)
-				n.http.Close()
-			}
-			cancel()
-		} else if n.ln != nil && n.cfg.HTTPListener == nil {
-			n.ln.Close()
-		}
-		for i := len(n.closers) - 1; i >= 0; i-- {
-			if err := n.closers[i](); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		err = n.lc.close()
 		if n.http != nil { // Start got as far as serving: Settled's waiter runs
 			<-n.settled
 		}
 	})
-	return errors.Join(errs...)
+	return err
 }

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -382,13 +381,8 @@ func (t *Token) Hash() [32]byte { return sha256.Sum256([]byte(t.Raw)) }
 // Payload decoding is strict: unknown members are refused, so two nodes
 // can never disagree on what a credential says.
 func decodeCredential(p []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(p))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeOne(p, v); err != nil {
 		return refuse("payload: %v", err)
-	}
-	if dec.More() {
-		return refuse("payload: trailing data")
 	}
 	return nil
 }

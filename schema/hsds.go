@@ -6,16 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 )
 
-// This file maps the catalogue to Open Referral HSDS 3.0, so that any HSDS
-// consumer (a municipal portal, a regional directory) can read a node's
-// catalogue, and a coop that already has an HSDS feed can import it.
+// The HSDS files map the catalogue to Open Referral HSDS 3.0, so that any
+// HSDS consumer (a municipal portal, a regional directory) can read a node's
+// catalogue, and a coop that already has an HSDS feed can import it. This
+// file holds the HSDS documents, their ids and taxonomy terms;
+// hsds_export.go writes them and hsds_import.go reads them.
 //
 // Conventions of the mapping, beyond the obvious field-to-field copies:
 //   - Every id is a deterministic UUID (DerivedUUID) from the publisher and
@@ -266,10 +264,7 @@ type HSDSAddress struct {
 // hsdsAttributeTerms are the terms of HSDSAttributeTaxonomy.
 func hsdsAttributeTerms() []HSDSTaxonomyTerm {
 	mk := func(code, name, desc string) HSDSTaxonomyTerm {
-		return HSDSTaxonomyTerm{
-			ID: DerivedUUID("taxonomy_term", HSDSAttributeTaxonomy, code), Code: code, Name: name, Description: desc,
-			Taxonomy: HSDSAttributeTaxonomy, Language: "it", TaxonomyID: DerivedUUID("taxonomy", HSDSAttributeTaxonomy),
-		}
+		return newHSDSTerm(HSDSAttributeTaxonomy, code, name, desc)
 	}
 	return []HSDSTaxonomyTerm{
 		mk(hsdsTermDeliveryIndividual, "Servizio individuale", "Il servizio è erogato a una singola persona o famiglia."),
@@ -278,12 +273,16 @@ func hsdsAttributeTerms() []HSDSTaxonomyTerm {
 	}
 }
 
-func hsdsTerm(t TaxonomyTerm) HSDSTaxonomyTerm {
-	out := HSDSTaxonomyTerm{
-		ID: DerivedUUID("taxonomy_term", HSDSServiceTaxonomy, t.Code), Code: t.Code,
-		Name: t.NameIT, Description: t.DescriptionIT,
-		Taxonomy: HSDSServiceTaxonomy, Language: "it", TaxonomyID: DerivedUUID("taxonomy", HSDSServiceTaxonomy),
+// newHSDSTerm is an Italian term of one of the mapping's taxonomies.
+func newHSDSTerm(taxonomy, code, name, desc string) HSDSTaxonomyTerm {
+	return HSDSTaxonomyTerm{
+		ID: DerivedUUID("taxonomy_term", taxonomy, code), Code: code, Name: name, Description: desc,
+		Taxonomy: taxonomy, Language: "it", TaxonomyID: DerivedUUID("taxonomy", taxonomy),
 	}
+}
+
+func hsdsTerm(t TaxonomyTerm) HSDSTaxonomyTerm {
+	out := newHSDSTerm(HSDSServiceTaxonomy, t.Code, t.NameIT, t.DescriptionIT)
 	if t.Parent != "" {
 		out.ParentID = DerivedUUID("taxonomy_term", HSDSServiceTaxonomy, t.Parent)
 	}
@@ -301,427 +300,8 @@ func HSDSTaxonomyTerms() []HSDSTaxonomyTerm {
 	return append(out, hsdsAttributeTerms()...)
 }
 
-// hsdsUnitDescription maps cost units to HSDS amount_description.
-func hsdsUnitDescription(u CostUnit) string {
-	if u == Once {
-		return "once"
-	}
-	return "per " + string(u)
-}
-
-// parseHSDSUnit reads an amount_description back into a unit, accepting the
-// English phrases this mapping writes and common Italian ones.
-func parseHSDSUnit(s string) (CostUnit, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	switch s {
-	case "per hour", "all'ora", "l'ora", "per ora", "orario", "/ora", "ora":
-		return PerHour, true
-	case "per visit", "a visita", "per visita", "ad accesso", "per accesso", "visita", "accesso":
-		return PerVisit, true
-	case "per day", "al giorno", "giornaliero", "per giorno", "giorno":
-		return PerDay, true
-	case "per week", "a settimana", "alla settimana", "settimanale", "settimana":
-		return PerWeek, true
-	case "per month", "al mese", "mensile", "per mese", "mese":
-		return PerMonth, true
-	case "once", "una tantum", "una volta":
-		return Once, true
-	}
-	return "", false
-}
-
-// hsdsLanguageNames gives the Italian name of common language codes, and
-// hsdsLanguageAliases maps ISO 639-2/3 codes that have a two-letter form.
-func hsdsLanguageNames() map[string]string {
-	return map[string]string{
-		"it": "Italiano", "en": "Inglese", "fr": "Francese", "de": "Tedesco", "es": "Spagnolo",
-		"pt": "Portoghese", "ro": "Rumeno", "sq": "Albanese", "ar": "Arabo", "zh": "Cinese",
-		"uk": "Ucraino", "ru": "Russo", "pl": "Polacco", "tl": "Tagalog", "bn": "Bengalese",
-		"ur": "Urdu", "hi": "Hindi", "sl": "Sloveno", "ise": "Lingua dei segni italiana",
-	}
-}
-
-func hsdsLanguageAliases() map[string]string {
-	return map[string]string{
-		"ita": "it", "eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "spa": "es",
-		"por": "pt", "ron": "ro", "rum": "ro", "sqi": "sq", "alb": "sq", "ara": "ar", "zho": "zh",
-		"chi": "zh", "ukr": "uk", "rus": "ru", "pol": "pl", "tgl": "tl", "ben": "bn", "urd": "ur",
-		"hin": "hi", "slv": "sl",
-	}
-}
-
-// HSDSService maps an offering of the given publisher (a peer ID) to an HSDS
-// service. coopName, when not empty, is embedded as the service's
-// organization; updated becomes last_modified (the zero time omits it).
-func HSDSService(publisherID, coopName string, o Offering, updated time.Time) HSDSServiceDoc {
-	sid := DerivedUUID("service", publisherID, o.ID)
-	sub := func(kind string, i int) string {
-		return DerivedUUID("service", publisherID, o.ID, kind, strconv.Itoa(i))
-	}
-	d := HSDSServiceDoc{
-		ID:                     sid,
-		OrganizationID:         DerivedUUID("organization", publisherID),
-		Name:                   o.Name,
-		Description:            o.Description,
-		URL:                    o.Contact.URL,
-		Email:                  o.Contact.Email,
-		Status:                 string(o.Status),
-		FeesDescription:        o.Cost.Description,
-		EligibilityDescription: o.Eligibility.Description,
-		MinimumAge:             float64(o.Eligibility.MinAge),
-		MaximumAge:             float64(o.Eligibility.MaxAge),
-	}
-	if !updated.IsZero() {
-		d.LastModified = updated.UTC().Format(time.RFC3339Nano)
-	}
-	if coopName != "" {
-		d.Organization = &HSDSOrganizationDoc{ID: d.OrganizationID, Name: coopName, Description: coopName}
-	}
-	if o.Contact.Phone != "" {
-		d.Phones = []HSDSPhone{{ID: sub("phone", 0), ServiceID: sid, Number: o.Contact.Phone, Type: "voice"}}
-	}
-	if o.Contact.Name != "" {
-		d.Contacts = []HSDSContact{{ID: sub("contact", 0), ServiceID: sid, Name: o.Contact.Name}}
-	}
-	for i, w := range o.Schedule.Weekly {
-		days := make([]string, len(w.Days))
-		for j, day := range w.Days {
-			days[j] = string(day)
-		}
-		d.Schedules = append(d.Schedules, HSDSSchedule{
-			ID: sub("schedule", i), ServiceID: sid, Freq: "WEEKLY", ByDay: strings.Join(days, ","),
-			OpensAt: w.Opens, ClosesAt: w.Closes, Description: o.Schedule.Description,
-		})
-	}
-	if len(o.Schedule.Weekly) == 0 && o.Schedule.Description != "" {
-		d.Schedules = []HSDSSchedule{{ID: sub("schedule", 0), ServiceID: sid, Description: o.Schedule.Description}}
-	}
-	for i, code := range o.Areas {
-		a := HSDSServiceArea{ID: sub("service_area", i), ServiceID: sid, URI: hsdsISTATURNPrefix + code}
-		if m, ok := LookupMunicipality(code); ok {
-			a.Name = m.Name
-			a.Description = fmt.Sprintf("Comune di %s (%s), %s", m.Name, m.Province, m.Region)
-		}
-		d.ServiceAreas = append(d.ServiceAreas, a)
-	}
-	names := hsdsLanguageNames()
-	for i, tag := range o.Languages {
-		name := names[tag]
-		if name == "" {
-			name = tag
-		}
-		d.Languages = append(d.Languages, HSDSLanguage{ID: sub("language", i), ServiceID: sid, Name: name, Code: tag})
-	}
-	for i, opt := range o.Cost.Options {
-		d.CostOptions = append(d.CostOptions, HSDSCostOption{
-			ID: sub("cost_option", i), ServiceID: sid, Option: opt.Option, Currency: opt.Currency,
-			Amount: float64(opt.AmountCents) / 100, AmountDescription: hsdsUnitDescription(opt.Unit),
-		})
-	}
-	attr := func(i int, linkType, value string, term HSDSTaxonomyTerm) HSDSAttribute {
-		return HSDSAttribute{
-			ID: sub("attribute", i), LinkID: sid, LinkType: linkType, LinkEntity: "service",
-			TaxonomyTermID: term.ID, Value: value, TaxonomyTerm: &term,
-		}
-	}
-	cats := append([]string{o.Category}, o.Categories...)
-	for i, code := range cats {
-		t, ok := Term(code)
-		if !ok {
-			continue // Validate refuses it; an export of an invalid record just leaves it out
-		}
-		value := "secondary"
-		if i == 0 {
-			value = "primary"
-		}
-		d.Attributes = append(d.Attributes, attr(len(d.Attributes), "service_type", value, hsdsTerm(t)))
-	}
-	system := hsdsAttributeTerms()
-	switch o.Delivery {
-	case DeliveryIndividual:
-		d.Attributes = append(d.Attributes, attr(len(d.Attributes), "delivery", "", system[0]))
-	case DeliveryShared:
-		d.Attributes = append(d.Attributes, attr(len(d.Attributes), "delivery", "", system[1]))
-	}
-	d.Attributes = append(d.Attributes, attr(len(d.Attributes), "identifier", o.ID, system[2]))
-	return d
-}
-
-// HSDSOrganization maps a coop profile of the given publisher to an HSDS
-// organization. The territory becomes attributes naming the municipalities
-// (taxonomy "ISTAT"), and the office address a physical location.
-func HSDSOrganization(publisherID string, c CoopProfile) HSDSOrganizationDoc {
-	oid := DerivedUUID("organization", publisherID)
-	sub := func(kind string, i int) string {
-		return DerivedUUID("organization", publisherID, kind, strconv.Itoa(i))
-	}
-	d := HSDSOrganizationDoc{
-		ID: oid, Name: c.Name, Description: c.Description,
-		Email: c.Contact.Email, Website: c.Contact.URL, LegalStatus: c.Kind.Label(),
-	}
-	if d.Description == "" {
-		// HSDS requires a description; the kind is the least we know.
-		d.Description = c.Kind.Label()
-	}
-	if c.Contact.Phone != "" {
-		d.Phones = []HSDSPhone{{ID: sub("phone", 0), OrganizationID: oid, Number: c.Contact.Phone, Type: "voice"}}
-	}
-	if a := c.Contact.Address; a != (Address{}) {
-		m, _ := LookupMunicipality(a.Municipality)
-		lid := sub("location", 0)
-		d.Locations = []HSDSLocation{{
-			ID: lid, LocationType: "physical", OrganizationID: oid, Name: c.Name,
-			Addresses: []HSDSAddress{{
-				ID: sub("address", 0), LocationID: lid, Address1: a.Street, City: m.Name, Region: m.Region,
-				StateProvince: m.Province, PostalCode: a.PostalCode, Country: "IT", AddressType: "physical",
-			}},
-		}}
-	}
-	for i, code := range c.Territory {
-		m, _ := LookupMunicipality(code)
-		term := HSDSTaxonomyTerm{
-			ID: DerivedUUID("taxonomy_term", "ISTAT", code), Code: code, Name: m.Name,
-			Description: fmt.Sprintf("Comune di %s (%s), %s", m.Name, m.Province, m.Region),
-			Taxonomy:    "ISTAT", Language: "it",
-		}
-		d.Attributes = append(d.Attributes, HSDSAttribute{
-			ID: sub("attribute", i), LinkID: oid, LinkType: "territory", LinkEntity: "organization",
-			TaxonomyTermID: term.ID, TaxonomyTerm: &term,
-		})
-	}
-	return d
-}
-
-// OfferingFromHSDS builds an offering from an HSDS service, for a coop that
-// imports its existing HSDS feed. It returns warnings for every part of the
-// document it could not carry over (fields the catalogue has no place for,
-// unknown categories, unknown units or currencies, schedules that are not
-// weekly), and an error if the result does not validate. The offering's ID
-// is the one carried by the offering-id attribute of a Difronte export, or
-// else the service id.
-func OfferingFromHSDS(doc HSDSServiceDoc) (Offering, []string, error) {
-	var warn []string
-	warnf := func(format string, args ...any) { warn = append(warn, fmt.Sprintf(format, args...)) }
-	for _, f := range doc.Unmapped {
-		warnf("%s: not imported, the catalogue has no such field", f)
-	}
-
-	o := Offering{
-		ID:          strings.ToLower(doc.ID),
-		Name:        doc.Name,
-		Description: doc.Description,
-		Cost:        Cost{Type: CostFree, Description: doc.FeesDescription},
-		Contact:     Contact{Email: doc.Email, URL: doc.URL},
-		Eligibility: Eligibility{Description: doc.EligibilityDescription},
-	}
-	o.Eligibility.MinAge = hsdsAge(doc.MinimumAge, "minimum_age", warnf)
-	o.Eligibility.MaxAge = hsdsAge(doc.MaximumAge, "maximum_age", warnf)
-
-	switch doc.Status {
-	case "active", "inactive":
-		o.Status = Status(doc.Status)
-	case "defunct", "temporarily closed":
-		o.Status = StatusInactive
-		warnf("status: %q imported as inactive", doc.Status)
-	default:
-		o.Status = Status(doc.Status) // Validate says what is wrong
-	}
-
-	// Attributes: categories, delivery mode, the original offering id.
-	primary := ""
-	var others []string
-	for i, a := range doc.Attributes {
-		t := a.TaxonomyTerm
-		if t == nil {
-			warnf("attributes[%d]: no taxonomy_term, skipped", i)
-			continue
-		}
-		switch {
-		case t.Taxonomy == HSDSAttributeTaxonomy && t.Code == hsdsTermDeliveryIndividual:
-			o.Delivery = DeliveryIndividual
-		case t.Taxonomy == HSDSAttributeTaxonomy && t.Code == hsdsTermDeliveryShared:
-			o.Delivery = DeliveryShared
-		case t.Taxonomy == HSDSAttributeTaxonomy && t.Code == hsdsTermOfferingID:
-			if IsUUID(a.Value) {
-				o.ID = a.Value
-			} else {
-				warnf("attributes[%d]: offering id %q is not a UUID, using the service id", i, a.Value)
-			}
-		case KnownTerm(t.Code) && (t.Taxonomy == HSDSServiceTaxonomy || t.Taxonomy == ""):
-			if a.Value == "primary" && primary == "" {
-				primary = t.Code
-			} else if !slices.Contains(others, t.Code) {
-				others = append(others, t.Code)
-			}
-		default:
-			warnf("attributes[%d]: taxonomy term %q (%s) is not in the Difronte taxonomy, skipped", i, t.Code, t.Taxonomy)
-		}
-	}
-	if primary == "" && len(others) > 0 {
-		primary, others = others[0], others[1:]
-	}
-	others = slices.DeleteFunc(others, func(c string) bool { return c == primary })
-	o.Category = primary
-	if len(others) > 0 {
-		o.Categories = others
-	}
-	if o.Delivery == "" {
-		o.Delivery = DeliveryIndividual
-		warnf("delivery: not given, imported as individual")
-	}
-
-	for i, a := range doc.ServiceAreas {
-		if code, ok := strings.CutPrefix(a.URI, hsdsISTATURNPrefix); ok && ValidMunicipality(code) {
-			o.Areas = append(o.Areas, code)
-			continue
-		}
-		if code, ok := municipalityByExactName(a.Name); ok {
-			o.Areas = append(o.Areas, code)
-			warnf("service_areas[%d]: matched municipality %s by its name %q", i, code, a.Name)
-			continue
-		}
-		warnf("service_areas[%d]: %q is not an Italian municipality, skipped", i, a.Name)
-	}
-
-	aliases := hsdsLanguageAliases()
-	for i, l := range doc.Languages {
-		code := l.Code
-		if c, ok := aliases[strings.ToLower(code)]; ok {
-			code = c
-		}
-		if !validLanguageTag(code) {
-			warnf("languages[%d]: %q is not a language code, skipped", i, l.Code)
-			continue
-		}
-		if !slices.Contains(o.Languages, code) {
-			o.Languages = append(o.Languages, code)
-		}
-	}
-
-	for i, c := range doc.CostOptions {
-		cur := strings.ToUpper(c.Currency)
-		switch {
-		case cur == "":
-			cur = "EUR"
-			warnf("cost_options[%d]: no currency, taken as EUR", i)
-		case cur != "EUR":
-			warnf("cost_options[%d]: currency %q is not EUR, skipped", i, c.Currency)
-			continue
-		}
-		if c.Amount <= 0 || math.IsNaN(c.Amount) || c.Amount*100 > MaxAmountCents {
-			warnf("cost_options[%d]: amount %v out of range, skipped", i, c.Amount)
-			continue
-		}
-		unit, ok := parseHSDSUnit(c.AmountDescription)
-		if !ok {
-			warnf("cost_options[%d]: unit %q not understood, skipped", i, c.AmountDescription)
-			continue
-		}
-		o.Cost.Type = CostPaid
-		o.Cost.Options = append(o.Cost.Options, CostOption{
-			Option: c.Option, AmountCents: int64(math.Round(c.Amount * 100)), Currency: cur, Unit: unit,
-		})
-	}
-
-	for i, s := range doc.Schedules {
-		if o.Schedule.Description == "" {
-			o.Schedule.Description = s.Description
-		}
-		if s.ByDay == "" && s.Freq == "" && s.OpensAt == "" && s.ClosesAt == "" {
-			continue // a description-only schedule
-		}
-		w, ok := hsdsWeekly(s)
-		if !ok {
-			warnf("schedules[%d]: only weekly opening hours are imported, skipped", i)
-			continue
-		}
-		o.Schedule.Weekly = append(o.Schedule.Weekly, w)
-	}
-
-	if len(doc.Phones) > 0 {
-		o.Contact.Phone = doc.Phones[0].Number
-		if len(doc.Phones) > 1 {
-			warnf("phones: only the first of %d numbers imported", len(doc.Phones))
-		}
-	}
-	if len(doc.Contacts) > 0 {
-		c := doc.Contacts[0]
-		o.Contact.Name = c.Name
-		if o.Contact.Email == "" {
-			o.Contact.Email = c.Email
-		}
-		if o.Contact.Phone == "" && len(c.Phones) > 0 {
-			o.Contact.Phone = c.Phones[0].Number
-		}
-		if len(doc.Contacts) > 1 {
-			warnf("contacts: only the first of %d contacts imported", len(doc.Contacts))
-		}
-	}
-
-	if err := o.Validate(); err != nil {
-		return o, warn, fmt.Errorf("import HSDS service %s: %w", doc.ID, err)
-	}
-	return o, warn, nil
-}
-
-// hsdsAge reads an HSDS age: a whole number of years within range.
-func hsdsAge(v float64, field string, warnf func(string, ...any)) int {
-	if v == 0 {
-		return 0
-	}
-	if v < 0 || v > MaxAge || math.IsNaN(v) {
-		warnf("%s: %v out of range, skipped", field, v)
-		return 0
-	}
-	if v != math.Trunc(v) {
-		warnf("%s: %v rounded down to whole years", field, v)
-	}
-	return int(v)
-}
-
-// hsdsWeekly reads a WEEKLY schedule with plain days and HH:MM times.
-func hsdsWeekly(s HSDSSchedule) (WeeklyHours, bool) {
-	if (s.Freq != "WEEKLY" && s.Freq != "") || s.Interval > 1 || s.ByDay == "" {
-		return WeeklyHours{}, false
-	}
-	var w WeeklyHours
-	for _, p := range strings.Split(s.ByDay, ",") {
-		day := Weekday(strings.ToUpper(strings.TrimSpace(p)))
-		if !day.valid() {
-			return WeeklyHours{}, false
-		}
-		w.Days = append(w.Days, day)
-	}
-	var ok1, ok2 bool
-	w.Opens, ok1 = hsdsClock(s.OpensAt)
-	w.Closes, ok2 = hsdsClock(s.ClosesAt)
-	return w, ok1 && ok2
-}
-
-// hsdsClock accepts "HH:MM" and "HH:MM:00", the forms HSDS feeds use.
-func hsdsClock(s string) (string, bool) {
-	if len(s) == 8 && strings.HasSuffix(s, ":00") {
-		s = s[:5]
-	}
-	_, ok := parseHHMM(s)
-	return s, ok
-}
-
-// municipalityByExactName finds the municipality whose folded name equals
-// the folded name given, if exactly one has it.
-func municipalityByExactName(name string) (string, bool) {
-	key := foldName(name)
-	if key == "" {
-		return "", false
-	}
-	var found []Municipality
-	for _, m := range SearchMunicipalities(name, 50) {
-		if foldName(m.Name) == key {
-			found = append(found, m)
-		}
-	}
-	if len(found) != 1 {
-		return "", false
-	}
-	return found[0].Code, true
+// hsdsMunicipalityDescription is how service areas and territory terms
+// describe a municipality.
+func hsdsMunicipalityDescription(m Municipality) string {
+	return fmt.Sprintf("Comune di %s (%s), %s", m.Name, m.Province, m.Region)
 }

@@ -80,13 +80,23 @@ func ValidateBody(k Kind, key string, body []byte) error {
 
 // decodeStrict decodes one JSON value, refusing unknown fields and trailing data.
 func decodeStrict(b []byte, v any) error {
+	if err := decodeOne(b, v); err != nil {
+		return fmt.Errorf("decode body: %w", err)
+	}
+	return nil
+}
+
+// decodeOne decodes exactly one JSON value, refusing unknown fields and
+// trailing data; records and credential payloads are read this way so that
+// two nodes never disagree on what a record says.
+func decodeOne(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decode body: %w", err)
+		return err
 	}
 	if dec.More() {
-		return errors.New("decode body: trailing data")
+		return errors.New("trailing data")
 	}
 	return nil
 }

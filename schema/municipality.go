@@ -97,15 +97,7 @@ func parseMunicipalities(data string) (*municipalityIndex, error) {
 // isISTATCode reports whether s has the shape of an ISTAT municipality code:
 // six ASCII digits.
 func isISTATCode(s string) bool {
-	if len(s) != 6 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return len(s) == 6 && allDigits(s)
 }
 
 // LookupMunicipality returns the municipality with the given ISTAT code.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // W3C Bitstring Status List v1.0: the list is a bitstring, GZIP-compressed,
@@ -39,7 +40,7 @@ func EncodeBitstring(bits []byte) string {
 // bytes, so it bounds the decompressed size (a gzip bomb stops at one byte
 // past the list length) and refuses any length but StatusListBits.
 func DecodeBitstring(s string) ([]byte, error) {
-	rest, ok := cutPrefix(s, "u")
+	rest, ok := strings.CutPrefix(s, "u")
 	if !ok {
 		return nil, refuse("encodedList lacks the multibase 'u' prefix")
 	}
@@ -63,13 +64,6 @@ func DecodeBitstring(s string) ([]byte, error) {
 		return nil, refuse("encodedList holds %d bits, want %d", len(bits)*8, StatusListBits)
 	}
 	return bits, nil
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) < len(p) || s[:len(p)] != p {
-		return s, false
-	}
-	return s[len(p):], true
 }
 
 // StatusListID returns the id of an issuer's revocation list number n.

@@ -72,21 +72,12 @@ func (k *AuthorityKey) Check() error {
 		return fmt.Errorf("key %q: no territory", k.Kid)
 	}
 	for _, t := range k.Territory {
-		if !(len(t) == 3 && isDigits(t)) && !ValidMunicipality(t) {
+		if !(len(t) == 3 && allDigits(t)) && !ValidMunicipality(t) {
 			return fmt.Errorf("key %q: territory %q is neither a municipality nor a province code", k.Kid, t)
 		}
 	}
 	k.pub = ed25519.PublicKey(x)
 	return nil
-}
-
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // InTerritory reports whether municipality m is in the key's territory.

@@ -36,5 +36,16 @@
 // once that peer's mark passes them. Catch-up trusts federation members
 // not to lie about completeness, and never to forge entries (it cannot).
 //
+// # Why its own frames
+//
+// The other stream protocols between nodes (signal, outcome, apply, the
+// members link) share federation/stream: one request, one answer, or a few
+// small frames. A catch-up session is a conversation of nine frame types,
+// and after a long absence it moves hundreds of thousands of entries. So
+// its frames carry a type byte, a uvarint length (one byte for most
+// entries, not four), and are read into one reused buffer instead of a new
+// allocation each; the benchmarks in docs/BENCHMARKS.md measure that path.
+// Changing them would also change a wire format every deployed node speaks.
+//
 // catchup imports schema, federation/replica and go-libp2p only.
 package catchup

@@ -4,9 +4,9 @@
 // with the Lifeguard extensions). Membership carries only liveness and
 // metadata; libp2p carries the data.
 //
-// Imported by node (to show "is this coop online" and route calls and
-// requests to live nodes) and by testnet. It imports no other Difronte
-// package.
+// Imported by federation (Membership runs it beside the libp2p links),
+// node (to show "is this coop online") and testnet. It imports no other
+// Difronte package.
 //
 // # Authentication: a federation secret, not a libp2p transport
 //

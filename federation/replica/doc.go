@@ -8,6 +8,13 @@
 // validators call schema.UnmarshalEntry and schema.ValidateBody first;
 // catch-up also accepts, verified by signature, entries of kinds a newer
 // version introduced, which the replica holds, counts and relays like any
-// other but no view of this version interprets). It imports schema and go-datastore only; the
-// node, gossip topics and the catch-up protocol build on it.
+// other but no view of this version interprets).
+//
+// Files: replica.go opens the replica and answers checks and summaries;
+// apply.go decides, commits and installs writes (Apply, Append, RaiseMark);
+// read.go reads entries back (Get, Current, Since); index.go is the
+// in-memory index and digest; keys.go the datastore layout.
+//
+// It imports schema and go-datastore only; the node, gossip topics and the
+// catch-up protocol build on it.
 package replica

@@ -23,11 +23,19 @@
 // It owns the query builder (user text never reaches a query parser), the
 // qualification hook that marks a publisher's offerings as qualified, the
 // parsing of a search from URL parameters (ParseQuery), the Catalogue that
-// answers a search with the listings it found (catalogue.go), and the
-// public route GET /api/v1/catalogue/search (http.go). node wires it; the
-// web UI's catalogue pages and node/hsds search through Catalogue. It
-// imports schema, federation/replica, node/catalog (the listings),
-// node/problem and node/httpx, never node/api or node/webui.
+// answers a search with the listings it found, and the public route
+// GET /api/v1/catalogue/search. node wires it; the web UI's catalogue
+// pages and node/hsds search through Catalogue. It imports schema,
+// federation/replica, node/catalog (the listings), node/problem,
+// node/httpx, bleve's analysis, roaring and x/text, never node/api or
+// node/webui.
+//
+// Files: index.go opens, follows the replica and closes; refresh.go turns
+// replica changes into document batches; document.go is an offering's
+// indexed form; qualified.go the qualification hook; query.go and facets.go
+// answer searches over mem.go's bitmaps; persist.go the snapshot;
+// catalogue.go answers a search with listings and parses it from a URL;
+// http.go the route.
 package search
 
 // BleveWorker is the function of the analysis goroutines bleve starts when

@@ -10,6 +10,7 @@ import (
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
+	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/schema"
@@ -32,11 +33,15 @@ type EscalationConfig struct {
 
 var escalationActor = auth.Actor{Username: "system:escalation", Role: auth.Admin}
 
-// escDirectory lets escalation read the private registry as the node.
-type escDirectory struct{ n *Node }
+// escDirectory lets escalation read the private registry and the
+// accounts as the node.
+type escDirectory struct {
+	care *care.Service
+	auth *auth.Service
+}
 
 func (d escDirectory) Beneficiary(ctx context.Context, id string) (escalation.Person, bool) {
-	b, err := d.n.care.Beneficiary(ctx, escalationActor, id)
+	b, err := d.care.Beneficiary(ctx, escalationActor, id)
 	if err != nil || b.Archived {
 		return escalation.Person{}, false
 	}
@@ -49,7 +54,7 @@ func (d escDirectory) Beneficiary(ctx context.Context, id string) (escalation.Pe
 }
 
 func (d escDirectory) CaregiverUser(ctx context.Context, id string) (string, bool) {
-	c, err := d.n.care.Caregiver(ctx, escalationActor, id)
+	c, err := d.care.Caregiver(ctx, escalationActor, id)
 	if err != nil || c.Archived || c.Username == "" {
 		return "", false
 	}
@@ -58,7 +63,7 @@ func (d escDirectory) CaregiverUser(ctx context.Context, id string) (string, boo
 
 func (d escDirectory) Admins(context.Context) []string {
 	var out []string
-	for _, a := range d.n.auth.List() {
+	for _, a := range d.auth.List() {
 		if a.Role == auth.Admin && !a.Disabled {
 			out = append(out, a.Username)
 		}
@@ -68,24 +73,27 @@ func (d escDirectory) Admins(context.Context) []string {
 
 // escCalls adapts node/calls to escalation's schedules, presence, grants
 // and call log.
-type escCalls struct{ n *Node }
+type escCalls struct {
+	calls *calls.Service
+	now   func() time.Time
+}
 
 func (c escCalls) Slots(_ context.Context, from, to time.Time) ([]escalation.Slot, error) {
 	var out []escalation.Slot
-	for _, o := range calls.Agenda(c.n.calls.Schedules(escalationActor, ""), from, to) {
+	for _, o := range calls.Agenda(c.calls.Schedules(escalationActor, ""), from, to) {
 		out = append(out, escalation.Slot{Schedule: o.Schedule, Beneficiary: o.Beneficiary, Caregiver: o.Caregiver, Start: o.Start, End: o.End})
 	}
 	return out, nil
 }
 
-func (c escCalls) TerminalOnline(ben string) bool { return c.n.calls.Hub().Online(ben) }
+func (c escCalls) TerminalOnline(ben string) bool { return c.calls.Hub().Online(ben) }
 
 func (c escCalls) Granted(ctx context.Context, peer, caregiver, ben string) bool {
-	gs, err := c.n.calls.Grants(ctx, escalationActor)
+	gs, err := c.calls.Grants(ctx, escalationActor)
 	if err != nil {
 		return false
 	}
-	now := c.n.cfg.Now()
+	now := c.now()
 	for _, g := range gs {
 		if g.Node == peer && g.Caregiver == caregiver && g.Beneficiary == ben && !g.Revoked && now.Before(g.Expires) {
 			return true
@@ -96,7 +104,7 @@ func (c escCalls) Granted(ctx context.Context, peer, caregiver, ben string) bool
 
 func (c escCalls) Calls(_ context.Context, ben string, from, to time.Time) []escalation.CallSeen {
 	var out []escalation.CallSeen
-	for _, r := range c.n.calls.Records(escalationActor, ben) {
+	for _, r := range c.calls.Records(escalationActor, ben) {
 		if r.Started.Before(from) || !r.Started.Before(to) {
 			continue
 		}
@@ -138,16 +146,17 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
+	n.lc.add("notify", ns.Close)
 	n.notify = ns
 	base := ec.BaseURL
 	if base == "" {
 		base = "http://" + n.cfg.HTTPAddr
 	}
-	cc := escCalls{n}
-	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{n}, Notify: notifier{ns},
+	cc := escCalls{calls: n.calls, now: n.cfg.Now}
+	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{care: n.care, auth: n.auth}, Notify: notifier{ns},
 		Clock: clk, Logger: n.log, Schedules: cc, Presence: cc, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone}
 	if cat := n.Catalogue(); cat != nil {
-		q := n.Qualify()
+		q := n.qual.svc
 		cfg.Offers = escalation.CatalogueOffers{Catalogue: cat, IsQualified: func(pub string, o schema.Offering) bool {
 			if q == nil {
 				return false
@@ -160,41 +169,19 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
+	n.lc.add("escalation", es.Close)
 	n.escalation = es
-	var link *federation.OutcomeLink
+	n.callEvents.es = es
 	if n.fed != nil {
-		link = federation.NewOutcomeLink(n.fed.f.Host(), es.HandleRemote)
+		link := federation.NewOutcomeLink(n.fed.Host(), es.HandleRemote)
+		n.lc.add("outcome protocol", func() error { link.Close(); return nil })
 		n.outcomeLink = link
 		es.SetCarrier(link)
 	}
-	n.closers = append(n.closers, func() error {
-		if link != nil {
-			link.Close()
-		}
-		es.Close()
-		return ns.Close()
-	})
 	if err := ns.Start(ctx); err != nil {
 		return err
 	}
 	return es.Start(ctx)
-}
-
-// callEvent hands node/calls's events to escalation: check-ins close
-// windows, unanswered calls count towards a missed check-in, answered calls
-// can get an outcome. Calls start before escalation, and no call can
-// happen before the HTTP server and the federation's streams are up, by
-// which time n.escalation is set.
-func (n *Node) callEvent(ctx context.Context, ev calls.Event) {
-	es := n.escalation
-	if es == nil {
-		return
-	}
-	err := es.Record(ctx, escalation.Event{Type: escalation.EventType(ev.Type), Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver,
-		Call: ev.Call, At: ev.At, Node: ev.Node, Name: ev.Name})
-	if err != nil {
-		n.log.Error("call event not recorded", "component", "escalation", "type", string(ev.Type), "call", ev.Call, "err", err)
-	}
 }
 
 // escalationAPI is the escalation routes, with the registry's caregiver

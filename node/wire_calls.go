@@ -3,10 +3,13 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
+	"github.com/difronte/difronte/node/care"
+	"github.com/difronte/difronte/node/escalation"
 )
 
 // CallsConfig configures check-in calls: the ICE servers handed to
@@ -26,12 +29,12 @@ type CallsConfig struct {
 }
 
 // directory lets calls read the private registry as the node itself.
-type directory struct{ n *Node }
+type directory struct{ care *care.Service }
 
 var system = auth.Actor{Username: "system:calls", Role: auth.Admin}
 
 func (d directory) Beneficiary(id string) (calls.Person, bool) {
-	b, err := d.n.care.Beneficiary(context.Background(), system, id)
+	b, err := d.care.Beneficiary(context.Background(), system, id)
 	if err != nil || b.Archived {
 		return calls.Person{}, false
 	}
@@ -39,7 +42,7 @@ func (d directory) Beneficiary(id string) (calls.Person, bool) {
 }
 
 func (d directory) Caregiver(id string) (calls.Person, bool) {
-	c, err := d.n.care.Caregiver(context.Background(), system, id)
+	c, err := d.care.Caregiver(context.Background(), system, id)
 	if err != nil || c.Archived {
 		return calls.Person{}, false
 	}
@@ -47,7 +50,7 @@ func (d directory) Caregiver(id string) (calls.Person, bool) {
 }
 
 func (d directory) TerminalBeneficiary(id string) (string, bool) {
-	t, err := d.n.care.Terminal(context.Background(), system, id)
+	t, err := d.care.Terminal(context.Background(), system, id)
 	if err != nil || t.Archived || t.Beneficiary == "" {
 		return "", false
 	}
@@ -61,34 +64,49 @@ func (r signalRemote) Open(ctx context.Context, p string) (calls.Stream, error) 
 	return r.s.Open(ctx, p)
 }
 
+// callEvents hands node/calls's events to escalation: check-ins close
+// windows, unanswered calls count towards a missed check-in, answered calls
+// can get an outcome. Calls start before escalation, and no call can
+// happen before the HTTP server and the federation's streams are up, by
+// which time es is set.
+type callEvents struct {
+	es  *escalation.Service
+	log *slog.Logger
+}
+
+func (c *callEvents) record(ctx context.Context, ev calls.Event) {
+	if c.es == nil {
+		return
+	}
+	err := c.es.Record(ctx, escalation.Event{Type: escalation.EventType(ev.Type), Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver,
+		Call: ev.Call, At: ev.At, Node: ev.Node, Name: ev.Name})
+	if err != nil {
+		c.log.Error("call event not recorded", "component", "escalation", "type", string(ev.Type), "call", ev.Call, "err", err)
+	}
+}
+
 // startCalls opens the calls service and, with a federation, serves the
 // signal protocol; the TURN server starts here too.
 func (n *Node) startCalls(ctx context.Context) error {
 	svc, err := calls.Open(ctx, calls.Config{
-		Store: n.store.Namespace("/calls"), Audit: n.audit, Dir: directory{n}, Key: n.key, PeerID: n.peerID,
-		Now: n.cfg.Now, Logger: n.log, ICE: n.cfg.Calls.ICE, OnEvent: n.callEvent,
+		Store: n.store.Namespace("/calls"), Audit: n.audit, Dir: directory{n.care}, Key: n.key, PeerID: n.peerID,
+		Now: n.cfg.Now, Logger: n.log, ICE: n.cfg.Calls.ICE, OnEvent: n.callEvents.record,
 	})
 	if err != nil {
 		return fmt.Errorf("calls: %w", err)
 	}
 	n.calls = svc
-	var sig *federation.Signal
-	// The service ends its calls (which ends their streams) before the
-	// signal protocol waits for its handlers.
-	n.closers = append(n.closers, func() error {
-		err := svc.Close()
-		if sig != nil {
-			sig.Close()
-		}
-		return err
-	})
 	if n.fed != nil {
-		sig = federation.NewSignal(n.fed.f.Host(), n.cfg.Calls.Signal, func(c *federation.SignalConn) { svc.ServeStream(c) },
+		sig := federation.NewSignal(n.fed.Host(), n.cfg.Calls.Signal, func(c *federation.SignalConn) { svc.ServeStream(c) },
 			func(peer string, why error) {
 				n.log.Info("signal stream refused", "component", "calls", "remote", peer, "err", why)
 			})
 		svc.SetRemote(signalRemote{sig})
+		n.lc.add("signal protocol", func() error { sig.Close(); return nil })
 	}
+	// Added after the signal protocol: the service ends its calls (which
+	// ends their streams) before the protocol waits for its handlers.
+	n.lc.add("calls", svc.Close)
 	if n.cfg.Calls.TURNListen != "" {
 		ts, err := calls.StartTURN(calls.TURNConfig{
 			Listen: n.cfg.Calls.TURNListen, RelayIP: n.cfg.Calls.TURNRelayIP, Secret: n.cfg.Calls.ICE.TURNSecret,
@@ -97,7 +115,7 @@ func (n *Node) startCalls(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("turn: %w", err)
 		}
-		n.closers = append(n.closers, ts.Close)
+		n.lc.add("turn", ts.Close)
 	}
 	return nil
 }

@@ -1,0 +1,276 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/difronte/difronte/schema"
+)
+
+// Sync pulls from p what the replica lacks and p holds.
+func (s *Service) Sync(ctx context.Context, p peer.ID) (Stats, error) {
+	var st Stats
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return st, errors.New("catch-up service closed")
+	}
+	if s.pulling[p] {
+		s.mu.Unlock()
+		return st, fmt.Errorf("catch up with %s: %w", p, ErrBusy)
+	}
+	s.pulling[p] = true
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.pulling, p)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+
+	ctx, cancel := context.WithTimeout(ctx, s.opts.SessionTimeout)
+	defer cancel()
+	stopOnClose := context.AfterFunc(s.ctx, cancel)
+	defer stopOnClose()
+	stream, err := s.h.NewStream(ctx, p, ProtocolID)
+	if err != nil {
+		return st, fmt.Errorf("catch up with %s: open stream: %w", p, err)
+	}
+	// Deadlines are not honoured by every transport; resetting on the
+	// context is what bounds a stalled peer everywhere.
+	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
+	defer stopReset()
+	ss := newSession(stream, s.opts.IdleTimeout)
+	err = s.pull(ctx, ss, &st)
+	st.BytesSent, st.BytesReceived = ss.out.n, ss.in.n
+	if err != nil {
+		_ = stream.Reset()
+		if cerr := ctx.Err(); cerr != nil {
+			// The reset on timeout surfaces as a closed-pipe read; say why.
+			err = fmt.Errorf("%w: %v", cerr, err)
+		}
+		s.log.Warn("catch-up failed", "peer", p, "entries", st.Entries, "err", err)
+		return st, fmt.Errorf("catch up with %s: %w", p, err)
+	}
+	_ = stream.Close()
+	s.log.Debug("catch-up done", "peer", p, "entries", st.Entries, "applied", st.Applied, "round_trips", st.RoundTrips)
+	return st, nil
+}
+
+func (s *Service) pull(ctx context.Context, ss *session, st *Stats) error {
+	budget := s.opts.MaxEntriesPerSession
+	inSync, err := s.hello(ss, st, budget)
+	if err != nil || inSync {
+		return err
+	}
+	asked, err := s.sendMarks(ss, st)
+	if err != nil {
+		return err
+	}
+	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: budget, done: make(map[string]bool)}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		typ, payload, err := ss.read(MaxFrame)
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case fSection:
+			err = rc.section(payload)
+		case fEntry:
+			err = rc.entry(payload)
+		case fSectionEnd:
+			err = rc.sectionEnd(payload)
+		case fDone:
+			return rc.finish(payload)
+		default:
+			return fmt.Errorf("%w: unexpected frame %d", errProtocol, typ)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// hello sends the requester's hello and reads the answer: in sync (the
+// session is over) or differ.
+func (s *Service) hello(ss *session, st *Stats, budget int) (inSync bool, err error) {
+	if err := ss.write(fHello, hello{version: protocolVersion, digest: s.r.Digest(), budget: uint64(budget)}.append(nil)); err != nil {
+		return false, fmt.Errorf("send hello: %w", err)
+	}
+	if err := ss.flush(); err != nil {
+		return false, fmt.Errorf("send hello: %w", err)
+	}
+	st.RoundTrips++
+	typ, payload, err := ss.read(MaxFrame)
+	if err != nil {
+		return false, fmt.Errorf("read hello answer: %w", err)
+	}
+	switch {
+	case typ == fInSync && len(payload) == 0:
+		return true, nil
+	case typ == fDiffer && len(payload) == 0:
+		return false, nil
+	default:
+		return false, fmt.Errorf("%w: frame %d answering hello", errProtocol, typ)
+	}
+}
+
+// sendMarks sends the replica's marks in publisher order, in frames of
+// about marksFrameTarget bytes, and returns them.
+func (s *Service) sendMarks(ss *session, st *Stats) (map[string]uint64, error) {
+	asked := s.r.Marks()
+	pubs := make([]string, 0, len(asked))
+	for pub := range asked {
+		pubs = append(pubs, pub)
+	}
+	slices.Sort(pubs)
+	var buf []byte
+	for i, pub := range pubs {
+		buf = appendMark(buf, mark{pub, asked[pub]})
+		if len(buf) >= marksFrameTarget || i == len(pubs)-1 {
+			if err := ss.write(fMarks, buf); err != nil {
+				return nil, fmt.Errorf("send marks: %w", err)
+			}
+			buf = buf[:0]
+		}
+	}
+	if err := ss.write(fMarksEnd, nil); err != nil {
+		return nil, fmt.Errorf("send marks: %w", err)
+	}
+	if err := ss.flush(); err != nil {
+		return nil, fmt.Errorf("send marks: %w", err)
+	}
+	st.RoundTrips++
+	return asked, nil
+}
+
+// receiver checks and stores what a responder sends after the marks: the
+// sections of entries, one publisher each, then done.
+type receiver struct {
+	s      *Service
+	ctx    context.Context
+	st     *Stats
+	asked  map[string]uint64 // the marks sent
+	budget int
+
+	pub     string // publisher of the open section, "" if none
+	lastSeq uint64
+	done    map[string]bool // publishers whose section was received
+	batch   []*schema.Entry
+}
+
+func (rc *receiver) section(payload []byte) error {
+	if rc.pub != "" {
+		return fmt.Errorf("%w: section inside a section", errProtocol)
+	}
+	pub := string(payload)
+	if len(pub) > maxPeerIDLen || rc.done[pub] {
+		return fmt.Errorf("%w: bad or repeated section publisher", errProtocol)
+	}
+	if _, err := schema.PublicKeyFromPeerID(pub); err != nil {
+		return fmt.Errorf("%w: section publisher: %v", errProtocol, err)
+	}
+	rc.pub, rc.lastSeq, rc.done[pub] = pub, 0, true
+	return nil
+}
+
+func (rc *receiver) entry(payload []byte) error {
+	section, st := rc.pub, rc.st
+	if section == "" {
+		return fmt.Errorf("%w: entry outside a section", errProtocol)
+	}
+	if st.Entries >= rc.budget {
+		return fmt.Errorf("%w: more entries than the budget of %d", errProtocol, rc.budget)
+	}
+	if len(payload) > schema.MaxEntrySize {
+		return fmt.Errorf("%w: entry of %d bytes", errProtocol, len(payload))
+	}
+	// Every kind, including those of a newer version: they are
+	// verified by signature, stored and relayed so that the
+	// marks stay true, but never interpreted by this version.
+	e, err := schema.UnmarshalEntryAnyKind(payload)
+	if err != nil {
+		return fmt.Errorf("%w: entry: %v", errProtocol, err)
+	}
+	switch {
+	case e.Publisher != section:
+		return fmt.Errorf("%w: entry of %s in the section of %s", errProtocol, e.Publisher, section)
+	case e.Seq <= rc.asked[section]:
+		return fmt.Errorf("%w: seq %d of %s at or below the mark %d", errProtocol, e.Seq, section, rc.asked[section])
+	case e.Seq <= rc.lastSeq:
+		return fmt.Errorf("%w: seq %d of %s out of order", errProtocol, e.Seq, section)
+	}
+	if !e.Kind.Known() {
+		if err := rc.s.r.AdmitKind(e.Kind); err != nil {
+			return fmt.Errorf("%w: entry of %s seq %d: %v", errProtocol, section, e.Seq, err)
+		}
+		st.Foreign++
+	} else if !e.Tombstone {
+		if err := rc.s.opts.ValidateBody(e.Kind, e.Key, e.Body); err != nil {
+			return fmt.Errorf("%w: body of %s seq %d: %v", errProtocol, section, e.Seq, err)
+		}
+	}
+	rc.lastSeq = e.Seq
+	st.Entries++
+	st.EntryBytes += int64(len(payload))
+	rc.batch = append(rc.batch, e)
+	if len(rc.batch) >= applyBatch {
+		return rc.flush()
+	}
+	return nil
+}
+
+func (rc *receiver) sectionEnd(payload []byte) error {
+	section := rc.pub
+	if section == "" {
+		return fmt.Errorf("%w: section end outside a section", errProtocol)
+	}
+	m, err := parseUvarintPayload(payload)
+	if err != nil {
+		return err
+	}
+	if m > max(rc.lastSeq, rc.asked[section]) {
+		return fmt.Errorf("%w: mark %d of %s above the last seq sent %d", errProtocol, m, section, rc.lastSeq)
+	}
+	if err := rc.flush(); err != nil {
+		return err
+	}
+	if m > rc.asked[section] {
+		if err := rc.s.r.RaiseMark(rc.ctx, section, m); err != nil {
+			return err
+		}
+	}
+	rc.pub = ""
+	return nil
+}
+
+// finish takes the done frame.
+func (rc *receiver) finish(payload []byte) error {
+	if rc.pub != "" || len(payload) != 0 {
+		return fmt.Errorf("%w: done inside a section", errProtocol)
+	}
+	rc.st.Truncated = rc.st.Entries >= rc.budget
+	return rc.flush()
+}
+
+// flush stores the entries received since the last flush.
+func (rc *receiver) flush() error {
+	if len(rc.batch) == 0 {
+		return nil
+	}
+	n, err := rc.s.r.ApplyBatch(rc.ctx, rc.batch)
+	rc.st.Applied += n
+	rc.batch = rc.batch[:0]
+	if err != nil {
+		return fmt.Errorf("store entries: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/difronte/difronte/schema"
+)
+
+// handle answers one catch-up session.
+func (s *Service) handle(stream network.Stream) {
+	p := stream.Conn().RemotePeer()
+	s.mu.Lock()
+	if s.closed || s.serving[p] >= s.opts.MaxSessionsPerPeer {
+		s.mu.Unlock()
+		_ = stream.Reset()
+		return
+	}
+	s.serving[p]++
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.serving[p]--; s.serving[p] == 0 {
+			delete(s.serving, p)
+		}
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.SessionTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { _ = stream.Reset() })
+	defer stop()
+	ss := newSession(stream, s.opts.IdleTimeout)
+	sent, err := s.serve(ctx, ss)
+	if err != nil {
+		_ = stream.Reset()
+		s.log.Info("catch-up request failed", "peer", p, "err", err)
+		return
+	}
+	_ = stream.Close()
+	s.log.Debug("catch-up served", "peer", p, "entries", sent, "bytes", ss.out.n)
+}
+
+func (s *Service) serve(ctx context.Context, ss *session) (int, error) {
+	typ, payload, err := ss.read(MaxFrame)
+	if err != nil {
+		return 0, fmt.Errorf("read hello: %w", err)
+	}
+	if typ != fHello {
+		return 0, fmt.Errorf("%w: frame %d instead of hello", errProtocol, typ)
+	}
+	h, err := parseHello(payload)
+	if err != nil {
+		return 0, err
+	}
+	if h.version != protocolVersion {
+		return 0, fmt.Errorf("%w: version %d", errProtocol, h.version)
+	}
+	if h.digest == s.r.Digest() {
+		if err := ss.write(fInSync, nil); err != nil {
+			return 0, err
+		}
+		return 0, ss.flush()
+	}
+	if err := ss.write(fDiffer, nil); err != nil {
+		return 0, err
+	}
+	if err := ss.flush(); err != nil {
+		return 0, err
+	}
+	asked, err := s.readMarks(ss)
+	if err != nil {
+		return 0, err
+	}
+	return s.sendSections(ctx, ss, asked, int(min(h.budget, uint64(s.opts.MaxEntriesPerSession))))
+}
+
+// readMarks reads the requester's marks up to marks-end.
+func (s *Service) readMarks(ss *session) (map[string]uint64, error) {
+	asked := make(map[string]uint64)
+	for {
+		typ, payload, err := ss.read(MaxFrame)
+		if err != nil {
+			return nil, fmt.Errorf("read marks: %w", err)
+		}
+		if typ == fMarksEnd {
+			return asked, nil
+		}
+		if typ != fMarks {
+			return nil, fmt.Errorf("%w: frame %d among marks", errProtocol, typ)
+		}
+		if err := parseMarks(payload, func(m mark) error {
+			if len(asked) >= s.opts.MaxPublishers {
+				return fmt.Errorf("%w: more than %d marks", errProtocol, s.opts.MaxPublishers)
+			}
+			asked[m.publisher] = m.seq
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// sendSections sends, in publisher order, a section for every publisher
+// held above the requester's mark, at most budget entries in all, then
+// done. It returns how many entries it sent.
+func (s *Service) sendSections(ctx context.Context, ss *session, asked map[string]uint64, budget int) (int, error) {
+	sent := 0
+	errBudget := errors.New("budget spent")
+	for _, ps := range s.r.Publishers() {
+		if sent >= budget {
+			break
+		}
+		after := asked[ps.Publisher]
+		if ps.MaxSeq <= after {
+			continue
+		}
+		if err := ss.write(fSection, []byte(ps.Publisher)); err != nil {
+			return sent, err
+		}
+		var last uint64
+		err := s.r.Since(ctx, ps.Publisher, after, func(e *schema.Entry) error {
+			if sent >= budget {
+				return errBudget
+			}
+			if err := ss.write(fEntry, e.Marshal()); err != nil {
+				return err
+			}
+			sent++
+			last = e.Seq
+			return nil
+		})
+		if err != nil && !errors.Is(err, errBudget) {
+			return sent, err
+		}
+		// Vouch only for what was sent: if the budget cut this publisher
+		// short, everything above last is still to come.
+		m := min(ps.Mark, last)
+		if err := ss.write(fSectionEnd, binaryUvarint(m)); err != nil {
+			return sent, err
+		}
+	}
+	if err := ss.write(fDone, nil); err != nil {
+		return sent, err
+	}
+	return sent, ss.flush()
+}
+
+func binaryUvarint(v uint64) []byte {
+	return appendUvarint(nil, v)
+}

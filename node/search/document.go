@@ -1,0 +1,47 @@
+package search
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/difronte/difronte/schema"
+)
+
+// document is the indexed form of an offering.
+func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualification) *docIn {
+	all := []string{o.Name, o.Description, o.Eligibility.Description, o.Cost.Description, coop}
+	cats := map[string]bool{}
+	for _, code := range append([]string{o.Category}, o.Categories...) {
+		for code != "" && !cats[code] {
+			cats[code] = true
+			t, ok := schema.Term(code)
+			if !ok {
+				break
+			}
+			all = append(all, t.NameIT)
+			all = append(all, t.Keywords...)
+			code = t.Parent
+		}
+	}
+	for _, a := range o.Areas {
+		if m, ok := schema.LookupMunicipality(a); ok {
+			all = append(all, m.Name)
+		}
+	}
+	in := &docIn{
+		id:      docID(publisher, o.ID),
+		nameKey: foldKey(o.Name),
+		hsds:    schema.DerivedUUID("service", publisher, o.ID),
+		all:     x.terms(strings.Join(all, "\n"), 0),
+		name:    x.terms(o.Name, 0),
+		qual:    q,
+	}
+	in.vals[ffCategory] = slices.Sorted(maps.Keys(cats))
+	in.vals[ffPlace] = o.Areas
+	in.vals[ffCost] = []string{string(o.Cost.Type)}
+	in.vals[ffDelivery] = []string{string(o.Delivery)}
+	in.vals[ffLang] = o.Languages
+	in.vals[ffPublisher] = []string{publisher}
+	return in
+}

@@ -1,0 +1,359 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/schema"
+)
+
+// How the index follows the replica: a batcher applies document changes in
+// batches; index refreshes queued keys or whole publishers (with one scan of
+// the replica when many are due); Rebuild indexes everything again.
+
+// batcher collects document changes and applies them to the in-memory
+// index in batches; the final flush also records each touched publisher's
+// state and may write a snapshot.
+type batcher struct {
+	x       *Index
+	ops     []op
+	touched map[string]bool
+}
+
+// op is one change: a document in, or (in nil) one out.
+type op struct {
+	id string
+	in *docIn
+}
+
+func (x *Index) newBatcher() *batcher {
+	return &batcher{x: x, touched: map[string]bool{}}
+}
+
+func (bt *batcher) flush(final bool) error {
+	x := bt.x
+	if len(bt.ops) > 0 {
+		x.mem.mu.Lock()
+		for _, o := range bt.ops {
+			if o.in == nil {
+				x.mem.delete(o.id)
+			} else {
+				x.mem.put(o.in)
+			}
+		}
+		x.mem.mu.Unlock()
+		bt.ops = bt.ops[:0]
+	}
+	if !final {
+		return nil
+	}
+	// Sort the name order now rather than in the first query after.
+	x.mem.mu.RLock()
+	x.mem.sortOrder()
+	x.mem.mu.RUnlock()
+	x.mu.Lock()
+	stats := map[string]replica.PublisherStat{}
+	for _, ps := range x.cfg.Replica.Publishers() {
+		stats[ps.Publisher] = ps
+	}
+	for p := range bt.touched {
+		if st := x.state[p]; st != nil {
+			ps := stats[p]
+			st.Mark, st.MaxSeq, st.Live = ps.Mark, ps.MaxSeq, ps.Live
+		}
+	}
+	if len(x.pending) == 0 {
+		d := x.cfg.Replica.Digest()
+		x.digest = d[:]
+	} else {
+		x.digest = nil
+	}
+	x.dirty = true
+	due := x.cfg.Dir != "" && time.Since(x.saved) >= snapshotEvery
+	x.mu.Unlock()
+	if due {
+		return x.save()
+	}
+	return nil
+}
+
+func (bt *batcher) maybeFlush() error {
+	if len(bt.ops) >= bt.x.cfg.BatchSize {
+		return bt.flush(false)
+	}
+	return nil
+}
+
+// index refreshes the given keys (or whole publishers) from the replica.
+func (x *Index) index(ctx context.Context, work map[string]map[string]bool) error {
+	bt := x.newBatcher()
+	pubs := make([]string, 0, len(work))
+	for p := range work {
+		pubs = append(pubs, p)
+	}
+	slices.Sort(pubs)
+	if whole := x.scanWorth(work); whole != nil {
+		// Many whole publishers (the first start, a restart after a long
+		// stop): one sequential scan of the replica reads their entries
+		// far faster than a point read per entry, and with less garbage.
+		if err := x.indexScan(ctx, bt, whole); err != nil {
+			return err
+		}
+		// The scan and the first snapshot leave tens of MB of garbage:
+		// give it back to the system rather than keep it as the node's
+		// resident size until the heap grows into it again.
+		defer debug.FreeOSMemory()
+	}
+	for _, p := range pubs {
+		keys := work[p]
+		bt.touched[p] = true
+		if keys[""] {
+			if err := x.indexPublisher(ctx, bt, p); err != nil {
+				return err
+			}
+			continue
+		}
+		coop := x.coopName(p)
+		for k := range keys {
+			e, err := x.cfg.Replica.Get(ctx, p, schema.KindOffering, k)
+			if err != nil || e.Tombstone {
+				x.remove(bt, p, k)
+			} else {
+				x.add(bt, e, coop)
+			}
+			if err := bt.maybeFlush(); err != nil {
+				return err
+			}
+		}
+	}
+	return bt.flush(true)
+}
+
+func (x *Index) coopName(publisher string) string {
+	e, err := x.cfg.Replica.Get(context.Background(), publisher, schema.KindCoop, "profile")
+	if err != nil || e.Tombstone {
+		return ""
+	}
+	var p struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(e.Body, &p)
+	return p.Name
+}
+
+// scanMin is how many live offerings of whole publishers make one scan of
+// every offering in the replica cheaper than a point read for each of them.
+const scanMin = 2000
+
+// scanWorth returns the publishers of work to reindex whole, removing them
+// from work, when they hold enough of the replica's offerings that one
+// scan of all of them beats a point read per entry; nil otherwise.
+func (x *Index) scanWorth(work map[string]map[string]bool) map[string]bool {
+	whole := map[string]bool{}
+	wholeLive, total := 0, 0
+	for _, ps := range x.cfg.Replica.Publishers() {
+		total += ps.Live
+		if work[ps.Publisher][""] {
+			whole[ps.Publisher] = true
+			wholeLive += ps.Live
+		}
+	}
+	if len(whole) < 2 || wholeLive < scanMin || wholeLive < total/4 {
+		return nil
+	}
+	for p := range whole {
+		delete(work, p)
+	}
+	return whole
+}
+
+// indexScan reindexes whole publishers from one scan of the replica's
+// live offerings; what the index held of them and the scan did not see is
+// removed (withdrawn while the node was down).
+func (x *Index) indexScan(ctx context.Context, bt *batcher, pubs map[string]bool) error {
+	coops := make(map[string]string, len(pubs))
+	live := make(map[string]map[string]bool, len(pubs))
+	for p := range pubs {
+		coops[p] = x.coopName(p)
+		live[p] = map[string]bool{}
+		bt.touched[p] = true
+	}
+	err := x.cfg.Replica.Current(ctx, schema.KindOffering, func(e *schema.Entry) error {
+		if !pubs[e.Publisher] {
+			return nil
+		}
+		live[e.Publisher][e.Key] = true
+		x.add(bt, e, coops[e.Publisher])
+		if err := bt.maybeFlush(); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("reindex %d publishers: %w", len(pubs), err)
+	}
+	for p := range pubs {
+		x.dropUnseen(bt, p, live[p], coops[p])
+	}
+	return nil
+}
+
+// indexPublisher reindexes every offering of a publisher (after a coop
+// profile change, a qualification change, or at catch-up).
+func (x *Index) indexPublisher(ctx context.Context, bt *batcher, p string) error {
+	coop := x.coopName(p)
+	live := map[string]bool{}
+	err := x.cfg.Replica.Since(ctx, p, 0, func(e *schema.Entry) error {
+		if e.Kind != schema.KindOffering {
+			return nil
+		}
+		if e.Tombstone {
+			x.remove(bt, p, e.Key)
+		} else {
+			live[e.Key] = true
+			x.add(bt, e, coop)
+		}
+		return bt.maybeFlush()
+	})
+	if err != nil {
+		return fmt.Errorf("reindex publisher %s: %w", p, err)
+	}
+	x.dropUnseen(bt, p, live, coop)
+	return nil
+}
+
+// dropUnseen removes the offerings of publisher p the index holds and a
+// reindex did not see live (withdrawn meanwhile), and records p's coop name.
+func (x *Index) dropUnseen(bt *batcher, p string, live map[string]bool, coop string) {
+	x.mu.Lock()
+	var gone []string
+	if st := x.state[p]; st != nil {
+		for k := range st.Seqs {
+			if !live[k] {
+				gone = append(gone, k)
+			}
+		}
+		st.Coop = coop
+	}
+	x.mu.Unlock()
+	for _, k := range gone {
+		x.remove(bt, p, k)
+	}
+}
+
+func docID(publisher, key string) string { return publisher + "/" + key }
+
+func (x *Index) remove(bt *batcher, publisher, key string) {
+	bt.ops = append(bt.ops, op{id: docID(publisher, key)})
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if st := x.state[publisher]; st != nil {
+		delete(st.Seqs, key)
+		if len(st.Seqs) == 0 {
+			delete(x.state, publisher)
+		}
+	}
+}
+
+func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
+	var o schema.Offering
+	if err := json.Unmarshal(e.Body, &o); err != nil {
+		x.log.Warn("offering not indexed: undecodable body", "publisher", e.Publisher, "key", e.Key, "err", err)
+		x.remove(bt, e.Publisher, e.Key)
+		return
+	}
+	id := docID(e.Publisher, e.Key)
+	x.mu.Lock()
+	q := x.quals[e.Publisher]
+	x.mu.Unlock()
+	var qual *Qualification
+	if q != nil {
+		if auth, until, ok := q(o); ok {
+			qual = &Qualification{Authority: auth, Until: until}
+		}
+	}
+	bt.ops = append(bt.ops, op{id: id, in: x.document(e.Publisher, coop, o, qual)})
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	st := x.state[e.Publisher]
+	if st == nil {
+		st = &pubState{Seqs: map[string]uint64{}}
+		x.state[e.Publisher] = st
+	}
+	st.Seqs[e.Key] = e.Seq
+	st.Coop = coop
+}
+
+// Rebuild creates the index in cfg.Dir anew from the replica (the node
+// stopped), calling progress (if not nil) after each batch with what is done
+// of the total.
+func Rebuild(ctx context.Context, cfg Config, progress func(done, total int)) error {
+	if cfg.Dir != "" {
+		if err := os.RemoveAll(cfg.Dir); err != nil {
+			return fmt.Errorf("remove old search index: %w", err)
+		}
+	}
+	x, err := open(cfg)
+	if err != nil {
+		return err
+	}
+	err = x.rebuild(ctx, progress)
+	if cerr := x.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// rebuild drops every document and indexes the replica's offerings again.
+func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) error {
+	total := 0
+	for _, ps := range x.cfg.Replica.Publishers() {
+		total += ps.Live
+	}
+	// Start from nothing.
+	bt := x.newBatcher()
+	x.mu.Lock()
+	for p := range x.state {
+		bt.touched[p] = true
+	}
+	x.state = map[string]*pubState{}
+	x.mu.Unlock()
+	x.mem = newMem() // Rebuild runs alone: no query holds the old one
+	coops := map[string]string{}
+	done := 0
+	err := x.cfg.Replica.Current(ctx, schema.KindOffering, func(e *schema.Entry) error {
+		coop, ok := coops[e.Publisher]
+		if !ok {
+			coop = x.coopName(e.Publisher)
+			coops[e.Publisher] = coop
+		}
+		bt.touched[e.Publisher] = true
+		x.add(bt, e, coop)
+		done++
+		if len(bt.ops) >= x.cfg.BatchSize {
+			if err := bt.flush(false); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(done, max(total, done))
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild search index: %w", err)
+	}
+	if err := bt.flush(true); err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(done, done)
+	}
+	return nil
+}
