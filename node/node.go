@@ -26,7 +26,11 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/hsds"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
+	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
@@ -273,23 +277,20 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 func (n *Node) mountHTTP() {
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	deps := api.Deps{
-		Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit,
+	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
+	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify}
+	domains := []httpx.Routes{n.care, n.own}
+	if n.fed != nil {
+		fv := fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}
+		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
+		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
+	}
+	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	n.api = api.New(api.Deps{
+		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
-	}
-	if n.fed != nil {
-		deps.Federation = fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}
-	}
-	n.api = api.New(deps)
-	n.calls.Mount(n.api.Router)
-	n.mountEscalation()
-	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
-	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
-		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}, Calls: n.calls}
-	if n.fed != nil {
-		wd.Federation = deps.Federation
-	}
-	wd.Escalation, wd.Notify = n.escalation, n.notify
+	})
 	webui.Mount(n.api, wd)
 }
 
@@ -362,7 +363,7 @@ func (n *Node) bootstrapAdmin(ctx context.Context) error {
 	if _, err := n.auth.Create(ctx, auth.Account{Username: adminUsername, Role: auth.Admin, DisplayName: adminDisplayName}, pw); err != nil {
 		return fmt.Errorf("create admin account: %w", err)
 	}
-	if err := n.audit.Record(ctx, audit.Event{Actor: "system", Action: audit.Create, Kind: "account", Object: adminUsername}); err != nil {
+	if err := n.audit.Record(ctx, audit.Event{Actor: auth.SystemUser, Action: audit.Create, Kind: "account", Object: adminUsername}); err != nil {
 		return err
 	}
 	if generated && n.cfg.OnAdminCreated != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/catalog"
 )
 
 // Redial timing: the loop under test ticks every fastRedial; slowRedial
@@ -116,14 +116,14 @@ func disconnect(t *testing.T, a, b *fedNode) {
 // public peers endpoint. Addrs come only from membership, so a non-empty
 // Addrs means membership knows b, and the libp2p addresses there are the
 // ones the redial loop dials.
-func (a *fedNode) member(t *testing.T, b *fedNode) (api.Coop, bool) {
+func (a *fedNode) member(t *testing.T, b *fedNode) (catalog.Coop, bool) {
 	t.Helper()
 	resp, err := http.Get(a.URL() + "/api/v1/federation/peers")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ Peers []api.Coop }
+	var out struct{ Peers []catalog.Coop }
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func (a *fedNode) member(t *testing.T, b *fedNode) (api.Coop, bool) {
 			return c, true
 		}
 	}
-	return api.Coop{}, false
+	return catalog.Coop{}, false
 }
 
 // settled reports whether every node sees each listed peer as a

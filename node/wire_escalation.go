@@ -184,16 +184,13 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	return es.Start(ctx)
 }
 
-// mountEscalation adds the escalation and notification API.
-func (n *Node) mountEscalation() {
-	h := escalation.HTTP{Notify: n.notify, CaregiverName: func(ctx context.Context, a auth.Actor, id string) (string, bool) {
+// escalationAPI is the escalation routes, with the registry's caregiver
+// names for the dashboard's CSV export.
+func (n *Node) escalationAPI() escalation.API {
+	return escalation.API{Service: n.escalation, CaregiverName: func(ctx context.Context, a auth.Actor, id string) (string, bool) {
 		c, err := n.care.Caregiver(ctx, a, id)
 		return c.Name, err == nil
 	}}
-	if n.outcomeLink != nil {
-		h.Carrier = n.outcomeLink
-	}
-	n.escalation.Mount(n.api.Router, h)
 }
 
 // Escalation returns the escalation service.

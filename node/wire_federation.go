@@ -14,7 +14,6 @@ import (
 	"github.com/difronte/difronte/federation/catchup"
 	"github.com/difronte/difronte/federation/members"
 	"github.com/difronte/difronte/federation/replica"
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/search"
 )
@@ -158,8 +157,8 @@ func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, lo
 // Close saves and closes the index.
 func (v *catalogueView) Close() error { return v.idx.Close() }
 
-// fedView is the federation as the API and the web UI see it
-// (api.Federation).
+// fedView is the federation's coops as the API's peers route and the web
+// UI's federation page see them (catalog.Coops).
 type fedView struct {
 	f    *federation.Federation
 	ms   *federation.Membership
@@ -167,18 +166,14 @@ type fedView struct {
 	now  func() time.Time
 }
 
-func (v fedView) Replica() *replica.Replica     { return v.f.Replica() }
-func (v fedView) Search() *search.Index         { return v.view.idx }
-func (v fedView) Catalogue() *catalog.Catalogue { return v.view.cat }
-
 // Coops lists every coop this node knows: from membership (online state,
 // last seen) and from the replica (publishers and their coop profiles).
-func (v fedView) Coops() []api.Coop {
-	byID := map[string]*api.Coop{}
-	get := func(id string) *api.Coop {
+func (v fedView) Coops() []catalog.Coop {
+	byID := map[string]*catalog.Coop{}
+	get := func(id string) *catalog.Coop {
 		c, ok := byID[id]
 		if !ok {
-			c = &api.Coop{PeerID: id}
+			c = &catalog.Coop{PeerID: id}
 			byID[id] = c
 		}
 		return c
@@ -204,7 +199,7 @@ func (v fedView) Coops() []api.Coop {
 	}
 	self := get(v.f.PeerID())
 	self.Self, self.Online, self.LastSeen = true, true, v.now().UTC()
-	out := make([]api.Coop, 0, len(byID))
+	out := make([]catalog.Coop, 0, len(byID))
 	for id, c := range byID {
 		if connected[id] && !c.Online {
 			// A libp2p link is proof of life too (membership of a lone
@@ -213,7 +208,7 @@ func (v fedView) Coops() []api.Coop {
 		}
 		out = append(out, *c)
 	}
-	slices.SortFunc(out, func(a, b api.Coop) int {
+	slices.SortFunc(out, func(a, b catalog.Coop) int {
 		if a.Self != b.Self {
 			if a.Self {
 				return -1

@@ -19,6 +19,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/store"
 )
 
@@ -67,7 +68,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.api = api.New(api.Deps{
-		Auth: e.auth, Care: e.care, Own: e.own, Audit: e.audit,
+		Auth: e.auth, Audit: e.audit, Domains: []httpx.Routes{e.care, e.own},
 		Info: func() api.NodeInfo {
 			return api.NodeInfo{PeerID: "12D3KooWtest", CoopName: "Coop di prova", Version: "test"}
 		},
@@ -169,9 +170,9 @@ func (e *env) must(want int, method, path, user string, body, v any) {
 }
 
 // errBody decodes an API error.
-func errBody(t testing.TB, b []byte) api.ErrorBody {
+func errBody(t testing.TB, b []byte) httpx.ErrorBody {
 	t.Helper()
-	var eb api.ErrorBody
+	var eb httpx.ErrorBody
 	if err := json.Unmarshal(b, &eb); err != nil || eb.Code == "" || eb.Error == "" {
 		t.Fatalf("not an API error body: %s (%v)", b, err)
 	}

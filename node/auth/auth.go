@@ -33,7 +33,17 @@ const (
 	Officer     Role = "officer"     // authority officer: qualification console
 )
 
-// Roles lists every role, in the order the UI shows them.
+// System is the role of the node itself acting on its own timers (an
+// alert escalating, a window closing). It is not in Roles: no account can
+// have it, so no login acts as the system.
+const System Role = "system"
+
+// SystemUser is the name the node acts under for what another node sends
+// it (a call grant over the signal protocol) and in its own audit events.
+// Those events keep the form they have always had: Actor "system", no role.
+const SystemUser = "system"
+
+// Roles lists every role an account may have, in the order the UI shows them.
 var Roles = []Role{Admin, Caregiver, Operator, Refurbisher, Officer}
 
 // Valid reports whether r is a known role.

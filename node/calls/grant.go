@@ -227,7 +227,7 @@ func (s *Service) checkGrant(token, caller, caregiver string) (Grant, error) {
 // node's caregivers (delivered over the signal protocol, or pasted by an
 // admin). The issuer's signature is checked against its peer id.
 func (s *Service) ImportGrant(ctx context.Context, a auth.Actor, token string) (HeldGrant, error) {
-	if a.Role != auth.Admin && a.Username != "system" {
+	if a.Role != auth.Admin && a.Username != auth.SystemUser {
 		return HeldGrant{}, s.deny(ctx, a, "held_grant", "", "import")
 	}
 	h, err := s.heldFromToken(token)

@@ -10,9 +10,9 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
 )
 
@@ -156,13 +156,13 @@ func (rd *reader) next(ctx context.Context) (Msg, error) {
 
 // ServeCaregiver is the caregiver's signaling socket (/ws/calls).
 func (s *Service) ServeCaregiver(w http.ResponseWriter, r *http.Request) {
-	a, ok := api.Actor(r)
+	a, ok := httpx.Actor(r)
 	if !ok {
-		writeErr(w, problem.ErrUnauthorized)
+		httpx.WriteError(w, r, problem.ErrUnauthorized, s.log)
 		return
 	}
 	if a.Role != auth.Caregiver || a.CaregiverID == "" {
-		writeErr(w, s.deny(r.Context(), a, "call", "", "socket"))
+		httpx.WriteError(w, r, s.deny(r.Context(), a, "call", "", "socket"), s.log)
 		return
 	}
 	c, err := accept(w, r)
@@ -295,7 +295,7 @@ func (s *Service) ServeTerminal(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		p := problem.As(err)
-		s.cfg.Audit.Note(audit.Event{Actor: "terminal", Action: audit.Denied, Kind: "device", Remote: api.RemoteIP(r), Detail: p.Code})
+		s.cfg.Audit.Note(audit.Event{Actor: "terminal", Action: audit.Denied, Kind: "device", Remote: httpx.RemoteIP(r), Detail: p.Code})
 		ws.Send(Msg{Type: TypeError, Reason: p.Code})
 		ws.Close(p.Code)
 		return

@@ -15,7 +15,12 @@
 // they never leave it. Alerts carry a case reference, the kind and urgency,
 // and whom to call back, not the beneficiary's name, address or note.
 //
+// Its routes (http.go: outcomes, cases, alerts, settings, the dashboard)
+// register on node/httpx's Router like every domain's.
+//
 // node imports escalation; escalation imports node/store, node/audit,
-// node/auth, node/problem and schema, and reaches calls, the registry, the
-// catalogue and notifications through the small interfaces in deps.go.
+// node/auth, node/problem, node/httpx, node/catalog (the offers it
+// proposes, catalogue.go) and schema, never node/api or node/webui. It
+// reaches calls, the registry and notifications through the small
+// interfaces in deps.go.
 package escalation

@@ -156,7 +156,7 @@ func (s *Service) event(a auth.Actor, act audit.Action, kind, id, detail string)
 }
 
 // nodeActor is the node itself, acting on its timers.
-var nodeActor = auth.Actor{Username: "node", Role: "system"}
+var nodeActor = auth.Actor{Username: "node", Role: auth.System}
 
 func (s *Service) deny(ctx context.Context, a auth.Actor, kind, id, why string) error {
 	_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Denied, kind, id, why))

@@ -103,8 +103,8 @@ func (u *ui) callsAdminPage(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	c := r.Context()
 	var d callsAdmin
-	if u.d.Info != nil {
-		d.PeerID = u.d.Info().PeerID
+	if info, ok := u.s.Info(); ok {
+		d.PeerID = info.PeerID
 	}
 	names := map[string]string{}
 	bens, err := u.d.Care.ListBeneficiaries(c, a, care.Query{Limit: 500})
