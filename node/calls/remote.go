@@ -128,7 +128,7 @@ func (s *Service) ServeStream(st Stream) {
 		s.hub.NotifyCaregiver(m.Caregiver, Msg{Type: m.Type, Beneficiary: m.Beneficiary, Node: peer})
 		_ = st.Write(encodeMsg(Msg{Type: TypeOK}))
 	case TypeGrant:
-		if _, err := s.ImportGrant(context.Background(), auth.Actor{Username: "system", Remote: peer}, m.Grant); err != nil {
+		if _, err := s.importGrant(context.Background(), auth.Actor{Username: "system", Remote: peer}, m.Grant); err != nil {
 			s.refuseRemote(st, peer, "", "grant_invalid")
 			return
 		}
