@@ -46,7 +46,7 @@ func needPowerLossDisk(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, name string, args ...string) {
+func runCmd(t *testing.T, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
@@ -64,7 +64,7 @@ func newPowerLossDisk(t *testing.T) *powerLossDisk {
 		t.Fatal(err)
 	}
 	f.Close()
-	run(t, "mkfs.ext4", "-q", "-F", img)
+	runCmd(t, "mkfs.ext4", "-q", "-F", img)
 	return &powerLossDisk{t: t, img: img}
 }
 
@@ -77,7 +77,7 @@ func (d *powerLossDisk) mount(img string) string {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		d.t.Fatal(err)
 	}
-	run(d.t, "mount", "-t", "ext4", "-o", "loop,commit=600", img, dir)
+	runCmd(d.t, "mount", "-t", "ext4", "-o", "loop,commit=600", img, dir)
 	d.t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
 			d.t.Errorf("umount %s: %v\n%s", dir, err, out)
