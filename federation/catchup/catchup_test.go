@@ -292,30 +292,53 @@ func TestRestartDownloadsOnlyNewEntries(t *testing.T) {
 }
 
 // TestBudgetTruncates checks that a session cut short by the entry budget
-// vouches only for what it sent, and a second Sync completes the state.
+// vouches only for what it sent, and later Syncs complete the state.
 func TestBudgetTruncates(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	ctx := context.Background()
 	mn := mocknet.New()
+	const budget = 7
 	a := newNode(t, mn, nil, Options{})
-	b := newNode(t, mn, nil, Options{MaxEntriesPerSession: 7})
+	b := newNode(t, mn, nil, Options{MaxEntriesPerSession: budget})
 	defer closeAll(t, mn, a, b)
 	linkAll(t, mn)
+	// 20 appends over 15 keys, some withdrawals: more live entries than
+	// two budgets, so two sessions are cut short.
 	for i := range 20 {
-		if _, err := a.r.Append(ctx, privKey(0), schema.KindOffering, fmt.Sprint("k", i%6), bodyUnless(i%5 == 4), i%5 == 4, t0); err != nil {
+		if _, err := a.r.Append(ctx, privKey(0), schema.KindOffering, fmt.Sprint("k", i%15), bodyUnless(i%5 == 4), i%5 == 4, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	total := 0
+	pub := pubID(privKey(0))
+	var live []uint64 // the seqs a serves, in the order it sends them
+	if err := a.r.Since(ctx, pub, 0, func(e *schema.Entry) error { live = append(live, e.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(live) <= 2*budget {
+		t.Fatalf("fixture: %d live entries, want more than two budgets of %d", len(live), budget)
+	}
+	total, cut := 0, 0
 	for round := 0; round < 5 && b.r.Digest() != a.r.Digest(); round++ {
 		st, err := b.s.Sync(ctx, a.h.ID())
 		if err != nil {
 			t.Fatal(err)
 		}
 		total += st.Entries
+		// The mark vouched for is the seq of the last entry sent, not the
+		// responder's mark, while entries are still to come.
+		want := a.r.Marks()[pub]
+		if total < len(live) {
+			want = live[total-1]
+		}
+		if st.Truncated {
+			cut++
+		}
+		if got := b.r.Marks()[pub]; got != want {
+			t.Fatalf("round %d: mark %d after %d of %d entries (stats %+v), want %d", round, got, total, len(live), st, want)
+		}
 	}
-	if b.r.Digest() != a.r.Digest() || total != 6 {
-		t.Fatalf("budgeted catch-up: total %d entries, digests equal %v", total, b.r.Digest() == a.r.Digest())
+	if b.r.Digest() != a.r.Digest() || total != len(live) || cut != 2 {
+		t.Fatalf("budgeted catch-up: total %d of %d entries, %d sessions cut, digests equal %v", total, len(live), cut, b.r.Digest() == a.r.Digest())
 	}
 }
 

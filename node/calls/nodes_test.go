@@ -133,19 +133,7 @@ func newPair(t testing.TB) *pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Terminal, err = p.B.Care().CreateTerminal(ctx, admin, care.Terminal{Label: "T-1", Model: "ThinkPad T440", State: "in_service", Beneficiary: p.Ben.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := p.B.Calls().StartPairing(ctx, admin, p.Terminal.ID, p.B.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, cred, err := p.B.Calls().Pair(ctx, pr.Code, "127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Credential, p.Device = cred, d.ID
+	p.Terminal, p.Device, p.Credential = pairTerminal(t, p.B, p.Ben.ID)
 	if _, err := p.B.Calls().SaveSettings(ctx, admin, calls.Settings{Beneficiary: p.Ben.ID, DisplayName: "Signora Maria", Countdown: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -245,9 +245,12 @@ func TestEmailWrongPasswordFailsVisibly(t *testing.T) {
 }
 
 func TestUnreachableSMTPKeepsMessage(t *testing.T) {
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close() // nobody listens there now
+	// The port stays ours: until the server comes up, every connection
+	// is dropped before the greeting (a port freed and taken back could
+	// be taken by someone else meanwhile).
+	mb := &mailbox{}
+	g := startGatedSMTP(t, mb)
+	port := g.Addr().(*net.TCPAddr).Port
 	cfg := &SMTPConfig{Host: "127.0.0.1", Port: port, TLS: TLSNone, From: "alerts@coop.example"}
 	_ = cfg.Check()
 	s, clk := newService(t, Config{SMTP: cfg})
@@ -259,16 +262,7 @@ func TestUnreachableSMTPKeepsMessage(t *testing.T) {
 		t.Fatalf("pending %+v", p)
 	}
 	// The server comes up at that port: the retry delivers.
-	mb := &mailbox{}
-	l2, err := net.Listen("tcp", l.Addr().String())
-	if err != nil {
-		t.Skip("port taken again:", err)
-	}
-	srv := smtp.NewServer(mb)
-	srv.Domain = "127.0.0.1"
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(l2) }()
-	defer func() { srv.Close(); <-done }()
+	g.open()
 	clk.Advance(time.Minute)
 	s.RunDue(ctx)
 	if n := len(mb.all()); n != 1 {
