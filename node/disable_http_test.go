@@ -15,9 +15,9 @@ func TestDisabledAccountLosesItsSessions(t *testing.T) {
 	n := start(t, node.Config{AdminPassword: "ponte-di-vetro-42"})
 	defer n.Close()
 	adm := login(t, n, "admin", "ponte-di-vetro-42")
-	adm.call(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "anna", "role": "operator", "password": "password-anna"}, nil)
-	bearer := login(t, n, "anna", "password-anna").token
-	cookie := login(t, n, "anna", "password-anna").token
+	adm.call(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "anna", "role": "operator", "password": "tramonto-sul-lago-blu"}, nil)
+	bearer := login(t, n, "anna", "tramonto-sul-lago-blu").token
+	cookie := login(t, n, "anna", "tramonto-sul-lago-blu").token
 
 	me := func(set func(*http.Request)) int {
 		t.Helper()

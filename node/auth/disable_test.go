@@ -39,21 +39,21 @@ func TestDisablingEndsSessionsForGood(t *testing.T) {
 	d := dssync.MutexWrap(ds.NewMapDatastore())
 	s := openAuth(t, d)
 	anna := Account{Username: "anna", Role: Caregiver}
-	if _, err := s.Create(ctx, anna, "password-anna"); err != nil {
+	if _, err := s.Create(ctx, anna, "tramonto-sul-lago-blu"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Create(ctx, Account{Username: "bruno", Role: Caregiver}, "password-bruno"); err != nil {
+	if _, err := s.Create(ctx, Account{Username: "bruno", Role: Caregiver}, "nuvola-di-carta-gialla"); err != nil {
 		t.Fatal(err)
 	}
 	var toks []string
 	for range 2 {
-		tok, _, err := s.Login(ctx, "anna", "password-anna", "10.0.0.1")
+		tok, _, err := s.Login(ctx, "anna", "tramonto-sul-lago-blu", "10.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		toks = append(toks, tok)
 	}
-	other, _, err := s.Login(ctx, "bruno", "password-bruno", "10.0.0.2")
+	other, _, err := s.Login(ctx, "bruno", "nuvola-di-carta-gialla", "10.0.0.2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,10 +94,10 @@ func TestDisabledAccountRefusesStoredSession(t *testing.T) {
 	ctx := context.Background()
 	d := dssync.MutexWrap(ds.NewMapDatastore())
 	s := openAuth(t, d)
-	if _, err := s.Create(ctx, Account{Username: "anna", Role: Caregiver}, "password-anna"); err != nil {
+	if _, err := s.Create(ctx, Account{Username: "anna", Role: Caregiver}, "tramonto-sul-lago-blu"); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := s.Login(ctx, "anna", "password-anna", "10.0.0.1")
+	tok, _, err := s.Login(ctx, "anna", "tramonto-sul-lago-blu", "10.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestDisabledAccountRefusesStoredSession(t *testing.T) {
 	if got, err := s.Authenticate(tok); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("session of a disabled account after restart: %+v %v", got, err)
 	}
-	if _, _, err := s.Login(ctx, "anna", "password-anna", "10.0.0.1"); !errors.Is(err, ErrBadCredentials) {
+	if _, _, err := s.Login(ctx, "anna", "tramonto-sul-lago-blu", "10.0.0.1"); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("login of a disabled account: %v", err)
 	}
 }
