@@ -65,6 +65,7 @@ type Federation struct {
 	mesh     *meshTracer
 	events   event.Subscription
 	syncReq  chan peer.ID
+	cpKick   chan struct{} // own log changed: checkpoint soon (checkpoint.go)
 }
 
 // New checks cfg and returns an unstarted Federation. It does no I/O.
@@ -139,16 +140,18 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
-	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.log})
+	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.log, Now: f.cfg.Now})
 
 	if err := f.startGossip(); err != nil {
 		return err
 	}
 
 	f.syncReq = make(chan peer.ID, 256)
-	f.wg.Add(2)
+	f.cpKick = make(chan struct{}, 1)
+	f.wg.Add(3)
 	go f.watchConnections()
 	go f.catchupLoop()
+	go f.checkpointLoop()
 
 	for _, ai := range bootstrap {
 		f.host.ConnManager().Protect(ai.ID, "bootstrap")
@@ -186,7 +189,7 @@ func (f *Federation) startGossip() error {
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
 	for _, name := range topics.All() {
-		if err := ps.RegisterTopicValidator(name, topics.Validator(name, f.host.ID(), f.rep, f.log)); err != nil {
+		if err := ps.RegisterTopicValidator(name, topics.ValidatorWithClock(name, f.host.ID(), f.rep, f.log, f.cfg.Now)); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)

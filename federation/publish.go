@@ -38,6 +38,7 @@ func (f *Federation) append(ctx context.Context, kind schema.Kind, key string, b
 	if err != nil {
 		return nil, fmt.Errorf("append %s %q: %w", kind, key, err)
 	}
+	f.kickCheckpoint()
 	if err := f.send(ctx, f.topics[name], e.Marshal()); err != nil {
 		// Stored but not sent: peers get it by catch-up. The caller
 		// still learns it, since the record is not yet spread.

@@ -323,6 +323,9 @@ func ParseToken(token string) (*Token, error) {
 	if err != nil {
 		return nil, refuse("header is not base64url")
 	}
+	if err := CheckJSON(hb); err != nil {
+		return nil, refuse("header: %v", err)
+	}
 	var hdr map[string]json.RawMessage
 	if err := json.Unmarshal(hb, &hdr); err != nil {
 		return nil, refuse("header is not a JSON object")
@@ -353,6 +356,9 @@ func ParseToken(token string) (*Token, error) {
 		return nil, refuse("embedded key")
 	}
 	payload := jws.UnsafePayloadWithoutVerification()
+	if err := CheckJSON(payload); err != nil {
+		return nil, refuse("payload: %v", err)
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &top); err != nil {
 		return nil, refuse("payload is not a JSON object")

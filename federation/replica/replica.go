@@ -24,7 +24,7 @@ var (
 )
 
 // MaxKinds bounds the distinct kinds a replica holds. This version knows
-// four; the rest are room for kinds of newer versions that catch-up
+// five; the rest are room for kinds of newer versions that catch-up
 // relays (AdmitKind), and the bound keeps a publisher from inventing
 // kinds without end.
 const MaxKinds = 64
@@ -60,6 +60,7 @@ type pubState struct {
 	live   int
 	keys   map[string]slot     // kind index byte + key
 	seen   map[uint64]struct{} // seqs above mark already seen (held or superseded)
+	cp     cpRef               // the publisher's current checkpoint (checkpoint.go)
 }
 
 // PublisherStat summarises what the replica holds of one publisher.
@@ -124,6 +125,9 @@ func Open(ctx context.Context, ds datastore.Batching) (*Replica, error) {
 			return nil, fmt.Errorf("open replica: bad mark for %s", pub)
 		}
 		r.pub(pub).mark = m
+	}
+	if err := r.loadCheckpoints(ctx); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
