@@ -356,12 +356,12 @@ func ParseToken(token string) (*Token, error) {
 		return nil, refuse("embedded key")
 	}
 	payload := jws.UnsafePayloadWithoutVerification()
-	if err := CheckJSON(payload); err != nil {
-		return nil, refuse("payload: %v", err)
-	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &top); err != nil {
 		return nil, refuse("payload is not a JSON object")
+	}
+	if err := CheckJSON(payload); err != nil {
+		return nil, refuse("payload: %v", err)
 	}
 	if _, ok := top["vc"]; ok {
 		return nil, refuse(`top-level "vc" claim: VC-JWT 1.1 shape, not VC 2.0`)
