@@ -86,6 +86,7 @@ func (s *Server) Info() (NodeInfo, bool) {
 // Handler returns the whole HTTP handler with middleware.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.Router
+	h = httpx.AuditRefusals(h, s.Router, s.d.Audit)
 	h = s.authenticate(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = securityHeaders(h)

@@ -110,6 +110,7 @@ func Open(ctx context.Context, d ds.Batching, now func() time.Time, log *slog.Lo
 // Record appends ev and waits until it is durable. Changes use it, so a
 // change that was acknowledged is never missing from the log.
 func (l *Log) Record(ctx context.Context, ev Event) error {
+	noteDenial(ctx, ev)
 	errc := make(chan error, 1)
 	select {
 	case l.in <- pending{ev: ev, errc: errc}:

@@ -20,8 +20,10 @@ import (
 func (s *Service) Routes(r *httpx.Router) {
 	root := r.Root()
 	v1 := root.PathPrefix("/api/v1/calls").Subrouter()
-	v1.HandleFunc("/agenda", r.Authed(s.getAgenda)).Methods(http.MethodGet)
-	v1.HandleFunc("/schedules", r.Authed(s.listSchedules)).Methods(http.MethodGet)
+	// The agenda and the schedule list answer admins and caregivers; any
+	// other role is refused (and audited) rather than shown an empty list.
+	v1.HandleFunc("/agenda", r.Role("call", s.getAgenda, auth.Admin, auth.Caregiver)).Methods(http.MethodGet)
+	v1.HandleFunc("/schedules", r.Role("schedule", s.listSchedules, auth.Admin, auth.Caregiver)).Methods(http.MethodGet)
 	v1.HandleFunc("/schedules", r.Authed(s.putSchedule)).Methods(http.MethodPost)
 	v1.HandleFunc("/schedules/{id}", r.Authed(s.putSchedule)).Methods(http.MethodPut)
 	v1.HandleFunc("/schedules/{id}", r.Authed(s.deleteSchedule)).Methods(http.MethodDelete)
@@ -245,6 +247,9 @@ func (s *Service) getICE(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 func (s *Service) newFeed(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	if a.CaregiverID == "" {
 		return s.deny(r.Context(), a, "feed", "", "create")
+	}
+	if err := httpx.NoBody(w, r); err != nil { // the feed has no options
+		return err
 	}
 	tok, hash := newToken(24)
 	if err := s.feeds.Put(r.Context(), feed{Caregiver: a.CaregiverID, Hash: hash, CreatedAt: s.now()}); err != nil {

@@ -4,8 +4,12 @@
 // address, and the Router on which each domain registers its own routes
 // through the Routes interface, with the one Endpoint wrapper (session
 // check, role check with an audited refusal, error body, JSON answer).
+// It owns the one role check of API endpoints and web pages alike (Allow)
+// and the middleware that audits every refusal nobody else did
+// (AuditRefusals).
 //
-// It is a leaf: it imports the standard library, gorilla/mux, and node's
-// auth, audit and problem packages only. node/api (middleware, assembly),
-// node/webui and every domain's http.go import it; it imports none of them.
+// It is a leaf: it imports the standard library, gorilla/mux, node's auth,
+// audit and problem packages, and schema (for its strict JSON rules) only.
+// node/api (middleware, assembly), node/webui and every domain's http.go
+// import it; it imports none of them.
 package httpx

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/schema"
 )
 
 // MaxBody is the largest request body the JSON API reads, unless a domain
@@ -20,20 +22,50 @@ const MaxBody = 1 << 20
 
 // DecodeJSON reads one JSON value from the body strictly: Content-Type
 // checked, at most limit bytes (413 past it), unknown fields refused, no
-// trailing data. Every JSON handler of the node reads its body with it.
+// trailing data, and the text readable one way only (schema.CheckJSONText:
+// valid UTF-8, no member twice, no lone surrogate), where Go's decoder
+// alone would store U+FFFD or keep the last of two members. Every JSON
+// handler of the node reads its body with it.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+	b, err := readBody(w, r, limit)
+	if err != nil {
+		return err
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	return decode(b, v)
+}
+
+// NoBody is DecodeJSON for an endpoint that takes no body: it accepts
+// none, or an empty object, and refuses anything else.
+func NoBody(w http.ResponseWriter, r *http.Request) error {
+	b, err := readBody(w, r, 1<<10)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
+	}
+	return decode(b, &struct{}{})
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(limit)
+		}
+		return nil, problem.BadRequest("bad_json", "body could not be read", err)
+	}
+	return b, nil
+}
+
+func decode(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
 		var ute *json.UnmarshalTypeError
 		var se *json.SyntaxError
 		switch {
-		case errors.As(err, &mbe):
-			return tooLarge(limit)
 		case errors.As(err, &ute):
 			return problem.BadRequest("bad_json", fmt.Sprintf("field %q has the wrong type: want %s", ute.Field, ute.Type), err)
 		case errors.As(err, &se):
@@ -49,11 +81,8 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 	if dec.More() {
 		return problem.BadRequest("bad_json", "trailing data after the JSON value", nil)
 	}
-	if _, err := io.Copy(io.Discard, io.LimitReader(r.Body, 1)); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(limit)
-		}
+	if err := schema.CheckJSONText(b); err != nil {
+		return problem.BadRequest("bad_json", strings.TrimPrefix(err.Error(), schema.ErrBody.Error()+": "), err)
 	}
 	return nil
 }

@@ -3,13 +3,11 @@ package httpx
 import (
 	"log/slog"
 	"net/http"
-	"slices"
 
 	"github.com/gorilla/mux"
 
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/problem"
 )
 
 // Routes is a domain's HTTP surface: it adds its routes to r. node/api's
@@ -74,19 +72,14 @@ func (rt *Router) Authed(h Endpoint) http.HandlerFunc {
 	return rt.Role("", h)
 }
 
-// Role is Authed that also lets only the given roles through: any other
-// role gets 403, and the refusal is audited under kind with the method and
-// route template. Without roles it is Authed.
+// Role is Authed that also lets only the given roles through (Allow): any
+// other role gets 403, and the refusal is audited under kind with the
+// method and route template. Without roles it is Authed.
 func (rt *Router) Role(kind string, h Endpoint, roles ...auth.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a, ok := Actor(r)
-		if !ok {
-			rt.Error(w, r, problem.ErrUnauthorized)
-			return
-		}
-		if len(roles) > 0 && !slices.Contains(roles, a.Role) {
-			_ = rt.audit.Record(r.Context(), audit.Event{Actor: a.Username, Role: string(a.Role), Action: audit.Denied, Kind: kind, Remote: a.Remote, Detail: r.Method + " " + routeOf(r)})
-			rt.Error(w, r, problem.ErrForbidden)
+		a, err := Allow(r, rt.audit, kind, roles...)
+		if err != nil {
+			rt.Error(w, r, err)
 			return
 		}
 		if err := h(w, r, a); err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/httpx"
-	"github.com/difronte/difronte/node/problem"
 )
 
 // API is notify's part of the JSON API: each user's in-app inbox, and the
@@ -33,16 +32,15 @@ func (x API) Routes(r *httpx.Router) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})).Methods(http.MethodPost)
-	v1.HandleFunc("/deliveries", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/deliveries", r.Role("delivery", func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		ds, err := n.Deliveries(a, r.URL.Query().Get("state"))
 		if err != nil {
-			_ = x.Audit.Record(r.Context(), event(a, audit.Denied, "", "list"))
-			return problem.ErrForbidden
+			return err
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": ds})
 		return nil
-	})).Methods(http.MethodGet)
-	v1.HandleFunc("/deliveries/{id}/retry", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	}, auth.Admin)).Methods(http.MethodGet)
+	v1.HandleFunc("/deliveries/{id}/retry", r.Role("delivery", func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		id := mux.Vars(r)["id"]
 		if err := n.Retry(r.Context(), a, id); err != nil {
 			return err
@@ -50,7 +48,7 @@ func (x API) Routes(r *httpx.Router) {
 		_ = x.Audit.Record(r.Context(), event(a, audit.Update, id, "retry"))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
-	})).Methods(http.MethodPost)
+	}, auth.Admin)).Methods(http.MethodPost)
 }
 
 // event is an audit event of a delivery.

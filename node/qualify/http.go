@@ -75,11 +75,12 @@ type applyRequest struct {
 // coopRoutes are the coop's own applications to authorities.
 func coopRoutes(r *httpx.Router, c *Coop) {
 	v1 := r.API()
-	v1.HandleFunc("/applications", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	admin := func(h httpx.Endpoint) http.HandlerFunc { return r.Role("application", h, auth.Admin) }
+	v1.HandleFunc("/applications", admin(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		apps, err := c.List(a)
 		return httpx.Reply(w, http.StatusOK, map[string]any{"applications": apps}, err)
 	})).Methods(http.MethodGet)
-	v1.HandleFunc("/applications", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/applications", admin(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		var in applyRequest
 		if err := httpx.DecodeJSON(w, r, &in, httpx.MaxBody); err != nil {
 			return err
@@ -89,7 +90,7 @@ func coopRoutes(r *httpx.Router, c *Coop) {
 		})
 		return httpx.Reply(w, http.StatusCreated, app, err)
 	})).Methods(http.MethodPost)
-	v1.HandleFunc("/applications/refresh", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/applications/refresh", admin(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		if _, err := c.List(a); err != nil {
 			return err
 		}
@@ -117,15 +118,18 @@ func authorityRoutes(r *httpx.Router, au *Authority) {
 		_, _ = w.Write(au.JWKS())
 	}).Methods(http.MethodGet)
 	v1 := r.API()
-	v1.HandleFunc("/authority/applications", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	// Officers only, as documented: the role is checked (and a refusal
+	// audited) before anything else, the body included.
+	officer := func(h httpx.Endpoint) http.HandlerFunc { return r.Role("application", h, auth.Officer) }
+	v1.HandleFunc("/authority/applications", officer(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		apps, err := au.List(a)
 		return httpx.Reply(w, http.StatusOK, map[string]any{"applications": apps}, err)
 	})).Methods(http.MethodGet)
-	v1.HandleFunc("/authority/applications/{coop}/{id}", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/authority/applications/{coop}/{id}", officer(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		app, err := au.Get(a, appID(r))
 		return httpx.Reply(w, http.StatusOK, app, err)
 	})).Methods(http.MethodGet)
-	v1.HandleFunc("/authority/applications/{coop}/{id}/attachments/{n}", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/authority/applications/{coop}/{id}/attachments/{n}", officer(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		i, _ := strconv.Atoi(mux.Vars(r)["n"])
 		info, b, err := au.Attachment(r.Context(), a, appID(r), i)
 		if err != nil {
@@ -137,7 +141,7 @@ func authorityRoutes(r *httpx.Router, au *Authority) {
 		_, _ = w.Write(b)
 		return nil
 	})).Methods(http.MethodGet)
-	v1.HandleFunc("/authority/applications/{coop}/{id}/decision", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/authority/applications/{coop}/{id}/decision", officer(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		var in decisionRequest
 		if err := httpx.DecodeJSON(w, r, &in, httpx.MaxBody); err != nil {
 			return err

@@ -177,16 +177,16 @@ func sectionOrder() []string {
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
 
 // gate lets only logged-in accounts with one of roles through: anonymous
-// visitors go to the login page, other roles get a 403 page.
+// visitors go to the login page, other roles get a 403 page. The check and
+// the audit of a refusal are the JSON API's (httpx.Allow).
 func (u *ui) gate(h http.HandlerFunc, roles ...auth.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a := httpx.Account(r)
-		if a == nil {
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		if !slices.Contains(roles, a.Role) {
-			u.fail(w, r, problem.ErrForbidden)
+		if _, err := httpx.Allow(r, u.d.Audit, "", roles...); err != nil {
+			if problem.As(err).Status == http.StatusUnauthorized {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			u.fail(w, r, err)
 			return
 		}
 		h(w, r)
