@@ -137,6 +137,28 @@ func (c *fieldChecker) text(field, s string, required bool, max int, multiline b
 	}
 }
 
+// TextFault is the rule of federated free text for the records a node
+// keeps to itself (care records, accounts, notes, messages): it returns
+// CodeBadCharacters for invalid UTF-8, a control character or an invisible
+// direction override, CodeTooLong past max characters, or "" when s is
+// fine. Where multiline, line breaks (LF or CR LF, as browsers send a
+// textarea) and tabs are allowed.
+func TextFault(s string, max int, multiline bool) string {
+	if !utf8.ValidString(s) {
+		return CodeBadCharacters
+	}
+	if multiline {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	if _, bad := badTextRune(s, multiline); bad {
+		return CodeBadCharacters
+	}
+	if utf8.RuneCountInString(s) > max {
+		return CodeTooLong
+	}
+	return ""
+}
+
 // badTextRune finds a control character or an invisible direction override
 // (which can make a name display as something else).
 func badTextRune(s string, multiline bool) (rune, bool) {

@@ -89,7 +89,7 @@ func (s *Server) Handler() http.Handler {
 	h = httpx.AuditRefusals(h, s.Router, s.d.Audit)
 	h = s.authenticate(h)
 	h = http.NewCrossOriginProtection().Handler(h)
-	h = securityHeaders(h)
+	h = securityHeaders(h, s.d.Secure)
 	h = s.observe(h)
 	return h
 }
@@ -207,10 +207,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // securityHeaders sets a strict CSP (no inline script or style, no framing)
-// and the usual hardening headers on every answer.
-func securityHeaders(next http.Handler) http.Handler {
+// and the usual hardening headers on every answer, and HSTS when the node
+// is served over TLS (secure: its cookies are Secure), so that a browser
+// never sends the session over plain HTTP again.
+func securityHeaders(next http.Handler, secure bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")

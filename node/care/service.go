@@ -129,6 +129,19 @@ func (r *registry[T, P]) deny(ctx context.Context, log *audit.Log, a auth.Actor,
 	return problem.ErrForbidden
 }
 
+// missing answers the request for a record that does not exist as one
+// for a record the actor may not see or change would be answered: 403,
+// audited, unless the actor sees (and, to write, may change) every record
+// of the kind and is told 404. So the answer never tells whether an id
+// exists.
+func (r *registry[T, P]) missing(ctx context.Context, log *audit.Log, a auth.Actor, id, what string, write bool) error {
+	var zero T
+	if !r.seesAll(a) || write && !r.canWrite(a, &zero) {
+		return r.deny(ctx, log, a, id, what)
+	}
+	return problem.ErrNotFound
+}
+
 // page checks the actor may list, selects the page and audits the read.
 func (r *registry[T, P]) page(ctx context.Context, log *audit.Log, a auth.Actor, q Query) (int, []*T, error) {
 	if !r.canList(a) {
@@ -182,7 +195,7 @@ func (r *registry[T, P]) get(ctx context.Context, log *audit.Log, a auth.Actor, 
 	t, ok := r.col.Get(id)
 	if !ok {
 		var zero T
-		return zero, problem.ErrNotFound
+		return zero, r.missing(ctx, log, a, id, "read", false)
 	}
 	if !r.canSee(a, &t) {
 		var zero T
@@ -218,7 +231,7 @@ func (r *registry[T, P]) update(ctx context.Context, log *audit.Log, a auth.Acto
 	var zero T
 	old, ok := r.col.Get(id)
 	if !ok {
-		return zero, problem.ErrNotFound
+		return zero, r.missing(ctx, log, a, id, "update", true)
 	}
 	if !r.canSee(a, &old) || !r.canWrite(a, &old) {
 		return zero, r.deny(ctx, log, a, id, "update")
@@ -344,6 +357,11 @@ func (s *Service) CaregiverByUsername(username string) (Caregiver, bool) {
 	return cs[0], true
 }
 
+// consentSince is the earliest consent date a record may hold: a consent
+// is given for this service, so a date before 1970 (0000-01-01 included)
+// is a typing error. The latest is tomorrow, for time zones.
+var consentSince = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 	c := checker{}
 	c.text("name", b.Name, true, 200)
@@ -351,7 +369,7 @@ func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 	c.municipality("municipality", b.Municipality, true)
 	c.year("birth_year", b.BirthYear, 1900, s.now().Year())
 	c.phone("phone", b.Phone)
-	c.text("notes", b.Notes, false, 4000)
+	c.lines("notes", b.Notes, 4000)
 	for _, f := range b.Fragility {
 		c.oneOf("fragility", f, Fragilities)
 	}
@@ -369,9 +387,9 @@ func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 			c[p+"phone"] = "phone_or_email"
 		}
 	}
-	c.date("consent.date", b.Consent.Date)
+	c.date("consent.date", b.Consent.Date, consentSince, s.now().AddDate(0, 0, 1))
 	c.text("consent.collected_by", b.Consent.CollectedBy, false, 200)
-	c.text("consent.scope", b.Consent.Scope, false, 1000)
+	c.lines("consent.scope", b.Consent.Scope, 1000)
 	if b.Consent.Given && b.Consent.Date == "" {
 		c["consent.date"] = "required"
 	}
@@ -395,9 +413,9 @@ func checkCaregiver(cg *Caregiver) map[string]string {
 	c.phone("phone", cg.Phone)
 	c.email("email", cg.Email)
 	c.languages("languages", cg.Languages)
-	c.text("availability", cg.Availability, false, 500)
+	c.lines("availability", cg.Availability, 500)
 	c.text("username", cg.Username, false, 32)
-	c.text("notes", cg.Notes, false, 4000)
+	c.lines("notes", cg.Notes, 4000)
 	cg.Languages = nonNil(cg.Languages)
 	return c
 }
@@ -415,7 +433,7 @@ func (s *Service) checkTerminal(t *Terminal) map[string]string {
 		c["disk_gb"] = "out_of_range"
 	}
 	c.oneOf("state", t.State, TerminalStates)
-	c.text("notes", t.Notes, false, 4000)
+	c.lines("notes", t.Notes, 4000)
 	if t.Beneficiary != "" {
 		if b, ok := s.beneficiaries.col.Get(t.Beneficiary); !ok || b.Archived {
 			c["beneficiary"] = "unknown_beneficiary"

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/difronte/difronte/schema"
 )
@@ -15,14 +13,22 @@ import (
 // checker collects field errors as message-catalogue codes.
 type checker map[string]string
 
+// text checks a one-line free-text field: schema.TextFault's rule (no
+// control character, no direction override, at most max characters).
 func (c checker) text(field, v string, required bool, max int) {
-	switch {
-	case required && strings.TrimSpace(v) == "":
+	c.free(field, v, required, max, false)
+}
+
+// lines checks a free-text field that may hold line breaks and tabs.
+func (c checker) lines(field, v string, max int) {
+	c.free(field, v, false, max, true)
+}
+
+func (c checker) free(field, v string, required bool, max int, multiline bool) {
+	if required && strings.TrimSpace(v) == "" {
 		c[field] = "required"
-	case !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
-		c[field] = "bad_characters"
-	case utf8.RuneCountInString(v) > max:
-		c[field] = "too_long"
+	} else if code := schema.TextFault(v, max, multiline); code != "" {
+		c[field] = code
 	}
 }
 
@@ -61,12 +67,17 @@ func (c checker) oneOf(field, v string, allowed []string) {
 	}
 }
 
-func (c checker) date(field, v string) {
+// date checks a YYYY-MM-DD date from min to max (both days included).
+func (c checker) date(field, v string, min, max time.Time) {
 	if v == "" {
 		return
 	}
-	if _, err := time.Parse(time.DateOnly, v); err != nil {
+	d, err := time.Parse(time.DateOnly, v)
+	switch {
+	case err != nil:
 		c[field] = "bad_date"
+	case d.Before(min) || d.After(max):
+		c[field] = "out_of_range"
 	}
 }
 

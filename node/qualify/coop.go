@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/schema"
 )
 
 // Sender runs one apply exchange with an authority node.
@@ -118,6 +120,9 @@ func (c *Coop) Apply(ctx context.Context, actor auth.Actor, authority, authority
 		}
 		authority, authorityName = prev.Authority, prev.AuthorityName
 	}
+	if _, err := schema.PublicKeyFromPeerID(authority); err != nil {
+		return OwnApplication{}, problem.Invalid(map[string]string{"authority": "bad_peer_id"})
+	}
 	form.CoopName = c.cfg.CoopName
 	if err := CheckForm(&form, nil); err != nil {
 		return OwnApplication{}, problem.BadRequest("invalid_application", err.Error(), err)
@@ -128,7 +133,8 @@ func (c *Coop) Apply(ctx context.Context, actor auth.Actor, authority, authority
 		if errors.Is(err, federation.ErrApplyRefused) {
 			return OwnApplication{}, problem.BadRequest("application_refused", err.Error(), err)
 		}
-		return OwnApplication{}, fmt.Errorf("send application: %w", err)
+		return OwnApplication{}, &problem.Error{Status: http.StatusBadGateway, Code: "unreachable",
+			Message: "the authority could not be reached; send again later", Err: fmt.Errorf("send application: %w", err)}
 	}
 	a := OwnApplication{
 		ID: form.ID, Authority: authority, AuthorityName: authorityName,

@@ -93,8 +93,7 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 
 func (u *ui) routes() {
 	r := u.s.Router
-	static := http.StripPrefix("/static/", http.FileServerFS(web.Static()))
-	r.PathPrefix("/static/").Handler(cacheFor(static, 86400)).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(cacheFor(staticFiles(web.Static()), 86400)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/favicon.ico", u.favicon).Methods(http.MethodGet, http.MethodHead)
 
 	r.HandleFunc("/login", u.loginPage).Methods(http.MethodGet)
@@ -114,6 +113,22 @@ func (u *ui) routes() {
 	u.catalogueRoutes()
 	u.callsRoutes()
 	u.escalationRoutes()
+}
+
+// staticFiles serves the files of fsys under /static/: files only (a
+// directory is not listed) and 404 for any other name, one that is no
+// valid path included (GET /static/%ff), where the file server would
+// answer 500.
+func staticFiles(fsys fs.FS) http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(fsys))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if st, err := fs.Stat(fsys, name); err != nil || st.IsDir() { // fs.Stat refuses invalid paths
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 // cacheFor marks static answers cacheable. Assets are not fingerprinted,
