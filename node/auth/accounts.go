@@ -7,6 +7,7 @@ import (
 
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/schema"
 )
 
 // Accounts is the audited use of the accounts that the JSON API and the
@@ -92,8 +93,23 @@ func AccountError(err error) error {
 	return err
 }
 
+// MaxDisplayName bounds an account's display name, in characters.
+const MaxDisplayName = 100
+
+// checkText refuses a display name that is too long or holds a control
+// character or a direction override (schema.TextFault).
+func checkText(req AccountRequest) error {
+	if code := schema.TextFault(req.DisplayName, MaxDisplayName, false); code != "" {
+		return problem.Invalid(map[string]string{"display_name": code})
+	}
+	return nil
+}
+
 // Create creates an account for an admin and audits it.
 func (x Accounts) Create(ctx context.Context, a Actor, req AccountRequest) (*Account, error) {
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
 	acc, err := x.Auth.Create(ctx, Account{Username: req.Username, Role: req.Role, DisplayName: req.DisplayName, CaregiverID: req.CaregiverID, Lang: req.Lang}, req.Password)
 	if err != nil {
 		return nil, AccountError(err)
@@ -106,6 +122,9 @@ func (x Accounts) Create(ctx context.Context, a Actor, req AccountRequest) (*Acc
 func (x Accounts) Update(ctx context.Context, a Actor, req AccountRequest) (*Account, error) {
 	if req.Username == a.Username && (req.Disabled || req.Role != Admin) {
 		return nil, problem.Invalid(map[string]string{"role": "cannot_demote_self"})
+	}
+	if err := checkText(req); err != nil {
+		return nil, err
 	}
 	acc, err := x.Auth.Update(ctx, Account{Username: req.Username, Role: req.Role, DisplayName: req.DisplayName, CaregiverID: req.CaregiverID, Lang: req.Lang, Disabled: req.Disabled}, req.Password)
 	if err != nil {

@@ -138,7 +138,7 @@ func (s *Service) IssueGrant(ctx context.Context, a auth.Actor, g Grant) (Grant,
 	if g.Caregiver == "" || len(g.Caregiver) > 100 || strings.ContainsAny(g.Caregiver, "/ ") {
 		bad["caregiver"] = "invalid"
 	}
-	if len(g.Name) > 100 {
+	if schema.TextFault(g.Name, 100, false) != "" {
 		bad["name"] = "invalid"
 	}
 	if !g.Expires.After(now) || g.Expires.Sub(now) > maxGrantTTL {

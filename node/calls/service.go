@@ -20,6 +20,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/schema"
 )
 
 // Person is what calls needs to know about a beneficiary or a caregiver of
@@ -295,7 +296,7 @@ func (s *Service) SaveSettings(ctx context.Context, a auth.Actor, st Settings) (
 	if st.Countdown < 0 || st.Countdown > 120 {
 		bad["countdown"] = "invalid"
 	}
-	if len(st.DisplayName) > 60 || strings.ContainsAny(st.DisplayName, "\r\n<>") {
+	if len(st.DisplayName) > 60 || strings.ContainsAny(st.DisplayName, "<>") || schema.TextFault(st.DisplayName, 60, false) != "" {
 		bad["display_name"] = "invalid"
 	}
 	if err := problem.Invalid(bad); err != nil {

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/difronte/difronte/schema"
 )
 
 // Problem kinds a caregiver can report.
@@ -66,8 +68,8 @@ func (o *Outcome) Check() map[string]string {
 	if o.Key == "" || len(o.Key) > 100 {
 		bad["key"] = "required"
 	}
-	if len(o.Note) > 2000 {
-		bad["note"] = "too_long"
+	if code := schema.TextFault(o.Note, 2000, true); code != "" {
+		bad["note"] = code
 	}
 	if o.Actions == nil {
 		o.Actions = []string{}
@@ -185,12 +187,12 @@ func (s *Settings) Check() map[string]string {
 		bad["chain"] = "too_many"
 	}
 	for _, l := range s.Chain {
-		if !slices.Contains(Channels, l.Channel) || l.To == "" || len(l.To) > 300 || len(l.Name) > 200 {
+		if !slices.Contains(Channels, l.Channel) || l.To == "" || len(l.To) > 300 || schema.TextFault(l.Name, 200, false) != "" {
 			bad["chain"] = "invalid"
 		}
 	}
-	if len(s.Label) > 40 {
-		bad["label"] = "too_long"
+	if code := schema.TextFault(s.Label, 40, false); code != "" {
+		bad["label"] = code
 	}
 	if s.RepeatAfter < 0 || s.EscalateAfter < 0 || s.Repeats < 0 || s.Repeats > 10 || s.Retries < 0 || s.Retries > 10 {
 		bad["delays"] = "invalid"

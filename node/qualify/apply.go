@@ -122,7 +122,7 @@ func CheckForm(f *federation.ApplicationForm, territory []string) error {
 			return fmt.Errorf("municipality %s is outside the authority's territory", m)
 		}
 	}
-	if strings.TrimSpace(f.Description) == "" || utf8.RuneCountInString(f.Description) > MaxDescription {
+	if strings.TrimSpace(f.Description) == "" || schema.TextFault(f.Description, MaxDescription, true) != "" {
 		return errors.New("description: required, at most 10000 characters")
 	}
 	if len(f.Attachments) > federation.MaxAttachments {

@@ -123,6 +123,9 @@ func (c *Coop) Apply(ctx context.Context, actor auth.Actor, authority, authority
 	if _, err := schema.PublicKeyFromPeerID(authority); err != nil {
 		return OwnApplication{}, problem.Invalid(map[string]string{"authority": "bad_peer_id"})
 	}
+	if code := schema.TextFault(authorityName, 200, false); code != "" {
+		return OwnApplication{}, problem.Invalid(map[string]string{"authority_name": code})
+	}
 	form.CoopName = c.cfg.CoopName
 	if err := CheckForm(&form, nil); err != nil {
 		return OwnApplication{}, problem.BadRequest("invalid_application", err.Error(), err)

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -40,8 +39,8 @@ func checkMessage(m string, required bool) error {
 	if required && m == "" {
 		return problem.Invalid(map[string]string{"message": "required"})
 	}
-	if utf8.RuneCountInString(m) > MaxMessage {
-		return problem.Invalid(map[string]string{"message": "too_long"})
+	if code := schema.TextFault(m, MaxMessage, true); code != "" {
+		return problem.Invalid(map[string]string{"message": code})
 	}
 	return nil
 }
