@@ -40,31 +40,7 @@ func TestDocsListEveryNodeRoute(t *testing.T) {
 		documented[k] = true
 	}
 
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "authority.json")
-	if _, err := qualify.GenerateKey(keyFile, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(Config{
-		DataDir: filepath.Join(dir, "data"), HTTPListener: ln, AdminPassword: "admin-password-1",
-		Argon:     auth.Params{Memory: 64, Time: 1, Threads: 1},
-		P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, MembersAddr: "127.0.0.1:0", MembersProfile: "lan",
-		AuthorityKeyFile: keyFile, AuthorityName: "Comune di prova", AuthorityTerritory: []string{"080063"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	if n.fed == nil || n.Authority() == nil || n.Calls() == nil || n.Escalation() == nil || n.Notify() == nil {
-		t.Fatal("the node does not run every optional service")
-	}
+	n := fullNode(t)
 
 	served := map[string]bool{}
 	err = n.api.Router.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
@@ -105,4 +81,36 @@ func TestDocsListEveryNodeRoute(t *testing.T) {
 			t.Errorf("the walk did not find %s", r)
 		}
 	}
+}
+
+// fullNode starts a node that runs every optional part, federation on
+// loopback and an authority key included, and closes it at the end.
+func fullNode(t *testing.T) *Node {
+	t.Helper()
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "authority.json")
+	if _, err := qualify.GenerateKey(keyFile, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(Config{
+		DataDir: filepath.Join(dir, "data"), HTTPListener: ln, AdminPassword: "admin-password-1",
+		Argon:     auth.Params{Memory: 64, Time: 1, Threads: 1},
+		P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, MembersAddr: "127.0.0.1:0", MembersProfile: "lan",
+		AuthorityKeyFile: keyFile, AuthorityName: "Comune di prova", AuthorityTerritory: []string{"080063"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if n.fed == nil || n.Authority() == nil || n.Calls() == nil || n.Escalation() == nil || n.Notify() == nil {
+		t.Fatal("the node does not run every optional service")
+	}
+	return n
 }
