@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/schema"
@@ -60,6 +61,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 }
 
 func decode(b []byte, v any) error {
+	if !utf8.Valid(b) { // before decoding, which would read U+FFFD
+		return problem.BadRequest("bad_json", "body is not valid UTF-8", nil)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
