@@ -8,6 +8,7 @@
 package poll
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -34,6 +35,19 @@ func Wait(timeout, interval time.Duration, cond func() bool) bool {
 			return false
 		}
 		time.Sleep(interval)
+	}
+	return true
+}
+
+// WaitCtx tests cond every interval until it holds (true) or ctx ends
+// (false): for waits bounded by a test's context rather than a timeout.
+func WaitCtx(ctx context.Context, interval time.Duration, cond func() bool) bool {
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(interval):
+		}
 	}
 	return true
 }
