@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/ipfs/go-datastore"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -31,8 +32,9 @@ type Config struct {
 	Datastore datastore.Batching
 	// Logger receives the federation's logs. Default: discard.
 	Logger *slog.Logger
-	// Now is the clock that stamps the node's entries. Default: time.Now.
-	Now func() time.Time
+	// Clock stamps the node's entries and drives the catch-up and redial
+	// loops. Default: the real clock.
+	Clock clock.Clock
 	// Host, when set, is used instead of building a libp2p host (tests
 	// inject mocknet hosts). The Federation does not close it; its
 	// identity must be Key.
@@ -74,9 +76,7 @@ func (c *Config) withDefaults() Config {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
+	d.Clock = clock.Or(d.Clock)
 	if d.CatchupInterval <= 0 {
 		d.CatchupInterval = time.Minute
 	}

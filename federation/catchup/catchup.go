@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
 )
@@ -164,16 +165,16 @@ func newSession(st network.Stream, idle time.Duration) *session {
 }
 
 func (ss *session) read(limit int) (byte, []byte, error) {
-	_ = ss.st.SetReadDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetReadDeadline(clock.Deadline(ss.idle))
 	return ss.fr.next(limit)
 }
 
 func (ss *session) write(typ byte, payload []byte) error {
-	_ = ss.st.SetWriteDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetWriteDeadline(clock.Deadline(ss.idle))
 	return writeFrame(ss.bw, typ, payload)
 }
 
 func (ss *session) flush() error {
-	_ = ss.st.SetWriteDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetWriteDeadline(clock.Deadline(ss.idle))
 	return ss.bw.Flush()
 }

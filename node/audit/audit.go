@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	ds "github.com/ipfs/go-datastore"
 	dsq "github.com/ipfs/go-datastore/query"
 )
@@ -56,7 +57,7 @@ var ErrBroken = errors.New("audit chain broken")
 // concurrent events share one synced datastore batch.
 type Log struct {
 	ds  ds.Batching
-	now func() time.Time
+	clk clock.Clock
 	log *slog.Logger
 
 	in     chan pending
@@ -81,14 +82,11 @@ var headKey = ds.NewKey("/head")
 func key(seq uint64) ds.Key { return ds.NewKey(fmt.Sprintf("%s%020d", keyPrefix, seq)) }
 
 // Open loads the chain head from d and starts the writer.
-func Open(ctx context.Context, d ds.Batching, now func() time.Time, log *slog.Logger) (*Log, error) {
-	if now == nil {
-		now = time.Now
-	}
+func Open(ctx context.Context, d ds.Batching, clk clock.Clock, log *slog.Logger) (*Log, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Log{ds: d, now: now, log: log, in: make(chan pending, 1024), done: make(chan struct{}), closed: make(chan struct{})}
+	l := &Log{ds: d, clk: clock.Or(clk), log: log, in: make(chan pending, 1024), done: make(chan struct{}), closed: make(chan struct{})}
 	// The head is stored beside the events, in the same batch, so opening
 	// never scans the log (go-ds-badger cannot iterate in reverse).
 	if raw, err := d.Get(ctx, headKey); err == nil {
@@ -183,7 +181,7 @@ func (l *Log) commit(batch []pending) {
 			seq++
 			ev.Seq = seq
 			if ev.Time.IsZero() {
-				ev.Time = l.now()
+				ev.Time = l.clk.Now()
 			}
 			ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
 			ev.Prev = head

@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
@@ -32,7 +33,7 @@ import (
 // an in-memory network).
 func loopbackPair(tb testing.TB) *pair {
 	tb.Helper()
-	p := &pair{clockB: &clock{}}
+	p := &pair{clockB: fakeclock.New(time.Now())}
 	hosts := map[string]host.Host{}
 	start := func(name string) *node.Node {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +17,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
@@ -37,21 +38,15 @@ func TestMain(m *testing.M) {
 
 var admin = auth.Actor{Username: "admin", Role: auth.Admin}
 
-// clock is a node clock tests can move forward.
-type clock struct{ off atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *clock) Advance(d time.Duration) { c.off.Add(int64(d)) }
-
 // pair is two federated nodes on an in-memory libp2p network: A, the
 // caregiver's coop, and B, the beneficiary's, with a caregiver on A, a
 // beneficiary and a paired terminal on B.
 type pair struct {
 	A, B       *node.Node
-	clockB     *clock
-	Caregiver  care.Caregiver // on A
-	Token      string         // caregiver's bearer token on A
-	Other      care.Caregiver // a caregiver on A with no grant
+	clockB     *fakeclock.Clock // B's clock, which tests move forward
+	Caregiver  care.Caregiver   // on A
+	Token      string           // caregiver's bearer token on A
+	Other      care.Caregiver   // a caregiver on A with no grant
 	OtherToken string
 	Ben        care.Beneficiary // on B
 	Terminal   care.Terminal
@@ -59,7 +54,7 @@ type pair struct {
 	Device     string
 }
 
-func newNode(t testing.TB, mn mocknet.Mocknet, i int, name string, now func() time.Time) *node.Node {
+func newNode(t testing.TB, mn mocknet.Mocknet, i int, name string, clk clock.Clock) *node.Node {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -81,7 +76,7 @@ func newNode(t testing.TB, mn mocknet.Mocknet, i int, name string, now func() ti
 	n, err := node.New(node.Config{
 		DataDir: t.TempDir(), CoopName: name, AdminPassword: "admin-password-1",
 		Argon: auth.Params{Memory: 64, Time: 1, Threads: 1}, Key: key, P2PHost: h, HTTPListener: ln,
-		MembersAddr: "127.0.0.1:0", Now: now,
+		MembersAddr: "127.0.0.1:0", Clock: clk,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -114,10 +109,10 @@ func newPair(t testing.TB) *pair {
 	ctx := context.Background()
 	mn := mocknet.New()
 	t.Cleanup(func() { mn.Close() })
-	p := &pair{clockB: &clock{}}
+	p := &pair{clockB: fakeclock.New(time.Now())}
 	p.A = newNode(t, mn, 0, "Coop A", nil)
 	t.Cleanup(func() { p.A.Close() })
-	p.B = newNode(t, mn, 1, "Coop B", p.clockB.Now)
+	p.B = newNode(t, mn, 1, "Coop B", p.clockB)
 	t.Cleanup(func() { p.B.Close() })
 	if _, err := mn.LinkPeers(peerID(t, p.A), peerID(t, p.B)); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	ds "github.com/ipfs/go-datastore"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -46,7 +47,7 @@ type Config struct {
 	Dir    Directory
 	Key    ed25519.PrivateKey // the node key, which signs grants
 	PeerID string
-	Now    func() time.Time
+	Clock  clock.Clock // default: the real clock
 	Logger *slog.Logger
 	ICE    ICEConfig
 	// Remote reaches other nodes; nil on a node without federation.
@@ -118,9 +119,7 @@ type Service struct {
 
 // Open loads the calls state from cfg.Store.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -163,7 +162,7 @@ func (s *Service) Close() error {
 	return nil
 }
 
-func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC() }
 
 // newToken returns a random secret and its storage hash.
 func newToken(n int) (string, string) {

@@ -10,6 +10,7 @@ import (
 
 	ds "github.com/ipfs/go-datastore"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -37,7 +38,7 @@ type Own struct {
 	col   *store.Collection[Offering]
 	ds    ds.Datastore // the collection's namespace; also holds the unpublished marks
 	audit *audit.Log
-	now   func() time.Time
+	clk   clock.Clock
 	pub   Publisher
 }
 
@@ -51,16 +52,13 @@ const (
 )
 
 // OpenOwn loads the own offerings from d.
-func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.Time) (*Own, error) {
-	if now == nil {
-		now = time.Now
-	}
+func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, clk clock.Clock) (*Own, error) {
 	col, err := store.LoadCollection(ctx, d, "/offering/", func(o *Offering) string { return o.ID })
 	if err != nil {
 		return nil, err
 	}
 	col.EnableListing(func(o *Offering) bool { return o.Archived })
-	return &Own{col: col, ds: d, audit: log, now: now}, nil
+	return &Own{col: col, ds: d, audit: log, clk: clock.Or(clk)}, nil
 }
 
 // SetPublisher connects the federation.
@@ -166,7 +164,7 @@ func (s *Own) Create(ctx context.Context, a auth.Actor, o schema.Offering) (Offe
 	if err := validate(&o); err != nil {
 		return Offering{}, err
 	}
-	now := s.now().UTC()
+	now := s.clk.Now().UTC()
 	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
 	return rec, s.save(ctx, a, rec, audit.Create)
 }
@@ -185,7 +183,7 @@ func (s *Own) Update(ctx context.Context, a auth.Actor, id string, o schema.Offe
 	if err := validate(&o); err != nil {
 		return Offering{}, err
 	}
-	rec := Offering{Offering: o, Archived: old.Archived, CreatedAt: old.CreatedAt, UpdatedAt: s.now().UTC()}
+	rec := Offering{Offering: o, Archived: old.Archived, CreatedAt: old.CreatedAt, UpdatedAt: s.clk.Now().UTC()}
 	return rec, s.save(ctx, a, rec, audit.Update)
 }
 
@@ -199,7 +197,7 @@ func (s *Own) Archive(ctx context.Context, a auth.Actor, id string) (Offering, e
 	if !ok {
 		return Offering{}, problem.ErrNotFound
 	}
-	rec.Archived, rec.UpdatedAt = true, s.now().UTC()
+	rec.Archived, rec.UpdatedAt = true, s.clk.Now().UTC()
 	return rec, s.save(ctx, a, rec, audit.Archive)
 }
 
@@ -282,7 +280,7 @@ func (s *Own) Import(ctx context.Context, a auth.Actor, o schema.Offering) (Offe
 	if err := validate(&o); err != nil {
 		return Offering{}, err
 	}
-	now := s.now().UTC()
+	now := s.clk.Now().UTC()
 	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
 	return rec, s.save(ctx, a, rec, audit.Create)
 }

@@ -18,6 +18,7 @@ import (
 
 	ds "github.com/ipfs/go-datastore"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -31,7 +32,7 @@ type Config struct {
 	Audit  *audit.Log
 	Dir    Directory
 	Notify Notifier
-	Clock  Clock
+	Clock  clock.Clock // default: the real clock
 	Logger *slog.Logger
 
 	Schedules Schedules // nil: no check-in windows
@@ -99,9 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Audit == nil || cfg.Dir == nil {
 		return nil, errors.New("escalation: store, audit and directory are required")
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = RealClock{}
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

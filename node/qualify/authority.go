@@ -15,6 +15,7 @@ import (
 
 	ds "github.com/ipfs/go-datastore"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -104,7 +105,7 @@ type AuthorityConfig struct {
 	Store     ds.Batching
 	Audit     *audit.Log
 	Publisher Publisher
-	Now       func() time.Time
+	Clock     clock.Clock // default: the real clock
 	Logger    *slog.Logger
 	// Known says whether a peer is a member of the federation; others'
 	// applications are refused.
@@ -127,9 +128,7 @@ type Authority struct {
 
 // OpenAuthority loads the applications and the status list state.
 func OpenAuthority(ctx context.Context, cfg AuthorityConfig) (*Authority, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -135,3 +135,20 @@ func TestNextAndSetNeverBackwards(t *testing.T) {
 		t.Fatal("Set moved the clock backwards")
 	}
 }
+
+func TestJumpBackAndForth(t *testing.T) {
+	c := New(t0)
+	tm := c.NewTimer(time.Hour)
+	c.Jump(t0.Add(-time.Hour))
+	if !c.Now().Equal(t0.Add(-time.Hour)) {
+		t.Fatalf("after a jump back: %v", c.Now())
+	}
+	c.Advance(time.Hour)
+	if _, ok := fired(tm.C()); ok {
+		t.Fatal("timer fired before its instant after a jump back")
+	}
+	c.Jump(t0.Add(time.Hour))
+	if _, ok := fired(tm.C()); !ok || !c.Now().Equal(t0.Add(time.Hour)) {
+		t.Fatalf("jump forward: fired %v, now %v", ok, c.Now())
+	}
+}
