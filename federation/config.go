@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/federation/clock"
-	"github.com/ipfs/go-datastore"
+	"github.com/difronte/difronte/federation/replica"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 )
@@ -29,7 +29,7 @@ type Config struct {
 	Announce []string
 	// Datastore holds the replica, already namespaced by the caller.
 	// Default: an in-memory map (nothing survives a restart).
-	Datastore datastore.Batching
+	Datastore replica.Datastore
 	// Logger receives the federation's logs. Default: discard.
 	Logger *slog.Logger
 	// Clock stamps the node's entries and drives the catch-up and redial

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -110,7 +108,7 @@ func (f *Federation) start(ctx context.Context) error {
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	ds := f.cfg.Datastore
 	if ds == nil {
-		ds = dssync.MutexWrap(datastore.NewMapDatastore())
+		ds = replica.NewMemory()
 	}
 	rep, err := replica.Open(ctx, ds)
 	if err != nil {

@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/federation/clock"
-	ds "github.com/ipfs/go-datastore"
-	dsq "github.com/ipfs/go-datastore/query"
+	"github.com/difronte/difronte/node/store"
 )
 
 // Action says what happened to the object.
@@ -56,7 +55,7 @@ var ErrBroken = errors.New("audit chain broken")
 // Log is the audit log. Appends are group-committed by one writer goroutine:
 // concurrent events share one synced datastore batch.
 type Log struct {
-	ds  ds.Batching
+	ds  store.Namespace
 	clk clock.Clock
 	log *slog.Logger
 
@@ -77,12 +76,12 @@ type pending struct {
 
 const keyPrefix = "/e/"
 
-var headKey = ds.NewKey("/head")
+var headKey = store.NewKey("/head")
 
-func key(seq uint64) ds.Key { return ds.NewKey(fmt.Sprintf("%s%020d", keyPrefix, seq)) }
+func key(seq uint64) store.Key { return store.NewKey(fmt.Sprintf("%s%020d", keyPrefix, seq)) }
 
 // Open loads the chain head from d and starts the writer.
-func Open(ctx context.Context, d ds.Batching, clk clock.Clock, log *slog.Logger) (*Log, error) {
+func Open(ctx context.Context, d store.Namespace, clk clock.Clock, log *slog.Logger) (*Log, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -98,7 +97,7 @@ func Open(ctx context.Context, d ds.Batching, clk clock.Clock, log *slog.Logger)
 			return nil, fmt.Errorf("decode audit head: %w", err)
 		}
 		l.seq, l.head = h.Seq, h.Hash
-	} else if !errors.Is(err, ds.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("load audit head: %w", err)
 	}
 	go l.writer()
@@ -288,26 +287,19 @@ func (l *Log) Query(ctx context.Context, f Filter) ([]Event, error) {
 // Verify walks the whole chain and returns the number of events checked, or
 // ErrBroken with the first bad sequence number.
 func (l *Log) Verify(ctx context.Context) (uint64, error) {
-	res, err := l.ds.Query(ctx, dsq.Query{Prefix: keyPrefix, Orders: []dsq.Order{dsq.OrderByKey{}}})
-	if err != nil {
-		return 0, err
-	}
-	defer res.Close()
 	var n uint64
 	prev := ""
-	for r := range res.Next() {
-		if r.Error != nil {
-			return n, r.Error
-		}
+	err := store.Each(ctx, l.ds, keyPrefix, func(k string, v []byte) error {
 		var ev Event
-		if err := json.Unmarshal(r.Value, &ev); err != nil {
-			return n, fmt.Errorf("%w at %s: %v", ErrBroken, r.Key, err)
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("%w at %s: %v", ErrBroken, k, err)
 		}
 		n++
-		if ev.Seq != n || ev.Prev != prev || hashEvent(&ev) != ev.Hash || r.Key != key(n).String() {
-			return n, fmt.Errorf("%w at event %d", ErrBroken, n)
+		if ev.Seq != n || ev.Prev != prev || hashEvent(&ev) != ev.Hash || k != key(n).String() {
+			return fmt.Errorf("%w at event %d", ErrBroken, n)
 		}
 		prev = ev.Hash
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/difronte/difronte/federation/clock"
@@ -101,7 +100,7 @@ type Config struct {
 
 // Service manages accounts and sessions.
 type Service struct {
-	ds      ds.Batching
+	ds      store.Namespace
 	params  Params
 	ttl     time.Duration
 	clk     clock.Clock
@@ -118,7 +117,7 @@ type Service struct {
 var usernameRE = regexp.MustCompile(`^[a-z0-9._-]{3,32}$`)
 
 // Open loads accounts and live sessions from d.
-func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
+func Open(ctx context.Context, d store.Namespace, cfg Config) (*Service, error) {
 	if cfg.Params == (Params{}) {
 		cfg.Params = DefaultParams
 	}
@@ -152,7 +151,7 @@ func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
 		}
 		id := strings.TrimPrefix(k, "/sessions/")
 		if se.Expires.Before(now) {
-			return d.Delete(ctx, ds.NewKey(k))
+			return d.Delete(ctx, store.NewKey(k))
 		}
 		s.sessions[id] = &se
 		return nil
@@ -274,7 +273,7 @@ func (s *Service) dropSessionsLocked(ctx context.Context, username string) {
 	for id, se := range s.sessions {
 		if se.Username == username {
 			delete(s.sessions, id)
-			_ = s.ds.Delete(ctx, ds.NewKey("/sessions/"+id))
+			_ = s.ds.Delete(ctx, store.NewKey("/sessions/"+id))
 		}
 	}
 }
@@ -382,7 +381,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	s.mu.Lock()
 	delete(s.sessions, id)
 	s.mu.Unlock()
-	return s.ds.Delete(ctx, ds.NewKey("/sessions/"+id))
+	return s.ds.Delete(ctx, store.NewKey("/sessions/"+id))
 }
 
 // Actor is who does something, as the domain services see it.

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -42,7 +40,7 @@ type Directory interface {
 
 // Config configures the calls service.
 type Config struct {
-	Store  ds.Batching
+	Store  store.Namespace
 	Audit  *audit.Log
 	Dir    Directory
 	Key    ed25519.PrivateKey // the node key, which signs grants

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -61,7 +59,7 @@ type Service struct {
 }
 
 // Open loads the registry from d.
-func Open(ctx context.Context, d ds.Datastore, log *audit.Log, clk clock.Clock) (*Service, error) {
+func Open(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Clock) (*Service, error) {
 	s := &Service{audit: log, clk: clock.Or(clk)}
 	bc, err := store.LoadCollection(ctx, d, "/beneficiary/", func(b *Beneficiary) string { return b.ID })
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -36,7 +34,7 @@ type Publisher interface {
 // Own is the coop's own offerings.
 type Own struct {
 	col   *store.Collection[Offering]
-	ds    ds.Datastore // the collection's namespace; also holds the unpublished marks
+	ds    store.Namespace // the collection's namespace; also holds the unpublished marks
 	audit *audit.Log
 	clk   clock.Clock
 	pub   Publisher
@@ -52,7 +50,7 @@ const (
 )
 
 // OpenOwn loads the own offerings from d.
-func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, clk clock.Clock) (*Own, error) {
+func OpenOwn(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Clock) (*Own, error) {
 	col, err := store.LoadCollection(ctx, d, "/offering/", func(o *Offering) string { return o.ID })
 	if err != nil {
 		return nil, err
@@ -205,7 +203,7 @@ func (s *Own) Archive(ctx context.Context, a auth.Actor, id string) (Offering, e
 // comes first so a crash between the two leaves a record that Republish
 // sends again at the next start.
 func (s *Own) save(ctx context.Context, a auth.Actor, rec Offering, act audit.Action) error {
-	if err := s.ds.Put(ctx, ds.NewKey(unpublishedPrefix+rec.ID), nil); err != nil {
+	if err := s.ds.Put(ctx, store.NewKey(unpublishedPrefix+rec.ID), nil); err != nil {
 		return fmt.Errorf("mark offering unpublished: %w", err)
 	}
 	if err := s.col.Put(ctx, rec); err != nil {
@@ -233,7 +231,7 @@ func (s *Own) save(ctx context.Context, a auth.Actor, rec Offering, act audit.Ac
 // federation may lack: those marked, or every one in a data directory
 // from before the marks (until MarksComplete).
 func (s *Own) Unpublished(ctx context.Context) ([]string, error) {
-	if ok, err := s.ds.Has(ctx, ds.NewKey(marksKey)); err != nil {
+	if ok, err := s.ds.Has(ctx, store.NewKey(marksKey)); err != nil {
 		return nil, err
 	} else if !ok {
 		return s.IDs(), nil
@@ -248,13 +246,13 @@ func (s *Own) Unpublished(ctx context.Context) ([]string, error) {
 
 // Published clears the mark of an offering the federation has.
 func (s *Own) Published(ctx context.Context, id string) error {
-	return s.ds.Delete(ctx, ds.NewKey(unpublishedPrefix+id))
+	return s.ds.Delete(ctx, store.NewKey(unpublishedPrefix+id))
 }
 
 // MarksComplete records that every unpublished offering is marked, after
 // the one full pass over an older data directory.
 func (s *Own) MarksComplete(ctx context.Context) error {
-	return s.ds.Put(ctx, ds.NewKey(marksKey), nil)
+	return s.ds.Put(ctx, store.NewKey(marksKey), nil)
 }
 
 // All returns every own offering, archived included.

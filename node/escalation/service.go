@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -28,7 +26,7 @@ import (
 // Config configures the escalation service. Zero values are production
 // defaults, except Store, Audit and Dir, which are required.
 type Config struct {
-	Store  ds.Batching
+	Store  store.Namespace
 	Audit  *audit.Log
 	Dir    Directory
 	Notify Notifier
@@ -69,7 +67,7 @@ type Service struct {
 	windows  *store.Collection[Window]
 	settings *store.Collection[Settings]
 	calls    *store.Collection[CallSeen]
-	meta     ds.Batching
+	meta     store.Namespace
 	carrier  Carrier // to other nodes; nil without federation
 
 	kick    chan struct{}

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -70,7 +68,7 @@ type Item struct {
 
 // Config configures delivery.
 type Config struct {
-	Store  ds.Batching
+	Store  store.Namespace
 	Clock  clock.Clock // default: the real clock
 	Logger *slog.Logger
 	SMTP   *SMTPConfig // nil: e-mail messages fail with ErrNoSMTP until configured

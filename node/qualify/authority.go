@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -102,7 +100,7 @@ type AuthorityConfig struct {
 	Name      string
 	Territory []string
 	Peer      string // this node's peer ID, published in the JWKS
-	Store     ds.Batching
+	Store     store.Namespace
 	Audit     *audit.Log
 	Publisher Publisher
 	Clock     clock.Clock // default: the real clock
@@ -150,7 +148,7 @@ func OpenAuthority(ctx context.Context, cfg AuthorityConfig) (*Authority, error)
 	}
 	a := &Authority{cfg: cfg, priv: priv, key: key, log: cfg.Logger.With("component", "authority"), apps: apps,
 		listID: schema.StatusListID(key.Issuer, 1)}
-	if err := store.GetJSON(ctx, cfg.Store, "/statuslist", &a.list); err != nil && !errors.Is(err, ds.ErrNotFound) {
+	if err := store.GetJSON(ctx, cfg.Store, "/statuslist", &a.list); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("load status list: %w", err)
 	}
 	return a, nil
@@ -248,8 +246,8 @@ func (a *Authority) Attachment(ctx context.Context, actor auth.Actor, id string,
 	return app.Attachments[i], b, nil
 }
 
-func attKey(id string, i int) ds.Key {
-	return ds.NewKey("/att/" + strings.ReplaceAll(id, "/", "_") + "/" + strconv.Itoa(i))
+func attKey(id string, i int) store.Key {
+	return store.NewKey("/att/" + strings.ReplaceAll(id, "/", "_") + "/" + strconv.Itoa(i))
 }
 
 func newUUID() string {

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
@@ -25,7 +23,7 @@ type Sender func(ctx context.Context, authorityPeer string, req federation.Apply
 // CoopConfig configures the coop side.
 type CoopConfig struct {
 	CoopName string
-	Store    ds.Batching
+	Store    store.Namespace
 	Audit    *audit.Log
 	Send     Sender
 	Clock    clock.Clock // default: the real clock
