@@ -8,8 +8,8 @@
 // Two kinds of time stay on the operating system's clock on purpose and
 // have their own functions here: network deadlines (Deadline), which the
 // kernel enforces against the wall clock, and durations measured for
-// metrics (Since on a Real time), which must not jump when a test moves
-// its fake clock.
+// metrics and "took" lines (Start and Stopwatch), which must not jump when
+// a test moves its fake clock.
 //
 // It imports only the standard library; it lives under federation/ because
 // that is the lowest floor that waits, and both federation/ and node/ use
