@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
@@ -157,8 +158,8 @@ func TestCallsDriveCheckins(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now().UTC().Truncate(time.Minute)
-	fc := escalation.NewFakeClock(t0)
-	n := start(t, node.Config{AdminPassword: "admin-password-1", Now: fc.Now, Escalation: node.EscalationConfig{Clock: fc}})
+	fc := fakeclock.New(t0)
+	n := start(t, node.Config{AdminPassword: "admin-password-1", Clock: fc})
 	defer n.Close()
 
 	cg, carla := caregiverLogin(t, n, "carla", "Carla Bianchi")

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -55,7 +56,7 @@ type Config struct {
 
 	// Injection points; nil means production defaults.
 	Logger       *slog.Logger
-	Now          func() time.Time
+	Clock        clock.Clock        // instead of the real clock
 	Store        *store.Store       // instead of badger in DataDir
 	HTTPListener net.Listener       // instead of listening on HTTPAddr
 	Key          ed25519.PrivateKey // instead of DataDir/node.key
@@ -132,6 +133,7 @@ type Node struct {
 	http     *http.Server
 	ln       net.Listener
 	started  time.Time
+	uptime   clock.Stopwatch // since Start, for the settled log line
 	serveErr chan error
 	startup  sync.WaitGroup // background work that follows Start (catalogue view, republish)
 	settled  chan struct{}
@@ -153,9 +155,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Argon == (auth.Params{}) {
 		cfg.Argon = auth.DefaultParams
 	}
@@ -185,7 +185,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
-	n.started = n.cfg.Now().UTC()
+	n.started, n.uptime = n.cfg.Clock.Now().UTC(), clock.Start()
 	if err := n.openIdentity(); err != nil {
 		return err
 	}
@@ -199,11 +199,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	// (docs/BENCHMARKS.md, "Coop node").
 	var loads errgroup.Group
 	loads.Go(func() (err error) {
-		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Now)
+		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Clock)
 		return err
 	})
 	loads.Go(func() (err error) {
-		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Now)
+		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
 		return err
 	})
 	if !n.cfg.NoFederation {
@@ -264,12 +264,12 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 		n.store = st
 	}
 	n.lc.add("store", n.store.Close)
-	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Now, n.log.With("component", "audit"))
+	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Clock, n.log.With("component", "audit"))
 	if err != nil {
 		return err
 	}
 	n.lc.add("audit log", n.audit.Close)
-	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now, CoopName: n.cfg.CoopName})
+	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Clock: n.cfg.Clock, CoopName: n.cfg.CoopName})
 	return err
 }
 
@@ -279,10 +279,10 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
-		fv := fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}
+		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
@@ -323,7 +323,7 @@ func (n *Node) serveHTTP() error {
 	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
 	go func() {
 		n.startup.Wait()
-		n.log.Info("start-up work settled", "component", "node", "after", n.cfg.Now().Sub(n.started).Round(time.Millisecond))
+		n.log.Info("start-up work settled", "component", "node", "after", n.uptime.Elapsed().Round(time.Millisecond))
 		close(n.settled)
 	}()
 	return nil

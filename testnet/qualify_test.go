@@ -21,7 +21,7 @@ import (
 
 func openAudit(t *testing.T) *audit.Log {
 	t.Helper()
-	l, err := audit.Open(context.Background(), dssync.MutexWrap(datastore.NewMapDatastore()), time.Now, nil)
+	l, err := audit.Open(context.Background(), dssync.MutexWrap(datastore.NewMapDatastore()), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestQualificationFlow(t *testing.T) {
 	}
 	svcs := make([]*qualify.Service, len(net.Nodes))
 	attach := func(i int) {
-		svcs[i] = qualify.NewService(trust, time.Now, nil)
+		svcs[i] = qualify.NewService(trust, nil, nil)
 		if err := svcs[i].Attach(ctx, net.Nodes[i].Fed.Replica()); err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/calls/peer"
@@ -31,7 +32,7 @@ import (
 // an in-memory network).
 func loopbackPair(tb testing.TB) *pair {
 	tb.Helper()
-	p := &pair{clockB: &clock{}}
+	p := &pair{clockB: fakeclock.New(time.Now())}
 	cfg := func(name string) node.Config {
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
 		id, _ := crypto.UnmarshalEd25519PrivateKey(key)

@@ -3,13 +3,13 @@ package calls_test
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
@@ -31,21 +31,15 @@ func TestMain(m *testing.M) {
 
 var admin = auth.Actor{Username: "admin", Role: auth.Admin}
 
-// clock is a node clock tests can move forward.
-type clock struct{ off atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *clock) Advance(d time.Duration) { c.off.Add(int64(d)) }
-
 // pair is two federated nodes on an in-memory libp2p network: A, the
 // caregiver's coop, and B, the beneficiary's, with a caregiver on A, a
 // beneficiary and a paired terminal on B.
 type pair struct {
 	A, B       *node.Node
-	clockB     *clock
-	Caregiver  care.Caregiver // on A
-	Token      string         // caregiver's bearer token on A
-	Other      care.Caregiver // a caregiver on A with no grant
+	clockB     *fakeclock.Clock // B's clock, which tests move forward
+	Caregiver  care.Caregiver   // on A
+	Token      string           // caregiver's bearer token on A
+	Other      care.Caregiver   // a caregiver on A with no grant
 	OtherToken string
 	Ben        care.Beneficiary // on B
 	Terminal   care.Terminal
@@ -73,8 +67,8 @@ func caregiverAccount(t testing.TB, n *node.Node, user, name string) (care.Careg
 func newPair(t testing.TB) *pair {
 	t.Helper()
 	ctx := context.Background()
-	p := &pair{clockB: &clock{}}
-	p.A, p.B = nodetest.Pair(t, node.Config{CoopName: "Coop A"}, node.Config{CoopName: "Coop B", Now: p.clockB.Now})
+	p := &pair{clockB: fakeclock.New(time.Now())}
+	p.A, p.B = nodetest.Pair(t, node.Config{CoopName: "Coop A"}, node.Config{CoopName: "Coop B", Clock: p.clockB})
 	p.Caregiver, p.Token = caregiverAccount(t, p.A, "giulia", "Giulia Bianchi")
 	p.Other, p.OtherToken = caregiverAccount(t, p.A, "marco", "Marco Verdi")
 

@@ -7,6 +7,6 @@
 // /api/v1/federation/peers) register on node/httpx's Router.
 //
 // node wires it; node/search, node/escalation and node/webui read it. It
-// imports federation/replica, schema and node's store, audit, auth,
-// problem and httpx, never node/api or node/webui.
+// imports federation/replica, federation/clock, schema and node's store,
+// audit, auth, problem and httpx, never node/api or node/webui.
 package catalog

@@ -13,7 +13,8 @@
 // node/qualify, node/care, node/calls, node/escalation, node/notify) and
 // uses node/auth's audited Accounts for login and account forms; it
 // imports node/api only for the Server it mounts on (router, sessions,
-// node info) and node/httpx for the request's account.
+// node info), node/httpx for the request's account and federation/clock
+// for today's date.
 //
 // Only node (the wiring) imports webui.
 package webui

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -44,6 +45,9 @@ type Deps struct {
 	// Escalation and Notify are nil on a UI without them (page tests).
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	// Clock dates the forms' defaults and the agenda; nil is the real
+	// clock.
+	Clock clock.Clock
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -80,6 +84,7 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	d.Clock = clock.Or(d.Clock)
 	u := &ui{d: d, s: s, accounts: auth.Accounts{Auth: d.Auth, Audit: d.Audit}, log: d.Logger.With("component", "webui")}
 	var err error
 	if u.cat, err = loadCatalogues(web.Locales()); err != nil {
