@@ -1,7 +1,6 @@
 package federation
 
 import (
-
 	"context"
 	"time"
 
