@@ -25,7 +25,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
@@ -116,7 +116,7 @@ type Node struct {
 	audit   *audit.Log
 	auth    *auth.Service
 	care    *care.Service
-	own     *catalog.Own
+	own     *catalogue.Own
 	fed     *federation.Federation // nil with NoFederation, as are members and view
 	members *federation.Membership
 	view    *catalogueView
@@ -203,7 +203,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	})
 	loads.Go(func() (err error) {
-		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
+		n.own, err = catalogue.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
 		return err
 	})
 	if !n.cfg.NoFederation {
@@ -394,7 +394,7 @@ func (n *Node) PeerID() string { return n.peerID }
 func (n *Node) Care() *care.Service { return n.care }
 
 // Own returns the coop's own offerings.
-func (n *Node) Own() *catalog.Own { return n.own }
+func (n *Node) Own() *catalogue.Own { return n.own }
 
 // Auth returns the account service.
 func (n *Node) Auth() *auth.Service { return n.auth }
