@@ -175,7 +175,7 @@ func New(cfg Config) (*Node, error) {
 // Start opens everything, in this order, and returns when the node serves
 // HTTP: identity, store, audit log and accounts; the private registry, own
 // offerings and the federation with its catalogue view, side by side; the
-// first admin (and demo data); membership and publishing; qualifications;
+// first admin; membership and publishing; qualifications;
 // calls; escalation and notifications; the HTTP API and web UI. Every
 // component is added to the lifecycle as soon as it is open, so a failed
 // start closes what it opened, and Close closes in reverse.
