@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -295,21 +296,45 @@ func (l *Log) Verify(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	defer res.Close()
-	var n uint64
-	prev := ""
+	var c Chain
 	for r := range res.Next() {
 		if r.Error != nil {
-			return n, r.Error
+			return c.n, r.Error
 		}
-		var ev Event
-		if err := json.Unmarshal(r.Value, &ev); err != nil {
-			return n, fmt.Errorf("%w at %s: %v", ErrBroken, r.Key, err)
+		if err := c.Add(r.Key, r.Value); err != nil {
+			return c.n, err
 		}
-		n++
-		if ev.Seq != n || ev.Prev != prev || hashEvent(&ev) != ev.Hash || r.Key != key(n).String() {
-			return n, fmt.Errorf("%w at event %d", ErrBroken, n)
-		}
-		prev = ev.Hash
 	}
-	return n, nil
+	return c.n, nil
 }
+
+// Chain checks stored events one after the other, in sequence order, as
+// Verify does: for a reader that holds the log's records outside a Log
+// (a backup being checked before it is restored). The zero value is an
+// empty chain.
+type Chain struct {
+	n    uint64
+	prev string
+}
+
+// IsEventKey reports whether key, relative to the log's namespace, holds
+// an event (and not the head or anything else).
+func IsEventKey(key string) bool { return strings.HasPrefix(key, keyPrefix) }
+
+// Add checks the event stored at k (relative to the log's namespace)
+// with value raw: the next sequence number, linked to the one before.
+func (c *Chain) Add(k string, raw []byte) error {
+	var ev Event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return fmt.Errorf("%w at %s: %v", ErrBroken, k, err)
+	}
+	c.n++
+	if ev.Seq != c.n || ev.Prev != c.prev || hashEvent(&ev) != ev.Hash || k != key(c.n).String() {
+		return fmt.Errorf("%w at event %d", ErrBroken, c.n)
+	}
+	c.prev = ev.Hash
+	return nil
+}
+
+// Head returns the number of events checked and the hash of the last one.
+func (c *Chain) Head() (uint64, string) { return c.n, c.prev }
