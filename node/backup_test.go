@@ -122,7 +122,7 @@ func TestBackupCarriesEveryNamespace(t *testing.T) {
 	if _, err := node.Backup(src, file); err != nil {
 		t.Fatal(err)
 	}
-	if err := node.Restore(file, dst); err != nil {
+	if _, err := node.Restore(file, dst); err != nil {
 		t.Fatal(err)
 	}
 

@@ -22,6 +22,7 @@ import (
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
@@ -100,6 +101,9 @@ type Config struct {
 
 	// Escalation: alerts' links and callback number, SMTP, webhooks.
 	Escalation EscalationConfig
+
+	// Backup: the node's own scheduled backups.
+	Backup BackupConfig
 }
 
 // Node is one running coop node.
@@ -126,6 +130,7 @@ type Node struct {
 	escalation  *escalation.Service
 	notify      *notify.Service
 	outcomeLink *federation.OutcomeLink
+	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 
 	api      *api.Server
 	metrics  *prometheus.Registry
@@ -186,6 +191,13 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		}
 	}()
 	n.started = n.cfg.Now().UTC()
+	if n.cfg.Key == nil || n.cfg.Store == nil {
+		// A data directory whose restore did not finish holds a partial
+		// node: refuse it rather than serve half the records.
+		if err := backup.CheckComplete(n.cfg.DataDir); err != nil {
+			return err
+		}
+	}
 	if err := n.openIdentity(); err != nil {
 		return err
 	}
@@ -230,6 +242,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	if err := n.startBackups(); err != nil {
+		return err
+	}
 	n.mountHTTP()
 	return n.serveHTTP()
 }
@@ -257,14 +272,14 @@ func (n *Node) openIdentity() error {
 func (n *Node) openStore(ctx context.Context) (err error) {
 	n.store = n.cfg.Store
 	if n.store == nil {
-		st, err := store.Open(filepath.Join(n.cfg.DataDir, "store"), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
+		st, err := store.Open(filepath.Join(n.cfg.DataDir, storeDir), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
 		if err != nil {
 			return err
 		}
 		n.store = st
 	}
 	n.lc.add("store", n.store.Close)
-	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Now, n.log.With("component", "audit"))
+	n.audit, err = audit.Open(ctx, n.store.Namespace(auditNamespace), n.cfg.Now, n.log.With("component", "audit"))
 	if err != nil {
 		return err
 	}
@@ -277,9 +292,10 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 func (n *Node) mountHTTP() {
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Backup: n.lastBackup()}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}

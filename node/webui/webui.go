@@ -14,6 +14,7 @@ import (
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
@@ -44,6 +45,9 @@ type Deps struct {
 	// Escalation and Notify are nil on a UI without them (page tests).
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	// Backup returns the last scheduled backup's result; nil when the
+	// node takes no backups of its own.
+	Backup func() (backup.Result, bool)
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
