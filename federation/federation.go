@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -111,7 +109,7 @@ func (f *Federation) start(ctx context.Context) error {
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	ds := f.cfg.Datastore
 	if ds == nil {
-		ds = dssync.MutexWrap(datastore.NewMapDatastore())
+		ds = replica.NewMemory()
 	}
 	rep, err := replica.Open(ctx, ds)
 	if err != nil {
@@ -140,7 +138,7 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
-	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.log, Now: f.cfg.Now})
+	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.log, Clock: f.cfg.Clock})
 
 	if err := f.startGossip(); err != nil {
 		return err
@@ -189,7 +187,7 @@ func (f *Federation) startGossip() error {
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
 	for _, name := range topics.All() {
-		if err := ps.RegisterTopicValidator(name, topics.ValidatorWithClock(name, f.host.ID(), f.rep, f.log, f.cfg.Now)); err != nil {
+		if err := ps.RegisterTopicValidator(name, topics.Validator(name, f.host.ID(), f.rep, f.log, f.cfg.Clock)); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
@@ -63,7 +64,8 @@ func Backup(dataDir, out string) (backup.Summary, error) {
 		return backup.Summary{}, fmt.Errorf("open store (is the node still running?): %w", err)
 	}
 	defer st.Close()
-	return backup.Write(context.Background(), out, key, st, time.Now(), backupOptions())
+	// The CLI backs up a stopped node: its file carries the wall clock's time.
+	return backup.Write(context.Background(), out, key, st, clock.Real{}.Now(), backupOptions())
 }
 
 // VerifyBackup checks the backup file in completely without restoring it.
@@ -91,9 +93,9 @@ func (n *Node) startBackups() error {
 	if err != nil {
 		return err
 	}
-	n.backups = backup.NewScheduler(backup.Schedule{Dir: c.Dir, Every: c.Every, Keep: c.Keep, Now: n.cfg.Now, Logger: n.log,
+	n.backups = backup.NewScheduler(backup.Schedule{Dir: c.Dir, Every: c.Every, Keep: c.Keep, Clock: n.cfg.Clock, Logger: n.log,
 		Write: func(ctx context.Context, path string) (backup.Summary, error) {
-			return backup.Write(ctx, path, key, n.store, n.cfg.Now(), backupOptions())
+			return backup.Write(ctx, path, key, n.store, n.cfg.Clock.Now(), backupOptions())
 		}})
 	n.backups.Start()
 	n.lc.add("scheduled backups", n.backups.Close)

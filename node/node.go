@@ -19,13 +19,14 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
@@ -56,7 +57,7 @@ type Config struct {
 
 	// Injection points; nil means production defaults.
 	Logger       *slog.Logger
-	Now          func() time.Time
+	Clock        clock.Clock        // instead of the real clock
 	Store        *store.Store       // instead of badger in DataDir
 	HTTPListener net.Listener       // instead of listening on HTTPAddr
 	Key          ed25519.PrivateKey // instead of DataDir/node.key
@@ -119,7 +120,7 @@ type Node struct {
 	audit   *audit.Log
 	auth    *auth.Service
 	care    *care.Service
-	own     *catalog.Own
+	own     *catalogue.Own
 	fed     *federation.Federation // nil with NoFederation, as are members and view
 	members *federation.Membership
 	view    *catalogueView
@@ -137,6 +138,7 @@ type Node struct {
 	http     *http.Server
 	ln       net.Listener
 	started  time.Time
+	uptime   clock.Stopwatch // since Start, for the settled log line
 	serveErr chan error
 	startup  sync.WaitGroup // background work that follows Start (catalogue view, republish)
 	settled  chan struct{}
@@ -158,9 +160,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Argon == (auth.Params{}) {
 		cfg.Argon = auth.DefaultParams
 	}
@@ -190,7 +190,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
-	n.started = n.cfg.Now().UTC()
+	n.started, n.uptime = n.cfg.Clock.Now().UTC(), clock.Start()
 	if n.cfg.Key == nil || n.cfg.Store == nil {
 		// A data directory whose restore did not finish holds a partial
 		// node: refuse it rather than serve half the records.
@@ -211,11 +211,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	// (docs/BENCHMARKS.md, "Coop node").
 	var loads errgroup.Group
 	loads.Go(func() (err error) {
-		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Now)
+		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Clock)
 		return err
 	})
 	loads.Go(func() (err error) {
-		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Now)
+		n.own, err = catalogue.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
 		return err
 	})
 	if !n.cfg.NoFederation {
@@ -279,12 +279,12 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 		n.store = st
 	}
 	n.lc.add("store", n.store.Close)
-	n.audit, err = audit.Open(ctx, n.store.Namespace(auditNamespace), n.cfg.Now, n.log.With("component", "audit"))
+	n.audit, err = audit.Open(ctx, n.store.Namespace(auditNamespace), n.cfg.Clock, n.log.With("component", "audit"))
 	if err != nil {
 		return err
 	}
 	n.lc.add("audit log", n.audit.Close)
-	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now, CoopName: n.cfg.CoopName})
+	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Clock: n.cfg.Clock, CoopName: n.cfg.CoopName})
 	return err
 }
 
@@ -295,10 +295,10 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Backup: n.lastBackup()}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup()}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
-		fv := fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}
+		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
@@ -339,7 +339,7 @@ func (n *Node) serveHTTP() error {
 	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
 	go func() {
 		n.startup.Wait()
-		n.log.Info("start-up work settled", "component", "node", "after", n.cfg.Now().Sub(n.started).Round(time.Millisecond))
+		n.log.Info("start-up work settled", "component", "node", "after", n.uptime.Elapsed().Round(time.Millisecond))
 		close(n.settled)
 	}()
 	return nil
@@ -410,7 +410,7 @@ func (n *Node) PeerID() string { return n.peerID }
 func (n *Node) Care() *care.Service { return n.care }
 
 // Own returns the coop's own offerings.
-func (n *Node) Own() *catalog.Own { return n.own }
+func (n *Node) Own() *catalogue.Own { return n.own }
 
 // Auth returns the account service.
 func (n *Node) Auth() *auth.Service { return n.auth }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
 	"go.uber.org/goleak"
 
 	"github.com/difronte/difronte/node/audit"
@@ -48,12 +47,12 @@ func seed(t *testing.T, dir string, events int) *store.Store {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		if err := st.Namespace("/care").Put(ctx, ds.NewKey(fmt.Sprintf("/b/%03d", i)), []byte(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
+		if err := st.Namespace("/care").Put(ctx, store.NewKey(fmt.Sprintf("/b/%03d", i)), []byte(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st.Namespace("/care").Delete(ctx, ds.NewKey("/b/007"))
-	st.Namespace("/own").Put(ctx, ds.NewKey("/o/1"), []byte(`{"o":1}`))
+	st.Namespace("/care").Delete(ctx, store.NewKey("/b/007"))
+	st.Namespace("/own").Put(ctx, store.NewKey("/o/1"), []byte(`{"o":1}`))
 	l, err := audit.Open(ctx, st.Namespace("/audit"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -146,11 +145,11 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := st.Namespace("/care").Get(context.Background(), ds.NewKey("/b/049"))
+		v, err := st.Namespace("/care").Get(context.Background(), store.NewKey("/b/049"))
 		if string(v) != `{"n":49}` {
 			t.Fatalf("restored record: %q %v", v, err)
 		}
-		if has, _ := st.Namespace("/care").Has(context.Background(), ds.NewKey("/b/007")); has {
+		if has, _ := st.Namespace("/care").Has(context.Background(), store.NewKey("/b/007")); has {
 			t.Fatal("a deleted record came back")
 		}
 		st.Close()
@@ -302,7 +301,7 @@ func TestBackupWhileWriting(t *testing.T) {
 		defer close(done)
 		for i := 0; ctx.Err() == nil; i++ {
 			l.Record(ctx, audit.Event{Actor: "admin", Action: audit.Update, Kind: "beneficiary", Object: fmt.Sprint(i)})
-			st.Namespace("/care").Put(ctx, ds.NewKey(fmt.Sprintf("/w/%06d", i)), []byte("{}"))
+			st.Namespace("/care").Put(ctx, store.NewKey(fmt.Sprintf("/w/%06d", i)), []byte("{}"))
 		}
 	}()
 	for i := range 5 {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/difronte/difronte/federation/clock"
 )
 
 // Schedule configures the node's own backups.
@@ -18,7 +20,7 @@ type Schedule struct {
 	Keep  int           // how many to keep; older ones are removed
 	// Write writes one verified backup of the running node to path.
 	Write  func(ctx context.Context, path string) (Summary, error)
-	Now    func() time.Time
+	Clock  clock.Clock // names the files and times the waits; nil is the real clock
 	Logger *slog.Logger
 }
 
@@ -57,9 +59,7 @@ type Scheduler struct {
 
 // NewScheduler prepares a scheduler; Start runs it.
 func NewScheduler(cfg Schedule) *Scheduler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -112,7 +112,7 @@ func (s *Scheduler) Start() {
 		s.mu.Lock()
 		s.last, s.have = r, true
 		s.mu.Unlock()
-		wait = max(0, t.Add(s.cfg.Every).Sub(s.cfg.Now()))
+		wait = max(0, t.Add(s.cfg.Every).Sub(s.cfg.Clock.Now()))
 	}
 	go s.loop(ctx, wait)
 }
@@ -120,12 +120,12 @@ func (s *Scheduler) Start() {
 func (s *Scheduler) loop(ctx context.Context, wait time.Duration) {
 	defer close(s.done)
 	for {
-		t := time.NewTimer(wait)
+		t := s.cfg.Clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		wait = s.cfg.Every
 		if r := s.RunOnce(ctx); !r.OK() {
@@ -137,7 +137,7 @@ func (s *Scheduler) loop(ctx context.Context, wait time.Duration) {
 // RunOnce takes one backup now, prunes the old ones if it succeeded, and
 // records the result.
 func (s *Scheduler) RunOnce(ctx context.Context) Result {
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	name := fileName(now)
 	r := Result{Time: now.UTC(), File: name}
 	err := os.MkdirAll(s.cfg.Dir, 0o700)

@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/backup"
 )
 
@@ -21,25 +21,21 @@ func TestSchedulerKeepsN(t *testing.T) {
 	st := seed(t, filepath.Join(root, "src"), 5)
 	defer st.Close()
 	dir := filepath.Join(root, "backups")
-	var mu sync.Mutex
-	now := time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clk := fakeclock.New(time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC))
 	fail := false
-	s := backup.NewScheduler(backup.Schedule{Dir: dir, Every: 24 * time.Hour, Keep: 3, Now: clock,
+	s := backup.NewScheduler(backup.Schedule{Dir: dir, Every: 24 * time.Hour, Keep: 3, Clock: clk,
 		Write: func(ctx context.Context, path string) (backup.Summary, error) {
 			if fail {
 				return backup.Summary{}, errors.New("disk full")
 			}
-			return backup.Write(ctx, path, testKey, st, clock(), opts)
+			return backup.Write(ctx, path, testKey, st, clk.Now(), opts)
 		}})
 	for range 5 {
 		r := s.RunOnce(context.Background())
-		if !r.OK() || r.Size == 0 || !r.Time.Equal(now) {
+		if !r.OK() || r.Size == 0 || !r.Time.Equal(clk.Now()) {
 			t.Fatalf("run: %+v", r)
 		}
-		mu.Lock()
-		now = now.Add(24 * time.Hour)
-		mu.Unlock()
+		clk.Advance(24 * time.Hour)
 	}
 	names := topLevel(t, dir)
 	want := "difronte-20250303T020000.000Z.backup,difronte-20250304T020000.000Z.backup,difronte-20250305T020000.000Z.backup"
