@@ -11,6 +11,7 @@ import (
 
 	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/backup"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // TestSchedulerKeepsN: with an injected clock, each run writes a verified
@@ -78,18 +79,12 @@ func TestSchedulerRuns(t *testing.T) {
 		t.Fatal("a result before the first backup")
 	}
 	s.Start()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if r, ok := s.Last(); ok && r.Runs >= 4 {
-			if !r.OK() {
-				t.Fatalf("scheduled backup: %+v", r)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no four scheduled backups in 20 s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	poll.Until(t, 20*time.Second, "four scheduled backups", func() bool {
+		r, ok := s.Last()
+		return ok && r.Runs >= 4
+	})
+	if r, _ := s.Last(); !r.OK() {
+		t.Fatalf("scheduled backup: %+v", r)
 	}
 	s.Close()
 	s.Close()
