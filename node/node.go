@@ -23,6 +23,7 @@ import (
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
@@ -101,6 +102,9 @@ type Config struct {
 
 	// Escalation: alerts' links and callback number, SMTP, webhooks.
 	Escalation EscalationConfig
+
+	// Backup: the node's own scheduled backups.
+	Backup BackupConfig
 }
 
 // Node is one running coop node.
@@ -127,6 +131,7 @@ type Node struct {
 	escalation  *escalation.Service
 	notify      *notify.Service
 	outcomeLink *federation.OutcomeLink
+	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 
 	api      *api.Server
 	metrics  *prometheus.Registry
@@ -186,6 +191,13 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		}
 	}()
 	n.started, n.uptime = n.cfg.Clock.Now().UTC(), clock.Start()
+	if n.cfg.Key == nil || n.cfg.Store == nil {
+		// A data directory whose restore did not finish holds a partial
+		// node: refuse it rather than serve half the records.
+		if err := backup.CheckComplete(n.cfg.DataDir); err != nil {
+			return err
+		}
+	}
 	if err := n.openIdentity(); err != nil {
 		return err
 	}
@@ -230,6 +242,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	if err := n.startBackups(); err != nil {
+		return err
+	}
 	n.mountHTTP()
 	return n.serveHTTP()
 }
@@ -257,14 +272,14 @@ func (n *Node) openIdentity() error {
 func (n *Node) openStore(ctx context.Context) (err error) {
 	n.store = n.cfg.Store
 	if n.store == nil {
-		st, err := store.Open(filepath.Join(n.cfg.DataDir, "store"), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
+		st, err := store.Open(filepath.Join(n.cfg.DataDir, storeDir), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
 		if err != nil {
 			return err
 		}
 		n.store = st
 	}
 	n.lc.add("store", n.store.Close)
-	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Clock, n.log.With("component", "audit"))
+	n.audit, err = audit.Open(ctx, n.store.Namespace(auditNamespace), n.cfg.Clock, n.log.With("component", "audit"))
 	if err != nil {
 		return err
 	}
@@ -277,9 +292,10 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 func (n *Node) mountHTTP() {
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup()}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}

@@ -40,7 +40,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run a coop node", runServe},
-		{"backup", "write a backup of a stopped node's data", runBackup},
+		{"backup", "write a backup of a stopped node's data (backup verify FILE: check one)", runBackup},
 		{"restore", "restore a backup into an empty data directory", runRestore},
 		{"testnet", "run a local federation of demo coop nodes on loopback", runTestnet},
 		{"reindex", "rebuild a stopped node's catalogue search index", runReindex},

@@ -50,6 +50,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	webhookSecret := fs.String("webhook-secret-file", "", "file holding the secret that signs webhook alerts (HMAC-SHA256)")
 	publicURL := fs.String("public-url", "", "public address of this node, for the acknowledgement links in alerts (default: http://<--http>)")
 	coopPhone := fs.String("coop-phone", "", "phone number alerts ask people to call back")
+	backupDir := fs.String("backup-dir", "", "directory for the node's own backups, each verified after writing (empty: none)")
+	backupEvery := fs.Duration("backup-every", 24*time.Hour, "time between two backups (with --backup-dir; at least 1m)")
+	backupKeep := fs.Int("backup-keep", 7, "backups kept in --backup-dir; older ones are removed")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +78,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *turnListen != "" && *turnSecret == "" {
 		return fmt.Errorf("%w: --turn-listen needs --turn-secret", errUsage)
 	}
+	if *backupEvery < time.Minute || *backupKeep < 1 {
+		return fmt.Errorf("%w: --backup-every must be at least 1m and --backup-keep at least 1", errUsage)
+	}
 	pw, err := adminPassword()
 	if err != nil {
 		return err
@@ -98,6 +104,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		Escalation: node.EscalationConfig{SMTPFile: *smtpFile, WebhookSecretFile: *webhookSecret, BaseURL: *publicURL, CoopPhone: *coopPhone},
 		TrustFile:  *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
+		Backup: node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -287,19 +288,38 @@ func (l *Log) Query(ctx context.Context, f Filter) ([]Event, error) {
 // Verify walks the whole chain and returns the number of events checked, or
 // ErrBroken with the first bad sequence number.
 func (l *Log) Verify(ctx context.Context) (uint64, error) {
-	var n uint64
-	prev := ""
-	err := store.Each(ctx, l.ds, keyPrefix, func(k string, v []byte) error {
-		var ev Event
-		if err := json.Unmarshal(v, &ev); err != nil {
-			return fmt.Errorf("%w at %s: %v", ErrBroken, k, err)
-		}
-		n++
-		if ev.Seq != n || ev.Prev != prev || hashEvent(&ev) != ev.Hash || k != key(n).String() {
-			return fmt.Errorf("%w at event %d", ErrBroken, n)
-		}
-		prev = ev.Hash
-		return nil
-	})
-	return n, err
+	var c Chain
+	err := store.Each(ctx, l.ds, keyPrefix, c.Add)
+	return c.n, err
 }
+
+// Chain checks stored events one after the other, in sequence order, as
+// Verify does: for a reader that holds the log's records outside a Log
+// (a backup being checked before it is restored). The zero value is an
+// empty chain.
+type Chain struct {
+	n    uint64
+	prev string
+}
+
+// IsEventKey reports whether key, relative to the log's namespace, holds
+// an event (and not the head or anything else).
+func IsEventKey(key string) bool { return strings.HasPrefix(key, keyPrefix) }
+
+// Add checks the event stored at k (relative to the log's namespace)
+// with value raw: the next sequence number, linked to the one before.
+func (c *Chain) Add(k string, raw []byte) error {
+	var ev Event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return fmt.Errorf("%w at %s: %v", ErrBroken, k, err)
+	}
+	c.n++
+	if ev.Seq != c.n || ev.Prev != c.prev || hashEvent(&ev) != ev.Hash || k != key(c.n).String() {
+		return fmt.Errorf("%w at event %d", ErrBroken, c.n)
+	}
+	c.prev = ev.Hash
+	return nil
+}
+
+// Head returns the number of events checked and the hash of the last one.
+func (c *Chain) Head() (uint64, string) { return c.n, c.prev }

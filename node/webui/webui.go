@@ -15,6 +15,7 @@ import (
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
@@ -48,6 +49,9 @@ type Deps struct {
 	// Clock dates the forms' defaults and the agenda; nil is the real
 	// clock.
 	Clock clock.Clock
+	// Backup returns the last scheduled backup's result; nil when the
+	// node takes no backups of its own.
+	Backup func() (backup.Result, bool)
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
