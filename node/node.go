@@ -163,15 +163,18 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("admin password: %w", err)
 		}
 	}
+	// Every line names the node; each component adds only its own
+	// "component", and "peer" is always another node.
 	log := cfg.Logger.With("node", cfg.CoopName)
 	return &Node{cfg: cfg, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
 		serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
 }
 
 // Start opens everything, in this order, and returns when the node serves
-// HTTP: identity, store, audit log and accounts; the private registry, own
-// offerings and the federation with its catalogue view, side by side; the
-// first admin (and demo data); membership and publishing; qualifications;
+// HTTP: the HTTP listener (a taken address fails before anything is
+// created), identity, store, audit log and accounts; the private registry,
+// own offerings and the federation with its catalogue view, side by side;
+// the first admin (and demo data); membership and publishing; qualifications;
 // calls; escalation and notifications; the HTTP API and web UI. Every
 // component is added to the lifecycle as soon as it is open, so a failed
 // start closes what it opened, and Close closes in reverse.
@@ -182,6 +185,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		}
 	}()
 	n.started = n.cfg.Now().UTC()
+	if err := n.listen(); err != nil {
+		return err
+	}
 	if err := n.openIdentity(); err != nil {
 		return err
 	}
@@ -293,16 +299,34 @@ func (n *Node) mountHTTP() {
 	webui.Mount(n.api, wd)
 }
 
-// serveHTTP listens and serves; HTTP is the first thing Close stops.
-func (n *Node) serveHTTP() error {
+// ErrHTTPListen is a start that failed because the HTTP address could
+// not be listened on (taken, or not this machine's), before anything was
+// created.
+var ErrHTTPListen = errors.New("cannot listen on the HTTP address")
+
+// listen opens the HTTP listener (unless one was injected); it accepts
+// nothing until serveHTTP. Until then a failed start closes it.
+func (n *Node) listen() error {
 	n.ln = n.cfg.HTTPListener
-	if n.ln == nil {
-		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
-		}
-		n.ln = ln
+	if n.ln != nil {
+		return nil
 	}
+	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("%w %s: %w", ErrHTTPListen, n.cfg.HTTPAddr, err)
+	}
+	n.ln = ln
+	n.lc.add("http listener", func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	return nil
+}
+
+// serveHTTP serves on the listener; HTTP is the first thing Close stops.
+func (n *Node) serveHTTP() error {
 	n.http = &http.Server{
 		Handler:           n.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
