@@ -250,8 +250,6 @@ func (n *Node) openIdentity() error {
 		n.key = k
 	}
 	n.peerID = schema.PeerIDFromPublicKey(n.key.Public().(ed25519.PublicKey))
-	n.log = n.log.With("peer", n.peerID)
-	n.callEvents.log = n.log
 	return nil
 }
 
@@ -343,7 +341,7 @@ func (n *Node) serveHTTP() error {
 		}
 		n.serveErr <- err
 	}()
-	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
+	n.log.Info("node ready", "component", "node", "peer_id", n.peerID, "http", n.ln.Addr().String())
 	go func() {
 		n.startup.Wait()
 		n.log.Info("start-up work settled", "component", "node", "after", n.cfg.Now().Sub(n.started).Round(time.Millisecond))

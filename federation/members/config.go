@@ -145,7 +145,8 @@ type Config struct {
 	// Transport replaces UDP/TCP sockets (tests use an in-memory one).
 	Transport memberlist.Transport
 	// Logger receives this package's logs and memberlist's own, at debug
-	// level. Nil discards them.
+	// level, with component=members added; its attributes name the node.
+	// Nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for LastSeen. Nil means time.Now.
 	Now func() time.Time
