@@ -384,7 +384,7 @@ func (n *Node) bootstrapAdmin(ctx context.Context) error {
 	if _, err := n.auth.Create(ctx, auth.Account{Username: adminUsername, Role: auth.Admin, DisplayName: adminDisplayName}, pw); err != nil {
 		return fmt.Errorf("create admin account: %w", err)
 	}
-	if err := n.audit.Record(ctx, audit.Event{Actor: "system", Action: audit.Create, Kind: "account", Object: adminUsername}); err != nil {
+	if err := n.audit.Record(ctx, audit.Event{Actor: systemActor, Action: audit.Create, Kind: "account", Object: adminUsername}); err != nil {
 		return err
 	}
 	if generated && n.cfg.OnAdminCreated != nil {

@@ -48,16 +48,19 @@ func commands() []command {
 		{"export", "export the federated catalogue (export hsds --out DIR)", runExport},
 		{"import", "import HSDS services into the coop's offerings (import hsds FILE)", runImport},
 		{"authority", "authority keys (authority keygen --out FILE)", runAuthority},
+		{"admin", "reset a forgotten password, node stopped (admin reset-password [--user NAME])", runAdmin},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stderr)
 		return 0
 	}
 	for _, c := range commands() {
