@@ -314,3 +314,22 @@ func TestTestnetPortsAvoidServe(t *testing.T) {
 		}
 	}
 }
+
+// TestImportHSDSTakesItsFile: `import hsds [--data DIR] FILE`, as its help
+// says, takes the file after the flags (a stray argument is still refused).
+func TestImportHSDSTakesItsFile(t *testing.T) {
+	src, dst, out := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst"), t.TempDir()
+	serve(t, src, nil, "--demo").stop()
+	if code, _, stderr := runBin(t, nil, "export", "hsds", "--data", src, "--out", out); code != 0 {
+		t.Fatalf("export: exit %d:\n%s", code, stderr)
+	}
+	serve(t, dst, nil).stop()
+	services := filepath.Join(out, "services.json")
+	code, stdout, stderr := runBin(t, nil, "import", "hsds", "--data", dst, services)
+	if code != 0 || !regexp.MustCompile(`Imported [1-9]\d* services`).MatchString(stdout) {
+		t.Fatalf("import: exit %d:\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runBin(t, nil, "import", "hsds", "--data", dst, services, "extra"); code != 2 || !strings.Contains(stderr, `unexpected argument "extra"`) {
+		t.Fatalf("import with a stray argument: exit %d:\n%s", code, stderr)
+	}
+}

@@ -50,12 +50,13 @@ func envName(flagName string) string {
 // usage error comes back as one line (the caller prints it with a hint to
 // --help), never after a dump of every flag; --help prints the usage.
 func parse(fs *flag.FlagSet, args []string) error {
-	return parseEnv(fs, args, nil)
+	return parseEnv(fs, args, nil, 0)
 }
 
 // parseEnv is parse with some flags' environment twins named by twins
-// (flag name -> variable) instead of by envName.
-func parseEnv(fs *flag.FlagSet, args []string, twins map[string]string) error {
+// (flag name -> variable) instead of by envName, and up to positional
+// arguments after the flags.
+func parseEnv(fs *flag.FlagSet, args []string, twins map[string]string, positional int) error {
 	twin := func(f *flag.Flag) string {
 		if v, ok := twins[f.Name]; ok {
 			return v
@@ -78,8 +79,8 @@ func parseEnv(fs *flag.FlagSet, args []string, twins map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if fs.NArg() > positional {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(positional))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
