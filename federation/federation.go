@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -65,6 +63,7 @@ type Federation struct {
 	mesh     *meshTracer
 	events   event.Subscription
 	syncReq  chan peer.ID
+	cpKick   chan struct{} // own log changed: checkpoint soon (checkpoint.go)
 }
 
 // New checks cfg and returns an unstarted Federation. It does no I/O.
@@ -110,7 +109,7 @@ func (f *Federation) start(ctx context.Context) error {
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	ds := f.cfg.Datastore
 	if ds == nil {
-		ds = dssync.MutexWrap(datastore.NewMapDatastore())
+		ds = replica.NewMemory()
 	}
 	rep, err := replica.Open(ctx, ds)
 	if err != nil {
@@ -138,16 +137,18 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
-	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger})
+	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger, Clock: f.cfg.Clock})
 
 	if err := f.startGossip(); err != nil {
 		return err
 	}
 
 	f.syncReq = make(chan peer.ID, 256)
-	f.wg.Add(2)
+	f.cpKick = make(chan struct{}, 1)
+	f.wg.Add(3)
 	go f.watchConnections()
 	go f.catchupLoop()
+	go f.checkpointLoop()
 
 	for _, ai := range bootstrap {
 		f.host.ConnManager().Protect(ai.ID, "bootstrap")
@@ -185,7 +186,7 @@ func (f *Federation) startGossip() error {
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
 	for _, name := range topics.All() {
-		if err := ps.RegisterTopicValidator(name, topics.Validator(name, f.host.ID(), f.rep, f.log)); err != nil {
+		if err := ps.RegisterTopicValidator(name, topics.Validator(name, f.host.ID(), f.rep, f.log, f.cfg.Clock)); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)

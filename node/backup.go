@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/store"
 )
 
@@ -44,7 +44,9 @@ func Backup(dataDir, out string) (int64, error) {
 	defer os.Remove(tmp)
 	gz := gzip.NewWriter(f)
 	tw := tar.NewWriter(gz)
-	now := time.Now()
+	// The CLI takes a backup of a stopped node: its files carry the wall
+	// clock's time.
+	now := clock.Real{}.Now()
 	add := func(name string, b []byte) error {
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(b)), ModTime: now}); err != nil {
 			return err

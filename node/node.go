@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -26,7 +27,11 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/hsds"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
+	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
@@ -51,7 +56,7 @@ type Config struct {
 
 	// Injection points; nil means production defaults.
 	Logger       *slog.Logger
-	Now          func() time.Time
+	Clock        clock.Clock        // instead of the real clock
 	Store        *store.Store       // instead of badger in DataDir
 	HTTPListener net.Listener       // instead of listening on HTTPAddr
 	Key          ed25519.PrivateKey // instead of DataDir/node.key
@@ -128,6 +133,7 @@ type Node struct {
 	http     *http.Server
 	ln       net.Listener
 	started  time.Time
+	uptime   clock.Stopwatch // since Start, for the settled log line
 	serveErr chan error
 	startup  sync.WaitGroup // background work that follows Start (catalogue view, republish)
 	settled  chan struct{}
@@ -149,9 +155,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Argon == (auth.Params{}) {
 		cfg.Argon = auth.DefaultParams
 	}
@@ -184,7 +188,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
-	n.started = n.cfg.Now().UTC()
+	n.started, n.uptime = n.cfg.Clock.Now().UTC(), clock.Start()
 	if err := n.listen(); err != nil {
 		return err
 	}
@@ -201,11 +205,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	// (docs/BENCHMARKS.md, "Coop node").
 	var loads errgroup.Group
 	loads.Go(func() (err error) {
-		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Now)
+		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Clock)
 		return err
 	})
 	loads.Go(func() (err error) {
-		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Now)
+		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
 		return err
 	})
 	if !n.cfg.NoFederation {
@@ -264,12 +268,12 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 		n.store = st
 	}
 	n.lc.add("store", n.store.Close)
-	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Now, n.log.With("component", "audit"))
+	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Clock, n.log.With("component", "audit"))
 	if err != nil {
 		return err
 	}
 	n.lc.add("audit log", n.audit.Close)
-	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now, CoopName: n.cfg.CoopName})
+	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Clock: n.cfg.Clock, CoopName: n.cfg.CoopName})
 	return err
 }
 
@@ -277,23 +281,20 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 func (n *Node) mountHTTP() {
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	deps := api.Deps{
-		Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit,
+	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
+	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock}
+	domains := []httpx.Routes{n.care, n.own}
+	if n.fed != nil {
+		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
+		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
+		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
+	}
+	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	n.api = api.New(api.Deps{
+		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
-	}
-	if n.fed != nil {
-		deps.Federation = fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}
-	}
-	n.api = api.New(deps)
-	n.calls.Mount(n.api.Router)
-	n.mountEscalation()
-	api.MountQualify(n.api, api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()})
-	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Info: n.Info, Logger: n.log,
-		Qualify: api.QualifyDeps{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}, Calls: n.calls}
-	if n.fed != nil {
-		wd.Federation = deps.Federation
-	}
-	wd.Escalation, wd.Notify = n.escalation, n.notify
+	})
 	webui.Mount(n.api, wd)
 }
 
@@ -344,7 +345,7 @@ func (n *Node) serveHTTP() error {
 	n.log.Info("node ready", "component", "node", "peer_id", n.peerID, "http", n.ln.Addr().String())
 	go func() {
 		n.startup.Wait()
-		n.log.Info("start-up work settled", "component", "node", "after", n.cfg.Now().Sub(n.started).Round(time.Millisecond))
+		n.log.Info("start-up work settled", "component", "node", "after", n.uptime.Elapsed().Round(time.Millisecond))
 		close(n.settled)
 	}()
 	return nil
@@ -384,7 +385,7 @@ func (n *Node) bootstrapAdmin(ctx context.Context) error {
 	if _, err := n.auth.Create(ctx, auth.Account{Username: adminUsername, Role: auth.Admin, DisplayName: adminDisplayName}, pw); err != nil {
 		return fmt.Errorf("create admin account: %w", err)
 	}
-	if err := n.audit.Record(ctx, audit.Event{Actor: systemActor, Action: audit.Create, Kind: "account", Object: adminUsername}); err != nil {
+	if err := n.audit.Record(ctx, audit.Event{Actor: auth.SystemUser, Action: audit.Create, Kind: "account", Object: adminUsername}); err != nil {
 		return err
 	}
 	if generated && n.cfg.OnAdminCreated != nil {

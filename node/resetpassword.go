@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/store"
@@ -23,17 +23,14 @@ var (
 	ErrNodeRunning = errors.New("the node is running (it holds the store's lock): stop it first")
 )
 
-// systemActor is who the audit log names for what the node does on its
-// own or its operator does on the node's machine, outside any session:
-// creating the first admin, resetting a password.
-const systemActor = "system"
-
 // ResetPassword sets a new password for account username of the stopped
 // node in dataDir, ends the account's sessions and records the reset in
-// the audit log. The password must pass auth.ValidatePassword with the
-// account's username and name and coopName as personal words. It is how
-// an operator who lost the admin password gets back in, from the node's
-// own machine: whoever can open the data directory owns the node anyway.
+// the audit log under auth.SystemUser, as the first admin's creation is:
+// the operator acts on the node's machine, outside any session. The
+// password must pass auth.ValidatePassword with the account's username and
+// name and coopName as personal words. It is how an operator who lost the
+// admin password gets back in: whoever can open the data directory owns
+// the node anyway.
 func ResetPassword(ctx context.Context, dataDir, coopName, username, password string) error {
 	sdir := filepath.Join(dataDir, "store")
 	if _, err := os.Stat(filepath.Join(dataDir, KeyFile)); err != nil || store.Empty(sdir) {
@@ -47,7 +44,7 @@ func ResetPassword(ctx context.Context, dataDir, coopName, username, password st
 		return err
 	}
 	defer st.Close()
-	al, err := audit.Open(ctx, st.Namespace("/audit"), time.Now, slog.New(slog.DiscardHandler))
+	al, err := audit.Open(ctx, st.Namespace("/audit"), clock.Real{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -63,6 +60,6 @@ func ResetPassword(ctx context.Context, dataDir, coopName, username, password st
 	if _, err := accounts.Update(ctx, *a, password); err != nil {
 		return err
 	}
-	return al.Record(ctx, audit.Event{Actor: systemActor, Action: audit.Update, Kind: "account", Object: username,
+	return al.Record(ctx, audit.Event{Actor: auth.SystemUser, Action: audit.Update, Kind: "account", Object: username,
 		Remote: "cli", Detail: "password reset"})
 }

@@ -8,13 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/federation/catchup"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/members"
 	"github.com/difronte/difronte/federation/replica"
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/search"
 )
@@ -31,7 +30,7 @@ func (n *Node) openFederation(ctx context.Context) error {
 		Announce:  n.cfg.Announce,
 		Datastore: n.store.Namespace("/fed"),
 		Logger:    n.log,
-		Now:       n.cfg.Now,
+		Clock:     n.cfg.Clock,
 		Host:      n.cfg.P2PHost,
 		// Port mapping and hole punching make no sense for a node that
 		// only listens on loopback (tests, testnets), and would send
@@ -44,7 +43,7 @@ func (n *Node) openFederation(ctx context.Context) error {
 	if err := f.Start(ctx); err != nil {
 		return fmt.Errorf("start federation: %w", err)
 	}
-	view, err := openCatalogueView(ctx, f.Replica(), n.searchDir(), n.log, n.cfg.Now)
+	view, err := openCatalogueView(ctx, f.Replica(), n.searchDir(), n.log, n.cfg.Clock)
 	if err != nil {
 		return errors.Join(err, f.Close())
 	}
@@ -143,12 +142,12 @@ type catalogueView struct {
 
 // openCatalogueView opens the view and the index over rep; the index
 // lives in dir, or in memory when dir is "".
-func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, log *slog.Logger, now func() time.Time) (*catalogueView, error) {
+func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, log *slog.Logger, clk clock.Clock) (*catalogueView, error) {
 	cat, err := catalog.OpenCatalogue(ctx, rep)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := search.Open(ctx, search.Config{Dir: dir, Replica: rep, Logger: log, Now: now})
+	idx, err := search.Open(ctx, search.Config{Dir: dir, Replica: rep, Logger: log, Clock: clk})
 	if err != nil {
 		return nil, err
 	}
@@ -158,27 +157,23 @@ func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, lo
 // Close saves and closes the index.
 func (v *catalogueView) Close() error { return v.idx.Close() }
 
-// fedView is the federation as the API and the web UI see it
-// (api.Federation).
+// fedView is the federation's coops as the API's peers route and the web
+// UI's federation page see them (catalog.Coops).
 type fedView struct {
 	f    *federation.Federation
 	ms   *federation.Membership
 	view *catalogueView
-	now  func() time.Time
+	clk  clock.Clock
 }
-
-func (v fedView) Replica() *replica.Replica     { return v.f.Replica() }
-func (v fedView) Search() *search.Index         { return v.view.idx }
-func (v fedView) Catalogue() *catalog.Catalogue { return v.view.cat }
 
 // Coops lists every coop this node knows: from membership (online state,
 // last seen) and from the replica (publishers and their coop profiles).
-func (v fedView) Coops() []api.Coop {
-	byID := map[string]*api.Coop{}
-	get := func(id string) *api.Coop {
+func (v fedView) Coops() []catalog.Coop {
+	byID := map[string]*catalog.Coop{}
+	get := func(id string) *catalog.Coop {
 		c, ok := byID[id]
 		if !ok {
-			c = &api.Coop{PeerID: id}
+			c = &catalog.Coop{PeerID: id}
 			byID[id] = c
 		}
 		return c
@@ -203,17 +198,17 @@ func (v fedView) Coops() []api.Coop {
 		get(p) // a connected coop that has published nothing yet is still a coop
 	}
 	self := get(v.f.PeerID())
-	self.Self, self.Online, self.LastSeen = true, true, v.now().UTC()
-	out := make([]api.Coop, 0, len(byID))
+	self.Self, self.Online, self.LastSeen = true, true, v.clk.Now().UTC()
+	out := make([]catalog.Coop, 0, len(byID))
 	for id, c := range byID {
 		if connected[id] && !c.Online {
 			// A libp2p link is proof of life too (membership of a lone
 			// node, or before the join completes).
-			c.Online, c.LastSeen = true, v.now().UTC()
+			c.Online, c.LastSeen = true, v.clk.Now().UTC()
 		}
 		out = append(out, *c)
 	}
-	slices.SortFunc(out, func(a, b api.Coop) int {
+	slices.SortFunc(out, func(a, b catalog.Coop) int {
 		if a.Self != b.Self {
 			if a.Self {
 				return -1

@@ -323,6 +323,9 @@ func ParseToken(token string) (*Token, error) {
 	if err != nil {
 		return nil, refuse("header is not base64url")
 	}
+	if err := CheckJSON(hb); err != nil {
+		return nil, refuse("header: %v", err)
+	}
 	var hdr map[string]json.RawMessage
 	if err := json.Unmarshal(hb, &hdr); err != nil {
 		return nil, refuse("header is not a JSON object")
@@ -356,6 +359,9 @@ func ParseToken(token string) (*Token, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &top); err != nil {
 		return nil, refuse("payload is not a JSON object")
+	}
+	if err := CheckJSON(payload); err != nil {
+		return nil, refuse("payload: %v", err)
 	}
 	if _, ok := top["vc"]; ok {
 		return nil, refuse(`top-level "vc" claim: VC-JWT 1.1 shape, not VC 2.0`)

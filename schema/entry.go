@@ -77,6 +77,9 @@ func (e *Entry) Sign(priv ed25519.PrivateKey) error {
 	if err := e.check(); err != nil {
 		return fmt.Errorf("sign entry: %w", err)
 	}
+	if err := e.CheckStrict(); err != nil {
+		return fmt.Errorf("sign entry: %w", err)
+	}
 	signed := e.appendSigned(nil)
 	if len(signed)+ed25519.SignatureSize > MaxEntrySize {
 		return fmt.Errorf("sign entry: %w: %d bytes", ErrTooLarge, len(signed)+ed25519.SignatureSize)
@@ -133,17 +136,11 @@ func (e *Entry) ID() [32]byte {
 }
 
 // UnmarshalEntry decodes a wire-form entry strictly: size limit, canonical
-// encoding, known kind, key rules, tombstone/body rules, and the signature.
-// It does not validate the body: callers run ValidateBody on non-tombstones.
+// encoding, known kind, key rules, tombstone/body rules, the bounds and
+// strict JSON of CheckStrict, and the signature. It does not validate the
+// body for its kind: callers run ValidateBody on non-tombstones.
 func UnmarshalEntry(b []byte) (*Entry, error) {
-	e, err := UnmarshalEntryUnverified(b)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.Verify(); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return unmarshalVerified(b, false)
 }
 
 // UnmarshalEntryAnyKind is UnmarshalEntry for catch-up, which carries
@@ -153,14 +150,44 @@ func UnmarshalEntry(b []byte) (*Entry, error) {
 // such an entry but never interpret it; Kind.Known tells which it is.
 // Gossip keeps UnmarshalEntry: a new kind travels on a new topic.
 func UnmarshalEntryAnyKind(b []byte) (*Entry, error) {
-	e, err := unmarshalEntry(b, true)
+	return unmarshalVerified(b, true)
+}
+
+// unmarshalVerified is the decoding of bytes from the network, gossip and
+// catch-up alike: the one place where they are checked.
+func unmarshalVerified(b []byte, anyKind bool) (*Entry, error) {
+	e, err := unmarshalEntry(b, anyKind)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.CheckStrict(); err != nil {
 		return nil, err
 	}
 	if err := e.Verify(); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// CheckStrict checks the bounds and body rules that entries from the
+// network must meet on top of the wire form: seq at most MaxSeq,
+// issued_at at most MaxIssuedAt, and a body (of any kind, known or not)
+// that CheckJSON accepts. The Unverified decoders skip it, so that a
+// replica written by an earlier version still opens; catch-up does not
+// serve a stored entry that fails it.
+func (e *Entry) CheckStrict() error {
+	if e.Seq > MaxSeq {
+		return fmt.Errorf("%w: seq %d above %d", ErrMalformed, e.Seq, uint64(MaxSeq))
+	}
+	if e.IssuedAt.After(MaxIssuedAt) {
+		return fmt.Errorf("%w: issued_at after year 9999", ErrMalformed)
+	}
+	if len(e.Body) > 0 {
+		if err := CheckJSON(e.Body); err != nil {
+			return fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+	}
+	return nil
 }
 
 // UnmarshalEntryAnyKindUnverified is UnmarshalEntryAnyKind without the

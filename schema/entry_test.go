@@ -321,6 +321,8 @@ func FuzzUnmarshalEntry(f *testing.F) {
 		}
 		if e2, err := UnmarshalEntry(b); err == nil && !bytes.Equal(e2.Marshal(), b) {
 			t.Fatalf("verified entry re-marshals differently")
+		} else if err == nil && (e2.Seq > MaxSeq || (len(e2.Body) > 0 && CheckJSON(e2.Body) != nil)) {
+			t.Fatalf("verified entry breaks the strict rules: seq %d, body %q", e2.Seq, e2.Body)
 		}
 	})
 }

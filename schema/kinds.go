@@ -21,6 +21,8 @@ const (
 	// KindStatusList carries an authority's revocation status list
 	// credential, keyed by the list id.
 	KindStatusList Kind = "statuslist"
+	// KindCheckpoint (checkpoint.go) is a publisher's signed statement
+	// of its own log, keyed CheckpointKey.
 )
 
 // ErrUnknownKind is returned for an entry whose kind this version does not know.
@@ -44,7 +46,7 @@ func (k Kind) wellFormed() bool {
 // Known reports whether k is a kind this version can validate.
 func (k Kind) Known() bool {
 	switch k {
-	case KindCoop, KindOffering, KindQualification, KindStatusList:
+	case KindCoop, KindOffering, KindQualification, KindStatusList, KindCheckpoint:
 		return true
 	}
 	return false
@@ -74,6 +76,12 @@ func ValidateBody(k Kind, key string, body []byte) error {
 		// node's own decision (node/qualify), never the gossip layer's.
 		_, err := CredentialBody(k, key, body)
 		return err
+	case KindCheckpoint:
+		if key != CheckpointKey {
+			return fmt.Errorf("checkpoint key %q; want %q", key, CheckpointKey)
+		}
+		_, _, err := DecodeCheckpoint(body)
+		return err
 	}
 	return fmt.Errorf("%w: %q", ErrUnknownKind, k)
 }
@@ -87,9 +95,13 @@ func decodeStrict(b []byte, v any) error {
 }
 
 // decodeOne decodes exactly one JSON value, refusing unknown fields and
-// trailing data; records and credential payloads are read this way so that
-// two nodes never disagree on what a record says.
+// trailing data and whatever CheckJSON refuses (bad UTF-8, duplicate
+// members, numbers beyond the bounds); records and credential payloads are
+// read this way so that two nodes never disagree on what a record says.
 func decodeOne(b []byte, v any) error {
+	if err := CheckJSON(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

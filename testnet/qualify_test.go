@@ -16,23 +16,12 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
-
-// waitQualify polls cond until it holds or the deadline passes.
-func waitQualify(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func openAudit(t *testing.T) *audit.Log {
 	t.Helper()
-	l, err := audit.Open(context.Background(), dssync.MutexWrap(datastore.NewMapDatastore()), time.Now, nil)
+	l, err := audit.Open(context.Background(), dssync.MutexWrap(datastore.NewMapDatastore()), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +61,7 @@ func TestQualificationFlow(t *testing.T) {
 	}
 	svcs := make([]*qualify.Service, len(net.Nodes))
 	attach := func(i int) {
-		svcs[i] = qualify.NewService(trust, time.Now, nil)
+		svcs[i] = qualify.NewService(trust, nil, nil)
 		if err := svcs[i].Attach(ctx, net.Nodes[i].Fed.Replica()); err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +152,7 @@ func TestQualificationFlow(t *testing.T) {
 	}
 	offering := schema.Offering{Category: "anziani.assistenza-domiciliare", Areas: []string{"037006"}}
 	uncovered := schema.Offering{Category: "anziani.assistenza-domiciliare", Areas: []string{"037006", "037007"}}
-	waitQualify(t, "the credential on every node", 15*time.Second, func() bool {
+	poll.Until(t, 15*time.Second, "the credential on every node", func() bool {
 		for _, s := range svcs {
 			if _, _, ok := s.Qualified(coopPeer, offering); !ok {
 				return false
@@ -197,7 +186,7 @@ func TestQualificationFlow(t *testing.T) {
 	if _, err := au.Revoke(ctx, officer, id, "Irregolarità contributive"); err != nil {
 		t.Fatal(err)
 	}
-	waitQualify(t, "revocation on every running node", 15*time.Second, func() bool {
+	poll.Until(t, 15*time.Second, "revocation on every running node", func() bool {
 		for _, s := range svcs[:3] {
 			if _, _, ok := s.Qualified(coopPeer, offering); ok {
 				return false
@@ -214,7 +203,7 @@ func TestQualificationFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	attach(3)
-	waitQualify(t, "node 3 to catch up with the revocation", 20*time.Second, func() bool {
+	poll.Until(t, 20*time.Second, "node 3 to catch up with the revocation", func() bool {
 		rs := svcs[3].Credentials(coopPeer)
 		return len(rs) == 1 && rs[0].Revoked
 	})

@@ -134,12 +134,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer st.Close()
 	log := slog.New(slog.DiscardHandler)
-	al, err := audit.Open(ctx, st.Namespace("/audit"), time.Now, log)
+	al, err := audit.Open(ctx, st.Namespace("/audit"), nil, log)
 	if err != nil {
 		return err
 	}
 	defer al.Close()
-	own, err := catalog.OpenOwn(ctx, st.Namespace("/own"), al, time.Now)
+	own, err := catalog.OpenOwn(ctx, st.Namespace("/own"), al, nil)
 	if err != nil {
 		return err
 	}

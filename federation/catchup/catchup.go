@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
 )
@@ -48,6 +49,9 @@ type Options struct {
 	ValidateBody func(kind schema.Kind, key string, body []byte) error
 	// MaxPublishers bounds how many marks a requester may send. Default 100,000.
 	MaxPublishers int
+	// Clock is the clock entries' issued_at is compared with
+	// (schema.MaxClockSkew); nil is the real one.
+	Clock clock.Clock
 }
 
 // Stats describe one Sync from the requester's side.
@@ -59,6 +63,9 @@ type Stats struct {
 	Entries       int   // entries received (all verified)
 	Foreign       int   // of those, entries of kinds this version does not know (stored, not interpreted)
 	Applied       int   // entries that changed the replica
+	Checkpoints   int   // of Entries, publishers' checkpoints
+	CheckpointB   int64 // of EntryBytes, the checkpoints' bytes
+	Deferred      int   // of Entries, issued too far in the future: not stored
 	Truncated     bool  // the responder stopped at the entry budget
 }
 
@@ -77,7 +84,12 @@ type Service struct {
 	mu      sync.Mutex
 	serving map[peer.ID]int
 	pulling map[peer.ID]bool
-	closed  bool
+	// resume holds, per peer whose last session ran out of budget, the
+	// marks that peer vouched for then: the next session with it asks
+	// from there so that it makes progress. Only that peer's own word,
+	// used only with that peer; the replica's marks never move by it.
+	resume map[peer.ID]map[string]uint64
+	closed bool
 }
 
 // New registers the catch-up stream handler on h, answering from r.
@@ -103,11 +115,13 @@ func New(h host.Host, r *replica.Replica, opts Options) *Service {
 	if opts.MaxPublishers <= 0 {
 		opts.MaxPublishers = 100_000
 	}
+	opts.Clock = clock.Or(opts.Clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
 		h: h, r: r, opts: opts, log: opts.Logger.With("component", "catchup"),
 		ctx: ctx, cancel: cancel,
 		serving: make(map[peer.ID]int), pulling: make(map[peer.ID]bool),
+		resume: make(map[peer.ID]map[string]uint64),
 	}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	return s
@@ -164,16 +178,16 @@ func newSession(st network.Stream, idle time.Duration) *session {
 }
 
 func (ss *session) read(limit int) (byte, []byte, error) {
-	_ = ss.st.SetReadDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetReadDeadline(clock.Deadline(ss.idle))
 	return ss.fr.next(limit)
 }
 
 func (ss *session) write(typ byte, payload []byte) error {
-	_ = ss.st.SetWriteDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetWriteDeadline(clock.Deadline(ss.idle))
 	return writeFrame(ss.bw, typ, payload)
 }
 
 func (ss *session) flush() error {
-	_ = ss.st.SetWriteDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetWriteDeadline(clock.Deadline(ss.idle))
 	return ss.bw.Flush()
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -172,6 +173,29 @@ func buildFixture(t testing.TB, pubs, perPub, changes int) fixture {
 	return fx
 }
 
+// withCheckpoints ends every log with its publisher's checkpoint, as an
+// honest publisher's node appends one a moment after its changes.
+func (fx fixture) withCheckpoints(t testing.TB) fixture {
+	t.Helper()
+	for p, log := range fx.logs {
+		cur := make(map[string]schema.LogRef)
+		for _, e := range log {
+			cur[string(e.Kind)+"\x00"+e.Key] = schema.LogRef{Seq: e.Seq, Kind: e.Kind, Key: e.Key, Tombstone: e.Tombstone}
+		}
+		refs := make([]schema.LogRef, 0, len(cur))
+		for _, r := range cur {
+			refs = append(refs, r)
+		}
+		cp := &schema.Entry{Seq: uint64(len(log) + 1), Kind: schema.KindCheckpoint, Key: schema.CheckpointKey,
+			IssuedAt: t0.Add(time.Hour), Body: schema.CheckpointBody(refs)}
+		if err := cp.Sign(privKey(p)); err != nil {
+			t.Fatal(err)
+		}
+		fx.logs[p] = append(log, cp)
+	}
+	return fx
+}
+
 // load applies every log entry up to limit(p) to r.
 func (fx fixture) load(t testing.TB, r *replica.Replica, full bool) {
 	t.Helper()
@@ -266,8 +290,11 @@ func TestRestartDownloadsOnlyNewEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		checkpoint(t, a.r, privKey(p))
 	}
-	if st, err := b.s.Sync(ctx, a.h.ID()); err != nil || st.Entries != 45 {
+	// Each publisher's checkpoint comes along: it is what lets b's marks
+	// advance past the superseded seqs (replica/checkpoint.go).
+	if st, err := b.s.Sync(ctx, a.h.ID()); err != nil || st.Entries-st.Checkpoints != 45 {
 		t.Fatalf("first sync: %+v %v", st, err)
 	}
 	// b restarts: a new replica and service on the same datastore.
@@ -285,37 +312,73 @@ func TestRestartDownloadsOnlyNewEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	checkpoint(t, a.r, privKey(1))
 	st, err := b.s.Sync(ctx, a.h.ID())
-	if err != nil || st.Entries != 5 || b.r.Digest() != a.r.Digest() {
+	if err != nil || st.Entries-st.Checkpoints != 5 || b.r.Digest() != a.r.Digest() {
 		t.Fatalf("sync after restart: %+v %v", st, err)
 	}
 }
 
 // TestBudgetTruncates checks that a session cut short by the entry budget
-// vouches only for what it sent, and a second Sync completes the state.
+// vouches only for what it sent, and later Syncs complete the state.
 func TestBudgetTruncates(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	ctx := context.Background()
 	mn := mocknet.New()
+	const budget = 7
 	a := newNode(t, mn, nil, Options{})
-	b := newNode(t, mn, nil, Options{MaxEntriesPerSession: 7})
+	b := newNode(t, mn, nil, Options{MaxEntriesPerSession: budget})
 	defer closeAll(t, mn, a, b)
 	linkAll(t, mn)
+	// 20 appends over 15 keys, some withdrawals: more live entries than
+	// two budgets, so two sessions are cut short.
 	for i := range 20 {
-		if _, err := a.r.Append(ctx, privKey(0), schema.KindOffering, fmt.Sprint("k", i%6), bodyUnless(i%5 == 4), i%5 == 4, t0); err != nil {
+		if _, err := a.r.Append(ctx, privKey(0), schema.KindOffering, fmt.Sprint("k", i%15), bodyUnless(i%5 == 4), i%5 == 4, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	total := 0
+	// The publisher checkpoints its log, as honest nodes do, so the
+	// requester can raise its mark once it holds everything.
+	if _, err := a.r.Checkpoint(ctx, privKey(0), t0); err != nil {
+		t.Fatal(err)
+	}
+	pub := pubID(privKey(0))
+	var live []uint64 // the seqs a serves, in the order it sends them
+	if err := a.r.Since(ctx, pub, 0, func(e *schema.Entry) error { live = append(live, e.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(live) <= 2*budget {
+		t.Fatalf("fixture: %d live entries, want more than two budgets of %d", len(live), budget)
+	}
+	total, cut := 0, 0
 	for round := 0; round < 5 && b.r.Digest() != a.r.Digest(); round++ {
 		st, err := b.s.Sync(ctx, a.h.ID())
 		if err != nil {
 			t.Fatal(err)
 		}
 		total += st.Entries
+		if !st.Truncated {
+			continue
+		}
+		cut++
+		// A cut session resumes where the responder said it stopped:
+		// the seq of the last entry sent, not the responder's mark. The
+		// requester's own mark never moves on that word.
+		b.s.mu.Lock()
+		resume := b.s.resume[a.h.ID()][pub]
+		b.s.mu.Unlock()
+		if want := live[total-1]; resume != want {
+			t.Fatalf("round %d: resume from %d after %d of %d entries (stats %+v), want %d", round, resume, total, len(live), st, want)
+		}
+		if got := b.r.Marks()[pub]; got != 0 {
+			t.Fatalf("round %d: mark %d raised on the responder's word", round, got)
+		}
 	}
-	if b.r.Digest() != a.r.Digest() || total != 6 {
-		t.Fatalf("budgeted catch-up: total %d entries, digests equal %v", total, b.r.Digest() == a.r.Digest())
+	if b.r.Digest() != a.r.Digest() || total != len(live) || cut != 2 {
+		t.Fatalf("budgeted catch-up: total %d of %d entries, %d sessions cut, digests equal %v", total, len(live), cut, b.r.Digest() == a.r.Digest())
+	}
+	if got, want := b.r.Marks()[pub], a.r.Marks()[pub]; got != want {
+		t.Fatalf("mark after the checkpoint arrived: %d, want %d", got, want)
 	}
 }
 
@@ -463,18 +526,14 @@ func TestSessionsPerPeerLimited(t *testing.T) {
 	}
 	open()
 	open()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var n int
+	if !poll.Wait(5*time.Second, 5*time.Millisecond, func() bool {
 		a.s.mu.Lock()
-		n := a.s.serving[b.h.ID()]
+		n = a.s.serving[b.h.ID()]
 		a.s.mu.Unlock()
-		if n == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions started, want 2", n)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return n == 2
+	}) {
+		t.Fatalf("%d sessions started, want 2", n)
 	}
 	third := open()
 	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))

@@ -27,14 +27,16 @@
 // takes). R ends the session on anything a correct responder would not send:
 // an entry of another publisher than the section's, a seq at or below R's
 // mark or out of order, a mark above the last seq sent, oversized frames,
-// unknown frames, more entries than the budget. After a section R raises its
-// mark for that publisher; everything R lacked has a seq above the mark,
-// even when S stopped mid-publisher because the budget ran out.
+// unknown frames, more entries than the budget. An entry issued more than
+// schema.MaxClockSkew ahead of R's clock is skipped, not stored.
 //
-// A responder can still withhold entries and vouch for a mark below them;
-// R then learns those entries from gossip or another peer's catch-up only
-// once that peer's mark passes them. Catch-up trusts federation members
-// not to lie about completeness, and never to forge entries (it cannot).
+// R never raises its marks on S's word: the replica raises them by
+// contiguity or when what it holds matches a checkpoint the publisher
+// signed (replica/checkpoint.go, docs/PROTOCOL.md 5.1), so a responder that
+// withholds entries and vouches for the whole log only wastes R's time;
+// the next honest peer sends everything above R's unchanged mark. The
+// vouched mark serves one purpose: after a session cut short by the entry
+// budget, the next session with the same responder asks from there.
 //
 // # Why its own frames
 //
@@ -47,5 +49,6 @@
 // allocation each; the benchmarks in docs/BENCHMARKS.md measure that path.
 // Changing them would also change a wire format every deployed node speaks.
 //
-// catchup imports schema, federation/replica and go-libp2p only.
+// catchup imports schema, federation/replica, federation/clock (network
+// deadlines) and go-libp2p only.
 package catchup

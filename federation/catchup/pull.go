@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -46,7 +47,7 @@ func (s *Service) Sync(ctx context.Context, p peer.ID) (Stats, error) {
 	stopReset := context.AfterFunc(ctx, func() { _ = stream.Reset() })
 	defer stopReset()
 	ss := newSession(stream, s.opts.IdleTimeout)
-	err = s.pull(ctx, ss, &st)
+	err = s.pull(ctx, ss, p, &st)
 	st.BytesSent, st.BytesReceived = ss.out.n, ss.in.n
 	if err != nil {
 		_ = stream.Reset()
@@ -62,17 +63,18 @@ func (s *Service) Sync(ctx context.Context, p peer.ID) (Stats, error) {
 	return st, nil
 }
 
-func (s *Service) pull(ctx context.Context, ss *session, st *Stats) error {
+func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) error {
 	budget := s.opts.MaxEntriesPerSession
 	inSync, err := s.hello(ss, st, budget)
 	if err != nil || inSync {
 		return err
 	}
-	asked, err := s.sendMarks(ss, st)
+	asked, err := s.sendMarks(ss, p, st)
 	if err != nil {
 		return err
 	}
-	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: budget, done: make(map[string]bool)}
+	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: budget, now: s.opts.Clock.Now(),
+		done: make(map[string]bool), vouched: make(map[string]uint64), deferred: make(map[string]uint64)}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -89,7 +91,11 @@ func (s *Service) pull(ctx context.Context, ss *session, st *Stats) error {
 		case fSectionEnd:
 			err = rc.sectionEnd(payload)
 		case fDone:
-			return rc.finish(payload)
+			if err := rc.finish(payload); err != nil {
+				return err
+			}
+			s.keepResume(p, rc)
+			return nil
 		default:
 			return fmt.Errorf("%w: unexpected frame %d", errProtocol, typ)
 		}
@@ -124,9 +130,15 @@ func (s *Service) hello(ss *session, st *Stats, budget int) (inSync bool, err er
 }
 
 // sendMarks sends the replica's marks in publisher order, in frames of
-// about marksFrameTarget bytes, and returns them.
-func (s *Service) sendMarks(ss *session, st *Stats) (map[string]uint64, error) {
+// about marksFrameTarget bytes, and returns them. Where p's last session
+// ran out of budget, it asks from where p said it stopped.
+func (s *Service) sendMarks(ss *session, p peer.ID, st *Stats) (map[string]uint64, error) {
 	asked := s.r.Marks()
+	s.mu.Lock()
+	for pub, m := range s.resume[p] {
+		asked[pub] = max(asked[pub], m)
+	}
+	s.mu.Unlock()
 	pubs := make([]string, 0, len(asked))
 	for pub := range asked {
 		pubs = append(pubs, pub)
@@ -161,10 +173,33 @@ type receiver struct {
 	asked  map[string]uint64 // the marks sent
 	budget int
 
-	pub     string // publisher of the open section, "" if none
-	lastSeq uint64
-	done    map[string]bool // publishers whose section was received
-	batch   []*schema.Entry
+	now time.Time
+
+	pub      string // publisher of the open section, "" if none
+	lastSeq  uint64
+	done     map[string]bool   // publishers whose section was received
+	vouched  map[string]uint64 // the marks the responder vouched for, below any deferred entry
+	deferred map[string]uint64 // per publisher, the first entry deferred (issued in the future)
+	batch    []*schema.Entry
+}
+
+// keepResume remembers, after a session that ran out of budget, where p
+// stopped, and forgets it after one that did not.
+func (s *Service) keepResume(p peer.ID, rc *receiver) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !rc.st.Truncated {
+		delete(s.resume, p)
+		return
+	}
+	r := s.resume[p]
+	if r == nil {
+		r = make(map[string]uint64)
+		s.resume[p] = r
+	}
+	for pub, m := range rc.vouched {
+		r[pub] = max(r[pub], m)
+	}
 }
 
 func (rc *receiver) section(payload []byte) error {
@@ -221,6 +256,19 @@ func (rc *receiver) entry(payload []byte) error {
 	rc.lastSeq = e.Seq
 	st.Entries++
 	st.EntryBytes += int64(len(payload))
+	if e.Kind == schema.KindCheckpoint {
+		st.Checkpoints++
+		st.CheckpointB += int64(len(payload))
+	}
+	if schema.CheckIssuedAt(e, rc.now) != nil {
+		// The publisher's clock is ahead, not the responder at fault:
+		// skip it; not holding it keeps the mark below it.
+		st.Deferred++
+		if _, ok := rc.deferred[section]; !ok {
+			rc.deferred[section] = e.Seq
+		}
+		return nil
+	}
 	rc.batch = append(rc.batch, e)
 	if len(rc.batch) >= applyBatch {
 		return rc.flush()
@@ -243,11 +291,14 @@ func (rc *receiver) sectionEnd(payload []byte) error {
 	if err := rc.flush(); err != nil {
 		return err
 	}
-	if m > rc.asked[section] {
-		if err := rc.s.r.RaiseMark(rc.ctx, section, m); err != nil {
-			return err
-		}
+	// The vouched mark is the responder's word: it only says where to
+	// ask this responder from after a truncated session. The replica's
+	// mark advances by the publisher's checkpoint, when what is held
+	// matches it (replica.ApplyBatch), never by this.
+	if d, ok := rc.deferred[section]; ok {
+		m = min(m, d-1)
 	}
+	rc.vouched[section] = m
 	rc.pub = ""
 	return nil
 }

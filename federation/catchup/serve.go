@@ -123,10 +123,19 @@ func (s *Service) sendSections(ctx context.Context, ss *session, asked map[strin
 		if err := ss.write(fSection, []byte(ps.Publisher)); err != nil {
 			return sent, err
 		}
-		var last uint64
+		var last, skipped uint64
 		err := s.r.Since(ctx, ps.Publisher, after, func(e *schema.Entry) error {
 			if sent >= budget {
 				return errBudget
+			}
+			if e.CheckStrict() != nil {
+				// Stored by an earlier version that did not check
+				// bodies strictly; a requester would end the session
+				// on it. Never vouch for a mark past it.
+				if skipped == 0 {
+					skipped = e.Seq
+				}
+				return nil
 			}
 			if err := ss.write(fEntry, e.Marshal()); err != nil {
 				return err
@@ -141,6 +150,9 @@ func (s *Service) sendSections(ctx context.Context, ss *session, asked map[strin
 		// Vouch only for what was sent: if the budget cut this publisher
 		// short, everything above last is still to come.
 		m := min(ps.Mark, last)
+		if skipped != 0 {
+			m = min(m, skipped-1)
+		}
 		if err := ss.write(fSectionEnd, binaryUvarint(m)); err != nil {
 			return sent, err
 		}

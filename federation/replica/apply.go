@@ -68,6 +68,9 @@ func (r *Replica) applyLocked(ctx context.Context, es []*schema.Entry, ownMark b
 	r.installLocked(pl)
 	listeners := slices.Clone(r.listeners)
 	r.mu.Unlock()
+	if err := r.advanceByCheckpoints(ctx, pl.touched()); err != nil {
+		return 0, err
+	}
 
 	for i, c := range pl.changes {
 		var old *schema.Entry
@@ -114,6 +117,15 @@ func (r *Replica) planLocked(es []*schema.Entry, ownMark bool) *applyPlan {
 		}
 	}
 	return pl
+}
+
+// touched lists the publishers whose state the plan changes.
+func (pl *applyPlan) touched() map[string]bool {
+	out := make(map[string]bool, len(pl.overlay))
+	for pub := range pl.overlay {
+		out[pub] = true
+	}
+	return out
 }
 
 // see records seq of pub (held state p, possibly nil) as seen: stored, or
@@ -224,6 +236,9 @@ func (r *Replica) installLocked(pl *applyPlan) {
 			r.remove(e.Publisher, e.Kind, e.Key, p, *c.old)
 		}
 		r.insert(e.Publisher, e.Kind, e.Key, p, c.new)
+		if e.Kind == schema.KindCheckpoint {
+			p.noteCheckpoint(e)
+		}
 	}
 	for pub, s := range pl.seen {
 		r.pub(pub).seen = s
@@ -244,33 +259,25 @@ func (p *pubState) setMark(m uint64) {
 }
 
 // RaiseMark records that the replica's state for publisher is complete
-// through mark (catch-up learnt it from a peer). A lower mark is ignored.
+// through mark. A lower mark is ignored. Only the node's own knowledge
+// may call it (tests setting up a replica, a restore): catch-up never
+// does, since a peer's word is not proof (checkpoint.go).
 func (r *Replica) RaiseMark(ctx context.Context, publisher string, mark uint64) error {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	r.mu.RLock()
 	p := r.pubs[publisher]
-	cur := uint64(0)
+	cur, m := uint64(0), mark
 	if p != nil {
-		cur = p.mark
-	}
-	m := mark
-	if p != nil {
-		m = seenThrough(p.seen, mark)
+		cur, m = p.mark, seenThrough(p.seen, mark)
 	}
 	r.mu.RUnlock()
 	if m <= cur {
 		return nil
 	}
-	if err := r.ds.Put(ctx, markKey(publisher), binary.AppendUvarint(nil, m)); err != nil {
+	if err := r.storeMarks(ctx, map[string]uint64{publisher: m}); err != nil {
 		return fmt.Errorf("raise mark of %s: %w", publisher, err)
 	}
-	if err := r.ds.Sync(ctx, datastore.NewKey("/")); err != nil {
-		return fmt.Errorf("raise mark of %s: sync: %w", publisher, err)
-	}
-	r.mu.Lock()
-	r.pub(publisher).setMark(m)
-	r.mu.Unlock()
 	return nil
 }
 
@@ -279,6 +286,11 @@ func (r *Replica) RaiseMark(ctx context.Context, publisher string, mark uint64) 
 func (r *Replica) Append(ctx context.Context, priv ed25519.PrivateKey, kind schema.Kind, key string, body []byte, tombstone bool, now time.Time) (*schema.Entry, error) {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
+	return r.appendLocked(ctx, priv, kind, key, body, tombstone, now)
+}
+
+// appendLocked is Append with writeMu held.
+func (r *Replica) appendLocked(ctx context.Context, priv ed25519.PrivateKey, kind schema.Kind, key string, body []byte, tombstone bool, now time.Time) (*schema.Entry, error) {
 	pub := schema.PeerIDFromPublicKey(priv.Public().(ed25519.PublicKey))
 	r.mu.RLock()
 	var next uint64 = 1

@@ -12,9 +12,12 @@
 //
 // Files: replica.go opens the replica and answers checks and summaries;
 // apply.go decides, commits and installs writes (Apply, Append, RaiseMark);
-// read.go reads entries back (Get, Current, Since); index.go is the
-// in-memory index and digest; keys.go the datastore layout.
+// read.go reads entries back (Get, Current, Since); checkpoint.go says how
+// marks advance (never on a peer's word) and makes the node's own
+// checkpoints; index.go is the in-memory index and digest; keys.go the
+// datastore layout.
 //
 // It imports schema and go-datastore only; the node, gossip topics and the
-// catch-up protocol build on it.
+// catch-up protocol build on it. Datastore names the go-datastore type for
+// them, so no other federation package imports go-datastore.
 package replica

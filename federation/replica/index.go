@@ -25,12 +25,17 @@ func (r *Replica) pub(publisher string) *pubState {
 // indexKey numbers kind (adding it if new) and prefixes key with the
 // number: one byte instead of the kind's name in each of 100k index keys.
 func (r *Replica) indexKey(kind schema.Kind, key string) string {
+	return string([]byte{r.kindIndex(kind)}) + key
+}
+
+// kindIndex numbers kind, adding it if new.
+func (r *Replica) kindIndex(kind schema.Kind) byte {
 	i := slices.Index(r.kinds, kind)
 	if i < 0 {
 		r.kinds = append(r.kinds, kind)
 		i = len(r.kinds) - 1
 	}
-	return string([]byte{byte(i)}) + key
+	return byte(i)
 }
 
 // AdmitKind makes room for kind in the index, or refuses it with

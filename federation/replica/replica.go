@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/query"
+	dssync "github.com/ipfs/go-datastore/sync"
 
 	"github.com/difronte/difronte/schema"
 )
@@ -24,7 +25,7 @@ var (
 )
 
 // MaxKinds bounds the distinct kinds a replica holds. This version knows
-// four; the rest are room for kinds of newer versions that catch-up
+// five; the rest are room for kinds of newer versions that catch-up
 // relays (AdmitKind), and the bound keeps a publisher from inventing
 // kinds without end.
 const MaxKinds = 64
@@ -60,6 +61,7 @@ type pubState struct {
 	live   int
 	keys   map[string]slot     // kind index byte + key
 	seen   map[uint64]struct{} // seqs above mark already seen (held or superseded)
+	cp     cpRef               // the publisher's current checkpoint (checkpoint.go)
 }
 
 // PublisherStat summarises what the replica holds of one publisher.
@@ -70,9 +72,17 @@ type PublisherStat struct {
 	Live      int    // current non-tombstone records
 }
 
+// Datastore is where a replica lives: a go-datastore the caller has
+// namespaced for it. federation's Config names it through this alias, so
+// only replica, of the federation, imports go-datastore.
+type Datastore = datastore.Batching
+
+// NewMemory is an in-memory Datastore: nothing survives a restart.
+func NewMemory() Datastore { return dssync.MutexWrap(datastore.NewMapDatastore()) }
+
 // Open loads the index and marks from ds, which the caller has already
 // namespaced for the replica.
-func Open(ctx context.Context, ds datastore.Batching) (*Replica, error) {
+func Open(ctx context.Context, ds Datastore) (*Replica, error) {
 	r := &Replica{ds: ds, pubs: make(map[string]*pubState)}
 	res, err := ds.Query(ctx, query.Query{Prefix: entryPrefix, KeysOnly: true})
 	if err != nil {
@@ -124,6 +134,9 @@ func Open(ctx context.Context, ds datastore.Batching) (*Replica, error) {
 			return nil, fmt.Errorf("open replica: bad mark for %s", pub)
 		}
 		r.pub(pub).mark = m
+	}
+	if err := r.loadCheckpoints(ctx); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -19,6 +19,12 @@ const (
 	// Qualifications carries authorities' qualification credentials and
 	// their revocation status lists.
 	Qualifications = "difronte/qualifications/1"
+	// Checkpoints carries publishers' checkpoints of their own logs
+	// (schema.KindCheckpoint). A topic of its own, because nodes of
+	// earlier versions reject an unknown kind on the topics they know
+	// and would score every publisher down for it; they do not join
+	// this one and take checkpoints from catch-up, stored unread.
+	Checkpoints = "difronte/checkpoints/1"
 )
 
 // route is the single table kind → topic. Later kinds (qualifications,
@@ -30,6 +36,8 @@ func route() map[schema.Kind]string {
 
 		schema.KindQualification: Qualifications,
 		schema.KindStatusList:    Qualifications,
+
+		schema.KindCheckpoint: Checkpoints,
 	}
 }
 
@@ -47,7 +55,7 @@ func Carries(topic string, k schema.Kind) bool {
 
 // All returns every topic name, each once, in a stable order.
 func All() []string {
-	return []string{Catalogue, Directory, Qualifications}
+	return []string{Catalogue, Directory, Qualifications, Checkpoints}
 }
 
 // MessageID identifies a message by the hash of its payload, which for a

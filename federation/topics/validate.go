@@ -1,9 +1,12 @@
 package topics
 
 import (
+	"github.com/difronte/difronte/federation/clock"
+
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -27,12 +30,18 @@ type Checker interface {
 // for what an honest node may send in good faith (an entry we already hold,
 // an older one that was overtaken by a newer while in flight) and is
 // neither delivered nor forwarded, without penalty.
-func Validator(topic string, self peer.ID, check Checker, log *slog.Logger) pubsub.ValidatorEx {
+//
+// clk is the clock an entry's issued_at is compared with (nil: the real
+// one): an entry issued more than schema.MaxClockSkew after now is ignored
+// (not forwarded, no penalty: the publisher's clock is at fault, not the
+// forwarder) and arrives by catch-up once it is due.
+func Validator(topic string, self peer.ID, check Checker, log *slog.Logger, clk clock.Clock) pubsub.ValidatorEx {
+	clk = clock.Or(clk)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return func(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
-		res, e, why := verdict(topic, self, check, from, msg)
+		res, e, why := verdict(topic, self, check, from, msg, clk.Now())
 		if res != pubsub.ValidationAccept {
 			log.Debug("gossip message refused", "topic", topic, "from", from, "verdict", res, "reason", why)
 			return res
@@ -43,8 +52,9 @@ func Validator(topic string, self peer.ID, check Checker, log *slog.Logger) pubs
 }
 
 // verdict is the pure decision of Validator, with the reason for the log.
-func verdict(topic string, self peer.ID, check Checker, from peer.ID, msg *pubsub.Message) (pubsub.ValidationResult, *schema.Entry, string) {
-	// Size, canonical form, known kind, key and tombstone rules, signature.
+func verdict(topic string, self peer.ID, check Checker, from peer.ID, msg *pubsub.Message, now time.Time) (pubsub.ValidationResult, *schema.Entry, string) {
+	// Size, canonical form, known kind, key and tombstone rules, bounds,
+	// strict JSON body, signature.
 	e, err := schema.UnmarshalEntry(msg.GetData())
 	if err != nil {
 		return pubsub.ValidationReject, nil, err.Error()
@@ -64,6 +74,9 @@ func verdict(topic string, self peer.ID, check Checker, from peer.ID, msg *pubsu
 		if err := schema.ValidateBody(e.Kind, e.Key, e.Body); err != nil {
 			return pubsub.ValidationReject, nil, err.Error()
 		}
+	}
+	if err := schema.CheckIssuedAt(e, now); err != nil {
+		return pubsub.ValidationIgnore, nil, err.Error()
 	}
 	if e.Publisher == self.String() {
 		if from == self {

@@ -83,7 +83,7 @@ func TestVerdict(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, e, why := verdict(c.topic, self, fakeCheck{c.check}, c.from, msg(c.data, c.auth, c.from))
+			got, e, why := verdict(c.topic, self, fakeCheck{c.check}, c.from, msg(c.data, c.auth, c.from), time.Now())
 			if got != c.want {
 				t.Fatalf("verdict %v (%s), want %v", got, why, c.want)
 			}
@@ -152,7 +152,7 @@ func FuzzVerdict(f *testing.F) {
 	f.Add([]byte{})
 	author, self := pid(k), pid(key(2))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, e, _ := verdict(Catalogue, self, fakeCheck{}, author, msg(data, author, author))
+		got, e, _ := verdict(Catalogue, self, fakeCheck{}, author, msg(data, author, author), time.Now())
 		if got != pubsub.ValidationAccept {
 			return
 		}

@@ -8,9 +8,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/hsds"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/search"
 )
@@ -34,13 +35,14 @@ func TestDocsListEveryRoute(t *testing.T) {
 		}
 		documented[k] = true
 	}
-	// Every optional route group mounted: the federation (a fake that is
-	// never called) and the qualification services (zero values, only
-	// their routes are walked).
+	// Every optional route group mounted: the federation's (search,
+	// peers, HSDS) and the qualification services (zero values, never
+	// called: only their routes are walked).
 	e := newEnv(t)
-	s := api.New(api.Deps{Auth: e.auth, Care: e.care, Own: e.own, Audit: e.audit,
-		Info: func() api.NodeInfo { return api.NodeInfo{} }, Federation: noFederation{}, Metrics: prometheus.NewRegistry()})
-	api.MountQualify(s, api.QualifyDeps{Service: new(qualify.Service), Coop: new(qualify.Coop), Authority: new(qualify.Authority)})
+	s := api.New(api.Deps{Auth: e.auth, Audit: e.audit,
+		Info: func() api.NodeInfo { return api.NodeInfo{} }, Metrics: prometheus.NewRegistry(),
+		Domains: []httpx.Routes{e.care, e.own, &search.Catalogue{}, catalog.Coops(nil), hsds.API{},
+			qualify.Services{Service: new(qualify.Service), Coop: new(qualify.Coop), Authority: new(qualify.Authority)}}})
 	served := map[string]bool{}
 	for r := range routeSet(t, s.Router) {
 		if isAPIRoute(r) {
@@ -56,13 +58,6 @@ func TestDocsListEveryRoute(t *testing.T) {
 		t.Fatalf("only %d API routes found: the walk is broken", len(served))
 	}
 }
-
-type noFederation struct{}
-
-func (noFederation) Catalogue() *catalog.Catalogue { return nil }
-func (noFederation) Search() *search.Index         { return nil }
-func (noFederation) Replica() *replica.Replica     { return nil }
-func (noFederation) Coops() []api.Coop             { return nil }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))

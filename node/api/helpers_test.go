@@ -19,7 +19,9 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 func TestMain(m *testing.M) {
@@ -67,7 +69,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.api = api.New(api.Deps{
-		Auth: e.auth, Care: e.care, Own: e.own, Audit: e.audit,
+		Auth: e.auth, Audit: e.audit, Domains: []httpx.Routes{e.care, e.own},
 		Info: func() api.NodeInfo {
 			return api.NodeInfo{PeerID: "12D3KooWtest", CoopName: "Coop di prova", Version: "test"}
 		},
@@ -169,9 +171,9 @@ func (e *env) must(want int, method, path, user string, body, v any) {
 }
 
 // errBody decodes an API error.
-func errBody(t testing.TB, b []byte) api.ErrorBody {
+func errBody(t testing.TB, b []byte) httpx.ErrorBody {
 	t.Helper()
-	var eb api.ErrorBody
+	var eb httpx.ErrorBody
 	if err := json.Unmarshal(b, &eb); err != nil || eb.Code == "" || eb.Error == "" {
 		t.Fatalf("not an API error body: %s (%v)", b, err)
 	}
@@ -199,22 +201,25 @@ func (e *env) snapshot() string {
 // are noted without waiting for the disk.
 func (e *env) waitEvent(what string, f audit.Filter, ok func(audit.Event) bool) audit.Event {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		evs, err := e.audit.Query(context.Background(), f)
+	var evs []audit.Event
+	var found audit.Event
+	if !poll.Wait(5*time.Second, 5*time.Millisecond, func() bool {
+		var err error
+		evs, err = e.audit.Query(context.Background(), f)
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		for _, ev := range evs {
 			if ok(ev) {
-				return ev
+				found = ev
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("no audit event for %s; have %+v", what, evs)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	}) {
+		e.t.Fatalf("no audit event for %s; have %+v", what, evs)
 	}
+	return found
 }
 
 // beneficiary is a valid beneficiary body assigned to caregivers.

@@ -2,35 +2,25 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
 )
-
-// MaxBody is the largest request body the API reads.
-const MaxBody = 1 << 20
-
-// SessionCookie names the browser session cookie.
-const SessionCookie = "difronte_session"
 
 // NodeInfo is the public description of the node.
 type NodeInfo struct {
@@ -45,15 +35,14 @@ type NodeInfo struct {
 // Deps are what the API serves.
 type Deps struct {
 	Auth  *auth.Service
-	Care  *care.Service
-	Own   *catalog.Own
 	Audit *audit.Log
 	Info  func() NodeInfo
 	Ready func(context.Context) error
-	// Federation is nil on a node run without federation.
-	Federation Federation
-	Metrics    *prometheus.Registry
-	Logger     *slog.Logger
+	// Domains add their routes through httpx, in this order, after the
+	// API's own (node info, sessions and accounts, audit log).
+	Domains []httpx.Routes
+	Metrics *prometheus.Registry
+	Logger  *slog.Logger
 	// Secure marks cookies Secure (node served over TLS or behind a TLS proxy).
 	Secure bool
 }
@@ -86,6 +75,15 @@ func New(d Deps) *Server {
 	return s
 }
 
+// Info is the node's public description, if the server was given one;
+// the web UI shows it.
+func (s *Server) Info() (NodeInfo, bool) {
+	if s.d.Info == nil {
+		return NodeInfo{}, false
+	}
+	return s.d.Info(), true
+}
+
 // Handler returns the whole HTTP handler with middleware.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.Router
@@ -102,59 +100,36 @@ func (s *Server) routes() {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			if allow := s.allowed(r); len(allow) > 0 {
 				w.Header().Set("Allow", strings.Join(allow, ", "))
-				writeError(w, r, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"), s.d.Logger)
+				s.writeError(w, r, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"))
 				return
 			}
-			writeError(w, r, problem.ErrNotFound, s.d.Logger)
+			s.writeError(w, r, problem.ErrNotFound)
 			return
 		}
 		http.NotFound(w, r)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"), s.d.Logger)
+		s.writeError(w, r, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"))
 	})
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet).Name("healthz")
 	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if s.d.Ready != nil {
 			if err := s.d.Ready(r.Context()); err != nil {
-				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+				httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 				return
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}).Methods(http.MethodGet).Name("readyz")
 	if s.d.Metrics != nil {
 		r.Handle("/metrics", promhttp.HandlerFor(s.d.Metrics, promhttp.HandlerOpts{})).Methods(http.MethodGet).Name("metrics")
 	}
-
-	v1 := r.PathPrefix("/api/v1").Subrouter()
-	v1.HandleFunc("/login", s.login).Methods(http.MethodPost)
-	v1.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
-	v1.HandleFunc("/me", s.me).Methods(http.MethodGet)
-	v1.HandleFunc("/node", s.node).Methods(http.MethodGet)
-	v1.HandleFunc("/taxonomy", s.taxonomy).Methods(http.MethodGet)
-	v1.HandleFunc("/municipalities", s.municipalities).Methods(http.MethodGet)
-
-	v1.HandleFunc("/accounts", s.listAccounts).Methods(http.MethodGet)
-	v1.HandleFunc("/accounts", s.createAccount).Methods(http.MethodPost)
-	v1.HandleFunc("/accounts/{username}", s.getAccount).Methods(http.MethodGet)
-	v1.HandleFunc("/accounts/{username}", s.updateAccount).Methods(http.MethodPut)
-
-	registryRoutes(v1, "beneficiaries", s.d.Care.ListBeneficiariesJSON, s.d.Care.Beneficiary, s.d.Care.CreateBeneficiary, s.d.Care.UpdateBeneficiary, s.d.Care.ArchiveBeneficiary, s)
-	registryRoutes(v1, "caregivers", s.d.Care.ListCaregiversJSON, s.d.Care.Caregiver, s.d.Care.CreateCaregiver, s.d.Care.UpdateCaregiver, s.d.Care.ArchiveCaregiver, s)
-	registryRoutes(v1, "terminals", s.d.Care.ListTerminalsJSON, s.d.Care.Terminal, s.d.Care.CreateTerminal, s.d.Care.UpdateTerminal, s.d.Care.ArchiveTerminal, s)
-
-	v1.HandleFunc("/offerings", s.endpoint(http.StatusOK, s.listOfferings)).Methods(http.MethodGet)
-	v1.HandleFunc("/offerings", s.endpoint(http.StatusCreated, s.createOffering)).Methods(http.MethodPost)
-	v1.HandleFunc("/offerings/{id}", s.endpoint(http.StatusOK, s.getOffering)).Methods(http.MethodGet)
-	v1.HandleFunc("/offerings/{id}", s.endpoint(http.StatusOK, s.updateOffering)).Methods(http.MethodPut)
-	v1.HandleFunc("/offerings/{id}", s.endpoint(http.StatusOK, s.archiveOffering)).Methods(http.MethodDelete)
-
-	v1.HandleFunc("/audit", s.auditList).Methods(http.MethodGet)
-	v1.HandleFunc("/audit/verify", s.auditVerify).Methods(http.MethodGet)
-	s.federationRoutes()
+	groups := append([]httpx.Routes{httpx.RoutesFunc(s.nodeRoutes), s.sessions(), httpx.RoutesFunc(s.auditRoutes)}, s.d.Domains...)
+	for _, g := range groups {
+		g.Routes(httpx.NewRouter(r, s.d.Logger, s.d.Audit))
+	}
 }
 
 // allowed returns the methods the routes matching r's path accept. gorilla/mux
@@ -185,7 +160,7 @@ func (s *Server) allowed(r *http.Request) []string {
 // may hold record ids), and turns panics into a logged 500.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		took := clock.Start()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		route := "unmatched"
 		var m mux.RouteMatch
@@ -201,11 +176,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 				s.d.Logger.Error("panic serving request", "component", "http", "route", route, "panic", fmt.Sprint(p))
 				if !sw.wrote {
-					writeError(sw, r, errors.New("panic"), s.d.Logger)
+					s.writeError(sw, r, errors.New("panic"))
 				}
 			}
 			s.reqs.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
-			s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			s.latency.WithLabelValues(route).Observe(took.Elapsed().Seconds())
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -246,149 +221,20 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-type ctxKey int
-
-const actorKey ctxKey = 0
-
 // authenticate resolves the session cookie or bearer token, if any, into an
 // account on the request context. Handlers decide whether one is needed.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := Token(r)
+		tok := httpx.Token(r)
 		if tok != "" {
 			if a, err := s.d.Auth.Authenticate(tok); err == nil {
-				r = r.WithContext(context.WithValue(r.Context(), actorKey, a))
+				r = r.WithContext(httpx.WithAccount(r.Context(), a))
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// Token returns the session token of a request: bearer header first, then cookie.
-func Token(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t)
-		}
-		return ""
-	}
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		return c.Value
-	}
-	return ""
-}
-
-// Account returns the logged-in account of a request, or nil.
-func Account(r *http.Request) *auth.Account {
-	a, _ := r.Context().Value(actorKey).(*auth.Account)
-	return a
-}
-
-// Actor returns the domain actor of a logged-in request.
-func Actor(r *http.Request) (auth.Actor, bool) {
-	a := Account(r)
-	if a == nil {
-		return auth.Actor{}, false
-	}
-	return auth.Actor{Username: a.Username, Role: a.Role, CaregiverID: a.CaregiverID, Remote: RemoteIP(r)}, true
-}
-
-// RemoteIP is the client address without port.
-func RemoteIP(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return h
-}
-
-// decode reads one JSON value from the body strictly: size limit, unknown
-// fields refused, no trailing data.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	return DecodeJSON(w, r, v, MaxBody)
-}
-
-// DecodeJSON reads one JSON value from the body strictly: Content-Type
-// checked, at most limit bytes (413 past it), unknown fields refused, no
-// trailing data. Every JSON handler of the node reads its body with it.
-func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		var ute *json.UnmarshalTypeError
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &mbe):
-			return problem.New(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body larger than %d bytes", limit))
-		case errors.As(err, &ute):
-			return problem.BadRequest("bad_json", fmt.Sprintf("field %q has the wrong type: want %s", ute.Field, ute.Type), err)
-		case errors.As(err, &se):
-			return problem.BadRequest("bad_json", fmt.Sprintf("malformed JSON at byte %d", se.Offset), err)
-		case errors.Is(err, io.EOF):
-			return problem.BadRequest("bad_json", "empty body", err)
-		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			return problem.BadRequest("unknown_field", strings.TrimPrefix(err.Error(), "json: "), err)
-		default:
-			return problem.BadRequest("bad_json", "malformed JSON", err)
-		}
-	}
-	if dec.More() {
-		return problem.BadRequest("bad_json", "trailing data after the JSON value", nil)
-	}
-	if _, err := io.Copy(io.Discard, io.LimitReader(r.Body, 1)); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return problem.New(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body larger than %d bytes", limit))
-		}
-	}
-	return nil
-}
-
-// WriteJSON writes v as a JSON answer that is never cached.
-func WriteJSON(w http.ResponseWriter, code int, v any) { writeJSON(w, code, v) }
-
-// jsonAppender is an answer that encodes itself (store.RawPage: records'
-// kept encodings), written as is instead of through reflection.
-type jsonAppender interface{ AppendJSON([]byte) []byte }
-
-var answerBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if a, ok := v.(jsonAppender); ok {
-		bp := answerBufs.Get().(*[]byte)
-		b := append(a.AppendJSON((*bp)[:0]), '\n')
-		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-		w.WriteHeader(code)
-		_, _ = w.Write(b)
-		if cap(b) <= 1<<20 { // do not keep a rare huge answer's buffer
-			*bp = b
-			answerBufs.Put(bp)
-		}
-		return
-	}
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
-}
-
-// ErrorBody is the JSON body of every API error.
-type ErrorBody struct {
-	Error  string            `json:"error"`
-	Code   string            `json:"code"`
-	Fields map[string]string `json:"fields,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger) {
-	p := problem.As(err)
-	if p.Status >= 500 {
-		log.Error("request failed", "component", "http", "method", r.Method, "err", err)
-	}
-	writeJSON(w, p.Status, ErrorBody{Error: p.Message, Code: p.Code, Fields: p.Fields})
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(w, r, err, s.d.Logger)
 }

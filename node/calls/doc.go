@@ -8,6 +8,10 @@
 //
 // Media never passes through the node: only signaling does.
 //
+// Its routes (http.go, ws.go) register on node/httpx's Router.
+//
 // node imports calls; calls imports node/store, node/audit, node/auth,
-// node/problem, node/api (request helpers), federation and schema.
+// node/problem, node/httpx, schema and federation/clock, never node/api or
+// node/webui; the
+// federation's signal protocol reaches it through the node's wiring.
 package calls

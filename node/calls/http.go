@@ -10,64 +10,43 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/httpx"
 )
 
-// Mount adds the calls API (/api/v1/calls/...), the sockets (/ws/...) and
-// the calendar feed (/calls/feed/<token>.ics) to the node's router.
-func (s *Service) Mount(r *mux.Router) {
-	v1 := r.PathPrefix("/api/v1/calls").Subrouter()
-	v1.HandleFunc("/agenda", s.authed(s.getAgenda)).Methods(http.MethodGet)
-	v1.HandleFunc("/schedules", s.authed(s.listSchedules)).Methods(http.MethodGet)
-	v1.HandleFunc("/schedules", s.authed(s.putSchedule)).Methods(http.MethodPost)
-	v1.HandleFunc("/schedules/{id}", s.authed(s.putSchedule)).Methods(http.MethodPut)
-	v1.HandleFunc("/schedules/{id}", s.authed(s.deleteSchedule)).Methods(http.MethodDelete)
-	v1.HandleFunc("/settings/{beneficiary}", s.authed(s.getSettings)).Methods(http.MethodGet)
-	v1.HandleFunc("/settings/{beneficiary}", s.authed(s.putSettings)).Methods(http.MethodPut)
-	v1.HandleFunc("/terminals/{id}/pairing", s.authed(s.startPairing)).Methods(http.MethodPost)
-	v1.HandleFunc("/pair", s.pair).Methods(http.MethodPost)
-	v1.HandleFunc("/devices", s.authed(s.listDevices)).Methods(http.MethodGet)
-	v1.HandleFunc("/devices/{id}", s.authed(s.revokeDevice)).Methods(http.MethodDelete)
-	v1.HandleFunc("/grants", s.authed(s.listGrants)).Methods(http.MethodGet)
-	v1.HandleFunc("/grants", s.authed(s.issueGrant)).Methods(http.MethodPost)
-	v1.HandleFunc("/grants/{id}", s.authed(s.revokeGrant)).Methods(http.MethodDelete)
-	v1.HandleFunc("/held", s.authed(s.listHeld)).Methods(http.MethodGet)
-	v1.HandleFunc("/held", s.authed(s.importHeld)).Methods(http.MethodPost)
-	v1.HandleFunc("/records", s.authed(s.listRecords)).Methods(http.MethodGet)
-	v1.HandleFunc("/feed", s.authed(s.newFeed)).Methods(http.MethodPost)
-	v1.HandleFunc("/feed", s.authed(s.revokeFeed)).Methods(http.MethodDelete)
-	v1.HandleFunc("/ice", s.authed(s.getICE)).Methods(http.MethodGet)
-	r.HandleFunc("/calls/feed/{token}.ics", s.serveFeed).Methods(http.MethodGet)
-	r.HandleFunc("/ws/calls", s.ServeCaregiver).Methods(http.MethodGet)
-	r.HandleFunc("/ws/terminal", s.ServeTerminal).Methods(http.MethodGet)
-}
-
-func (s *Service) authed(h func(http.ResponseWriter, *http.Request, auth.Actor) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, ok := api.Actor(r)
-		if !ok {
-			writeErr(w, problem.ErrUnauthorized)
-			return
-		}
-		if err := h(w, r, a); err != nil {
-			if p := problem.As(err); p.Status >= 500 {
-				s.log.Error("calls request failed", "method", r.Method, "err", err)
-			}
-			writeErr(w, err)
-		}
-	}
+// Routes adds the calls API (/api/v1/calls/...), the sockets (/ws/...) and
+// the calendar feed (/calls/feed/<token>.ics).
+func (s *Service) Routes(r *httpx.Router) {
+	root := r.Root()
+	v1 := root.PathPrefix("/api/v1/calls").Subrouter()
+	v1.HandleFunc("/agenda", r.Authed(s.getAgenda)).Methods(http.MethodGet)
+	v1.HandleFunc("/schedules", r.Authed(s.listSchedules)).Methods(http.MethodGet)
+	v1.HandleFunc("/schedules", r.Authed(s.putSchedule)).Methods(http.MethodPost)
+	v1.HandleFunc("/schedules/{id}", r.Authed(s.putSchedule)).Methods(http.MethodPut)
+	v1.HandleFunc("/schedules/{id}", r.Authed(s.deleteSchedule)).Methods(http.MethodDelete)
+	v1.HandleFunc("/settings/{beneficiary}", r.Authed(s.getSettings)).Methods(http.MethodGet)
+	v1.HandleFunc("/settings/{beneficiary}", r.Authed(s.putSettings)).Methods(http.MethodPut)
+	v1.HandleFunc("/terminals/{id}/pairing", r.Authed(s.startPairing)).Methods(http.MethodPost)
+	v1.HandleFunc("/pair", r.Public(s.pair)).Methods(http.MethodPost)
+	v1.HandleFunc("/devices", r.Authed(s.listDevices)).Methods(http.MethodGet)
+	v1.HandleFunc("/devices/{id}", r.Authed(s.revokeDevice)).Methods(http.MethodDelete)
+	v1.HandleFunc("/grants", r.Authed(s.listGrants)).Methods(http.MethodGet)
+	v1.HandleFunc("/grants", r.Authed(s.issueGrant)).Methods(http.MethodPost)
+	v1.HandleFunc("/grants/{id}", r.Authed(s.revokeGrant)).Methods(http.MethodDelete)
+	v1.HandleFunc("/held", r.Authed(s.listHeld)).Methods(http.MethodGet)
+	v1.HandleFunc("/held", r.Authed(s.importHeld)).Methods(http.MethodPost)
+	v1.HandleFunc("/records", r.Authed(s.listRecords)).Methods(http.MethodGet)
+	v1.HandleFunc("/feed", r.Authed(s.newFeed)).Methods(http.MethodPost)
+	v1.HandleFunc("/feed", r.Authed(s.revokeFeed)).Methods(http.MethodDelete)
+	v1.HandleFunc("/ice", r.Authed(s.getICE)).Methods(http.MethodGet)
+	root.HandleFunc("/calls/feed/{token}.ics", s.serveFeed).Methods(http.MethodGet)
+	root.HandleFunc("/ws/calls", s.ServeCaregiver).Methods(http.MethodGet)
+	root.HandleFunc("/ws/terminal", s.ServeTerminal).Methods(http.MethodGet)
 }
 
 // maxBody bounds the JSON bodies this package reads.
 const maxBody = 256 << 10
-
-func writeErr(w http.ResponseWriter, err error) {
-	p := problem.As(err)
-	api.WriteJSON(w, p.Status, api.ErrorBody{Error: p.Message, Code: p.Code, Fields: p.Fields})
-}
 
 func (s *Service) getAgenda(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	days := 14
@@ -76,18 +55,18 @@ func (s *Service) getAgenda(w http.ResponseWriter, r *http.Request, a auth.Actor
 	}
 	now := s.now()
 	from := now.Add(-12 * time.Hour)
-	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Agenda(r.Context(), a, from, now.AddDate(0, 0, days)))})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Agenda(r.Context(), a, from, now.AddDate(0, 0, days)))})
 	return nil
 }
 
 func (s *Service) listSchedules(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Schedules(a, r.URL.Query().Get("beneficiary")))})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Schedules(a, r.URL.Query().Get("beneficiary")))})
 	return nil
 }
 
 func (s *Service) putSchedule(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var sc Schedule
-	if err := api.DecodeJSON(w, r, &sc, maxBody); err != nil {
+	if err := httpx.DecodeJSON(w, r, &sc, maxBody); err != nil {
 		return err
 	}
 	sc.ID = mux.Vars(r)["id"]
@@ -99,7 +78,7 @@ func (s *Service) putSchedule(w http.ResponseWriter, r *http.Request, a auth.Act
 	if sc.ID == "" {
 		code = http.StatusCreated
 	}
-	api.WriteJSON(w, code, out)
+	httpx.WriteJSON(w, code, out)
 	return nil
 }
 
@@ -116,13 +95,13 @@ func (s *Service) getSettings(w http.ResponseWriter, r *http.Request, a auth.Act
 	if !s.canSeeBeneficiary(a, ben) {
 		return s.deny(r.Context(), a, "call_settings", ben, "read")
 	}
-	api.WriteJSON(w, http.StatusOK, s.Settings(ben))
+	httpx.WriteJSON(w, http.StatusOK, s.Settings(ben))
 	return nil
 }
 
 func (s *Service) putSettings(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var st Settings
-	if err := api.DecodeJSON(w, r, &st, maxBody); err != nil {
+	if err := httpx.DecodeJSON(w, r, &st, maxBody); err != nil {
 		return err
 	}
 	st.Beneficiary = mux.Vars(r)["beneficiary"]
@@ -130,7 +109,7 @@ func (s *Service) putSettings(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -148,17 +127,16 @@ func (s *Service) startPairing(w http.ResponseWriter, r *http.Request, a auth.Ac
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusCreated, p)
+	httpx.WriteJSON(w, http.StatusCreated, p)
 	return nil
 }
 
-func (s *Service) pair(w http.ResponseWriter, r *http.Request) {
+func (s *Service) pair(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Code string `json:"code"`
 	}
-	if err := api.DecodeJSON(w, r, &in, maxBody); err != nil {
-		writeErr(w, err)
-		return
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
 	}
 	code := strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
@@ -166,12 +144,12 @@ func (s *Service) pair(w http.ResponseWriter, r *http.Request) {
 		}
 		return -1 // spaces and dashes people type
 	}, in.Code)
-	d, cred, err := s.Pair(r.Context(), code, api.RemoteIP(r))
+	d, cred, err := s.Pair(r.Context(), code, httpx.RemoteIP(r))
 	if err != nil {
-		writeErr(w, err)
-		return
+		return err
 	}
-	api.WriteJSON(w, http.StatusCreated, map[string]string{"device": d.ID, "credential": cred})
+	httpx.WriteJSON(w, http.StatusCreated, map[string]string{"device": d.ID, "credential": cred})
+	return nil
 }
 
 func (s *Service) listDevices(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -179,7 +157,7 @@ func (s *Service) listDevices(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(ds)})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(ds)})
 	return nil
 }
 
@@ -196,20 +174,20 @@ func (s *Service) listGrants(w http.ResponseWriter, r *http.Request, a auth.Acto
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(gs)})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(gs)})
 	return nil
 }
 
 func (s *Service) issueGrant(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var g Grant
-	if err := api.DecodeJSON(w, r, &g, maxBody); err != nil {
+	if err := httpx.DecodeJSON(w, r, &g, maxBody); err != nil {
 		return err
 	}
 	out, err := s.IssueGrant(r.Context(), a, Grant{Beneficiary: g.Beneficiary, Node: g.Node, Caregiver: g.Caregiver, Name: g.Name, Expires: g.Expires})
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusCreated, out)
+	httpx.WriteJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -218,7 +196,7 @@ func (s *Service) revokeGrant(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusOK, g)
+	httpx.WriteJSON(w, http.StatusOK, g)
 	return nil
 }
 
@@ -229,7 +207,7 @@ func (s *Service) listHeld(w http.ResponseWriter, r *http.Request, a auth.Actor)
 	} else if cg == "" {
 		return s.deny(r.Context(), a, "held_grant", "", "list")
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.HeldGrants(cg))})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.HeldGrants(cg))})
 	return nil
 }
 
@@ -237,14 +215,14 @@ func (s *Service) importHeld(w http.ResponseWriter, r *http.Request, a auth.Acto
 	var in struct {
 		Token string `json:"token"`
 	}
-	if err := api.DecodeJSON(w, r, &in, maxBody); err != nil {
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
 		return err
 	}
 	h, err := s.ImportGrant(r.Context(), a, strings.TrimSpace(in.Token))
 	if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusCreated, h)
+	httpx.WriteJSON(w, http.StatusCreated, h)
 	return nil
 }
 
@@ -253,12 +231,12 @@ func (s *Service) listRecords(w http.ResponseWriter, r *http.Request, a auth.Act
 		return s.deny(r.Context(), a, "call_record", "", "list")
 	}
 	s.cfg.Audit.Note(s.event(a, audit.List, "call_record", "", ""))
-	api.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Records(a, r.URL.Query().Get("beneficiary")))})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": orEmpty(s.Records(a, r.URL.Query().Get("beneficiary")))})
 	return nil
 }
 
 func (s *Service) getICE(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	api.WriteJSON(w, http.StatusOK, map[string]any{"ice": s.iceServers(a.Username)})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"ice": s.iceServers(a.Username)})
 	return nil
 }
 
@@ -275,7 +253,7 @@ func (s *Service) newFeed(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 	if err := s.cfg.Audit.Record(r.Context(), s.event(a, audit.Create, "feed", a.CaregiverID, "")); err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusCreated, map[string]string{"url": base(r) + "/calls/feed/" + tok + ".ics"})
+	httpx.WriteJSON(w, http.StatusCreated, map[string]string{"url": base(r) + "/calls/feed/" + tok + ".ics"})
 	return nil
 }
 

@@ -128,7 +128,7 @@ func (s *Service) ServeStream(st Stream) {
 		s.hub.NotifyCaregiver(m.Caregiver, Msg{Type: m.Type, Beneficiary: m.Beneficiary, Node: peer})
 		_ = st.Write(encodeMsg(Msg{Type: TypeOK}))
 	case TypeGrant:
-		if _, err := s.ImportGrant(context.Background(), auth.Actor{Username: "system", Remote: peer}, m.Grant); err != nil {
+		if _, err := s.importGrant(context.Background(), auth.Actor{Username: auth.SystemUser, Remote: peer}, m.Grant); err != nil {
 			s.refuseRemote(st, peer, "", "grant_invalid")
 			return
 		}
@@ -167,8 +167,10 @@ func (s *Service) serveRemoteCall(st Stream, peer string, m Msg) {
 		name = m.From
 	}
 	if err := s.hub.StartCall(m.Call, g.Beneficiary, ep, fmtRef(peer, g.Caregiver), name, g.ID); err != nil {
-		s.cfg.Audit.Note(audit.Event{Actor: "node:" + peer, Action: audit.Denied, Kind: "call", Object: m.Call, Detail: err.Error()})
-		ep.Send(Msg{Type: TypeRefused, Call: m.Call, Reason: err.Error()})
+		// Written here, not queued on ep: the deferred Close could stop
+		// ep's writer before it sends, and the caller would hear only
+		// that the stream ended.
+		s.refuseRemote(st, peer, m.Call, err.Error())
 		return
 	}
 	for {

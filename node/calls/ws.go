@@ -10,9 +10,10 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
-	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
 )
 
@@ -33,16 +34,15 @@ type wsConn struct {
 	once sync.Once
 }
 
-func newWS(c *websocket.Conn, wg *sync.WaitGroup) *wsConn {
+func newWS(c *websocket.Conn, wg *sync.WaitGroup, clk clock.Clock) *wsConn {
 	w := &wsConn{c: c, out: make(chan []byte, 128), done: make(chan struct{})}
 	wg.Add(1)
-	go w.writer(wg)
+	go w.writer(wg, clk.NewTicker(pingEvery))
 	return w
 }
 
-func (w *wsConn) writer(wg *sync.WaitGroup) {
+func (w *wsConn) writer(wg *sync.WaitGroup, ping clock.Ticker) {
 	defer wg.Done()
-	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	for {
 		select {
@@ -54,7 +54,7 @@ func (w *wsConn) writer(wg *sync.WaitGroup) {
 				w.Close("write_failed")
 				return
 			}
-		case <-ping.C:
+		case <-ping.C():
 			ctx, cancel := context.WithTimeout(context.Background(), writeWait)
 			err := w.c.Ping(ctx)
 			cancel()
@@ -156,13 +156,13 @@ func (rd *reader) next(ctx context.Context) (Msg, error) {
 
 // ServeCaregiver is the caregiver's signaling socket (/ws/calls).
 func (s *Service) ServeCaregiver(w http.ResponseWriter, r *http.Request) {
-	a, ok := api.Actor(r)
+	a, ok := httpx.Actor(r)
 	if !ok {
-		writeErr(w, problem.ErrUnauthorized)
+		httpx.WriteError(w, r, problem.ErrUnauthorized, s.log)
 		return
 	}
 	if a.Role != auth.Caregiver || a.CaregiverID == "" {
-		writeErr(w, s.deny(r.Context(), a, "call", "", "socket"))
+		httpx.WriteError(w, r, s.deny(r.Context(), a, "call", "", "socket"), s.log)
 		return
 	}
 	c, err := accept(w, r)
@@ -171,7 +171,7 @@ func (s *Service) ServeCaregiver(w http.ResponseWriter, r *http.Request) {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ws := newWS(c, &wg)
+	ws := newWS(c, &wg, s.cfg.Clock)
 	defer ws.Close("bye")
 	s.hub.AttachCaregiver(ws, a.CaregiverID)
 	defer s.hub.DetachCaregiver(ws)
@@ -271,7 +271,7 @@ func (s *Service) ServeTerminal(w http.ResponseWriter, r *http.Request) {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ws := newWS(c, &wg)
+	ws := newWS(c, &wg, s.cfg.Clock)
 	defer ws.Close("bye")
 	ctx := r.Context()
 	hctx, cancel := context.WithTimeout(ctx, helloWait)
@@ -295,7 +295,7 @@ func (s *Service) ServeTerminal(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		p := problem.As(err)
-		s.cfg.Audit.Note(audit.Event{Actor: "terminal", Action: audit.Denied, Kind: "device", Remote: api.RemoteIP(r), Detail: p.Code})
+		s.cfg.Audit.Note(audit.Event{Actor: "terminal", Action: audit.Denied, Kind: "device", Remote: httpx.RemoteIP(r), Detail: p.Code})
 		ws.Send(Msg{Type: TypeError, Reason: p.Code})
 		ws.Close(p.Code)
 		return

@@ -9,13 +9,18 @@
 // Every timer (a window's start and deadline, an alert's repeat and
 // escalation) is a time stored with its record, so a restarted node resumes
 // where it stopped; one scheduler goroutine sleeps until the earliest of them
-// on an injected clock.
+// on the injected clock.Clock (tests drive it with fakeclock).
 //
 // Cases, outcomes and alerts are private records of the beneficiary's node:
 // they never leave it. Alerts carry a case reference, the kind and urgency,
 // and whom to call back, not the beneficiary's name, address or note.
 //
+// Its routes (http.go: outcomes, cases, alerts, settings, the dashboard)
+// register on node/httpx's Router like every domain's.
+//
 // node imports escalation; escalation imports node/store, node/audit,
-// node/auth, node/problem and schema, and reaches calls, the registry, the
-// catalogue and notifications through the small interfaces in deps.go.
+// node/auth, node/problem, node/httpx, node/catalog (the offers it
+// proposes, catalogue.go), schema and federation/clock, never node/api or node/webui. It
+// reaches calls, the registry and notifications through the small
+// interfaces in deps.go.
 package escalation

@@ -4,5 +4,8 @@
 // replica to a directory and the import of a file with a report of what was
 // skipped. The field mapping itself lives in schema (hsds.go).
 //
-// node/api serves it under /hsds/; cmd/difronte runs export and import.
+// Its read API under /hsds/ (http.go) registers on node/httpx's Router and
+// searches through node/search's Catalogue; cmd/difronte runs export and
+// import. It imports schema, federation/replica, node/search, node/httpx
+// and node/problem, never node/api or node/webui.
 package hsds

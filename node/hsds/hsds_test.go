@@ -26,6 +26,7 @@ import (
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/hsds"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"
 )
@@ -189,20 +190,9 @@ func TestImportReportsSkipped(t *testing.T) {
 	}
 }
 
-// fed is the part of a node the API needs, over a plain replica.
-type fed struct {
-	rep *replica.Replica
-	cat *catalog.Catalogue
-	idx *search.Index
-}
-
-func (f *fed) Catalogue() *catalog.Catalogue { return f.cat }
-func (f *fed) Search() *search.Index         { return f.idx }
-func (f *fed) Replica() *replica.Replica     { return f.rep }
-func (f *fed) Coops() []api.Coop             { return nil }
-
-func TestAPIAnswersValidate(t *testing.T) {
-	w := newWorld(t)
+// apiServer serves the replica of w through the search and HSDS routes.
+func apiServer(t *testing.T, w *world) *httptest.Server {
+	t.Helper()
 	ctx := context.Background()
 	cat, err := catalog.NewCatalogue(ctx, w.rep)
 	if err != nil {
@@ -212,12 +202,19 @@ func TestAPIAnswersValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer idx.Close()
+	t.Cleanup(func() { idx.Close() })
 	if err := idx.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Deps{Federation: &fed{w.rep, cat, idx}}).Router)
-	defer srv.Close()
+	searchable := &search.Catalogue{Index: idx, Listings: cat}
+	noCoops := catalog.Coops(func() []catalog.Coop { return nil })
+	srv := httptest.NewServer(api.New(api.Deps{Domains: []httpx.Routes{searchable, noCoops, hsds.API{Catalogue: searchable, Replica: w.rep}}}).Router)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestAPIAnswersValidate(t *testing.T) {
+	srv := apiServer(t, newWorld(t))
 	sc := schemas(t)
 	get := func(path string, want int) []byte {
 		t.Helper()
@@ -310,12 +307,12 @@ func TestAPIAnswersValidate(t *testing.T) {
 	}
 
 	// The catalogue search API: facets and bad input.
-	var ans api.SearchAnswer
+	var ans search.Answer
 	json.Unmarshal(get("/api/v1/catalogue/search?q=assistenza&per_page=5", 200), &ans)
 	if ans.Total == 0 || len(ans.Results) == 0 || len(ans.Facets["category"]) == 0 {
 		t.Fatalf("search answer %+v", ans)
 	}
-	if !slices.ContainsFunc(ans.Facets["category"], func(v api.FacetValue) bool { return v.Label != "" }) {
+	if !slices.ContainsFunc(ans.Facets["category"], func(v search.LabelledValue) bool { return v.Label != "" }) {
 		t.Fatal("category facet without labels")
 	}
 	for _, bad := range []string{

@@ -5,6 +5,10 @@
 // delivered at most once per message ID; failures stay visible to the admin,
 // who can retry them.
 //
-// node imports notify; notify imports node/store, node/auth, node/problem
-// and nothing of the domain: callers pass ready-made messages.
+// Its routes (http.go: /api/v1/inbox, /api/v1/deliveries) register on
+// node/httpx's Router.
+//
+// node imports notify; notify imports node/store, node/auth, node/audit,
+// node/problem, node/httpx and federation/clock, and nothing of the domain: callers pass
+// ready-made messages.
 package notify

@@ -14,9 +14,12 @@
 // apply.go takes coops' forms over the apply protocol; review.go holds the
 // officer's decisions and the status list; coop.go the coop side;
 // service.go, verifier.go and keys.go the checks every node runs and the
-// authority's signing keys.
+// authority's signing keys; http.go the routes (credentials, pinned
+// authorities, the coop's applications, the authority's review and JWKS),
+// registered on node/httpx's Router (Services groups what a node runs).
 //
-// Imported by node and its API/UI; imports schema, federation, node's
-// store, audit, auth and problem packages, go-datastore and libp2p's peer
-// IDs.
+// Imported by node and node/webui; imports schema, federation (and its
+// clock), node's
+// store, audit, auth, problem and httpx packages and libp2p's peer IDs
+// (its storage is a store.Namespace, not a go-datastore type), never node/api or node/webui.
 package qualify

@@ -20,16 +20,22 @@
 // and at Close; at start it is loaded and only publishers whose replica
 // summary changed are indexed again.
 //
-// It owns the query builder (user text never reaches a query parser) and
-// the qualification hook that marks a publisher's offerings as qualified.
-// node wires it; node/api and node/webui query it. It imports schema,
-// federation/replica, bleve's analysis, roaring and x/text, never node/api
-// or node/webui.
+// It owns the query builder (user text never reaches a query parser), the
+// qualification hook that marks a publisher's offerings as qualified, the
+// parsing of a search from URL parameters (ParseQuery), the Catalogue that
+// answers a search with the listings it found, and the public route
+// GET /api/v1/catalogue/search. node wires it; the web UI's catalogue
+// pages and node/hsds search through Catalogue. It imports schema,
+// federation/replica, federation/clock, node/catalog (the listings), node/problem,
+// node/httpx, bleve's analysis, roaring and x/text, never node/api or
+// node/webui.
 //
 // Files: index.go opens, follows the replica and closes; refresh.go turns
 // replica changes into document batches; document.go is an offering's
 // indexed form; qualified.go the qualification hook; query.go and facets.go
-// answer searches over mem.go's bitmaps; persist.go the snapshot.
+// answer searches over mem.go's bitmaps; persist.go the snapshot;
+// catalogue.go answers a search with listings and parses it from a URL;
+// http.go the route.
 package search
 
 // BleveWorker is the function of the analysis goroutines bleve starts when

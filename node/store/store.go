@@ -24,6 +24,18 @@ import (
 // ErrNotFound is returned when a key holds nothing.
 var ErrNotFound = ds.ErrNotFound
 
+// Namespace is one component's part of the store, the keys under one
+// prefix (Store.Namespace). Domains hold their storage as a Namespace and
+// name keys with Key, so only this package (and federation/replica, which
+// owns the replica's datastore) imports go-datastore.
+type Namespace = ds.Batching
+
+// Key is a key of a Namespace: a slash-separated path.
+type Key = ds.Key
+
+// NewKey is the Key of the path s, cleaned as go-datastore cleans it.
+func NewKey(s string) Key { return ds.NewKey(s) }
+
 // Store is the node's datastore.
 type Store struct {
 	ds     ds.Batching
@@ -95,7 +107,7 @@ func Wrap(d ds.Batching) *Store { return &Store{ds: d} }
 func (s *Store) Datastore() ds.Batching { return s.ds }
 
 // Namespace returns the part of the store under prefix.
-func (s *Store) Namespace(prefix string) ds.Batching {
+func (s *Store) Namespace(prefix string) Namespace {
 	return namespace.Wrap(s.ds, ds.NewKey(prefix))
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
 )
@@ -93,7 +92,7 @@ func (u *ui) accountSave(w http.ResponseWriter, r *http.Request, username string
 		return
 	}
 	v := r.PostForm
-	req := api.AccountRequest{
+	req := auth.AccountRequest{
 		Username: strings.TrimSpace(v.Get("username")), Role: auth.Role(v.Get("role")), DisplayName: strings.TrimSpace(v.Get("display_name")),
 		CaregiverID: v.Get("caregiver_id"), Lang: v.Get("lang"), Password: v.Get("password"), Disabled: v.Get("disabled") == "on",
 	}
@@ -102,14 +101,14 @@ func (u *ui) accountSave(w http.ResponseWriter, r *http.Request, username string
 	}
 	var err error
 	if username == "" {
-		_, err = u.s.CreateAccount(ctx(r), actor(r), req)
+		_, err = u.accounts.Create(ctx(r), actor(r), req)
 	} else {
 		if _, ok := u.d.Auth.Get(username); !ok {
 			u.fail(w, r, problem.ErrNotFound)
 			return
 		}
 		req.Username = username
-		_, err = u.s.UpdateAccount(ctx(r), actor(r), req)
+		_, err = u.accounts.Update(ctx(r), actor(r), req)
 	}
 	if err != nil {
 		pr := problem.As(err)

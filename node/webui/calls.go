@@ -38,7 +38,7 @@ func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := u.newPage(w, r, "agenda.title")
 	loc, _ := time.LoadLocation("Europe/Rome")
-	now := time.Now().In(loc)
+	now := u.d.Clock.Now().In(loc)
 	items := u.d.Calls.Agenda(r.Context(), actor(r), now.Add(-2*time.Hour), now.AddDate(0, 0, 14))
 	rows := make([]agendaRow, 0, len(items))
 	for _, it := range items {
@@ -103,8 +103,8 @@ func (u *ui) callsAdminPage(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	c := r.Context()
 	var d callsAdmin
-	if u.d.Info != nil {
-		d.PeerID = u.d.Info().PeerID
+	if info, ok := u.s.Info(); ok {
+		d.PeerID = info.PeerID
 	}
 	names := map[string]string{}
 	bens, err := u.d.Care.ListBeneficiaries(c, a, care.Query{Limit: 500})

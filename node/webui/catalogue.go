@@ -8,7 +8,6 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"
@@ -41,7 +40,7 @@ type cataloguePageData struct {
 	Query       search.Query
 	Top         *schema.TaxonomyTerm // the chosen top category
 	Steps       []funnelStep         // top categories, or subcategories of Top
-	Answer      api.SearchAnswer
+	Answer      search.Answer
 	Filters     map[string][]facetOption
 	FilterNames []string
 	Started     bool // a category, text or filter chosen: show results
@@ -53,43 +52,21 @@ type cataloguePageData struct {
 
 func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "catalogue.title")
-	d := cataloguePageData{Filters: map[string][]facetOption{}, FilterNames: []string{
-		search.FacetMunicipality, search.FacetPrice, search.FacetMode, search.FacetLang, search.FacetPublisher}}
+	d := cataloguePageData{Filters: map[string][]facetOption{}, FilterNames: filterNames()}
 	p.Data = &d
-	f := u.d.Federation
-	if f == nil || f.Search() == nil {
+	f := u.d.Catalogue
+	if f == nil || f.Index == nil {
 		d.Error = "catalogue.unavailable"
 		u.render(w, r, p, "catalogue", http.StatusServiceUnavailable)
 		return
 	}
-	v := r.URL.Query()
-	// An empty select or text box sends an empty value: drop them, so the
-	// address stays short and the parser strict.
-	for k, vs := range v {
-		if len(vs) == 1 && vs[0] == "" {
-			v.Del(k)
-		}
-	}
-	// The municipality box takes an ISTAT code, the autocomplete's "code
-	// name (province)" or a plain name, so it works without JavaScript.
-	if m := v.Get("municipality"); m != "" {
-		d.MuniText = m
-		if code := resolveMunicipality(m); schema.ValidMunicipality(code) {
-			v.Set("municipality", code)
-			d.MuniText = muniValue(code)
-		} else {
-			// Not a municipality (or an ambiguous name): say so and search
-			// without it, rather than answer with the whole catalogue.
-			v.Del("municipality")
-			d.Error = "catalogue.muni_unknown"
-		}
-	}
+	v := catalogueParams(r.URL.Query(), &d)
 	d.Base = "http://" + r.Host
 	if r.TLS != nil {
 		d.Base = "https://" + r.Host
 	}
 	p.Form = v
-	q, err := api.ParseSearchQuery(v, f.Search().AnyQualified())
+	q, err := search.ParseQuery(v, f.Index.AnyQualified())
 	status := http.StatusOK
 	if err != nil {
 		var pe *problem.Error
@@ -103,18 +80,61 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 	q.PerPage = 10
 	d.Query = q
 	d.Started = q.Category != "" || q.Text != "" || q.Municipality != "" || q.Price != "" || q.Mode != "" || q.Lang != "" || q.Publisher != ""
-	ans, err := api.SearchCatalogue(r.Context(), f, q)
+	ans, err := f.Search(r.Context(), q)
 	if err != nil {
 		d.Error = "catalogue.bad_query"
 		status = http.StatusBadRequest
-		ans, _ = api.SearchCatalogue(r.Context(), f, search.Query{PerPage: 10})
+		ans, _ = f.Search(r.Context(), search.Query{PerPage: 10})
 	}
 	d.Answer = ans
+	d.Top, d.Steps = funnel(v, q, ans)
+	for _, name := range filterNames() {
+		if opts := filterOptions(p, v, name, ans); opts != nil {
+			d.Filters[name] = opts
+		}
+	}
+	d.Prev, d.Next = pageLinks(v, q, ans)
+	u.render(w, r, p, "catalogue", status)
+}
+
+// filterNames are the facets the page offers as filters, in their order.
+func filterNames() []string {
+	return []string{search.FacetMunicipality, search.FacetPrice, search.FacetMode, search.FacetLang, search.FacetPublisher}
+}
+
+// catalogueParams tidies the page's query: an empty select or text box
+// sends an empty value, dropped so the address stays short and the parser
+// strict; the municipality box takes an ISTAT code, the autocomplete's
+// "code name (province)" or a plain name, so it works without JavaScript.
+func catalogueParams(v url.Values, d *cataloguePageData) url.Values {
+	for k, vs := range v {
+		if len(vs) == 1 && vs[0] == "" {
+			v.Del(k)
+		}
+	}
+	if m := v.Get("municipality"); m != "" {
+		d.MuniText = m
+		if code := resolveMunicipality(m); schema.ValidMunicipality(code) {
+			v.Set("municipality", code)
+			d.MuniText = muniValue(code)
+		} else {
+			// Not a municipality (or an ambiguous name): say so and search
+			// without it, rather than answer with the whole catalogue.
+			v.Del("municipality")
+			d.Error = "catalogue.muni_unknown"
+		}
+	}
+	return v
+}
+
+// funnel is the funnel's buttons: top categories first, then the chosen
+// one's children, each with how many results it leaves.
+func funnel(v url.Values, q search.Query, ans search.Answer) (*schema.TaxonomyTerm, []funnelStep) {
 	counts := map[string]int{}
 	for _, fv := range ans.Facets[search.FacetCategory] {
 		counts[fv.Value] = fv.Count
 	}
-	// The funnel: top categories first, then the chosen one's children.
+	var chosen *schema.TaxonomyTerm
 	terms := schema.TopTerms()
 	if q.Category != "" {
 		t, _ := schema.Term(q.Category)
@@ -122,9 +142,10 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 		if t.Parent != "" {
 			top, _ = schema.Term(t.Parent)
 		}
-		d.Top = &top
+		chosen = &top
 		terms = schema.Children(top.Code)
 	}
+	var steps []funnelStep
 	for _, t := range terms {
 		if counts[t.Code] == 0 && q.Category != t.Code {
 			continue
@@ -132,46 +153,56 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 		nv := cloneValues(v)
 		nv.Set("category", t.Code)
 		nv.Del("page")
-		d.Steps = append(d.Steps, funnelStep{Code: t.Code, Icon: t.Icon, Href: "/catalogo?" + nv.Encode(), Count: counts[t.Code]})
+		steps = append(steps, funnelStep{Code: t.Code, Icon: t.Icon, Href: "/catalogo?" + nv.Encode(), Count: counts[t.Code]})
 	}
-	for _, name := range []string{search.FacetMunicipality, search.FacetPrice, search.FacetMode, search.FacetLang, search.FacetPublisher} {
-		cur := v.Get(name)
-		seen := false
-		for _, fv := range ans.Facets[name] {
-			label := fv.Label
-			switch name {
-			case search.FacetMunicipality:
-				label = p.Muni(fv.Value)
-			case search.FacetPrice, search.FacetMode:
-				label = p.T("catalogue." + name + "." + fv.Value)
-			case search.FacetLang:
-				label = p.T("catalogue.langname." + fv.Value)
-			}
-			if label == "" {
-				label = fv.Value
-			}
-			seen = seen || fv.Value == cur
-			nv := cloneValues(v)
-			nv.Set(name, fv.Value)
-			nv.Del("page")
-			d.Filters[name] = append(d.Filters[name], facetOption{Value: fv.Value, Label: label, Count: fv.Count, Selected: fv.Value == cur, Href: "/catalogo?" + nv.Encode()})
+	return chosen, steps
+}
+
+// filterOptions are the values of one filter with their counts and links;
+// the chosen value stays listed even when no result has it.
+func filterOptions(p *page, v url.Values, name string, ans search.Answer) []facetOption {
+	var out []facetOption
+	cur := v.Get(name)
+	seen := false
+	for _, fv := range ans.Facets[name] {
+		label := fv.Label
+		switch name {
+		case search.FacetMunicipality:
+			label = p.Muni(fv.Value)
+		case search.FacetPrice, search.FacetMode:
+			label = p.T("catalogue." + name + "." + fv.Value)
+		case search.FacetLang:
+			label = p.T("catalogue.langname." + fv.Value)
 		}
-		if cur != "" && !seen {
-			d.Filters[name] = append(d.Filters[name], facetOption{Value: cur, Label: cur, Selected: true})
+		if label == "" {
+			label = fv.Value
 		}
+		seen = seen || fv.Value == cur
+		nv := cloneValues(v)
+		nv.Set(name, fv.Value)
+		nv.Del("page")
+		out = append(out, facetOption{Value: fv.Value, Label: label, Count: fv.Count, Selected: fv.Value == cur, Href: "/catalogo?" + nv.Encode()})
 	}
+	if cur != "" && !seen {
+		out = append(out, facetOption{Value: cur, Label: cur, Selected: true})
+	}
+	return out
+}
+
+// pageLinks are the previous and next pages' addresses ("" at either end).
+func pageLinks(v url.Values, q search.Query, ans search.Answer) (prev, next string) {
 	page := max(q.Page, 1)
 	if page > 1 {
 		nv := cloneValues(v)
 		nv.Set("page", strconv.Itoa(page-1))
-		d.Prev = "/catalogo?" + nv.Encode()
+		prev = "/catalogo?" + nv.Encode()
 	}
 	if page*10 < ans.Total && page < search.MaxPage {
 		nv := cloneValues(v)
 		nv.Set("page", strconv.Itoa(page+1))
-		d.Next = "/catalogo?" + nv.Encode()
+		next = "/catalogo?" + nv.Encode()
 	}
-	u.render(w, r, p, "catalogue", status)
+	return prev, next
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -183,24 +214,24 @@ func cloneValues(v url.Values) url.Values {
 }
 
 type catalogueDetailData struct {
-	Hit api.SearchHit
+	Hit search.Listing
 }
 
 func (u *ui) catalogueDetail(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "catalogue.detail_title")
-	f := u.d.Federation
+	f := u.d.Catalogue
 	vars := mux.Vars(r)
 	if f == nil || !schema.IsUUID(vars["id"]) || len(vars["publisher"]) > 100 {
 		u.notFound(w, r, p)
 		return
 	}
-	l, err := f.Catalogue().Get(r.Context(), vars["publisher"], vars["id"])
+	l, err := f.Listings.Get(r.Context(), vars["publisher"], vars["id"])
 	if err != nil {
 		u.notFound(w, r, p)
 		return
 	}
-	hit := api.SearchHit{Listing: l}
-	if q, ok := f.Search().QualificationOf(l.Publisher, l.ID); ok {
+	hit := search.Listing{Listing: l}
+	if q, ok := f.Index.QualificationOf(l.Publisher, l.ID); ok {
 		hit.Qualified = &q
 	}
 	p.Data = catalogueDetailData{Hit: hit}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
 )
 
@@ -281,7 +281,7 @@ func (u *ui) ackPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) ackPost(w http.ResponseWriter, r *http.Request) {
-	if _, err := u.d.Escalation.AckByToken(ctx(r), mux.Vars(r)["token"], api.RemoteIP(r)); err != nil {
+	if _, err := u.d.Escalation.AckByToken(ctx(r), mux.Vars(r)["token"], httpx.RemoteIP(r)); err != nil {
 		u.fail(w, r, err)
 		return
 	}

@@ -3,13 +3,13 @@ package webui
 import (
 	"net/http"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/catalog"
 )
 
 // federationPage is what the federation page shows.
 type federationPage struct {
-	Coops    []api.Coop
+	Coops    []catalog.Coop
 	Online   int
 	Records  int
 	Addrs    []string // this node's libp2p addresses, for other coops to bootstrap from
@@ -26,18 +26,18 @@ func (u *ui) federationRoutes() {
 func (u *ui) federationView(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "federation.title")
 	d := federationPage{}
-	if f := u.d.Federation; f != nil {
+	if u.d.Catalogue != nil {
 		d.Enabled = true
-		d.Coops = f.Coops()
+		d.Coops = u.d.Coops()
 		for _, c := range d.Coops {
 			if c.Online {
 				d.Online++
 			}
 			d.Records += c.Records
 		}
-		d.Listings = f.Catalogue().Count()
-		if p.Account != nil && p.Account.Role == auth.Admin && u.d.Info != nil {
-			d.Addrs = u.d.Info().Addrs
+		d.Listings = u.d.Catalogue.Listings.Count()
+		if info, ok := u.s.Info(); ok && p.Account != nil && p.Account.Role == auth.Admin {
+			d.Addrs = info.Addrs
 		}
 	}
 	p.Data = d

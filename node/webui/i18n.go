@@ -11,7 +11,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 
-	"github.com/difronte/difronte/node/api"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/web"
 )
 
@@ -103,7 +103,7 @@ func (c *catalogues) language(r *http.Request) string {
 	if ck, err := r.Cookie(LangCookie); err == nil && c.locs[ck.Value] != nil {
 		return ck.Value
 	}
-	if a := api.Account(r); a != nil && c.locs[a.Lang] != nil {
+	if a := httpx.Account(r); a != nil && c.locs[a.Lang] != nil {
 		return a.Lang
 	}
 	if h := r.Header.Get("Accept-Language"); h != "" {

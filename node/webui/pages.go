@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
 )
 
@@ -61,7 +61,7 @@ type loginData struct{ Next string }
 
 func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.URL.Query().Get("next"))
-	if api.Account(r) != nil {
+	if httpx.Account(r) != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
@@ -87,7 +87,7 @@ func (u *ui) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusBadRequest
 	if len(errs) == 0 {
-		tok, se, err := u.s.Login(r, user, pw)
+		tok, se, err := u.accounts.Login(ctx(r), httpx.RemoteIP(r), user, pw)
 		if err == nil {
 			u.s.SetSessionCookie(w, tok, se.Expires)
 			u.redirect(w, r, next, "")

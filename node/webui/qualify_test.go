@@ -24,6 +24,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
@@ -143,12 +144,12 @@ func newQualEnv(t *testing.T, withAuthority bool) *qenv {
 		t.Fatal(err)
 	}
 	info := func() api.NodeInfo { return api.NodeInfo{CoopName: "Coop di prova", PeerID: q.coopPeer} }
-	deps := api.QualifyDeps{Service: q.svc, Coop: coop}
+	deps := qualify.Services{Service: q.svc, Coop: coop}
 	if withAuthority {
 		deps.Authority = q.au
 	}
-	s := api.New(api.Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info, Ready: st.Ping})
-	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info, Qualify: deps})
+	s := api.New(api.Deps{Auth: as, Audit: al, Info: info, Ready: st.Ping, Domains: []httpx.Routes{cs, own}})
+	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Qualify: deps})
 	q.env = &env{t: t, srv: httptest.NewServer(s.Handler()), care: cs, own: own}
 	t.Cleanup(func() {
 		q.srv.Close()

@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -70,9 +70,9 @@ type navItem struct {
 }
 
 func (u *ui) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
-	p := &page{u: u, cat: u.cat, Lang: u.cat.language(r), Title: title, Account: api.Account(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
-	if u.d.Info != nil {
-		p.Coop = u.d.Info().CoopName
+	p := &page{u: u, cat: u.cat, Lang: u.cat.language(r), Title: title, Account: httpx.Account(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
+	if info, ok := u.s.Info(); ok {
+		p.Coop = info.CoopName
 	}
 	if ck, err := r.Cookie(FlashCookie); err == nil {
 		if flashKeyRE.MatchString(ck.Value) && u.cat.has(p.Lang, ck.Value) {

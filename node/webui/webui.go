@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -18,8 +19,11 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/web"
 )
 
@@ -29,18 +33,21 @@ type Deps struct {
 	Care   *care.Service
 	Own    *catalog.Own
 	Audit  *audit.Log
-	Info   func() api.NodeInfo
 	Logger *slog.Logger
-	// Federation is nil on a node run without federation.
-	Federation api.Federation
+	// Catalogue and Coops are nil on a node run without federation.
+	Catalogue *search.Catalogue
+	Coops     catalog.Coops
 	// Qualify holds the qualification services; its members are nil on
 	// a node without them (Authority: on every node but an authority's).
-	Qualify api.QualifyDeps
+	Qualify qualify.Services
 	// Calls is nil on a UI without check-in calls (page tests).
 	Calls *calls.Service
 	// Escalation and Notify are nil on a UI without them (page tests).
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	// Clock dates the forms' defaults and the agenda; nil is the real
+	// clock.
+	Clock clock.Clock
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -54,11 +61,12 @@ const pageSize = 20
 
 // ui is the web UI of one node.
 type ui struct {
-	d     Deps
-	s     *api.Server
-	log   *slog.Logger
-	cat   *catalogues
-	pages map[string]*template.Template
+	d        Deps
+	s        *api.Server
+	accounts auth.Accounts // login and account changes, audited
+	log      *slog.Logger
+	cat      *catalogues
+	pages    map[string]*template.Template
 }
 
 // Mount adds the web UI's routes to the server's router. It panics if the
@@ -76,7 +84,8 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	u := &ui{d: d, s: s, log: d.Logger.With("component", "webui")}
+	d.Clock = clock.Or(d.Clock)
+	u := &ui{d: d, s: s, accounts: auth.Accounts{Auth: d.Auth, Audit: d.Audit}, log: d.Logger.With("component", "webui")}
 	var err error
 	if u.cat, err = loadCatalogues(web.Locales()); err != nil {
 		return nil, err
@@ -176,7 +185,7 @@ func may(role auth.Role, section string) bool { return slices.Contains(sectionRo
 // visitors go to the login page, other roles get a 403 page.
 func (u *ui) gate(h http.HandlerFunc, roles ...auth.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a := api.Account(r)
+		a := httpx.Account(r)
 		if a == nil {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
@@ -191,7 +200,7 @@ func (u *ui) gate(h http.HandlerFunc, roles ...auth.Role) http.HandlerFunc {
 
 // actor is the request's domain actor; gate has made sure there is one.
 func actor(r *http.Request) auth.Actor {
-	a, _ := api.Actor(r)
+	a, _ := httpx.Actor(r)
 	return a
 }
 

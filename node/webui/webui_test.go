@@ -23,6 +23,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
 	"github.com/difronte/difronte/web"
@@ -67,8 +68,8 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	info := func() api.NodeInfo { return api.NodeInfo{CoopName: "Coop di prova"} }
-	s := api.New(api.Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info, Ready: st.Ping})
-	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Info: info})
+	s := api.New(api.Deps{Auth: as, Audit: al, Info: info, Ready: st.Ping, Domains: []httpx.Routes{cs, own}})
+	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al})
 	e := &env{t: t, srv: httptest.NewServer(s.Handler()), care: cs, own: own}
 	t.Cleanup(func() {
 		e.srv.Close()
@@ -269,63 +270,6 @@ func TestPagesByRole(t *testing.T) {
 	}
 }
 
-func TestLogin(t *testing.T) {
-	e := newEnv(t)
-	c := e.client()
-	res, body := e.get(c, "/login")
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("login page: %d", res.StatusCode)
-	}
-	checkPage(t, "/login", body)
-
-	res, body = e.post(c, "/login", url.Values{"username": {"admin"}, "password": {"sbagliata-di-sicuro"}})
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Errorf("wrong password: %d", res.StatusCode)
-	}
-	for _, want := range []string{`id="errsum"`, `role="alert"`, `aria-invalid="true"`, `aria-describedby="e-password"`, `id="e-password"`, `value="admin"`} {
-		if !strings.Contains(body, want) {
-			t.Errorf("wrong password page lacks %s", want)
-		}
-	}
-	res, body = e.post(c, "/login", url.Values{})
-	if res.StatusCode != http.StatusBadRequest || strings.Count(body, `aria-invalid="true"`) != 2 {
-		t.Errorf("empty login: %d, want 400 with both fields invalid", res.StatusCode)
-	}
-
-	res, _ = e.post(c, "/login", url.Values{"username": {"admin"}, "password": {pw}, "next": {"/audit"}})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/audit" {
-		t.Fatalf("login: %d to %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	var session *http.Cookie
-	for _, ck := range res.Cookies() {
-		if ck.Name == api.SessionCookie {
-			session = ck
-		}
-	}
-	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Value == "" {
-		t.Fatalf("session cookie: %+v", session)
-	}
-	// An open redirect is refused.
-	res, _ = e.post(e.client(), "/login", url.Values{"username": {"admin"}, "password": {pw}, "next": {"//evil.example/"}})
-	if res.Header.Get("Location") != "/" {
-		t.Errorf("next=//evil: redirected to %q", res.Header.Get("Location"))
-	}
-	if res, _ := e.get(c, "/"); res.StatusCode != http.StatusOK {
-		t.Errorf("home after login: %d", res.StatusCode)
-	}
-	res, _ = e.post(c, "/logout", nil)
-	if res.StatusCode != http.StatusSeeOther {
-		t.Errorf("logout: %d", res.StatusCode)
-	}
-	res, body = e.get(c, "/login")
-	if !strings.Contains(body, `role="status"`) || !strings.Contains(body, "<p>Sei uscito") {
-		t.Errorf("no logout flash in status region")
-	}
-	if res, _ := e.get(c, "/"); res.StatusCode != http.StatusSeeOther {
-		t.Errorf("home after logout: %d", res.StatusCode)
-	}
-}
-
 func TestFormsErrorsAndSuccess(t *testing.T) {
 	e := newEnv(t)
 	c := e.login("admin")
@@ -441,22 +385,6 @@ func TestFormsErrorsAndSuccess(t *testing.T) {
 		t.Errorf("verify: %d", res.StatusCode)
 	}
 	checkPage(t, "/audit/verify", body)
-}
-
-func TestLanguageSwitch(t *testing.T) {
-	e := newEnv(t)
-	c := e.login("admin")
-	res, _ := e.post(c, "/lang", url.Values{"lang": {"en"}, "next": {"/beneficiaries"}})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/beneficiaries" {
-		t.Fatalf("lang: %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	_, body := e.get(c, "/beneficiaries")
-	if !strings.Contains(body, `<html lang="en"`) || !strings.Contains(body, "<h1>Beneficiaries</h1>") {
-		t.Errorf("page not in English after switching")
-	}
-	if res, _ := e.post(c, "/lang", url.Values{"lang": {"it"}, "next": {"https://evil.example/"}}); res.Header.Get("Location") != "/" {
-		t.Errorf("lang next to another site: %q", res.Header.Get("Location"))
-	}
 }
 
 // TestCatalogues checks the two catalogues have the same keys, and every key

@@ -52,7 +52,7 @@ before(async () => {
   const base = await freeBase();
   net = { out: '', exited: false };
   net.proc = spawn(devBinary, ['testnet', '--nodes', '2', '--http-base-port', String(base), '--data', dataDir, ...binArgs], {
-    env: { ...process.env, DIFRONTE_ADMIN_PASSWORD: 'password-e2e-demo' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DIFRONTE_ADMIN_PASSWORD: 'girasole-nel-vento-97' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   net.proc.stdout.on('data', (d) => { net.out += d; });
   net.proc.stderr.on('data', (d) => { net.out += d; });

@@ -37,7 +37,7 @@ type Result struct {
 
 // system is who seeds: an admin acting for the node itself, so the audit
 // log shows where the demo records came from.
-var system = auth.Actor{Username: "system", Role: auth.Admin, Remote: "demo"}
+var system = auth.Actor{Username: auth.SystemUser, Role: auth.Admin, Remote: "demo"}
 
 // demoCaregivers are the coop's peer caregivers: two in Milan, two in
 // Reggio Calabria, each with an account.

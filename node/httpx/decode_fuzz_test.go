@@ -1,4 +1,4 @@
-package api
+package httpx_test
 
 import (
 	"net/http"
@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
+	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/schema"
 )
@@ -24,10 +26,10 @@ func FuzzDecode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, v := range []any{new(care.Beneficiary), new(schema.Offering), new(LoginRequest)} {
+		for _, v := range []any{new(care.Beneficiary), new(schema.Offering), new(auth.LoginRequest)} {
 			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 			w := httptest.NewRecorder()
-			if err := decode(w, r, v); err != nil {
+			if err := httpx.DecodeJSON(w, r, v, httpx.MaxBody); err != nil {
 				p := problem.As(err)
 				if p.Status < 400 || p.Status >= 500 || p.Code == "" {
 					t.Fatalf("decode(%q) = %d %q", body, p.Status, p.Code)

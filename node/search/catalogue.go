@@ -1,0 +1,164 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/schema"
+)
+
+// Catalogue is the searchable federated catalogue: the index, and the
+// listings its hits point to. The JSON API, HSDS and the web UI's pages
+// all search through it.
+type Catalogue struct {
+	Index    *Index
+	Listings *catalog.Catalogue
+}
+
+// Listing is one result of a catalogue search: the listing and its
+// qualification, if valid now.
+type Listing struct {
+	catalog.Listing
+	Qualified *Qualification `json:"qualified"`
+}
+
+// LabelledValue is one value of a facet, with a label for people
+// (category name, municipality name, coop name) and how many results have
+// it.
+type LabelledValue struct {
+	Value string `json:"value"`
+	Label string `json:"label,omitempty"`
+	Count int    `json:"count"`
+}
+
+// Answer is the answer of a catalogue search.
+type Answer struct {
+	Total   int                        `json:"total"`
+	Page    int                        `json:"page"`
+	PerPage int                        `json:"per_page"`
+	Results []Listing                  `json:"results"`
+	Facets  map[string][]LabelledValue `json:"facets"`
+}
+
+// Search runs q on the index and loads the listings of the page.
+func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
+	if c == nil || c.Index == nil {
+		return Answer{}, problem.New(http.StatusServiceUnavailable, "unavailable", "search is not available on this node")
+	}
+	res, err := c.Index.Search(ctx, q)
+	if err != nil {
+		var bq *BadQueryError
+		if errors.As(err, &bq) {
+			return Answer{}, problem.BadRequest("bad_query", bq.Error(), nil)
+		}
+		return Answer{}, err
+	}
+	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: []Listing{}, Facets: map[string][]LabelledValue{}}
+	if out.PerPage == 0 {
+		out.PerPage = 20
+	}
+	for _, h := range res.Hits {
+		l, err := c.Listings.Get(ctx, h.Publisher, h.Key)
+		if err != nil {
+			continue // withdrawn since the index saw it
+		}
+		out.Results = append(out.Results, Listing{Listing: l, Qualified: h.Qualified})
+	}
+	coops := c.Listings.Coops()
+	for name, vals := range res.Facets {
+		fv := make([]LabelledValue, 0, len(vals))
+		for _, v := range vals {
+			fv = append(fv, LabelledValue{Value: v.Value, Label: facetLabel(name, v.Value, coops), Count: v.Count})
+		}
+		out.Facets[name] = fv
+	}
+	return out, nil
+}
+
+func facetLabel(facet, value string, coops map[string]string) string {
+	switch facet {
+	case FacetCategory:
+		if t, ok := schema.Term(value); ok {
+			return t.NameIT
+		}
+	case FacetMunicipality:
+		if m, ok := schema.LookupMunicipality(value); ok {
+			return m.Name
+		}
+	case FacetPublisher:
+		return coops[value]
+	}
+	return ""
+}
+
+// queryParams are the URL parameters of a catalogue search.
+var queryParams = map[string]bool{
+	"q": true, "category": true, "municipality": true, "price": true, "mode": true,
+	"qualified": true, "lang": true, "publisher": true, "page": true, "per_page": true,
+}
+
+// ParseQuery reads a catalogue search from URL parameters. Unknown
+// parameters, repeated ones and bad values are a 400 naming the parameter.
+// qualifiedDefault applies when the qualified parameter is absent.
+func ParseQuery(v url.Values, qualifiedDefault bool) (Query, error) {
+	for k, vs := range v {
+		if !queryParams[k] {
+			return Query{}, problem.BadRequest("bad_query", "unknown parameter "+strconv.Quote(clipParam(k)), nil)
+		}
+		if len(vs) > 1 {
+			return Query{}, problem.BadRequest("bad_query", "parameter "+k+" given more than once", nil)
+		}
+	}
+	q := Query{
+		Text: v.Get("q"), Category: v.Get("category"), Municipality: v.Get("municipality"),
+		Price: v.Get("price"), Mode: v.Get("mode"), Lang: v.Get("lang"), Publisher: v.Get("publisher"),
+		QualifiedOnly: qualifiedDefault,
+	}
+	num := func(name string) (int, error) {
+		s := v.Get(name)
+		if s == "" {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return 0, problem.BadRequest("bad_query", name+" must be a positive whole number", err)
+		}
+		return n, nil
+	}
+	var err error
+	if q.Page, err = num("page"); err != nil {
+		return q, err
+	}
+	if q.PerPage, err = num("per_page"); err != nil {
+		return q, err
+	}
+	switch v.Get("qualified") {
+	case "":
+	case "true", "1", "on":
+		q.QualifiedOnly = true
+	case "false", "0", "off":
+		q.QualifiedOnly = false
+	default:
+		return q, problem.BadRequest("bad_query", "qualified must be true or false", nil)
+	}
+	if err := q.Validate(); err != nil {
+		var bq *BadQueryError
+		if errors.As(err, &bq) {
+			return q, problem.BadRequest("bad_query", bq.Error(), nil)
+		}
+		return q, err
+	}
+	return q, nil
+}
+
+func clipParam(s string) string {
+	if len(s) > 40 {
+		return s[:40]
+	}
+	return s
+}

@@ -1,0 +1,33 @@
+package search
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/difronte/difronte/node/httpx"
+	"github.com/difronte/difronte/node/problem"
+)
+
+// Routes adds GET /api/v1/catalogue/search, the search of this node's
+// replica of the federated catalogue. It is public: citizens search
+// without an account.
+func (c *Catalogue) Routes(r *httpx.Router) {
+	r.API().HandleFunc("/catalogue/search", r.Public(c.serveSearch)).Methods(http.MethodGet)
+}
+
+func (c *Catalogue) serveSearch(w http.ResponseWriter, r *http.Request) error {
+	if len(r.URL.RawQuery) > 4096 {
+		return problem.BadRequest("bad_query", "query string longer than 4096 bytes", nil)
+	}
+	q, err := ParseQuery(r.URL.Query(), false)
+	if err != nil {
+		return err
+	}
+	q.Text = strings.TrimSpace(q.Text)
+	ans, err := c.Search(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, ans)
+	return nil
+}
