@@ -25,7 +25,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
@@ -116,7 +116,7 @@ type Node struct {
 	audit   *audit.Log
 	auth    *auth.Service
 	care    *care.Service
-	own     *catalog.Own
+	own     *catalogue.Own
 	fed     *federation.Federation // nil with NoFederation, as are members and view
 	members *federation.Membership
 	view    *catalogueView
@@ -178,7 +178,7 @@ func New(cfg Config) (*Node, error) {
 // HTTP: the HTTP listener (a taken address fails before anything is
 // created), identity, store, audit log and accounts; the private registry,
 // own offerings and the federation with its catalogue view, side by side;
-// the first admin (and demo data); membership and publishing; qualifications;
+// the first admin; membership and publishing; qualifications;
 // calls; escalation and notifications; the HTTP API and web UI. Every
 // component is added to the lifecycle as soon as it is open, so a failed
 // start closes what it opened, and Close closes in reverse.
@@ -209,7 +209,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	})
 	loads.Go(func() (err error) {
-		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
+		n.own, err = catalogue.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
 		return err
 	})
 	if !n.cfg.NoFederation {
@@ -416,7 +416,7 @@ func (n *Node) PeerID() string { return n.peerID }
 func (n *Node) Care() *care.Service { return n.care }
 
 // Own returns the coop's own offerings.
-func (n *Node) Own() *catalog.Own { return n.own }
+func (n *Node) Own() *catalogue.Own { return n.own }
 
 // Auth returns the account service.
 func (n *Node) Auth() *auth.Service { return n.auth }

@@ -12,7 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/testnet/nodetest"
 	"github.com/difronte/difronte/testnet/poll"
 )
@@ -86,14 +86,14 @@ func disconnect(t *testing.T, a, b *fedNode) {
 // public peers endpoint. Addrs come only from membership, so a non-empty
 // Addrs means membership knows b, and the libp2p addresses there are the
 // ones the redial loop dials.
-func (a *fedNode) member(t *testing.T, b *fedNode) (catalog.Coop, bool) {
+func (a *fedNode) member(t *testing.T, b *fedNode) (catalogue.Coop, bool) {
 	t.Helper()
 	resp, err := http.Get(a.URL() + "/api/v1/federation/peers")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ Peers []catalog.Coop }
+	var out struct{ Peers []catalogue.Coop }
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func (a *fedNode) member(t *testing.T, b *fedNode) (catalog.Coop, bool) {
 			return c, true
 		}
 	}
-	return catalog.Coop{}, false
+	return catalogue.Coop{}, false
 }
 
 // settled reports whether every node sees each listed peer as a

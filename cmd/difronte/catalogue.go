@@ -13,7 +13,7 @@ import (
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
@@ -139,7 +139,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer al.Close()
-	own, err := catalog.OpenOwn(ctx, st.Namespace("/own"), al, nil)
+	own, err := catalogue.OpenOwn(ctx, st.Namespace("/own"), al, nil)
 	if err != nil {
 		return err
 	}

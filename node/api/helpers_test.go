@@ -18,7 +18,7 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/testnet/poll"
@@ -43,7 +43,7 @@ type env struct {
 	api   *api.Server
 	st    *store.Store
 	care  *care.Service
-	own   *catalog.Own
+	own   *catalogue.Own
 	auth  *auth.Service
 	audit *audit.Log
 
@@ -65,7 +65,7 @@ func newEnv(t testing.TB) *env {
 	if e.care, err = care.Open(ctx, e.st.Namespace("/care"), e.audit, nil); err != nil {
 		t.Fatal(err)
 	}
-	if e.own, err = catalog.OpenOwn(ctx, e.st.Namespace("/own"), e.audit, nil); err != nil {
+	if e.own, err = catalogue.OpenOwn(ctx, e.st.Namespace("/own"), e.audit, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.api = api.New(api.Deps{

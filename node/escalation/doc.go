@@ -19,7 +19,7 @@
 // register on node/httpx's Router like every domain's.
 //
 // node imports escalation; escalation imports node/store, node/audit,
-// node/auth, node/problem, node/httpx, node/catalog (the offers it
+// node/auth, node/problem, node/httpx, node/catalogue (the offers it
 // proposes, catalogue.go), schema and federation/clock, never node/api or node/webui. It
 // reaches calls, the registry and notifications through the small
 // interfaces in deps.go.

@@ -17,7 +17,7 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -31,12 +31,12 @@ import (
 type Deps struct {
 	Auth   *auth.Service
 	Care   *care.Service
-	Own    *catalog.Own
+	Own    *catalogue.Own
 	Audit  *audit.Log
 	Logger *slog.Logger
 	// Catalogue and Coops are nil on a node run without federation.
 	Catalogue *search.Catalogue
-	Coops     catalog.Coops
+	Coops     catalogue.Coops
 	// Qualify holds the qualification services; its members are nil on
 	// a node without them (Authority: on every node but an authority's).
 	Qualify qualify.Services
