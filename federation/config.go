@@ -30,7 +30,9 @@ type Config struct {
 	// Datastore holds the replica, already namespaced by the caller.
 	// Default: an in-memory map (nothing survives a restart).
 	Datastore replica.Datastore
-	// Logger receives the federation's logs. Default: discard.
+	// Logger receives the federation's logs. Its attributes name the node
+	// (node=...); each part of the federation adds only its "component",
+	// and "peer" on a line is always another node. Default: discard.
 	Logger *slog.Logger
 	// Clock stamps the node's entries and drives the catch-up and redial
 	// loops. Default: the real clock.

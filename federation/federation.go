@@ -130,7 +130,6 @@ func (f *Federation) start(ctx context.Context) error {
 		}
 		f.host, f.ownHost = h, true
 	}
-	f.log = f.log.With("node", f.host.ID().String())
 
 	// Subscribe to connection events before anything connects, so no new
 	// peer misses its catch-up.
@@ -138,7 +137,7 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
-	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.log, Clock: f.cfg.Clock})
+	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger, Clock: f.cfg.Clock})
 
 	if err := f.startGossip(); err != nil {
 		return err
@@ -177,7 +176,7 @@ func (f *Federation) startGossip() error {
 	if f.cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(f.cfg.Tracer))
 	}
-	opts = append(opts, pubsub.WithLogger(f.log.With("component", "pubsub")))
+	opts = append(opts, pubsub.WithLogger(f.cfg.Logger.With("component", "pubsub")))
 	psctx, cancel := context.WithCancel(context.Background())
 	ps, err := pubsub.NewGossipSub(psctx, f.host, opts...)
 	if err != nil {

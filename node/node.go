@@ -172,15 +172,18 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("admin password: %w", err)
 		}
 	}
+	// Every line names the node; each component adds only its own
+	// "component", and "peer" is always another node.
 	log := cfg.Logger.With("node", cfg.CoopName)
 	return &Node{cfg: cfg, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
 		serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
 }
 
 // Start opens everything, in this order, and returns when the node serves
-// HTTP: identity, store, audit log and accounts; the private registry, own
-// offerings and the federation with its catalogue view, side by side; the
-// first admin; membership and publishing; qualifications;
+// HTTP: the HTTP listener (a taken address fails before anything is
+// created), identity, store, audit log and accounts; the private registry,
+// own offerings and the federation with its catalogue view, side by side;
+// the first admin; membership and publishing; qualifications;
 // calls; escalation and notifications; the HTTP API and web UI. Every
 // component is added to the lifecycle as soon as it is open, so a failed
 // start closes what it opened, and Close closes in reverse.
@@ -197,6 +200,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		if err := backup.CheckComplete(n.cfg.DataDir); err != nil {
 			return err
 		}
+	}
+	if err := n.listen(); err != nil {
+		return err
 	}
 	if err := n.openIdentity(); err != nil {
 		return err
@@ -263,8 +269,6 @@ func (n *Node) openIdentity() error {
 		n.key = k
 	}
 	n.peerID = schema.PeerIDFromPublicKey(n.key.Public().(ed25519.PublicKey))
-	n.log = n.log.With("peer", n.peerID)
-	n.callEvents.log = n.log
 	return nil
 }
 
@@ -310,16 +314,34 @@ func (n *Node) mountHTTP() {
 	webui.Mount(n.api, wd)
 }
 
-// serveHTTP listens and serves; HTTP is the first thing Close stops.
-func (n *Node) serveHTTP() error {
+// ErrHTTPListen is a start that failed because the HTTP address could
+// not be listened on (taken, or not this machine's), before anything was
+// created.
+var ErrHTTPListen = errors.New("cannot listen on the HTTP address")
+
+// listen opens the HTTP listener (unless one was injected); it accepts
+// nothing until serveHTTP. Until then a failed start closes it.
+func (n *Node) listen() error {
 	n.ln = n.cfg.HTTPListener
-	if n.ln == nil {
-		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
-		}
-		n.ln = ln
+	if n.ln != nil {
+		return nil
 	}
+	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("%w %s: %w", ErrHTTPListen, n.cfg.HTTPAddr, err)
+	}
+	n.ln = ln
+	n.lc.add("http listener", func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	return nil
+}
+
+// serveHTTP serves on the listener; HTTP is the first thing Close stops.
+func (n *Node) serveHTTP() error {
 	n.http = &http.Server{
 		Handler:           n.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -336,7 +358,7 @@ func (n *Node) serveHTTP() error {
 		}
 		n.serveErr <- err
 	}()
-	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
+	n.log.Info("node ready", "component", "node", "peer_id", n.peerID, "http", n.ln.Addr().String())
 	go func() {
 		n.startup.Wait()
 		n.log.Info("start-up work settled", "component", "node", "after", n.uptime.Elapsed().Round(time.Millisecond))

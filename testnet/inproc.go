@@ -240,6 +240,9 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 	if net.opts.Tracer != nil {
 		cfg.Tracer = net.opts.Tracer(nd.Index)
 	}
+	if cfg.Logger != nil { // the federation's lines leave naming the node to its caller
+		cfg.Logger = cfg.Logger.With("node", nd.Host.ID().String())
+	}
 	f, err := federation.New(cfg)
 	if err != nil {
 		return err

@@ -113,7 +113,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fs := newFlagSet("import hsds", stderr)
 	data := fs.String("data", "data", "data directory of the stopped node")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parseEnv(fs, args[1:], nil, 1); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -20,10 +20,20 @@ import (
 // process minus room for stacks, badger's caches and the binary itself.
 const defaultMemoryLimit = 192 << 20
 
+// defaultHTTPAddr is where `difronte serve` (and `make run`) serves.
+const defaultHTTPAddr = "127.0.0.1:8080"
+
+// adminPasswordEnv are the admin password's settings, read only from the
+// environment so that the password never shows in the process list.
+var adminPasswordEnv = []envVar{
+	{"DIFRONTE_ADMIN_PASSWORD", "the first admin's password, used on the first start only (default: one is generated and printed once)"},
+	{"DIFRONTE_ADMIN_PASSWORD_FILE", "file holding the first admin's password (when DIFRONTE_ADMIN_PASSWORD is not set)"},
+}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	data := fs.String("data", "data", "data directory")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the web UI and API")
+	httpAddr := fs.String("http", defaultHTTPAddr, "address of the web UI and API")
 	coop := fs.String("coop-name", "Cooperativa", "name of the coop shown in the UI and the federation")
 	demo := fs.Bool("demo", false, "seed a demo coop on first start")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -53,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	backupDir := fs.String("backup-dir", "", "directory for the node's own backups, each verified after writing (empty: none)")
 	backupEvery := fs.Duration("backup-every", 24*time.Hour, "time between two backups (with --backup-dir; at least 1m)")
 	backupKeep := fs.Int("backup-keep", 7, "backups kept in --backup-dir; older ones are removed")
+	withEnvOnly(fs, adminPasswordEnv...)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -130,17 +141,17 @@ func serveNode(ctx context.Context, cfg node.Config, demo bool, stdout io.Writer
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if listenErr != nil {
-		return listenErr
+		return withHTTPHint(listenErr)
 	}
 	if err := n.Start(ctx); err != nil {
 		if gate != nil {
 			gate.Close()
 		}
-		return err
+		return withHTTPHint(err)
 	}
 	if gate != nil {
-		log := cfg.Logger.With("node", cfg.CoopName, "peer", n.PeerID())
-		if err := seedDemo(ctx, n, log, cfg.AdminPassword, cfg.OnAdminCreated); err != nil {
+		log := cfg.Logger.With("node", cfg.CoopName)
+		if err := seedDemo(ctx, n, log, cfg.AdminPassword, stdout); err != nil {
 			return errors.Join(err, n.Close())
 		}
 		gate.open()
@@ -174,6 +185,15 @@ func serveNode(ctx context.Context, cfg node.Config, demo bool, stdout io.Writer
 	}
 }
 
+// withHTTPHint names, on a start that could not listen on the HTTP
+// address, the settings that choose another one.
+func withHTTPHint(err error) error {
+	if errors.Is(err, node.ErrHTTPListen) {
+		return fmt.Errorf("%w; choose another address with --http ADDR or DIFRONTE_HTTP=ADDR (make run: DIFRONTE_HTTP=127.0.0.1:8081 make run)", err)
+	}
+	return err
+}
+
 // adminPassword reads the first admin's password from the environment:
 // DIFRONTE_ADMIN_PASSWORD, or the file named by DIFRONTE_ADMIN_PASSWORD_FILE.
 func adminPassword() (string, error) {
@@ -181,11 +201,16 @@ func adminPassword() (string, error) {
 		return p, nil
 	}
 	if f := os.Getenv("DIFRONTE_ADMIN_PASSWORD_FILE"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("%w: DIFRONTE_ADMIN_PASSWORD_FILE: %v", errUsage, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		return readPasswordFile("DIFRONTE_ADMIN_PASSWORD_FILE", f)
 	}
 	return "", nil
+}
+
+// readPasswordFile reads a password from file f, named by setting.
+func readPasswordFile(setting, f string) (string, error) {
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", errUsage, setting, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }

@@ -146,7 +146,8 @@ type Config struct {
 	// Transport replaces UDP/TCP sockets (tests use an in-memory one).
 	Transport memberlist.Transport
 	// Logger receives this package's logs and memberlist's own, at debug
-	// level. Nil discards them.
+	// level, with component=members added; its attributes name the node.
+	// Nil discards them.
 	Logger *slog.Logger
 	// Clock stamps LastSeen. Nil means the real clock.
 	Clock clock.Clock

@@ -85,7 +85,7 @@ func New(cfg Config) (*Members, error) {
 	}
 	m := &Members{
 		cfg:       r,
-		log:       r.Logger.With("component", "members", "node", r.Name),
+		log:       r.Logger.With("component", "members"),
 		members:   make(map[string]*Member),
 		notify:    make(chan struct{}, 1),
 		closeDone: make(chan struct{}),

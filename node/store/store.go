@@ -55,7 +55,7 @@ type Options struct {
 // badgerOptions returns the small-machine profile: go-ds-badger's own
 // DefaultOptions (passed explicitly: NewDatastore(path, nil) falls back to
 // badger's raw defaults), writes synced, tables read with file I/O instead
-// of mmap, small tables and one spare memtable. Measured in NOTES.md: 100k
+// of mmap, small tables and one spare memtable. Measured (docs/NOTES.md): 100k
 // records of 1 KB take about 40 MB steady instead of 443 MB, at a lower
 // batched write rate; a coop node writes little, so memory wins.
 func badgerOptions(o Options) *badger.Options {
