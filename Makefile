@@ -16,8 +16,13 @@ build: ## build bin/difronte and the dev command bin/difronte-dev (testnet with 
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/difronte
 	$(GO) build -trimpath -ldflags '-s -w' -o $(DEVBIN) ./testnet/cmd/difronte-dev
 
-run: build ## build and run a node on embedded defaults (data in ./data, web on 127.0.0.1:8080)
-	./$(BIN) serve
+# ARGS are passed to the command of `make run` and `make testnet`:
+# make run ARGS="--demo --coop-name 'Cooperativa Aurora'". Environment
+# variables work too: DIFRONTE_HTTP=127.0.0.1:8081 make run.
+ARGS ?=
+
+run: build ## build and run a node on embedded defaults (data in ./data, web on 127.0.0.1:8080); options: make run ARGS="--demo", or DIFRONTE_HTTP=127.0.0.1:8081 make run
+	./$(BIN) serve $(ARGS)
 
 test: test-go test-e2e ## install what the tests need and run every test
 
@@ -65,5 +70,5 @@ fmt: ## format the code
 clean: ## remove build output
 	rm -rf bin
 
-testnet: build ## run a local federation of 3 demo coop nodes (web UIs on 127.0.0.1:8081..8083) with the demo call: bin/difronte-dev testnet, which runs bin/difronte's nodes and answers the demo terminal
-	./$(DEVBIN) testnet --nodes 3
+testnet: build ## run a local federation with the demo call: web UIs of the authority on 127.0.0.1:8090 and of 3 demo coops on 8091..8093 (clear of make run's 8080); bin/difronte-dev testnet runs bin/difronte's nodes and answers the demo terminal
+	./$(DEVBIN) testnet --nodes 3 $(ARGS)

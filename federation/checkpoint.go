@@ -33,7 +33,7 @@ func (f *Federation) kickCheckpoint() {
 // own changes.
 func (f *Federation) checkpointLoop() {
 	defer f.wg.Done()
-	quiet := time.NewTimer(time.Hour)
+	quiet := f.cfg.Clock.NewTimer(time.Hour)
 	quiet.Stop()
 	var first time.Time // first change not yet checkpointed; zero if none
 	for {
@@ -42,12 +42,12 @@ func (f *Federation) checkpointLoop() {
 			quiet.Stop()
 			return
 		case <-f.cpKick:
-			now := time.Now()
+			now := f.cfg.Clock.Now()
 			if first.IsZero() {
 				first = now
 			}
 			quiet.Reset(min(checkpointQuiet, max(0, first.Add(checkpointMaxWait).Sub(now))))
-		case <-quiet.C:
+		case <-quiet.C():
 			first = time.Time{}
 			f.checkpoint(f.ctx)
 		}
@@ -55,7 +55,7 @@ func (f *Federation) checkpointLoop() {
 }
 
 func (f *Federation) checkpoint(ctx context.Context) {
-	e, err := f.rep.Checkpoint(ctx, f.cfg.Key, f.cfg.Now())
+	e, err := f.rep.Checkpoint(ctx, f.cfg.Key, f.cfg.Clock.Now())
 	if err != nil {
 		if ctx.Err() == nil {
 			f.log.Warn("checkpoint failed", "err", err)

@@ -5,7 +5,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ipfs/go-datastore"
+	"github.com/difronte/difronte/federation/clock"
+	"github.com/difronte/difronte/federation/replica"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 )
@@ -28,11 +29,14 @@ type Config struct {
 	Announce []string
 	// Datastore holds the replica, already namespaced by the caller.
 	// Default: an in-memory map (nothing survives a restart).
-	Datastore datastore.Batching
-	// Logger receives the federation's logs. Default: discard.
+	Datastore replica.Datastore
+	// Logger receives the federation's logs. Its attributes name the node
+	// (node=...); each part of the federation adds only its "component",
+	// and "peer" on a line is always another node. Default: discard.
 	Logger *slog.Logger
-	// Now is the clock that stamps the node's entries. Default: time.Now.
-	Now func() time.Time
+	// Clock stamps the node's entries and drives the catch-up and redial
+	// loops. Default: the real clock.
+	Clock clock.Clock
 	// Host, when set, is used instead of building a libp2p host (tests
 	// inject mocknet hosts). The Federation does not close it; its
 	// identity must be Key.
@@ -74,9 +78,7 @@ func (c *Config) withDefaults() Config {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
+	d.Clock = clock.Or(d.Clock)
 	if d.CatchupInterval <= 0 {
 		d.CatchupInterval = time.Minute
 	}

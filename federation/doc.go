@@ -14,6 +14,6 @@
 //
 // It knows nothing of HTTP, beneficiaries or the UI; node implements the
 // small interfaces it declares (ApplyHandler) and wires the rest. It
-// imports schema and its own sub-packages (catchup, members, replica,
-// stream, topics), never node, cmd, testnet or web.
+// imports schema and its own sub-packages (catchup, clock, members,
+// replica, stream, topics), never node, cmd, testnet or web.
 package federation

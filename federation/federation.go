@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -111,7 +109,7 @@ func (f *Federation) start(ctx context.Context) error {
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	ds := f.cfg.Datastore
 	if ds == nil {
-		ds = dssync.MutexWrap(datastore.NewMapDatastore())
+		ds = replica.NewMemory()
 	}
 	rep, err := replica.Open(ctx, ds)
 	if err != nil {
@@ -132,7 +130,6 @@ func (f *Federation) start(ctx context.Context) error {
 		}
 		f.host, f.ownHost = h, true
 	}
-	f.log = f.log.With("node", f.host.ID().String())
 
 	// Subscribe to connection events before anything connects, so no new
 	// peer misses its catch-up.
@@ -140,7 +137,7 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
-	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.log, Now: f.cfg.Now})
+	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger, Clock: f.cfg.Clock})
 
 	if err := f.startGossip(); err != nil {
 		return err
@@ -179,7 +176,7 @@ func (f *Federation) startGossip() error {
 	if f.cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(f.cfg.Tracer))
 	}
-	opts = append(opts, pubsub.WithLogger(f.log.With("component", "pubsub")))
+	opts = append(opts, pubsub.WithLogger(f.cfg.Logger.With("component", "pubsub")))
 	psctx, cancel := context.WithCancel(context.Background())
 	ps, err := pubsub.NewGossipSub(psctx, f.host, opts...)
 	if err != nil {
@@ -189,7 +186,7 @@ func (f *Federation) startGossip() error {
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
 	for _, name := range topics.All() {
-		if err := ps.RegisterTopicValidator(name, topics.ValidatorWithClock(name, f.host.ID(), f.rep, f.log, f.cfg.Now)); err != nil {
+		if err := ps.RegisterTopicValidator(name, topics.Validator(name, f.host.ID(), f.rep, f.log, f.cfg.Clock)); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 func newKey(t *testing.T) ed25519.PrivateKey {
@@ -123,12 +124,8 @@ func TestTwoNodesOnLoopback(t *testing.T) {
 
 func waitEqual(t *testing.T, ctx context.Context, a, b *Federation) {
 	t.Helper()
-	for a.Replica().Digest() != b.Replica().Digest() {
-		select {
-		case <-ctx.Done():
-			t.Fatal("replicas did not converge")
-		case <-time.After(10 * time.Millisecond): // polling a condition, bounded by ctx
-		}
+	if !poll.WaitCtx(ctx, 10*time.Millisecond, func() bool { return a.Replica().Digest() == b.Replica().Digest() }) {
+		t.Fatal("replicas did not converge")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/members"
 )
 
@@ -120,7 +121,7 @@ func (ms *Membership) Start(ctx context.Context) error {
 		AdvertiseAddr: ms.cfg.Advertise,
 		SecretKeys:    [][]byte{membersSecret(ms.cfg.Secret, ms.f.cfg.Key.Seed())},
 		Logger:        ms.log,
-		Now:           ms.f.cfg.Now,
+		Clock:         ms.f.cfg.Clock,
 		Transport:     ms.cfg.Transport,
 		Profile:       members.Profile(ms.cfg.Profile),
 	})
@@ -206,7 +207,7 @@ func (ms *Membership) Close() error {
 	go func() { ms.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-clock.After(ms.f.cfg.Clock, 10*time.Second):
 	}
 	return err
 }
@@ -264,13 +265,13 @@ func (ms *Membership) join(p peer.ID) {
 
 func (ms *Membership) redialLoop() {
 	defer ms.wg.Done()
-	t := time.NewTicker(ms.cfg.RedialInterval)
+	t := ms.f.cfg.Clock.NewTicker(ms.cfg.RedialInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ms.ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 			ms.redial()
 		}
 	}

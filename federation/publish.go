@@ -34,7 +34,7 @@ func (f *Federation) append(ctx context.Context, kind schema.Kind, key string, b
 	if !ok {
 		return nil, fmt.Errorf("publish %s %q: %w", kind, key, schema.ErrUnknownKind)
 	}
-	e, err := f.rep.Append(ctx, f.cfg.Key, kind, key, body, tombstone, f.cfg.Now())
+	e, err := f.rep.Append(ctx, f.cfg.Key, kind, key, body, tombstone, f.cfg.Clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("append %s %q: %w", kind, key, err)
 	}

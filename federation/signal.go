@@ -14,6 +14,7 @@ import (
 
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/stream"
 )
 
@@ -197,7 +198,7 @@ func (c *SignalConn) Peer() string { return c.peer.String() }
 // sending faster than the limits, or silence longer than Idle end the
 // stream with an error.
 func (c *SignalConn) Read() ([]byte, error) {
-	_ = c.st.SetReadDeadline(time.Now().Add(c.lim.Idle))
+	_ = c.st.SetReadDeadline(clock.Deadline(c.lim.Idle))
 	b, err := stream.ReadFrame(c.st, MaxSignalFrame)
 	if err != nil {
 		return nil, err
@@ -212,7 +213,7 @@ func (c *SignalConn) Read() ([]byte, error) {
 func (c *SignalConn) Write(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.st.SetWriteDeadline(time.Now().Add(c.lim.WriteTimeout))
+	_ = c.st.SetWriteDeadline(clock.Deadline(c.lim.WriteTimeout))
 	return stream.WriteFrame(c.st, b, MaxSignalFrame)
 }
 

@@ -10,6 +10,8 @@ import (
 
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	"go.uber.org/goleak"
+
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 func TestSignalStreams(t *testing.T) {
@@ -74,19 +76,19 @@ func TestSignalStreams(t *testing.T) {
 	c.Reset()
 
 	// New streams past the per-peer burst are refused.
-	deadline := time.Now().Add(5 * time.Second)
-	for refused.Load() == 0 && time.Now().Before(deadline) {
-		c, err := sa.Open(ctx, b.ID().String())
-		if err != nil {
-			continue
+	if !poll.Wait(5*time.Second, 0, func() bool {
+		if refused.Load() != 0 {
+			return true
 		}
-		c.Write([]byte("ping"))
-		if _, err := c.Read(); err != nil && !errors.Is(err, io.EOF) {
-			// reset by the refusing side
+		if c, err := sa.Open(ctx, b.ID().String()); err == nil {
+			c.Write([]byte("ping"))
+			if _, err := c.Read(); err != nil && !errors.Is(err, io.EOF) {
+				// reset by the refusing side
+			}
+			c.Reset()
 		}
-		c.Reset()
-	}
-	if refused.Load() == 0 {
+		return refused.Load() != 0
+	}) {
 		t.Fatal("stream flood never refused")
 	}
 }

@@ -49,9 +49,9 @@ func (f *Federation) watchConnections() {
 // only a peer with a complete mark can close the gap).
 func (f *Federation) catchupLoop() {
 	defer f.wg.Done()
-	tick := time.NewTicker(f.cfg.CatchupInterval)
+	tick := f.cfg.Clock.NewTicker(f.cfg.CatchupInterval)
 	defer tick.Stop()
-	gapTick := time.NewTicker(gapInterval)
+	gapTick := f.cfg.Clock.NewTicker(gapInterval)
 	defer gapTick.Stop()
 	var (
 		lastGaps map[string]uint64
@@ -65,11 +65,11 @@ func (f *Federation) catchupLoop() {
 			return
 		case p := <-f.syncReq:
 			f.syncOne(f.ctx, p)
-		case <-tick.C:
+		case <-tick.C():
 			if !f.cfg.DisableCatchup {
 				f.syncAll(f.ctx)
 			}
-		case <-gapTick.C:
+		case <-gapTick.C():
 			if f.cfg.DisableCatchup {
 				continue
 			}

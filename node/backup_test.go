@@ -5,6 +5,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +23,7 @@ import (
 
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/escalation"
@@ -122,7 +130,7 @@ func TestBackupCarriesEveryNamespace(t *testing.T) {
 	if _, err := node.Backup(src, file); err != nil {
 		t.Fatal(err)
 	}
-	if err := node.Restore(file, dst); err != nil {
+	if _, err := node.Restore(file, dst); err != nil {
 		t.Fatal(err)
 	}
 
@@ -166,4 +174,127 @@ func TestBackupCarriesEveryNamespace(t *testing.T) {
 		t.Fatalf("%s: record %s appeared after restore", namespaceOf(after[j].key), after[j].key)
 	}
 	t.Logf("%d records restored: %v", len(after), per)
+}
+
+// TestStartRefusesAnInterruptedRestore: a data directory a restore left
+// half done is refused with the reason, and nothing is created in it;
+// restoring again clears it and the node starts.
+func TestStartRefusesAnInterruptedRestore(t *testing.T) {
+	root := t.TempDir()
+	src, file := filepath.Join(root, "src"), filepath.Join(root, "node.backup")
+	seedEveryNamespace(t, src)
+	if _, err := node.Backup(src, file); err != nil {
+		t.Fatal(err)
+	}
+	// A crash between moving the restored node into place and removing the
+	// marker, and a crash while loading (a staging directory beside a data
+	// directory that does not exist yet).
+	moved, loading := filepath.Join(root, "moved"), filepath.Join(root, "loading")
+	if _, err := node.Restore(file, moved); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(moved, backup.MarkerFile), nil, 0o600)
+	os.MkdirAll(filepath.Join(root, ".loading.restore-42", "store"), 0o700)
+
+	for _, dir := range []string{moved, loading} {
+		n, err := node.New(node.Config{DataDir: dir, NoFederation: true, HTTPAddr: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = n.Start(context.Background())
+		if !errors.Is(err, backup.ErrIncomplete) || !strings.Contains(err.Error(), "run the restore again") {
+			t.Fatalf("start on %s: %v", dir, err)
+		}
+		n.Close()
+		if _, err := os.Stat(loading); dir == loading && err == nil {
+			t.Fatal("a refused start created the data directory")
+		}
+		if _, err := node.Backup(dir, filepath.Join(root, "again.backup")); !errors.Is(err, backup.ErrIncomplete) {
+			t.Fatalf("backup of %s: %v", dir, err)
+		}
+		s, err := node.Restore(file, dir)
+		if err != nil || !s.Cleared {
+			t.Fatalf("restore again into %s: %+v %v", dir, s, err)
+		}
+		start(t, node.Config{DataDir: dir}).Close()
+	}
+}
+
+// TestScheduledBackupsOfARunningNode: a node with Config.Backup takes its
+// own backups while it serves and writes, keeps Keep of them, each one
+// sound and restorable, and shows the last result on /metrics and on the
+// admin's home page.
+func TestScheduledBackupsOfARunningNode(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "backups")
+	const pw = "ponte-di-vetro-42"
+	n := startDemo(t, node.Config{DataDir: filepath.Join(root, "data"), AdminPassword: pw,
+		Backup: node.BackupConfig{Dir: dir, Every: 30 * time.Millisecond, Keep: 2}})
+	defer n.Close()
+	c := login(t, n, "admin", pw)
+	for i := 0; ; i++ {
+		c.call(http.StatusCreated, "POST", "/api/v1/beneficiaries", map[string]any{"name": fmt.Sprintf("Persona %d", i), "address": "Via Roma 1", "municipality": "058091"}, nil)
+		if r, ok := n.Backups().Last(); ok && r.Runs >= 3 {
+			if !r.OK() {
+				t.Fatalf("scheduled backup: %+v", r)
+			}
+			break
+		}
+		if i > 5000 {
+			t.Fatal("no three scheduled backups")
+		}
+	}
+	metrics := get(t, n.URL()+"/metrics", nil)
+	for _, want := range []string{"difronte_backup_last_ok 1", "difronte_backup_runs_total", "difronte_backup_last_size_bytes"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar}
+	resp, err := web.PostForm(n.URL()+"/login", url.Values{"username": {"admin"}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for lang, want := range map[string]string{"it": "verificata", "en": "verified"} {
+		u, _ := url.Parse(n.URL())
+		jar.SetCookies(u, []*http.Cookie{{Name: "difronte_lang", Value: lang}})
+		if home := get(t, n.URL()+"/", web); !strings.Contains(home, `id="backup-status"`) || !strings.Contains(home, want) {
+			t.Errorf("home page (%s) does not show the last backup", lang)
+		}
+	}
+	n.Close()
+
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Fatalf("%d files in the backup directory, want 2", len(entries))
+	}
+	for i, e := range entries {
+		file := filepath.Join(dir, e.Name())
+		if _, err := node.VerifyBackup(file); err != nil {
+			t.Fatal(err)
+		}
+		s, err := node.Restore(file, filepath.Join(root, fmt.Sprint("restored", i)))
+		if err != nil || s.AuditEvents == 0 || s.Node != n.PeerID() {
+			t.Fatalf("restore of a running node's backup: %+v %v", s, err)
+		}
+	}
+}
+
+func get(t *testing.T, u string, c *http.Client) string {
+	t.Helper()
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", u, resp.StatusCode)
+	}
+	return string(b)
 }

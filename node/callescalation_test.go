@@ -2,12 +2,8 @@ package node_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,16 +11,15 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/libp2p/go-libp2p/core/crypto"
-	libp2pPeer "github.com/libp2p/go-libp2p/core/peer"
-	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
-	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/testnet/nodetest"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 var sysAdmin = auth.Actor{Username: "admin", Role: auth.Admin}
@@ -99,7 +94,7 @@ func pairTerminal(t *testing.T, ctx context.Context, n *node.Node, ben string) *
 	ts := dialSock(t, ctx, n, "/ws/terminal", "")
 	ts.send(ctx, calls.Msg{Type: calls.TypeHello, Credential: cred})
 	ts.await(ctx, calls.TypeHello)
-	waitUntil(t, "terminal online", func() bool { return n.Calls().Hub().Online(ben) })
+	poll.Until(t, 10*time.Second, "terminal online", func() bool { return n.Calls().Hub().Online(ben) })
 	return ts
 }
 
@@ -137,17 +132,6 @@ func ring(t *testing.T, ctx context.Context, cs, ts *sock, id, ben, peer string,
 	ts.await(ctx, calls.TypeHangup)
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // postForm posts a web form with the client's token and returns the status
 // and the redirect target.
 func (c *client) postForm(path string, f url.Values) (int, string, string) {
@@ -174,8 +158,8 @@ func TestCallsDriveCheckins(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now().UTC().Truncate(time.Minute)
-	fc := escalation.NewFakeClock(t0)
-	n := start(t, node.Config{AdminPassword: "admin-password-1", Now: fc.Now, Escalation: node.EscalationConfig{Clock: fc}})
+	fc := fakeclock.New(t0)
+	n := start(t, node.Config{AdminPassword: "admin-password-1", Clock: fc})
 	defer n.Close()
 
 	cg, carla := caregiverLogin(t, n, "carla", "Carla Bianchi")
@@ -279,56 +263,13 @@ func TestCallsDriveCheckins(t *testing.T) {
 	}
 }
 
-// p2pNode starts a federated node on an in-memory libp2p network.
-func p2pNode(t *testing.T, mn mocknet.Mocknet, i int, name string) *node.Node {
-	t.Helper()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := crypto.UnmarshalEd25519PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := ma.NewMultiaddr(fmt.Sprintf("/ip4/10.0.0.%d/tcp/4001", i+1))
-	h, err := mn.AddPeer(k, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(node.Config{DataDir: t.TempDir(), CoopName: name, AdminPassword: "admin-password-1", Argon: cheap,
-		Key: key, P2PHost: h, HTTPListener: ln, MembersAddr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
-}
-
 // TestRemoteOutcomeFromWebForm: a caregiver of node A calls, under a grant,
 // a beneficiary of node B; after the call A's outcome form offers it and
 // sends the problem to B: the case and its alert are on B, nothing on A.
 func TestRemoteOutcomeFromWebForm(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	mn := mocknet.New()
-	t.Cleanup(func() { mn.Close() })
-	a := p2pNode(t, mn, 0, "Coop A")
-	b := p2pNode(t, mn, 1, "Coop B")
-	pa, _ := libp2pPeer.Decode(a.PeerID())
-	pb, _ := libp2pPeer.Decode(b.PeerID())
-	if _, err := mn.LinkPeers(pa, pb); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mn.ConnectPeers(pa, pb); err != nil {
-		t.Fatal(err)
-	}
+	a, b := nodetest.Pair(t, node.Config{CoopName: "Coop A"}, node.Config{CoopName: "Coop B"})
 
 	cg, giulia := caregiverLogin(t, a, "giulia", "Giulia Bianchi")
 	ben, err := b.Care().CreateBeneficiary(ctx, sysAdmin, care.Beneficiary{Name: "Maria Rossi", Address: "Via Roma 1", Municipality: "058091"})
@@ -346,7 +287,7 @@ func TestRemoteOutcomeFromWebForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "grant held on A", func() bool {
+	poll.Until(t, 10*time.Second, "grant held on A", func() bool {
 		for _, h := range a.Calls().HeldGrants(cg.ID) {
 			if h.ID == g.ID {
 				return true
@@ -361,7 +302,7 @@ func TestRemoteOutcomeFromWebForm(t *testing.T) {
 
 	choice := "remote-call-1|" + ben.ID + "|" + b.PeerID()
 	var body string
-	waitUntil(t, "the form on A offers the remote call", func() bool {
+	poll.Until(t, 10*time.Second, "the form on A offers the remote call", func() bool {
 		_, body = giulia.get("/cases/outcome")
 		return strings.Contains(body, choice)
 	})

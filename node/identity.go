@@ -34,7 +34,7 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
+	pemKey, err := encodeKey(k)
 	if err != nil {
 		return nil, false, err
 	}
@@ -46,7 +46,7 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("write node key: %w", err)
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+	if _, err := f.Write(pemKey); err != nil {
 		f.Close()
 		return nil, false, err
 	}
@@ -61,6 +61,15 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
 		return nil, false, err
 	}
 	return k, true, nil
+}
+
+// encodeKey is the key file's content: PKCS#8 in PEM.
+func encodeKey(k ed25519.PrivateKey) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
 func parseKey(b []byte) (ed25519.PrivateKey, error) {

@@ -19,12 +19,14 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
@@ -55,7 +57,7 @@ type Config struct {
 
 	// Injection points; nil means production defaults.
 	Logger       *slog.Logger
-	Now          func() time.Time
+	Clock        clock.Clock        // instead of the real clock
 	Store        *store.Store       // instead of badger in DataDir
 	HTTPListener net.Listener       // instead of listening on HTTPAddr
 	Key          ed25519.PrivateKey // instead of DataDir/node.key
@@ -100,6 +102,9 @@ type Config struct {
 
 	// Escalation: alerts' links and callback number, SMTP, webhooks.
 	Escalation EscalationConfig
+
+	// Backup: the node's own scheduled backups.
+	Backup BackupConfig
 }
 
 // Node is one running coop node.
@@ -115,7 +120,7 @@ type Node struct {
 	audit   *audit.Log
 	auth    *auth.Service
 	care    *care.Service
-	own     *catalog.Own
+	own     *catalogue.Own
 	fed     *federation.Federation // nil with NoFederation, as are members and view
 	members *federation.Membership
 	view    *catalogueView
@@ -126,12 +131,14 @@ type Node struct {
 	escalation  *escalation.Service
 	notify      *notify.Service
 	outcomeLink *federation.OutcomeLink
+	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 
 	api      *api.Server
 	metrics  *prometheus.Registry
 	http     *http.Server
 	ln       net.Listener
 	started  time.Time
+	uptime   clock.Stopwatch // since Start, for the settled log line
 	serveErr chan error
 	startup  sync.WaitGroup // background work that follows Start (catalogue view, republish)
 	settled  chan struct{}
@@ -153,9 +160,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Argon == (auth.Params{}) {
 		cfg.Argon = auth.DefaultParams
 	}
@@ -167,15 +172,18 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("admin password: %w", err)
 		}
 	}
+	// Every line names the node; each component adds only its own
+	// "component", and "peer" is always another node.
 	log := cfg.Logger.With("node", cfg.CoopName)
 	return &Node{cfg: cfg, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
 		serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
 }
 
 // Start opens everything, in this order, and returns when the node serves
-// HTTP: identity, store, audit log and accounts; the private registry, own
-// offerings and the federation with its catalogue view, side by side; the
-// first admin (and demo data); membership and publishing; qualifications;
+// HTTP: the HTTP listener (a taken address fails before anything is
+// created), identity, store, audit log and accounts; the private registry,
+// own offerings and the federation with its catalogue view, side by side;
+// the first admin; membership and publishing; qualifications;
 // calls; escalation and notifications; the HTTP API and web UI. Every
 // component is added to the lifecycle as soon as it is open, so a failed
 // start closes what it opened, and Close closes in reverse.
@@ -185,7 +193,17 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
-	n.started = n.cfg.Now().UTC()
+	n.started, n.uptime = n.cfg.Clock.Now().UTC(), clock.Start()
+	if n.cfg.Key == nil || n.cfg.Store == nil {
+		// A data directory whose restore did not finish holds a partial
+		// node: refuse it rather than serve half the records.
+		if err := backup.CheckComplete(n.cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	if err := n.listen(); err != nil {
+		return err
+	}
 	if err := n.openIdentity(); err != nil {
 		return err
 	}
@@ -199,11 +217,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	// (docs/BENCHMARKS.md, "Coop node").
 	var loads errgroup.Group
 	loads.Go(func() (err error) {
-		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Now)
+		n.care, err = care.Open(ctx, n.store.Namespace("/care"), n.audit, n.cfg.Clock)
 		return err
 	})
 	loads.Go(func() (err error) {
-		n.own, err = catalog.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Now)
+		n.own, err = catalogue.OpenOwn(ctx, n.store.Namespace("/own"), n.audit, n.cfg.Clock)
 		return err
 	})
 	if !n.cfg.NoFederation {
@@ -230,6 +248,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	if err := n.startBackups(); err != nil {
+		return err
+	}
 	n.mountHTTP()
 	return n.serveHTTP()
 }
@@ -248,8 +269,6 @@ func (n *Node) openIdentity() error {
 		n.key = k
 	}
 	n.peerID = schema.PeerIDFromPublicKey(n.key.Public().(ed25519.PublicKey))
-	n.log = n.log.With("peer", n.peerID)
-	n.callEvents.log = n.log
 	return nil
 }
 
@@ -257,19 +276,19 @@ func (n *Node) openIdentity() error {
 func (n *Node) openStore(ctx context.Context) (err error) {
 	n.store = n.cfg.Store
 	if n.store == nil {
-		st, err := store.Open(filepath.Join(n.cfg.DataDir, "store"), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
+		st, err := store.Open(filepath.Join(n.cfg.DataDir, storeDir), store.Options{StockBadger: n.cfg.StockBadger, Logger: n.log.With("component", "store")})
 		if err != nil {
 			return err
 		}
 		n.store = st
 	}
 	n.lc.add("store", n.store.Close)
-	n.audit, err = audit.Open(ctx, n.store.Namespace("/audit"), n.cfg.Now, n.log.With("component", "audit"))
+	n.audit, err = audit.Open(ctx, n.store.Namespace(auditNamespace), n.cfg.Clock, n.log.With("component", "audit"))
 	if err != nil {
 		return err
 	}
 	n.lc.add("audit log", n.audit.Close)
-	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Now: n.cfg.Now, CoopName: n.cfg.CoopName})
+	n.auth, err = auth.Open(ctx, n.store.Namespace("/auth"), auth.Config{Params: n.cfg.Argon, Clock: n.cfg.Clock, CoopName: n.cfg.CoopName})
 	return err
 }
 
@@ -277,12 +296,13 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 func (n *Node) mountHTTP() {
 	n.metrics = prometheus.NewRegistry()
 	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup()}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
-		fv := fedView{f: n.fed, ms: n.members, view: n.view, now: n.cfg.Now}
+		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
@@ -294,16 +314,34 @@ func (n *Node) mountHTTP() {
 	webui.Mount(n.api, wd)
 }
 
-// serveHTTP listens and serves; HTTP is the first thing Close stops.
-func (n *Node) serveHTTP() error {
+// ErrHTTPListen is a start that failed because the HTTP address could
+// not be listened on (taken, or not this machine's), before anything was
+// created.
+var ErrHTTPListen = errors.New("cannot listen on the HTTP address")
+
+// listen opens the HTTP listener (unless one was injected); it accepts
+// nothing until serveHTTP. Until then a failed start closes it.
+func (n *Node) listen() error {
 	n.ln = n.cfg.HTTPListener
-	if n.ln == nil {
-		ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
-		}
-		n.ln = ln
+	if n.ln != nil {
+		return nil
 	}
+	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("%w %s: %w", ErrHTTPListen, n.cfg.HTTPAddr, err)
+	}
+	n.ln = ln
+	n.lc.add("http listener", func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	return nil
+}
+
+// serveHTTP serves on the listener; HTTP is the first thing Close stops.
+func (n *Node) serveHTTP() error {
 	n.http = &http.Server{
 		Handler:           n.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -320,10 +358,10 @@ func (n *Node) serveHTTP() error {
 		}
 		n.serveErr <- err
 	}()
-	n.log.Info("node ready", "component", "node", "http", n.ln.Addr().String())
+	n.log.Info("node ready", "component", "node", "peer_id", n.peerID, "http", n.ln.Addr().String())
 	go func() {
 		n.startup.Wait()
-		n.log.Info("start-up work settled", "component", "node", "after", n.cfg.Now().Sub(n.started).Round(time.Millisecond))
+		n.log.Info("start-up work settled", "component", "node", "after", n.uptime.Elapsed().Round(time.Millisecond))
 		close(n.settled)
 	}()
 	return nil
@@ -394,7 +432,7 @@ func (n *Node) PeerID() string { return n.peerID }
 func (n *Node) Care() *care.Service { return n.care }
 
 // Own returns the coop's own offerings.
-func (n *Node) Own() *catalog.Own { return n.own }
+func (n *Node) Own() *catalogue.Own { return n.own }
 
 // Auth returns the account service.
 func (n *Node) Auth() *auth.Service { return n.auth }

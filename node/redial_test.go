@@ -1,13 +1,10 @@
 package node_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +12,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
+	"github.com/difronte/difronte/testnet/nodetest"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // Redial timing: the loop under test ticks every fastRedial; slowRedial
@@ -38,32 +37,16 @@ type fedNode struct {
 	log *syncBuffer
 }
 
-// startFed starts federated nodes in parallel (a node's start costs
-// hundreds of milliseconds) and closes them when the test ends.
+// startFed starts federated nodes in parallel, with membership on the
+// LAN profile and a debug log that the test prints if it fails, and
+// closes them when the test ends.
 func startFed(t *testing.T, cfgs ...node.Config) []*fedNode {
 	t.Helper()
 	out := make([]*fedNode, len(cfgs))
-	for i, cfg := range cfgs {
-		cfg.DataDir = t.TempDir()
-		cfg.Argon = cheap
-		cfg.AdminPassword = "admin-password-1"
-		cfg.P2PListen = []string{"/ip4/127.0.0.1/tcp/0"}
-		cfg.MembersAddr = "127.0.0.1:0"
-		cfg.MembersProfile = "lan"
-		buf := &syncBuffer{}
-		cfg.Logger = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.HTTPListener = ln
-		n, err := node.New(cfg)
-		if err != nil {
-			ln.Close()
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close() })
-		out[i] = &fedNode{Node: n, log: buf}
+	for i := range cfgs {
+		cfgs[i].MembersProfile = "lan"
+		out[i] = &fedNode{log: &syncBuffer{}}
+		cfgs[i].Logger = slog.New(slog.NewTextHandler(out[i].log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -72,25 +55,12 @@ func startFed(t *testing.T, cfgs ...node.Config) []*fedNode {
 			}
 		}
 	})
-	errs := make([]error, len(out))
-	var wg sync.WaitGroup
-	for i, n := range out {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = n.Start(context.Background())
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("node %d: %v", i, err)
-		}
-		id, err := peer.Decode(out[i].PeerID())
+	for i, n := range nodetest.Start(t, cfgs...) {
+		id, err := peer.Decode(n.PeerID())
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[i].id = id
+		out[i].Node, out[i].id = n, id
 	}
 	return out
 }
@@ -116,14 +86,14 @@ func disconnect(t *testing.T, a, b *fedNode) {
 // public peers endpoint. Addrs come only from membership, so a non-empty
 // Addrs means membership knows b, and the libp2p addresses there are the
 // ones the redial loop dials.
-func (a *fedNode) member(t *testing.T, b *fedNode) (catalog.Coop, bool) {
+func (a *fedNode) member(t *testing.T, b *fedNode) (catalogue.Coop, bool) {
 	t.Helper()
 	resp, err := http.Get(a.URL() + "/api/v1/federation/peers")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ Peers []catalog.Coop }
+	var out struct{ Peers []catalogue.Coop }
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +102,7 @@ func (a *fedNode) member(t *testing.T, b *fedNode) (catalog.Coop, bool) {
 			return c, true
 		}
 	}
-	return catalog.Coop{}, false
+	return catalogue.Coop{}, false
 }
 
 // settled reports whether every node sees each listed peer as a
@@ -161,19 +131,6 @@ func settled(t *testing.T, membership bool, peers map[*fedNode][]*fedNode) bool 
 				return false
 			}
 		}
-	}
-	return true
-}
-
-// eventually polls cond every 20 ms until it holds (true) or the
-// deadline passes (false).
-func eventually(cond func() bool) bool {
-	end := time.Now().Add(redialDeadline)
-	for !cond() {
-		if time.Now().After(end) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return true
 }
@@ -213,7 +170,7 @@ func TestRedialReconnectsBootstrapPeer(t *testing.T) {
 		node.Config{CoopName: "B control", FederationSecret: "control pair", RedialInterval: slowRedial, Bootstrap: ca.Info().Addrs},
 	)
 	b, lb, cb := bs[0], bs[1], bs[2]
-	if !eventually(func() bool {
+	if !poll.Wait(redialDeadline, 20*time.Millisecond, func() bool {
 		return settled(t, true, map[*fedNode][]*fedNode{a: {b}, b: {a}, ca: {cb}, cb: {ca}}) &&
 			settled(t, false, map[*fedNode][]*fedNode{la: {lb}, lb: {la}})
 	}) {
@@ -225,7 +182,7 @@ func TestRedialReconnectsBootstrapPeer(t *testing.T) {
 	disconnect(t, la, lb)
 	disconnect(t, ca, cb)
 	var back, loneBack time.Duration
-	if !eventually(func() bool {
+	if !poll.Wait(redialDeadline, 20*time.Millisecond, func() bool {
 		if ca.connected(cb) || cb.connected(ca) {
 			t.Fatalf("control pair reconnected %v after the cut, with no redial loop running", time.Since(cut))
 		}
@@ -281,7 +238,7 @@ func TestRedialConnectsMembers(t *testing.T) {
 			t.Fatalf("control B and C connected %v after start, with no redial loop running", time.Since(started))
 		}
 	}
-	if !eventually(func() bool {
+	if !poll.Wait(redialDeadline, 20*time.Millisecond, func() bool {
 		apart()
 		return c.connected(b) && b.connected(c)
 	}) {
@@ -292,7 +249,7 @@ func TestRedialConnectsMembers(t *testing.T) {
 		t.Errorf("C does not see B in membership: %+v", m)
 	}
 	var known time.Time
-	if !eventually(func() bool {
+	if !poll.Wait(redialDeadline, 20*time.Millisecond, func() bool {
 		apart()
 		_, ok1 := cc.member(t, cb)
 		_, ok2 := cb.member(t, cc)

@@ -2,7 +2,6 @@ package node_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/nodetest"
 )
 
 // TestStartRepublishesOnlyWhatTheLogLacks: offerings changed while the
@@ -38,18 +38,7 @@ func TestStartRepublishesOnlyWhatTheLogLacks(t *testing.T) {
 	}
 
 	startFederated := func() *node.Node {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := node.New(node.Config{DataDir: dir, Argon: cheap, AdminPassword: "admin-password-1", HTTPListener: ln,
-			P2PListen: []string{"/ip4/127.0.0.1/tcp/0"}, MembersAddr: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
+		n := nodetest.Start(t, node.Config{DataDir: dir, AdminPassword: "admin-password-1"})[0]
 		select {
 		case <-n.Settled():
 		case <-time.After(20 * time.Second):

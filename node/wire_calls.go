@@ -90,7 +90,7 @@ func (c *callEvents) record(ctx context.Context, ev calls.Event) {
 func (n *Node) startCalls(ctx context.Context) error {
 	svc, err := calls.Open(ctx, calls.Config{
 		Store: n.store.Namespace("/calls"), Audit: n.audit, Dir: directory{n.care}, Key: n.key, PeerID: n.peerID,
-		Now: n.cfg.Now, Logger: n.log, ICE: n.cfg.Calls.ICE, OnEvent: n.callEvents.record,
+		Clock: n.cfg.Clock, Logger: n.log, ICE: n.cfg.Calls.ICE, OnEvent: n.callEvents.record,
 	})
 	if err != nil {
 		return fmt.Errorf("calls: %w", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
@@ -27,8 +28,6 @@ type EscalationConfig struct {
 	SMTPFile string
 	// WebhookSecretFile holds the secret that signs webhook alerts.
 	WebhookSecretFile string
-	// Clock drives escalation timers and delivery retries (tests).
-	Clock escalation.Clock
 }
 
 var escalationActor = auth.Actor{Username: "system:escalation", Role: auth.Admin}
@@ -75,7 +74,7 @@ func (d escDirectory) Admins(context.Context) []string {
 // and call log.
 type escCalls struct {
 	calls *calls.Service
-	now   func() time.Time
+	clk   clock.Clock
 }
 
 func (c escCalls) Slots(_ context.Context, from, to time.Time) ([]escalation.Slot, error) {
@@ -93,7 +92,7 @@ func (c escCalls) Granted(ctx context.Context, peer, caregiver, ben string) bool
 	if err != nil {
 		return false
 	}
-	now := c.now()
+	now := c.clk.Now()
 	for _, g := range gs {
 		if g.Node == peer && g.Caregiver == caregiver && g.Beneficiary == ben && !g.Revoked && now.Before(g.Expires) {
 			return true
@@ -123,10 +122,7 @@ func (n notifier) Enqueue(ctx context.Context, m escalation.Message) error {
 // startEscalation opens notifications and escalation, after calls.
 func (n *Node) startEscalation(ctx context.Context) error {
 	ec := n.cfg.Escalation
-	var clk escalation.Clock = escalation.RealClock{}
-	if ec.Clock != nil {
-		clk = ec.Clock
-	}
+	clk := n.cfg.Clock
 	ncfg := notify.Config{Store: n.store.Namespace("/notify"), Clock: clk, Logger: n.log}
 	if ec.SMTPFile != "" {
 		sc, err := notify.LoadSMTPConfig(ec.SMTPFile)
@@ -152,7 +148,7 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	if base == "" {
 		base = "http://" + n.cfg.HTTPAddr
 	}
-	cc := escCalls{calls: n.calls, now: n.cfg.Now}
+	cc := escCalls{calls: n.calls, clk: clk}
 	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{care: n.care, auth: n.auth}, Notify: notifier{ns},
 		Clock: clk, Logger: n.log, Schedules: cc, Presence: cc, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone}
 	if cat := n.Catalogue(); cat != nil {

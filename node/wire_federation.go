@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/federation/catchup"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/members"
 	"github.com/difronte/difronte/federation/replica"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/search"
 )
 
@@ -30,7 +30,7 @@ func (n *Node) openFederation(ctx context.Context) error {
 		Announce:  n.cfg.Announce,
 		Datastore: n.store.Namespace("/fed"),
 		Logger:    n.log,
-		Now:       n.cfg.Now,
+		Clock:     n.cfg.Clock,
 		Host:      n.cfg.P2PHost,
 		// Port mapping and hole punching make no sense for a node that
 		// only listens on loopback (tests, testnets), and would send
@@ -43,7 +43,7 @@ func (n *Node) openFederation(ctx context.Context) error {
 	if err := f.Start(ctx); err != nil {
 		return fmt.Errorf("start federation: %w", err)
 	}
-	view, err := openCatalogueView(ctx, f.Replica(), n.searchDir(), n.log, n.cfg.Now)
+	view, err := openCatalogueView(ctx, f.Replica(), n.searchDir(), n.log, n.cfg.Clock)
 	if err != nil {
 		return errors.Join(err, f.Close())
 	}
@@ -75,7 +75,7 @@ func (n *Node) joinFederation(ctx context.Context) error {
 			n.log.Warn("catalogue view not loaded", "component", "federation", "err", err)
 		}
 	})
-	pub := catalog.NewPublishing(n.own, n.fed, n.cfg.CoopName, n.log)
+	pub := catalogue.NewPublishing(n.own, n.fed, n.cfg.CoopName, n.log)
 	n.own.SetPublisher(pub)
 
 	ms, err := federation.NewMembership(n.fed, federation.MembershipConfig{
@@ -136,18 +136,18 @@ func onlyLoopback(addrs []string) bool {
 // catalogueView is the federated side of the catalogue: the view of
 // everybody's offerings in the replica, and their search index.
 type catalogueView struct {
-	cat *catalog.Catalogue
+	cat *catalogue.Federated
 	idx *search.Index
 }
 
 // openCatalogueView opens the view and the index over rep; the index
 // lives in dir, or in memory when dir is "".
-func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, log *slog.Logger, now func() time.Time) (*catalogueView, error) {
-	cat, err := catalog.OpenCatalogue(ctx, rep)
+func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, log *slog.Logger, clk clock.Clock) (*catalogueView, error) {
+	cat, err := catalogue.OpenFederated(ctx, rep)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := search.Open(ctx, search.Config{Dir: dir, Replica: rep, Logger: log, Now: now})
+	idx, err := search.Open(ctx, search.Config{Dir: dir, Replica: rep, Logger: log, Clock: clk})
 	if err != nil {
 		return nil, err
 	}
@@ -158,22 +158,22 @@ func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, lo
 func (v *catalogueView) Close() error { return v.idx.Close() }
 
 // fedView is the federation's coops as the API's peers route and the web
-// UI's federation page see them (catalog.Coops).
+// UI's federation page see them (catalogue.Coops).
 type fedView struct {
 	f    *federation.Federation
 	ms   *federation.Membership
 	view *catalogueView
-	now  func() time.Time
+	clk  clock.Clock
 }
 
 // Coops lists every coop this node knows: from membership (online state,
 // last seen) and from the replica (publishers and their coop profiles).
-func (v fedView) Coops() []catalog.Coop {
-	byID := map[string]*catalog.Coop{}
-	get := func(id string) *catalog.Coop {
+func (v fedView) Coops() []catalogue.Coop {
+	byID := map[string]*catalogue.Coop{}
+	get := func(id string) *catalogue.Coop {
 		c, ok := byID[id]
 		if !ok {
-			c = &catalog.Coop{PeerID: id}
+			c = &catalogue.Coop{PeerID: id}
 			byID[id] = c
 		}
 		return c
@@ -198,17 +198,17 @@ func (v fedView) Coops() []catalog.Coop {
 		get(p) // a connected coop that has published nothing yet is still a coop
 	}
 	self := get(v.f.PeerID())
-	self.Self, self.Online, self.LastSeen = true, true, v.now().UTC()
-	out := make([]catalog.Coop, 0, len(byID))
+	self.Self, self.Online, self.LastSeen = true, true, v.clk.Now().UTC()
+	out := make([]catalogue.Coop, 0, len(byID))
 	for id, c := range byID {
 		if connected[id] && !c.Online {
 			// A libp2p link is proof of life too (membership of a lone
 			// node, or before the join completes).
-			c.Online, c.LastSeen = true, v.now().UTC()
+			c.Online, c.LastSeen = true, v.clk.Now().UTC()
 		}
 		out = append(out, *c)
 	}
-	slices.SortFunc(out, func(a, b catalog.Coop) int {
+	slices.SortFunc(out, func(a, b catalogue.Coop) int {
 		if a.Self != b.Self {
 			if a.Self {
 				return -1
@@ -221,7 +221,7 @@ func (v fedView) Coops() []catalog.Coop {
 }
 
 // Catalogue returns the federated catalogue view (nil without federation).
-func (n *Node) Catalogue() *catalog.Catalogue {
+func (n *Node) Catalogue() *catalogue.Federated {
 	if n.view == nil {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/schema"
 )
@@ -30,7 +31,7 @@ func (n *Node) startQualify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc := qualify.NewService(ts, n.cfg.Now, n.log)
+	svc := qualify.NewService(ts, n.cfg.Clock, n.log)
 	n.qual.svc = svc
 	if n.fed == nil {
 		return nil
@@ -55,7 +56,7 @@ func (n *Node) startQualify(ctx context.Context) error {
 	}
 	h := n.fed.Host()
 	coop, err := qualify.OpenCoop(ctx, qualify.CoopConfig{
-		CoopName: n.cfg.CoopName, Store: n.store.Namespace("/qualify/coop"), Audit: n.audit, Now: n.cfg.Now, Logger: n.log,
+		CoopName: n.cfg.CoopName, Store: n.store.Namespace("/qualify/coop"), Audit: n.audit, Clock: n.cfg.Clock, Logger: n.log,
 		Send: func(ctx context.Context, p string, req federation.ApplyRequest) (federation.ApplyResponse, error) {
 			pid, err := peer.Decode(p)
 			if err != nil {
@@ -69,14 +70,14 @@ func (n *Node) startQualify(ctx context.Context) error {
 	}
 	n.qual.coop = coop
 	// The coop polls its authorities for the state of open applications.
-	n.bg.Go(func(ctx context.Context) { poll(ctx, coop) })
+	n.bg.Go(func(ctx context.Context) { poll(ctx, n.cfg.Clock, coop) })
 	if kf == nil {
 		return nil
 	}
 	au, err := qualify.OpenAuthority(ctx, qualify.AuthorityConfig{
 		Keys: kf, Name: n.cfg.AuthorityName, Territory: n.cfg.AuthorityTerritory, Peer: n.peerID,
 		Store: n.store.Namespace("/qualify/authority"), Audit: n.audit, Publisher: n.fed,
-		Now: n.cfg.Now, Logger: n.log, Known: n.members.Known,
+		Clock: n.cfg.Clock, Logger: n.log, Known: n.members.Known,
 	})
 	if err != nil {
 		return err
@@ -123,14 +124,14 @@ func (n *Node) trust() (*schema.TrustSet, *qualify.KeyFile, error) {
 // pollInterval is how often a coop asks its authorities for news.
 const pollInterval = 10 * time.Second
 
-func poll(ctx context.Context, coop *qualify.Coop) {
-	t := time.NewTicker(pollInterval)
+func poll(ctx context.Context, clk clock.Clock, coop *qualify.Coop) {
+	t := clk.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 			pctx, cancel := context.WithTimeout(ctx, pollInterval)
 			_, _ = coop.Refresh(pctx)
 			cancel()

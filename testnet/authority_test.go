@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/cmd/difronte/localnet"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // TestAuthorityProcesses runs the testnet's authority with two demo
@@ -52,7 +53,7 @@ func TestAuthorityProcesses(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, "the first coop's qualification on every node", 30*time.Second, func() bool {
+	poll.Until(t, 30*time.Second, "the first coop's qualification on every node", func() bool {
 		return valid(first, first) == 1 && valid(second, first) == 1 && valid(ps.Authority, first) == 1
 	})
 	if n := valid(second, second); n != 0 {

@@ -13,6 +13,8 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // deliveryTracer timestamps, per node, the first delivery of each payload
@@ -112,18 +114,14 @@ func benchPublish(b *testing.B, n int, stock bool, degree int) {
 			b.Fatal(err)
 		}
 		id := sha256.Sum256(e.Marshal())
-		deadline := time.Now().Add(3 * time.Second)
 		var got map[int]time.Time
-		for {
+		poll.Wait(3*time.Second, time.Millisecond, func() bool {
 			state.mu.Lock()
 			got = maps(state.at[id])
 			state.mu.Unlock()
 			delete(got, i) // the publisher's own delivery is not traced
-			if len(got) >= n-1 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(time.Millisecond) // bounded by deadline: polling a condition
-		}
+			return len(got) >= n-1
+		})
 		expected += n - 1
 		var last time.Duration
 		for _, at := range got {

@@ -13,6 +13,7 @@ import (
 	"github.com/difronte/difronte/cmd/difronte/localnet"
 	"github.com/difronte/difronte/node/calls/peer"
 	"github.com/difronte/difronte/testnet/calldemo"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // TestCallDemo starts two real nodes with the demo check-in and calls the
@@ -36,7 +37,7 @@ func TestCallDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer demo.Close()
-	waitFor(t, "the demo terminal online", 20*time.Second, demo.Online)
+	poll.Until(t, 20*time.Second, "the demo terminal online", demo.Online)
 
 	a, b := ps.Nodes[0], ps.Nodes[1]
 	tok, err := localnet.Login(ctx, a.URL, demo.Username, demo.Password)
@@ -76,7 +77,7 @@ func TestCallDemo(t *testing.T) {
 	if got := recv(); got != "eco: ciao" {
 		t.Fatalf("echo = %q", got)
 	}
-	waitFor(t, "audio from the demo terminal", 10*time.Second, func() bool { return s.MediaBytes() > 500 })
+	poll.Until(t, 10*time.Second, "audio from the demo terminal", func() bool { return s.MediaBytes() > 500 })
 	if err := s.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestCallDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the call record on node 2", 10*time.Second, func() bool {
+	poll.Until(t, 10*time.Second, "the call record on node 2", func() bool {
 		var recs struct {
 			Items []struct {
 				Answered bool
@@ -100,7 +101,7 @@ func TestCallDemo(t *testing.T) {
 		return len(recs.Items) == 1 && recs.Items[0].Answered && !recs.Items[0].Ended.IsZero()
 	})
 	demo.Close()
-	waitFor(t, "the demo terminal offline", 10*time.Second, func() bool { return !demo.Online() })
+	poll.Until(t, 10*time.Second, "the demo terminal offline", func() bool { return !demo.Online() })
 
 	// A second run on the same data directory keeps the accounts, the
 	// beneficiary, the pairing and the grant.

@@ -42,7 +42,7 @@ var depRules = []depRule{
 	{from: "./...", except: []string{"./testnet/..."}, never: []string{"./testnet/..."},
 		why: "nothing imports testnet: it is tests, benchmarks and the dev command"},
 	{from: "./cmd/difronte", never: []string{"testing", "testing/...", "go.uber.org/goleak/...",
-		"github.com/libp2p/go-libp2p/p2p/net/mock", "./testnet/...", "./node/calls/peer", "./node/demo"},
+		"github.com/libp2p/go-libp2p/p2p/net/mock", "./federation/clock/fakeclock", "./testnet/...", "./node/calls/peer", "./node/demo"},
 		why: "the production binary links no test code, no test fake and no development peer"},
 }
 

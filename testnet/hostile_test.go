@@ -18,6 +18,7 @@ import (
 
 	"github.com/difronte/difronte/federation/topics"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // watch records, per payload hash, what a node's router did with messages.
@@ -133,9 +134,7 @@ func newHostile(t *testing.T, ctx context.Context, net *InProc, index int) *host
 		t.Fatal(err)
 	}
 	// Wait until the hostile peer knows node 0 is on the topics.
-	for ctx.Err() == nil && len(hs.topics[topics.Catalogue].ListPeers()) == 0 {
-		time.Sleep(5 * time.Millisecond) // bounded by ctx: polling a condition
-	}
+	poll.WaitCtx(ctx, 5*time.Millisecond, func() bool { return len(hs.topics[topics.Catalogue].ListPeers()) > 0 })
 	return hs
 }
 
@@ -209,12 +208,10 @@ func TestHostilePublisher(t *testing.T) {
 				}
 				pub := schema.PeerIDFromPublicKey(h.key.Public().(ed25519.PublicKey))
 				for _, nd := range net.Nodes {
-					for ctx.Err() == nil {
-						if _, err := nd.Fed.Replica().Get(ctx, pub, schema.KindOffering, key); err == nil {
-							break
-						}
-						time.Sleep(5 * time.Millisecond) // bounded by ctx: polling a condition
-					}
+					poll.WaitCtx(ctx, 5*time.Millisecond, func() bool {
+						_, err := nd.Fed.Replica().Get(ctx, pub, schema.KindOffering, key)
+						return err == nil
+					})
 				}
 				if err := net.WaitConverged(ctx); err != nil {
 					t.Fatalf("valid entry did not spread: %v", err)
@@ -227,12 +224,10 @@ func TestHostilePublisher(t *testing.T) {
 				t.Fatal(err)
 			}
 			var verdict string
-			for ctx.Err() == nil {
-				if _, verdict = watches[0].got(id); verdict != "" {
-					break
-				}
-				time.Sleep(5 * time.Millisecond) // bounded by ctx: polling a condition
-			}
+			poll.WaitCtx(ctx, 5*time.Millisecond, func() bool {
+				_, verdict = watches[0].got(id)
+				return verdict != ""
+			})
 			if verdict != c.want {
 				t.Fatalf("node 0 verdict %q, want %q", verdict, c.want)
 			}

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -22,6 +20,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -54,7 +53,7 @@ type Options struct {
 type Node struct {
 	Index int
 	Key   ed25519.PrivateKey
-	Store datastore.Batching
+	Store replica.Datastore
 	Host  host.Host
 	Fed   *federation.Federation // nil while stopped
 	mine  map[string]bool        // own offering keys, true while live
@@ -104,7 +103,7 @@ func NewInProc(tb testing.TB, n int, opts Options) *InProc {
 		net.Nodes = append(net.Nodes, &Node{
 			Index: i,
 			Key:   key,
-			Store: dssync.MutexWrap(datastore.NewMapDatastore()),
+			Store: replica.NewMemory(),
 			Host:  h,
 			mine:  map[string]bool{},
 		})
@@ -240,6 +239,9 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 	}
 	if net.opts.Tracer != nil {
 		cfg.Tracer = net.opts.Tracer(nd.Index)
+	}
+	if cfg.Logger != nil { // the federation's lines leave naming the node to its caller
+		cfg.Logger = cfg.Logger.With("node", nd.Host.ID().String())
 	}
 	f, err := federation.New(cfg)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 func TestMain(m *testing.M) {
@@ -97,22 +98,16 @@ func TestPartitionHeals(t *testing.T) {
 
 // waitGroup waits until the nodes in idx agree on a digest.
 func waitGroup(ctx context.Context, net *InProc, idx []int) error {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	if !poll.WaitCtx(ctx, 20*time.Millisecond, func() bool {
 		d := map[[32]byte]bool{}
 		for _, i := range idx {
 			d[net.Nodes[i].Fed.Replica().Digest()] = true
 		}
-		if len(d) == 1 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
+		return len(d) == 1
+	}) {
+		return ctx.Err()
 	}
+	return nil
 }
 
 // missing counts the current entries (tombstones included) that from holds

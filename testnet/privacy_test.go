@@ -23,6 +23,8 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/nodetest"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // recorder is a TCP proxy that keeps every byte it forwards.
@@ -163,13 +165,7 @@ func TestPrivateDataNeverLeaves(t *testing.T) {
 		if i == 1 {
 			cfg.Bootstrap = []string{hosts[0].Addrs()[0].String() + "/p2p/" + hosts[0].ID().String()}
 		}
-		n, err := node.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
+		n := nodetest.Start(t, cfg)[0] // node 1 bootstraps from node 0: one at a time
 		defer n.Close()
 		nodes[i] = n
 	}
@@ -212,7 +208,7 @@ func TestPrivateDataNeverLeaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the offering to reach the second node", 20*time.Second, func() bool {
+	poll.Until(t, 20*time.Second, "the offering to reach the second node", func() bool {
 		_, err := nodes[1].Catalogue().Get(ctx, a.PeerID(), o.ID)
 		return err == nil
 	})

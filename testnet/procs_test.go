@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/cmd/difronte/localnet"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // buildBinary compiles cmd/difronte once into dir.
@@ -114,17 +115,6 @@ func catalogueNames(t *testing.T, p *localnet.Proc) map[string]bool {
 	return names
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestThreeProcesses runs three real `difronte serve` processes
 // bootstrapped from the first on loopback: an offering published on the
 // first appears in the third's catalogue; the third is killed with
@@ -140,7 +130,7 @@ func TestThreeProcesses(t *testing.T) {
 	first, third := ps.Nodes[0], ps.Nodes[2]
 	c := login(t, first)
 	c.do("POST", "/api/v1/offerings", sampleOffering("Compagnia a domicilio"), http.StatusCreated, nil)
-	waitFor(t, "the offering on the third node", 20*time.Second, func() bool { return catalogueNames(t, third)["Compagnia a domicilio"] })
+	poll.Until(t, 20*time.Second, "the offering on the third node", func() bool { return catalogueNames(t, third)["Compagnia a domicilio"] })
 
 	// The third node's catalogue names the publisher's coop.
 	resp, err := http.Get(third.URL + "/api/v1/catalogue/search")
@@ -168,7 +158,7 @@ func TestThreeProcesses(t *testing.T) {
 	if err := third.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the third node to catch up after SIGKILL", 30*time.Second, func() bool {
+	poll.Until(t, 30*time.Second, "the third node to catch up after SIGKILL", func() bool {
 		n := catalogueNames(t, third)
 		for i := range 5 {
 			if !n[fmt.Sprintf("Spesa a domicilio %d", i)] {
@@ -179,7 +169,7 @@ func TestThreeProcesses(t *testing.T) {
 	})
 
 	// Membership: the first node sees the other two online.
-	waitFor(t, "membership", 20*time.Second, func() bool {
+	poll.Until(t, 20*time.Second, "membership", func() bool {
 		resp, err := http.Get(first.URL + "/api/v1/federation/peers")
 		if err != nil {
 			return false

@@ -16,23 +16,12 @@ import (
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
-
-// waitQualify polls cond until it holds or the deadline passes.
-func waitQualify(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func openAudit(t *testing.T) *audit.Log {
 	t.Helper()
-	l, err := audit.Open(context.Background(), dssync.MutexWrap(datastore.NewMapDatastore()), time.Now, nil)
+	l, err := audit.Open(context.Background(), dssync.MutexWrap(datastore.NewMapDatastore()), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,174 +46,223 @@ func sender(net *InProc, i int) qualify.Sender {
 func TestQualificationFlow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	net := NewInProc(t, 4, Options{Seed: 4})
-	authNode, coopNode := net.Nodes[0], net.Nodes[1]
-	coopPeer := coopNode.Host.ID().String()
+	q := newQualFlow(t, ctx)
+	q.refuseBadApplications()
+	id, offering := q.applyAndApprove()
+	q.revokeWhileOffline(id, offering)
+	q.refusalsAudited()
+}
 
+// qualFlow is the federation, the authority and the coop of
+// TestQualificationFlow, with one verifying service per node.
+type qualFlow struct {
+	t        *testing.T
+	ctx      context.Context
+	net      *InProc
+	svcs     []*qualify.Service
+	trust    *schema.TrustSet
+	au       *qualify.Authority
+	coop     *qualify.Coop
+	audit    *audit.Log // the authority's
+	authPeer string
+	coopPeer string
+	form     federation.ApplicationForm
+	appID    string
+}
+
+var (
+	qualAdmin   = auth.Actor{Username: "admin", Role: auth.Admin}
+	qualOfficer = auth.Actor{Username: "rossi", Role: auth.Officer}
+)
+
+func newQualFlow(t *testing.T, ctx context.Context) *qualFlow {
+	net := NewInProc(t, 4, Options{Seed: 4})
+	q := &qualFlow{t: t, ctx: ctx, net: net, svcs: make([]*qualify.Service, len(net.Nodes)),
+		authPeer: net.Nodes[0].Host.ID().String(), coopPeer: net.Nodes[1].Host.ID().String()}
 	keys, err := qualify.GenerateKey(filepath.Join(t.TempDir(), "authority.jwk"), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	territory := []string{"037006", "037007"}
-	trust, err := schema.NewTrustSet(keys.Public("Comune di Bologna", territory, authNode.Host.ID().String()))
-	if err != nil {
+	if q.trust, err = schema.NewTrustSet(keys.Public("Comune di Bologna", territory, q.authPeer)); err != nil {
 		t.Fatal(err)
 	}
-	svcs := make([]*qualify.Service, len(net.Nodes))
-	attach := func(i int) {
-		svcs[i] = qualify.NewService(trust, time.Now, nil)
-		if err := svcs[i].Attach(ctx, net.Nodes[i].Fed.Replica()); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for i := range net.Nodes {
-		attach(i)
+		q.attach(i)
 	}
-	authAudit := openAudit(t)
-	known := map[string]bool{coopPeer: true}
-	au, err := qualify.OpenAuthority(ctx, qualify.AuthorityConfig{
-		Keys: keys, Name: "Comune di Bologna", Territory: territory, Peer: authNode.Host.ID().String(),
-		Store: dssync.MutexWrap(datastore.NewMapDatastore()), Audit: authAudit, Publisher: authNode.Fed,
+	q.audit = openAudit(t)
+	known := map[string]bool{q.coopPeer: true}
+	q.au, err = qualify.OpenAuthority(ctx, qualify.AuthorityConfig{
+		Keys: keys, Name: "Comune di Bologna", Territory: territory, Peer: q.authPeer,
+		Store: dssync.MutexWrap(datastore.NewMapDatastore()), Audit: q.audit, Publisher: net.Nodes[0].Fed,
 		Known: func(p string) bool { return known[p] },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := au.Start(ctx); err != nil {
+	if err := q.au.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	stop := federation.ServeApply(authNode.Host, au)
-	defer stop()
-
-	coop, err := qualify.OpenCoop(ctx, qualify.CoopConfig{
+	t.Cleanup(federation.ServeApply(net.Nodes[0].Host, q.au))
+	q.coop, err = qualify.OpenCoop(ctx, qualify.CoopConfig{
 		CoopName: "Coop Aurora", Store: dssync.MutexWrap(datastore.NewMapDatastore()),
 		Audit: openAudit(t), Send: sender(net, 1),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin := auth.Actor{Username: "admin", Role: auth.Admin}
-	officer := auth.Actor{Username: "rossi", Role: auth.Officer}
 	pdf := federation.Attachment{Name: "statuto.pdf", Type: "application/pdf", Data: []byte("%PDF-1.4 statuto")}
-	form := federation.ApplicationForm{
+	q.form = federation.ApplicationForm{
 		Categories: []string{"anziani"}, Municipalities: []string{"037006"},
 		Description: "Assistenza domiciliare a Bologna dal 2010", Attachments: []federation.Attachment{pdf},
 	}
+	return q
+}
 
-	// Bad input first: nothing is stored.
-	bad := form
+// attach gives node i a verifying service on its replica.
+func (q *qualFlow) attach(i int) {
+	q.svcs[i] = qualify.NewService(q.trust, nil, nil)
+	if err := q.svcs[i].Attach(q.ctx, q.net.Nodes[i].Fed.Replica()); err != nil {
+		q.t.Fatal(err)
+	}
+}
+
+// refuseBadApplications sends bad input first: nothing is stored.
+func (q *qualFlow) refuseBadApplications() {
+	t, ctx := q.t, q.ctx
+	bad := q.form
 	bad.Attachments = []federation.Attachment{{Name: "x.pdf", Type: "application/pdf", Data: []byte("MZ not a pdf")}}
-	if _, err := coop.Apply(ctx, admin, authNode.Host.ID().String(), "Comune di Bologna", bad); err == nil {
+	if _, err := q.coop.Apply(ctx, qualAdmin, q.authPeer, "Comune di Bologna", bad); err == nil {
 		t.Fatal("a fake PDF was sent")
 	}
-	outside := form
+	outside := q.form
 	outside.Municipalities = []string{"080063"}
-	if _, err := coop.Apply(ctx, admin, authNode.Host.ID().String(), "Comune di Bologna", outside); err == nil || !strings.Contains(err.Error(), "outside") {
+	if _, err := q.coop.Apply(ctx, qualAdmin, q.authPeer, "Comune di Bologna", outside); err == nil || !strings.Contains(err.Error(), "outside") {
 		t.Fatalf("application outside the territory: %v", err)
 	}
 	// An unknown node is refused with a reason.
-	stranger, _ := qualify.OpenCoop(ctx, qualify.CoopConfig{Store: dssync.MutexWrap(datastore.NewMapDatastore()), Audit: openAudit(t), Send: sender(net, 2)})
-	if _, err := stranger.Apply(ctx, admin, authNode.Host.ID().String(), "", form); err == nil || !strings.Contains(err.Error(), "unknown node") {
+	stranger, _ := qualify.OpenCoop(ctx, qualify.CoopConfig{Store: dssync.MutexWrap(datastore.NewMapDatastore()), Audit: openAudit(t), Send: sender(q.net, 2)})
+	if _, err := stranger.Apply(ctx, qualAdmin, q.authPeer, "", q.form); err == nil || !strings.Contains(err.Error(), "unknown node") {
 		t.Fatalf("unknown node: %v", err)
 	}
-	if apps, _ := au.List(officer); len(apps) != 0 {
+	if apps, _ := q.au.List(qualOfficer); len(apps) != 0 {
 		t.Fatalf("refused applications were stored: %d", len(apps))
 	}
+}
 
-	// Apply, ask for changes, re-submit, approve.
-	app, err := coop.Apply(ctx, admin, authNode.Host.ID().String(), "Comune di Bologna", form)
+// applyAndApprove applies, asks for changes, re-submits and approves; the
+// credential reaches every node. It returns the application's id at the
+// authority and an offering the credential covers.
+func (q *qualFlow) applyAndApprove() (string, schema.Offering) {
+	t, ctx, coop := q.t, q.ctx, q.coop
+	app, err := coop.Apply(ctx, qualAdmin, q.authPeer, "Comune di Bologna", q.form)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if app.State != qualify.Submitted {
 		t.Fatalf("state %q", app.State)
 	}
-	id := coopPeer + "/" + app.ID
-	if _, err := au.AskChanges(ctx, officer, id, "Allegate la visura camerale"); err != nil {
+	id := q.coopPeer + "/" + app.ID
+	if _, err := q.au.AskChanges(ctx, qualOfficer, id, "Allegate la visura camerale"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := coop.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := coop.Get(admin, app.ID); got.State != qualify.Changes || got.Message != "Allegate la visura camerale" {
+	if got, _ := coop.Get(qualAdmin, app.ID); got.State != qualify.Changes || got.Message != "Allegate la visura camerale" {
 		t.Fatalf("coop sees %q %q", got.State, got.Message)
 	}
+	form := q.form
 	form.ID = app.ID
 	form.Attachments = append(form.Attachments, federation.Attachment{Name: "visura.png", Type: "image/png", Data: []byte("\x89PNG\r\n\x1a\nvisura")})
-	if _, err := coop.Apply(ctx, admin, "", "", form); err != nil {
+	if _, err := coop.Apply(ctx, qualAdmin, "", "", form); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := au.Approve(ctx, auth.Actor{Username: "x", Role: auth.Caregiver}, id, qualify.Decision{}); err == nil {
+	if _, err := q.au.Approve(ctx, auth.Actor{Username: "x", Role: auth.Caregiver}, id, qualify.Decision{}); err == nil {
 		t.Fatal("a caregiver approved")
 	}
 	until := time.Now().AddDate(1, 0, 0)
-	if _, err := au.Approve(ctx, officer, id, qualify.Decision{Categories: []string{"anziani"}, Municipalities: []string{"037006"}, ValidUntil: until}); err != nil {
+	if _, err := q.au.Approve(ctx, qualOfficer, id, qualify.Decision{Categories: []string{"anziani"}, Municipalities: []string{"037006"}, ValidUntil: until}); err != nil {
 		t.Fatal(err)
 	}
 	offering := schema.Offering{Category: "anziani.assistenza-domiciliare", Areas: []string{"037006"}}
-	uncovered := schema.Offering{Category: "anziani.assistenza-domiciliare", Areas: []string{"037006", "037007"}}
-	waitQualify(t, "the credential on every node", 15*time.Second, func() bool {
-		for _, s := range svcs {
-			if _, _, ok := s.Qualified(coopPeer, offering); !ok {
-				return false
-			}
-		}
-		return true
-	})
-	for i, s := range svcs {
-		name, u, ok := s.Qualified(coopPeer, offering)
-		if !ok || name != "Comune di Bologna" || u.Unix() != until.Unix() {
-			t.Fatalf("node %d: %q %v %v", i, name, u, ok)
-		}
-		if _, _, why, ok := s.Explain(coopPeer, uncovered); ok || !strings.Contains(why, "037007") {
-			t.Fatalf("node %d: uncovered offering: %v %q", i, ok, why)
-		}
-		if _, _, ok := s.Qualified(net.Nodes[2].Host.ID().String(), offering); ok {
-			t.Fatalf("node %d: another coop is qualified", i)
-		}
-	}
+	q.qualifiedEverywhere(offering, until)
 	if _, err := coop.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := coop.Get(admin, app.ID); got.State != qualify.Approved || got.Credential == "" {
+	if got, _ := coop.Get(qualAdmin, app.ID); got.State != qualify.Approved || got.Credential == "" {
 		t.Fatalf("coop sees %q", got.State)
 	}
+	return id, offering
+}
 
-	// Revoke while node 3 is offline.
-	if err := net.Stop(3); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := au.Revoke(ctx, officer, id, "Irregolarità contributive"); err != nil {
-		t.Fatal(err)
-	}
-	waitQualify(t, "revocation on every running node", 15*time.Second, func() bool {
-		for _, s := range svcs[:3] {
-			if _, _, ok := s.Qualified(coopPeer, offering); ok {
+// qualifiedEverywhere waits for every node to qualify the coop for
+// offering until the given day, and no further.
+func (q *qualFlow) qualifiedEverywhere(offering schema.Offering, until time.Time) {
+	t := q.t
+	uncovered := schema.Offering{Category: "anziani.assistenza-domiciliare", Areas: []string{"037006", "037007"}}
+	poll.Until(t, 15*time.Second, "the credential on every node", func() bool {
+		for _, s := range q.svcs {
+			if _, _, ok := s.Qualified(q.coopPeer, offering); !ok {
 				return false
 			}
 		}
 		return true
 	})
-	for _, s := range svcs[:3] {
-		if rs := s.Credentials(coopPeer); len(rs) != 1 || !rs[0].Revoked {
+	for i, s := range q.svcs {
+		name, u, ok := s.Qualified(q.coopPeer, offering)
+		if !ok || name != "Comune di Bologna" || u.Unix() != until.Unix() {
+			t.Fatalf("node %d: %q %v %v", i, name, u, ok)
+		}
+		if _, _, why, ok := s.Explain(q.coopPeer, uncovered); ok || !strings.Contains(why, "037007") {
+			t.Fatalf("node %d: uncovered offering: %v %q", i, ok, why)
+		}
+		if _, _, ok := s.Qualified(q.net.Nodes[2].Host.ID().String(), offering); ok {
+			t.Fatalf("node %d: another coop is qualified", i)
+		}
+	}
+}
+
+// revokeWhileOffline revokes while node 3 is offline; it catches up.
+func (q *qualFlow) revokeWhileOffline(id string, offering schema.Offering) {
+	t, ctx := q.t, q.ctx
+	if err := q.net.Stop(3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.au.Revoke(ctx, qualOfficer, id, "Irregolarità contributive"); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 15*time.Second, "revocation on every running node", func() bool {
+		for _, s := range q.svcs[:3] {
+			if _, _, ok := s.Qualified(q.coopPeer, offering); ok {
+				return false
+			}
+		}
+		return true
+	})
+	for _, s := range q.svcs[:3] {
+		if rs := s.Credentials(q.coopPeer); len(rs) != 1 || !rs[0].Revoked {
 			t.Fatalf("credentials %+v", rs)
 		}
 	}
-	if err := net.Restart(ctx, 3); err != nil {
+	if err := q.net.Restart(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	attach(3)
-	waitQualify(t, "node 3 to catch up with the revocation", 20*time.Second, func() bool {
-		rs := svcs[3].Credentials(coopPeer)
+	q.attach(3)
+	poll.Until(t, 20*time.Second, "node 3 to catch up with the revocation", func() bool {
+		rs := q.svcs[3].Credentials(q.coopPeer)
 		return len(rs) == 1 && rs[0].Revoked
 	})
-	if _, _, ok := svcs[3].Qualified(coopPeer, offering); ok {
+	if _, _, ok := q.svcs[3].Qualified(q.coopPeer, offering); ok {
 		t.Fatal("node 3 still qualifies the coop")
 	}
-	// The refusals were audited on the authority.
-	evs, err := authAudit.Query(ctx, audit.Filter{})
+}
+
+// refusalsAudited checks the refusals were audited on the authority.
+func (q *qualFlow) refusalsAudited() {
+	evs, err := q.audit.Query(q.ctx, audit.Filter{})
 	if err != nil {
-		t.Fatal(err)
+		q.t.Fatal(err)
 	}
 	refused := 0
 	for _, e := range evs {
@@ -233,6 +271,6 @@ func TestQualificationFlow(t *testing.T) {
 		}
 	}
 	if refused < 2 {
-		t.Fatalf("%d refusals audited", refused)
+		q.t.Fatalf("%d refusals audited", refused)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // TestSearchFreshness publishes on one in-process node and searches on
@@ -33,11 +34,8 @@ func TestSearchFreshness(t *testing.T) {
 	waitUntil := func(what string, cond func() bool) time.Duration {
 		t.Helper()
 		start := time.Now()
-		for !cond() {
-			if ctx.Err() != nil {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(10 * time.Millisecond)
+		if !poll.WaitCtx(ctx, 10*time.Millisecond, cond) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		return time.Since(start)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -96,4 +97,67 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if !v.OK || v.Checked < auditBefore.Checked {
 		t.Fatalf("audit after restore: %+v (had %d events)", v, auditBefore.Checked)
 	}
+}
+
+// TestDamagedBackupsNeverRestore: `backup verify` and `restore` refuse a
+// backup with one flipped byte, a cut one and a file that is no backup,
+// with the reason and exit 1, and the target directory stays as it was;
+// a data directory whose restore was interrupted is refused by `serve`
+// until `restore` is run again.
+func TestDamagedBackupsNeverRestore(t *testing.T) {
+	root := t.TempDir()
+	src, file := filepath.Join(root, "src"), filepath.Join(root, "node.backup")
+	p := serve(t, src, []string{"DIFRONTE_ADMIN_PASSWORD=password-backup"}, "--demo")
+	p.stop()
+	if code, out, stderr := runBin(t, nil, "backup", "--data", src, "--out", file); code != 0 || !strings.Contains(out, "verified") {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, stderr)
+	}
+	if code, out, stderr := runBin(t, nil, "backup", "verify", file); code != 0 || !strings.Contains(out, "sound difronte backup") {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, stderr)
+	}
+	good, _ := os.ReadFile(file)
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 0x01
+	for name, c := range map[string]struct {
+		data []byte
+		why  string
+	}{
+		"flipped":   {flipped, "backup is damaged"},
+		"truncated": {good[:len(good)*2/3], "backup is damaged"},
+		"junk":      {[]byte("not a backup"), "not a difronte backup"},
+	} {
+		bad := filepath.Join(root, name+".backup")
+		os.WriteFile(bad, c.data, 0o600)
+		if code, _, stderr := runBin(t, nil, "backup", "verify", bad); code != 1 || !strings.Contains(stderr, c.why) {
+			t.Fatalf("verify %s: exit %d\n%s", name, code, stderr)
+		}
+		missing, empty := filepath.Join(root, name+"-missing"), filepath.Join(root, name+"-empty")
+		os.Mkdir(empty, 0o700)
+		for _, dst := range []string{missing, empty} {
+			if code, _, stderr := runBin(t, nil, "restore", "--in", bad, "--data", dst); code != 1 || !strings.Contains(stderr, c.why) {
+				t.Fatalf("restore %s: exit %d\n%s", name, code, stderr)
+			}
+		}
+		if _, err := os.Stat(missing); err == nil {
+			t.Fatalf("restore of a %s backup created the data directory", name)
+		}
+		if es, _ := os.ReadDir(empty); len(es) != 0 {
+			t.Fatalf("restore of a %s backup left %v", name, es)
+		}
+	}
+
+	// The state a crash leaves between moving the restored node into place
+	// and removing the marker.
+	dst := filepath.Join(root, "dst")
+	if code, out, stderr := runBin(t, nil, "restore", "--in", file, "--data", dst); code != 0 {
+		t.Fatalf("restore: exit %d\n%s%s", code, out, stderr)
+	}
+	os.WriteFile(filepath.Join(dst, "RESTORE-INCOMPLETE"), nil, 0o600)
+	if code, _, stderr := runBin(t, nil, append([]string{"serve", "--data", dst}, loopback...)...); code == 0 || !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("serve on an interrupted restore: exit %d\n%s", code, stderr)
+	}
+	if code, out, stderr := runBin(t, nil, "restore", "--in", file, "--data", dst); code != 0 || !strings.Contains(out, "interrupted restore") {
+		t.Fatalf("restore again: exit %d\n%s%s", code, out, stderr)
+	}
+	serve(t, dst, nil).stop()
 }

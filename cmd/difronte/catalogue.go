@@ -13,7 +13,7 @@ import (
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
@@ -113,7 +113,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fs := newFlagSet("import hsds", stderr)
 	data := fs.String("data", "data", "data directory of the stopped node")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parseEnv(fs, args[1:], nil, 1); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -134,12 +134,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer st.Close()
 	log := slog.New(slog.DiscardHandler)
-	al, err := audit.Open(ctx, st.Namespace("/audit"), time.Now, log)
+	al, err := audit.Open(ctx, st.Namespace("/audit"), nil, log)
 	if err != nil {
 		return err
 	}
 	defer al.Close()
-	own, err := catalog.OpenOwn(ctx, st.Namespace("/own"), al, time.Now)
+	own, err := catalogue.OpenOwn(ctx, st.Namespace("/own"), al, nil)
 	if err != nil {
 		return err
 	}

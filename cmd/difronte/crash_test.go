@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // TestKillNineKeepsAcknowledgedWrites writes through the API from several
@@ -70,10 +72,7 @@ func TestKillNineKeepsAcknowledgedWrites(t *testing.T) {
 				}
 			}()
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for count.Load() < int64(killAfter) && time.Now().Before(deadline) && !t.Failed() {
-			time.Sleep(time.Millisecond)
-		}
+		poll.Wait(20*time.Second, time.Millisecond, func() bool { return count.Load() >= int64(killAfter) || t.Failed() })
 		p.kill() // SIGKILL with writes in flight
 		close(stop)
 		wg.Wait()

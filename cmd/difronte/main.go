@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -40,23 +41,26 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run a coop node", runServe},
-		{"backup", "write a backup of a stopped node's data", runBackup},
+		{"backup", "write a backup of a stopped node's data (backup verify FILE: check one)", runBackup},
 		{"restore", "restore a backup into an empty data directory", runRestore},
 		{"testnet", "run a local federation of demo coop nodes on loopback", runTestnet},
 		{"reindex", "rebuild a stopped node's catalogue search index", runReindex},
 		{"export", "export the federated catalogue (export hsds --out DIR)", runExport},
 		{"import", "import HSDS services into the coop's offerings (import hsds FILE)", runImport},
 		{"authority", "authority keys (authority keygen --out FILE)", runAuthority},
+		{"admin", "reset a forgotten password, node stopped (admin reset-password [--user NAME])", runAdmin},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stderr)
 		return 0
 	}
 	for _, c := range commands() {
@@ -70,15 +74,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.Is(err, errUsage):
-			fmt.Fprintf(stderr, "difronte %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "difronte %s: %v\nRun 'difronte %s --help' for its flags.\n", c.name, err, c.name)
 			return 2
 		default:
 			fmt.Fprintf(stderr, "difronte %s: %v\n", c.name, err)
 			return 1
 		}
 	}
-	fmt.Fprintf(stderr, "difronte: unknown command %q\n\n", args[0])
-	usage(stderr)
+	// No full usage on a usage error: the one line, then where to look.
+	if strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "difronte: unknown flag %q: flags come after the command (difronte <command> [flags])\n", args[0])
+	} else {
+		fmt.Fprintf(stderr, "difronte: unknown command %q\n", args[0])
+	}
+	fmt.Fprintln(stderr, "Run 'difronte --help' for the commands.")
 	return 2
 }
 

@@ -20,10 +20,20 @@ import (
 // process minus room for stacks, badger's caches and the binary itself.
 const defaultMemoryLimit = 192 << 20
 
+// defaultHTTPAddr is where `difronte serve` (and `make run`) serves.
+const defaultHTTPAddr = "127.0.0.1:8080"
+
+// adminPasswordEnv are the admin password's settings, read only from the
+// environment so that the password never shows in the process list.
+var adminPasswordEnv = []envVar{
+	{"DIFRONTE_ADMIN_PASSWORD", "the first admin's password, used on the first start only (default: one is generated and printed once)"},
+	{"DIFRONTE_ADMIN_PASSWORD_FILE", "file holding the first admin's password (when DIFRONTE_ADMIN_PASSWORD is not set)"},
+}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	data := fs.String("data", "data", "data directory")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the web UI and API")
+	httpAddr := fs.String("http", defaultHTTPAddr, "address of the web UI and API")
 	coop := fs.String("coop-name", "Cooperativa", "name of the coop shown in the UI and the federation")
 	demo := fs.Bool("demo", false, "seed a demo coop on first start")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -50,6 +60,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	webhookSecret := fs.String("webhook-secret-file", "", "file holding the secret that signs webhook alerts (HMAC-SHA256)")
 	publicURL := fs.String("public-url", "", "public address of this node, for the acknowledgement links in alerts (default: http://<--http>)")
 	coopPhone := fs.String("coop-phone", "", "phone number alerts ask people to call back")
+	backupDir := fs.String("backup-dir", "", "directory for the node's own backups, each verified after writing (empty: none)")
+	backupEvery := fs.Duration("backup-every", 24*time.Hour, "time between two backups (with --backup-dir; at least 1m)")
+	backupKeep := fs.Int("backup-keep", 7, "backups kept in --backup-dir; older ones are removed")
+	withEnvOnly(fs, adminPasswordEnv...)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +89,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *turnListen != "" && *turnSecret == "" {
 		return fmt.Errorf("%w: --turn-listen needs --turn-secret", errUsage)
 	}
+	if *backupEvery < time.Minute || *backupKeep < 1 {
+		return fmt.Errorf("%w: --backup-every must be at least 1m and --backup-keep at least 1", errUsage)
+	}
 	pw, err := adminPassword()
 	if err != nil {
 		return err
@@ -98,6 +115,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		Escalation: node.EscalationConfig{SMTPFile: *smtpFile, WebhookSecretFile: *webhookSecret, BaseURL: *publicURL, CoopPhone: *coopPhone},
 		TrustFile:  *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
+		Backup: node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},
@@ -123,17 +141,17 @@ func serveNode(ctx context.Context, cfg node.Config, demo bool, stdout io.Writer
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if listenErr != nil {
-		return listenErr
+		return withHTTPHint(listenErr)
 	}
 	if err := n.Start(ctx); err != nil {
 		if gate != nil {
 			gate.Close()
 		}
-		return err
+		return withHTTPHint(err)
 	}
 	if gate != nil {
-		log := cfg.Logger.With("node", cfg.CoopName, "peer", n.PeerID())
-		if err := seedDemo(ctx, n, log, cfg.AdminPassword, cfg.OnAdminCreated); err != nil {
+		log := cfg.Logger.With("node", cfg.CoopName)
+		if err := seedDemo(ctx, n, log, cfg.AdminPassword, stdout); err != nil {
 			return errors.Join(err, n.Close())
 		}
 		gate.open()
@@ -167,6 +185,15 @@ func serveNode(ctx context.Context, cfg node.Config, demo bool, stdout io.Writer
 	}
 }
 
+// withHTTPHint names, on a start that could not listen on the HTTP
+// address, the settings that choose another one.
+func withHTTPHint(err error) error {
+	if errors.Is(err, node.ErrHTTPListen) {
+		return fmt.Errorf("%w; choose another address with --http ADDR or DIFRONTE_HTTP=ADDR (make run: DIFRONTE_HTTP=127.0.0.1:8081 make run)", err)
+	}
+	return err
+}
+
 // adminPassword reads the first admin's password from the environment:
 // DIFRONTE_ADMIN_PASSWORD, or the file named by DIFRONTE_ADMIN_PASSWORD_FILE.
 func adminPassword() (string, error) {
@@ -174,11 +201,16 @@ func adminPassword() (string, error) {
 		return p, nil
 	}
 	if f := os.Getenv("DIFRONTE_ADMIN_PASSWORD_FILE"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("%w: DIFRONTE_ADMIN_PASSWORD_FILE: %v", errUsage, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		return readPasswordFile("DIFRONTE_ADMIN_PASSWORD_FILE", f)
 	}
 	return "", nil
+}
+
+// readPasswordFile reads a password from file f, named by setting.
+func readPasswordFile(setting, f string) (string, error) {
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", errUsage, setting, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }

@@ -3,35 +3,57 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
 
 	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/node"
+	"github.com/difronte/difronte/node/auth"
 )
 
 // seedDemo fills a started node, when it is empty, with the demo coop of
-// `difronte serve --demo`. The demo accounts share the admin's password
-// when one was configured; otherwise one password is generated for all of
-// them and handed to told, like the admin's.
-func seedDemo(ctx context.Context, n *node.Node, log *slog.Logger, password string, told func(username, password string)) error {
+// `difronte serve --demo`, and prints one summary of the demo accounts.
+// They share the admin's password when one was configured; otherwise one
+// password is generated for all of them and printed once, like the
+// admin's.
+func seedDemo(ctx context.Context, n *node.Node, log *slog.Logger, password string, stdout io.Writer) error {
+	var generated string
 	res, err := demo.Seed(ctx, n.Care(), n.Own(), n.Auth(), demo.Options{
-		Password: password,
-		OnAccount: func(username, password string) {
-			if password != "" {
-				told(username, password)
-			}
-		},
+		Password:  password,
+		OnAccount: func(_, pw string) { generated = pw },
 	})
 	if err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
-	if !res.Skipped {
-		log.Info("seeded demo coop", "component", "demo", "beneficiaries", res.Beneficiaries,
-			"caregivers", res.Caregivers, "terminals", res.Terminals, "offerings", res.Offerings, "accounts", len(res.Accounts))
+	if res.Skipped {
+		return nil
 	}
+	log.Info("seeded demo coop", "component", "demo", "beneficiaries", res.Beneficiaries,
+		"caregivers", res.Caregivers, "terminals", res.Terminals, "offerings", res.Offerings, "accounts", len(res.Accounts))
+	printDemoAccounts(stdout, n.Auth(), res.Accounts, generated)
 	return nil
+}
+
+// printDemoAccounts lists the demo accounts with their roles and the
+// password they share: generated, or else the admin's.
+func printDemoAccounts(w io.Writer, accounts *auth.Service, usernames []string, generated string) {
+	if len(usernames) == 0 {
+		return
+	}
+	if generated != "" {
+		fmt.Fprintf(w, "Created %d demo accounts, all with the password %s (write it down: it is not shown again):\n", len(usernames), generated)
+	} else {
+		fmt.Fprintf(w, "Created %d demo accounts, all with the admin's password:\n", len(usernames))
+	}
+	for _, u := range usernames {
+		role := ""
+		if a, ok := accounts.Get(u); ok {
+			role = string(a.Role)
+		}
+		fmt.Fprintf(w, "  %-16s %s\n", u, role)
+	}
 }
 
 // gatedListener accepts no connection until open is called: a demo node
@@ -46,7 +68,7 @@ type gatedListener struct {
 func listenGated(addr string) (*gatedListener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("%w %s: %w", node.ErrHTTPListen, addr, err)
 	}
 	return &gatedListener{Listener: ln, opened: make(chan struct{}), closed: make(chan struct{})}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
 )
@@ -48,9 +49,9 @@ type Options struct {
 	ValidateBody func(kind schema.Kind, key string, body []byte) error
 	// MaxPublishers bounds how many marks a requester may send. Default 100,000.
 	MaxPublishers int
-	// Now is the clock entries' issued_at is compared with
-	// (schema.MaxClockSkew); default time.Now.
-	Now func() time.Time
+	// Clock is the clock entries' issued_at is compared with
+	// (schema.MaxClockSkew); nil is the real one.
+	Clock clock.Clock
 }
 
 // Stats describe one Sync from the requester's side.
@@ -114,9 +115,7 @@ func New(h host.Host, r *replica.Replica, opts Options) *Service {
 	if opts.MaxPublishers <= 0 {
 		opts.MaxPublishers = 100_000
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Clock = clock.Or(opts.Clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
 		h: h, r: r, opts: opts, log: opts.Logger.With("component", "catchup"),
@@ -179,16 +178,16 @@ func newSession(st network.Stream, idle time.Duration) *session {
 }
 
 func (ss *session) read(limit int) (byte, []byte, error) {
-	_ = ss.st.SetReadDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetReadDeadline(clock.Deadline(ss.idle))
 	return ss.fr.next(limit)
 }
 
 func (ss *session) write(typ byte, payload []byte) error {
-	_ = ss.st.SetWriteDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetWriteDeadline(clock.Deadline(ss.idle))
 	return writeFrame(ss.bw, typ, payload)
 }
 
 func (ss *session) flush() error {
-	_ = ss.st.SetWriteDeadline(time.Now().Add(ss.idle))
+	_ = ss.st.SetWriteDeadline(clock.Deadline(ss.idle))
 	return ss.bw.Flush()
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -525,18 +526,14 @@ func TestSessionsPerPeerLimited(t *testing.T) {
 	}
 	open()
 	open()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var n int
+	if !poll.Wait(5*time.Second, 5*time.Millisecond, func() bool {
 		a.s.mu.Lock()
-		n := a.s.serving[b.h.ID()]
+		n = a.s.serving[b.h.ID()]
 		a.s.mu.Unlock()
-		if n == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions started, want 2", n)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return n == 2
+	}) {
+		t.Fatalf("%d sessions started, want 2", n)
 	}
 	third := open()
 	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))

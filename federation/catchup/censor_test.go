@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"os"
 	"path/filepath"
 	"testing"
@@ -102,12 +103,12 @@ func TestEntryVectorsInCatchup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return time.UnixMilli(f.NowMs) }
+	clk := fakeclock.New(time.UnixMilli(f.NowMs))
 	var nodes []*node
 	defer func() { closeAll(t, mn, nodes...) }()
 	for _, v := range f.Vectors {
 		t.Run(v.Name, func(t *testing.T) {
-			n := newNode(t, mn, nil, Options{ValidateBody: schema.ValidateBody, Now: now, SessionTimeout: 5 * time.Second})
+			n := newNode(t, mn, nil, Options{ValidateBody: schema.ValidateBody, Clock: clk, SessionTimeout: 5 * time.Second})
 			nodes = append(nodes, n)
 			linkAll(t, mn)
 			wire, _ := hex.DecodeString(v.WireHex)

@@ -49,5 +49,6 @@
 // allocation each; the benchmarks in docs/BENCHMARKS.md measure that path.
 // Changing them would also change a wire format every deployed node speaks.
 //
-// catchup imports schema, federation/replica and go-libp2p only.
+// catchup imports schema, federation/replica, federation/clock (network
+// deadlines) and go-libp2p only.
 package catchup

@@ -73,7 +73,7 @@ func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) e
 	if err != nil {
 		return err
 	}
-	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: budget, now: s.opts.Now(),
+	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: budget, now: s.opts.Clock.Now(),
 		done: make(map[string]bool), vouched: make(map[string]uint64), deferred: make(map[string]uint64)}
 	for {
 		if err := ctx.Err(); err != nil {

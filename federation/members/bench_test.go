@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"github.com/difronte/difronte/federation/members"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // BenchmarkFailureDetection measures, in real time on the in-memory
@@ -82,5 +83,5 @@ func BenchmarkFailureDetection(b *testing.B) {
 // (they wait on timers up to a scaled probe interval) have ended.
 func waitGoroutines(tb testing.TB, baseline int) {
 	tb.Helper()
-	waitFor(tb, time.Minute, "goroutines to end", func() bool { return runtime.NumGoroutine() <= baseline })
+	poll.Until(tb, time.Minute, "goroutines to end", func() bool { return runtime.NumGoroutine() <= baseline })
 }

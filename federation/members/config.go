@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -145,10 +146,11 @@ type Config struct {
 	// Transport replaces UDP/TCP sockets (tests use an in-memory one).
 	Transport memberlist.Transport
 	// Logger receives this package's logs and memberlist's own, at debug
-	// level. Nil discards them.
+	// level, with component=members added; its attributes name the node.
+	// Nil discards them.
 	Logger *slog.Logger
-	// Now is the clock for LastSeen. Nil means time.Now.
-	Now func() time.Time
+	// Clock stamps LastSeen. Nil means the real clock.
+	Clock clock.Clock
 	// Profile picks the timing defaults; Timing overrides single knobs.
 	Profile Profile
 	Timing
@@ -204,9 +206,7 @@ func (c Config) resolve() (resolved, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
+	c.Clock = clock.Or(c.Clock)
 	if c.MaxOffline <= 0 {
 		c.MaxOffline = 256
 	}

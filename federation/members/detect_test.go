@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/federation/members"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // cluster is N nodes on a memNet.
@@ -52,20 +53,21 @@ func startCluster(tb testing.TB, n int, tune func(*members.Config)) *cluster {
 	}
 	// Gossip may miss a join in a burst of 50; the push-pull exchange
 	// repairs that within two of its intervals.
-	deadline := time.Now().Add(3 * time.Minute)
-	for i, m := range c.nodes {
-		for onlineCount(m) != n {
-			if time.Now().After(deadline) {
-				var missing []string
-				for _, mem := range m.Members() {
-					if !mem.Online {
-						missing = append(missing, mem.Name)
-					}
-				}
-				tb.Fatalf("no convergence after 3 minutes: node %d sees %d online, offline %v, stats %+v", i, onlineCount(m), missing, m.Stats())
-			}
-			time.Sleep(10 * time.Millisecond)
+	i := 0 // the first node that may not see every other yet
+	if !poll.Wait(3*time.Minute, 10*time.Millisecond, func() bool {
+		for i < n && onlineCount(c.nodes[i]) == n {
+			i++
 		}
+		return i == n
+	}) {
+		m := c.nodes[i]
+		var missing []string
+		for _, mem := range m.Members() {
+			if !mem.Online {
+				missing = append(missing, mem.Name)
+			}
+		}
+		tb.Fatalf("no convergence after 3 minutes: node %d sees %d online, offline %v, stats %+v", i, onlineCount(m), missing, m.Stats())
 	}
 	return c
 }
@@ -96,7 +98,7 @@ func (c *cluster) measureDetection(tb testing.TB, victim int, limit time.Duratio
 		if i == victim {
 			continue
 		}
-		waitFor(tb, limit, "failure detection", func() bool {
+		poll.Until(tb, limit, "failure detection", func() bool {
 			mem, ok := view(m, name)
 			return ok && !mem.Online
 		})
@@ -220,10 +222,10 @@ func TestOfflineHistory(t *testing.T) {
 			nodes = append(nodes, m)
 		}
 		seed := nodes[0]
-		waitFor(t, time.Minute, "convergence", func() bool { return onlineCount(seed) == 5 })
+		poll.Until(t, time.Minute, "convergence", func() bool { return onlineCount(seed) == 5 })
 		for i := 1; i < 5; i++ {
 			nodes[i].Close()
-			waitFor(t, time.Minute, "leave", func() bool { return onlineCount(seed) == 5-i })
+			poll.Until(t, time.Minute, "leave", func() bool { return onlineCount(seed) == 5-i })
 			time.Sleep(time.Second)
 		}
 		var names []string

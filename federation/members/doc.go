@@ -5,8 +5,8 @@
 // metadata; libp2p carries the data.
 //
 // Imported by federation (Membership runs it beside the libp2p links),
-// node (to show "is this coop online") and testnet. It imports no other
-// Difronte package.
+// node (to show "is this coop online") and testnet. Of Difronte it imports
+// only federation/clock.
 //
 // # Authentication: a federation secret, not a libp2p transport
 //

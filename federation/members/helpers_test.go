@@ -3,8 +3,6 @@ package members_test
 import (
 	"bytes"
 	"fmt"
-	"testing"
-	"time"
 
 	"github.com/difronte/difronte/federation/members"
 )
@@ -13,19 +11,6 @@ var (
 	key1 = bytes.Repeat([]byte{1}, 32)
 	key2 = bytes.Repeat([]byte{2}, 32)
 )
-
-// waitFor polls cond until it holds or timeout passes. Inside a synctest
-// bubble the sleeps are virtual.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // view returns what m knows about name.
 func view(m *members.Members, name string) (members.Member, bool) {

@@ -6,8 +6,10 @@ import (
 )
 
 // logBridge turns memberlist's log lines ("[LEVEL] memberlist: text")
-// into slog records at debug level: memberlist is chatty and its warnings
-// are mostly about peers, not actionable by the coop. It also counts the
+// into slog records at debug level, with memberlist's own level under
+// memberlist_level (slog's "level" is the record's): memberlist is chatty
+// and its warnings are mostly about peers, not actionable by the coop. It
+// also counts the
 // lines that mark suspicions and refutations, which memberlist reports no
 // other way (no delegate hook); the texts are those of memberlist v0.7.0,
 // and TestFailureDetection fails if they stop matching.
@@ -23,7 +25,7 @@ func (b *logBridge) Write(p []byte) (int, error) {
 	}
 	text = strings.TrimPrefix(text, "memberlist: ")
 	b.count(text)
-	b.m.log.Debug("memberlist", "level", level, "text", text)
+	b.m.log.Debug("memberlist", "memberlist_level", level, "text", text)
 	return len(p), nil
 }
 

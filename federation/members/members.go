@@ -85,7 +85,7 @@ func New(cfg Config) (*Members, error) {
 	}
 	m := &Members{
 		cfg:       r,
-		log:       r.Logger.With("component", "members", "node", r.Name),
+		log:       r.Logger.With("component", "members"),
 		members:   make(map[string]*Member),
 		notify:    make(chan struct{}, 1),
 		closeDone: make(chan struct{}),
@@ -187,7 +187,7 @@ func (m *Members) LocalAddr() string {
 // Members lists every node known, the local one included, online or
 // offline, sorted by name.
 func (m *Members) Members() []Member {
-	now := m.cfg.Now()
+	now := m.cfg.Clock.Now()
 	m.mu.Lock()
 	out := make([]Member, 0, len(m.members))
 	for _, mem := range m.members {
@@ -305,7 +305,7 @@ func (m *Members) record(n *memberlist.Node, online bool) {
 	}
 	mem.Addr = n.Address()
 	mem.Online = online
-	mem.LastSeen = m.cfg.Now()
+	mem.LastSeen = m.cfg.Clock.Now()
 	if meta, err := DecodeMeta(n.Meta); err != nil {
 		m.log.Debug("undecodable metadata from member", "member", n.Name, "err", err)
 	} else {

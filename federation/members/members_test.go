@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/federation/members"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // TestLoopback runs three nodes on real UDP/TCP sockets on 127.0.0.1:
@@ -61,7 +62,7 @@ func TestLoopback(t *testing.T) {
 		}
 	}
 	for _, m := range nodes {
-		waitFor(t, 5*time.Second, "3 members online", func() bool { return onlineCount(m) == 3 })
+		poll.Until(t, 5*time.Second, "3 members online", func() bool { return onlineCount(m) == 3 })
 	}
 	got, _ := view(c, nodeName(1))
 	if got.Meta.CoopName != "Coop node-001" || len(got.Meta.Addrs) != 1 || got.Meta.Roles[0] != "care" || got.Addr != b.LocalAddr() {
@@ -74,7 +75,7 @@ func TestLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range []*members.Members{a, c} {
-		waitFor(t, 5*time.Second, "metadata update", func() bool {
+		poll.Until(t, 5*time.Second, "metadata update", func() bool {
 			mem, _ := view(m, nodeName(1))
 			return mem.Meta.CoopName == "Coop B renamed" && mem.Meta.Records == 42 && mem.Meta.Addrs[0] == "/ip4/10.0.0.2/tcp/4001"
 		})
@@ -92,7 +93,7 @@ func TestLoopback(t *testing.T) {
 		t.Fatal("Join after Close succeeded")
 	}
 	for _, m := range []*members.Members{a, b} {
-		waitFor(t, 5*time.Second, "c offline", func() bool {
+		poll.Until(t, 5*time.Second, "c offline", func() bool {
 			mem, ok := view(m, nodeName(2))
 			return ok && !mem.Online
 		})
@@ -103,7 +104,7 @@ func TestLoopback(t *testing.T) {
 	}
 
 	// a's callback saw c's departure, in order after its join.
-	waitFor(t, 5*time.Second, "leave event", func() bool {
+	poll.Until(t, 5*time.Second, "leave event", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, ev := range events {

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"github.com/difronte/difronte/federation/members"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // TestSecret checks that only holders of the federation secret join, and
@@ -37,7 +38,7 @@ func TestSecret(t *testing.T) {
 					if err != nil {
 						t.Fatalf("Join: %v", err)
 					}
-					waitFor(t, 10*time.Second, "join", func() bool { return onlineCount(seed) == 2 && onlineCount(joiner) == 2 })
+					poll.Until(t, 10*time.Second, "join", func() bool { return onlineCount(seed) == 2 && onlineCount(joiner) == 2 })
 				} else {
 					if err == nil {
 						t.Fatal("Join with the wrong secret succeeded")

@@ -18,5 +18,6 @@
 // datastore layout.
 //
 // It imports schema and go-datastore only; the node, gossip topics and the
-// catch-up protocol build on it.
+// catch-up protocol build on it. Datastore names the go-datastore type for
+// them, so no other federation package imports go-datastore.
 package replica

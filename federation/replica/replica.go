@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/query"
+	dssync "github.com/ipfs/go-datastore/sync"
 
 	"github.com/difronte/difronte/schema"
 )
@@ -71,9 +72,17 @@ type PublisherStat struct {
 	Live      int    // current non-tombstone records
 }
 
+// Datastore is where a replica lives: a go-datastore the caller has
+// namespaced for it. federation's Config names it through this alias, so
+// only replica, of the federation, imports go-datastore.
+type Datastore = datastore.Batching
+
+// NewMemory is an in-memory Datastore: nothing survives a restart.
+func NewMemory() Datastore { return dssync.MutexWrap(datastore.NewMapDatastore()) }
+
 // Open loads the index and marks from ds, which the caller has already
 // namespaced for the replica.
-func Open(ctx context.Context, ds datastore.Batching) (*Replica, error) {
+func Open(ctx context.Context, ds Datastore) (*Replica, error) {
 	r := &Replica{ds: ds, pubs: make(map[string]*pubState)}
 	res, err := ds.Query(ctx, query.Query{Prefix: entryPrefix, KeysOnly: true})
 	if err != nil {

@@ -15,5 +15,5 @@
 // length and a reused read buffer, tuned for hundreds of thousands of
 // entries per session. Its doc.go describes them.
 //
-// stream imports go-libp2p only; federation and its sub-packages import it.
+// stream imports go-libp2p and federation/clock (network deadlines) only; federation and its sub-packages import it.
 package stream

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -52,7 +53,7 @@ func (x Exchange) Serve(h host.Host, handle Handler, refuse func(error) []byte) 
 
 func (x Exchange) serve(s network.Stream, handle Handler, refuse func(error) []byte) {
 	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(x.Timeout))
+	_ = s.SetDeadline(clock.Deadline(x.Timeout))
 	var resp []byte
 	req, err := x.readRequest(s)
 	switch {

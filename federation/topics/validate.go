@@ -1,6 +1,8 @@
 package topics
 
 import (
+	"github.com/difronte/difronte/federation/clock"
+
 	"context"
 	"errors"
 	"log/slog"
@@ -28,20 +30,18 @@ type Checker interface {
 // for what an honest node may send in good faith (an entry we already hold,
 // an older one that was overtaken by a newer while in flight) and is
 // neither delivered nor forwarded, without penalty.
-func Validator(topic string, self peer.ID, check Checker, log *slog.Logger) pubsub.ValidatorEx {
-	return ValidatorWithClock(topic, self, check, log, time.Now)
-}
-
-// ValidatorWithClock is Validator with the clock an entry's issued_at is
-// compared with: an entry issued more than schema.MaxClockSkew after now
-// is ignored (not forwarded, no penalty: the publisher's clock is at
-// fault, not the forwarder) and arrives by catch-up once it is due.
-func ValidatorWithClock(topic string, self peer.ID, check Checker, log *slog.Logger, now func() time.Time) pubsub.ValidatorEx {
+//
+// clk is the clock an entry's issued_at is compared with (nil: the real
+// one): an entry issued more than schema.MaxClockSkew after now is ignored
+// (not forwarded, no penalty: the publisher's clock is at fault, not the
+// forwarder) and arrives by catch-up once it is due.
+func Validator(topic string, self peer.ID, check Checker, log *slog.Logger, clk clock.Clock) pubsub.ValidatorEx {
+	clk = clock.Or(clk)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return func(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
-		res, e, why := verdict(topic, self, check, from, msg, now())
+		res, e, why := verdict(topic, self, check, from, msg, clk.Now())
 		if res != pubsub.ValidationAccept {
 			log.Debug("gossip message refused", "topic", topic, "from", from, "verdict", res, "reason", why)
 			return res

@@ -10,5 +10,6 @@
 // api holds no domain logic and no domain route: a new domain adds its
 // http.go and is listed in Deps.Domains. Only node (the wiring) and
 // node/webui (for the Server it mounts on and its sessions) import api;
-// api imports node/httpx, node/auth, node/audit, node/problem and schema.
+// api imports node/httpx, node/auth, node/audit, node/problem, schema and
+// federation/clock (the latency stopwatch).
 package api

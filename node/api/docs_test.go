@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/difronte/difronte/node/api"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/qualify"
@@ -41,7 +41,7 @@ func TestDocsListEveryRoute(t *testing.T) {
 	e := newEnv(t)
 	s := api.New(api.Deps{Auth: e.auth, Audit: e.audit,
 		Info: func() api.NodeInfo { return api.NodeInfo{} }, Metrics: prometheus.NewRegistry(),
-		Domains: []httpx.Routes{e.care, e.own, &search.Catalogue{}, catalog.Coops(nil), hsds.API{},
+		Domains: []httpx.Routes{e.care, e.own, &search.Catalogue{}, catalogue.Coops(nil), hsds.API{},
 			qualify.Services{Service: new(qualify.Service), Coop: new(qualify.Coop), Authority: new(qualify.Authority)}}})
 	served := map[string]bool{}
 	for r := range routeSet(t, s.Router) {

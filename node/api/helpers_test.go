@@ -18,9 +18,10 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 func TestMain(m *testing.M) {
@@ -42,7 +43,7 @@ type env struct {
 	api   *api.Server
 	st    *store.Store
 	care  *care.Service
-	own   *catalog.Own
+	own   *catalogue.Own
 	auth  *auth.Service
 	audit *audit.Log
 
@@ -64,7 +65,7 @@ func newEnv(t testing.TB) *env {
 	if e.care, err = care.Open(ctx, e.st.Namespace("/care"), e.audit, nil); err != nil {
 		t.Fatal(err)
 	}
-	if e.own, err = catalog.OpenOwn(ctx, e.st.Namespace("/own"), e.audit, nil); err != nil {
+	if e.own, err = catalogue.OpenOwn(ctx, e.st.Namespace("/own"), e.audit, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.api = api.New(api.Deps{
@@ -200,22 +201,25 @@ func (e *env) snapshot() string {
 // are noted without waiting for the disk.
 func (e *env) waitEvent(what string, f audit.Filter, ok func(audit.Event) bool) audit.Event {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		evs, err := e.audit.Query(context.Background(), f)
+	var evs []audit.Event
+	var found audit.Event
+	if !poll.Wait(5*time.Second, 5*time.Millisecond, func() bool {
+		var err error
+		evs, err = e.audit.Query(context.Background(), f)
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		for _, ev := range evs {
 			if ok(ev) {
-				return ev
+				found = ev
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("no audit event for %s; have %+v", what, evs)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	}) {
+		e.t.Fatalf("no audit event for %s; have %+v", what, evs)
 	}
+	return found
 }
 
 // beneficiary is a valid beneficiary body assigned to caregivers.

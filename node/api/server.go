@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/httpx"
@@ -160,7 +161,7 @@ func (s *Server) allowed(r *http.Request) []string {
 // may hold record ids), and turns panics into a logged 500.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		took := clock.Start()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		route := "unmatched"
 		var m mux.RouteMatch
@@ -180,7 +181,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			s.reqs.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
-			s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			s.latency.WithLabelValues(route).Observe(took.Elapsed().Seconds())
 		}()
 		next.ServeHTTP(sw, r)
 	})

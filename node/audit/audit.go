@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-	dsq "github.com/ipfs/go-datastore/query"
+	"github.com/difronte/difronte/federation/clock"
+	"github.com/difronte/difronte/node/store"
 )
 
 // Action says what happened to the object.
@@ -55,8 +56,8 @@ var ErrBroken = errors.New("audit chain broken")
 // Log is the audit log. Appends are group-committed by one writer goroutine:
 // concurrent events share one synced datastore batch.
 type Log struct {
-	ds  ds.Batching
-	now func() time.Time
+	ds  store.Namespace
+	clk clock.Clock
 	log *slog.Logger
 
 	in     chan pending
@@ -76,19 +77,16 @@ type pending struct {
 
 const keyPrefix = "/e/"
 
-var headKey = ds.NewKey("/head")
+var headKey = store.NewKey("/head")
 
-func key(seq uint64) ds.Key { return ds.NewKey(fmt.Sprintf("%s%020d", keyPrefix, seq)) }
+func key(seq uint64) store.Key { return store.NewKey(fmt.Sprintf("%s%020d", keyPrefix, seq)) }
 
 // Open loads the chain head from d and starts the writer.
-func Open(ctx context.Context, d ds.Batching, now func() time.Time, log *slog.Logger) (*Log, error) {
-	if now == nil {
-		now = time.Now
-	}
+func Open(ctx context.Context, d store.Namespace, clk clock.Clock, log *slog.Logger) (*Log, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Log{ds: d, now: now, log: log, in: make(chan pending, 1024), done: make(chan struct{}), closed: make(chan struct{})}
+	l := &Log{ds: d, clk: clock.Or(clk), log: log, in: make(chan pending, 1024), done: make(chan struct{}), closed: make(chan struct{})}
 	// The head is stored beside the events, in the same batch, so opening
 	// never scans the log (go-ds-badger cannot iterate in reverse).
 	if raw, err := d.Get(ctx, headKey); err == nil {
@@ -100,7 +98,7 @@ func Open(ctx context.Context, d ds.Batching, now func() time.Time, log *slog.Lo
 			return nil, fmt.Errorf("decode audit head: %w", err)
 		}
 		l.seq, l.head = h.Seq, h.Hash
-	} else if !errors.Is(err, ds.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("load audit head: %w", err)
 	}
 	go l.writer()
@@ -184,7 +182,7 @@ func (l *Log) commit(batch []pending) {
 			seq++
 			ev.Seq = seq
 			if ev.Time.IsZero() {
-				ev.Time = l.now()
+				ev.Time = l.clk.Now()
 			}
 			ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
 			ev.Prev = head
@@ -291,26 +289,38 @@ func (l *Log) Query(ctx context.Context, f Filter) ([]Event, error) {
 // Verify walks the whole chain and returns the number of events checked, or
 // ErrBroken with the first bad sequence number.
 func (l *Log) Verify(ctx context.Context) (uint64, error) {
-	res, err := l.ds.Query(ctx, dsq.Query{Prefix: keyPrefix, Orders: []dsq.Order{dsq.OrderByKey{}}})
-	if err != nil {
-		return 0, err
-	}
-	defer res.Close()
-	var n uint64
-	prev := ""
-	for r := range res.Next() {
-		if r.Error != nil {
-			return n, r.Error
-		}
-		var ev Event
-		if err := json.Unmarshal(r.Value, &ev); err != nil {
-			return n, fmt.Errorf("%w at %s: %v", ErrBroken, r.Key, err)
-		}
-		n++
-		if ev.Seq != n || ev.Prev != prev || hashEvent(&ev) != ev.Hash || r.Key != key(n).String() {
-			return n, fmt.Errorf("%w at event %d", ErrBroken, n)
-		}
-		prev = ev.Hash
-	}
-	return n, nil
+	var c Chain
+	err := store.Each(ctx, l.ds, keyPrefix, c.Add)
+	return c.n, err
 }
+
+// Chain checks stored events one after the other, in sequence order, as
+// Verify does: for a reader that holds the log's records outside a Log
+// (a backup being checked before it is restored). The zero value is an
+// empty chain.
+type Chain struct {
+	n    uint64
+	prev string
+}
+
+// IsEventKey reports whether key, relative to the log's namespace, holds
+// an event (and not the head or anything else).
+func IsEventKey(key string) bool { return strings.HasPrefix(key, keyPrefix) }
+
+// Add checks the event stored at k (relative to the log's namespace)
+// with value raw: the next sequence number, linked to the one before.
+func (c *Chain) Add(k string, raw []byte) error {
+	var ev Event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return fmt.Errorf("%w at %s: %v", ErrBroken, k, err)
+	}
+	c.n++
+	if ev.Seq != c.n || ev.Prev != c.prev || hashEvent(&ev) != ev.Hash || k != key(c.n).String() {
+		return fmt.Errorf("%w at event %d", ErrBroken, c.n)
+	}
+	c.prev = ev.Hash
+	return nil
+}
+
+// Head returns the number of events checked and the hash of the last one.
+func (c *Chain) Head() (uint64, string) { return c.n, c.prev }

@@ -10,6 +10,7 @@ import (
 	dssync "github.com/ipfs/go-datastore/sync"
 	"go.uber.org/goleak"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/store"
 )
 
@@ -33,7 +34,7 @@ func TestChainAppendQueryVerify(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-			l, err := Open(ctx, d, func() time.Time { return clock }, nil)
+			l, err := Open(ctx, d, fakeclock.New(clock), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,9 +15,9 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
 	"golang.org/x/crypto/argon2"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/store"
 )
 
@@ -94,16 +94,16 @@ var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 type Config struct {
 	Params     Params
 	SessionTTL time.Duration // default 12 h
-	Now        func() time.Time
-	CoopName   string // a word no password may be built on
+	Clock      clock.Clock   // default: the real clock
+	CoopName   string        // a word no password may be built on
 }
 
 // Service manages accounts and sessions.
 type Service struct {
-	ds      ds.Batching
+	ds      store.Namespace
 	params  Params
 	ttl     time.Duration
-	now     func() time.Time
+	clk     clock.Clock
 	limiter *Limiter
 	coop    string
 	dummy   string                     // hash checked for unknown users
@@ -117,23 +117,21 @@ type Service struct {
 var usernameRE = regexp.MustCompile(`^[a-z0-9._-]{3,32}$`)
 
 // Open loads accounts and live sessions from d.
-func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
+func Open(ctx context.Context, d store.Namespace, cfg Config) (*Service, error) {
 	if cfg.Params == (Params{}) {
 		cfg.Params = DefaultParams
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	// The stand-in hash for unknown users costs what a real one costs.
 	dummy, err := HashPassword(NewPassword(), cfg.Params)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{ds: d, params: cfg.Params, ttl: cfg.SessionTTL, now: cfg.Now, coop: cfg.CoopName, dummy: dummy, check: CheckPassword,
-		limiter: NewLimiter(cfg.Now), accounts: map[string]*Account{}, sessions: map[string]*Session{}}
+	s := &Service{ds: d, params: cfg.Params, ttl: cfg.SessionTTL, clk: cfg.Clock, coop: cfg.CoopName, dummy: dummy, check: CheckPassword,
+		limiter: NewLimiter(cfg.Clock), accounts: map[string]*Account{}, sessions: map[string]*Session{}}
 	err = store.Each(ctx, d, "/accounts/", func(k string, v []byte) error {
 		var a Account
 		if err := jsonUnmarshal(v, &a); err != nil {
@@ -145,7 +143,7 @@ func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}
-	now := s.now()
+	now := s.clk.Now()
 	err = store.Each(ctx, d, "/sessions/", func(k string, v []byte) error {
 		var se Session
 		if err := jsonUnmarshal(v, &se); err != nil {
@@ -153,7 +151,7 @@ func Open(ctx context.Context, d ds.Batching, cfg Config) (*Service, error) {
 		}
 		id := strings.TrimPrefix(k, "/sessions/")
 		if se.Expires.Before(now) {
-			return d.Delete(ctx, ds.NewKey(k))
+			return d.Delete(ctx, store.NewKey(k))
 		}
 		s.sessions[id] = &se
 		return nil
@@ -223,7 +221,7 @@ func (s *Service) Create(ctx context.Context, a Account, password string) (*Acco
 		return nil, ErrExists
 	}
 	a.Hash = h
-	a.CreatedAt = s.now().UTC()
+	a.CreatedAt = s.clk.Now().UTC()
 	if err := store.PutJSON(ctx, s.ds, "/accounts/"+a.Username, &a); err != nil {
 		return nil, err
 	}
@@ -275,7 +273,7 @@ func (s *Service) dropSessionsLocked(ctx context.Context, username string) {
 	for id, se := range s.sessions {
 		if se.Username == username {
 			delete(s.sessions, id)
-			_ = s.ds.Delete(ctx, ds.NewKey("/sessions/"+id))
+			_ = s.ds.Delete(ctx, store.NewKey("/sessions/"+id))
 		}
 	}
 }
@@ -338,7 +336,7 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 		return "", nil, err
 	}
 	token = base64.RawURLEncoding.EncodeToString(raw)
-	now := s.now().UTC()
+	now := s.clk.Now().UTC()
 	se = &Session{Username: a.Username, Role: a.Role, CreatedAt: now, Expires: now.Add(s.ttl)}
 	id := tokenID(token)
 	if err := store.PutJSON(ctx, s.ds, "/sessions/"+id, se); err != nil {
@@ -370,7 +368,7 @@ func (s *Service) Authenticate(token string) (*Account, error) {
 		a = s.accounts[se.Username]
 	}
 	s.mu.RUnlock()
-	if !ok || a == nil || a.Disabled || se.Expires.Before(s.now()) {
+	if !ok || a == nil || a.Disabled || se.Expires.Before(s.clk.Now()) {
 		return nil, ErrNoSession
 	}
 	out := *a
@@ -383,7 +381,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	s.mu.Lock()
 	delete(s.sessions, id)
 	s.mu.Unlock()
-	return s.ds.Delete(ctx, ds.NewKey("/sessions/"+id))
+	return s.ds.Delete(ctx, store.NewKey("/sessions/"+id))
 }
 
 // Actor is who does something, as the domain services see it.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	ds "github.com/ipfs/go-datastore"
 	dsq "github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -17,19 +17,6 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var cheap = Params{Memory: 64, Time: 1, Threads: 1}
-
-// clock is a settable clock for session expiry and rate-limit windows.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func TestHashAndCheck(t *testing.T) {
 	h, err := HashPassword("una password lunga", cheap)
@@ -69,8 +56,8 @@ func TestHashAndCheck(t *testing.T) {
 func TestAccountsSessionsAndReload(t *testing.T) {
 	ctx := context.Background()
 	d := dssync.MutexWrap(ds.NewMapDatastore())
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	s, err := Open(ctx, d, Config{Params: cheap, Now: clk.now, SessionTTL: time.Hour})
+	clk := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	s, err := Open(ctx, d, Config{Params: cheap, Clock: clk, SessionTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +77,7 @@ func TestAccountsSessionsAndReload(t *testing.T) {
 		}
 	}
 	tok, se, err := s.Login(ctx, "anna", "tramonto-sul-lago-blu", "10.0.0.1")
-	if err != nil || se.Role != Caregiver || !se.Expires.Equal(clk.now().Add(time.Hour)) {
+	if err != nil || se.Role != Caregiver || !se.Expires.Equal(clk.Now().Add(time.Hour)) {
 		t.Fatalf("login: %+v %v", se, err)
 	}
 	if a, err := s.Authenticate(tok); err != nil || a.Username != "anna" || a.Hash == "" {
@@ -106,14 +93,14 @@ func TestAccountsSessionsAndReload(t *testing.T) {
 	raw.Close()
 
 	// Sessions survive a restart, and expire.
-	s, err = Open(ctx, d, Config{Params: cheap, Now: clk.now, SessionTTL: time.Hour})
+	s, err = Open(ctx, d, Config{Params: cheap, Clock: clk, SessionTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Authenticate(tok); err != nil {
 		t.Fatalf("session lost on reload: %v", err)
 	}
-	clk.add(61 * time.Minute)
+	clk.Advance(61 * time.Minute)
 	if _, err := s.Authenticate(tok); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("expired session accepted: %v", err)
 	}
@@ -152,8 +139,8 @@ func TestAccountsSessionsAndReload(t *testing.T) {
 
 func TestLoginRateLimitPerAddressAndUser(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	s, err := Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: cheap, Now: clk.now})
+	clk := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	s, err := Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: cheap, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +174,7 @@ func TestLoginRateLimitPerAddressAndUser(t *testing.T) {
 	if _, _, err := s.Login(ctx, "ghost", "x", "10.0.0.1"); !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("unknown user not limited: %v", err)
 	}
-	clk.add(time.Minute)
+	clk.Advance(time.Minute)
 	if _, _, err := s.Login(ctx, "anna", "tramonto-sul-lago-blu", "10.0.0.1"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}

@@ -9,12 +9,13 @@ import (
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/store"
 )
 
 func openAuth(t *testing.T, d ds.Batching) *Service {
 	t.Helper()
-	s, err := Open(context.Background(), d, Config{Params: cheap, Now: func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }})
+	s, err := Open(context.Background(), d, Config{Params: cheap, Clock: fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,5 +8,5 @@
 // share, with their request types.
 //
 // Every part of the node imports auth for the Actor; auth imports
-// node/store, node/audit and node/problem only.
+// node/store, node/audit, node/problem and federation/clock only.
 package auth

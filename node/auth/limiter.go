@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/difronte/difronte/federation/clock"
 )
 
 // Limiter throttles failed logins, following OWASP's authentication
@@ -30,7 +32,7 @@ import (
 // before: only an attacker behind that very address can slow them down.
 // IPv6 addresses count by /64, the block one subscriber usually holds.
 type Limiter struct {
-	now func() time.Time
+	clk clock.Clock
 
 	mu      sync.Mutex
 	pair    sketch // username and address
@@ -39,14 +41,15 @@ type Limiter struct {
 	known   known  // username and address pairs with a recent success
 }
 
-// NewLimiter returns a limiter that reads the time from now.
-func NewLimiter(now func() time.Time) *Limiter {
-	return newLimiter(now, sketchWidth, maxKnown)
+// NewLimiter returns a limiter that reads the time from clk (nil: the real
+// clock).
+func NewLimiter(clk clock.Clock) *Limiter {
+	return newLimiter(clk, sketchWidth, maxKnown)
 }
 
-func newLimiter(now func() time.Time, width, knownMax int) *Limiter {
+func newLimiter(clk clock.Clock, width, knownMax int) *Limiter {
 	return &Limiter{
-		now:     now,
+		clk:     clock.Or(clk),
 		pair:    newSketch(policy{free: 5, leak: 10 * time.Minute, base: time.Minute, max: 15 * time.Minute}, width),
 		addr:    newSketch(policy{free: 10, leak: time.Minute, base: time.Minute, max: 15 * time.Minute}, width),
 		account: newSketch(policy{free: 20, leak: 5 * time.Minute, base: time.Minute, max: time.Hour}, width),
@@ -60,7 +63,7 @@ func (l *Limiter) Allow(username, remote string) time.Duration {
 	user, net := strings.ToLower(username), network(remote)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now().UnixNano()
+	now := l.clk.Now().UnixNano()
 	var until int64
 	if k := l.known.get(user+"\n"+net, now); k != nil {
 		until = k.pair.until
@@ -75,7 +78,7 @@ func (l *Limiter) Fail(username, remote string) {
 	user, net := strings.ToLower(username), network(remote)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now().UnixNano()
+	now := l.clk.Now().UnixNano()
 	l.pair.fail(user+"\n"+net, now)
 	l.addr.fail(net, now)
 	l.account.fail(user, now)
@@ -90,7 +93,7 @@ func (l *Limiter) Succeed(username, remote string) {
 	user, net := strings.ToLower(username), network(remote)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.known.put(user+"\n"+net, l.now().UnixNano())
+	l.known.put(user+"\n"+net, l.clk.Now().UnixNano())
 }
 
 // network is what the address throttle counts: the address, or its /64

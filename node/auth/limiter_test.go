@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 )
@@ -15,7 +16,7 @@ import (
 type limited struct {
 	t      *testing.T
 	s      *Service
-	clk    *clock
+	clk    *fakeclock.Clock
 	checks int // attempts answered "wrong password": guesses that were checked
 }
 
@@ -24,9 +25,9 @@ const adminPW = "quaderno-rosso-nel-bosco"
 func newLimited(t *testing.T) *limited {
 	t.Helper()
 	ctx := context.Background()
-	l := &limited{t: t, clk: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
+	l := &limited{t: t, clk: fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))}
 	var err error
-	if l.s, err = Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: cheap, Now: l.clk.now}); err != nil {
+	if l.s, err = Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: cheap, Clock: l.clk}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.s.Create(ctx, Account{Username: "admin", Role: Admin}, adminPW); err != nil {
@@ -99,8 +100,8 @@ func TestLimiterSurvivesATableFlood(t *testing.T) {
 // A sketch far too small for the flood refuses more, never less: its
 // counts are overestimates.
 func TestLimiterFullSketchRefuses(t *testing.T) {
-	clk := &clock{t: time.Unix(1e9, 0)}
-	l := newLimiter(clk.now, 64, 16)
+	clk := fakeclock.New(time.Unix(1e9, 0))
+	l := newLimiter(clk, 64, 16)
 	for i := range 5000 {
 		l.Fail(fmt.Sprintf("user%d", i), fmt.Sprintf("10.%d.%d.1", i/250, i%250))
 	}
@@ -144,7 +145,7 @@ func TestLimiterAttackersCannotLockTheAdminOut(t *testing.T) {
 				t.Errorf("minute 30: the right password from an address never used: %s", got)
 			}
 		}
-		l.clk.add(time.Minute)
+		l.clk.Advance(time.Minute)
 	}
 	// 20 free failures, then fewer than one every 3 minutes.
 	if l.checks > 20+60/3 {
@@ -183,8 +184,8 @@ func TestLimiterStopsUsernameSpraying(t *testing.T) {
 // Delays grow with each failure past the free ones, and shrink as time
 // forgives them; a success forgets the pair's failures.
 func TestLimiterBackoff(t *testing.T) {
-	clk := &clock{t: time.Unix(1e9, 0)}
-	l := NewLimiter(clk.now)
+	clk := fakeclock.New(time.Unix(1e9, 0))
+	l := NewLimiter(clk)
 	for range 4 {
 		l.Fail("anna", "10.0.0.1")
 	}
@@ -196,7 +197,7 @@ func TestLimiterBackoff(t *testing.T) {
 		l.Fail("anna", "10.0.0.1")
 		w := l.Allow("anna", "10.0.0.1")
 		waits = append(waits, w)
-		clk.add(w)
+		clk.Advance(w)
 	}
 	// Waiting forgives a little (one failure per 10 minutes), so the delay
 	// settles near that rate instead of doubling on.
@@ -208,7 +209,7 @@ func TestLimiterBackoff(t *testing.T) {
 		t.Errorf("Retry-After %q, want 2", got)
 	}
 	// Time forgives: two hours later the pair has failures to spare.
-	clk.add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	l.Fail("anna", "10.0.0.1")
 	if w := l.Allow("anna", "10.0.0.1"); w != 0 {
 		t.Errorf("two hours later: wait %v", w)
@@ -226,8 +227,8 @@ func TestLimiterBackoff(t *testing.T) {
 		t.Errorf("5 failures after a success: wait %v", w)
 	}
 	// Knowledge of a pair expires after 30 days.
-	clk.add(31 * 24 * time.Hour)
-	if l.known.get("anna\n10.0.0.1", clk.now().UnixNano()) != nil {
+	clk.Advance(31 * 24 * time.Hour)
+	if l.known.get("anna\n10.0.0.1", clk.Now().UnixNano()) != nil {
 		t.Error("a pair still known after 31 days")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 )
@@ -16,8 +17,8 @@ import (
 // argon2 check, so usernames cannot be found by timing.
 func TestUnknownUserCostsAWrongPassword(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	s, err := Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: cheap, Now: clk.now})
+	clk := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	s, err := Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: cheap, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestUnknownUserCostsAWrongPassword(t *testing.T) {
 	// medians of unknown users and wrong passwords, taken in turns, are
 	// within 2× of each other. Each round comes an hour later so the
 	// limiter never answers first.
-	if s, err = Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: timed, Now: clk.now}); err != nil {
+	if s, err = Open(ctx, dssync.MutexWrap(ds.NewMapDatastore()), Config{Params: timed, Clock: clk}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Create(ctx, Account{Username: "anna", Role: Caregiver}, "tramonto-sul-lago-blu"); err != nil {
@@ -53,7 +54,7 @@ func TestUnknownUserCostsAWrongPassword(t *testing.T) {
 	}
 	var unknown, wrong []time.Duration
 	for i := range 31 {
-		clk.add(time.Hour)
+		clk.Advance(time.Hour)
 		turns := []struct {
 			user string
 			d    *[]time.Duration

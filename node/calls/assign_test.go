@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
-
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/calls/peer"
 	"github.com/difronte/difronte/node/care"
+	"github.com/difronte/difronte/testnet/nodetest"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // pairTerminal registers a terminal of ben on n and pairs a device with
@@ -40,10 +40,7 @@ func pairTerminal(t testing.TB, n *node.Node, ben string) (care.Terminal, string
 func TestCallOnlyAssignedBeneficiary(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	mn := mocknet.New()
-	t.Cleanup(func() { mn.Close() })
-	n := newNode(t, mn, 0, "Coop A", nil)
-	t.Cleanup(func() { n.Close() })
+	n := nodetest.NewMocknet(t).Start(node.Config{CoopName: "Coop A"})[0]
 	giulia, giuliaTok := caregiverAccount(t, n, "giulia", "Giulia Bianchi")
 	marco, marcoTok := caregiverAccount(t, n, "marco", "Marco Verdi")
 	ben, err := n.Care().CreateBeneficiary(ctx, admin, care.Beneficiary{Name: "Maria Rossi", Address: "Via Roma 1", Municipality: "058091", Caregivers: []string{giulia.ID}})
@@ -59,7 +56,7 @@ func TestCallOnlyAssignedBeneficiary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tp.Close()
-	waitFor(t, 5*time.Second, "terminal online", func() bool { return n.Calls().Hub().Online(ben.ID) })
+	poll.Until(t, 5*time.Second, "terminal online", func() bool { return n.Calls().Hub().Online(ben.ID) })
 	sessions := make(chan *peer.Session, 4)
 	go answerAll(ctx, tp, sessions)
 

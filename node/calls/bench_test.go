@@ -3,7 +3,6 @@ package calls_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -14,17 +13,18 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/host"
 	peer2 "github.com/libp2p/go-libp2p/core/peer"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/calls/peer"
 	"github.com/difronte/difronte/node/care"
+	"github.com/difronte/difronte/testnet/nodetest"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // loopbackPair is two nodes federated over real libp2p TCP on 127.0.0.1,
@@ -32,13 +32,8 @@ import (
 // an in-memory network).
 func loopbackPair(tb testing.TB) *pair {
 	tb.Helper()
-	p := &pair{clockB: &clock{}}
-	hosts := map[string]host.Host{}
-	start := func(name string) *node.Node {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
+	p := &pair{clockB: fakeclock.New(time.Now())}
+	cfg := func(name string) node.Config {
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
 		id, _ := crypto.UnmarshalEd25519PrivateKey(key)
 		// A plain TCP host on 127.0.0.1: no port mapping, no relays, so
@@ -55,28 +50,15 @@ func loopbackPair(tb testing.TB) *pair {
 			tb.Fatal(err)
 		}
 		tb.Cleanup(func() { h.Close() })
-		hosts[name] = h
-		n, err := node.New(node.Config{
-			DataDir: tb.TempDir(), CoopName: name, AdminPassword: "admin-password-1",
-			Argon: auth.Params{Memory: 64, Time: 1, Threads: 1}, HTTPListener: ln, Key: key, P2PHost: h,
-			MembersAddr: "127.0.0.1:0", Calls: node.CallsConfig{Signal: fedLimits()},
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := n.Start(context.Background()); err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { n.Close() })
-		return n
+		return node.Config{CoopName: name, Key: key, P2PHost: h, Calls: node.CallsConfig{Signal: fedLimits()}}
 	}
-	p.B = start("Coop B")
-	p.A = start("Coop A")
+	ns := nodetest.Start(tb, cfg("Coop B"), cfg("Coop A"))
+	p.B, p.A = ns[0], ns[1]
 	bi, err := peer2.AddrInfoFromString(p.B.Info().Addrs[0])
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := hosts["Coop A"].Connect(context.Background(), *bi); err != nil {
+	if err := p.A.Federation().Host().Connect(context.Background(), *bi); err != nil {
 		tb.Fatal(err)
 	}
 	p.Caregiver, p.Token = caregiverAccount(tb, p.A, "giulia", "Giulia Bianchi")
@@ -224,7 +206,7 @@ func BenchmarkCallSetup(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		waitFor(b, 5*time.Second, "terminal online", func() bool { return p.B.Calls().Hub().Online(ben) })
+		poll.Until(b, 5*time.Second, "terminal online", func() bool { return p.B.Calls().Hub().Online(ben) })
 	}
 	defer func() {
 		if tp != nil {
@@ -233,7 +215,7 @@ func BenchmarkCallSetup(b *testing.B) {
 			cp.Close()
 		}
 	}()
-	waitFor(b, 10*time.Second, "grant on A", func() bool { return len(p.A.Calls().HeldGrants(p.Caregiver.ID)) > 0 })
+	poll.Until(b, 10*time.Second, "grant on A", func() bool { return len(p.A.Calls().HeldGrants(p.Caregiver.ID)) > 0 })
 	api := peer.NewAPI(true)
 
 	for b.Loop() {
@@ -252,7 +234,7 @@ func BenchmarkCallSetup(b *testing.B) {
 			cs.Hangup(ctx)
 			<-ts.Ended
 			ts.Close()
-			waitFor(b, 5*time.Second, "call ended on B", func() bool { return p.B.Calls().Hub().Live() == 0 })
+			poll.Until(b, 5*time.Second, "call ended on B", func() bool { return p.B.Calls().Hub().Live() == 0 })
 			d, err := directSetup(api)
 			if err != nil {
 				b.Fatal(err)
@@ -304,7 +286,7 @@ func BenchmarkSignalLoad(b *testing.B) {
 			}
 		}()
 	}
-	waitFor(b, 30*time.Second, "grants on A", func() bool { return len(p.A.Calls().HeldGrants(p.Caregiver.ID)) == n })
+	poll.Until(b, 30*time.Second, "grants on A", func() bool { return len(p.A.Calls().HeldGrants(p.Caregiver.ID)) == n })
 	cps := make([]*peer.Peer, n)
 	for i := range n {
 		cp, err := peer.Dial(ctx, peer.Config{URL: wsURL(p.A, "/ws/calls"), Token: p.Token, Loopback: true})
@@ -343,7 +325,7 @@ func BenchmarkSignalLoad(b *testing.B) {
 		if len(fails) > 0 {
 			b.Fatalf("%d of %d call setups failed, first: %v", len(fails), n, fails[0])
 		}
-		waitFor(b, 30*time.Second, "calls ended on B", func() bool { return p.B.Calls().Hub().Live() == 0 })
+		poll.Until(b, 30*time.Second, "calls ended on B", func() bool { return p.B.Calls().Hub().Live() == 0 })
 		b.ReportMetric(float64(len(took)), "calls-ok")
 		b.ReportMetric(float64(wall.Milliseconds()), "wall-ms")
 		b.ReportMetric(float64(percentile(took, .5).Milliseconds()), "setup-p50-ms")

@@ -11,6 +11,7 @@
 // Its routes (http.go, ws.go) register on node/httpx's Router.
 //
 // node imports calls; calls imports node/store, node/audit, node/auth,
-// node/problem, node/httpx and schema, never node/api or node/webui; the
+// node/problem, node/httpx, schema and federation/clock, never node/api or
+// node/webui; the
 // federation's signal protocol reaches it through the node's wiring.
 package calls

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
 )
@@ -65,7 +66,7 @@ func (p *pipeStream) answer(t *testing.T) Msg {
 // (holder), as two services, with a grant from one to the other for the
 // caregiver cg1.
 type grantPair struct {
-	clk                    *fixedClock
+	clk                    *fakeclock.Clock
 	issuer, holder         *Service
 	issuerPeer, holderPeer string
 	grant                  Grant
@@ -73,11 +74,11 @@ type grantPair struct {
 
 func newGrantPair(t *testing.T) *grantPair {
 	t.Helper()
-	p := &grantPair{clk: &fixedClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}}
+	p := &grantPair{clk: fakeclock.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))}
 	p.issuer, p.issuerPeer = newService(t, p.clk)
 	p.holder, p.holderPeer = newService(t, p.clk)
 	var err error
-	p.grant, err = p.issuer.IssueGrant(context.Background(), adminActor, Grant{Beneficiary: "ben1", Node: p.holderPeer, Caregiver: "cg1", Expires: p.clk.t.Add(time.Hour)})
+	p.grant, err = p.issuer.IssueGrant(context.Background(), adminActor, Grant{Beneficiary: "ben1", Node: p.holderPeer, Caregiver: "cg1", Expires: p.clk.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

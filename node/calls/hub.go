@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 )
 
@@ -42,7 +43,7 @@ type call struct {
 	grant     string
 	state     callState
 	rec       Record
-	timer     *time.Timer
+	timer     clock.Timer
 }
 
 // Terminal is a paired terminal connected to this node.
@@ -201,7 +202,7 @@ func (h *Hub) StartCall(id, ben string, caller Endpoint, callerRef, from, grant 
 	countdown := h.s.Settings(ben).Countdown
 	c := &call{id: id, ben: ben, term: t, caller: caller, callerRef: callerRef, grant: grant, rec: rec}
 	h.calls[id] = c
-	c.timer = time.AfterFunc(time.Duration(countdown)*time.Second+ringGrace, func() { h.end(c, "no_answer", c.term, c.caller) })
+	c.timer = h.s.cfg.Clock.AfterFunc(time.Duration(countdown)*time.Second+ringGrace, func() { h.end(c, "no_answer", c.term, c.caller) })
 	h.mu.Unlock()
 	// Signal first, then the synced write: the disk is not on the call's
 	// critical path.

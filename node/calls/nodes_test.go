@@ -2,27 +2,21 @@ package calls_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"fmt"
-	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-	libp2pPeer "github.com/libp2p/go-libp2p/core/peer"
-	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
-	ma "github.com/multiformats/go-multiaddr"
 	"go.uber.org/goleak"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/calls/peer"
 	"github.com/difronte/difronte/node/care"
+	"github.com/difronte/difronte/testnet/nodetest"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 func TestMain(m *testing.M) {
@@ -37,59 +31,20 @@ func TestMain(m *testing.M) {
 
 var admin = auth.Actor{Username: "admin", Role: auth.Admin}
 
-// clock is a node clock tests can move forward.
-type clock struct{ off atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *clock) Advance(d time.Duration) { c.off.Add(int64(d)) }
-
 // pair is two federated nodes on an in-memory libp2p network: A, the
 // caregiver's coop, and B, the beneficiary's, with a caregiver on A, a
 // beneficiary and a paired terminal on B.
 type pair struct {
 	A, B       *node.Node
-	clockB     *clock
-	Caregiver  care.Caregiver // on A
-	Token      string         // caregiver's bearer token on A
-	Other      care.Caregiver // a caregiver on A with no grant
+	clockB     *fakeclock.Clock // B's clock, which tests move forward
+	Caregiver  care.Caregiver   // on A
+	Token      string           // caregiver's bearer token on A
+	Other      care.Caregiver   // a caregiver on A with no grant
 	OtherToken string
 	Ben        care.Beneficiary // on B
 	Terminal   care.Terminal
 	Credential string // the terminal's device credential
 	Device     string
-}
-
-func newNode(t testing.TB, mn mocknet.Mocknet, i int, name string, now func() time.Time) *node.Node {
-	t.Helper()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := crypto.UnmarshalEd25519PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := ma.NewMultiaddr(fmt.Sprintf("/ip4/10.0.0.%d/tcp/4001", i+1))
-	h, err := mn.AddPeer(k, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(node.Config{
-		DataDir: t.TempDir(), CoopName: name, AdminPassword: "admin-password-1",
-		Argon: auth.Params{Memory: 64, Time: 1, Threads: 1}, Key: key, P2PHost: h, HTTPListener: ln,
-		MembersAddr: "127.0.0.1:0", Now: now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func caregiverAccount(t testing.TB, n *node.Node, user, name string) (care.Caregiver, string) {
@@ -112,19 +67,8 @@ func caregiverAccount(t testing.TB, n *node.Node, user, name string) (care.Careg
 func newPair(t testing.TB) *pair {
 	t.Helper()
 	ctx := context.Background()
-	mn := mocknet.New()
-	t.Cleanup(func() { mn.Close() })
-	p := &pair{clockB: &clock{}}
-	p.A = newNode(t, mn, 0, "Coop A", nil)
-	t.Cleanup(func() { p.A.Close() })
-	p.B = newNode(t, mn, 1, "Coop B", p.clockB.Now)
-	t.Cleanup(func() { p.B.Close() })
-	if _, err := mn.LinkPeers(peerID(t, p.A), peerID(t, p.B)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mn.ConnectPeers(peerID(t, p.A), peerID(t, p.B)); err != nil {
-		t.Fatal(err)
-	}
+	p := &pair{clockB: fakeclock.New(time.Now())}
+	p.A, p.B = nodetest.Pair(t, node.Config{CoopName: "Coop A"}, node.Config{CoopName: "Coop B", Clock: p.clockB})
 	p.Caregiver, p.Token = caregiverAccount(t, p.A, "giulia", "Giulia Bianchi")
 	p.Other, p.OtherToken = caregiverAccount(t, p.A, "marco", "Marco Verdi")
 
@@ -140,15 +84,6 @@ func newPair(t testing.TB) *pair {
 	return p
 }
 
-func peerID(t testing.TB, n *node.Node) (id peerIDT) {
-	t.Helper()
-	id, err := decodePeer(n.PeerID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // grant has B grant A's caregiver and waits until A holds it.
 func (p *pair) grant(t testing.TB, ttl time.Duration) calls.Grant {
 	t.Helper()
@@ -157,7 +92,7 @@ func (p *pair) grant(t testing.TB, ttl time.Duration) calls.Grant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "grant delivered to A", func() bool {
+	poll.Until(t, 10*time.Second, "grant delivered to A", func() bool {
 		for _, h := range p.A.Calls().HeldGrants(p.Caregiver.ID) {
 			if h.ID == g.ID {
 				return true
@@ -189,21 +124,6 @@ func (p *pair) caregiver(t testing.TB, ctx context.Context, token string) *peer.
 	}
 	return cp
 }
-
-func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-type peerIDT = libp2pPeer.ID
-
-func decodePeer(s string) (libp2pPeer.ID, error) { return libp2pPeer.Decode(s) }
 
 // fedLimits lets one peer node open the streams a 200-call benchmark needs.
 func fedLimits() federation.SignalLimits { return federation.SignalLimits{} }

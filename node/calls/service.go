@@ -14,8 +14,7 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -42,12 +41,12 @@ type Directory interface {
 
 // Config configures the calls service.
 type Config struct {
-	Store  ds.Batching
+	Store  store.Namespace
 	Audit  *audit.Log
 	Dir    Directory
 	Key    ed25519.PrivateKey // the node key, which signs grants
 	PeerID string
-	Now    func() time.Time
+	Clock  clock.Clock // default: the real clock
 	Logger *slog.Logger
 	ICE    ICEConfig
 	// Remote reaches other nodes; nil on a node without federation.
@@ -119,9 +118,7 @@ type Service struct {
 
 // Open loads the calls state from cfg.Store.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -164,7 +161,7 @@ func (s *Service) Close() error {
 	return nil
 }
 
-func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC() }
 
 // newToken returns a random secret and its storage hash.
 func newToken(n int) (string, string) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/store"
@@ -29,23 +30,19 @@ func (fakeDir) TerminalBeneficiary(id string) (string, bool) {
 	return "ben1", id == "term1"
 }
 
-type fixedClock struct{ t time.Time }
-
-func (c *fixedClock) now() time.Time { return c.t }
-
-func newService(t *testing.T, clk *fixedClock) (*Service, string) {
+func newService(t *testing.T, clk *fakeclock.Clock) (*Service, string) {
 	t.Helper()
 	ctx := context.Background()
 	st := store.NewMemory()
 	t.Cleanup(func() { st.Close() })
-	log, err := audit.Open(ctx, st.Namespace("/audit"), clk.now, slog.New(slog.DiscardHandler))
+	log, err := audit.Open(ctx, st.Namespace("/audit"), clk, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	id := schema.PeerIDFromPublicKey(key.Public().(ed25519.PublicKey))
-	s, err := Open(ctx, Config{Store: st.Namespace("/calls"), Audit: log, Dir: fakeDir{}, Key: key, PeerID: id, Now: clk.now})
+	s, err := Open(ctx, Config{Store: st.Namespace("/calls"), Audit: log, Dir: fakeDir{}, Key: key, PeerID: id, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,16 +58,16 @@ func otherPeer() string {
 var adminActor = auth.Actor{Username: "admin", Role: auth.Admin}
 
 func TestGrantChecks(t *testing.T) {
-	clk := &fixedClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	s, self := newService(t, clk)
 	a, c := otherPeer(), otherPeer()
-	g, err := s.IssueGrant(context.Background(), adminActor, Grant{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.t.Add(time.Hour)})
+	g, err := s.IssueGrant(context.Background(), adminActor, Grant{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A grant signed by another key, same claims.
 	_, forger, _ := ed25519.GenerateKey(rand.Reader)
-	forged, _ := signGrant(forger, self, grantClaims{Issuer: self, Audience: a, Subject: "cgA", Beneficiary: "ben1", ID: g.ID, Expires: clk.t.Add(time.Hour).Unix()})
+	forged, _ := signGrant(forger, self, grantClaims{Issuer: self, Audience: a, Subject: "cgA", Beneficiary: "ben1", ID: g.ID, Expires: clk.Now().Add(time.Hour).Unix()})
 	tamper := g.Token[:len(g.Token)-4] + "AAAA"
 	tests := []struct {
 		name, token, caller, caregiver string
@@ -90,11 +87,11 @@ func TestGrantChecks(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
 		}
 	}
-	clk.t = clk.t.Add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	if _, err := s.checkGrant(g.Token, a, "cgA"); !errors.Is(err, ErrGrantExpired) {
 		t.Errorf("expired: %v", err)
 	}
-	clk.t = clk.t.Add(-2 * time.Hour)
+	clk.Jump(clk.Now().Add(-2 * time.Hour))
 	if _, err := s.RevokeGrant(context.Background(), adminActor, g.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -103,23 +100,23 @@ func TestGrantChecks(t *testing.T) {
 	}
 	// Only admins issue, with a bounded life, for another node.
 	for _, bad := range []Grant{
-		{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.t.Add(2 * maxGrantTTL)},
-		{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.t.Add(-time.Minute)},
-		{Beneficiary: "ben1", Node: self, Caregiver: "cgA", Expires: clk.t.Add(time.Hour)},
-		{Beneficiary: "nobody", Node: a, Caregiver: "cgA", Expires: clk.t.Add(time.Hour)},
-		{Beneficiary: "ben1", Node: "not-a-peer", Caregiver: "cgA", Expires: clk.t.Add(time.Hour)},
+		{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.Now().Add(2 * maxGrantTTL)},
+		{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.Now().Add(-time.Minute)},
+		{Beneficiary: "ben1", Node: self, Caregiver: "cgA", Expires: clk.Now().Add(time.Hour)},
+		{Beneficiary: "nobody", Node: a, Caregiver: "cgA", Expires: clk.Now().Add(time.Hour)},
+		{Beneficiary: "ben1", Node: "not-a-peer", Caregiver: "cgA", Expires: clk.Now().Add(time.Hour)},
 	} {
 		if _, err := s.IssueGrant(context.Background(), adminActor, bad); err == nil {
 			t.Errorf("issued %+v", bad)
 		}
 	}
-	if _, err := s.IssueGrant(context.Background(), auth.Actor{Username: "x", Role: auth.Caregiver}, Grant{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.t.Add(time.Hour)}); err == nil {
+	if _, err := s.IssueGrant(context.Background(), auth.Actor{Username: "x", Role: auth.Caregiver}, Grant{Beneficiary: "ben1", Node: a, Caregiver: "cgA", Expires: clk.Now().Add(time.Hour)}); err == nil {
 		t.Error("a caregiver issued a grant")
 	}
 }
 
 func TestPairingOneTime(t *testing.T) {
-	clk := &fixedClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	s, _ := newService(t, clk)
 	ctx := context.Background()
 	p, err := s.StartPairing(ctx, adminActor, "term1", "http://node")
@@ -140,7 +137,7 @@ func TestPairingOneTime(t *testing.T) {
 		t.Fatal("pairing code worked twice")
 	}
 	p2, _ := s.StartPairing(ctx, adminActor, "term1", "http://node")
-	clk.t = clk.t.Add(time.Hour)
+	clk.Advance(time.Hour)
 	if _, _, err := s.Pair(ctx, p2.Code, "127.0.0.1"); err == nil {
 		t.Fatal("expired pairing code worked")
 	}
@@ -214,7 +211,7 @@ func TestTURNCredentials(t *testing.T) {
 }
 
 func TestScheduleAccess(t *testing.T) {
-	clk := &fixedClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	s, _ := newService(t, clk)
 	ctx := context.Background()
 	sc := Schedule{Beneficiary: "ben1", Caregiver: "cg1", Rule: "FREQ=WEEKLY;BYDAY=MO,TH", Time: "10:00", Start: "2026-03-02"}
@@ -231,7 +228,7 @@ func TestScheduleAccess(t *testing.T) {
 	if got := s.Schedules(auth.Actor{Username: "o", Role: auth.Caregiver, CaregiverID: "cg9"}, ""); len(got) != 0 {
 		t.Fatalf("another caregiver sees %d schedules", len(got))
 	}
-	items := s.Agenda(ctx, auth.Actor{Username: "g", Role: auth.Caregiver, CaregiverID: "cg1"}, clk.t, clk.t.AddDate(0, 0, 7))
+	items := s.Agenda(ctx, auth.Actor{Username: "g", Role: auth.Caregiver, CaregiverID: "cg1"}, clk.Now(), clk.Now().AddDate(0, 0, 7))
 	if len(items) != 2 || items[0].Name != "Maria Rossi" {
 		t.Fatalf("agenda %+v", items)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/httpx"
@@ -33,16 +34,15 @@ type wsConn struct {
 	once sync.Once
 }
 
-func newWS(c *websocket.Conn, wg *sync.WaitGroup) *wsConn {
+func newWS(c *websocket.Conn, wg *sync.WaitGroup, clk clock.Clock) *wsConn {
 	w := &wsConn{c: c, out: make(chan []byte, 128), done: make(chan struct{})}
 	wg.Add(1)
-	go w.writer(wg)
+	go w.writer(wg, clk.NewTicker(pingEvery))
 	return w
 }
 
-func (w *wsConn) writer(wg *sync.WaitGroup) {
+func (w *wsConn) writer(wg *sync.WaitGroup, ping clock.Ticker) {
 	defer wg.Done()
-	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	for {
 		select {
@@ -54,7 +54,7 @@ func (w *wsConn) writer(wg *sync.WaitGroup) {
 				w.Close("write_failed")
 				return
 			}
-		case <-ping.C:
+		case <-ping.C():
 			ctx, cancel := context.WithTimeout(context.Background(), writeWait)
 			err := w.c.Ping(ctx)
 			cancel()
@@ -171,7 +171,7 @@ func (s *Service) ServeCaregiver(w http.ResponseWriter, r *http.Request) {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ws := newWS(c, &wg)
+	ws := newWS(c, &wg, s.cfg.Clock)
 	defer ws.Close("bye")
 	s.hub.AttachCaregiver(ws, a.CaregiverID)
 	defer s.hub.DetachCaregiver(ws)
@@ -271,7 +271,7 @@ func (s *Service) ServeTerminal(w http.ResponseWriter, r *http.Request) {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ws := newWS(c, &wg)
+	ws := newWS(c, &wg, s.cfg.Clock)
 	defer ws.Close("bye")
 	ctx := r.Context()
 	hctx, cancel := context.WithTimeout(ctx, helloWait)

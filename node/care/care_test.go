@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -22,13 +23,13 @@ var admin = auth.Actor{Username: "admin", Role: auth.Admin, Remote: "127.0.0.1"}
 func open(t *testing.T) (*Service, *audit.Log) {
 	t.Helper()
 	st := store.NewMemory()
-	now := func() time.Time { return time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC) }
-	al, err := audit.Open(context.Background(), st.Namespace("/audit"), now, nil)
+	clk := fakeclock.New(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	al, err := audit.Open(context.Background(), st.Namespace("/audit"), clk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { al.Close() })
-	s, err := Open(context.Background(), st.Namespace("/care"), al, now)
+	s, err := Open(context.Background(), st.Namespace("/care"), al, clk)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,6 @@
 // /caregivers, /terminals) register on node/httpx's Router.
 //
 // node wires it; node/webui renders it. It imports node's store, audit,
-// auth, problem and httpx packages and schema, never node/api or
-// node/webui.
+// auth, problem and httpx packages, schema and federation/clock, never
+// node/api or node/webui.
 package care

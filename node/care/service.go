@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -52,7 +51,7 @@ type registry[T any, P Record[T]] struct {
 // Service is the private registry.
 type Service struct {
 	audit *audit.Log
-	now   func() time.Time
+	clk   clock.Clock
 
 	beneficiaries *registry[Beneficiary, *Beneficiary]
 	caregivers    *registry[Caregiver, *Caregiver]
@@ -60,11 +59,8 @@ type Service struct {
 }
 
 // Open loads the registry from d.
-func Open(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.Time) (*Service, error) {
-	if now == nil {
-		now = time.Now
-	}
-	s := &Service{audit: log, now: now}
+func Open(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Clock) (*Service, error) {
+	s := &Service{audit: log, clk: clock.Or(clk)}
 	bc, err := store.LoadCollection(ctx, d, "/beneficiary/", func(b *Beneficiary) string { return b.ID })
 	if err != nil {
 		return nil, err
@@ -270,13 +266,13 @@ func (s *Service) Beneficiary(ctx context.Context, a auth.Actor, id string) (Ben
 	return s.beneficiaries.get(ctx, s.audit, a, id)
 }
 func (s *Service) CreateBeneficiary(ctx context.Context, a auth.Actor, b Beneficiary) (Beneficiary, error) {
-	return s.beneficiaries.create(ctx, s.audit, a, b, s.now().UTC())
+	return s.beneficiaries.create(ctx, s.audit, a, b, s.clk.Now().UTC())
 }
 func (s *Service) UpdateBeneficiary(ctx context.Context, a auth.Actor, id string, b Beneficiary) (Beneficiary, error) {
-	return s.beneficiaries.update(ctx, s.audit, a, id, b, false, s.now().UTC())
+	return s.beneficiaries.update(ctx, s.audit, a, id, b, false, s.clk.Now().UTC())
 }
 func (s *Service) ArchiveBeneficiary(ctx context.Context, a auth.Actor, id string) (Beneficiary, error) {
-	return s.beneficiaries.update(ctx, s.audit, a, id, Beneficiary{}, true, s.now().UTC())
+	return s.beneficiaries.update(ctx, s.audit, a, id, Beneficiary{}, true, s.clk.Now().UTC())
 }
 
 // Caregivers.
@@ -291,13 +287,13 @@ func (s *Service) Caregiver(ctx context.Context, a auth.Actor, id string) (Careg
 	return s.caregivers.get(ctx, s.audit, a, id)
 }
 func (s *Service) CreateCaregiver(ctx context.Context, a auth.Actor, c Caregiver) (Caregiver, error) {
-	return s.caregivers.create(ctx, s.audit, a, c, s.now().UTC())
+	return s.caregivers.create(ctx, s.audit, a, c, s.clk.Now().UTC())
 }
 func (s *Service) UpdateCaregiver(ctx context.Context, a auth.Actor, id string, c Caregiver) (Caregiver, error) {
-	return s.caregivers.update(ctx, s.audit, a, id, c, false, s.now().UTC())
+	return s.caregivers.update(ctx, s.audit, a, id, c, false, s.clk.Now().UTC())
 }
 func (s *Service) ArchiveCaregiver(ctx context.Context, a auth.Actor, id string) (Caregiver, error) {
-	return s.caregivers.update(ctx, s.audit, a, id, Caregiver{}, true, s.now().UTC())
+	return s.caregivers.update(ctx, s.audit, a, id, Caregiver{}, true, s.clk.Now().UTC())
 }
 
 // Terminals.
@@ -312,9 +308,9 @@ func (s *Service) Terminal(ctx context.Context, a auth.Actor, id string) (Termin
 	return s.terminals.get(ctx, s.audit, a, id)
 }
 func (s *Service) CreateTerminal(ctx context.Context, a auth.Actor, t Terminal) (Terminal, error) {
-	t.History = []StateChange{{State: t.State, At: s.now().UTC(), By: a.Username}}
+	t.History = []StateChange{{State: t.State, At: s.clk.Now().UTC(), By: a.Username}}
 	t.Workers = addWorker(t.Workers, a)
-	return s.terminals.create(ctx, s.audit, a, t, s.now().UTC())
+	return s.terminals.create(ctx, s.audit, a, t, s.clk.Now().UTC())
 }
 func (s *Service) UpdateTerminal(ctx context.Context, a auth.Actor, id string, t Terminal) (Terminal, error) {
 	old, ok := s.terminals.col.Get(id)
@@ -322,14 +318,14 @@ func (s *Service) UpdateTerminal(ctx context.Context, a auth.Actor, id string, t
 		// History is the server's: a client cannot rewrite it.
 		t.History = old.History
 		if t.State != old.State {
-			t.History = append(slices.Clone(old.History), StateChange{State: t.State, At: s.now().UTC(), By: a.Username})
+			t.History = append(slices.Clone(old.History), StateChange{State: t.State, At: s.clk.Now().UTC(), By: a.Username})
 		}
 		t.Workers = addWorker(t.Workers, a)
 	}
-	return s.terminals.update(ctx, s.audit, a, id, t, false, s.now().UTC())
+	return s.terminals.update(ctx, s.audit, a, id, t, false, s.clk.Now().UTC())
 }
 func (s *Service) ArchiveTerminal(ctx context.Context, a auth.Actor, id string) (Terminal, error) {
-	return s.terminals.update(ctx, s.audit, a, id, Terminal{}, true, s.now().UTC())
+	return s.terminals.update(ctx, s.audit, a, id, Terminal{}, true, s.clk.Now().UTC())
 }
 
 func addWorker(ws []string, a auth.Actor) []string {
@@ -367,7 +363,7 @@ func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 	c.text("name", b.Name, true, 200)
 	c.text("address", b.Address, true, 300)
 	c.municipality("municipality", b.Municipality, true)
-	c.year("birth_year", b.BirthYear, 1900, s.now().Year())
+	c.year("birth_year", b.BirthYear, 1900, s.clk.Now().Year())
 	c.phone("phone", b.Phone)
 	c.lines("notes", b.Notes, 4000)
 	for _, f := range b.Fragility {
@@ -387,7 +383,7 @@ func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 			c[p+"phone"] = "phone_or_email"
 		}
 	}
-	c.date("consent.date", b.Consent.Date, consentSince, s.now().AddDate(0, 0, 1))
+	c.date("consent.date", b.Consent.Date, consentSince, s.clk.Now().AddDate(0, 0, 1))
 	c.text("consent.collected_by", b.Consent.CollectedBy, false, 200)
 	c.lines("consent.scope", b.Consent.Scope, 1000)
 	if b.Consent.Given && b.Consent.Date == "" {
@@ -424,7 +420,7 @@ func (s *Service) checkTerminal(t *Terminal) map[string]string {
 	c := checker{}
 	c.text("label", t.Label, true, 64)
 	c.text("model", t.Model, true, 200)
-	c.year("year", t.Year, 1990, s.now().Year())
+	c.year("year", t.Year, 1990, s.clk.Now().Year())
 	c.text("cpu", t.CPU, false, 200)
 	if t.RAMMB < 0 || t.RAMMB > 1<<20 {
 		c["ram_mb"] = "out_of_range"

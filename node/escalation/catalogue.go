@@ -6,14 +6,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
 
 // Listings is the federated catalogue as proposals read it;
-// *catalog.Catalogue implements it.
+// *catalogue.Federated implements it.
 type Listings interface {
-	Page(ctx context.Context, offset, limit int) (int, []catalog.Listing, error)
+	Page(ctx context.Context, offset, limit int) (int, []catalogue.Listing, error)
 }
 
 // CatalogueOffers proposes offerings of the federated catalogue that are

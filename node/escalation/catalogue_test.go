@@ -5,25 +5,25 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
 
-type fakeListings []catalog.Listing
+type fakeListings []catalogue.Listing
 
-func (f fakeListings) Page(_ context.Context, off, limit int) (int, []catalog.Listing, error) {
+func (f fakeListings) Page(_ context.Context, off, limit int) (int, []catalogue.Listing, error) {
 	if off >= len(f) {
 		return len(f), nil, nil
 	}
 	return len(f), f[off:min(len(f), off+limit)], nil
 }
 
-func listing(pub, id, name, cat string, areas []string, paid bool) catalog.Listing {
+func listing(pub, id, name, cat string, areas []string, paid bool) catalogue.Listing {
 	o := schema.Offering{ID: id, Name: name, Category: cat, Areas: areas, Status: schema.StatusActive, Cost: schema.Cost{Type: schema.CostFree}}
 	if paid {
 		o.Cost = schema.Cost{Type: schema.CostPaid, Options: []schema.CostOption{{Option: "ora", AmountCents: 1850, Currency: "EUR", Unit: schema.PerHour}}}
 	}
-	return catalog.Listing{Offering: o, Publisher: pub, CoopName: "Coop " + pub}
+	return catalogue.Listing{Offering: o, Publisher: pub, CoopName: "Coop " + pub}
 }
 
 // TestProposalsOnlyQualifiedInMunicipality: a health problem in Torino
@@ -35,7 +35,7 @@ func TestProposalsOnlyQualifiedInMunicipality(t *testing.T) {
 		listing("p2", "o3", "Fisioterapia Milano", "salute.fisioterapia", []string{"015146"}, false),      // elsewhere
 		listing("p3", "o4", "Infermiere non qualificato", "salute.infermiere", []string{"001272"}, false), // not qualified
 		listing("p1", "o5", "Pulizie", "casa.pulizie", []string{"001272"}, false),                         // other kind
-		func() catalog.Listing {
+		func() catalogue.Listing {
 			l := listing("p1", "o6", "Sospeso", "salute.oss", []string{"001272"}, false)
 			l.Status = schema.StatusInactive
 			return l

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 func slotAt(start time.Time) Slot {
@@ -117,33 +119,23 @@ func TestLoopWakesOnFakeClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.svc.Close()
-	waitFor(t, func() bool { return len(r.svc.Windows(t0, t0.Add(2*time.Hour))) == 1 })
+	poll.Until(t, 5*time.Second, "the window planned", func() bool { return len(r.svc.Windows(t0, t0.Add(2*time.Hour))) == 1 })
 	step := func(d time.Duration, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
 		// The loop may not have been waiting on the clock yet when it
 		// moved: nudge it a second at a time until the condition holds.
 		r.clock.Advance(d)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatal("condition not reached")
+		if !poll.Wait(5*time.Second, time.Millisecond, func() bool {
+			if cond() {
+				return true
 			}
 			r.clock.Advance(time.Second)
-			time.Sleep(time.Millisecond)
+			return false
+		}) {
+			t.Fatal("condition not reached")
 		}
 	}
 	step(time.Hour, func() bool { return len(r.cases()) == 1 })
 	step(10*time.Minute, func() bool { return len(r.out.to("luca@example.org")) == 2 })
 	step(20*time.Minute, func() bool { return len(r.out.to("ss@example.org")) == 1 })
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

@@ -9,7 +9,7 @@
 // Every timer (a window's start and deadline, an alert's repeat and
 // escalation) is a time stored with its record, so a restarted node resumes
 // where it stopped; one scheduler goroutine sleeps until the earliest of them
-// on an injected clock.
+// on the injected clock.Clock (tests drive it with fakeclock).
 //
 // Cases, outcomes and alerts are private records of the beneficiary's node:
 // they never leave it. Alerts carry a case reference, the kind and urgency,
@@ -19,8 +19,8 @@
 // register on node/httpx's Router like every domain's.
 //
 // node imports escalation; escalation imports node/store, node/audit,
-// node/auth, node/problem, node/httpx, node/catalog (the offers it
-// proposes, catalogue.go) and schema, never node/api or node/webui. It
+// node/auth, node/problem, node/httpx, node/catalogue (the offers it
+// proposes, catalogue.go), schema and federation/clock, never node/api or node/webui. It
 // reaches calls, the registry and notifications through the small
 // interfaces in deps.go.
 package escalation

@@ -10,6 +10,7 @@ import (
 	ds "github.com/ipfs/go-datastore"
 	"go.uber.org/goleak"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/store"
@@ -100,7 +101,7 @@ type rig struct {
 	t     testing.TB
 	store ds.Batching
 	audit *audit.Log
-	clock *FakeClock
+	clock *fakeclock.Clock
 	dir   *fakeDir
 	out   *sink
 	sched *fakeSchedules
@@ -117,7 +118,7 @@ var (
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	r := &rig{t: t, store: store.NewMemory().Datastore(), clock: NewFakeClock(t0), out: &sink{},
+	r := &rig{t: t, store: store.NewMemory().Datastore(), clock: fakeclock.New(t0), out: &sink{},
 		sched: &fakeSchedules{}, pres: &presence{online: map[string]bool{}}}
 	r.dir = &fakeDir{
 		people: map[string]Person{"b1": {ID: "b1", Name: "Maria Rossi", Address: "Via Roma 1", Municipality: "001272",
@@ -131,7 +132,7 @@ func newRig(t testing.TB) *rig {
 		admins: []string{"admin"},
 	}
 	var err error
-	r.audit, err = audit.Open(context.Background(), r.store, r.clock.Now, nil)
+	r.audit, err = audit.Open(context.Background(), r.store, r.clock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

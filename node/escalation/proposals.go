@@ -39,7 +39,7 @@ type Offer struct {
 }
 
 // Offers finds qualified offerings in categories that serve a municipality.
-// node implements it over catalog.Catalogue and the qualification service
+// node implements it over catalogue.Federated and the qualification service
 // (node/search can replace it with an index query behind the same seam).
 type Offers interface {
 	Qualified(ctx context.Context, categories []string, municipality string) ([]Offer, error)

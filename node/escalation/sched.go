@@ -46,12 +46,15 @@ func (s *Service) loop() {
 				d = max(w, 0)
 			}
 		}
+		t := s.cfg.Clock.NewTimer(d)
 		select {
 		case <-s.stop:
+			t.Stop()
 			return
 		case <-s.kick:
+			t.Stop()
 			continue
-		case <-s.cfg.Clock.After(d):
+		case <-t.C():
 		}
 		if err := s.RunDue(ctx); err != nil {
 			s.log.Error("escalation run failed", "err", err)

@@ -16,8 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -27,11 +26,11 @@ import (
 // Config configures the escalation service. Zero values are production
 // defaults, except Store, Audit and Dir, which are required.
 type Config struct {
-	Store  ds.Batching
+	Store  store.Namespace
 	Audit  *audit.Log
 	Dir    Directory
 	Notify Notifier
-	Clock  Clock
+	Clock  clock.Clock // default: the real clock
 	Logger *slog.Logger
 
 	Schedules Schedules // nil: no check-in windows
@@ -68,7 +67,7 @@ type Service struct {
 	windows  *store.Collection[Window]
 	settings *store.Collection[Settings]
 	calls    *store.Collection[CallSeen]
-	meta     ds.Batching
+	meta     store.Namespace
 	carrier  Carrier // to other nodes; nil without federation
 
 	kick    chan struct{}
@@ -99,9 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Audit == nil || cfg.Dir == nil {
 		return nil, errors.New("escalation: store, audit and directory are required")
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = RealClock{}
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

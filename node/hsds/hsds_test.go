@@ -24,7 +24,7 @@ import (
 	"github.com/difronte/difronte/cmd/difronte/demo"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/node/api"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/search"
@@ -194,7 +194,7 @@ func TestImportReportsSkipped(t *testing.T) {
 func apiServer(t *testing.T, w *world) *httptest.Server {
 	t.Helper()
 	ctx := context.Background()
-	cat, err := catalog.NewCatalogue(ctx, w.rep)
+	cat, err := catalogue.NewFederated(ctx, w.rep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func apiServer(t *testing.T, w *world) *httptest.Server {
 		t.Fatal(err)
 	}
 	searchable := &search.Catalogue{Index: idx, Listings: cat}
-	noCoops := catalog.Coops(func() []catalog.Coop { return nil })
+	noCoops := catalogue.Coops(func() []catalogue.Coop { return nil })
 	srv := httptest.NewServer(api.New(api.Deps{Domains: []httpx.Routes{searchable, noCoops, hsds.API{Catalogue: searchable, Replica: w.rep}}}).Router)
 	t.Cleanup(srv.Close)
 	return srv

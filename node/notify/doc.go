@@ -9,6 +9,6 @@
 // node/httpx's Router.
 //
 // node imports notify; notify imports node/store, node/auth, node/audit,
-// node/problem and node/httpx, and nothing of the domain: callers pass
+// node/problem, node/httpx and federation/clock, and nothing of the domain: callers pass
 // ready-made messages.
 package notify

@@ -11,23 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/store"
 )
-
-// Clock is the time source of retries; escalation.FakeClock fits it.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Channels.
 const (
@@ -80,8 +68,8 @@ type Item struct {
 
 // Config configures delivery.
 type Config struct {
-	Store  ds.Batching
-	Clock  Clock
+	Store  store.Namespace
+	Clock  clock.Clock // default: the real clock
 	Logger *slog.Logger
 	SMTP   *SMTPConfig // nil: e-mail messages fail with ErrNoSMTP until configured
 	// WebhookSecret signs webhook bodies; required for webhook messages.
@@ -124,9 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("notify: store required")
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -232,12 +218,15 @@ func (s *Service) loop() {
 		if next, ok := s.nextDue(); ok {
 			d = max(next.Sub(s.now()), 0)
 		}
+		t := s.cfg.Clock.NewTimer(d)
 		select {
 		case <-s.stop:
+			t.Stop()
 			return
 		case <-s.kick:
-		case <-s.cfg.Clock.After(d):
+		case <-t.C():
 		}
+		t.Stop()
 	}
 }
 

@@ -24,29 +24,12 @@ import (
 	"github.com/emersion/go-smtp"
 	"go.uber.org/goleak"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/store"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// fakeClock moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-func (f *fakeClock) After(time.Duration) <-chan time.Time { return nil }
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
 
 // mailbox is an SMTP server on loopback that keeps what it receives.
 type mailbox struct {
@@ -153,9 +136,9 @@ func startSMTP(t *testing.T, mb *mailbox, cert *tls.Certificate) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func newService(t *testing.T, cfg Config) (*Service, *fakeClock) {
+func newService(t *testing.T, cfg Config) (*Service, *fakeclock.Clock) {
 	t.Helper()
-	clk := &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	cfg.Store = store.NewMemory().Datastore()
 	cfg.Clock = clk
 	cfg.Backoff, cfg.MaxAttempts, cfg.Timeout = time.Minute, 3, 3*time.Second

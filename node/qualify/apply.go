@@ -143,7 +143,7 @@ func (a *Authority) submit(ctx context.Context, coop string, f *federation.Appli
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	id := coop + "/" + f.ID
-	now := a.cfg.Now().UTC()
+	now := a.cfg.Clock.Now().UTC()
 	app, exists := a.apps.Get(id)
 	if exists && app.State != Changes {
 		if app.State == Submitted {

@@ -13,8 +13,7 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -101,10 +100,10 @@ type AuthorityConfig struct {
 	Name      string
 	Territory []string
 	Peer      string // this node's peer ID, published in the JWKS
-	Store     ds.Batching
+	Store     store.Namespace
 	Audit     *audit.Log
 	Publisher Publisher
-	Now       func() time.Time
+	Clock     clock.Clock // default: the real clock
 	Logger    *slog.Logger
 	// Known says whether a peer is a member of the federation; others'
 	// applications are refused.
@@ -127,9 +126,7 @@ type Authority struct {
 
 // OpenAuthority loads the applications and the status list state.
 func OpenAuthority(ctx context.Context, cfg AuthorityConfig) (*Authority, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -151,7 +148,7 @@ func OpenAuthority(ctx context.Context, cfg AuthorityConfig) (*Authority, error)
 	}
 	a := &Authority{cfg: cfg, priv: priv, key: key, log: cfg.Logger.With("component", "authority"), apps: apps,
 		listID: schema.StatusListID(key.Issuer, 1)}
-	if err := store.GetJSON(ctx, cfg.Store, "/statuslist", &a.list); err != nil && !errors.Is(err, ds.ErrNotFound) {
+	if err := store.GetJSON(ctx, cfg.Store, "/statuslist", &a.list); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("load status list: %w", err)
 	}
 	return a, nil
@@ -249,8 +246,8 @@ func (a *Authority) Attachment(ctx context.Context, actor auth.Actor, id string,
 	return app.Attachments[i], b, nil
 }
 
-func attKey(id string, i int) ds.Key {
-	return ds.NewKey("/att/" + strings.ReplaceAll(id, "/", "_") + "/" + strconv.Itoa(i))
+func attKey(id string, i int) store.Key {
+	return store.NewKey("/att/" + strings.ReplaceAll(id, "/", "_") + "/" + strconv.Itoa(i))
 }
 
 func newUUID() string {

@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -26,10 +25,10 @@ type Sender func(ctx context.Context, authorityPeer string, req federation.Apply
 // CoopConfig configures the coop side.
 type CoopConfig struct {
 	CoopName string
-	Store    ds.Batching
+	Store    store.Namespace
 	Audit    *audit.Log
 	Send     Sender
-	Now      func() time.Time
+	Clock    clock.Clock // default: the real clock
 	Logger   *slog.Logger
 }
 
@@ -58,9 +57,7 @@ type Coop struct {
 
 // OpenCoop loads the coop's applications.
 func OpenCoop(ctx context.Context, cfg CoopConfig) (*Coop, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -142,7 +139,7 @@ func (c *Coop) Apply(ctx context.Context, actor auth.Actor, authority, authority
 	a := OwnApplication{
 		ID: form.ID, Authority: authority, AuthorityName: authorityName,
 		Categories: form.Categories, Municipalities: form.Municipalities, Description: form.Description,
-		State: Submitted, Updated: c.cfg.Now().UTC(),
+		State: Submitted, Updated: c.cfg.Clock.Now().UTC(),
 	}
 	if prev, ok := c.apps.Get(form.ID); ok && len(form.Attachments) == 0 {
 		a.Attachments = prev.Attachments

@@ -18,7 +18,8 @@
 // authorities, the coop's applications, the authority's review and JWKS),
 // registered on node/httpx's Router (Services groups what a node runs).
 //
-// Imported by node and node/webui; imports schema, federation, node's
-// store, audit, auth, problem and httpx packages, go-datastore and
-// libp2p's peer IDs, never node/api or node/webui.
+// Imported by node and node/webui; imports schema, federation (and its
+// clock), node's
+// store, audit, auth, problem and httpx packages and libp2p's peer IDs
+// (its storage is a store.Namespace, not a go-datastore type), never node/api or node/webui.
 package qualify

@@ -78,7 +78,7 @@ func (a *Authority) decide(ctx context.Context, actor auth.Actor, id string, act
 	if err != nil {
 		return app, err
 	}
-	app.step(to, actor.Username, strings.TrimSpace(message), a.cfg.Now().UTC())
+	app.step(to, actor.Username, strings.TrimSpace(message), a.cfg.Clock.Now().UTC())
 	if err := a.apps.Put(ctx, app); err != nil {
 		return app, err
 	}
@@ -93,7 +93,7 @@ func (a *Authority) Approve(ctx context.Context, actor auth.Actor, id string, d 
 	if err := a.officer(actor, id, "approve"); err != nil {
 		return Application{}, err
 	}
-	now := a.cfg.Now().UTC()
+	now := a.cfg.Clock.Now().UTC()
 	if err := a.checkDecision(d, now); err != nil {
 		return Application{}, err
 	}
@@ -210,7 +210,7 @@ func (a *Authority) Revoke(ctx context.Context, actor auth.Actor, id, reason str
 	if err != nil {
 		return app, err
 	}
-	now := a.cfg.Now().UTC()
+	now := a.cfg.Clock.Now().UTC()
 	if !slices.Contains(a.list.Revoked, app.StatusIndex) {
 		a.list.Revoked = append(a.list.Revoked, app.StatusIndex)
 	}
@@ -238,7 +238,7 @@ type listState struct {
 // strictly after the previous one (lists only move forward; credential
 // times have one-second precision).
 func (a *Authority) publishListLocked(ctx context.Context) error {
-	at := a.cfg.Now().UTC().Truncate(time.Second)
+	at := a.cfg.Clock.Now().UTC().Truncate(time.Second)
 	if at.Unix() <= a.list.Issued {
 		at = time.Unix(a.list.Issued+1, 0).UTC()
 	}

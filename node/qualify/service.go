@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -40,7 +41,7 @@ type list struct {
 // own trust set, and answers whether an offering is qualified. A node never
 // takes another node's word for it.
 type Service struct {
-	now func() time.Time
+	clk clock.Clock
 	log *slog.Logger
 	ver *Verifier
 
@@ -52,10 +53,7 @@ type Service struct {
 }
 
 // NewService returns a service trusting ts (nil trusts nobody).
-func NewService(ts *schema.TrustSet, now func() time.Time, log *slog.Logger) *Service {
-	if now == nil {
-		now = time.Now
-	}
+func NewService(ts *schema.TrustSet, clk clock.Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -63,7 +61,7 @@ func NewService(ts *schema.TrustSet, now func() time.Time, log *slog.Logger) *Se
 		ts, _ = schema.NewTrustSet(nil)
 	}
 	return &Service{
-		now: now, log: log.With("component", "qualify"), ver: NewVerifier(ts, 0),
+		clk: clock.Or(clk), log: log.With("component", "qualify"), ver: NewVerifier(ts, 0),
 		trust: ts, bySubj: map[string]map[[32]byte]*held{}, lists: map[string]*list{},
 	}
 }
@@ -266,7 +264,7 @@ func (s *Service) status(c *held, now time.Time) (valid, revoked bool, reason st
 // Credentials returns the credentials held about subject, newest first,
 // each with its verification result now.
 func (s *Service) Credentials(subject string) []Result {
-	now := s.now()
+	now := s.clk.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []Result
@@ -299,7 +297,7 @@ func (s *Service) Qualified(publisher string, o schema.Offering) (authority stri
 // Explain is Qualified with the reason when the offering is not covered
 // (for the coop admin: the most specific reason found).
 func (s *Service) Explain(publisher string, o schema.Offering) (authority string, until time.Time, reason string, ok bool) {
-	now := s.now()
+	now := s.clk.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	reason = "no qualification"

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -93,8 +94,8 @@ func entry(kind schema.Kind, key, tok string, seq uint64) *schema.Entry {
 
 func TestServiceRevocationMovesForward(t *testing.T) {
 	f := newFixture(t)
-	now := t0.Add(time.Hour)
-	svc := NewService(f.trust, func() time.Time { return now }, nil)
+	clk := fakeclock.New(t0.Add(time.Hour))
+	svc := NewService(f.trust, clk, nil)
 	r := &fakeReplica{}
 	if err := svc.Attach(context.Background(), r); err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func TestServiceRevocationMovesForward(t *testing.T) {
 		t.Fatalf("OnChange called %d times", changed[f.coopPeer])
 	}
 	// Expiry by the injected clock.
-	now = t0.AddDate(1, 0, 1)
+	clk.Set(t0.AddDate(1, 0, 1))
 	if rs := svc.Credentials(f.coopPeer); len(rs) != 1 || rs[0].Valid {
 		t.Fatalf("%+v", rs)
 	}
@@ -130,7 +131,7 @@ func TestServiceRevocationMovesForward(t *testing.T) {
 
 func TestServiceUntrustedAuthority(t *testing.T) {
 	f := newFixture(t)
-	svc := NewService(f.trust, func() time.Time { return t0.Add(time.Hour) }, nil)
+	svc := NewService(f.trust, fakeclock.New(t0.Add(time.Hour)), nil)
 	r := &fakeReplica{}
 	_ = svc.Attach(context.Background(), r)
 	// Signed by a key this node does not trust: stored, shown, never qualifying.

@@ -22,7 +22,7 @@ import (
 func benchIndex(b *testing.B, n, pubs int) (*Index, time.Duration, []schema.Offering) {
 	b.Helper()
 	f := newFixture(b, newReplica(b), 1)
-	x, err := open(Config{Replica: f.rep, Now: func() time.Time { return f.now }})
+	x, err := open(Config{Replica: f.rep, Clock: f.clk})
 	if err != nil {
 		b.Fatal(err)
 	}

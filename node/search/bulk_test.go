@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // TestBulkScanAndChunkedSnapshot: enough whole publishers to reindex by one
@@ -37,7 +36,7 @@ func TestBulkScanAndChunkedSnapshot(t *testing.T) {
 	f.publish(t, 1, renamed)
 
 	// Count the publishers queued before the follower can take them.
-	idx, err := open(Config{Dir: dir, Replica: f.rep, Now: func() time.Time { return f.now }})
+	idx, err := open(Config{Dir: dir, Replica: f.rep, Clock: f.clk})
 	if err != nil {
 		t.Fatal(err)
 	}

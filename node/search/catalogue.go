@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/schema"
 )
@@ -17,13 +17,13 @@ import (
 // all search through it.
 type Catalogue struct {
 	Index    *Index
-	Listings *catalog.Catalogue
+	Listings *catalogue.Federated
 }
 
 // Listing is one result of a catalogue search: the listing and its
 // qualification, if valid now.
 type Listing struct {
-	catalog.Listing
+	catalogue.Listing
 	Qualified *Qualification `json:"qualified"`
 }
 

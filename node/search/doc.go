@@ -26,7 +26,7 @@
 // answers a search with the listings it found, and the public route
 // GET /api/v1/catalogue/search. node wires it; the web UI's catalogue
 // pages and node/hsds search through Catalogue. It imports schema,
-// federation/replica, node/catalog (the listings), node/problem,
+// federation/replica, federation/clock, node/catalogue (the listings), node/problem,
 // node/httpx, bleve's analysis, roaring and x/text, never node/api or
 // node/webui.
 //

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -17,7 +16,7 @@ import (
 // selection of a page.
 func TestFacetCountsAndPagesAgree(t *testing.T) {
 	f := newFixture(t, newReplica(t), 1)
-	x, err := open(Config{Replica: f.rep, Now: func() time.Time { return f.now }})
+	x, err := open(Config{Replica: f.rep, Clock: f.clk})
 	if err != nil {
 		t.Fatal(err)
 	}

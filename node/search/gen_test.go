@@ -13,6 +13,7 @@ import (
 	"github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 
+	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
 )
@@ -105,7 +106,7 @@ type fixture struct {
 	keys []ed25519.PrivateKey
 	ids  []string
 	idx  *Index
-	now  time.Time
+	clk  *fakeclock.Clock
 }
 
 func newReplica(t testing.TB) *replica.Replica {
@@ -119,7 +120,7 @@ func newReplica(t testing.TB) *replica.Replica {
 
 func newFixture(t testing.TB, rep *replica.Replica, pubs int) *fixture {
 	t.Helper()
-	f := &fixture{rep: rep, now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	f := &fixture{rep: rep, clk: fakeclock.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))}
 	for i := range pubs {
 		seed := make([]byte, ed25519.SeedSize)
 		seed[0], seed[1] = byte(i), byte(i>>8)
@@ -132,7 +133,7 @@ func newFixture(t testing.TB, rep *replica.Replica, pubs int) *fixture {
 
 func (f *fixture) open(t testing.TB, dir string) *Index {
 	t.Helper()
-	idx, err := Open(context.Background(), Config{Dir: dir, Replica: f.rep, Now: func() time.Time { return f.now }})
+	idx, err := Open(context.Background(), Config{Dir: dir, Replica: f.rep, Clock: f.clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,14 +147,14 @@ func (f *fixture) publish(t testing.TB, pub int, o schema.Offering) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.rep.Append(context.Background(), f.keys[pub], schema.KindOffering, o.ID, body, false, f.now); err != nil {
+	if _, err := f.rep.Append(context.Background(), f.keys[pub], schema.KindOffering, o.ID, body, false, f.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (f *fixture) withdraw(t testing.TB, pub int, id string) {
 	t.Helper()
-	if _, err := f.rep.Append(context.Background(), f.keys[pub], schema.KindOffering, id, nil, true, f.now); err != nil {
+	if _, err := f.rep.Append(context.Background(), f.keys[pub], schema.KindOffering, id, nil, true, f.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -161,7 +162,7 @@ func (f *fixture) withdraw(t testing.TB, pub int, id string) {
 func (f *fixture) coop(t testing.TB, pub int, name string) {
 	t.Helper()
 	body, _ := json.Marshal(schema.CoopProfile{Name: name, Kind: schema.KindCommunityCoop, Territory: []string{"015146"}})
-	if _, err := f.rep.Append(context.Background(), f.keys[pub], schema.KindCoop, "profile", body, false, f.now); err != nil {
+	if _, err := f.rep.Append(context.Background(), f.keys[pub], schema.KindCoop, "profile", body, false, f.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
 )
@@ -19,7 +20,7 @@ type Config struct {
 	Dir     string
 	Replica *replica.Replica
 	Logger  *slog.Logger
-	Now     func() time.Time
+	Clock   clock.Clock // default: the real clock
 	// BatchSize bounds how many documents one commit carries (default 1000).
 	BatchSize int
 }
@@ -85,9 +86,7 @@ func open(cfg Config) (*Index, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.Or(cfg.Clock)
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
@@ -205,7 +204,7 @@ func (x *Index) follow() {
 			select {
 			case <-x.ctx.Done():
 				return
-			case <-time.After(time.Second):
+			case <-clock.After(x.cfg.Clock, time.Second):
 			}
 			continue
 		}

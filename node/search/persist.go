@@ -117,7 +117,7 @@ func (x *Index) load() error {
 		x.state = map[string]*pubState{}
 	}
 	x.digest = s.Digest
-	x.saved = time.Now()
+	x.saved = x.cfg.Clock.Now()
 	return nil
 }
 
@@ -136,7 +136,7 @@ func (x *Index) save() error {
 		s.Pubs[p] = &c
 	}
 	x.dirty = false
-	x.saved = time.Now()
+	x.saved = x.cfg.Clock.Now()
 	x.mu.Unlock()
 
 	m := x.mem

@@ -42,7 +42,7 @@ func (x *Index) QualificationOf(publisher, key string) (Qualification, bool) {
 	if !ok {
 		return Qualification{}, false
 	}
-	return x.mem.qualificationOf(num, x.cfg.Now())
+	return x.mem.qualificationOf(num, x.cfg.Clock.Now())
 }
 
 func (m *mem) qualificationOf(num uint32, now time.Time) (Qualification, bool) {
@@ -58,7 +58,7 @@ func (m *mem) qualificationOf(num uint32, now time.Time) (Qualification, bool) {
 func (x *Index) AnyQualified() bool {
 	x.mem.mu.RLock()
 	defer x.mem.mu.RUnlock()
-	valid, _, _ := x.mem.validQualified(x.cfg.Now())
+	valid, _, _ := x.mem.validQualified(x.cfg.Clock.Now())
 	return !valid.IsEmpty()
 }
 

@@ -21,12 +21,12 @@ func BenchmarkQualifiedFilter(b *testing.B) {
 	}
 	// Built like benchIndex, but with every second publisher qualified.
 	f := newFixture(b, newReplica(b), 1)
-	x, err := open(Config{Replica: f.rep, Now: func() time.Time { return f.now }})
+	x, err := open(Config{Replica: f.rep, Clock: f.clk})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer x.Close()
-	qual := &Qualification{Authority: "Città Metropolitana", Until: f.now.Add(365 * 24 * time.Hour)}
+	qual := &Qualification{Authority: "Città Metropolitana", Until: f.clk.Now().Add(365 * 24 * time.Hour)}
 	bt := x.newBatcher()
 	for i, o := range genOfferings(42, n) {
 		p := i % 300

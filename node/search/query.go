@@ -12,6 +12,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -157,12 +158,12 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	start := time.Now()
+	took := clock.Start()
 	page, per := max(q.Page, 1), q.PerPage
 	if per == 0 {
 		per = 20
 	}
-	now := x.cfg.Now()
+	now := x.cfg.Clock.Now()
 	text := words(q.Text)
 	tokens := x.terms(text, maxWords)
 
@@ -192,7 +193,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		off = 0
 	}
-	out.Took = time.Since(start)
+	out.Took = took.Elapsed()
 	return out, nil
 }
 

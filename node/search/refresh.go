@@ -7,8 +7,8 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
-	"time"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
 	"github.com/difronte/difronte/schema"
 )
@@ -75,7 +75,7 @@ func (bt *batcher) flush(final bool) error {
 		x.digest = nil
 	}
 	x.dirty = true
-	due := x.cfg.Dir != "" && time.Since(x.saved) >= snapshotEvery
+	due := x.cfg.Dir != "" && clock.Since(x.cfg.Clock, x.saved) >= snapshotEvery
 	x.mu.Unlock()
 	if due {
 		return x.save()

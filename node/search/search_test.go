@@ -269,7 +269,7 @@ func TestQualified(t *testing.T) {
 	if idx.AnyQualified() {
 		t.Fatal("qualified before any qualification")
 	}
-	until := f.now.Add(24 * time.Hour)
+	until := f.clk.Now().Add(24 * time.Hour)
 	idx.SetQualified(f.ids[0], func(o schema.Offering) (string, time.Time, bool) {
 		return "Comune di Milano", until, true
 	})
@@ -294,11 +294,11 @@ func TestQualified(t *testing.T) {
 		t.Fatalf("qualified after a new offering: %d", r.Total)
 	}
 	// Expiry: past the end of validity, nothing is qualified.
-	f.now = until.Add(time.Second)
+	f.clk.Jump(until.Add(time.Second))
 	if r := search(t, idx, Query{QualifiedOnly: true}); r.Total != 0 || idx.AnyQualified() {
 		t.Fatalf("expired qualification still counts: %d", r.Total)
 	}
-	f.now = until.Add(-time.Hour)
+	f.clk.Jump(until.Add(-time.Hour))
 	// Revocation.
 	idx.SetQualified(f.ids[0], nil)
 	f.sync(t)

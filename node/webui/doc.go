@@ -9,11 +9,12 @@
 // JavaScript; small ES modules only enhance them. Under the API's strict CSP
 // no page has inline script or style.
 //
-// It renders the domains' own types (node/search, node/catalog,
+// It renders the domains' own types (node/search, node/catalogue,
 // node/qualify, node/care, node/calls, node/escalation, node/notify) and
 // uses node/auth's audited Accounts for login and account forms; it
 // imports node/api only for the Server it mounts on (router, sessions,
-// node info) and node/httpx for the request's account.
+// node info), node/httpx for the request's account and federation/clock
+// for today's date.
 //
 // Only node (the wiring) imports webui.
 package webui

@@ -4,12 +4,12 @@ import (
 	"net/http"
 
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 )
 
 // federationPage is what the federation page shows.
 type federationPage struct {
-	Coops    []catalog.Coop
+	Coops    []catalogue.Coop
 	Online   int
 	Records  int
 	Addrs    []string // this node's libp2p addresses, for other coops to bootstrap from

@@ -13,7 +13,7 @@ import (
 
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -32,21 +32,21 @@ func costUnits() []string {
 
 func (u *ui) offeringRoutes() {
 	o := u.d.Own
-	mountKind(u, &kind[catalog.Offering]{
+	mountKind(u, &kind[catalogue.Offering]{
 		path: "offerings", key: "offering", writers: []auth.Role{auth.Admin},
-		list: func(c context.Context, a auth.Actor, q care.Query) (care.Page[catalog.Offering], error) {
+		list: func(c context.Context, a auth.Actor, q care.Query) (care.Page[catalogue.Offering], error) {
 			n, items, err := o.List(c, a, q.Search, q.Archived, q.Offset, q.Limit)
-			return care.Page[catalog.Offering]{Total: n, Items: items}, err
+			return care.Page[catalogue.Offering]{Total: n, Items: items}, err
 		},
 		get: o.Get,
-		create: func(c context.Context, a auth.Actor, x catalog.Offering) (catalog.Offering, error) {
+		create: func(c context.Context, a auth.Actor, x catalogue.Offering) (catalogue.Offering, error) {
 			return o.Create(c, a, x.Offering)
 		},
-		update: func(c context.Context, a auth.Actor, id string, x catalog.Offering) (catalog.Offering, error) {
+		update: func(c context.Context, a auth.Actor, id string, x catalogue.Offering) (catalogue.Offering, error) {
 			return o.Update(c, a, id, x.Offering)
 		},
 		archive:  o.Archive,
-		id:       func(x catalog.Offering) string { return x.ID },
+		id:       func(x catalogue.Offering) string { return x.ID },
 		toForm:   offeringToForm,
 		fromForm: offeringFromForm,
 		code:     serviceCode,
@@ -54,7 +54,7 @@ func (u *ui) offeringRoutes() {
 	})
 }
 
-func offeringToForm(x catalog.Offering) url.Values {
+func offeringToForm(x catalogue.Offering) url.Values {
 	v := url.Values{}
 	v.Set("name", x.Name)
 	v.Set("description", x.Description)
@@ -153,7 +153,7 @@ func normalTime(s string) string {
 // the service assigns the real one.
 const placeholderID = "00000000-0000-4000-8000-000000000000"
 
-func offeringFromForm(r *http.Request, v url.Values) (catalog.Offering, map[string]string, func(string) string) {
+func offeringFromForm(r *http.Request, v url.Values) (catalogue.Offering, map[string]string, func(string) string) {
 	errs := map[string]string{}
 	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	x := schema.Offering{
@@ -237,7 +237,7 @@ func offeringFromForm(r *http.Request, v url.Values) (catalog.Offering, map[stri
 			}
 		}
 	}
-	return catalog.Offering{Offering: x}, errs, rows.field
+	return catalogue.Offering{Offering: x}, errs, rows.field
 }
 
 // formRows remembers, for each kept item of a repeated group, the form row

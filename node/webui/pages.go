@@ -3,6 +3,7 @@ package webui
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/httpx"
@@ -12,6 +13,33 @@ import (
 type homeData struct {
 	Counts []count
 	Next   []link
+	Backup *backupLine // admin only
+}
+
+// backupLine is the admin's one sentence on the node's own backups.
+type backupLine struct {
+	Text string
+	OK   bool
+}
+
+// backupStatus says how the last scheduled backup went.
+func (u *ui) backupStatus(p *page) *backupLine {
+	if u.d.Backup == nil {
+		return &backupLine{Text: p.T("backup.off")}
+	}
+	r, ok := u.d.Backup()
+	switch {
+	case !ok:
+		return &backupLine{Text: p.T("backup.none_yet"), OK: true}
+	case !r.OK():
+		return &backupLine{Text: p.T("backup.failed", "Time", p.When(r.Time), "Error", r.Error)}
+	}
+	return &backupLine{Text: p.T("backup.ok", "Time", p.When(r.Time), "Size", p.KB(int(min(r.Size, 1<<40)))), OK: true}
+}
+
+// When is a time as the page's language writes it, in the node's zone.
+func (p *page) When(t time.Time) string {
+	return p.Day(t) + " " + t.Local().Format("15:04")
 }
 
 type count struct {
@@ -46,6 +74,7 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 			d.Next = append(d.Next, link{"/offerings/new", p.T("home.next_offering")})
 		}
 		d.Next = append(d.Next, link{"/terminals/new", p.T("home.next_terminal")}, link{"/audit", p.T("home.next_audit")})
+		d.Backup = u.backupStatus(p)
 	case "caregiver":
 		d.Next = append(d.Next, link{"/beneficiaries", p.T("home.next_my_beneficiaries")})
 	case "refurbisher":

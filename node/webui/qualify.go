@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/federation"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -74,7 +74,7 @@ func (p *page) Badge(authority string, until time.Time) *badge {
 
 // OwnBadge is the mark of one of this coop's own offerings, as this node
 // judges its qualifications now.
-func (p *page) OwnBadge(o catalog.Offering) *badge {
+func (p *page) OwnBadge(o catalogue.Offering) *badge {
 	svc := p.u.d.Qualify.Service
 	info, ok := p.u.s.Info()
 	if svc == nil || !ok || o.Archived {

@@ -89,7 +89,7 @@ func (u *ui) reviewForms(p *page, app qualify.Application) reviewData {
 	d.Reject = p.fld("textarea", "reject.message", "authority.reject_message", required)
 	d.Revoke = p.fld("textarea", "revoke.message", "authority.revoke_message", required)
 	if p.V("approve.valid_until") == "" {
-		p.Form.Set("approve.valid_until", time.Now().AddDate(1, 0, 0).Format("2006-01-02"))
+		p.Form.Set("approve.valid_until", u.d.Clock.Now().AddDate(1, 0, 0).Format("2006-01-02"))
 	}
 	if _, ok := p.Form["approve.categories"]; !ok && p.Errors == nil {
 		p.Form["approve.categories"] = app.Categories
@@ -151,7 +151,7 @@ func (u *ui) decide(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case perr != nil:
 			errs["approve.valid_until"] = "bad_date"
-		case !day.After(time.Now()):
+		case !day.After(u.d.Clock.Now()):
 			errs["approve.valid_until"] = "qualify_past"
 		}
 		if len(errs) == 0 {

@@ -16,7 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/difronte/difronte/federation"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/schema"
@@ -24,7 +24,7 @@ import (
 
 // coverage is one own offering and whether it is qualified, or why not.
 type coverage struct {
-	Offering  catalog.Offering
+	Offering  catalogue.Offering
 	Authority string
 	Until     time.Time
 	Reason    string

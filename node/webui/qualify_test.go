@@ -23,7 +23,7 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/store"
@@ -98,7 +98,7 @@ func newQualEnv(t *testing.T, withAuthority bool) *qenv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := catalog.OpenOwn(ctx, st.Namespace("/own"), al, nil)
+	own, err := catalogue.OpenOwn(ctx, st.Namespace("/own"), al, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

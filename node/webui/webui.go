@@ -11,12 +11,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/backup"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -30,12 +32,12 @@ import (
 type Deps struct {
 	Auth   *auth.Service
 	Care   *care.Service
-	Own    *catalog.Own
+	Own    *catalogue.Own
 	Audit  *audit.Log
 	Logger *slog.Logger
 	// Catalogue and Coops are nil on a node run without federation.
 	Catalogue *search.Catalogue
-	Coops     catalog.Coops
+	Coops     catalogue.Coops
 	// Qualify holds the qualification services; its members are nil on
 	// a node without them (Authority: on every node but an authority's).
 	Qualify qualify.Services
@@ -44,6 +46,12 @@ type Deps struct {
 	// Escalation and Notify are nil on a UI without them (page tests).
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	// Clock dates the forms' defaults and the agenda; nil is the real
+	// clock.
+	Clock clock.Clock
+	// Backup returns the last scheduled backup's result; nil when the
+	// node takes no backups of its own.
+	Backup func() (backup.Result, bool)
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -80,6 +88,7 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	d.Clock = clock.Or(d.Clock)
 	u := &ui{d: d, s: s, accounts: auth.Accounts{Auth: d.Auth, Audit: d.Audit}, log: d.Logger.With("component", "webui")}
 	var err error
 	if u.cat, err = loadCatalogues(web.Locales()); err != nil {

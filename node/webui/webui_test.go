@@ -22,7 +22,7 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
@@ -43,7 +43,7 @@ type env struct {
 	t                 testing.TB
 	srv               *httptest.Server
 	care              *care.Service
-	own               *catalog.Own
+	own               *catalogue.Own
 	ben, cg, term, of string // ids of seeded records
 }
 
@@ -63,7 +63,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := catalog.OpenOwn(ctx, st.Namespace("/own"), al, nil)
+	own, err := catalogue.OpenOwn(ctx, st.Namespace("/own"), al, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
 )
@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type services struct {
 	care  *care.Service
-	own   *catalog.Own
+	own   *catalogue.Own
 	auth  *auth.Service
 	audit *audit.Log
 }
@@ -41,7 +41,7 @@ func open(t *testing.T) services {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := catalog.OpenOwn(ctx, st.Namespace("/own"), al, nil)
+	own, err := catalogue.OpenOwn(ctx, st.Namespace("/own"), al, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

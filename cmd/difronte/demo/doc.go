@@ -5,7 +5,7 @@
 //
 // `difronte serve --demo` calls Seed after the node started, through the
 // node's services; tests, bench and testnet import it for synthetic data.
-// It imports node/care, node/catalog, node/auth and schema, never node
+// It imports node/care, node/catalogue, node/auth and schema, never node
 // itself, so the tests of node's own packages may use it. The node does not
 // import it: a production node holds no demo code path.
 package demo

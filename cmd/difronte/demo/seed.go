@@ -7,7 +7,7 @@ import (
 
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/care"
-	"github.com/difronte/difronte/node/catalog"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -53,7 +53,7 @@ var demoCaregivers = []struct{ username, name, langs, availability string }{
 // lifecycle state, and offerings across the taxonomy. It does nothing when
 // the node already holds any private record or own offering, so it is safe
 // to call at every start.
-func Seed(ctx context.Context, reg *care.Service, own *catalog.Own, accounts *auth.Service, o Options) (Result, error) {
+func Seed(ctx context.Context, reg *care.Service, own *catalogue.Own, accounts *auth.Service, o Options) (Result, error) {
 	c := reg.Counts()
 	if c["beneficiaries"]+c["caregivers"]+c["terminals"] > 0 || len(own.All()) > 0 {
 		return Result{Skipped: true}, nil
@@ -194,7 +194,7 @@ func seedTerminals(ctx context.Context, reg *care.Service, bIDs []string, res *R
 
 // seedOfferings imports one offering per kind, across the taxonomy, in
 // both areas.
-func seedOfferings(ctx context.Context, own *catalog.Own, seed int64, res *Result) error {
+func seedOfferings(ctx context.Context, own *catalogue.Own, seed int64, res *Result) error {
 	for i, off := range Offerings(seed+2, 6) {
 		k := offeringKinds[[]int{0, 3, 5, 6, 7, 8}[i]]
 		off.Name, off.Description, off.Category = k.name, k.description, k.category

@@ -44,7 +44,7 @@ type Proc struct {
 type ProcsConfig struct {
 	Binary        string // path of the difronte binary
 	Nodes         int
-	HTTPBasePort  int    // node i (1..N) serves on 127.0.0.1:HTTPBasePort+i; 0 picks free ports
+	HTTPBasePort  int    // web UI ports as HTTPPorts plans them; 0 picks free ports
 	DataDir       string // node i keeps its data in DataDir/node-i
 	AdminPassword string // empty: each node generates one
 	Demo          bool
@@ -91,8 +91,9 @@ func StartProcs(ctx context.Context, cfg ProcsConfig) (*Procs, error) {
 		cfg.Names = DefaultNames
 	}
 	ps := &Procs{cfg: cfg}
+	authPort, coopPorts := HTTPPorts(cfg.HTTPBasePort, cfg.Nodes)
 	if cfg.Authority {
-		port := cfg.HTTPBasePort
+		port := authPort
 		if port == 0 {
 			var err error
 			if port, err = freePort(); err != nil {
@@ -111,7 +112,7 @@ func StartProcs(ctx context.Context, cfg ProcsConfig) (*Procs, error) {
 		}
 		port := 0
 		if cfg.HTTPBasePort > 0 {
-			port = cfg.HTTPBasePort + i
+			port = coopPorts[i-1]
 		} else {
 			p, err := freePort()
 			if err != nil {

@@ -16,10 +16,25 @@ type Flags struct {
 	DataDir      string
 }
 
+// DefaultHTTPBasePort puts the authority's web UI on 8090 and the coops'
+// on 8091 and up: clear of `difronte serve`'s (and `make run`'s) 8080, so
+// a testnet and a node of one's own run side by side.
+const DefaultHTTPBasePort = 8090
+
+// HTTPPorts is the port plan of a federation on base (ProcsConfig's
+// HTTPBasePort): the authority's web UI port and coop node i's at
+// coops[i-1].
+func HTTPPorts(base, nodes int) (authority int, coops []int) {
+	for i := 1; i <= nodes; i++ {
+		coops = append(coops, base+i)
+	}
+	return base, coops
+}
+
 // Register defines the flags on fs with their defaults.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.IntVar(&f.Nodes, "nodes", 3, "number of coop nodes")
-	fs.IntVar(&f.HTTPBasePort, "http-base-port", 8080, "the authority node serves its web UI on 127.0.0.1:P, coop node i on 127.0.0.1:P+i")
+	fs.IntVar(&f.HTTPBasePort, "http-base-port", DefaultHTTPBasePort, "web UI ports: the authority node's is 127.0.0.1:P, coop node i's 127.0.0.1:P+i")
 	fs.StringVar(&f.DataDir, "data", "testnet-data", "node i keeps its data in DIR/node-i")
 }
 
@@ -57,7 +72,9 @@ func Run(ctx context.Context, cfg RunConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Starting a local federation of an authority and %d coop nodes (data in %s)...\n", cfg.Nodes, abs)
+	auth, coops := HTTPPorts(cfg.HTTPBasePort, cfg.Nodes)
+	fmt.Fprintf(stdout, "Starting a local federation (data in %s): the authority's web UI on 127.0.0.1:%d, %d coop nodes' on 127.0.0.1:%d..%d...\n",
+		abs, auth, cfg.Nodes, coops[0], coops[len(coops)-1])
 	ps, err := StartProcs(ctx, ProcsConfig{
 		Binary: cfg.Binary, Nodes: cfg.Nodes, HTTPBasePort: cfg.HTTPBasePort, DataDir: abs,
 		AdminPassword: cfg.AdminPassword, Demo: true, Authority: true,
@@ -73,7 +90,9 @@ func Run(ctx context.Context, cfg RunConfig, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "\nThe federation is running:")
 	a := ps.Authority
+	fmt.Fprintln(stdout, "  the authority, which qualifies the coops:")
 	fmt.Fprintf(stdout, "  %-28s %s   %s / %s (officer: the console is at %s/authority)\n", a.Name, a.URL, officer.Username, officer.Password, a.URL)
+	fmt.Fprintln(stdout, "  the coop nodes:")
 	for _, p := range ps.Nodes {
 		pw := p.Password
 		if pw == "" {

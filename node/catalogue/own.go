@@ -1,4 +1,4 @@
-package catalog
+package catalogue
 
 import (
 	"context"
@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	ds "github.com/ipfs/go-datastore"
-
+	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
@@ -35,9 +34,9 @@ type Publisher interface {
 // Own is the coop's own offerings.
 type Own struct {
 	col   *store.Collection[Offering]
-	ds    ds.Datastore // the collection's namespace; also holds the unpublished marks
+	ds    store.Namespace // the collection's namespace; also holds the unpublished marks
 	audit *audit.Log
-	now   func() time.Time
+	clk   clock.Clock
 	pub   Publisher
 }
 
@@ -51,16 +50,13 @@ const (
 )
 
 // OpenOwn loads the own offerings from d.
-func OpenOwn(ctx context.Context, d ds.Datastore, log *audit.Log, now func() time.Time) (*Own, error) {
-	if now == nil {
-		now = time.Now
-	}
+func OpenOwn(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Clock) (*Own, error) {
 	col, err := store.LoadCollection(ctx, d, "/offering/", func(o *Offering) string { return o.ID })
 	if err != nil {
 		return nil, err
 	}
 	col.EnableListing(func(o *Offering) bool { return o.Archived })
-	return &Own{col: col, ds: d, audit: log, now: now}, nil
+	return &Own{col: col, ds: d, audit: log, clk: clock.Or(clk)}, nil
 }
 
 // SetPublisher connects the federation.
@@ -166,7 +162,7 @@ func (s *Own) Create(ctx context.Context, a auth.Actor, o schema.Offering) (Offe
 	if err := validate(&o); err != nil {
 		return Offering{}, err
 	}
-	now := s.now().UTC()
+	now := s.clk.Now().UTC()
 	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
 	return rec, s.save(ctx, a, rec, audit.Create)
 }
@@ -185,7 +181,7 @@ func (s *Own) Update(ctx context.Context, a auth.Actor, id string, o schema.Offe
 	if err := validate(&o); err != nil {
 		return Offering{}, err
 	}
-	rec := Offering{Offering: o, Archived: old.Archived, CreatedAt: old.CreatedAt, UpdatedAt: s.now().UTC()}
+	rec := Offering{Offering: o, Archived: old.Archived, CreatedAt: old.CreatedAt, UpdatedAt: s.clk.Now().UTC()}
 	return rec, s.save(ctx, a, rec, audit.Update)
 }
 
@@ -199,7 +195,7 @@ func (s *Own) Archive(ctx context.Context, a auth.Actor, id string) (Offering, e
 	if !ok {
 		return Offering{}, problem.ErrNotFound
 	}
-	rec.Archived, rec.UpdatedAt = true, s.now().UTC()
+	rec.Archived, rec.UpdatedAt = true, s.clk.Now().UTC()
 	return rec, s.save(ctx, a, rec, audit.Archive)
 }
 
@@ -207,7 +203,7 @@ func (s *Own) Archive(ctx context.Context, a auth.Actor, id string) (Offering, e
 // comes first so a crash between the two leaves a record that Republish
 // sends again at the next start.
 func (s *Own) save(ctx context.Context, a auth.Actor, rec Offering, act audit.Action) error {
-	if err := s.ds.Put(ctx, ds.NewKey(unpublishedPrefix+rec.ID), nil); err != nil {
+	if err := s.ds.Put(ctx, store.NewKey(unpublishedPrefix+rec.ID), nil); err != nil {
 		return fmt.Errorf("mark offering unpublished: %w", err)
 	}
 	if err := s.col.Put(ctx, rec); err != nil {
@@ -235,7 +231,7 @@ func (s *Own) save(ctx context.Context, a auth.Actor, rec Offering, act audit.Ac
 // federation may lack: those marked, or every one in a data directory
 // from before the marks (until MarksComplete).
 func (s *Own) Unpublished(ctx context.Context) ([]string, error) {
-	if ok, err := s.ds.Has(ctx, ds.NewKey(marksKey)); err != nil {
+	if ok, err := s.ds.Has(ctx, store.NewKey(marksKey)); err != nil {
 		return nil, err
 	} else if !ok {
 		return s.IDs(), nil
@@ -250,13 +246,13 @@ func (s *Own) Unpublished(ctx context.Context) ([]string, error) {
 
 // Published clears the mark of an offering the federation has.
 func (s *Own) Published(ctx context.Context, id string) error {
-	return s.ds.Delete(ctx, ds.NewKey(unpublishedPrefix+id))
+	return s.ds.Delete(ctx, store.NewKey(unpublishedPrefix+id))
 }
 
 // MarksComplete records that every unpublished offering is marked, after
 // the one full pass over an older data directory.
 func (s *Own) MarksComplete(ctx context.Context) error {
-	return s.ds.Put(ctx, ds.NewKey(marksKey), nil)
+	return s.ds.Put(ctx, store.NewKey(marksKey), nil)
 }
 
 // All returns every own offering, archived included.
@@ -282,7 +278,7 @@ func (s *Own) Import(ctx context.Context, a auth.Actor, o schema.Offering) (Offe
 	if err := validate(&o); err != nil {
 		return Offering{}, err
 	}
-	now := s.now().UTC()
+	now := s.clk.Now().UTC()
 	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
 	return rec, s.save(ctx, a, rec, audit.Create)
 }

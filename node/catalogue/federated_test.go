@@ -1,4 +1,4 @@
-package catalog
+package catalogue
 
 import (
 	"context"
@@ -17,14 +17,14 @@ import (
 
 var cacheT0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func newTestCatalogue(t *testing.T) (*replica.Replica, *Catalogue, ed25519.PrivateKey) {
+func newTestCatalogue(t *testing.T) (*replica.Replica, *Federated, ed25519.PrivateKey) {
 	t.Helper()
 	ctx := context.Background()
 	rep, err := replica.Open(ctx, dssync.MutexWrap(datastore.NewMapDatastore()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCatalogue(ctx, rep)
+	c, err := NewFederated(ctx, rep)
 	if err != nil {
 		t.Fatal(err)
 	}

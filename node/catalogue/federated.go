@@ -1,4 +1,4 @@
-package catalog
+package catalogue
 
 import (
 	"cmp"
@@ -31,9 +31,9 @@ type item struct {
 	seq            uint64
 }
 
-// Catalogue is the node's view of the whole federated catalogue, kept in
+// Federated is the node's view of the whole federated catalogue, kept in
 // step with the replica through its change notifications.
-type Catalogue struct {
+type Federated struct {
 	rep *replica.Replica
 
 	mu     sync.RWMutex
@@ -50,9 +50,9 @@ type Catalogue struct {
 	cache *listingCache
 }
 
-// NewCatalogue indexes what rep holds and follows its changes.
-func NewCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error) {
-	c, err := OpenCatalogue(ctx, rep)
+// NewFederated indexes what rep holds and follows its changes.
+func NewFederated(ctx context.Context, rep *replica.Replica) (*Federated, error) {
+	c, err := OpenFederated(ctx, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -62,12 +62,12 @@ func NewCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error)
 	return c, nil
 }
 
-// OpenCatalogue reads the coop profiles rep holds and follows its changes,
+// OpenFederated reads the coop profiles rep holds and follows its changes,
 // but leaves the offerings to Load: reading 100,000 of them takes seconds,
 // which a node spends after it starts serving (Get works at once; Count
 // and Page grow until Load returns).
-func OpenCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error) {
-	c := &Catalogue{rep: rep, items: map[string]*item{}, coops: map[string]string{}, cache: newListingCache(cacheMaxItems, cacheMaxBytes)}
+func OpenFederated(ctx context.Context, rep *replica.Replica) (*Federated, error) {
+	c := &Federated{rep: rep, items: map[string]*item{}, coops: map[string]string{}, cache: newListingCache(cacheMaxItems, cacheMaxBytes)}
 	rep.OnChange(func(_, cur *schema.Entry) { c.apply(cur) })
 	if err := rep.Current(ctx, schema.KindCoop, func(e *schema.Entry) error { c.apply(e); return nil }); err != nil {
 		return nil, fmt.Errorf("index catalogue: %w", err)
@@ -76,7 +76,7 @@ func OpenCatalogue(ctx context.Context, rep *replica.Replica) (*Catalogue, error
 }
 
 // Load reads every offering rep holds into the catalogue.
-func (c *Catalogue) Load(ctx context.Context) error {
+func (c *Federated) Load(ctx context.Context) error {
 	c.mu.Lock()
 	c.tombs = map[string]uint64{}
 	c.mu.Unlock()
@@ -91,7 +91,7 @@ func (c *Catalogue) Load(ctx context.Context) error {
 	return nil
 }
 
-func (c *Catalogue) apply(e *schema.Entry) {
+func (c *Federated) apply(e *schema.Entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch e.Kind {
@@ -134,14 +134,14 @@ func (c *Catalogue) apply(e *schema.Entry) {
 }
 
 // CoopName returns the name a publisher gives itself in its coop profile.
-func (c *Catalogue) CoopName(publisher string) string {
+func (c *Federated) CoopName(publisher string) string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.coops[publisher]
 }
 
 // Coops returns every publisher's coop name.
-func (c *Catalogue) Coops() map[string]string {
+func (c *Federated) Coops() map[string]string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make(map[string]string, len(c.coops))
@@ -152,14 +152,14 @@ func (c *Catalogue) Coops() map[string]string {
 }
 
 // Count returns how many offerings the catalogue holds.
-func (c *Catalogue) Count() int {
+func (c *Federated) Count() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.items)
 }
 
 // Page returns listings ordered by name, then publisher, then key.
-func (c *Catalogue) Page(ctx context.Context, offset, limit int) (int, []Listing, error) {
+func (c *Federated) Page(ctx context.Context, offset, limit int) (int, []Listing, error) {
 	c.mu.Lock()
 	if c.sorted == nil {
 		c.sorted = make([]*item, 0, len(c.items))
@@ -190,7 +190,7 @@ func (c *Catalogue) Page(ctx context.Context, offset, limit int) (int, []Listing
 // Get returns one listing. A listing read recently comes from the cache,
 // as long as the catalogue has seen no newer entry for it; otherwise it is
 // read from the replica and decoded.
-func (c *Catalogue) Get(ctx context.Context, publisher, key string) (Listing, error) {
+func (c *Federated) Get(ctx context.Context, publisher, key string) (Listing, error) {
 	id := publisher + "\x00" + key
 	c.mu.RLock()
 	it, known := c.items[id]
@@ -225,7 +225,7 @@ func (c *Catalogue) Get(ctx context.Context, publisher, key string) (Listing, er
 // id: holding mu keeps apply from replacing it (and dropping the cache
 // entry) between the check and the put, so an older read that finishes
 // after a newer apply is never cached.
-func (c *Catalogue) remember(id string, e *schema.Entry, l Listing) {
+func (c *Federated) remember(id string, e *schema.Entry, l Listing) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if it, ok := c.items[id]; ok && it.seq == e.Seq {
