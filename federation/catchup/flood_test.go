@@ -83,7 +83,8 @@ func signedFixture(t testing.TB, pubs, perPub int) fixture {
 // floodOnce runs one catch-up session as a flooding peer would: it asks
 // for everything (no marks) and reads the answer to the end, ignoring any
 // wait it is told. It returns the bytes read and whether it was refused
-// before any entry.
+// before any entry, by a refused frame or by a reset (its previous
+// session may still count as open: MaxSessionsPerPeer).
 func floodOnce(ctx context.Context, h host.Host, to peer.ID) (n int64, refused bool, err error) {
 	st, err := h.NewStream(ctx, to, ProtocolID)
 	if err != nil {
@@ -102,7 +103,7 @@ func floodOnce(ctx context.Context, h host.Host, to peer.ID) (n int64, refused b
 	for first := true; ; first = false {
 		typ, _, err := fr.next(MaxFrame)
 		if err != nil {
-			return c.n, false, err
+			return c.n, first, nil
 		}
 		switch {
 		case typ == fRefused:
