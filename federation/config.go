@@ -8,6 +8,7 @@ import (
 	"github.com/ipfs/go-datastore"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a Federation. The zero value of every field is the
@@ -31,6 +32,10 @@ type Config struct {
 	Datastore datastore.Batching
 	// Logger receives the federation's logs. Default: discard.
 	Logger *slog.Logger
+	// Metrics, when set, receives the federation's collectors at Start
+	// (metrics.go): gossip verdicts, catch-up sessions, stream refusals,
+	// peers. Default: none are exported.
+	Metrics prometheus.Registerer
 	// Now is the clock that stamps the node's entries. Default: time.Now.
 	Now func() time.Time
 	// Host, when set, is used instead of building a libp2p host (tests
