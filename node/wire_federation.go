@@ -30,6 +30,7 @@ func (n *Node) openFederation(ctx context.Context) error {
 		Announce:  n.cfg.Announce,
 		Datastore: n.store.Namespace("/fed"),
 		Logger:    n.log,
+		Metrics:   n.metrics,
 		Now:       n.cfg.Now,
 		Host:      n.cfg.P2PHost,
 		// Port mapping and hole punching make no sense for a node that

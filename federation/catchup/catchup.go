@@ -69,7 +69,7 @@ type Options struct {
 // once (tens of MB for 100,000 records). A peer that asks for everything
 // in a loop gets 32 MiB, then 4 MiB a minute.
 var DefaultBudget = budget.Limits{
-	SessionsPerMinute: 30, SessionBurst: 20,
+	SessionsPerMinute: 30, SessionBurst: 10,
 	BytesPerMinute: 4 << 20, ByteBurst: 32 << 20,
 }
 
