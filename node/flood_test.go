@@ -152,6 +152,14 @@ func TestCatchupFloodOnRunningNode(t *testing.T) {
 	}
 	defer honest.Close()
 
+	// The same polling without a flood first: the baseline of this run on
+	// this machine (house style: a timing against a baseline).
+	base, err := pollHealth(n.URL(), time.Now().Add(time.Second))
+	if err != nil || len(base) < 20 {
+		t.Fatalf("/healthz baseline: %d answers, %v", len(base), err)
+	}
+	baseP99 := p99(base)
+
 	const flood = 3 * time.Second
 	start := time.Now()
 	stop := start.Add(flood)
@@ -159,20 +167,9 @@ func TestCatchupFloodOnRunningNode(t *testing.T) {
 	var lat []time.Duration
 	var healthErr error
 	wg.Add(2)
-	go func() { // /healthz, every 5 ms, while the flood lasts
+	go func() {
 		defer wg.Done()
-		for time.Now().Before(stop) {
-			t0 := time.Now()
-			resp, err := http.Get(n.URL() + "/healthz")
-			if err != nil {
-				healthErr = err
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			lat = append(lat, time.Since(t0))
-			time.Sleep(5 * time.Millisecond)
-		}
+		lat, healthErr = pollHealth(n.URL(), stop)
 	}()
 	var honestErr error
 	go func() { // an honest peer joins in the middle of the flood
@@ -199,10 +196,11 @@ func TestCatchupFloodOnRunningNode(t *testing.T) {
 	if healthErr != nil || len(lat) < 50 {
 		t.Fatalf("/healthz: %d answers, %v", len(lat), healthErr)
 	}
-	slices.Sort(lat)
-	p99 := lat[len(lat)*99/100]
-	if p99 > 50*time.Millisecond {
-		t.Fatalf("/healthz p99 %v under the flood (%d requests), want under 50 ms", p99, len(lat))
+	// Under 50 ms; on a machine so loaded that the baseline alone is
+	// near that, no worse than twice the baseline.
+	floodP99 := p99(lat)
+	if floodP99 > 50*time.Millisecond && floodP99 > 2*baseP99 {
+		t.Fatalf("/healthz p99 %v under the flood (%d requests), want under 50 ms (baseline p99 %v)", floodP99, len(lat), baseP99)
 	}
 	resp, err := http.Get(n.URL() + "/metrics")
 	if err != nil {
@@ -218,7 +216,31 @@ func TestCatchupFloodOnRunningNode(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	t.Logf("flood: %d sessions in %v, %d refused, %d bytes received; /healthz p99 %v over %d requests", sessions, elapsed.Round(time.Millisecond), refused, received, p99, len(lat))
+	t.Logf("flood: %d sessions in %v, %d refused, %d bytes received; /healthz p99 %v over %d requests, %v without the flood", sessions, elapsed.Round(time.Millisecond), refused, received, floodP99, len(lat), baseP99)
+}
+
+// pollHealth asks for /healthz every 5 ms until stop and returns the
+// latencies.
+func pollHealth(base string, stop time.Time) ([]time.Duration, error) {
+	var lat []time.Duration
+	for time.Now().Before(stop) {
+		t0 := time.Now()
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			return lat, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		lat = append(lat, time.Since(t0))
+		time.Sleep(5 * time.Millisecond)
+	}
+	return lat, nil
+}
+
+func p99(lat []time.Duration) time.Duration {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	return s[len(s)*99/100]
 }
 
 func newKey(t *testing.T) ed25519.PrivateKey {
