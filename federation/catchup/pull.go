@@ -120,8 +120,8 @@ func (s *Service) refused(p peer.ID, payload []byte) (*budget.Refusal, error) {
 }
 
 func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) error {
-	budget := s.opts.MaxEntriesPerSession
-	inSync, err := s.hello(ss, p, st, budget)
+	maxEntries := s.opts.MaxEntriesPerSession
+	inSync, err := s.hello(ss, p, st, maxEntries)
 	if err != nil || inSync {
 		return err
 	}
@@ -129,7 +129,7 @@ func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) e
 	if err != nil {
 		return err
 	}
-	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: budget, now: s.opts.Now(),
+	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: maxEntries, now: s.opts.Now(),
 		done: make(map[string]bool), vouched: make(map[string]uint64), deferred: make(map[string]uint64)}
 	for {
 		if err := ctx.Err(); err != nil {
