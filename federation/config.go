@@ -9,6 +9,7 @@ import (
 	"github.com/difronte/difronte/federation/replica"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a Federation. The zero value of every field is the
@@ -37,6 +38,10 @@ type Config struct {
 	// Clock stamps the node's entries and drives the catch-up and redial
 	// loops. Default: the real clock.
 	Clock clock.Clock
+	// Metrics, when set, receives the federation's collectors at Start
+	// (metrics.go): gossip verdicts, catch-up sessions, stream refusals,
+	// peers. Default: none are exported.
+	Metrics prometheus.Registerer
 	// Host, when set, is used instead of building a libp2p host (tests
 	// inject mocknet hosts). The Federation does not close it; its
 	// identity must be Key.

@@ -10,10 +10,13 @@
 // (check-in outcomes to the beneficiary's node), apply.go (qualification
 // applications to an authority) and the members link. The federation only
 // moves their bytes; node/calls, node/escalation and node/qualify decide
-// what they mean.
+// what they mean. Every handler set on Host() serves each peer within that
+// peer's budget for the protocol (streams.go, federation/budget), and the
+// resource manager bounds their open streams (host.go); metrics.go counts
+// gossip verdicts, catch-up sessions and refusals into Config.Metrics.
 //
 // It knows nothing of HTTP, beneficiaries or the UI; node implements the
 // small interfaces it declares (ApplyHandler) and wires the rest. It
-// imports schema and its own sub-packages (catchup, clock, members,
-// replica, stream, topics), never node, cmd, testnet or web.
+// imports schema and its own sub-packages (budget, catchup, clock,
+// members, replica, stream, topics), never node, cmd, testnet or web.
 package federation

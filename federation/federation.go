@@ -53,6 +53,8 @@ type Federation struct {
 	wg     sync.WaitGroup
 
 	host     host.Host
+	guarded  *budgetedHost // host, with every stream handler set on it behind a per-peer budget
+	metrics  *metrics
 	ownHost  bool
 	rep      *replica.Replica
 	ps       *pubsub.PubSub
@@ -81,7 +83,7 @@ func New(cfg Config) (*Federation, error) {
 			return nil, fmt.Errorf("injected host is %s, node key is %s", c.Host.ID(), want)
 		}
 	}
-	return &Federation{cfg: c, log: c.Logger.With("component", "federation")}, nil
+	return &Federation{cfg: c, log: c.Logger.With("component", "federation"), metrics: newMetrics()}, nil
 }
 
 // Start opens the replica, builds the host and the gossipsub router, joins
@@ -130,6 +132,12 @@ func (f *Federation) start(ctx context.Context) error {
 		}
 		f.host, f.ownHost = h, true
 	}
+	f.guarded = newBudgetedHost(f.host, f.cfg.Clock, f.metrics)
+	if f.cfg.Metrics != nil {
+		if err := f.metrics.register(f.cfg.Metrics, func() int { return len(f.host.Network().Peers()) }); err != nil {
+			return err
+		}
+	}
 
 	// Subscribe to connection events before anything connects, so no new
 	// peer misses its catch-up.
@@ -137,7 +145,7 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
-	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger, Clock: f.cfg.Clock})
+	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger, Clock: f.cfg.Clock, Observe: f.metrics.catchup})
 
 	if err := f.startGossip(); err != nil {
 		return err
@@ -186,7 +194,7 @@ func (f *Federation) startGossip() error {
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
 	for _, name := range topics.All() {
-		if err := ps.RegisterTopicValidator(name, topics.Validator(name, f.host.ID(), f.rep, f.log, f.cfg.Clock)); err != nil {
+		if err := ps.RegisterTopicValidator(name, topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip)); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)
@@ -309,8 +317,16 @@ func (f *Federation) Grafts() map[string]int {
 // Replica returns the node's verified replica of the federated records.
 func (f *Federation) Replica() *replica.Replica { return f.rep }
 
-// Host returns the libp2p host (nil before Start).
-func (f *Federation) Host() host.Host { return f.host }
+// Host returns the libp2p host (nil before Start). A stream handler set
+// on it serves each peer within that peer's budget for the protocol
+// (streams.go): what the node's domains serve over libp2p is limited
+// without each of them having to.
+func (f *Federation) Host() host.Host {
+	if f.guarded == nil {
+		return nil
+	}
+	return f.guarded
+}
 
 // PeerID returns the node's peer ID, which is also its publisher ID.
 func (f *Federation) PeerID() string {

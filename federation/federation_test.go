@@ -46,17 +46,22 @@ func loopbackConfig(t *testing.T) Config {
 	}
 }
 
-// Two production hosts on loopback: start, connect, publish, withdraw,
-// converge; close twice; no goroutine left behind.
-func TestTwoNodesOnLoopback(t *testing.T) {
-	defer goleak.VerifyNone(t,
+// loopbackLeaks are the goroutines production hosts leave behind.
+func loopbackLeaks() []goleak.Option {
+	return []goleak.Option{
 		goleak.IgnoreTopFunction("github.com/ipfs/go-log/v2/writer.(*MirrorWriter).logRoutine"),
 		// quic-go and the libp2p NAT/metrics helpers keep package-level
 		// workers that outlive any one host.
 		goleak.IgnoreAnyFunction("github.com/quic-go/quic-go.(*packetHandlerMap).runCloseQueue"),
 		goleak.IgnoreAnyFunction("github.com/libp2p/go-libp2p/p2p/transport/quicreuse.(*reuse).gc"),
 		goleak.IgnoreAnyFunction("github.com/libp2p/go-libp2p/p2p/host/eventbus.(*basicBus).Emitter.func1"),
-	)
+	}
+}
+
+// Two production hosts on loopback: start, connect, publish, withdraw,
+// converge; close twice; no goroutine left behind.
+func TestTwoNodesOnLoopback(t *testing.T) {
+	defer goleak.VerifyNone(t, loopbackLeaks()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 

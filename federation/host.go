@@ -62,7 +62,7 @@ func newHost(cfg Config, bootstrap []peer.AddrInfo) (host.Host, error) {
 	}
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
-	AddSignalLimits(&limits)
+	addStreamLimits(&limits)
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.Scale(hostMemory, hostFDs)))
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)

@@ -14,6 +14,7 @@ import (
 
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 
+	"github.com/difronte/difronte/federation/budget"
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/stream"
 )
@@ -98,11 +99,11 @@ func NewSignal(h host.Host, lim SignalLimits, handle func(*SignalConn), onRefuse
 // admit charges a new stream to its peer's budget. Streams this node opens
 // count against the open-stream cap only: the rate limits guard against
 // other nodes, and local users are rate limited where they come in.
-func (s *Signal) admit(p peer.ID, inbound bool) error {
+func (s *Signal) admit(p peer.ID, inbound bool) (budget.Reason, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errors.New("signal closed")
+		return "", errors.New("signal closed")
 	}
 	b := s.peers[p]
 	if b == nil {
@@ -110,14 +111,14 @@ func (s *Signal) admit(p peer.ID, inbound bool) error {
 		s.peers[p] = b
 	}
 	if b.open >= s.lim.MaxStreams {
-		return fmt.Errorf("%w: %d open streams", ErrRateLimited, b.open)
+		return budget.Streams, fmt.Errorf("%w: %d open streams", ErrRateLimited, b.open)
 	}
 	if inbound && !b.streams.Allow() {
-		return fmt.Errorf("%w: new streams", ErrRateLimited)
+		return budget.Sessions, fmt.Errorf("%w: new streams", ErrRateLimited)
 	}
 	b.open++
 	s.wg.Add(1)
-	return nil
+	return "", nil
 }
 
 func (s *Signal) release(p peer.ID) {
@@ -134,8 +135,11 @@ func (s *Signal) release(p peer.ID) {
 
 func (s *Signal) accept(st network.Stream) {
 	p := st.Conn().RemotePeer()
-	if err := s.admit(p, true); err != nil {
+	if why, err := s.admit(p, true); err != nil {
 		st.Reset()
+		if g, ok := s.h.(*budgetedHost); ok && why != "" {
+			g.metrics.streamRefused(SignalProtocol, string(why))
+		}
 		if s.onRefused != nil {
 			s.onRefused(p.String(), err)
 		}
@@ -157,7 +161,7 @@ func (s *Signal) Open(ctx context.Context, to string) (*SignalConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer id %q: %w", to, err)
 	}
-	if err := s.admit(p, false); err != nil {
+	if _, err := s.admit(p, false); err != nil {
 		return nil, err
 	}
 	st, err := s.h.NewStream(ctx, p, SignalProtocol)

@@ -204,6 +204,10 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.listen(); err != nil {
 		return err
 	}
+	// The node's own registry, served on /metrics: the federation adds
+	// its collectors at start.
+	n.metrics = prometheus.NewRegistry()
+	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := n.openIdentity(); err != nil {
 		return err
 	}
@@ -294,8 +298,6 @@ func (n *Node) openStore(ctx context.Context) (err error) {
 
 // mountHTTP assembles the JSON API and the web UI over the services.
 func (n *Node) mountHTTP() {
-	n.metrics = prometheus.NewRegistry()
-	n.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,

@@ -31,6 +31,7 @@ func (n *Node) openFederation(ctx context.Context) error {
 		Datastore: n.store.Namespace("/fed"),
 		Logger:    n.log,
 		Clock:     n.cfg.Clock,
+		Metrics:   n.metrics,
 		Host:      n.cfg.P2PHost,
 		// Port mapping and hole punching make no sense for a node that
 		// only listens on loopback (tests, testnets), and would send

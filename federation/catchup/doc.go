@@ -19,6 +19,16 @@
 //	                      tombstones included, in seq order
 //	         section-end  uvarint mark S vouches for (≤ the last seq it sent)
 //	       done         (empty)
+//	S → R  refused    uvarint reason code, uvarint seconds to wait: in place
+//	                  of the answer to hello, or of a section or done
+//
+// The responder bounds what each requesting peer may ask (Options.Budget,
+// federation/budget): sessions and bytes per minute. Over it, the
+// requester gets a refused frame naming the limit and the wait; a session
+// cut between sections this way counts as truncated and resumes like one
+// cut at the entry budget, and Sync does not ask that responder again
+// before the wait has passed. More than MaxSessionsPerPeer sessions open
+// at once are reset.
 //
 // R verifies every entry (signature, canonical form, body) before storing
 // it. An entry of a kind a newer version introduced is verified in all but
@@ -49,6 +59,6 @@
 // allocation each; the benchmarks in docs/BENCHMARKS.md measure that path.
 // Changing them would also change a wire format every deployed node speaks.
 //
-// catchup imports schema, federation/replica, federation/clock (network
-// deadlines) and go-libp2p only.
+// catchup imports schema, federation/replica, federation/budget,
+// federation/clock (network deadlines) and go-libp2p only.
 package catchup

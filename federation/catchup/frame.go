@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/difronte/difronte/federation/budget"
 )
 
 // Frame types.
@@ -19,6 +22,7 @@ const (
 	fEntry
 	fSectionEnd
 	fDone
+	fRefused
 )
 
 // MaxFrame bounds every frame (type byte and payload).
@@ -183,6 +187,31 @@ func parseMarks(b []byte, fn func(mark) error) error {
 		}
 	}
 	return p.end()
+}
+
+// appendRefusal encodes a refused frame's payload: the reason's code and
+// the seconds after which the requester may ask again (rounded up).
+func appendRefusal(b []byte, r *budget.Refusal) []byte {
+	b = binary.AppendUvarint(b, r.Reason.Code())
+	return binary.AppendUvarint(b, uint64((r.RetryAfter+time.Second-1)/time.Second))
+}
+
+// maxRetryAfter bounds the wait a responder may impose: a larger value is
+// taken as this.
+const maxRetryAfter = time.Hour
+
+func parseRefusal(b []byte) (*budget.Refusal, error) {
+	p := fields{b: b}
+	code := p.uvarint()
+	secs := p.uvarint()
+	if err := p.end(); err != nil {
+		return nil, err
+	}
+	r := budget.ReasonOf(code)
+	if r == "" {
+		return nil, fmt.Errorf("%w: refusal code %d", errProtocol, code)
+	}
+	return &budget.Refusal{Reason: r, RetryAfter: time.Duration(min(secs, uint64(maxRetryAfter/time.Second))) * time.Second}, nil
 }
 
 func parseUvarintPayload(b []byte) (uint64, error) {

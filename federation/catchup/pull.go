@@ -9,6 +9,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/difronte/difronte/federation/budget"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -23,6 +24,11 @@ func (s *Service) Sync(ctx context.Context, p peer.ID) (Stats, error) {
 	if s.pulling[p] {
 		s.mu.Unlock()
 		return st, fmt.Errorf("catch up with %s: %w", p, ErrBusy)
+	}
+	if r := s.backingOff(p); r != nil {
+		s.mu.Unlock()
+		s.observe(Report{Role: Pulled, Outcome: Refused, Reason: r.Reason})
+		return st, fmt.Errorf("catch up with %s: %w", p, r)
 	}
 	s.pulling[p] = true
 	s.wg.Add(1)
@@ -49,6 +55,13 @@ func (s *Service) Sync(ctx context.Context, p peer.ID) (Stats, error) {
 	ss := newSession(stream, s.opts.IdleTimeout)
 	err = s.pull(ctx, ss, p, &st)
 	st.BytesSent, st.BytesReceived = ss.out.n, ss.in.n
+	s.observe(pullReport(st, ss, err))
+	var refusal *budget.Refusal
+	if errors.As(err, &refusal) {
+		_ = stream.Close()
+		s.log.Debug("catch-up refused", "peer", p, "reason", refusal.Reason, "retry_after", refusal.RetryAfter)
+		return st, fmt.Errorf("catch up with %s: %w", p, err)
+	}
 	if err != nil {
 		_ = stream.Reset()
 		if cerr := ctx.Err(); cerr != nil {
@@ -63,9 +76,52 @@ func (s *Service) Sync(ctx context.Context, p peer.ID) (Stats, error) {
 	return st, nil
 }
 
+// pullReport describes a pulled session for Observe.
+func pullReport(st Stats, ss *session, err error) Report {
+	r := Report{Role: Pulled, Outcome: Done, Reason: st.Refused, Entries: st.Entries, BytesSent: st.BytesSent, BytesReceived: st.BytesReceived}
+	var refusal *budget.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		r.Outcome, r.Reason = Refused, refusal.Reason
+	case err != nil:
+		r.Outcome = Failed
+	case ss.inSync:
+		r.Outcome = InSync
+	}
+	return r
+}
+
+// backingOff returns the refusal of p whose wait has not passed yet, and
+// forgets those that have. The caller holds s.mu.
+func (s *Service) backingOff(p peer.ID) *budget.Refusal {
+	now := s.opts.Clock.Now()
+	for q, w := range s.notBefore {
+		if !now.Before(w.until) {
+			delete(s.notBefore, q)
+		}
+	}
+	if w, ok := s.notBefore[p]; ok {
+		return &budget.Refusal{Reason: w.reason, RetryAfter: w.until.Sub(now)}
+	}
+	return nil
+}
+
+// refused takes p's refused frame: Sync does not ask p again before the
+// wait it names.
+func (s *Service) refused(p peer.ID, payload []byte) (*budget.Refusal, error) {
+	r, err := parseRefusal(payload)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.notBefore[p] = wait{until: s.opts.Clock.Now().Add(r.RetryAfter), reason: r.Reason}
+	s.mu.Unlock()
+	return r, nil
+}
+
 func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) error {
-	budget := s.opts.MaxEntriesPerSession
-	inSync, err := s.hello(ss, st, budget)
+	maxEntries := s.opts.MaxEntriesPerSession
+	inSync, err := s.hello(ss, p, st, maxEntries)
 	if err != nil || inSync {
 		return err
 	}
@@ -73,7 +129,7 @@ func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) e
 	if err != nil {
 		return err
 	}
-	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: budget, now: s.opts.Clock.Now(),
+	rc := &receiver{s: s, ctx: ctx, st: st, asked: asked, budget: maxEntries, now: s.opts.Clock.Now(),
 		done: make(map[string]bool), vouched: make(map[string]uint64), deferred: make(map[string]uint64)}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -96,6 +152,22 @@ func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) e
 			}
 			s.keepResume(p, rc)
 			return nil
+		case fRefused:
+			// p's budget for us ran out mid-session: keep what came,
+			// resume from there once p's wait has passed.
+			if rc.pub != "" {
+				return fmt.Errorf("%w: refused inside a section", errProtocol)
+			}
+			r, err := s.refused(p, payload)
+			if err != nil {
+				return err
+			}
+			if err := rc.flush(); err != nil {
+				return err
+			}
+			st.Truncated, st.Refused = true, r.Reason
+			s.keepResume(p, rc)
+			return nil
 		default:
 			return fmt.Errorf("%w: unexpected frame %d", errProtocol, typ)
 		}
@@ -107,7 +179,7 @@ func (s *Service) pull(ctx context.Context, ss *session, p peer.ID, st *Stats) e
 
 // hello sends the requester's hello and reads the answer: in sync (the
 // session is over) or differ.
-func (s *Service) hello(ss *session, st *Stats, budget int) (inSync bool, err error) {
+func (s *Service) hello(ss *session, p peer.ID, st *Stats, budget int) (inSync bool, err error) {
 	if err := ss.write(fHello, hello{version: protocolVersion, digest: s.r.Digest(), budget: uint64(budget)}.append(nil)); err != nil {
 		return false, fmt.Errorf("send hello: %w", err)
 	}
@@ -121,7 +193,14 @@ func (s *Service) hello(ss *session, st *Stats, budget int) (inSync bool, err er
 	}
 	switch {
 	case typ == fInSync && len(payload) == 0:
+		ss.inSync = true
 		return true, nil
+	case typ == fRefused:
+		r, err := s.refused(p, payload)
+		if err != nil {
+			return false, err
+		}
+		return false, r
 	case typ == fDiffer && len(payload) == 0:
 		return false, nil
 	default:

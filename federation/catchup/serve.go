@@ -6,17 +6,22 @@ import (
 	"fmt"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/difronte/difronte/federation/budget"
 	"github.com/difronte/difronte/schema"
 )
 
-// handle answers one catch-up session.
+// handle answers one catch-up session. A peer over MaxSessionsPerPeer
+// gets a stream reset (an honest requester never runs two sessions with
+// the same responder); a peer over its budget gets a refused frame.
 func (s *Service) handle(stream network.Stream) {
 	p := stream.Conn().RemotePeer()
 	s.mu.Lock()
 	if s.closed || s.serving[p] >= s.opts.MaxSessionsPerPeer {
 		s.mu.Unlock()
 		_ = stream.Reset()
+		s.observe(Report{Role: Served, Outcome: Refused, Reason: budget.Streams})
 		return
 	}
 	s.serving[p]++
@@ -36,14 +41,68 @@ func (s *Service) handle(stream network.Stream) {
 	stop := context.AfterFunc(ctx, func() { _ = stream.Reset() })
 	defer stop()
 	ss := newSession(stream, s.opts.IdleTimeout)
-	sent, err := s.serve(ctx, ss)
-	if err != nil {
+	rep := Report{Role: Served}
+	sent, err := s.admitAndServe(ctx, ss, p)
+	rep.Entries, rep.BytesSent, rep.BytesReceived = sent, ss.out.n, ss.in.n
+	var refusal *budget.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		// Told the requester why and when to come back; end cleanly so
+		// that it reads the frame.
+		rep.Reason = refusal.Reason
+		rep.Outcome = Refused
+		if sent > 0 {
+			rep.Outcome = Done // cut short, not refused
+		}
+		s.log.Debug("catch-up budget spent", "peer", p, "reason", refusal.Reason, "entries", sent)
+	case err != nil:
 		_ = stream.Reset()
+		rep.Outcome = Failed
+		s.observe(rep)
 		s.log.Info("catch-up request failed", "peer", p, "err", err)
 		return
+	case sent == 0 && ss.inSync:
+		rep.Outcome = InSync
+	default:
+		rep.Outcome = Done
 	}
 	_ = stream.Close()
+	s.observe(rep)
 	s.log.Debug("catch-up served", "peer", p, "entries", sent, "bytes", ss.out.n)
+}
+
+// admitAndServe charges the session to p's budget and answers it. When the
+// budget refuses, before or during the session, it sends the refused frame
+// and returns the *budget.Refusal.
+func (s *Service) admitAndServe(ctx context.Context, ss *session, p peer.ID) (int, error) {
+	bs, err := s.budget.Open(p)
+	if err != nil {
+		return 0, s.refuse(ss, err)
+	}
+	defer bs.Close()
+	ss.spend = bs.Spend
+	sent, err := s.serve(ctx, ss)
+	var refusal *budget.Refusal
+	if errors.As(err, &refusal) {
+		return sent, s.refuse(ss, err)
+	}
+	return sent, err
+}
+
+// refuse sends the refused frame for err, a *budget.Refusal, and returns
+// err, or the error that kept it from being sent.
+func (s *Service) refuse(ss *session, err error) error {
+	var refusal *budget.Refusal
+	if !errors.As(err, &refusal) {
+		return err
+	}
+	if werr := ss.write(fRefused, appendRefusal(nil, refusal)); werr != nil {
+		return werr
+	}
+	if werr := ss.flush(); werr != nil {
+		return werr
+	}
+	return err
 }
 
 func (s *Service) serve(ctx context.Context, ss *session) (int, error) {
@@ -62,6 +121,7 @@ func (s *Service) serve(ctx context.Context, ss *session) (int, error) {
 		return 0, fmt.Errorf("%w: version %d", errProtocol, h.version)
 	}
 	if h.digest == s.r.Digest() {
+		ss.inSync = true
 		if err := ss.write(fInSync, nil); err != nil {
 			return 0, err
 		}
@@ -112,8 +172,9 @@ func (s *Service) readMarks(ss *session) (map[string]uint64, error) {
 func (s *Service) sendSections(ctx context.Context, ss *session, asked map[string]uint64, budget int) (int, error) {
 	sent := 0
 	errBudget := errors.New("budget spent")
+	var cut error // the per-peer byte budget ran out
 	for _, ps := range s.r.Publishers() {
-		if sent >= budget {
+		if sent >= budget || cut != nil {
 			break
 		}
 		after := asked[ps.Publisher]
@@ -137,7 +198,12 @@ func (s *Service) sendSections(ctx context.Context, ss *session, asked map[strin
 				}
 				return nil
 			}
-			if err := ss.write(fEntry, e.Marshal()); err != nil {
+			wire := e.Marshal()
+			if err := ss.spend(len(wire)); err != nil {
+				cut = err
+				return errBudget
+			}
+			if err := ss.write(fEntry, wire); err != nil {
 				return err
 			}
 			sent++
@@ -156,6 +222,9 @@ func (s *Service) sendSections(ctx context.Context, ss *session, asked map[strin
 		if err := ss.write(fSectionEnd, binaryUvarint(m)); err != nil {
 			return sent, err
 		}
+	}
+	if cut != nil {
+		return sent, cut // the caller sends refused in place of done
 	}
 	if err := ss.write(fDone, nil); err != nil {
 		return sent, err
