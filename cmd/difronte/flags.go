@@ -21,21 +21,47 @@ func envName(flagName string) string {
 	return "DIFRONTE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// withEnv registers the env twin in the usage text and applies the
-// environment values of every flag not given on the command line.
+// parse is parseArgs for a command that takes no positional argument.
 func parse(fs *flag.FlagSet, args []string) error {
+	rest, err := parseArgs(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	return err
+}
+
+// parseArgs registers the env twin in the usage text, parses flags given
+// before, between or after the positional arguments (which it returns),
+// and applies the environment values of every flag not given on the
+// command line.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage = fmt.Sprintf("%s (env %s)", f.Usage, envName(f.Name))
 	})
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
+			rest = append(rest, left...) // after "--" nothing is a flag
+			break
+		}
+		rest, args = append(rest, left[0]), left[1:]
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
+	return rest, applyEnv(fs)
+}
+
+// applyEnv sets every flag not given on the command line from its
+// environment twin.
+func applyEnv(fs *flag.FlagSet) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
