@@ -170,6 +170,10 @@ func TestTestnetStartsAndStops(t *testing.T) {
 	wait("Press Ctrl-C", 10*time.Second)
 	cmd.Process.Signal(syscall.SIGTERM)
 	wait("Stopping...", 10*time.Second)
+	go func() {
+		for range lines {
+		}
+	}()
 	select {
 	case <-exited:
 		if waitErr != nil {
