@@ -1,6 +1,8 @@
 package search
 
 import (
+	"slices"
+
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
@@ -74,16 +76,17 @@ func trimFacets(q Query, facets map[string][]FacetValue) {
 	if q.AllFacets {
 		return
 	}
-	top := ""
+	next := schema.TopTerms()
 	if t, ok := schema.Term(q.Category); ok {
-		top = t.Code
+		top := t.Code
 		if t.Parent != "" {
 			top = t.Parent
 		}
+		next = schema.Children(top)
 	}
 	cats := facets[FacetCategory][:0:0]
 	for _, v := range facets[FacetCategory] {
-		if t, ok := schema.Term(v.Value); ok && t.Parent == top {
+		if slices.ContainsFunc(next, func(t schema.TaxonomyTerm) bool { return t.Code == v.Value }) {
 			cats = append(cats, v)
 		}
 	}
