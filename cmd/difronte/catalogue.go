@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -42,7 +41,6 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	limitMemory()
 	st, err := openStopped(*data)
 	if err != nil {
 		return err
@@ -61,15 +59,6 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "Search index rebuilt in %s.\n", time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// limitMemory gives a tool that reads the whole catalogue the soft heap
-// limit of serve, unless the operator set GOMEMLIMIT: reindexing 100,000
-// offerings peaked at 444 MB without it, over a node's 256 MB.
-func limitMemory() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
 }
 
 // progressBar draws "[#####.....]  50%  500/1000" on one terminal line.
