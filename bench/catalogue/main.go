@@ -1,7 +1,9 @@
 // Command catalogue measures a whole coop node holding a federated catalogue
 // of 100,000 offerings from 300 publishers: the time from start to a
-// searchable index, the node's RSS (steady and peak) and the latency of the
-// catalogue search over HTTP. The catalogue is written straight into a
+// searchable index, the node's RSS (steady and peak), and the latency, size
+// and GC cost of the catalogue search over HTTP with the node's result
+// cache defeated (load.go), with 8 clients and with one; then the time and
+// peak RSS of `difronte reindex`. The catalogue is written straight into a
 // fresh node's replica as signed entries, as catch-up would leave it.
 //
 //	go run ./bench/catalogue -bin bin/difronte
@@ -13,15 +15,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/difronte/difronte/cmd/difronte/demo"
@@ -35,15 +37,16 @@ func main() {
 	bin := flag.String("bin", "bin/difronte", "difronte binary")
 	n := flag.Int("offerings", 100_000, "offerings in the catalogue")
 	pubs := flag.Int("publishers", 300, "publishers")
-	queries := flag.Int("queries", 300, "HTTP searches per query kind")
+	queries := flag.Int("queries", 250, "HTTP searches per client and query kind")
+	clients := flag.Int("clients", 8, "concurrent closed-loop clients")
 	flag.Parse()
-	if err := run(*bin, *n, *pubs, *queries); err != nil {
+	if err := run(*bin, *n, *pubs, *clients, *queries); err != nil {
 		fmt.Fprintln(os.Stderr, "catalogue bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, pubs, queries int) error {
+func run(bin string, n, pubs, clients, queries int) error {
 	dir, err := os.MkdirTemp("", "difronte-catalogue-")
 	if err != nil {
 		return err
@@ -89,41 +92,39 @@ func run(bin string, n, pubs, queries int) error {
 	}
 	steady := rss(cmd.Process.Pid)
 
-	tops := schema.TopTerms()
-	places := []string{"015146", "080063", "058091", "015209", "108033", "080057"}
-	kinds := []struct {
-		name string
-		q    func(i int) string
-	}{
-		{"category+municipality", func(i int) string {
-			return "category=" + tops[i%len(tops)].Code + "&municipality=" + places[i%len(places)]
-		}},
-		{"top category", func(i int) string { return "category=" + tops[i%len(tops)].Code }},
-		{"free text", func(i int) string {
-			return "q=" + []string{"assistenza+anziani", "pasti+a+domicilio", "compagnia", "trasporto+visite"}[i%4]
-		}},
-		{"common term", func(i int) string { return "q=" + []string{"servizio", "casa", "aiuto"}[i%3] }},
-	}
 	fmt.Printf("| measure | value |\n|---|---|\n")
 	fmt.Printf("| start to ready (HTTP answers) | %s |\n", readyAt.Round(time.Millisecond))
 	fmt.Printf("| start to all %d offerings searchable | %s |\n", n, indexed.Sub(t0).Round(time.Millisecond))
 	fmt.Printf("| RSS once indexed | %.1f MB |\n", float64(steady)/1024)
-	fmt.Printf("\n| query kind (HTTP, 1 client, %d queries) | p50 | p99 |\n|---|---|---|\n", queries)
-	for _, k := range kinds {
-		var lat []time.Duration
-		for i := range queries {
-			t := time.Now()
-			if total(c, base+"/api/v1/catalogue/search?"+k.q(i)+"&page="+strconv.Itoa(1+rand.IntN(3))) < 0 {
-				return fmt.Errorf("search %s failed", k.name)
-			}
-			lat = append(lat, time.Since(t))
-		}
-		slices.Sort(lat)
-		fmt.Printf("| %s | %.2f ms | %.2f ms |\n", k.name, ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))
+	if err := printLoad(base, clients, queries); err != nil {
+		return err
+	}
+	if err := printLoad(base, 1, queries); err != nil {
+		return err
 	}
 	fmt.Printf("\n| memory | value |\n|---|---|\n")
 	fmt.Printf("| RSS after the queries | %.1f MB |\n", float64(rss(cmd.Process.Pid))/1024)
 	fmt.Printf("| peak RSS (VmHWM) since start | %.1f MB |\n", float64(status(cmd.Process.Pid, "VmHWM:"))/1024)
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	return reindex(bin, dir)
+}
+
+// reindex runs `difronte reindex` on the stopped node's data and prints
+// its time and peak RSS.
+func reindex(bin, dir string) error {
+	cmd := exec.Command(bin, "reindex", "--data", dir)
+	cmd.Stderr = io.Discard
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	peak := 0
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		peak = int(ru.Maxrss)
+	}
+	fmt.Printf("| difronte reindex | %s |\n", strings.TrimSpace(string(out)))
+	fmt.Printf("| difronte reindex peak RSS | %.1f MB |\n", float64(peak)/1024)
 	return nil
 }
 

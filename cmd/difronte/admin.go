@@ -29,7 +29,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	coop := fs.String("coop-name", "Cooperativa", "name of the coop, which the password must not be built on")
 	pwFile := fs.String("password-file", "", "file holding the new password; without it DIFRONTE_ADMIN_PASSWORD, else DIFRONTE_ADMIN_PASSWORD_FILE, else a generated one, printed once")
 	withEnvOnly(fs, envVar{"DIFRONTE_ADMIN_PASSWORD", "the new password, when --password-file is not given"})
-	err := parseEnv(fs, args[1:], map[string]string{"password-file": "DIFRONTE_ADMIN_PASSWORD_FILE"}, 0)
+	err := parseEnv(fs, args[1:], map[string]string{"password-file": "DIFRONTE_ADMIN_PASSWORD_FILE"})
 	if err != nil {
 		return err
 	}

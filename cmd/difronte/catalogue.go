@@ -113,13 +113,14 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fs := newFlagSet("import hsds", stderr)
 	data := fs.String("data", "data", "data directory of the stopped node")
-	if err := parseEnv(fs, args[1:], nil, 1); err != nil {
+	files, err := parseArgs(fs, args[1:], nil)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		return fmt.Errorf("%w: give one HSDS JSON file", errUsage)
 	}
-	f, err := os.Open(fs.Arg(0))
+	f, err := os.Open(files[0])
 	if err != nil {
 		return err
 	}

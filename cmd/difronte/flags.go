@@ -48,15 +48,26 @@ func envName(flagName string) string {
 // parse registers the env twin in the usage text, parses args and applies
 // the environment values of every flag not given on the command line. A
 // usage error comes back as one line (the caller prints it with a hint to
-// --help), never after a dump of every flag; --help prints the usage.
+// --help), never after a dump of every flag; --help prints the usage. It
+// is for commands that take no positional argument.
 func parse(fs *flag.FlagSet, args []string) error {
-	return parseEnv(fs, args, nil, 0)
+	return parseEnv(fs, args, nil)
 }
 
 // parseEnv is parse with some flags' environment twins named by twins
-// (flag name -> variable) instead of by envName, and up to positional
-// arguments after the flags.
-func parseEnv(fs *flag.FlagSet, args []string, twins map[string]string, positional int) error {
+// (flag name -> variable) instead of by envName.
+func parseEnv(fs *flag.FlagSet, args []string, twins map[string]string) error {
+	rest, err := parseArgs(fs, args, twins)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	return err
+}
+
+// parseArgs is parseEnv for a command with positional arguments, which it
+// returns: flags may come before, between or after them, and everything
+// after "--" is positional.
+func parseArgs(fs *flag.FlagSet, args []string, twins map[string]string) ([]string, error) {
 	twin := func(f *flag.Flag) string {
 		if v, ok := twins[f.Name]; ok {
 			return v
@@ -69,21 +80,44 @@ func parseEnv(fs *flag.FlagSet, args []string, twins map[string]string, position
 	out, usage := fs.Output(), fs.Usage
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	err := fs.Parse(args)
+	rest, err := parsePositional(fs, args)
 	fs.SetOutput(out)
 	fs.Usage = usage
 	if err == flag.ErrHelp {
 		fs.Usage()
-		return err
+		return nil, err
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if fs.NArg() > positional {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(positional))
+	return rest, applyEnv(fs, twin)
+}
+
+// parsePositional parses the flags of args wherever they stand and returns
+// the other arguments in order.
+func parsePositional(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
+			return append(rest, left...), nil // after "--" nothing is a flag
+		}
+		rest, args = append(rest, left[0]), left[1:]
 	}
+}
+
+// applyEnv sets every flag not given on the command line from its
+// environment twin.
+func applyEnv(fs *flag.FlagSet, twin func(*flag.Flag) string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] || err != nil {
 			return

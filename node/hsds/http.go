@@ -80,15 +80,15 @@ func (x API) services(w http.ResponseWriter, r *http.Request) error {
 		}
 		q.Publisher = pub
 	}
-	ans, err := x.Catalogue.Search(r.Context(), q)
+	total, found, err := x.Catalogue.SearchListings(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	docs := make([]schema.HSDSServiceDoc, 0, len(ans.Results))
-	for _, h := range ans.Results {
+	docs := make([]schema.HSDSServiceDoc, 0, len(found))
+	for _, h := range found {
 		docs = append(docs, schema.HSDSService(h.Publisher, h.CoopName, h.Offering, h.IssuedAt))
 	}
-	httpx.WriteJSON(w, http.StatusOK, NewPage(ans.Total, page, per, docs))
+	httpx.WriteJSON(w, http.StatusOK, NewPage(total, page, per, docs))
 	return nil
 }
 

@@ -36,39 +36,28 @@ type LabelledValue struct {
 	Count int    `json:"count"`
 }
 
-// Answer is the answer of a catalogue search.
+// Answer is the answer of a catalogue search: a page of cards and the
+// facets the funnel shows (all of them with Query.AllFacets).
 type Answer struct {
 	Total   int                        `json:"total"`
 	Page    int                        `json:"page"`
 	PerPage int                        `json:"per_page"`
-	Results []Listing                  `json:"results"`
+	Results []Card                     `json:"results"`
 	Facets  map[string][]LabelledValue `json:"facets"`
 }
 
-// Search runs q on the index and loads the listings of the page.
+// Search runs q on the index and answers with the cards of the page.
 func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
-	if c == nil || c.Index == nil {
-		return Answer{}, problem.New(http.StatusServiceUnavailable, "unavailable", "search is not available on this node")
-	}
-	res, err := c.Index.Search(ctx, q)
+	res, err := c.search(ctx, q)
 	if err != nil {
-		var bq *BadQueryError
-		if errors.As(err, &bq) {
-			return Answer{}, problem.BadRequest("bad_query", bq.Error(), nil)
-		}
 		return Answer{}, err
 	}
-	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: []Listing{}, Facets: map[string][]LabelledValue{}}
+	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: make([]Card, 0, len(res.Hits)), Facets: map[string][]LabelledValue{}}
 	if out.PerPage == 0 {
 		out.PerPage = 20
 	}
-	for _, h := range res.Hits {
-		l, err := c.Listings.Get(ctx, h.Publisher, h.Key)
-		if err != nil {
-			continue // withdrawn since the index saw it
-		}
-		out.Results = append(out.Results, Listing{Listing: l, Qualified: h.Qualified})
-	}
+	c.listings(ctx, res.Hits, func(l catalogue.Listing, q *Qualification) { out.Results = append(out.Results, cardOf(l, q)) })
+	trimFacets(q, res.Facets)
 	coops := c.Listings.Coops()
 	for name, vals := range res.Facets {
 		fv := make([]LabelledValue, 0, len(vals))
@@ -78,6 +67,43 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 		out.Facets[name] = fv
 	}
 	return out, nil
+}
+
+// SearchListings runs q on the index and returns the total and the whole
+// listings of the page, without facets (HSDS serves full services).
+func (c *Catalogue) SearchListings(ctx context.Context, q Query) (total int, page []Listing, err error) {
+	res, err := c.search(ctx, q)
+	if err != nil {
+		return 0, nil, err
+	}
+	page = make([]Listing, 0, len(res.Hits))
+	c.listings(ctx, res.Hits, func(l catalogue.Listing, q *Qualification) { page = append(page, Listing{Listing: l, Qualified: q}) })
+	return res.Total, page, nil
+}
+
+func (c *Catalogue) search(ctx context.Context, q Query) (Result, error) {
+	if c == nil || c.Index == nil {
+		return Result{}, problem.New(http.StatusServiceUnavailable, "unavailable", "search is not available on this node")
+	}
+	res, err := c.Index.Search(ctx, q)
+	if err != nil {
+		var bq *BadQueryError
+		if errors.As(err, &bq) {
+			return Result{}, problem.BadRequest("bad_query", bq.Error(), nil)
+		}
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// listings calls fn with the listing of each hit, skipping offerings
+// withdrawn since the index saw them.
+func (c *Catalogue) listings(ctx context.Context, hits []Hit, fn func(catalogue.Listing, *Qualification)) {
+	for _, h := range hits {
+		if l, err := c.Listings.Get(ctx, h.Publisher, h.Key); err == nil {
+			fn(l, h.Qualified)
+		}
+	}
 }
 
 func facetLabel(facet, value string, coops map[string]string) string {
@@ -99,7 +125,7 @@ func facetLabel(facet, value string, coops map[string]string) string {
 // queryParams are the URL parameters of a catalogue search.
 var queryParams = map[string]bool{
 	"q": true, "category": true, "municipality": true, "price": true, "mode": true,
-	"qualified": true, "lang": true, "publisher": true, "page": true, "per_page": true,
+	"qualified": true, "lang": true, "publisher": true, "page": true, "per_page": true, "facets": true,
 }
 
 // ParseQuery reads a catalogue search from URL parameters. Unknown
@@ -136,6 +162,13 @@ func ParseQuery(v url.Values, qualifiedDefault bool) (Query, error) {
 	}
 	if q.PerPage, err = num("per_page"); err != nil {
 		return q, err
+	}
+	switch v.Get("facets") {
+	case "":
+	case "all":
+		q.AllFacets = true
+	default:
+		return q, problem.BadRequest("bad_query", "facets must be all", nil)
 	}
 	switch v.Get("qualified") {
 	case "":

@@ -34,8 +34,9 @@
 // replica changes into document batches; document.go is an offering's
 // indexed form; qualified.go the qualification hook; query.go and facets.go
 // answer searches over mem.go's bitmaps; persist.go the snapshot;
-// catalogue.go answers a search with listings and parses it from a URL;
-// http.go the route.
+// catalogue.go answers a search (and parses it from a URL); card.go makes
+// an answer's result cards and trims its facets to the funnel's; http.go
+// the route.
 package search
 
 // BleveWorker is the function of the analysis goroutines bleve starts when

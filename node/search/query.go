@@ -37,6 +37,9 @@ type Query struct {
 	QualifiedOnly bool
 	Page          int // 1-based; 0 means 1
 	PerPage       int // 0 means 20
+	// AllFacets asks an Answer for every facet value the index lists,
+	// not only those of the funnel's next step.
+	AllFacets bool
 }
 
 // BadQueryError says which parameter of a query is wrong and why, in words

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/difronte/difronte/schema"
+)
+
+// kind is one query kind of the mix: its URL query for the i-th search.
+type kind struct {
+	name string
+	q    func(i int) url.Values
+}
+
+// kinds are the nine query kinds of the mix: the funnel's levels, a
+// municipality, free/paid, text and a common word.
+func kinds() []kind {
+	tops := schema.TopTerms()
+	var subs []schema.TaxonomyTerm
+	for _, t := range tops {
+		subs = append(subs, schema.Children(t.Code)...)
+	}
+	places := []string{"015146", "080063", "058091", "015209", "108033", "080057"}
+	text := func(s string) func(int) url.Values { return func(int) url.Values { return url.Values{"q": {s}} } }
+	return []kind{
+		{"top category", func(i int) url.Values { return url.Values{"category": {tops[i%len(tops)].Code}} }},
+		{"category + municipality", func(i int) url.Values {
+			return url.Values{"category": {tops[i%len(tops)].Code}, "municipality": {places[i%len(places)]}}
+		}},
+		{"subcategory + municipality + free", func(i int) url.Values {
+			return url.Values{"category": {subs[i%len(subs)].Code}, "municipality": {places[i%len(places)]}, "price": {"free"}}
+		}},
+		{`"anziani"`, text("anziani")},
+		{`"assistenza domiciliare"`, text("assistenza domiciliare")},
+		{`"badante notte"`, text("badante notte")},
+		{`"fisioterapia a domicilio"`, text("fisioterapia a domicilio")},
+		{`"dog sitter"`, text("dog sitter")},
+		{`common word "servizio"`, text("servizio")},
+	}
+}
+
+// stopWords are dropped by the analyzer: appended to a query they change
+// its text, and so the result cache's key, but not what it finds, as real
+// citizens' queries differ.
+var stopWords = strings.Fields("di a da in con su per tra il lo la gli le un una e")
+
+// defeat returns v with q extended by stop words spelling i: no two
+// searches of a run share a cache entry.
+func defeat(v url.Values, i int) string {
+	var b strings.Builder
+	b.WriteString(v.Get("q"))
+	for n := i + 1; n > 0; n /= len(stopWords) {
+		b.WriteByte(' ')
+		b.WriteString(stopWords[n%len(stopWords)])
+	}
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = vs
+	}
+	out.Set("q", strings.TrimSpace(b.String()))
+	return out.Encode()
+}
+
+// answer is what the client decodes of every answer, as a page would.
+type answer struct {
+	Total   int              `json:"total"`
+	Results []map[string]any `json:"results"`
+	Facets  map[string][]struct {
+		Value, Label string
+		Count        int
+	} `json:"facets"`
+}
+
+// load is one kind's run: clients closed-loop clients, each searching n
+// times, the cache defeated.
+type load struct {
+	p50, p99, max time.Duration
+	answers       int
+	bytes         int64 // of all answers
+	gcs           int   // collections in the node during the run
+}
+
+func runLoad(base string, k kind, clients, n int) (load, error) {
+	gc0 := gcCount(base)
+	var (
+		mu    sync.Mutex
+		lat   []time.Duration
+		bytes int64
+		first error
+		wg    sync.WaitGroup
+	)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer hc.CloseIdleConnections()
+			mine := make([]time.Duration, 0, n)
+			var size int64
+			for j := range n {
+				i := c*n + j
+				t := time.Now()
+				b, err := search(hc, base+"/api/v1/catalogue/search?"+defeat(k.q(i), i))
+				if err != nil {
+					mu.Lock()
+					first = cmpErr(first, err)
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(t))
+				size += int64(b)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			bytes += size
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return load{}, fmt.Errorf("%s: %w", k.name, first)
+	}
+	slices.Sort(lat)
+	return load{
+		p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], max: lat[len(lat)-1],
+		answers: len(lat), bytes: bytes, gcs: gcCount(base) - gc0,
+	}, nil
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// search runs one search, decodes the answer and returns its size.
+func search(c *http.Client, u string) (int, error) {
+	resp, err := c.Get(u)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	cr := &countingReader{r: resp.Body}
+	var a answer
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return 0, fmt.Errorf("%s: %d %s", u, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(cr).Decode(&a); err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, cr)
+	return cr.n, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// gcCount reads the node's completed collections from its /metrics.
+func gcCount(base string) int {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_gc_duration_seconds_count "); ok {
+			n, _ := strconv.ParseFloat(v, 64)
+			return int(n)
+		}
+	}
+	return -1
+}
+
+// printLoad runs every kind with clients clients and prints the table.
+func printLoad(base string, clients, n int) error {
+	fmt.Printf("\n| query kind (HTTP, %d clients, cache defeated, %d answers) | p50 | p99 | max | answer size | GCs per 1,000 answers |\n|---|---|---|---|---|---|\n", clients, clients*n)
+	for _, k := range kinds() {
+		l, err := runLoad(base, k, clients, n)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %.1f KB | %.1f |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
+			float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers))
+	}
+	return nil
+}

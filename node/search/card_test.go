@@ -1,0 +1,101 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"testing"
+
+	"github.com/difronte/difronte/node/catalogue"
+	"github.com/difronte/difronte/schema"
+)
+
+// TestAnswerCardsAndFunnelFacets checks that an answer carries cards made
+// from the listings and the funnel's facets, and all of them on request.
+func TestAnswerCardsAndFunnelFacets(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, newReplica(t), 2)
+	f.coop(t, 0, "Coop Uno")
+	idx := f.open(t, "")
+	defer idx.Close()
+	offers := genOfferings(7, 300)
+	paid := offering("00000000-0000-4000-8000-000000000999", "Badante di notte", "Assistenza notturna", "anziani.assistenza-domiciliare")
+	paid.Cost = schema.Cost{Type: schema.CostPaid, Description: "lungo testo", Options: []schema.CostOption{
+		{Option: "Notte", AmountCents: 9000, Currency: "EUR", Unit: "day"}, {Option: "Settimana", AmountCents: 50000, Currency: "EUR", Unit: "week"}}}
+	paid.Areas = []string{"080063", "080096", "015146", "058091"}
+	for i, o := range append(offers, paid) {
+		f.publish(t, i%2, o)
+	}
+	f.sync(t)
+	listings, err := catalogue.NewFederated(ctx, f.rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Catalogue{Index: idx, Listings: listings}
+
+	ans, err := c.Search(ctx, Query{Text: "badante di notte"})
+	if err != nil || len(ans.Results) == 0 {
+		t.Fatalf("search: %v %+v", err, ans)
+	}
+	got := ans.Results[0]
+	want := Card{ID: paid.ID, Publisher: f.ids[0], CoopName: "Coop Uno", Name: paid.Name, Category: paid.Category,
+		Delivery: "individual", Price: Price{Type: "paid", AmountCents: 9000, Currency: "EUR", Unit: "day"}, MunicipalitiesTotal: 4}
+	for _, code := range paid.Areas[:3] {
+		m, _ := schema.LookupMunicipality(code)
+		want.Municipalities = append(want.Municipalities, Place{Code: code, Name: m.Name})
+	}
+	a, _ := json.Marshal(got)
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Fatalf("card\n got %s\nwant %s", a, b)
+	}
+
+	parent := func(code string) string { t, _ := schema.Term(code); return t.Parent }
+	for _, cat := range []string{"", "anziani", "anziani.assistenza-domiciliare"} {
+		q := Query{Category: cat}
+		ans, err := c.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := cat
+		if p := parent(cat); p != "" {
+			top = p
+		}
+		if len(ans.Facets[FacetCategory]) == 0 {
+			t.Fatalf("category %q: no category facet", cat)
+		}
+		for _, v := range ans.Facets[FacetCategory] {
+			if parent(v.Value) != top {
+				t.Errorf("category %q: facet lists %s, not a child of %q", cat, v.Value, top)
+			}
+		}
+		if n := len(ans.Facets[FacetMunicipality]); n != maxPlacesFacet {
+			t.Errorf("category %q: %d municipalities, want %d", cat, n, maxPlacesFacet)
+		}
+		q.AllFacets = true
+		all, err := c.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := search(t, idx, q)
+		if len(all.Facets[FacetCategory]) != len(res.Facets[FacetCategory]) || len(all.Facets[FacetMunicipality]) != len(res.Facets[FacetMunicipality]) {
+			t.Errorf("category %q with all facets: %d categories, %d municipalities; the index lists %d, %d", cat,
+				len(all.Facets[FacetCategory]), len(all.Facets[FacetMunicipality]), len(res.Facets[FacetCategory]), len(res.Facets[FacetMunicipality]))
+		}
+	}
+
+	total, page, err := c.SearchListings(ctx, Query{Text: "badante di notte"})
+	if err != nil || total == 0 || page[0].Cost.Description != "lungo testo" {
+		t.Fatalf("listings: %v %d %+v", err, total, page)
+	}
+}
+
+func TestParseQueryFacets(t *testing.T) {
+	q, err := ParseQuery(url.Values{"facets": {"all"}}, false)
+	if err != nil || !q.AllFacets {
+		t.Fatalf("facets=all: %v %+v", err, q)
+	}
+	if _, err := ParseQuery(url.Values{"facets": {"some"}}, false); err == nil {
+		t.Fatal("facets=some accepted")
+	}
+}
