@@ -117,8 +117,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(files) != 1 {
+	switch {
+	case len(files) == 0:
 		return fmt.Errorf("%w: give one HSDS JSON file", errUsage)
+	case len(files) > 1:
+		return fmt.Errorf("%w: give one HSDS JSON file: unexpected argument %q", errUsage, files[1])
 	}
 	f, err := os.Open(files[0])
 	if err != nil {
