@@ -42,7 +42,7 @@ bench: build ## run every benchmark with its same-run baseline; output in bench/
 
 MUTATE_TIMEOUT ?= 10m
 
-mutate: ## break the safety-critical checks on purpose (bench/mutate) and check the tests notice; table into docs/TESTING.md (about 40 minutes)
+mutate: ## break the safety-critical checks on purpose (bench/mutate) and check the tests notice; table into docs/TESTING.md (about 30 minutes)
 	$(GO) run ./bench/mutate -timeout $(MUTATE_TIMEOUT) -write docs/TESTING.md
 
 GREMLINS    := github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
