@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: help build run test test-go test-e2e e2e-deps bench testnet lint fmt clean
+.PHONY: help build run test test-go test-e2e e2e-deps bench mutate mutate-gremlins testnet lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,18 @@ bench: build ## run every benchmark with its same-run baseline; output in bench/
 	$(GO) test -run '^$$' -bench 'CallSetup|SignalLoad' -benchtime 1x -timeout 15m ./node/calls/ | tee $(BENCHOUT)/calls.txt
 	$(GO) test -run '^$$' -bench RunDueIdle -benchtime 200x -timeout 5m ./node/escalation/ | tee $(BENCHOUT)/escalation.txt
 	DIFRONTE_BENCH_POSTGRES=1 $(GO) test -run '^$$' -bench 'CatalogueSearchVsPostgres' -benchtime 400x -timeout 30m ./node/search/ | tee $(BENCHOUT)/search-postgres.txt
+
+MUTATE_TIMEOUT ?= 10m
+
+mutate: ## break the safety-critical checks on purpose (bench/mutate) and check the tests notice; table into docs/TESTING.md (about 30 minutes)
+	$(GO) run ./bench/mutate -timeout $(MUTATE_TIMEOUT) -write docs/TESTING.md
+
+GREMLINS    := github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+MUTATE_PKG  ?= schema
+MUTATE_TIME ?= 30m
+
+mutate-gremlins: ## operator-level mutations with gremlins (pinned) on one package, MUTATE_PKG=schema, stopped after MUTATE_TIME
+	cd $(MUTATE_PKG) && timeout $(MUTATE_TIME) $(GO) run $(GREMLINS) unleash --workers 1 --test-cpu 1 .
 
 e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if missing) and web/e2e's pinned npm packages
 	@if [ ! -x /usr/bin/chromium ]; then \
