@@ -228,6 +228,8 @@ const (
 	WindowOpen    = "open"    // the agreed time has come
 	WindowDone    = "done"    // checked in
 	WindowMissed  = "missed"
+	// WindowDropped: its schedule moved or was deleted before it began.
+	WindowDropped = "dropped"
 )
 
 // Window is one agreed check-in, persisted so a restart resumes it.
