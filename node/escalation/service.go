@@ -53,6 +53,8 @@ type Config struct {
 	Grace time.Duration
 	// Horizon is how far ahead windows are planned; default 24 h.
 	Horizon time.Duration
+	// AckTTL is how long an acknowledgement link works; default 7 days.
+	AckTTL time.Duration
 }
 
 // Service holds the escalation state of one node.
@@ -67,8 +69,11 @@ type Service struct {
 	windows  *store.Collection[Window]
 	settings *store.Collection[Settings]
 	calls    *store.Collection[CallSeen]
+	keys     *store.Collection[linkKey]
 	meta     store.Namespace
-	carrier  Carrier // to other nodes; nil without federation
+
+	linkSecret []byte  // keys the opaque ids of chain links (links.go)
+	carrier    Carrier // to other nodes; nil without federation
 
 	kick    chan struct{}
 	stop    chan struct{}
@@ -111,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	def(&cfg.EscalateAfter, 15*time.Minute)
 	def(&cfg.Grace, 30*time.Minute)
 	def(&cfg.Horizon, 24*time.Hour)
+	def(&cfg.AckTTL, 7*24*time.Hour)
 	if cfg.Repeats == 0 {
 		cfg.Repeats = 2
 	}
@@ -126,8 +132,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	store.Load(l, &s.windows, "windows", func(x *Window) string { return x.ID })
 	store.Load(l, &s.settings, "settings", func(x *Settings) string { return x.Beneficiary })
 	store.Load(l, &s.calls, "calls", func(x *CallSeen) string { return x.ID })
+	store.Load(l, &s.keys, "keys", func(x *linkKey) string { return x.ID })
 	if l.Err != nil {
 		return nil, l.Err
+	}
+	if err := s.loadLinkKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.migrateLinks(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -341,16 +354,7 @@ func (s *Service) linksFor(ctx context.Context, action string, p Person, reporte
 	case ActAlertCaregivers:
 		want = func(l Link) bool { return l.Kind == "caregiver" }
 		// The other caregivers of the beneficiary, in-app.
-		var extra []Link
-		for _, cg := range p.Caregivers {
-			if cg == reporter {
-				continue
-			}
-			if u, ok := s.cfg.Dir.CaregiverUser(ctx, cg); ok {
-				extra = append(extra, Link{Kind: "caregiver", Channel: "inapp", To: u})
-			}
-		}
-		chain = append(extra, chain...)
+		chain = append(s.caregiverLinks(ctx, p, reporter), chain...)
 	default: // missed check-in: the whole chain in order
 		return chain
 	}
@@ -369,10 +373,11 @@ func (s *Service) linksFor(ctx context.Context, action string, p Person, reporte
 }
 
 // chain is the beneficiary's escalation chain: the stored settings, or the
-// contacts with an e-mail address, in the registry's order.
+// contacts with an e-mail address, in the registry's order; each link with
+// its opaque id.
 func (s *Service) chain(_ context.Context, p Person) []Link {
 	if st, ok := s.settings.Get(p.ID); ok && len(st.Chain) > 0 {
-		return slices.Clone(st.Chain)
+		return s.withIDs(p.ID, slices.Clone(st.Chain))
 	}
 	var out []Link
 	for _, c := range p.Contacts {
@@ -380,7 +385,7 @@ func (s *Service) chain(_ context.Context, p Person) []Link {
 			out = append(out, Link{Kind: c.Kind, Name: c.Name, Channel: "email", To: c.Email})
 		}
 	}
-	return out
+	return s.withIDs(p.ID, out)
 }
 
 func (s *Service) settingsFor(ben string) Settings {
@@ -427,6 +432,9 @@ func (s *Service) SaveSettings(ctx context.Context, a auth.Actor, st Settings) (
 	if st.Chain == nil {
 		st.Chain = []Link{}
 	}
+	for i := range st.Chain {
+		st.Chain[i].ID = "" // derived, never stored
+	}
 	if err := problem.Invalid(st.Check()); err != nil {
 		return Settings{}, err
 	}
@@ -439,6 +447,7 @@ func (s *Service) SaveSettings(ctx context.Context, a auth.Actor, st Settings) (
 	if err := s.cfg.Audit.Record(ctx, s.event(a, audit.Update, "escalation_settings", st.Beneficiary, "")); err != nil {
 		return Settings{}, fmt.Errorf("audit settings: %w", err)
 	}
+	st.Chain = s.withIDs(st.Beneficiary, slices.Clone(st.Chain))
 	return st, nil
 }
 
