@@ -151,16 +151,27 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	cc := escCalls{calls: n.calls, clk: clk}
 	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{care: n.care, auth: n.auth}, Notify: notifier{ns},
 		Clock: clk, Logger: n.log, Schedules: cc, Presence: cc, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone}
+	offers := escalation.CatalogueOffers{Self: n.peerID, CoopName: n.cfg.CoopName, Own: func() []schema.Offering {
+		var out []schema.Offering
+		for _, o := range n.own.All() {
+			if !o.Archived {
+				out = append(out, o.Offering)
+			}
+		}
+		return out
+	}}
 	if cat := n.Catalogue(); cat != nil {
 		q := n.qual.svc
-		cfg.Offers = escalation.CatalogueOffers{Catalogue: cat, IsQualified: func(pub string, o schema.Offering) bool {
+		offers.Catalogue = cat
+		offers.IsQualified = func(pub string, o schema.Offering) bool {
 			if q == nil {
 				return false
 			}
 			_, _, ok := q.Qualified(pub, o)
 			return ok
-		}}
+		}
 	}
+	cfg.Offers = offers
 	es, err := escalation.Open(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)
