@@ -80,7 +80,7 @@ func TestProposalsOwnOfferings(t *testing.T) {
 	own := []schema.Offering{
 		listing("self", "m1", "Pasti a domicilio", "pasti.domicilio", []string{"001272"}, false).Offering,
 		listing("self", "m2", "Spesa", "casa.spesa-domicilio", []string{"001272"}, true).Offering,
-		listing("self", "m3", "Pasti Milano", "pasti", []string{"015146"}, false).Offering, // elsewhere
+		listing("self", "m3", "Pasti Milano", "pasti", []string{"015146"}, false).Offering,   // elsewhere
 		listing("self", "m4", "Pulizie", "casa.pulizie", []string{"001272"}, false).Offering, // other kind
 	}
 	tests := []struct {
