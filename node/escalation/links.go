@@ -67,6 +67,53 @@ func (s *Service) withIDs(ben string, ls []Link) []Link {
 	return ls
 }
 
+// linksFor orders the chain for an action: the links of the kinds the
+// action targets first, then the rest of the chain to escalate to.
+func (s *Service) linksFor(ctx context.Context, action string, p Person, reporter string) []Link {
+	chain := s.chain(ctx, p)
+	var want func(l Link) bool
+	switch action {
+	case ActAlertSocial:
+		want = func(l Link) bool { return l.Kind == "social_services" }
+	case ActAlertFamily:
+		want = func(l Link) bool { return slices.Contains([]string{"family", "neighbour", "gp", "other"}, l.Kind) }
+	case ActAlertCaregivers:
+		want = func(l Link) bool { return l.Kind == "caregiver" }
+		// The other caregivers of the beneficiary, in-app.
+		chain = append(s.caregiverLinks(ctx, p, reporter), chain...)
+	default: // missed check-in: the whole chain in order
+		return chain
+	}
+	var first, rest []Link
+	for _, l := range chain {
+		if want(l) {
+			first = append(first, l)
+		} else {
+			rest = append(rest, l)
+		}
+	}
+	if len(first) == 0 {
+		return nil
+	}
+	return append(first, rest...)
+}
+
+// chain is the beneficiary's escalation chain: the stored settings, or the
+// contacts with an e-mail address, in the registry's order; each link with
+// its opaque id.
+func (s *Service) chain(_ context.Context, p Person) []Link {
+	if st, ok := s.settings.Get(p.ID); ok && len(st.Chain) > 0 {
+		return s.withIDs(p.ID, slices.Clone(st.Chain))
+	}
+	var out []Link
+	for _, c := range p.Contacts {
+		if c.Email != "" {
+			out = append(out, Link{Kind: c.Kind, Name: c.Name, Channel: "email", To: c.Email})
+		}
+	}
+	return s.withIDs(p.ID, out)
+}
+
 // caregiverLinks are the in-app links to the beneficiary's caregivers
 // other than except.
 func (s *Service) caregiverLinks(ctx context.Context, p Person, except string) []Link {
