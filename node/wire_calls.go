@@ -66,7 +66,8 @@ func (r signalRemote) Open(ctx context.Context, p string) (calls.Stream, error) 
 
 // callEvents hands node/calls's events to escalation: check-ins close
 // windows, unanswered calls count towards a missed check-in, answered calls
-// can get an outcome. Calls start before escalation, and no call can
+// can get an outcome, and changed schedules and terminals re-plan the
+// check-in timers. Calls start before escalation, and no call can
 // happen before the HTTP server and the federation's streams are up, by
 // which time es is set.
 type callEvents struct {
@@ -76,6 +77,15 @@ type callEvents struct {
 
 func (c *callEvents) record(ctx context.Context, ev calls.Event) {
 	if c.es == nil {
+		return
+	}
+	switch ev.Type {
+	case calls.EventScheduleChanged, calls.EventTerminalChanged:
+		// The timers follow at once: a check-in agreed a minute ahead is
+		// watched a minute ahead.
+		if err := c.es.Replan(ctx, ev.Schedule); err != nil {
+			c.log.Error("check-ins not planned", "component", "escalation", "type", string(ev.Type), "schedule", ev.Schedule, "err", err)
+		}
 		return
 	}
 	err := c.es.Record(ctx, escalation.Event{Type: escalation.EventType(ev.Type), Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver,

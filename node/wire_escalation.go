@@ -28,6 +28,11 @@ type EscalationConfig struct {
 	SMTPFile string
 	// WebhookSecretFile holds the secret that signs webhook alerts.
 	WebhookSecretFile string
+	// Grace is how long after an agreed call's end a check-in still
+	// counts before the missed case opens (default 30 min).
+	Grace time.Duration
+	// AckTTL is how long an acknowledgement link works (default 7 days).
+	AckTTL time.Duration
 }
 
 var escalationActor = auth.Actor{Username: "system:escalation", Role: auth.Admin}
@@ -150,17 +155,29 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	}
 	cc := escCalls{calls: n.calls, clk: clk}
 	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{care: n.care, auth: n.auth}, Notify: notifier{ns},
-		Clock: clk, Logger: n.log, Schedules: cc, Presence: cc, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone}
+		Clock: clk, Logger: n.log, Schedules: cc, Presence: cc, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone,
+		Grace: ec.Grace, AckTTL: ec.AckTTL}
+	offers := escalation.CatalogueOffers{Self: n.peerID, CoopName: n.cfg.CoopName, Own: func() []schema.Offering {
+		var out []schema.Offering
+		for _, o := range n.own.All() {
+			if !o.Archived {
+				out = append(out, o.Offering)
+			}
+		}
+		return out
+	}}
 	if cat := n.Catalogue(); cat != nil {
 		q := n.qual.svc
-		cfg.Offers = escalation.CatalogueOffers{Catalogue: cat, IsQualified: func(pub string, o schema.Offering) bool {
+		offers.Catalogue = cat
+		offers.IsQualified = func(pub string, o schema.Offering) bool {
 			if q == nil {
 				return false
 			}
 			_, _, ok := q.Qualified(pub, o)
 			return ok
-		}}
+		}
 	}
+	cfg.Offers = offers
 	es, err := escalation.Open(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)

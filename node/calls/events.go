@@ -20,9 +20,15 @@ const (
 	EventUnanswered EventType = "call_unanswered"
 	// EventImFine: "Sto bene" pressed on the terminal, a check-in.
 	EventImFine EventType = "im_fine"
+	// EventScheduleChanged: a schedule was created, edited or deleted
+	// (Schedule names it); its check-in windows must be planned again.
+	EventScheduleChanged EventType = "schedule_changed"
+	// EventTerminalChanged: a beneficiary's terminal came online, went
+	// offline, was paired or unpaired.
+	EventTerminalChanged EventType = "terminal_changed"
 )
 
-// Event is one call or terminal event. On the beneficiary's node Node is
+// Event is one call, terminal or schedule event. On the beneficiary's node Node is
 // empty and Caregiver is a local id or "<peer>/<id>"; on the node of a
 // caregiver calling another coop's beneficiary (seen through the relay),
 // Node is that coop's peer id, Beneficiary its handle and Name the display
@@ -34,6 +40,7 @@ type Event struct {
 	Caregiver   string
 	Node        string
 	Name        string
+	Schedule    string // of EventScheduleChanged
 	At          time.Time
 }
 

@@ -93,13 +93,16 @@ func (h *Hub) AttachTerminal(t *Terminal) {
 	}
 	if closed {
 		t.Close("shutting_down")
+		return
 	}
+	h.s.emit(Event{Type: EventTerminalChanged, Beneficiary: t.Beneficiary})
 }
 
 // DetachTerminal forgets a terminal socket and ends its calls.
 func (h *Hub) DetachTerminal(t *Terminal, why string) {
 	h.mu.Lock()
-	if h.terminals[t.Beneficiary] == t {
+	gone := h.terminals[t.Beneficiary] == t
+	if gone {
 		delete(h.terminals, t.Beneficiary)
 	}
 	var ends []*call
@@ -111,6 +114,9 @@ func (h *Hub) DetachTerminal(t *Terminal, why string) {
 	h.mu.Unlock()
 	for _, c := range ends {
 		h.end(c, "terminal_"+why, nil, c.caller)
+	}
+	if gone {
+		h.s.emit(Event{Type: EventTerminalChanged, Beneficiary: t.Beneficiary})
 	}
 }
 

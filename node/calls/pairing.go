@@ -110,6 +110,7 @@ func (s *Service) Pair(ctx context.Context, code, remote string) (Device, string
 	if err := s.cfg.Audit.Record(ctx, audit.Event{Actor: "terminal:" + d.ID, Action: audit.Create, Kind: "device", Object: terminal, Remote: remote}); err != nil {
 		return Device{}, "", err
 	}
+	s.terminalChanged(terminal)
 	return d, cred, nil
 }
 
@@ -159,5 +160,13 @@ func (s *Service) RevokeDevice(ctx context.Context, a auth.Actor, id string) err
 		return fmt.Errorf("store device: %w", err)
 	}
 	s.hub.dropDevice(id)
+	s.terminalChanged(d.Terminal)
 	return s.cfg.Audit.Record(ctx, s.event(a, audit.Update, "device", id, "revoked"))
+}
+
+// terminalChanged reports a pairing change of a terminal's beneficiary.
+func (s *Service) terminalChanged(terminal string) {
+	if ben, ok := s.cfg.Dir.TerminalBeneficiary(terminal); ok {
+		s.emit(Event{Type: EventTerminalChanged, Beneficiary: ben})
+	}
 }

@@ -56,8 +56,9 @@ type Config struct {
 	WSBurst int
 	// PairingTTL is how long a pairing code works (default 30 min).
 	PairingTTL time.Duration
-	// OnEvent hears calls placed, answered and unanswered and "Sto bene"
-	// (node wires it to escalation); nil: nobody listens.
+	// OnEvent hears calls placed, answered and unanswered, "Sto bene",
+	// and changes of schedules and terminals (node wires it to
+	// escalation); nil: nobody listens.
 	OnEvent func(ctx context.Context, ev Event)
 }
 
@@ -232,6 +233,7 @@ func (s *Service) SaveSchedule(ctx context.Context, a auth.Actor, sc Schedule) (
 	if err := s.schedules.Put(ctx, sc); err != nil {
 		return Schedule{}, fmt.Errorf("store schedule: %w", err)
 	}
+	s.emit(Event{Type: EventScheduleChanged, Schedule: sc.ID, Beneficiary: sc.Beneficiary})
 	return sc, s.cfg.Audit.Record(ctx, s.event(a, act, "schedule", sc.ID, ""))
 }
 
@@ -248,6 +250,7 @@ func (s *Service) DeleteSchedule(ctx context.Context, a auth.Actor, id string) e
 	if err := s.schedules.Put(ctx, sc); err != nil {
 		return fmt.Errorf("delete schedule: %w", err)
 	}
+	s.emit(Event{Type: EventScheduleChanged, Schedule: id, Beneficiary: sc.Beneficiary})
 	return s.cfg.Audit.Record(ctx, s.event(a, audit.Archive, "schedule", id, ""))
 }
 

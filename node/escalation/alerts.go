@@ -3,6 +3,7 @@ package escalation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,12 +12,14 @@ import (
 	"github.com/difronte/difronte/node/problem"
 )
 
-// newAlert stores an alert and sends it to its first link. Caller holds s.mu.
+// newAlert stores an alert and sends it to its first link; the alert keeps
+// the links bare (role, id, channel). Caller holds s.mu.
 func (s *Service) newAlert(ctx context.Context, c *Case, action string, links []Link) (Alert, error) {
-	tok, hash := newToken()
-	al := Alert{ID: newID(), Case: c.ID, Beneficiary: c.Beneficiary, Action: action, Links: links,
-		State: AlertActive, TokenHash: hash, CreatedAt: s.now()}
-	s.send(ctx, c, &al, tok)
+	al := Alert{ID: newID(), Case: c.ID, Beneficiary: c.Beneficiary, Action: action, State: AlertActive, CreatedAt: s.now()}
+	for _, l := range links {
+		al.Links = append(al.Links, bare(l))
+	}
+	s.send(ctx, c, &al)
 	if err := s.alerts.Put(ctx, al); err != nil {
 		return Alert{}, fmt.Errorf("store alert: %w", err)
 	}
@@ -24,46 +27,41 @@ func (s *Service) newAlert(ctx context.Context, c *Case, action string, links []
 	return al, nil
 }
 
-// send queues the alert's message for its current link and sets the next
-// timer. The token is only known when the alert is created; later sends
-// carry a fresh one, and every token issued stays valid through the hash
-// list kept in TokenHash (comma separated).
-func (s *Service) send(ctx context.Context, c *Case, al *Alert, tok string) {
-	if tok == "" {
-		var h string
-		tok, h = newToken()
-		al.TokenHash += "," + h
-	}
-	l := al.Links[al.Index]
+// send queues the alert's message for its current link, with a fresh
+// acknowledgement token, and sets the next timer. Whom the link reaches is
+// looked up now; a link whose contact left the chain is passed over.
+func (s *Service) send(ctx context.Context, c *Case, al *Alert) {
+	now := s.now()
 	st := s.settingsFor(al.Beneficiary)
+	ref := al.Links[al.Index].Ref()
+	l, ok := s.resolve(ctx, al.Beneficiary, al.Links[al.Index])
+	if !ok {
+		s.step(ctx, c, nodeActor, "contact_gone", al.ID+" "+ref)
+		al.Sent, al.NextAt = st.Repeats+1, now
+		return
+	}
+	tok, hash := newToken()
+	al.Tokens = slices.DeleteFunc(al.Tokens, func(t AckToken) bool { return !now.Before(t.Expires) })
+	al.Tokens = append(al.Tokens, AckToken{Hash: hash, Link: ref, Expires: now.Add(s.cfg.AckTTL)})
 	al.Sent++
 	m := s.message(c, al, l, st, tok)
 	if s.cfg.Notify != nil {
 		if err := s.cfg.Notify.Enqueue(ctx, m); err != nil {
 			// Queueing is a local write; if it fails the timer still runs
 			// and the next send tries again.
-			s.log.Error("alert not queued", "alert", al.ID, "err", err)
+			s.log.Error("alert not queued", "alert", al.ID, "link", ref, "err", err)
 		}
 	}
 	what := "alert_sent"
 	if al.Sent > 1 {
 		what = "alert_repeated"
 	}
-	s.step(ctx, c, nodeActor, what, fmt.Sprintf("%s %s #%d via %s", al.ID, linkName(l), al.Sent, l.Channel))
+	s.step(ctx, c, nodeActor, what, fmt.Sprintf("%s %s #%d via %s", al.ID, ref, al.Sent, l.Channel))
 	if al.Sent <= st.Repeats {
-		al.NextAt = s.now().Add(st.RepeatAfter)
+		al.NextAt = now.Add(st.RepeatAfter)
 	} else {
-		al.NextAt = s.now().Add(st.EscalateAfter)
+		al.NextAt = now.Add(st.EscalateAfter)
 	}
-}
-
-// linkName is what the timeline says of a link: its kind and position, never
-// an address.
-func linkName(l Link) string {
-	if l.Name != "" {
-		return l.Kind + ":" + l.Name
-	}
-	return l.Kind
 }
 
 // message is the text of an alert: what happened, how urgent, whom to call
@@ -120,9 +118,9 @@ func (s *Service) advance(ctx context.Context, al *Alert) error {
 		}
 		al.Index++
 		al.Sent = 0
-		s.stepf(ctx, &c, "alert_escalated", fmt.Sprintf("%s to %s", al.ID, linkName(al.Links[al.Index])))
+		s.stepf(ctx, &c, "alert_escalated", fmt.Sprintf("%s to %s", al.ID, al.Links[al.Index].Ref()))
 	}
-	s.send(ctx, &c, al, "")
+	s.send(ctx, &c, al)
 	if err := s.alerts.Put(ctx, *al); err != nil {
 		return err
 	}
@@ -133,7 +131,9 @@ func (s *Service) stepf(ctx context.Context, c *Case, what, detail string) {
 	s.step(ctx, c, nodeActor, what, detail)
 }
 
-// AckByToken acknowledges an alert from the link in its message.
+// AckByToken acknowledges an alert from the link in its message. A link
+// works once and until it expires (Config.AckTTL): a used, expired or
+// unknown token is problem.ErrNotFound, and audited as refused.
 func (s *Service) AckByToken(ctx context.Context, token, remote string) (Alert, error) {
 	if token == "" || len(token) > 100 {
 		return Alert{}, problem.ErrNotFound
@@ -141,21 +141,45 @@ func (s *Service) AckByToken(ctx context.Context, token, remote string) (Alert, 
 	h := hashToken(token)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	al, tk, ok := s.findToken(h)
+	why := ""
+	switch {
+	case !ok:
+		why = "unknown ack token"
+	case al.State == AlertAcked:
+		why = "used ack token"
+	case !s.now().Before(tk.Expires):
+		why = "expired ack token"
+	}
+	if why != "" {
+		_ = s.cfg.Audit.Record(ctx, audit.Event{Actor: "link", Action: audit.Denied, Kind: "alert", Object: al.ID, Remote: remote, Detail: why})
+		return Alert{}, problem.ErrNotFound
+	}
+	return s.ack(ctx, auth.Actor{Username: "link:" + tk.Link, Role: "contact", Remote: remote}, &al)
+}
+
+// findToken finds the alert a token hash was issued for. Alerts stored
+// before Tokens keep a hash list whose links expire AckTTL after the alert
+// began and are named by the link alerted last.
+func (s *Service) findToken(h string) (Alert, AckToken, bool) {
+	var tk AckToken
 	found := s.alerts.Filter(func(a *Alert) bool {
-		for _, x := range strings.Split(a.TokenHash, ",") {
-			if x == h {
+		for _, t := range a.Tokens {
+			if t.Hash == h {
+				tk = t
 				return true
 			}
+		}
+		if slices.Contains(strings.Split(a.TokenHash, ","), h) && a.Index < len(a.Links) {
+			tk = AckToken{Hash: h, Link: a.Links[a.Index].Ref(), Expires: a.CreatedAt.Add(s.cfg.AckTTL)}
+			return true
 		}
 		return false
 	})
 	if len(found) == 0 {
-		_ = s.cfg.Audit.Record(ctx, audit.Event{Actor: "link", Action: audit.Denied, Kind: "alert", Remote: remote, Detail: "unknown ack token"})
-		return Alert{}, problem.ErrNotFound
+		return Alert{}, AckToken{}, false
 	}
-	al := found[0]
-	who := "link:" + linkName(al.Links[al.Index])
-	return s.ack(ctx, auth.Actor{Username: who, Role: "contact", Remote: remote}, &al)
+	return found[0], tk, true
 }
 
 // Ack acknowledges an alert in the app: admins, and users who were alerted
@@ -168,9 +192,10 @@ func (s *Service) Ack(ctx context.Context, a auth.Actor, id string) (Alert, erro
 		return Alert{}, problem.ErrNotFound
 	}
 	allowed := a.Role == auth.Admin
-	for i := 0; i <= al.Index && i < len(al.Links); i++ {
-		if al.Links[i].Channel == "inapp" && al.Links[i].To == a.Username {
-			allowed = true
+	for i := 0; i <= al.Index && i < len(al.Links) && !allowed; i++ {
+		if al.Links[i].Channel == "inapp" {
+			l, ok := s.resolve(ctx, al.Beneficiary, al.Links[i])
+			allowed = ok && l.To == a.Username
 		}
 	}
 	if !allowed {

@@ -16,46 +16,61 @@ type Listings interface {
 	Page(ctx context.Context, offset, limit int) (int, []catalogue.Listing, error)
 }
 
-// CatalogueOffers proposes offerings of the federated catalogue that are
-// active, in one of the categories, serve the municipality, and are
-// qualified (IsQualified is node/qualify's check: a valid, unrevoked
-// qualification from a trusted authority for that category and territory).
+// CatalogueOffers proposes offerings that are active, in one of the
+// categories and serve the municipality: first those of the federated
+// catalogue that are qualified (IsQualified is node/qualify's check: a
+// valid, unrevoked qualification from a trusted authority for that
+// category and territory), then the coop's own that are not, marked Own, so
+// a coop that trusts no authority (a lone node) still gets proposals.
 //
 // It walks the whole catalogue, which is fine for a rare event on a coop
 // node; node/search can replace it behind Offers with an index query.
 type CatalogueOffers struct {
-	Catalogue   Listings
+	Catalogue   Listings // nil: no federated catalogue
 	IsQualified func(publisher string, o schema.Offering) bool
+	// Own lists the coop's own offerings; Self and CoopName name their
+	// publisher. Nil: none proposed.
+	Own      func() []schema.Offering
+	Self     string
+	CoopName string
 }
 
-// Qualified implements Offers.
-func (c CatalogueOffers) Qualified(ctx context.Context, categories []string, municipality string) ([]Offer, error) {
-	if c.Catalogue == nil || c.IsQualified == nil {
-		return nil, nil
-	}
+// Proposable implements Offers.
+func (c CatalogueOffers) Proposable(ctx context.Context, categories []string, municipality string) ([]Offer, error) {
 	var out []Offer
-	const page = 500
-	for off := 0; ; off += page {
-		total, ls, err := c.Catalogue.Page(ctx, off, page)
-		if err != nil {
-			return nil, fmt.Errorf("read catalogue: %w", err)
+	add := func(pub, coop string, o schema.Offering, own bool) {
+		if o.Status != schema.StatusActive || !slices.Contains(o.Areas, municipality) {
+			return
 		}
-		for _, l := range ls {
-			o := l.Offering
-			if o.Status != schema.StatusActive || !slices.Contains(o.Areas, municipality) {
-				continue
-			}
-			if !CoversCategory(categories, o.Category) && !slices.ContainsFunc(o.Categories, func(x string) bool { return CoversCategory(categories, x) }) {
-				continue
-			}
-			if !c.IsQualified(l.Publisher, o) {
-				continue
-			}
-			out = append(out, Offer{Publisher: l.Publisher, Key: o.ID, Name: o.Name, Coop: l.CoopName, Category: o.Category,
-				Free: o.Cost.Type == schema.CostFree, Price: price(o.Cost), Phone: o.Contact.Phone})
+		if !CoversCategory(categories, o.Category) && !slices.ContainsFunc(o.Categories, func(x string) bool { return CoversCategory(categories, x) }) {
+			return
 		}
-		if off+page >= total || ctx.Err() != nil {
-			break
+		if own && slices.ContainsFunc(out, func(x Offer) bool { return x.Publisher == pub && x.Key == o.ID }) {
+			return // qualified already
+		}
+		out = append(out, Offer{Publisher: pub, Key: o.ID, Name: o.Name, Coop: coop, Category: o.Category,
+			Free: o.Cost.Type == schema.CostFree, Price: price(o.Cost), Phone: o.Contact.Phone, Own: own})
+	}
+	if c.Catalogue != nil && c.IsQualified != nil {
+		const page = 500
+		for off := 0; ; off += page {
+			total, ls, err := c.Catalogue.Page(ctx, off, page)
+			if err != nil {
+				return nil, fmt.Errorf("read catalogue: %w", err)
+			}
+			for _, l := range ls {
+				if c.IsQualified(l.Publisher, l.Offering) {
+					add(l.Publisher, l.CoopName, l.Offering, false)
+				}
+			}
+			if off+page >= total || ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if c.Own != nil {
+		for _, o := range c.Own() {
+			add(c.Self, c.CoopName, o, true)
 		}
 	}
 	return out, nil

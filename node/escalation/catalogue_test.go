@@ -71,3 +71,58 @@ func TestProposalsOnlyQualifiedInMunicipality(t *testing.T) {
 		t.Fatal("answered an offer that was never proposed")
 	}
 }
+
+// TestProposalsOwnOfferings: a coop that trusts no authority (a lone node)
+// still gets its own offerings proposed, marked as its own; when qualified
+// offerings exist they come first, and an own offering that is qualified
+// is proposed once, as qualified.
+func TestProposalsOwnOfferings(t *testing.T) {
+	own := []schema.Offering{
+		listing("self", "m1", "Pasti a domicilio", "pasti.domicilio", []string{"001272"}, false).Offering,
+		listing("self", "m2", "Spesa", "casa.spesa-domicilio", []string{"001272"}, true).Offering,
+		listing("self", "m3", "Pasti Milano", "pasti", []string{"015146"}, false).Offering,   // elsewhere
+		listing("self", "m4", "Pulizie", "casa.pulizie", []string{"001272"}, false).Offering, // other kind
+	}
+	tests := []struct {
+		name string
+		cat  fakeListings
+		want []string // name/own
+	}{
+		{"lone node", nil, []string{"Pasti a domicilio/own", "Spesa/own"}},
+		{"qualified first", fakeListings{
+			listing("p1", "o1", "Mensa solidale", "pasti", []string{"001272"}, true),
+			listing("self", "m1", "Pasti a domicilio", "pasti.domicilio", []string{"001272"}, false),
+		}, []string{"Pasti a domicilio/qualified", "Mensa solidale/qualified", "Spesa/own"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			offers := CatalogueOffers{Self: "self", CoopName: "La nostra coop", Own: func() []schema.Offering { return own }}
+			if tc.cat != nil {
+				offers.Catalogue, offers.IsQualified = tc.cat, func(string, schema.Offering) bool { return true }
+			}
+			r.cfg.Offers = offers
+			r.open()
+			ctx := context.Background()
+			r.call("call1", true)
+			o := problemOutcome("k1")
+			o.Kind, o.Actions = "food", []string{ActProposeServices}
+			got, err := r.svc.RecordOutcome(ctx, carla, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := r.svc.Case(ctx, admin, got.Case)
+			var names []string
+			for _, p := range c.Actions[0].Proposals {
+				mark := "qualified"
+				if p.Own {
+					mark = "own"
+				}
+				names = append(names, p.Name+"/"+mark)
+			}
+			if !slices.Equal(names, tc.want) {
+				t.Fatalf("proposals %v, want %v", names, tc.want)
+			}
+		})
+	}
+}

@@ -104,9 +104,12 @@ func (s *Service) currentWindow(ben string, t time.Time) (Window, bool) {
 	return ws[0], true
 }
 
-// plan stores the windows of the slots starting before now+Horizon. Windows
-// already stored are kept as they are, so planning again is harmless.
-func (s *Service) plan(ctx context.Context, now time.Time) error {
+// plan stores the windows of the slots starting before now+Horizon. A
+// window already stored is kept, and only one that has not begun follows
+// its slot (caregiver, end); so planning again is harmless. The windows of
+// changed (a schedule id, or "") that have not begun and whose slot is gone
+// are dropped: the schedule moved or was deleted. Caller holds s.mu.
+func (s *Service) plan(ctx context.Context, now time.Time, changed string) error {
 	if s.cfg.Schedules == nil {
 		return nil
 	}
@@ -114,15 +117,34 @@ func (s *Service) plan(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("plan check-ins: %w", err)
 	}
+	planned := map[string]bool{}
 	for _, sl := range slots {
 		id := sl.Schedule + "@" + sl.Start.UTC().Format("20060102T1504Z")
-		if _, ok := s.windows.Get(id); ok {
+		planned[id] = true
+		deadline := sl.End.UTC().Add(s.cfg.Grace)
+		w, ok := s.windows.Get(id)
+		switch {
+		case !ok:
+			w = Window{ID: id, Schedule: sl.Schedule, Beneficiary: sl.Beneficiary, Start: sl.Start.UTC()}
+		case w.State != WindowPending && w.State != WindowDropped, !now.Before(w.Start):
+			continue // begun: it keeps what it started with
+		case w.State == WindowPending && w.Caregiver == sl.Caregiver && w.Deadline.Equal(deadline):
 			continue
 		}
-		w := Window{ID: id, Schedule: sl.Schedule, Beneficiary: sl.Beneficiary, Caregiver: sl.Caregiver,
-			Start: sl.Start.UTC(), Deadline: sl.End.UTC().Add(s.cfg.Grace), State: WindowPending}
+		w.Caregiver, w.Deadline, w.State, w.ClosedAt = sl.Caregiver, deadline, WindowPending, time.Time{}
 		if err := s.windows.Put(ctx, w); err != nil {
 			return fmt.Errorf("store window %s: %w", id, err)
+		}
+	}
+	if changed == "" {
+		return nil
+	}
+	for _, w := range s.windows.Filter(func(w *Window) bool {
+		return w.Schedule == changed && w.State == WindowPending && now.Before(w.Start) && !planned[w.ID]
+	}) {
+		w.State, w.ClosedAt = WindowDropped, now
+		if err := s.windows.Put(ctx, w); err != nil {
+			return fmt.Errorf("drop window %s: %w", w.ID, err)
 		}
 	}
 	return nil

@@ -9,11 +9,16 @@
 // Every timer (a window's start and deadline, an alert's repeat and
 // escalation) is a time stored with its record, so a restarted node resumes
 // where it stopped; one scheduler goroutine sleeps until the earliest of them
-// on the injected clock.Clock (tests drive it with fakeclock).
+// on the injected clock.Clock (tests drive it with fakeclock). Any change of
+// a schedule or a terminal re-plans at once (Replan), and a change only ever
+// re-arms the timer for the same or an earlier instant (sched.go).
 //
 // Cases, outcomes and alerts are private records of the beneficiary's node:
 // they never leave it. Alerts carry a case reference, the kind and urgency,
-// and whom to call back, not the beneficiary's name, address or note.
+// and whom to call back, not the beneficiary's name, address or note; they
+// and the timelines name the links of the chain by role and an opaque id,
+// resolved to a person only when a message goes out (links.go).
+// Acknowledgement links work once and expire.
 //
 // Its routes (http.go: outcomes, cases, alerts, settings, the dashboard)
 // register on node/httpx's Router like every domain's.

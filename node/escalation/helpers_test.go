@@ -69,9 +69,14 @@ func (s *sink) all() []Message {
 	return slices.Clone(s.msgs)
 }
 
-type fakeSchedules struct{ slots []Slot }
+type fakeSchedules struct {
+	mu    sync.Mutex
+	slots []Slot
+}
 
 func (f *fakeSchedules) Slots(_ context.Context, from, to time.Time) ([]Slot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var out []Slot
 	for _, s := range f.slots {
 		if !s.Start.Before(from) && s.Start.Before(to) {

@@ -137,14 +137,14 @@ func alertRoutes(r *httpx.Router, s *Service) {
 			return err
 		}
 		for i := range als {
-			als[i].TokenHash = ""
+			als[i] = als[i].Public()
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": als})
 		return nil
 	})).Methods(http.MethodGet)
 	v1.HandleFunc("/alerts/{id}/ack", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		al, err := s.Ack(r.Context(), a, mux.Vars(r)["id"])
-		al.TokenHash = ""
+		al = al.Public()
 		return httpx.Reply(w, http.StatusOK, al, err)
 	})).Methods(http.MethodPost)
 	// The link in an e-mail or SMS: POST only, so mail scanners that

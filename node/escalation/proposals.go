@@ -25,7 +25,8 @@ var Categories = map[string][]string{
 	"missed_checkin": {"anziani.teleassistenza", "compagnia.video-check-in"},
 }
 
-// Offer is a qualified offering of the federated catalogue, as proposed.
+// Offer is an offering as proposed: a qualified one of the federated
+// catalogue, or one of the coop's own (Own), which no authority vouches for.
 type Offer struct {
 	Publisher string `json:"publisher"`
 	Key       string `json:"key"`
@@ -36,13 +37,16 @@ type Offer struct {
 	// Price is a short text of the cost options, e.g. "18.00 EUR/hour".
 	Price string `json:"price,omitempty"`
 	Phone string `json:"phone,omitempty"`
+	Own   bool   `json:"own,omitempty"`
 }
 
-// Offers finds qualified offerings in categories that serve a municipality.
-// node implements it over catalogue.Federated and the qualification service
-// (node/search can replace it with an index query behind the same seam).
+// Offers finds the offerings to propose in categories that serve a
+// municipality: qualified ones, and the coop's own. CatalogueOffers
+// implements it over catalogue.Federated, the qualification service and
+// the own offerings (node/search can replace it with an index query
+// behind the same seam).
 type Offers interface {
-	Qualified(ctx context.Context, categories []string, municipality string) ([]Offer, error)
+	Proposable(ctx context.Context, categories []string, municipality string) ([]Offer, error)
 }
 
 // Proposal is an offer proposed to the beneficiary and their answer.
@@ -70,12 +74,19 @@ func (s *Service) propose(ctx context.Context, kind, municipality string) ([]Pro
 	if s.cfg.Offers == nil {
 		return []Proposal{}, nil
 	}
-	offers, err := s.cfg.Offers.Qualified(ctx, Categories[kind], municipality)
+	offers, err := s.cfg.Offers.Proposable(ctx, Categories[kind], municipality)
 	if err != nil {
 		return nil, fmt.Errorf("search offers: %w", err)
 	}
-	// Free first, then paid; stable by name within each.
+	// Qualified before the coop's own; free first, then paid; stable by
+	// name within each.
 	slices.SortStableFunc(offers, func(a, b Offer) int {
+		if a.Own != b.Own {
+			if b.Own {
+				return -1
+			}
+			return 1
+		}
 		if a.Free != b.Free {
 			if a.Free {
 				return -1

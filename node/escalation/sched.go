@@ -24,6 +24,20 @@ func (s *Service) Close() error {
 	return nil
 }
 
+// Replan plans the check-in windows again at once and re-arms the timer:
+// node calls it whenever a schedule, a terminal's pairing or its presence
+// changes, so a check-in agreed a minute ahead has its window (and its
+// timer) before the call returns. schedule names the schedule that changed
+// ("" for none): its windows that have not begun yet follow it, moved when
+// its times moved, dropped when it was deleted.
+func (s *Service) Replan(ctx context.Context, schedule string) error {
+	s.mu.Lock()
+	err := s.plan(ctx, s.now(), schedule)
+	s.mu.Unlock()
+	s.wake()
+	return err
+}
+
 // wake makes the loop recompute its next due time.
 func (s *Service) wake() {
 	select {
@@ -32,21 +46,30 @@ func (s *Service) wake() {
 	}
 }
 
-// replanEvery bounds how long the loop sleeps, so newly agreed schedules are
-// planned even when no timer is due.
+// replanEvery is how often the loop plans even when nothing changed, so
+// slots that come within the horizon get their windows.
 const replanEvery = 5 * time.Minute
 
+// loop sleeps until the earliest stored timer or the next planning pass.
+// Both are instants, not delays: a wake (any change) re-arms the timer for
+// the same or an earlier instant, never pushes it later.
 func (s *Service) loop() {
 	defer close(s.done)
 	ctx := context.Background()
+	nextPlan := s.now().Add(replanEvery)
 	for {
-		d := replanEvery
-		if next, ok := s.nextDue(); ok {
-			if w := next.Sub(s.now()); w < d {
-				d = max(w, 0)
-			}
+		at := nextPlan
+		if next, ok := s.nextDue(); ok && next.Before(at) {
+			at = next
 		}
-		t := s.cfg.Clock.NewTimer(d)
+		now := s.now()
+		t := s.cfg.Clock.NewTimer(max(at.Sub(now), 0))
+		if s.now().Sub(now) > time.Millisecond {
+			// The clock stepped while the timer was armed (a wall clock
+			// corrected, a test's fake clock): it may fire late.
+			t.Stop()
+			continue
+		}
 		select {
 		case <-s.stop:
 			t.Stop()
@@ -59,6 +82,7 @@ func (s *Service) loop() {
 		if err := s.RunDue(ctx); err != nil {
 			s.log.Error("escalation run failed", "err", err)
 		}
+		nextPlan = s.now().Add(replanEvery)
 	}
 }
 
@@ -92,11 +116,11 @@ func (s *Service) nextDue() (time.Time, bool) {
 // call it directly after moving a fake clock.
 func (s *Service) RunDue(ctx context.Context) error {
 	now := s.now()
-	if err := s.plan(ctx, now); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.plan(ctx, now, ""); err != nil {
+		return err
+	}
 	for _, w := range s.windows.Filter(func(w *Window) bool {
 		return (w.State == WindowPending && !now.Before(w.Start)) || (w.State == WindowOpen && !now.Before(w.Deadline))
 	}) {

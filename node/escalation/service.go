@@ -53,6 +53,8 @@ type Config struct {
 	Grace time.Duration
 	// Horizon is how far ahead windows are planned; default 24 h.
 	Horizon time.Duration
+	// AckTTL is how long an acknowledgement link works; default 7 days.
+	AckTTL time.Duration
 }
 
 // Service holds the escalation state of one node.
@@ -67,8 +69,11 @@ type Service struct {
 	windows  *store.Collection[Window]
 	settings *store.Collection[Settings]
 	calls    *store.Collection[CallSeen]
+	keys     *store.Collection[linkKey]
 	meta     store.Namespace
-	carrier  Carrier // to other nodes; nil without federation
+
+	linkSecret []byte  // keys the opaque ids of chain links (links.go)
+	carrier    Carrier // to other nodes; nil without federation
 
 	kick    chan struct{}
 	stop    chan struct{}
@@ -111,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	def(&cfg.EscalateAfter, 15*time.Minute)
 	def(&cfg.Grace, 30*time.Minute)
 	def(&cfg.Horizon, 24*time.Hour)
+	def(&cfg.AckTTL, 7*24*time.Hour)
 	if cfg.Repeats == 0 {
 		cfg.Repeats = 2
 	}
@@ -126,8 +132,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	store.Load(l, &s.windows, "windows", func(x *Window) string { return x.ID })
 	store.Load(l, &s.settings, "settings", func(x *Settings) string { return x.Beneficiary })
 	store.Load(l, &s.calls, "calls", func(x *CallSeen) string { return x.ID })
+	store.Load(l, &s.keys, "keys", func(x *linkKey) string { return x.ID })
 	if l.Err != nil {
 		return nil, l.Err
+	}
+	if err := s.loadLinkKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.migrateLinks(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -328,61 +341,6 @@ func (s *Service) startAction(ctx context.Context, c *Case, i int, p Person) err
 	return nil
 }
 
-// linksFor orders the chain for an action: the links of the kinds the
-// action targets first, then the rest of the chain to escalate to.
-func (s *Service) linksFor(ctx context.Context, action string, p Person, reporter string) []Link {
-	chain := s.chain(ctx, p)
-	var want func(l Link) bool
-	switch action {
-	case ActAlertSocial:
-		want = func(l Link) bool { return l.Kind == "social_services" }
-	case ActAlertFamily:
-		want = func(l Link) bool { return slices.Contains([]string{"family", "neighbour", "gp", "other"}, l.Kind) }
-	case ActAlertCaregivers:
-		want = func(l Link) bool { return l.Kind == "caregiver" }
-		// The other caregivers of the beneficiary, in-app.
-		var extra []Link
-		for _, cg := range p.Caregivers {
-			if cg == reporter {
-				continue
-			}
-			if u, ok := s.cfg.Dir.CaregiverUser(ctx, cg); ok {
-				extra = append(extra, Link{Kind: "caregiver", Channel: "inapp", To: u})
-			}
-		}
-		chain = append(extra, chain...)
-	default: // missed check-in: the whole chain in order
-		return chain
-	}
-	var first, rest []Link
-	for _, l := range chain {
-		if want(l) {
-			first = append(first, l)
-		} else {
-			rest = append(rest, l)
-		}
-	}
-	if len(first) == 0 {
-		return nil
-	}
-	return append(first, rest...)
-}
-
-// chain is the beneficiary's escalation chain: the stored settings, or the
-// contacts with an e-mail address, in the registry's order.
-func (s *Service) chain(_ context.Context, p Person) []Link {
-	if st, ok := s.settings.Get(p.ID); ok && len(st.Chain) > 0 {
-		return slices.Clone(st.Chain)
-	}
-	var out []Link
-	for _, c := range p.Contacts {
-		if c.Email != "" {
-			out = append(out, Link{Kind: c.Kind, Name: c.Name, Channel: "email", To: c.Email})
-		}
-	}
-	return out
-}
-
 func (s *Service) settingsFor(ben string) Settings {
 	st, ok := s.settings.Get(ben)
 	if !ok {
@@ -427,6 +385,9 @@ func (s *Service) SaveSettings(ctx context.Context, a auth.Actor, st Settings) (
 	if st.Chain == nil {
 		st.Chain = []Link{}
 	}
+	for i := range st.Chain {
+		st.Chain[i].ID = "" // derived, never stored
+	}
 	if err := problem.Invalid(st.Check()); err != nil {
 		return Settings{}, err
 	}
@@ -439,6 +400,7 @@ func (s *Service) SaveSettings(ctx context.Context, a auth.Actor, st Settings) (
 	if err := s.cfg.Audit.Record(ctx, s.event(a, audit.Update, "escalation_settings", st.Beneficiary, "")); err != nil {
 		return Settings{}, fmt.Errorf("audit settings: %w", err)
 	}
+	st.Chain = s.withIDs(st.Beneficiary, slices.Clone(st.Chain))
 	return st, nil
 }
 

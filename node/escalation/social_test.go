@@ -32,10 +32,16 @@ func socialAlert(t *testing.T, r *rig) (Case, Alert) {
 	return c, al
 }
 
-func linkKinds(ls []Link) []string {
+// linkKinds says whom an alert's links reach: the alert keeps them bare
+// (role and opaque id), the service resolves them.
+func linkKinds(r *rig, al Alert) []string {
 	var out []string
-	for _, l := range ls {
-		out = append(out, l.Kind+":"+l.To)
+	for _, l := range al.Links {
+		if l.To != "" || l.Name != "" {
+			r.t.Fatalf("alert %s keeps whom link %s reaches", al.ID, l.Ref())
+		}
+		full, _ := r.svc.resolve(context.Background(), al.Beneficiary, l)
+		out = append(out, l.Kind+":"+full.To)
 	}
 	return out
 }
@@ -47,7 +53,7 @@ func TestSocialAlertGoesToSocialServicesFirst(t *testing.T) {
 	r := newRig(t)
 	_, al := socialAlert(t, r)
 	want := []string{"social_services:ss@example.org", "family:luca@example.org"}
-	if got := linkKinds(al.Links); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+	if got := linkKinds(r, al); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("alert chain %v, want %v", got, want)
 	}
 	if ss, fam := len(r.out.to("ss@example.org")), len(r.out.to("luca@example.org")); ss != 1 || fam != 0 {
@@ -73,7 +79,7 @@ func TestSocialAlertWithOnlySocialServices(t *testing.T) {
 	p.Contacts = []Contact{{Kind: "social_services", Name: "Servizi sociali", Email: "ss@example.org"}}
 	r.dir.people["b1"] = p
 	_, al := socialAlert(t, r)
-	if got := linkKinds(al.Links); len(got) != 1 || got[0] != "social_services:ss@example.org" {
+	if got := linkKinds(r, al); len(got) != 1 || got[0] != "social_services:ss@example.org" {
 		t.Fatalf("alert chain %v, want social services alone", got)
 	}
 	if n := len(r.out.to("ss@example.org")); n != 1 {
@@ -99,7 +105,7 @@ func TestSocialAlertOrderFromSettings(t *testing.T) {
 	}
 	_, al := socialAlert(t, r)
 	want := []string{"social_services:ss@example.org", "neighbour:anna@example.org", "family:luca@example.org", "gp:gp@example.org"}
-	got := linkKinds(al.Links)
+	got := linkKinds(r, al)
 	if len(got) != len(want) {
 		t.Fatalf("alert chain %v, want %v", got, want)
 	}

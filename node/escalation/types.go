@@ -150,12 +150,15 @@ type Case struct {
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
 }
 
-// Link is one step of a beneficiary's escalation chain.
+// Link is one step of a beneficiary's escalation chain. An alert keeps
+// only Kind, ID and Channel (links.go); Name and To are in the settings
+// and the registry.
 type Link struct {
-	Kind    string `json:"kind"`    // a contact kind, or "caregiver" / "coop"
-	Name    string `json:"name"`    // shown to the coop, never sent to others
-	Channel string `json:"channel"` // inapp, email, webhook
-	To      string `json:"to"`      // username, e-mail address or webhook URL
+	Kind    string `json:"kind"`         // a contact kind, or "caregiver" / "coop"
+	ID      string `json:"id,omitempty"` // opaque, derived: what records name it by
+	Name    string `json:"name"`         // shown to the coop, never sent to others
+	Channel string `json:"channel"`      // inapp, email, webhook
+	To      string `json:"to"`           // username, e-mail address or webhook URL
 }
 
 // Channels of a link.
@@ -218,10 +221,27 @@ type Alert struct {
 	Sent        int       `json:"sent"`  // sends to the current link
 	NextAt      time.Time `json:"next_at,omitzero"`
 	State       string    `json:"state"`
-	TokenHash   string    `json:"token_hash"`
-	AckedBy     string    `json:"acked_by,omitempty"`
-	AckedAt     time.Time `json:"acked_at,omitzero"`
-	CreatedAt   time.Time `json:"created_at"`
+	// TokenHash is the comma-separated token hashes of alerts stored
+	// before Tokens; read only, never shown.
+	TokenHash string     `json:"token_hash"`
+	Tokens    []AckToken `json:"tokens,omitempty"` // never shown
+	AckedBy   string     `json:"acked_by,omitempty"`
+	AckedAt   time.Time  `json:"acked_at,omitzero"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// AckToken is one acknowledgement link sent, kept hashed. It works once
+// (the alert it acknowledges is then acked) and until Expires.
+type AckToken struct {
+	Hash    string    `json:"hash"`
+	Link    string    `json:"link"` // the link it was sent to, as Link.Ref
+	Expires time.Time `json:"expires"`
+}
+
+// Public is the alert as the API shows it: no token hashes.
+func (a Alert) Public() Alert {
+	a.TokenHash, a.Tokens = "", nil
+	return a
 }
 
 // Window states.
@@ -230,6 +250,8 @@ const (
 	WindowOpen    = "open"    // the agreed time has come
 	WindowDone    = "done"    // checked in
 	WindowMissed  = "missed"
+	// WindowDropped: its schedule moved or was deleted before it began.
+	WindowDropped = "dropped"
 )
 
 // Window is one agreed check-in, persisted so a restart resumes it.
