@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -151,11 +153,12 @@ func (s *jsonScanner) container(depth int) {
 		}
 		if object {
 			name := s.str()
-			if names[name] {
-				s.fail("member %q twice", name)
+			key := memberKey(name)
+			if names[key] {
+				s.fail("member %q twice (names are matched without case)", name)
 				return
 			}
-			names[name] = true
+			names[key] = true
 			s.space()
 			s.off++ // the colon
 		}
@@ -234,4 +237,19 @@ func (s *jsonScanner) number() {
 
 func isNumberByte(c byte) bool {
 	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// memberKey is the key under which encoding/json matches a member name to a
+// struct field: letter case does not count, and the Kelvin sign and the
+// long s stand for k and s.
+func memberKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\u212a':
+			return 'k'
+		case '\u017f':
+			return 's'
+		}
+		return unicode.ToLower(r)
+	}, name)
 }

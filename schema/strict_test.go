@@ -28,6 +28,12 @@ func TestCheckJSON(t *testing.T) {
 		{`{"a":1,"a":1}`, false},
 		{`{"a":1,"\u0061":2}`, false},
 		{`[{"x":{"y":1,"y":2}}]`, false},
+		// encoding/json matches names to fields without case: two
+		// spellings of one field would each be read by some parser.
+		{`{"NAME":"x","name":"Coop"}`, false},
+		{`{"Kind":1,"\u212aind":2}`, false}, // the Kelvin sign folds to k
+		{`{"s":1,"\u017f":2}`, false},       // the long s folds to s
+		{`{"ab":1,"aB":2}`, false},
 		{`1.0`, false},
 		{`1e2`, false},
 		{`9007199254740992`, false},
