@@ -100,17 +100,7 @@ func TestTamperIsDetected(t *testing.T) {
 	}
 	for name, tamper := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := dssync.MutexWrap(ds.NewMapDatastore())
-			l, err := Open(ctx, d, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			for i := range 6 {
-				if err := l.Record(ctx, Event{Actor: "a", Action: Update, Kind: "k", Object: string(rune('a' + i))}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			l, d := chainOf(t, 6)
 			if _, err := l.Verify(ctx); err != nil {
 				t.Fatalf("intact chain: %v", err)
 			}
@@ -120,4 +110,23 @@ func TestTamperIsDetected(t *testing.T) {
 			}
 		})
 	}
+}
+
+// chainOf opens a log on an in-memory datastore and records n events,
+// "a", "b", ... in order; the log is closed when the test ends.
+func chainOf(t *testing.T, n int) (*Log, ds.Batching) {
+	t.Helper()
+	ctx := context.Background()
+	d := dssync.MutexWrap(ds.NewMapDatastore())
+	l, err := Open(ctx, d, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	for i := range n {
+		if err := l.Record(ctx, Event{Actor: "a", Action: Update, Kind: "k", Object: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l, d
 }

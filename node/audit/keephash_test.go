@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-
-	ds "github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 )
 
 // TestRewriteKeepingTheHashIsDetected rewrites an event's content as well
@@ -16,17 +13,7 @@ import (
 // (the mutation audit-verify-hash in bench/mutate).
 func TestRewriteKeepingTheHashIsDetected(t *testing.T) {
 	ctx := context.Background()
-	d := dssync.MutexWrap(ds.NewMapDatastore())
-	l, err := Open(ctx, d, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	for i := range 4 {
-		if err := l.Record(ctx, Event{Actor: "a", Action: Update, Kind: "k", Object: string(rune('a' + i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	l, d := chainOf(t, 4)
 	raw, err := d.Get(ctx, key(2))
 	if err != nil {
 		t.Fatal(err)

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-
-	ds "github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 )
 
 // TestTamperWithRecomputedLinkIsDetected rewrites an event the way someone
@@ -17,17 +14,7 @@ import (
 // successor still points at the old hash and Verify must refuse.
 func TestTamperWithRecomputedLinkIsDetected(t *testing.T) {
 	ctx := context.Background()
-	d := dssync.MutexWrap(ds.NewMapDatastore())
-	l, err := Open(ctx, d, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	for i := range 6 {
-		if err := l.Record(ctx, Event{Actor: "a", Action: Update, Kind: "k", Object: string(rune('a' + i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	l, d := chainOf(t, 6)
 	if _, err := l.Verify(ctx); err != nil {
 		t.Fatalf("intact chain: %v", err)
 	}
