@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/difronte/difronte/bench/internal/scrape"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -177,20 +176,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // gcCount reads the node's completed collections from its /metrics.
 func gcCount(base string) int {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
+	n, ok := scrape.Metric(base, "go_gc_duration_seconds_count")
+	if !ok {
 		return -1
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_gc_duration_seconds_count "); ok {
-			n, _ := strconv.ParseFloat(v, 64)
-			return int(n)
-		}
-	}
-	return -1
+	return int(n)
 }
 
 // printLoad runs every kind with clients clients and prints the table.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/difronte/difronte/bench/internal/scrape"
 	"io"
 	"net/http"
 	"os"
@@ -104,25 +105,11 @@ func runCmd(name string, args ...string) error {
 // heapInuse reads the node's Go heap in use (KiB) from its /metrics: the
 // part of RSS that is Go objects rather than badger's tables and caches.
 func heapInuse(url string) int {
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
-	defer c.CloseIdleConnections()
-	resp, err := c.Get(url + "/metrics")
-	if err != nil {
+	f, ok := scrape.Metric(url, "go_memstats_heap_inuse_bytes")
+	if !ok {
 		return -1
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return -1
-			}
-			return int(f / 1024)
-		}
-	}
-	return -1
+	return int(f / 1024)
 }
 
 // rss reads VmRSS (KiB) of pid.
