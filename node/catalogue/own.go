@@ -158,13 +158,8 @@ func (s *Own) Create(ctx context.Context, a auth.Actor, o schema.Offering) (Offe
 		_ = s.audit.Record(ctx, s.event(a, audit.Denied, ""))
 		return Offering{}, problem.ErrForbidden
 	}
-	o.ID = NewUUID()
-	if err := validate(&o); err != nil {
-		return Offering{}, err
-	}
-	now := s.clk.Now().UTC()
-	rec := Offering{Offering: o, CreatedAt: now, UpdatedAt: now}
-	return rec, s.save(ctx, a, rec, audit.Create)
+	o.ID = ""
+	return s.Import(ctx, a, o)
 }
 
 // Update replaces an offering's fields and publishes the new version.
