@@ -248,27 +248,18 @@ func (st *State) grant(ctx context.Context, base, tok, caregiverNode string) err
 }
 
 func waitHeld(ctx context.Context, base, tok, caregiver, grant string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	return localnet.Retry(ctx, 60*time.Second, 250*time.Millisecond, func() error {
 		var held struct{ Items []calls.HeldGrant }
-		err := localnet.CallJSON(ctx, http.MethodGet, base+"/api/v1/calls/held?caregiver="+caregiver, tok, nil, &held)
-		if err == nil {
-			for _, h := range held.Items {
-				if h.ID == grant {
-					return nil
-				}
-			}
-			err = errors.New("not yet")
-		}
-		if time.Now().After(deadline) {
+		if err := localnet.CallJSON(ctx, http.MethodGet, base+"/api/v1/calls/held?caregiver="+caregiver, tok, nil, &held); err != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		for _, h := range held.Items {
+			if h.ID == grant {
+				return nil
+			}
 		}
-	}
+		return errors.New("not yet")
+	})
 }
 
 func terminalURL(p *localnet.Proc) string { return "ws://" + p.HTTPAddr + "/ws/terminal" }

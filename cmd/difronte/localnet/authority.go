@@ -199,23 +199,31 @@ func applyWhenKnown(ctx context.Context, p *Proc, form map[string]any) error {
 			body[k] = v
 		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	return Retry(ctx, 60*time.Second, 500*time.Millisecond, func() error {
 		b, err := Call(ctx, http.MethodPost, p.URL+"/api/v1/applications", tok, body)
 		if err == nil {
 			var app struct{ ID string }
 			if json.Unmarshal(b, &app) == nil {
 				form["id"] = app.ID
 			}
-			return nil
 		}
-		if time.Now().After(deadline) {
+		return err
+	})
+}
+
+// Retry calls try every interval until it succeeds, timeout passes (the
+// last error is returned) or ctx ends.
+func Retry(ctx context.Context, timeout, every time.Duration, try func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := try()
+		if err == nil || time.Now().After(deadline) {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(every):
 		}
 	}
 }
