@@ -139,8 +139,22 @@ func TestQualificationRoundTrip(t *testing.T) {
 
 // TestHostileCredentials is the table of malformed and hostile credentials:
 // every one is refused, with a reason naming what is wrong.
-func TestHostileCredentials(t *testing.T) {
-	ts := testTrust(t)
+// credentialCase is a hostile credential and the whole reason for its
+// refusal after "credential refused: ". key, when set, changes the one
+// trusted key before the check.
+type credentialCase struct {
+	name  string
+	token string
+	key   func(*AuthorityKey)
+	now   time.Time
+	why   string
+}
+
+func keyMut(f func(*AuthorityKey)) func(*AuthorityKey) { return f }
+
+// hostileCredentials are the refusals of TestHostileCredentials, also
+// written as conformance vectors (testdata/protocol/credentials.json).
+func hostileCredentials(t testing.TB) []credentialCase {
 	now := t0.Add(time.Hour)
 	good := mustSign(t, authKey, sampleQualification())
 	gp := strings.Split(good, ".")
@@ -170,13 +184,7 @@ func TestHostileCredentials(t *testing.T) {
 	jwk := map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64(otherPub())}
 	badSig := "signature does not verify with key " + Thumbprint(authPub())
 
-	cases := []struct {
-		name  string
-		token string
-		trust *TrustSet
-		now   time.Time
-		why   string // the whole reason after "credential refused: "
-	}{
+	return []credentialCase{
 		{"alg none", b64([]byte(`{"alg":"none","typ":"vc+jwt","kid":"`+Thumbprint(authPub())+`"}`)) + "." + gp[1] + ".", nil, now, `alg "none"; only EdDSA is accepted`},
 		{"HS256 with the public key as secret", hs256(), nil, now, `alg "HS256"; only EdDSA is accepted`},
 		{"ES256 header", rawToken(authKey, with("alg", "ES256"), pay), nil, now, `alg "ES256"; only EdDSA is accepted`},
@@ -203,12 +211,12 @@ func TestHostileCredentials(t *testing.T) {
 		{"other territory", mustSign(t, authKey, json.RawMessage(qualJSON(func(q *Qualification) {
 			q.CredentialSubject.Municipalities = []string{"080063"}
 		}))), nil, now, "municipality 080063 is outside the territory of Comune di Bologna"},
-		{"key trusted for another territory", good, testTrust(t, func(k *AuthorityKey) { k.Territory = []string{"080063"} }), now, "municipality 037006 is outside the territory of Comune di Bologna"},
+		{"key trusted for another territory", good, keyMut(func(k *AuthorityKey) { k.Territory = []string{"080063"} }), now, "municipality 037006 is outside the territory of Comune di Bologna"},
 		{"issuer not owning the key", mustSign(t, authKey, json.RawMessage(qualJSON(func(q *Qualification) {
 			q.Issuer.ID = "urn:difronte:authority:elsewhere"
 		}))), nil, now, `issuer "urn:difronte:authority:elsewhere" does not own key ` + Thumbprint(authPub()) + " (" + testIssuer + ")"},
-		{"signed after key retirement", good, testTrust(t, func(k *AuthorityKey) { k.Retired = t0.Add(-time.Hour).Unix() }), now, "key " + Thumbprint(authPub()) + " was retired before validFrom"},
-		{"key hard-expired", good, testTrust(t, func(k *AuthorityKey) { k.Expires = t0.Add(time.Minute).Unix() }), now, "key " + Thumbprint(authPub()) + " expired"},
+		{"signed after key retirement", good, keyMut(func(k *AuthorityKey) { k.Retired = t0.Add(-time.Hour).Unix() }), now, "key " + Thumbprint(authPub()) + " was retired before validFrom"},
+		{"key hard-expired", good, keyMut(func(k *AuthorityKey) { k.Expires = t0.Add(time.Minute).Unix() }), now, "key " + Thumbprint(authPub()) + " expired"},
 		{"@context not VC 2.0 first", mustSign(t, authKey, json.RawMessage(qualJSON(func(q *Qualification) {
 			q.Context = []string{"https://www.w3.org/2018/credentials/v1"}
 		}))), nil, now, "@context must start with " + CredentialsV2Context},
@@ -235,14 +243,18 @@ func TestHostileCredentials(t *testing.T) {
 		{"oversized", strings.Repeat("A", MaxCredentialSize+1), nil, now, fmt.Sprintf("token of %d bytes", MaxCredentialSize+1)},
 		{"empty", "", nil, now, "compact JWS has 3 parts, got 1"},
 	}
+}
+
+func TestHostileCredentials(t *testing.T) {
+	cases := hostileCredentials(t)
 	if len(cases) < 20 {
 		t.Fatalf("only %d cases", len(cases))
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := c.trust
-			if tr == nil {
-				tr = ts
+			tr := testTrust(t)
+			if c.key != nil {
+				tr = testTrust(t, c.key)
 			}
 			_, _, err := tr.VerifyQualification(c.token, c.now)
 			if err == nil {
@@ -327,11 +339,12 @@ func TestStatusList(t *testing.T) {
 }
 
 // TestWriteInterop writes a credential, a status list and the JWKS for the
-// independent checker in web/e2e/credentials.test.js, when asked to.
+// independent checker in web/e2e/credentials.test.js (into
+// DIFRONTE_INTEROP_DIR), and checks that what it wrote verifies here.
 func TestWriteInterop(t *testing.T) {
 	dir := os.Getenv("DIFRONTE_INTEROP_DIR")
 	if dir == "" {
-		t.Skip("DIFRONTE_INTEROP_DIR not set; run by web/e2e/credentials.test.js")
+		dir = t.TempDir()
 	}
 	bits := NewBitstring()
 	SetBit(bits, 7)
@@ -348,6 +361,22 @@ func TestWriteInterop(t *testing.T) {
 	b, _ := json.MarshalIndent(out, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "interop.json"), b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+	keys, err := ParseJWKS(jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := NewTrustSet(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ts.VerifyQualification(out["credential"].(string), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if l, _, err := ts.VerifyStatusList(out["statusList"].(string)); err != nil {
+		t.Fatal(err)
+	} else if r, _ := l.Revoked(7); !r {
+		t.Fatal("index 7 not revoked in the written list")
 	}
 }
 
