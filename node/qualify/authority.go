@@ -182,10 +182,11 @@ func (a *Authority) Name() string { return a.cfg.Name }
 // Territory returns the authority's territory.
 func (a *Authority) Territory() []string { return slices.Clone(a.cfg.Territory) }
 
-// officer lets officers and admins through; anyone else is refused, and
-// the refusal of what they tried on application id is noted.
+// officer lets officers through; anyone else, the node's admin included
+// (who creates the officers' accounts but does not review), is refused,
+// and the refusal of what they tried on application id is noted.
 func (a *Authority) officer(actor auth.Actor, id, what string) error {
-	if actor.Role != auth.Officer && actor.Role != auth.Admin {
+	if actor.Role != auth.Officer {
 		a.note(actor, audit.Denied, id, what)
 		return problem.ErrForbidden
 	}

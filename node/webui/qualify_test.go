@@ -240,10 +240,10 @@ func TestQualificationPagesByRole(t *testing.T) {
 	}{
 		{"/qualification", []auth.Role{A}},
 		{"/qualification/new", []auth.Role{A}},
-		{"/authority", []auth.Role{A, O}},
-		{"/authority?state=submitted", []auth.Role{A, O}},
-		{"/authority?state=nonsense", []auth.Role{A, O}},
-		{app, []auth.Role{A, O}},
+		{"/authority", []auth.Role{O}},
+		{"/authority?state=submitted", []auth.Role{O}},
+		{"/authority?state=nonsense", []auth.Role{O}},
+		{app, []auth.Role{O}},
 	}
 	for _, r := range auth.Roles {
 		c := q.login(string(r))
@@ -269,7 +269,7 @@ func TestQualificationPagesByRole(t *testing.T) {
 		if got, want := strings.Contains(home, `href="/qualification"`), r == A; got != want {
 			t.Errorf("nav of %s links the qualification page: %v", r, got)
 		}
-		if got, want := strings.Contains(home, `href="/authority"`), r == A || r == O; got != want {
+		if got, want := strings.Contains(home, `href="/authority"`), r == O; got != want {
 			t.Errorf("nav of %s links the console: %v", r, got)
 		}
 	}

@@ -188,7 +188,7 @@ func sectionRoles(section string) []auth.Role {
 	case "qualification":
 		return []auth.Role{auth.Admin}
 	case "authority":
-		return []auth.Role{auth.Officer, auth.Admin}
+		return []auth.Role{auth.Officer}
 	}
 	return nil
 }
