@@ -149,3 +149,46 @@ func TestOnlyAdminsImportGrants(t *testing.T) {
 		t.Fatalf("admin import: %+v %v", h, err)
 	}
 }
+
+// TestGrantForAnotherNodeRefused: a grant addressed to one node is not
+// imported by another, neither pasted by its admin nor delivered over a
+// signal stream, even though its signature is good and the caregiver id
+// exists there too.
+func TestGrantForAnotherNodeRefused(t *testing.T) {
+	p := newGrantPair(t)
+	ctx := context.Background()
+	other, _ := newService(t, p.clk)
+	if _, err := other.ImportGrant(ctx, adminActor, p.grant.Token); err == nil {
+		t.Fatal("a grant addressed to another node was imported")
+	}
+	st := newPipeStream(p.issuerPeer, Msg{Type: TypeGrant, Grant: p.grant.Token})
+	other.ServeStream(st)
+	if m := st.answer(t); m.Type == TypeOK {
+		t.Fatalf("a grant addressed to another node was taken over a stream: %+v", m)
+	}
+	if held := other.HeldGrants(""); len(held) != 0 {
+		t.Fatalf("the wrong node holds %d grants", len(held))
+	}
+	if h, err := p.holder.ImportGrant(ctx, adminActor, p.grant.Token); err != nil || h.ID != p.grant.ID {
+		t.Fatalf("the addressed node: %+v %v", h, err)
+	}
+}
+
+// TestHeldGrantRingsOnlyItsBeneficiary: the caregiver's node does not send
+// a grant for one beneficiary to ring another of the same node; the call
+// stops on the caregiver's own node before any stream is opened.
+func TestHeldGrantRingsOnlyItsBeneficiary(t *testing.T) {
+	p := newGrantPair(t)
+	ctx := context.Background()
+	if _, err := p.holder.ImportGrant(ctx, adminActor, p.grant.Token); err != nil {
+		t.Fatal(err)
+	}
+	cg := auth.Actor{Username: "giulia", Role: auth.Caregiver, CaregiverID: "cg1"}
+	if _, err := p.holder.placeRemote(ctx, cg, nil, Msg{Type: TypeCall, Call: "c1", Node: p.issuerPeer, Beneficiary: "ben2"}, "Giulia", nil, nil); !errors.Is(err, ErrNoGrant) {
+		t.Fatalf("ringing another beneficiary under a grant for ben1: %v, want %v", err, ErrNoGrant)
+	}
+	// The granted beneficiary gets past the grant (no federation here).
+	if _, err := p.holder.placeRemote(ctx, cg, nil, Msg{Type: TypeCall, Call: "c2", Node: p.issuerPeer, Beneficiary: "ben1"}, "Giulia", nil, nil); err == nil || errors.Is(err, ErrNoGrant) {
+		t.Fatalf("the granted beneficiary: %v, want past the grant check", err)
+	}
+}
