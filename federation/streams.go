@@ -35,6 +35,9 @@ func streamLimits() map[protocol.ID]budget.Limits {
 		// A coop polls each authority every 10 s and submits now and
 		// then: two maximal submissions fit the burst.
 		ApplyProtocolID: {SessionsPerMinute: 30, SessionBurst: 30, BytesPerMinute: MaxApplyFrame, ByteBurst: 2 * (MaxApplyFrame + maxApplyResponse), Concurrent: 4},
+		// A voucher is delivered once and redeemed once; a provider
+		// redeeming a month's vouchers at once fits the burst.
+		VoucherProtocolID: {SessionsPerMinute: 60, SessionBurst: 60, BytesPerMinute: 60 * maxVoucherFrame, ByteBurst: 60 * maxVoucherFrame, Concurrent: 8},
 		// Once per new connection.
 		MembersProtocol: {SessionsPerMinute: 30, SessionBurst: 30, BytesPerMinute: 64 << 10, ByteBurst: 64 << 10, Concurrent: 4},
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/node/vouchers"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
 )
@@ -125,6 +126,8 @@ type Node struct {
 	members *federation.Membership
 	view    *catalogueView
 	qual    qualifications
+	// vouchers are municipal economic support held, issued or redeemed.
+	vouchers *vouchers.Service
 
 	calls       *calls.Service
 	callEvents  *callEvents
@@ -246,6 +249,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startQualify(ctx); err != nil {
 		return fmt.Errorf("qualifications: %w", err)
 	}
+	if err := n.startVouchers(ctx); err != nil {
+		return err
+	}
 	if err := n.startCalls(ctx); err != nil {
 		return err
 	}
@@ -308,7 +314,7 @@ func (n *Node) mountHTTP() {
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
-	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual, n.vouchers)
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

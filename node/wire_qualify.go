@@ -21,6 +21,10 @@ type qualifications struct {
 	svc  *qualify.Service
 	coop *qualify.Coop
 	auth *qualify.Authority
+	// trust is the node's trust set and keys its authority key file (nil
+	// on a coop node); vouchers use them too.
+	trust *schema.TrustSet
+	keys  *qualify.KeyFile
 }
 
 // startQualify runs after the federation: it verifies credentials from the
@@ -31,6 +35,7 @@ func (n *Node) startQualify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n.qual.trust, n.qual.keys = ts, kf
 	svc := qualify.NewService(ts, n.cfg.Clock, n.log)
 	n.qual.svc = svc
 	if n.fed == nil {

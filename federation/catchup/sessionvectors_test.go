@@ -107,8 +107,8 @@ func buildSessionVectors(t *testing.T) sessionVectorFile {
 	add("a1", pa, k1, vectorOffering(t, k1, "Pasti a domicilio"), false)
 	add("a2", pa, k2, vectorOffering(t, k2, "Trasporto sociale"), false)
 	add("a3", pa, k1, vectorOffering(t, k1, "Pasti a domicilio, anche la sera"), false) // supersedes a1
-	add("a4", pa, k2, nil, true)                                                         // withdraws a2
-	log["a5cp"] = checkpoint(t, r, pa)                                                   // seq 5: a3 and a4 current
+	add("a4", pa, k2, nil, true)                                                        // withdraws a2
+	log["a5cp"] = checkpoint(t, r, pa)                                                  // seq 5: a3 and a4 current
 	add("b1", pb, k1, vectorOffering(t, k1, "Assistenza domiciliare"), false)
 	forged := *log["a3"]
 	forged.Sig = append([]byte(nil), forged.Sig...)
