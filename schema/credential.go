@@ -394,28 +394,25 @@ func decodeCredential(p []byte, v any) error {
 }
 
 // DecodeQualification decodes and validates a qualification payload.
-func DecodeQualification(p []byte) (*Qualification, error) {
-	var q Qualification
-	if err := decodeCredential(p, &q); err != nil {
+func DecodeQualification(p []byte) (*Qualification, error) { return decodeValid[Qualification](p) }
+
+// decodeValid decodes a credential payload strictly and validates it.
+func decodeValid[T any, P interface {
+	*T
+	Validate() error
+}](p []byte) (P, error) {
+	v := P(new(T))
+	if err := decodeCredential(p, v); err != nil {
 		return nil, err
 	}
-	if err := q.Validate(); err != nil {
+	if err := v.Validate(); err != nil {
 		return nil, err
 	}
-	return &q, nil
+	return v, nil
 }
 
 // DecodeStatusList decodes and validates a status list payload.
-func DecodeStatusList(p []byte) (*StatusList, error) {
-	var l StatusList
-	if err := decodeCredential(p, &l); err != nil {
-		return nil, err
-	}
-	if err := l.Validate(); err != nil {
-		return nil, err
-	}
-	return &l, nil
-}
+func DecodeStatusList(p []byte) (*StatusList, error) { return decodeValid[StatusList](p) }
 
 // SignCredential signs payload as a VC-JWT with an Ed25519 key.
 func SignCredential(priv ed25519.PrivateKey, kid string, payload any) (string, error) {

@@ -122,16 +122,7 @@ func (v *Voucher) Validate() error {
 }
 
 // DecodeVoucher decodes and validates a voucher payload.
-func DecodeVoucher(p []byte) (*Voucher, error) {
-	var v Voucher
-	if err := decodeCredential(p, &v); err != nil {
-		return nil, err
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
+func DecodeVoucher(p []byte) (*Voucher, error) { return decodeValid[Voucher](p) }
 
 // VerifyVoucher verifies a voucher from a trusted key: signature, shape,
 // the key's life and, at now, the voucher's window and the key's expiry.
