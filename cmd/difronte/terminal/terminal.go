@@ -148,12 +148,21 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if s.Root != "/" {
 		s.Systemctl = ""
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if old, err := readSettings(ConfigPath(s.Root)); err == nil {
+		// What was set up before stays unless a flag changes it.
 		if s.Node == "" {
 			s.Node = old.Node
 		}
 		if s.Credential == "" {
 			s.Credential = old.Credential
+		}
+		if d, err := time.ParseDuration(old.Lead); err == nil && !given["lead"] {
+			s.Lead = d
+		}
+		if d, err := time.ParseDuration(old.PowerOffAfter); err == nil && !given["power-off-after"] {
+			s.PowerOffAfter = d
 		}
 	}
 	s.Node = strings.TrimRight(s.Node, "/")
