@@ -67,7 +67,7 @@ func (f *fakeNode) beatCount() int {
 }
 
 // fakeSys is a sysfs tree with an RTC, a battery and a disk.
-func fakeSys(t *testing.T) string {
+func fakeSys(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	files := map[string]string{
@@ -100,7 +100,7 @@ func fakeSys(t *testing.T) string {
 	return root
 }
 
-func write(t *testing.T, p, c string) {
+func write(t testing.TB, p, c string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -370,4 +370,35 @@ func TestHeartbeatsResumeAfterNodeRestart(t *testing.T) {
 	if got := a.cfg.RTC.Read(); got != alarm {
 		t.Fatalf("alarm changed across the outage: %q -> %q", alarm, got)
 	}
+}
+
+// FuzzWindows: whatever the node (or something posing as it) answers, the
+// agent never programs an alarm in the past and never panics.
+func FuzzWindows(f *testing.F) {
+	for _, s := range []string{
+		`{"terminal":"t1","windows":[{"start":"2026-05-04T10:00:00Z","end":"2026-05-04T10:15:00Z"}],"busy":false}`,
+		`{"windows":[{"start":"2026-05-04T07:00:00Z","end":"2026-05-04T06:00:00Z"}]}`,
+		`{"windows":null}`, `[`, `{"windows":[{"start":"0001-01-01T00:00:00Z"}]}`,
+	} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/terminal/windows" {
+			_, _ = w.Write(body)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	sys := fakeSys(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		body = []byte(s)
+		a := New(Config{Node: srv.URL, Credential: testCred, Clock: fakeclock.New(now), RTC: RTC{Sys: sys}, Sys: sys, DiskPath: sys, PowerOffAfter: time.Minute})
+		a.Step(context.Background())
+		if al := a.Alarm(); !al.IsZero() && !al.After(now) {
+			t.Fatalf("alarm in the past %s for %q", al, s)
+		}
+	})
 }
