@@ -28,6 +28,7 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -130,6 +131,7 @@ type Node struct {
 	vouchers *vouchers.Service
 
 	calls       *calls.Service
+	fleet       *fleet.Service
 	callEvents  *callEvents
 	escalation  *escalation.Service
 	notify      *notify.Service
@@ -255,6 +257,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startCalls(ctx); err != nil {
 		return err
 	}
+	if err := n.startFleet(ctx); err != nil {
+		return err
+	}
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
@@ -314,7 +319,8 @@ func (n *Node) mountHTTP() {
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
-	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual, n.vouchers)
+	domains = append(domains, n.calls, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
+		n.vouchers)
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

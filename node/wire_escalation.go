@@ -155,7 +155,7 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	}
 	cc := escCalls{calls: n.calls, clk: clk}
 	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{care: n.care, auth: n.auth}, Notify: notifier{ns},
-		Clock: clk, Logger: n.log, Schedules: cc, Presence: cc, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone,
+		Clock: clk, Logger: n.log, Schedules: cc, Presence: escPresence{cc, n.fleet}, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone,
 		Grace: ec.Grace, AckTTL: ec.AckTTL}
 	offers := escalation.CatalogueOffers{Self: n.peerID, CoopName: n.cfg.CoopName, Own: func() []schema.Offering {
 		var out []schema.Offering

@@ -49,6 +49,7 @@ func commands() []command {
 		{"import", "import HSDS services into the coop's offerings (import hsds FILE)", runImport},
 		{"authority", "authority keys (authority keygen --out FILE)", runAuthority},
 		{"admin", "reset a forgotten password, node stopped (admin reset-password [--user NAME])", runAdmin},
+		{"terminal", "the call terminal's side (terminal probe|setup|run)", runTerminal},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }

@@ -158,7 +158,7 @@ func (s *Service) runWindow(ctx context.Context, w *Window, now time.Time) error
 			return nil
 		}
 		if s.cfg.Presence != nil && !s.cfg.Presence.TerminalOnline(w.Beneficiary) {
-			return s.miss(ctx, w, MissOffline)
+			return s.miss(ctx, w, s.offlineReason(w))
 		}
 		w.State = WindowOpen
 		return s.windows.Put(ctx, *w)

@@ -273,6 +273,7 @@ type Window struct {
 // Miss reasons.
 const (
 	MissOffline    = "terminal_offline"
+	MissNotOn      = "terminal_not_on" // its PC did not switch itself on
 	MissUnanswered = "unanswered"
 	MissNotPlaced  = "not_placed"
 )

@@ -146,6 +146,13 @@ function start() {
     if (await pair($('pair-code').value)) { show('home'); connect(); }
   });
 
+  // The kiosk set up by `difronte terminal setup` opens
+  // /terminal#credential=...: the fragment never reaches the server.
+  const given = new URLSearchParams(location.hash.slice(1)).get('credential');
+  if (given) {
+    localStorage.setItem(KEY, given);
+    history.replaceState(null, '', '/terminal');
+  }
   const code = new URLSearchParams(location.search).get('code');
   if (code) {
     // The code is single-use: drop it from the address bar either way.
