@@ -35,6 +35,7 @@ import (
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
+	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -132,6 +133,7 @@ type Node struct {
 	notify      *notify.Service
 	outcomeLink *federation.OutcomeLink
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
+	workshop    *workshop.Service
 
 	api      *api.Server
 	metrics  *prometheus.Registry
@@ -252,6 +254,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	if err := n.startWorkshop(ctx); err != nil {
+		return err
+	}
 	if err := n.startBackups(); err != nil {
 		return err
 	}
@@ -301,14 +306,14 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup()}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
-	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual, n.workshop)
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

@@ -25,6 +25,7 @@ import (
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/search"
+	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/web"
 )
 
@@ -52,6 +53,8 @@ type Deps struct {
 	// Backup returns the last scheduled backup's result; nil when the
 	// node takes no backups of its own.
 	Backup func() (backup.Result, bool)
+	// Workshop is nil on a UI without the refurbishment workshop.
+	Workshop *workshop.Service
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
