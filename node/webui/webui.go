@@ -125,6 +125,7 @@ func (u *ui) routes() {
 	u.catalogueRoutes()
 	u.callsRoutes()
 	u.escalationRoutes()
+	u.workshopRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
@@ -176,7 +177,7 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin}
 	case "beneficiaries", "caregivers":
 		return []auth.Role{auth.Admin, auth.Caregiver}
-	case "terminals":
+	case "terminals", "officina":
 		return []auth.Role{auth.Admin, auth.Refurbisher}
 	case "offerings":
 		return []auth.Role{auth.Admin, auth.Operator}
@@ -198,7 +199,7 @@ func sectionRoles(section string) []auth.Role {
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
