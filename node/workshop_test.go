@@ -95,7 +95,7 @@ func TestWorkshopOverHTTP(t *testing.T) {
 	luca.call(http.StatusCreated, "POST", "/api/v1/refurbishment/worklog", map[string]any{"terminal": tk.ID, "step": "wiping", "hours": 2.5, "date": today}, nil)
 	var sm workshop.Summary
 	luca.call(http.StatusOK, "GET", "/api/v1/refurbishment/workers/luca", nil, &sm)
-	if sm.Hours != 2.5 || sm.Devices != 1 || sm.Steps["delivered"] != 1 {
+	if sm.Hours != 2.5 || sm.Devices != 1 || sm.Steps["ready"] != 1 || sm.Steps["wiping"] != 1 {
 		t.Fatalf("summary %+v", sm)
 	}
 	luca.call(http.StatusForbidden, "GET", "/api/v1/refurbishment/stats", nil, nil)

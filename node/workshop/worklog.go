@@ -115,10 +115,11 @@ type Summary struct {
 	From    string         `json:"from,omitempty"` // first day worked
 	To      string         `json:"to,omitempty"`   // last day worked
 	ByStep  []StepSummary  `json:"by_step"`
-	Steps   map[string]int `json:"steps_done"` // transitions made, by the state reached
+	Steps   map[string]int `json:"steps_done"` // steps completed, by the state a forward move left
 }
 
-// StepSummary is the time a worker spent on one step.
+// StepSummary is the time a worker spent on one step (a step they
+// completed without logging time is listed with none).
 type StepSummary struct {
 	Step    string  `json:"step"`
 	Minutes int     `json:"minutes"`
@@ -161,8 +162,10 @@ func (s *Service) Workers(ctx context.Context, a auth.Actor) ([]Summary, error) 
 	}
 	for _, d := range s.devices.Filter(func(*Device) bool { return true }) {
 		for _, st := range d.Steps {
-			if mine(st.By) && !strings.HasPrefix(st.By, "system:") {
-				get(st.By).Steps[st.To]++
+			// A step done is the state a forward move leaves: the move
+			// wiping → installing records a wipe.
+			if mine(st.By) && !strings.HasPrefix(st.By, "system:") && !backStep(st.From, st.To) {
+				get(st.By).Steps[st.From]++
 				devs[st.By][d.Terminal] = true
 			}
 		}
@@ -171,7 +174,7 @@ func (s *Service) Workers(ctx context.Context, a auth.Actor) ([]Summary, error) 
 	for w, sm := range by {
 		sm.Hours, sm.Devices = hours(sm.Minutes), len(devs[w])
 		for _, st := range States {
-			if m := stepMins[w][st]; m > 0 {
+			if m := stepMins[w][st]; m > 0 || sm.Steps[st] > 0 {
 				sm.ByStep = append(sm.ByStep, StepSummary{Step: st, Minutes: m, Hours: hours(m)})
 			}
 		}
