@@ -37,6 +37,7 @@ import (
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/vouchers"
 	"github.com/difronte/difronte/node/webui"
+	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -137,6 +138,7 @@ type Node struct {
 	notify      *notify.Service
 	outcomeLink *federation.OutcomeLink
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
+	workshop    *workshop.Service
 
 	api      *api.Server
 	metrics  *prometheus.Registry
@@ -263,6 +265,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	if err := n.startWorkshop(ctx); err != nil {
+		return err
+	}
 	if err := n.startBackups(); err != nil {
 		return err
 	}
@@ -312,7 +317,7 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup()}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
@@ -320,7 +325,7 @@ func (n *Node) mountHTTP() {
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
 	domains = append(domains, n.calls, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
-		n.vouchers)
+		n.vouchers, n.workshop)
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

@@ -250,7 +250,7 @@ func TestAuditCoversEveryPrivateReadAndChange(t *testing.T) {
 	var term struct{ ID string }
 	e.must(http.StatusCreated, "POST", "/api/v1/terminals", "refurb", map[string]any{"label": "T-1", "model": "M", "state": "recovered"}, &term)
 	e.must(http.StatusOK, "GET", "/api/v1/terminals/"+term.ID, "refurb", nil, nil)
-	e.must(http.StatusOK, "PUT", "/api/v1/terminals/"+term.ID, "refurb", map[string]any{"label": "T-1", "model": "M", "state": "refurbishing"}, nil)
+	e.must(http.StatusOK, "PUT", "/api/v1/terminals/"+term.ID, "refurb", map[string]any{"label": "T-1", "model": "M", "state": "recovered"}, nil)
 	e.must(http.StatusOK, "GET", "/api/v1/caregivers/"+e.cg2, "admin", nil, nil)
 	e.must(http.StatusOK, "PUT", "/api/v1/caregivers/"+e.cg2, "admin", map[string]any{"name": "Bruno Neri", "username": "bruno"}, nil)
 

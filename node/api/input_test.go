@@ -42,7 +42,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad municipality on update", "PUT", "/api/v1/beneficiaries/" + benID, badMun, "", 400, "invalid", "municipality"},
 		{"bad offering", "POST", "/api/v1/offerings", badOff, "", 400, "invalid", "category"},
 		{"bad offering on update", "PUT", "/api/v1/offerings/" + offID, badOff, "", 400, "invalid", "areas[0]"},
-		{"bad terminal state", "PUT", "/api/v1/terminals/" + termID, `{"label":"T","model":"M","state":"lost"}`, "", 400, "invalid", "state"},
+		{"bad terminal state", "POST", "/api/v1/terminals", `{"label":"T","model":"M","state":"lost"}`, "", 400, "invalid", "state"},
+		{"terminal state by an edit", "PUT", "/api/v1/terminals/" + termID, `{"label":"T","model":"M","state":"retired"}`, "", 409, "terminal_state_by_transition", ""},
 		{"delivered without beneficiary", "POST", "/api/v1/terminals", `{"label":"T","model":"M","state":"delivered"}`, "", 400, "invalid", "beneficiary"},
 		{"unknown caregiver", "POST", "/api/v1/beneficiaries", beneficiary("Ada", "nope"), "", 400, "invalid", "caregivers"},
 		{"oversized", "POST", "/api/v1/beneficiaries", huge, "", 413, "too_large", ""},
@@ -178,9 +179,11 @@ func TestRegistryLifecycleAndPaging(t *testing.T) {
 		Workers []string
 	}
 	e.must(http.StatusCreated, "POST", "/api/v1/terminals", "refurb", map[string]any{"label": "T-1", "model": "M", "state": "recovered"}, &term)
-	e.must(http.StatusOK, "PUT", "/api/v1/terminals/"+term.ID, "refurb", map[string]any{"label": "T-1", "model": "M", "state": "ready",
-		"history": []map[string]any{{"state": "forged", "by": "x"}}}, &term)
-	if len(term.History) != 2 || term.History[1].State != "ready" || term.History[0].State != "recovered" || term.History[1].By != "refurb" {
+	// A state changes only through the workshop's transitions.
+	e.must(http.StatusConflict, "PUT", "/api/v1/terminals/"+term.ID, "refurb", map[string]any{"label": "T-1", "model": "M", "state": "ready"}, nil)
+	e.must(http.StatusOK, "PUT", "/api/v1/terminals/"+term.ID, "refurb", map[string]any{"label": "T-1", "model": "M", "state": "recovered",
+		"history": []map[string]any{{"state": "forged", "by": "x"}}, "workers": []string{"forged"}}, &term)
+	if len(term.History) != 1 || term.History[0].State != "recovered" || term.History[0].By != "refurb" {
 		t.Fatalf("history %+v", term.History)
 	}
 	if len(term.Workers) != 1 || term.Workers[0] != "refurb" {

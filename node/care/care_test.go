@@ -112,10 +112,26 @@ func TestTerminalRulesAndHistory(t *testing.T) {
 	if len(term.History) != 1 || term.History[0].By != "officina" || len(term.Workers) != 1 {
 		t.Fatalf("new terminal %+v", term)
 	}
-	term.State, term.Beneficiary = "delivered", b.ID
-	term, err = s.UpdateTerminal(ctx, admin, term.ID, term)
+	// An edit does not change the state: moves do.
+	term.State = "delivered"
+	if _, err := s.UpdateTerminal(ctx, admin, term.ID, term); !errors.Is(err, ErrStateByTransition) {
+		t.Fatalf("state changed by an edit: %v", err)
+	}
+	if _, err := s.MoveTerminal(ctx, admin, term.ID, Move{From: "testing", To: "delivered"}); err == nil {
+		t.Fatal("move from a state the terminal is not in accepted")
+	}
+	if _, err := s.MoveTerminal(ctx, admin, term.ID, Move{From: "ready", To: "delivered"}); err == nil {
+		t.Fatal("delivered without a beneficiary")
+	}
+	term, err = s.MoveTerminal(ctx, admin, term.ID, Move{From: "ready", To: "delivered", Beneficiary: b.ID, SetBeneficiary: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A refurbisher's save keeps the beneficiary it could not see.
+	edit := term
+	edit.Beneficiary, edit.Notes = "", "tastiera nuova"
+	if term, err = s.UpdateTerminal(ctx, refurb, term.ID, edit); err != nil || term.Beneficiary != b.ID || term.Notes != "tastiera nuova" {
+		t.Fatalf("refurbisher save: %+v %v", term, err)
 	}
 	if len(term.History) != 2 || term.History[1].State != "delivered" || term.History[1].By != "admin" {
 		t.Fatalf("history %+v", term.History)
@@ -180,5 +196,38 @@ func TestCaregiverScopeAndSearch(t *testing.T) {
 	}
 	if _, err := s.ListTerminals(ctx, anna, Query{}); !errors.Is(err, problem.ErrForbidden) {
 		t.Fatal("caregiver listed terminals")
+	}
+}
+
+func TestTerminalStatesMigrated(t *testing.T) {
+	st := store.NewMemory()
+	clk := fakeclock.New(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	al, err := audit.Open(ctx, st.Namespace("/audit"), clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer al.Close()
+	s, err := Open(ctx, st.Namespace("/care"), al, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	term, err := s.CreateTerminal(ctx, admin, Terminal{Label: "T", Model: "M", State: "recovered"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A record of the first lifecycle, as an older node stored it.
+	old := term
+	old.State = "refurbishing"
+	if err := s.terminals.col.Put(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, st.Namespace("/care"), al, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Terminal(ctx, admin, term.ID)
+	if got.State != "wiping" || got.History[len(got.History)-1].By != "system:migration" {
+		t.Fatalf("migrated %+v", got)
 	}
 }

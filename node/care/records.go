@@ -22,7 +22,16 @@ var Fragilities = []string{"very_old", "alone", "disabled", "chronic_illness", "
 var ContactKinds = []string{"family", "gp", "social_services", "emergency", "neighbour", "other"}
 
 // TerminalStates is the refurbishment lifecycle of a terminal, in order.
-var TerminalStates = []string{"recovered", "refurbishing", "ready", "delivered", "in_service", "retired"}
+// Which state may follow which is node/workshop's transition table; the
+// registry only keeps the state and its history, and changes it through
+// MoveTerminal.
+var TerminalStates = []string{"recovered", "wiping", "installing", "configuring", "testing", "ready", "delivered", "in_service", "pickup", "retired", "recycled"}
+
+// oldTerminalStates maps the states of the first lifecycle (six states,
+// any following any) to the current ones. "refurbishing" becomes
+// "wiping": nothing recorded that the donor's data was wiped, so the
+// device goes back through the wipe.
+var oldTerminalStates = map[string]string{"refurbishing": "wiping"}
 
 // Contact is someone to alert about a beneficiary.
 type Contact struct {

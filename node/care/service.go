@@ -76,6 +76,9 @@ func Open(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Cloc
 	bc.EnableListing(func(b *Beneficiary) bool { return b.Archived })
 	cc.EnableListing(func(c *Caregiver) bool { return c.Archived })
 	tc.EnableListing(func(t *Terminal) bool { return t.Archived })
+	if err := migrateTerminals(ctx, tc, s.clk.Now().UTC()); err != nil {
+		return nil, err
+	}
 	s.beneficiaries = &registry[Beneficiary, *Beneficiary]{
 		kind: "beneficiary", col: bc,
 		canList: func(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.Caregiver },
@@ -306,23 +309,6 @@ func (s *Service) ListTerminalsJSON(ctx context.Context, a auth.Actor, q Query) 
 }
 func (s *Service) Terminal(ctx context.Context, a auth.Actor, id string) (Terminal, error) {
 	return s.terminals.get(ctx, s.audit, a, id)
-}
-func (s *Service) CreateTerminal(ctx context.Context, a auth.Actor, t Terminal) (Terminal, error) {
-	t.History = []StateChange{{State: t.State, At: s.clk.Now().UTC(), By: a.Username}}
-	t.Workers = addWorker(t.Workers, a)
-	return s.terminals.create(ctx, s.audit, a, t, s.clk.Now().UTC())
-}
-func (s *Service) UpdateTerminal(ctx context.Context, a auth.Actor, id string, t Terminal) (Terminal, error) {
-	old, ok := s.terminals.col.Get(id)
-	if ok {
-		// History is the server's: a client cannot rewrite it.
-		t.History = old.History
-		if t.State != old.State {
-			t.History = append(slices.Clone(old.History), StateChange{State: t.State, At: s.clk.Now().UTC(), By: a.Username})
-		}
-		t.Workers = addWorker(t.Workers, a)
-	}
-	return s.terminals.update(ctx, s.audit, a, id, t, false, s.clk.Now().UTC())
 }
 func (s *Service) ArchiveTerminal(ctx context.Context, a auth.Actor, id string) (Terminal, error) {
 	return s.terminals.update(ctx, s.audit, a, id, Terminal{}, true, s.clk.Now().UTC())

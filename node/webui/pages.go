@@ -74,10 +74,16 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 			d.Next = append(d.Next, link{"/offerings/new", p.T("home.next_offering")})
 		}
 		d.Next = append(d.Next, link{"/terminals/new", p.T("home.next_terminal")}, link{"/audit", p.T("home.next_audit")})
+		if u.d.Workshop != nil {
+			d.Next = append(d.Next, link{"/officina", p.T("home.next_officina")})
+		}
 		d.Backup = u.backupStatus(p)
 	case "caregiver":
 		d.Next = append(d.Next, link{"/beneficiaries", p.T("home.next_my_beneficiaries")})
 	case "refurbisher":
+		if u.d.Workshop != nil {
+			d.Next = append(d.Next, link{"/officina?mine=1", p.T("home.next_officina_mine")}, link{"/officina", p.T("home.next_officina")})
+		}
 		d.Next = append(d.Next, link{"/terminals/new", p.T("home.next_terminal")}, link{"/terminals", p.T("home.next_terminals")})
 	case "operator":
 		d.Next = append(d.Next, link{"/offerings", p.T("home.next_offerings")})

@@ -220,7 +220,12 @@ func terminalKind(u *ui) *kind[care.Terminal] {
 				p.fld("text", "cpu", "terminal.cpu", auto("off")),
 				p.fld("number", "ram_mb", "terminal.ram_mb", inputmode("numeric")),
 				p.fld("number", "disk_gb", "terminal.disk_gb", inputmode("numeric")),
-				p.choice("select", "state", "terminal.state", "terminal_state", care.TerminalStates, required),
+			}
+			// The state is chosen when a device is entered; afterwards it
+			// moves only along the workshop's transitions (/officina).
+			creating := strings.HasSuffix(r.URL.Path, "/new")
+			if creating {
+				fs = append(fs, p.choice("select", "state", "terminal.state", "terminal_state", care.TerminalStates, required))
 			}
 			// Refurbishers may not list beneficiaries (private data), so
 			// they type the code the admin gave them instead of choosing.
@@ -235,7 +240,8 @@ func terminalKind(u *ui) *kind[care.Terminal] {
 					ids, names = append(ids, b.ID), append(names, b.Name)
 				}
 				fs = append(fs, p.pick("select", "beneficiary", "terminal.beneficiary", ids, names, help(p, "help.terminal_beneficiary")))
-			} else {
+			} else if creating {
+				// A refurbisher's later saves keep the beneficiary (care.UpdateTerminal).
 				fs = append(fs, p.fld("text", "beneficiary", "terminal.beneficiary_code", auto("off"), help(p, "help.terminal_beneficiary")))
 			}
 			fs = append(fs, p.fld("textarea", "notes", "terminal.notes"))

@@ -25,6 +25,7 @@ import (
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/search"
+	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/web"
 )
 
@@ -52,6 +53,8 @@ type Deps struct {
 	// Backup returns the last scheduled backup's result; nil when the
 	// node takes no backups of its own.
 	Backup func() (backup.Result, bool)
+	// Workshop is nil on a UI without the refurbishment workshop.
+	Workshop *workshop.Service
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -122,6 +125,7 @@ func (u *ui) routes() {
 	u.catalogueRoutes()
 	u.callsRoutes()
 	u.escalationRoutes()
+	u.workshopRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
@@ -173,7 +177,7 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin}
 	case "beneficiaries", "caregivers":
 		return []auth.Role{auth.Admin, auth.Caregiver}
-	case "terminals":
+	case "terminals", "officina":
 		return []auth.Role{auth.Admin, auth.Refurbisher}
 	case "offerings":
 		return []auth.Role{auth.Admin, auth.Operator}
@@ -195,7 +199,7 @@ func sectionRoles(section string) []auth.Role {
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
