@@ -27,6 +27,7 @@ import (
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
+	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
@@ -105,6 +106,9 @@ type Config struct {
 
 	// Backup: the node's own scheduled backups.
 	Backup BackupConfig
+
+	// Citizens: login through an OpenID Connect provider.
+	Citizens CitizensConfig
 }
 
 // Node is one running coop node.
@@ -130,6 +134,7 @@ type Node struct {
 	callEvents  *callEvents
 	escalation  *escalation.Service
 	notify      *notify.Service
+	citizens    *citizens.Service
 	outcomeLink *federation.OutcomeLink
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 
@@ -252,6 +257,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	if err := n.startCitizens(ctx); err != nil {
+		return err
+	}
 	if err := n.startBackups(); err != nil {
 		return err
 	}
@@ -308,7 +316,9 @@ func (n *Node) mountHTTP() {
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
-	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
+		citizens.API{Service: n.citizens, Secure: n.cfg.SecureCookies})
+	wd.Citizens = n.citizens
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

@@ -19,6 +19,7 @@ import (
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
+	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -52,6 +53,8 @@ type Deps struct {
 	// Backup returns the last scheduled backup's result; nil when the
 	// node takes no backups of its own.
 	Backup func() (backup.Result, bool)
+	// Citizens is nil on a UI without citizens' accounts (page tests).
+	Citizens *citizens.Service
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -122,6 +125,7 @@ func (u *ui) routes() {
 	u.catalogueRoutes()
 	u.callsRoutes()
 	u.escalationRoutes()
+	u.citizenRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
@@ -189,13 +193,17 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin}
 	case "authority":
 		return []auth.Role{auth.Officer, auth.Admin}
+	case "area-personale":
+		return []auth.Role{auth.Citizen}
+	case "cittadini":
+		return []auth.Role{auth.Operator}
 	}
 	return nil
 }
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit", "cittadini", "area-personale"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
