@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
@@ -104,8 +105,7 @@ func (s *Service) AssistedList(a auth.Actor) []AssistedDTO {
 		}
 		out = append(out, d)
 	}
-	ev := a.Event("list", "citizen", "")
-	s.cfg.Audit.Note(ev)
+	s.cfg.Audit.Note(a.Event(audit.List, "citizen", ""))
 	return out
 }
 

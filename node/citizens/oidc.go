@@ -194,7 +194,7 @@ func (s *Service) oidcAccount(ctx context.Context, issuer, subject string, claim
 	if len([]rune(name)) > 100 {
 		name = string([]rune(name)[:100])
 	}
-	c := Citizen{Username: "c-" + hashOf(key)[:16], State: Active, Origin: FromOIDC, OIDCSubject: key, FiscalCode: str(s.oidc.cfg.FiscalCodeClaim)}
+	c := Citizen{Username: s.oidcUsername(ctx, key), State: Active, Origin: FromOIDC, OIDCSubject: key, FiscalCode: str(s.oidc.cfg.FiscalCodeClaim)}
 	if verified, _ := claims["email_verified"].(bool); verified {
 		if e, ok := checkEmail(str("email")); ok {
 			c.Email = e
@@ -206,4 +206,15 @@ func (s *Service) oidcAccount(ctx context.Context, issuer, subject string, claim
 	}
 	ev := audit.Event{Actor: c.Username, Role: string(auth.Citizen), Action: audit.Create, Kind: "citizen", Object: c.Username, Detail: "oidc"}
 	return c.Username, s.cfg.Audit.Record(ctx, ev)
+}
+
+// oidcUsername derives the username of a new account from the issuer and
+// subject. A person who deleted their account and comes back gets a new
+// name: the old one is never given again (wasDeleted).
+func (s *Service) oidcUsername(ctx context.Context, key string) string {
+	name := "c-" + hashOf(key)[:16]
+	for i := 1; i < 100 && s.wasDeleted(ctx, name); i++ {
+		name = "c-" + hashOf(fmt.Sprintf("%s#%d", key, i))[:16]
+	}
+	return name
 }

@@ -266,3 +266,23 @@ func TestOIDCRefusals(t *testing.T) {
 }
 
 func auditAll() audit.Filter { return audit.Filter{Limit: 500} }
+
+func TestOIDCComesBackAfterDeletion(t *testing.T) {
+	r, op := oidcRig(t)
+	ck, code, state := startLogin(t, r, op)
+	sess := cookieOf(callback(r, ck, code, state), httpx.SessionCookie)
+	if sess == nil {
+		t.Fatal("first login refused")
+	}
+	var me struct{ Username string }
+	r.call("GET", "/api/v1/me", sess.Value, nil, &me)
+	if code := r.call("DELETE", "/api/v1/me/citizen", sess.Value, nil, nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	ck, code, state = startLogin(t, r, op)
+	sess = cookieOf(callback(r, ck, code, state), httpx.SessionCookie)
+	var again struct{ Username string }
+	if sess == nil || r.call("GET", "/api/v1/me", sess.Value, nil, &again) != 200 || again.Username == me.Username || again.Username == "" {
+		t.Fatalf("login after deletion: %+v, want a new account other than %s", again, me.Username)
+	}
+}

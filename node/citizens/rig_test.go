@@ -41,7 +41,7 @@ const (
 
 // rig is one node's API with the citizens' routes, on loopback.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	st    *store.Store
 	clk   *fakeclock.Clock
@@ -79,7 +79,7 @@ func toString(v any) string {
 	}
 }
 
-func newRig(t *testing.T, o rigOpts) *rig {
+func newRig(t testing.TB, o rigOpts) *rig {
 	t.Helper()
 	ctx := context.Background()
 	r := &rig{t: t, st: store.NewMemory(), clk: fakeclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))}
@@ -225,7 +225,7 @@ func (mb *mailbox) messages(t *testing.T) []sent {
 
 type sent struct{ to, subject, body string }
 
-func startSMTP(t *testing.T, mb *mailbox) int {
+func startSMTP(t testing.TB, mb *mailbox) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
