@@ -27,6 +27,7 @@ import (
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
+	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/hsds"
@@ -108,6 +109,9 @@ type Config struct {
 
 	// Backup: the node's own scheduled backups.
 	Backup BackupConfig
+
+	// Citizens: login through an OpenID Connect provider.
+	Citizens CitizensConfig
 }
 
 // Node is one running coop node.
@@ -136,6 +140,7 @@ type Node struct {
 	callEvents  *callEvents
 	escalation  *escalation.Service
 	notify      *notify.Service
+	citizens    *citizens.Service
 	outcomeLink *federation.OutcomeLink
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 	workshop    *workshop.Service
@@ -268,6 +273,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startWorkshop(ctx); err != nil {
 		return err
 	}
+	if err := n.startCitizens(ctx); err != nil {
+		return err
+	}
 	if err := n.startBackups(); err != nil {
 		return err
 	}
@@ -325,7 +333,8 @@ func (n *Node) mountHTTP() {
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
 	domains = append(domains, n.calls, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
-		n.vouchers, n.workshop)
+		n.vouchers, n.workshop, citizens.API{Service: n.citizens, Secure: n.cfg.SecureCookies})
+	wd.Citizens = n.citizens
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

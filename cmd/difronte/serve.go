@@ -63,6 +63,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	backupDir := fs.String("backup-dir", "", "directory for the node's own backups, each verified after writing (empty: none)")
 	backupEvery := fs.Duration("backup-every", 24*time.Hour, "time between two backups (with --backup-dir; at least 1m)")
 	backupKeep := fs.Int("backup-keep", 7, "backups kept in --backup-dir; older ones are removed")
+	oidcIssuer := fs.String("oidc-issuer", "", "OpenID Connect provider (issuer URL) citizens may log in with (empty: password login only)")
+	oidcClient := fs.String("oidc-client-id", "", "this node's client id at the OpenID Connect provider")
+	oidcSecret := fs.String("oidc-client-secret-file", "", "file holding this node's client secret at the OpenID Connect provider")
+	oidcRedirect := fs.String("oidc-redirect-url", "", "redirect URL registered at the provider (default: <--public-url>/auth/oidc/callback)")
 	withEnvOnly(fs, adminPasswordEnv...)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -88,6 +92,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *turnListen != "" && *turnSecret == "" {
 		return fmt.Errorf("%w: --turn-listen needs --turn-secret", errUsage)
+	}
+	if *oidcIssuer != "" && *oidcClient == "" {
+		return fmt.Errorf("%w: --oidc-issuer needs --oidc-client-id", errUsage)
 	}
 	if *backupEvery < time.Minute || *backupKeep < 1 {
 		return fmt.Errorf("%w: --backup-every must be at least 1m and --backup-keep at least 1", errUsage)
@@ -115,7 +122,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		Escalation: node.EscalationConfig{SMTPFile: *smtpFile, WebhookSecretFile: *webhookSecret, BaseURL: *publicURL, CoopPhone: *coopPhone},
 		TrustFile:  *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
-		Backup: node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
+		Backup:   node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
+		Citizens: node.CitizensConfig{OIDCIssuer: *oidcIssuer, OIDCClientID: *oidcClient, OIDCClientSecretFile: *oidcSecret, OIDCRedirectURL: *oidcRedirect},
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},

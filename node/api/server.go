@@ -233,8 +233,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := httpx.Token(r)
 		if tok != "" {
-			if a, err := s.d.Auth.Authenticate(tok); err == nil {
-				r = r.WithContext(httpx.WithAccount(r.Context(), a))
+			if a, acting, err := s.d.Auth.AuthenticateSession(tok); err == nil {
+				r = r.WithContext(httpx.WithActing(httpx.WithAccount(r.Context(), a), acting))
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -46,8 +46,11 @@ type Event struct {
 	Object string    `json:"object,omitempty"`
 	Remote string    `json:"remote,omitempty"`
 	Detail string    `json:"detail,omitempty"`
-	Prev   string    `json:"prev"`
-	Hash   string    `json:"hash"`
+	// For is the citizen an operator acted for ("operator X for citizen
+	// Y": Actor X, For Y); empty when the actor acted for itself.
+	For  string `json:"for,omitempty"`
+	Prev string `json:"prev"`
+	Hash string `json:"hash"`
 }
 
 // ErrBroken is returned by Verify when the chain does not hold.
@@ -80,6 +83,14 @@ const keyPrefix = "/e/"
 var headKey = store.NewKey("/head")
 
 func key(seq uint64) store.Key { return store.NewKey(fmt.Sprintf("%s%020d", keyPrefix, seq)) }
+
+// forPrefix indexes the events recorded for a citizen (Event.For), so a
+// citizen's own activity list does not scan the whole log.
+const forPrefix = "/for/"
+
+func forKey(citizen string, seq uint64) store.Key {
+	return store.NewKey(fmt.Sprintf("%s%s/%020d", forPrefix, citizen, seq))
+}
 
 // Open loads the chain head from d and starts the writer.
 func Open(ctx context.Context, d store.Namespace, clk clock.Clock, log *slog.Logger) (*Log, error) {
@@ -196,6 +207,11 @@ func (l *Log) commit(batch []pending) {
 			if err = b.Put(ctx, key(seq), raw); err != nil {
 				break
 			}
+			if ev.For != "" {
+				if err = b.Put(ctx, forKey(ev.For, seq), []byte(strconv.FormatUint(seq, 10))); err != nil {
+					break
+				}
+			}
 		}
 		if err == nil {
 			raw, _ := json.Marshal(map[string]any{"seq": seq, "hash": head})
@@ -224,6 +240,9 @@ func hashEvent(ev *Event) string {
 	fields := []string{
 		strconv.FormatUint(ev.Seq, 10), ev.Time.Format(time.RFC3339Nano), ev.Actor, ev.Role,
 		string(ev.Action), ev.Kind, ev.Object, ev.Remote, ev.Detail, ev.Prev,
+	}
+	if ev.For != "" { // events without it keep the hash they always had
+		fields = append(fields, "for", ev.For)
 	}
 	for _, f := range fields {
 		h.Write([]byte(strconv.Itoa(len(f))))
@@ -282,6 +301,43 @@ func (l *Log) Query(ctx context.Context, f Filter) ([]Event, error) {
 			continue
 		}
 		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// ForCitizen returns the newest events recorded for citizen (Event.For),
+// newest first, at most limit (default 100).
+func (l *Log) ForCitizen(ctx context.Context, citizen string, limit int) ([]Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	if citizen == "" || strings.Contains(citizen, "/") {
+		return nil, nil
+	}
+	var seqs []uint64
+	err := store.Each(ctx, l.ds, forPrefix+citizen+"/", func(_ string, v []byte) error {
+		n, err := strconv.ParseUint(string(v), 10, 64)
+		if err == nil {
+			seqs = append(seqs, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, min(limit, len(seqs)))
+	for i := len(seqs) - 1; i >= 0 && len(out) < limit; i-- {
+		raw, err := l.ds.Get(ctx, key(seqs[i]))
+		if err != nil {
+			return nil, fmt.Errorf("read audit event %d: %w", seqs[i], err)
+		}
+		var ev Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		if ev.For == citizen {
+			out = append(out, ev)
+		}
 	}
 	return out, nil
 }

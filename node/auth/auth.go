@@ -31,6 +31,8 @@ const (
 	Operator    Role = "operator"    // proximity-point helper: catalogue on behalf of citizens
 	Refurbisher Role = "refurbisher" // refurbishment worker: terminals
 	Officer     Role = "officer"     // authority officer: qualification console
+	Citizen     Role = "citizen"
+	CaseManager Role = "case_manager"
 )
 
 // System is the role of the node itself acting on its own timers (an
@@ -44,7 +46,7 @@ const System Role = "system"
 const SystemUser = "system"
 
 // Roles lists every role an account may have, in the order the UI shows them.
-var Roles = []Role{Admin, Caregiver, Operator, Refurbisher, Officer}
+var Roles = []Role{Admin, Caregiver, Operator, Refurbisher, Officer, Citizen, CaseManager}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
@@ -67,6 +69,9 @@ type Session struct {
 	Role      Role      `json:"role"`
 	Expires   time.Time `json:"expires"`
 	CreatedAt time.Time `json:"created_at"`
+	// ActingFor is the citizen an operator acts for in this session
+	// (empty: the account acts for itself). See ActFor.
+	ActingFor string `json:"acting_for,omitempty"`
 }
 
 // Errors callers branch on.
@@ -331,6 +336,11 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 		return "", nil, ErrBadCredentials
 	}
 	s.limiter.Succeed(username, remote)
+	return s.newSession(ctx, a)
+}
+
+// newSession opens a session for a and returns its token.
+func (s *Service) newSession(ctx context.Context, a *Account) (token string, se *Session, err error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", nil, err
@@ -357,22 +367,30 @@ func tokenID(token string) string {
 
 // Authenticate returns the account behind a token.
 func (s *Service) Authenticate(token string) (*Account, error) {
+	a, _, err := s.AuthenticateSession(token)
+	return a, err
+}
+
+// AuthenticateSession returns the account behind a token and the citizen
+// the session acts for ("" when it acts for the account itself).
+func (s *Service) AuthenticateSession(token string) (*Account, string, error) {
 	if token == "" || len(token) > 100 {
-		return nil, ErrNoSession
+		return nil, "", ErrNoSession
 	}
 	id := tokenID(token)
 	s.mu.RLock()
 	se, ok := s.sessions[id]
 	var a *Account
+	var acting string
 	if ok {
-		a = s.accounts[se.Username]
+		a, acting = s.accounts[se.Username], se.ActingFor
 	}
 	s.mu.RUnlock()
 	if !ok || a == nil || a.Disabled || se.Expires.Before(s.clk.Now()) {
-		return nil, ErrNoSession
+		return nil, "", ErrNoSession
 	}
 	out := *a
-	return &out, nil
+	return &out, acting, nil
 }
 
 // Logout ends the session of token.
@@ -390,4 +408,7 @@ type Actor struct {
 	Role        Role
 	CaregiverID string // for caregivers: their caregiver record
 	Remote      string // client address, for the audit log
+	// For is the citizen the actor acts for (an operator's "act for
+	// citizen" mode, see Service.ActFor); empty when acting for itself.
+	For string
 }

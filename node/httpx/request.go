@@ -35,7 +35,25 @@ func Actor(r *http.Request) (auth.Actor, bool) {
 	if a == nil {
 		return auth.Actor{}, false
 	}
-	return auth.Actor{Username: a.Username, Role: a.Role, CaregiverID: a.CaregiverID, Remote: RemoteIP(r)}, true
+	return auth.Actor{Username: a.Username, Role: a.Role, CaregiverID: a.CaregiverID, Remote: RemoteIP(r), For: ActingFor(r)}, true
+}
+
+const actingKey ctxKey = 1
+
+// WithActing marks the request as made in the "act for citizen" mode of
+// its session (auth.Service.ActFor): the actor is the operator, For the
+// citizen.
+func WithActing(ctx context.Context, citizen string) context.Context {
+	if citizen == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, actingKey, citizen)
+}
+
+// ActingFor is the citizen the request's session acts for, or "".
+func ActingFor(r *http.Request) string {
+	c, _ := r.Context().Value(actingKey).(string)
+	return c
 }
 
 // Token returns the session token of a request: bearer header first, then cookie.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/problem"
 )
 
 // Routes is a domain's HTTP surface: it adds its routes to r. node/api's
@@ -90,6 +91,28 @@ func (rt *Router) Role(kind string, h Endpoint, roles ...auth.Role) http.Handler
 
 // Public wraps a handler that needs no account: its error becomes the
 // error body.
+// ForCitizen wraps an endpoint that works on a citizen's own data: a
+// citizen for themselves, or an operator or admin in the "act for citizen"
+// mode of their session. The endpoint sees both: a.Username and a.Role
+// are who acts, a.Citizen() whose data it is, and a.Event(...) records
+// "X for citizen Y". Anyone else is refused (403, audited).
+func (rt *Router) ForCitizen(kind string, h Endpoint) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := Allow(r, rt.audit, kind)
+		if err == nil && a.Citizen() == "" {
+			deny(r, rt.audit, a, kind, routeOf(r))
+			err = problem.New(http.StatusForbidden, "not_acting_for_citizen", "log in as a citizen, or act for one")
+		}
+		if err != nil {
+			rt.Error(w, r, err)
+			return
+		}
+		if err := h(w, r, a); err != nil {
+			rt.Error(w, r, err)
+		}
+	}
+}
+
 func (rt *Router) Public(h Public) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {

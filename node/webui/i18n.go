@@ -131,3 +131,13 @@ func (u *ui) langPost(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, localPath(strings.TrimSpace(r.PostForm.Get("next"))), http.StatusSeeOther)
 }
+
+// Translator loads the embedded message catalogues for a domain that
+// writes text outside a page, in the reader's language (an e-mail).
+func Translator() (func(lang, key string, args ...any) string, error) {
+	c, err := loadCatalogues(web.Locales())
+	if err != nil {
+		return nil, err
+	}
+	return c.translate, nil
+}

@@ -51,8 +51,12 @@ type count struct {
 type link struct{ Href, Label string }
 
 func (u *ui) home(w http.ResponseWriter, r *http.Request) {
-	p := u.newPage(w, r, "home.title")
 	a := actor(r)
+	if a.Role == auth.Citizen && u.d.Citizens != nil {
+		http.Redirect(w, r, "/area-personale", http.StatusSeeOther)
+		return
+	}
+	p := u.newPage(w, r, "home.title")
 	var d homeData
 	c := u.d.Care.Counts()
 	for _, s := range []string{"beneficiaries", "caregivers", "terminals"} {
@@ -92,7 +96,10 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, p, "home", http.StatusOK)
 }
 
-type loginData struct{ Next string }
+type loginData struct {
+	Next         string
+	Signup, OIDC bool // links to the citizens' sign-up and provider login
+}
 
 func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.URL.Query().Get("next"))
@@ -101,7 +108,10 @@ func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := u.newPage(w, r, "login.title")
-	p.Data = loginData{Next: next}
+	p.Data = u.loginData(next)
+	if r.URL.Query().Get("oidc") == "failed" {
+		p.Errors = map[string]string{"username": "oidc_failed"}
+	}
 	u.render(w, r, p, "login", http.StatusOK)
 }
 
@@ -144,8 +154,16 @@ func (u *ui) loginPost(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "login.title")
 	p.Form.Set("username", user)
 	p.Errors = errs
-	p.Data = loginData{Next: next}
+	p.Data = u.loginData(next)
 	u.render(w, r, p, "login", status)
+}
+
+func (u *ui) loginData(next string) loginData {
+	d := loginData{Next: next}
+	if u.d.Citizens != nil {
+		d.Signup, d.OIDC = true, u.d.Citizens.OIDCEnabled()
+	}
+	return d
 }
 
 func (u *ui) logoutPost(w http.ResponseWriter, r *http.Request) {

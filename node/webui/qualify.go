@@ -27,6 +27,8 @@ func (u *ui) runs(section string) bool {
 		return u.d.Escalation != nil
 	case "officina":
 		return u.d.Workshop != nil
+	case "area-personale", "cittadini":
+		return u.d.Citizens != nil
 	}
 	return true
 }

@@ -52,11 +52,13 @@ type page struct {
 	Lang    string
 	Title   string // catalogue key of the page title
 	Account *auth.Account
-	Coop    string
-	Path    string // request URI, for the language switch's way back
-	Flash   string // translated one-shot message
-	Nav     []navItem
-	Langs   []string
+	// ActingFor is the citizen an operator acts for in this session.
+	ActingFor string
+	Coop      string
+	Path      string // request URI, for the language switch's way back
+	Flash     string // translated one-shot message
+	Nav       []navItem
+	Langs     []string
 
 	Form    url.Values        // the values a form shows
 	Errors  map[string]string // field -> error code
@@ -70,7 +72,7 @@ type navItem struct {
 }
 
 func (u *ui) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
-	p := &page{u: u, cat: u.cat, Lang: u.cat.language(r), Title: title, Account: httpx.Account(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
+	p := &page{u: u, cat: u.cat, Lang: u.cat.language(r), Title: title, Account: httpx.Account(r), ActingFor: httpx.ActingFor(r), Path: r.URL.RequestURI(), Langs: u.cat.langs, Form: url.Values{}}
 	if info, ok := u.s.Info(); ok {
 		p.Coop = info.CoopName
 	}

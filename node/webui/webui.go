@@ -19,6 +19,7 @@ import (
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
+	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -55,6 +56,8 @@ type Deps struct {
 	Backup func() (backup.Result, bool)
 	// Workshop is nil on a UI without the refurbishment workshop.
 	Workshop *workshop.Service
+	// Citizens is nil on a UI without citizens' accounts (page tests).
+	Citizens *citizens.Service
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -126,6 +129,7 @@ func (u *ui) routes() {
 	u.callsRoutes()
 	u.escalationRoutes()
 	u.workshopRoutes()
+	u.citizenRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
@@ -193,13 +197,17 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin}
 	case "authority":
 		return []auth.Role{auth.Officer}
+	case "area-personale":
+		return []auth.Role{auth.Citizen}
+	case "cittadini":
+		return []auth.Role{auth.Operator}
 	}
 	return nil
 }
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit", "cittadini", "area-personale"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
