@@ -35,6 +35,10 @@ func streamLimits() map[protocol.ID]budget.Limits {
 		// A coop polls each authority every 10 s and submits now and
 		// then: two maximal submissions fit the burst.
 		ApplyProtocolID: {SessionsPerMinute: 30, SessionBurst: 30, BytesPerMinute: MaxApplyFrame, ByteBurst: 2 * (MaxApplyFrame + maxApplyResponse), Concurrent: 4},
+		// Citizens' requests and their cases: a few messages per case a
+		// day, 1,000 queued ones flushed at once after an outage, and
+		// attachments of up to 2 MiB.
+		RequestsProtocolID: {SessionsPerMinute: 20 * 60, SessionBurst: 1200, BytesPerMinute: 64 << 20, ByteBurst: 64 << 20, Concurrent: 16},
 		// Once per new connection.
 		MembersProtocol: {SessionsPerMinute: 30, SessionBurst: 30, BytesPerMinute: 64 << 10, ByteBurst: 64 << 10, Concurrent: 4},
 	}
@@ -68,6 +72,7 @@ func addStreamLimits(cfg *rcmgr.ScalingLimitConfig) {
 	per(OutcomeProtocolID, 256)
 	per(ApplyProtocolID, 8)
 	per(MembersProtocol, 8)
+	per(RequestsProtocolID, 32)
 }
 
 // budgetedHost is the host the Federation hands out (Host): every stream

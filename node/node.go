@@ -32,6 +32,7 @@ import (
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
@@ -102,6 +103,8 @@ type Config struct {
 
 	// Escalation: alerts' links and callback number, SMTP, webhooks.
 	Escalation EscalationConfig
+	// Requests: reminders of unanswered requests, the outbox's retries.
+	Requests RequestsConfig
 
 	// Backup: the node's own scheduled backups.
 	Backup BackupConfig
@@ -131,6 +134,7 @@ type Node struct {
 	escalation  *escalation.Service
 	notify      *notify.Service
 	outcomeLink *federation.OutcomeLink
+	requests    *requests.Service
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 
 	api      *api.Server
@@ -252,6 +256,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startEscalation(ctx); err != nil {
 		return err
 	}
+	if err := n.startRequests(ctx); err != nil {
+		return err
+	}
 	if err := n.startBackups(); err != nil {
 		return err
 	}
@@ -308,7 +315,9 @@ func (n *Node) mountHTTP() {
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
-	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	// requests before escalation: both answer /api/v1/cases (see
+	// requests.CaseKind).
+	domains = append(domains, n.calls, n.requests, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
