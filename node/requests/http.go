@@ -2,6 +2,7 @@ package requests
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -25,9 +26,15 @@ func ownsCases(r *http.Request, _ *mux.RouteMatch) bool {
 	return r.URL.Query().Get("kind") == CaseKind
 }
 
-// caseID matches the ids of pratiche, so that /api/v1/cases/{id} of an
-// escalation case still reaches escalation.
-const caseID = "{id:pr-[a-z0-9]+}"
+// caseID is the case's path variable; isPratica keeps the routes to the
+// ids of pratiche ("pr-..."), so that /api/v1/cases/{id} of an escalation
+// case still reaches escalation.
+const caseID = "{id}"
+
+func isPratica(r *http.Request, _ *mux.RouteMatch) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/cases/")
+	return ok && strings.HasPrefix(rest, "pr-")
+}
 
 // Routes adds the requests and cases routes. Register them before
 // escalation's, which share /api/v1/cases.
@@ -93,7 +100,7 @@ func (s *Service) caseRoutes(r *httpx.Router) {
 	}))).Methods(http.MethodGet).MatcherFunc(ownsCases)
 	v1.HandleFunc("/cases/"+caseID, r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Case(r.Context(), a, mux.Vars(r)["id"])
-	}))).Methods(http.MethodGet)
+	}))).Methods(http.MethodGet).MatcherFunc(isPratica)
 	v1.HandleFunc("/cases/"+caseID+"/transitions", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		var in TransitionRequest
 		if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
