@@ -178,3 +178,16 @@ const (
 	SideCitizen  = "citizen"
 	SideProvider = "provider"
 )
+
+// NextStates lists the transitions the table allows from state.
+func NextStates(state string) []string {
+	var out []string
+	for _, to := range []string{CaseSuspended, CaseActive, ToRenewed, CaseInterrupted, CaseCompleted} {
+		for _, from := range allowedFrom[to] {
+			if from == state {
+				out = append(out, to)
+			}
+		}
+	}
+	return out
+}

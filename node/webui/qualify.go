@@ -25,6 +25,8 @@ func (u *ui) runs(section string) bool {
 		return u.d.Calls != nil
 	case "cases", "dashboard", "inbox":
 		return u.d.Escalation != nil
+	case "richieste", "pratiche":
+		return u.d.Requests != nil
 	}
 	return true
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/web"
 )
@@ -46,6 +47,8 @@ type Deps struct {
 	// Escalation and Notify are nil on a UI without them (page tests).
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	// Requests is nil on a UI without citizens' requests (page tests).
+	Requests *requests.Service
 	// Clock dates the forms' defaults and the agenda; nil is the real
 	// clock.
 	Clock clock.Clock
@@ -122,6 +125,7 @@ func (u *ui) routes() {
 	u.catalogueRoutes()
 	u.callsRoutes()
 	u.escalationRoutes()
+	u.requestRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
@@ -189,13 +193,17 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin}
 	case "authority":
 		return []auth.Role{auth.Officer, auth.Admin}
+	case "richieste":
+		return []auth.Role{auth.Admin, auth.CaseManager}
+	case "pratiche":
+		return []auth.Role{auth.Citizen, auth.Admin, auth.CaseManager}
 	}
 	return nil
 }
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "offerings", "qualification", "authority", "federation", "cases", "richieste", "pratiche", "dashboard", "inbox", "accounts", "audit"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
