@@ -38,6 +38,10 @@ func streamLimits() map[protocol.ID]budget.Limits {
 		// A voucher is delivered once and redeemed once; a provider
 		// redeeming a month's vouchers at once fits the burst.
 		VoucherProtocolID: {SessionsPerMinute: 60, SessionBurst: 60, BytesPerMinute: 60 * maxVoucherFrame, ByteBurst: 60 * maxVoucherFrame, Concurrent: 8},
+		// Citizens' requests and their cases: a few messages per case a
+		// day, 1,000 queued ones flushed at once after an outage, and
+		// attachments of up to 2 MiB.
+		RequestsProtocolID: {SessionsPerMinute: 20 * 60, SessionBurst: 1200, BytesPerMinute: 64 << 20, ByteBurst: 64 << 20, Concurrent: 16},
 		// Once per new connection.
 		MembersProtocol: {SessionsPerMinute: 30, SessionBurst: 30, BytesPerMinute: 64 << 10, ByteBurst: 64 << 10, Concurrent: 4},
 	}
@@ -71,6 +75,7 @@ func addStreamLimits(cfg *rcmgr.ScalingLimitConfig) {
 	per(OutcomeProtocolID, 256)
 	per(ApplyProtocolID, 8)
 	per(MembersProtocol, 8)
+	per(RequestsProtocolID, 32)
 }
 
 // budgetedHost is the host the Federation hands out (Host): every stream

@@ -34,6 +34,7 @@ import (
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/vouchers"
@@ -106,6 +107,8 @@ type Config struct {
 
 	// Escalation: alerts' links and callback number, SMTP, webhooks.
 	Escalation EscalationConfig
+	// Requests: reminders of unanswered requests, the outbox's retries.
+	Requests RequestsConfig
 
 	// Backup: the node's own scheduled backups.
 	Backup BackupConfig
@@ -142,6 +145,7 @@ type Node struct {
 	notify      *notify.Service
 	citizens    *citizens.Service
 	outcomeLink *federation.OutcomeLink
+	requests    *requests.Service
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 	workshop    *workshop.Service
 
@@ -276,6 +280,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startCitizens(ctx); err != nil {
 		return err
 	}
+	if err := n.startRequests(ctx); err != nil {
+		return err
+	}
 	if err := n.startBackups(); err != nil {
 		return err
 	}
@@ -325,14 +332,16 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
-	domains = append(domains, n.calls, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
+	// requests before escalation: both answer /api/v1/cases (see
+	// requests.CaseKind).
+	domains = append(domains, n.calls, n.requests, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
 		n.vouchers, n.workshop, citizens.API{Service: n.citizens, Secure: n.cfg.SecureCookies})
 	wd.Citizens = n.citizens
 	n.api = api.New(api.Deps{

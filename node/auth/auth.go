@@ -26,13 +26,13 @@ type Role string
 
 // The roles of the node's users.
 const (
-	Admin       Role = "admin"       // coop admin: everything on the node
-	Caregiver   Role = "caregiver"   // peer caregiver: own beneficiaries, calls
-	Operator    Role = "operator"    // proximity-point helper: catalogue on behalf of citizens
-	Refurbisher Role = "refurbisher" // refurbishment worker: terminals
-	Officer     Role = "officer"     // authority officer: qualification console
-	Citizen     Role = "citizen"
-	CaseManager Role = "case_manager"
+	Admin       Role = "admin"        // coop admin: everything on the node
+	Caregiver   Role = "caregiver"    // peer caregiver: own beneficiaries, calls
+	Operator    Role = "operator"     // proximity-point helper: catalogue on behalf of citizens
+	Refurbisher Role = "refurbisher"  // refurbishment worker: terminals
+	Officer     Role = "officer"      // authority officer: qualification console
+	Citizen     Role = "citizen"      // a citizen whose home node this is: own requests and cases
+	CaseManager Role = "case_manager" // coop case manager: incoming requests, offers, the coop's cases
 )
 
 // System is the role of the node itself acting on its own timers (an
@@ -46,7 +46,7 @@ const System Role = "system"
 const SystemUser = "system"
 
 // Roles lists every role an account may have, in the order the UI shows them.
-var Roles = []Role{Admin, Caregiver, Operator, Refurbisher, Officer, Citizen, CaseManager}
+var Roles = []Role{Admin, Caregiver, Operator, Refurbisher, Officer, CaseManager, Citizen}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }

@@ -232,3 +232,18 @@ func (c *Federated) remember(id string, e *schema.Entry, l Listing) {
 		c.cache.put(id, e.Seq, len(e.Body), l)
 	}
 }
+
+// Publishers returns the publishers of the live offerings whose key is
+// key (offering keys are UUIDs: one, in practice). It walks the index:
+// a request names at most five offerings.
+func (c *Federated) Publishers(key string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []string
+	for _, it := range c.items {
+		if it.key == key {
+			out = append(out, it.publisher)
+		}
+	}
+	return out
+}

@@ -31,7 +31,7 @@ func (s *Service) Routes(r *httpx.Router) {
 			items, err := s.Redemptions(r.Context(), a, r.URL.Query().Get("case"))
 			return map[string]any{"items": items}, err
 		}
-	}), auth.Officer, Citizen, auth.Admin, "case_manager")).Methods(http.MethodGet)
+	}), auth.Officer, Citizen, auth.Admin, auth.CaseManager)).Methods(http.MethodGet)
 	v1.HandleFunc("/vouchers", r.Role("voucher", httpx.JSON(http.StatusCreated, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		var in IssueInput
 		if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
@@ -45,7 +45,7 @@ func (s *Service) Routes(r *httpx.Router) {
 			return nil, err
 		}
 		return s.Redeem(r.Context(), a, in)
-	}), auth.Admin, "case_manager")).Methods(http.MethodPost)
+	}), auth.Admin, auth.CaseManager)).Methods(http.MethodPost)
 	v1.HandleFunc("/vouchers/{id}/deliver", r.Role("voucher", httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		if err := httpx.NoBody(w, r); err != nil {
 			return nil, err

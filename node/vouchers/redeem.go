@@ -132,7 +132,7 @@ type RedeemInput struct {
 // Redeem checks a voucher here, then redeems it with the authority that
 // signed it (the node its trusted key names) and records the redemption.
 func (s *Service) Redeem(ctx context.Context, a auth.Actor, in RedeemInput) (Redemption, error) {
-	if a.Role != auth.Admin && a.Role != "case_manager" {
+	if a.Role != auth.Admin && a.Role != auth.CaseManager {
 		return Redemption{}, s.deny(ctx, a, "voucher", "", "redeem")
 	}
 	if f := schema.TextFault(in.Case, 100, false); f != "" || in.Case == "" {
@@ -194,7 +194,7 @@ func (s *Service) IssuedList(ctx context.Context, a auth.Actor) ([]IssuedVoucher
 
 // Redemptions lists the vouchers this provider redeemed, by case.
 func (s *Service) Redemptions(ctx context.Context, a auth.Actor, caseID string) ([]Redemption, error) {
-	if a.Role != auth.Admin && a.Role != "case_manager" {
+	if a.Role != auth.Admin && a.Role != auth.CaseManager {
 		return nil, s.deny(ctx, a, "redemption", "", "list")
 	}
 	return s.redeemed.Filter(func(r *Redemption) bool { return caseID == "" || r.Case == caseID }), nil

@@ -23,9 +23,8 @@ import (
 	"github.com/difronte/difronte/schema"
 )
 
-// Citizen is the role of a citizen's account (node/auth names the roles a
-// node's accounts may have; citizens hold vouchers).
-const Citizen auth.Role = "citizen"
+// Citizen is the role of a citizen's account, who holds vouchers.
+const Citizen = auth.Citizen
 
 // Signer is the authority key a node issues vouchers with (an authority
 // node only).

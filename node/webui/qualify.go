@@ -29,6 +29,8 @@ func (u *ui) runs(section string) bool {
 		return u.d.Workshop != nil
 	case "area-personale", "cittadini":
 		return u.d.Citizens != nil
+	case "richieste", "pratiche":
+		return u.d.Requests != nil
 	}
 	return true
 }

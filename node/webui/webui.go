@@ -25,6 +25,7 @@ import (
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/qualify"
+	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/web"
@@ -48,6 +49,8 @@ type Deps struct {
 	// Escalation and Notify are nil on a UI without them (page tests).
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	// Requests is nil on a UI without citizens' requests (page tests).
+	Requests *requests.Service
 	// Clock dates the forms' defaults and the agenda; nil is the real
 	// clock.
 	Clock clock.Clock
@@ -130,6 +133,7 @@ func (u *ui) routes() {
 	u.escalationRoutes()
 	u.workshopRoutes()
 	u.citizenRoutes()
+	u.requestRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
@@ -201,13 +205,17 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Citizen}
 	case "cittadini":
 		return []auth.Role{auth.Operator}
+	case "richieste":
+		return []auth.Role{auth.Admin, auth.CaseManager}
+	case "pratiche":
+		return []auth.Role{auth.Citizen, auth.Admin, auth.CaseManager}
 	}
 	return nil
 }
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "offerings", "qualification", "authority", "federation", "cases", "dashboard", "inbox", "accounts", "audit", "cittadini", "area-personale"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "offerings", "qualification", "authority", "federation", "cases", "richieste", "pratiche", "dashboard", "inbox", "accounts", "audit", "cittadini", "area-personale"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }

@@ -1,0 +1,183 @@
+package requests
+
+import (
+	"context"
+	"slices"
+
+	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/problem"
+)
+
+// NewRequest is the body of POST /api/v1/requests.
+type NewRequest struct {
+	Offerings    []string `json:"offerings"`
+	For          string   `json:"for"`
+	Municipality string   `json:"municipality"`
+	Address      string   `json:"address"`
+	Start        string   `json:"start"`
+	When         string   `json:"when"`
+	Notes        string   `json:"notes"`
+	Consent      bool     `json:"consent"`
+}
+
+// Create records a citizen's request and queues one delivery per provider
+// node of the offerings asked for.
+func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citizenName string) (Request, error) {
+	if a.Role != auth.Citizen {
+		return Request{}, problem.ErrForbidden
+	}
+	if !in.Consent {
+		return Request{}, problem.Invalid(map[string]string{"consent": "required"})
+	}
+	if len(in.Offerings) == 0 || len(in.Offerings) > MaxOfferings {
+		return Request{}, problem.Invalid(map[string]string{"offerings": "one_to_five"})
+	}
+	need := Need{For: in.For, Municipality: in.Municipality, Address: in.Address, Start: in.Start, When: in.When, Notes: in.Notes, CitizenName: citizenName}
+	if f := checkNeed(need); f != "" {
+		return Request{}, problem.Invalid(map[string]string{f: "invalid"})
+	}
+	now := s.cfg.Clock.Now().UTC()
+	r := Request{ID: newID("rq"), Home: s.cfg.Self, Citizen: a.Username, Need: need, Consent: true, State: StateOpen, Created: now, Updated: now, Offers: []Offer{}}
+	by := map[string][]OfferingRef{}
+	var order []string
+	for _, ref := range in.Offerings {
+		o, ok := s.catalogue(ctx, ref)
+		if !ok {
+			return Request{}, problem.Invalid(map[string]string{"offerings": "unknown_offering"})
+		}
+		if slices.ContainsFunc(r.Offerings, func(x OfferingRef) bool { return x.Publisher == o.Publisher && x.ID == o.ID }) {
+			return Request{}, problem.Invalid(map[string]string{"offerings": "duplicate"})
+		}
+		r.Offerings = append(r.Offerings, o)
+		if by[o.Publisher] == nil {
+			order = append(order, o.Publisher)
+		}
+		by[o.Publisher] = append(by[o.Publisher], o)
+	}
+	for _, p := range order {
+		d := Delivery{Provider: p, State: StateOpen, At: now}
+		for _, o := range by[p] {
+			d.Offerings = append(d.Offerings, o.ID)
+		}
+		r.Deliveries = append(r.Deliveries, d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.mine.Put(ctx, r); err != nil {
+		return Request{}, err
+	}
+	for _, p := range order {
+		if err := s.queue(ctx, p, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
+			return Request{}, err
+		}
+	}
+	for _, o := range r.Offerings {
+		s.dem.add(ctx, "request", o.Category, need.Municipality)
+	}
+	return r, s.record(ctx, a, audit.Create, "request", r.ID, "")
+}
+
+func (s *Service) catalogue(ctx context.Context, ref string) (OfferingRef, bool) {
+	if s.cfg.Catalogue == nil || ref == "" || len(ref) > 200 {
+		return OfferingRef{}, false
+	}
+	return s.cfg.Catalogue.Offering(ctx, ref)
+}
+
+// Requests lists what a may see: a citizen their own, a provider the
+// inbox.
+func (s *Service) Requests(ctx context.Context, a auth.Actor) ([]Request, error) {
+	var out []Request
+	switch {
+	case a.Role == auth.Citizen:
+		out = s.mine.Filter(func(r *Request) bool { return r.Citizen == a.Username })
+	case IsProvider(a):
+		out = s.inbox.Filter(func(*Request) bool { return true })
+	default:
+		return nil, problem.ErrForbidden
+	}
+	s.note(a, audit.List, "request", "")
+	slices.SortFunc(out, func(x, y Request) int { return y.Created.Compare(x.Created) })
+	if out == nil {
+		out = []Request{}
+	}
+	return out, nil
+}
+
+// Get returns one request a may see.
+func (s *Service) Get(ctx context.Context, a auth.Actor, id string) (Request, error) {
+	var r Request
+	var ok bool
+	switch {
+	case a.Role == auth.Citizen:
+		r, ok = s.mine.Get(id)
+		ok = ok && r.Citizen == a.Username
+	case IsProvider(a):
+		r, ok = s.inbox.Get(id)
+	}
+	if !ok {
+		return Request{}, s.denied(ctx, a, "request", id)
+	}
+	s.note(a, audit.Read, "request", id)
+	return r, nil
+}
+
+// Accept accepts one offer of a citizen's request: the case opens, the
+// other open offers are withdrawn and the providers still waiting are
+// told the request is closed (a provider that declined hears nothing).
+func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (Case, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.mine.Get(id)
+	if !ok || a.Role != auth.Citizen || r.Citizen != a.Username {
+		return Case{}, s.denied(ctx, a, "request", id)
+	}
+	if r.Case != "" {
+		return Case{}, conflict("already_accepted", "an offer of this request was already accepted")
+	}
+	i := slices.IndexFunc(r.Offers, func(o Offer) bool { return o.ID == offer })
+	if i < 0 {
+		return Case{}, problem.Invalid(map[string]string{"offer": "unknown_offer"})
+	}
+	o := r.Offers[i]
+	now := s.cfg.Clock.Now().UTC()
+	if o.State != StateOpen || o.ValidUntil < now.Format("2006-01-02") {
+		return Case{}, conflict("offer_not_valid", "the offer is withdrawn or expired")
+	}
+	c := Case{ID: newID("pr"), Request: r.ID, Offer: o.ID, Home: s.cfg.Self, Provider: o.Provider, Citizen: r.Citizen,
+		Need: r.Need, Offerings: r.Offerings, State: CaseActive, Pending: true, Created: now,
+		Timeline: []Change{{At: now, To: CaseActive, Side: SideCitizen}}, Due: []Due{{From: o.Start, Amount: o.Price, Unit: o.Unit}},
+		Payments: []Payment{}, Messages: []Message{}}
+	r.Case = c.ID
+	r.State = StateAccepted
+	r.Updated = now
+	for j := range r.Offers {
+		if j == i {
+			r.Offers[j].State = StateAccepted
+		} else if r.Offers[j].State == StateOpen {
+			r.Offers[j].State = "withdrawn"
+		}
+	}
+	if err := s.mirror.Put(ctx, c); err != nil {
+		return Case{}, err
+	}
+	if err := s.queue(ctx, o.Provider, MsgAccept, r.ID, wireAccept{Offer: o.ID, Case: c.ID}); err != nil {
+		return Case{}, err
+	}
+	for j, d := range r.Deliveries {
+		switch {
+		case d.Provider == o.Provider:
+			r.Deliveries[j].State = StateAccepted
+		case d.State == StateOpen || d.State == StateOffered:
+			r.Deliveries[j].State = StateClosed
+			if err := s.queue(ctx, d.Provider, MsgWithdraw, r.ID, wireWithdraw{}); err != nil {
+				return Case{}, err
+			}
+		}
+	}
+	if err := s.mine.Put(ctx, r); err != nil {
+		return Case{}, err
+	}
+	return c, s.record(ctx, a, audit.Create, "case", c.ID, "accept "+o.ID)
+}

@@ -1,0 +1,152 @@
+package requests
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	ds "github.com/ipfs/go-datastore"
+
+	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/store"
+)
+
+// Demand kinds.
+const (
+	DemandRequest    = "request"
+	DemandDecline    = "decline"
+	DemandUnanswered = "unanswered"
+	DemandNoResult   = "no_result"
+)
+
+// DemandCount is one counter of the demand record: how many of a kind,
+// for a category in a municipality. It holds no personal data.
+type DemandCount struct {
+	Kind         string `json:"kind"`
+	Category     string `json:"category"`
+	Municipality string `json:"municipality"`
+	Count        uint64 `json:"count"`
+}
+
+// demand is the demand record, kept in memory and written through.
+type demand struct {
+	d  store.Namespace
+	mu sync.Mutex
+	n  map[string]uint64 // kind \x00 category \x00 municipality
+}
+
+const demandPrefix = "/demand/"
+
+func loadDemand(ctx context.Context, d store.Namespace) (*demand, error) {
+	m := &demand{d: d, n: map[string]uint64{}}
+	err := store.Each(ctx, d, demandPrefix, func(k string, v []byte) error {
+		var c DemandCount
+		if err := json.Unmarshal(v, &c); err != nil {
+			return err
+		}
+		m.n[c.Kind+"\x00"+c.Category+"\x00"+c.Municipality] = c.Count
+		return nil
+	})
+	return m, err
+}
+
+func (m *demand) add(ctx context.Context, kind, category, municipality string) {
+	k := kind + "\x00" + category + "\x00" + municipality
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n[k]++
+	c := DemandCount{Kind: kind, Category: category, Municipality: municipality, Count: m.n[k]}
+	b, _ := json.Marshal(c)
+	key := demandPrefix + kind + "/" + strings.NewReplacer("/", "_").Replace(category) + "/" + municipality
+	_ = m.d.Put(ctx, ds.NewKey(key), b)
+}
+
+func (m *demand) list() []DemandCount {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]DemandCount, 0, len(m.n))
+	for k, n := range m.n {
+		p := strings.SplitN(k, "\x00", 3)
+		out = append(out, DemandCount{Kind: p[0], Category: p[1], Municipality: p[2], Count: n})
+	}
+	slices.SortFunc(out, func(a, b DemandCount) int {
+		return strings.Compare(a.Kind+a.Category+a.Municipality, b.Kind+b.Category+b.Municipality)
+	})
+	return out
+}
+
+// Demand returns the demand record (admins).
+func (s *Service) Demand(ctx context.Context, a auth.Actor) ([]DemandCount, error) {
+	if a.Role != auth.Admin {
+		return nil, problem.ErrForbidden
+	}
+	s.note(a, audit.List, "demand", "")
+	return s.dem.list(), nil
+}
+
+// NoResult counts a catalogue search with no result for category (may be
+// "") in municipality (may be "").
+func (s *Service) NoResult(ctx context.Context, category, municipality string) {
+	s.dem.add(ctx, DemandNoResult, category, municipality)
+}
+
+// remindLoop checks for unanswered requests every quarter of RemindAfter
+// (at most hourly).
+func (s *Service) remindLoop() {
+	defer s.wg.Done()
+	every := min(s.cfg.RemindAfter/4, time.Hour)
+	t := s.cfg.Clock.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C():
+			s.Remind(context.Background())
+		}
+	}
+}
+
+// Remind reminds the provider of each request left unanswered for
+// RemindAfter, flags it on the citizen's side and counts it once.
+func (s *Service) Remind(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Clock.Now().UTC()
+	late := func(t time.Time) bool { return now.Sub(t) >= s.cfg.RemindAfter }
+	for _, r := range s.inbox.Filter(func(r *Request) bool { return r.State == StateOpen && !r.Reminded && late(r.Created) }) {
+		r.Reminded = true
+		if err := s.inbox.Put(ctx, r); err != nil {
+			s.log.Error("cannot mark a reminder", "request", r.ID, "err", err)
+			continue
+		}
+		s.notify(ctx, "reminder", r.ID, "")
+		_ = s.record(ctx, systemActor, audit.Update, "request", r.ID, "reminder")
+	}
+	for _, r := range s.mine.Filter(func(r *Request) bool { return r.Case == "" }) {
+		changed := false
+		for i, d := range r.Deliveries {
+			if d.State != StateOpen || d.Flagged || !late(d.At) {
+				continue
+			}
+			r.Deliveries[i].Flagged, changed = true, true
+			for _, of := range r.Offerings {
+				if of.Publisher == d.Provider {
+					s.dem.add(ctx, DemandUnanswered, of.Category, r.Municipality)
+				}
+			}
+		}
+		if changed {
+			if err := s.mine.Put(ctx, r); err != nil {
+				s.log.Error("cannot flag a request", "request", r.ID, "err", err)
+				continue
+			}
+			s.notify(ctx, "unanswered", r.ID, r.Citizen)
+		}
+	}
+}

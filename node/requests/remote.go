@@ -1,0 +1,310 @@
+package requests
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/difronte/difronte/node/audit"
+)
+
+// refusal is a message refused for good, with the code the sender sees.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+
+// HandleRemote answers one message from the node peer (authenticated by
+// libp2p). A message is handled once per id; a repeated one is answered
+// as delivered and changes nothing.
+func (s *Service) HandleRemote(ctx context.Context, peer string, msg []byte) []byte {
+	e, body, err := Decode(msg)
+	if err != nil {
+		return s.refuse(ctx, peer, "bad_message")
+	}
+	if e.From != peer {
+		return s.refuse(ctx, peer, "forged_sender")
+	}
+	_, err = s.seen.Handle(ctx, peer, e.ID, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.handle(ctx, peer, e, body)
+	})
+	var r refusal
+	switch {
+	case errors.As(err, &r):
+		return s.refuse(ctx, peer, string(r))
+	case err != nil:
+		s.log.Error("cannot handle a requests message", "peer", peer, "type", e.Type, "err", err)
+		b, _ := json.Marshal(Answer{Refused: "try_later"})
+		return b // not OK and not a refusal the outbox drops: see send
+	}
+	b, _ := json.Marshal(Answer{OK: true})
+	return b
+}
+
+// refuse audits a refused message (its sender and code, nothing of its
+// content) and answers it.
+func (s *Service) refuse(ctx context.Context, peer, code string) []byte {
+	_ = s.record(ctx, systemActor, audit.Denied, "requests_message", "", "from "+peer+": "+code)
+	b, _ := json.Marshal(Answer{Refused: code})
+	return b
+}
+
+func (s *Service) handle(ctx context.Context, peer string, e Envelope, body any) error {
+	switch b := body.(type) {
+	case *wireRequest:
+		return s.gotRequest(ctx, peer, e.Request, b)
+	case *wireOffer:
+		return s.gotAnswer(ctx, peer, e.Request, &b.Offer, "")
+	case *wireDecline:
+		return s.gotAnswer(ctx, peer, e.Request, nil, b.Reason)
+	case *wireAccept:
+		return s.gotAccept(ctx, peer, e.Request, b)
+	case *wireWithdraw:
+		return s.gotWithdraw(ctx, peer, e.Request)
+	case *wireTransition:
+		return s.gotTransition(ctx, peer, b)
+	case *wireCase:
+		return s.gotCase(ctx, peer, b)
+	case *wireMessage:
+		return s.gotMessage(ctx, peer, b)
+	case *wireRead:
+		return s.gotRead(ctx, peer, b)
+	}
+	return refusal("bad_message")
+}
+
+// gotRequest files a request from the citizen's home node peer in the
+// inbox, if every offering is one of this node's live offerings.
+func (s *Service) gotRequest(ctx context.Context, peer, id string, b *wireRequest) error {
+	if old, ok := s.inbox.Get(id); ok {
+		if old.Home != peer {
+			return refusal("request_exists")
+		}
+		return nil
+	}
+	for i, o := range b.Offerings {
+		if o.Publisher != s.cfg.Self {
+			return refusal("not_our_offering")
+		}
+		live, ok := s.catalogue(ctx, s.cfg.Self+"/"+o.ID)
+		if !ok {
+			return refusal("unknown_offering")
+		}
+		b.Offerings[i] = live
+	}
+	now := s.cfg.Clock.Now().UTC()
+	r := Request{ID: id, Home: peer, Offerings: b.Offerings, Need: b.Need, Consent: true, State: StateOpen,
+		Offers: []Offer{}, Created: now, Updated: now}
+	if err := s.inbox.Put(ctx, r); err != nil {
+		return err
+	}
+	s.notify(ctx, "request", id, "")
+	return s.record(ctx, systemActor, audit.Create, "request", id, "received")
+}
+
+// gotAnswer files a provider's offer (o set) or decline on the request.
+func (s *Service) gotAnswer(ctx context.Context, peer, id string, o *Offer, reason string) error {
+	r, ok := s.mine.Get(id)
+	if !ok {
+		return refusal("unknown_request")
+	}
+	i := slices.IndexFunc(r.Deliveries, func(d Delivery) bool { return d.Provider == peer })
+	if i < 0 {
+		return refusal("not_asked")
+	}
+	if r.Case != "" || r.Deliveries[i].State == StateDeclined {
+		return refusal("request_closed")
+	}
+	d := &r.Deliveries[i]
+	d.At = s.cfg.Clock.Now().UTC()
+	if o != nil {
+		if o.Provider != peer || o.Request != id {
+			return refusal("forged_offer")
+		}
+		if slices.ContainsFunc(r.Offers, func(x Offer) bool { return x.ID == o.ID }) {
+			return refusal("offer_exists")
+		}
+		o.State = StateOpen
+		r.Offers = append(r.Offers, *o)
+		d.State = StateOffered
+	} else {
+		d.State, d.Reason = StateDeclined, reason
+		for j := range r.Offers {
+			if r.Offers[j].Provider == peer && r.Offers[j].State == StateOpen {
+				r.Offers[j].State = "withdrawn"
+			}
+		}
+		for _, of := range r.Offerings {
+			if of.Publisher == peer {
+				s.dem.add(ctx, "decline", of.Category, r.Municipality)
+			}
+		}
+	}
+	r.Updated = d.At
+	if err := s.mine.Put(ctx, r); err != nil {
+		return err
+	}
+	s.notify(ctx, "answer", id, r.Citizen)
+	return s.record(ctx, systemActor, audit.Update, "request", id, "answer received")
+}
+
+// gotAccept opens the case the citizen's node asked for, if the offer is
+// still valid; either way the home node gets the case as it stands.
+func (s *Service) gotAccept(ctx context.Context, peer, id string, b *wireAccept) error {
+	r, ok := s.inbox.Get(id)
+	if !ok || r.Home != peer {
+		return refusal("unknown_request")
+	}
+	if r.Case != "" {
+		if r.Case == b.Case {
+			return nil
+		}
+		return refusal("already_accepted")
+	}
+	now := s.cfg.Clock.Now().UTC()
+	i := slices.IndexFunc(r.Offers, func(o Offer) bool { return o.ID == b.Offer })
+	if _, taken := s.cases.Get(b.Case); i < 0 || taken {
+		return refusal("unknown_offer")
+	}
+	o := r.Offers[i]
+	if o.State != StateOpen || o.ValidUntil < now.Format("2006-01-02") || r.State == StateDeclined {
+		return s.queue(ctx, peer, MsgCase, id, wireCase{Case: b.Case, Offer: o.ID, State: CaseRefused, Version: 1,
+			Timeline: []Change{{At: now, To: CaseRefused, Reason: "offer_not_valid", Side: SideProvider}}, Due: []Due{}, Payments: []Payment{}})
+	}
+	c := Case{ID: b.Case, Request: id, Offer: o.ID, Home: peer, Provider: s.cfg.Self, Need: r.Need, Offerings: r.Offerings,
+		State: CaseActive, Version: 1, Created: now, Timeline: []Change{{At: now, To: CaseActive, Side: SideCitizen}},
+		Due: []Due{{From: o.Start, Amount: o.Price, Unit: o.Unit}}, Payments: []Payment{}, Messages: []Message{}}
+	r.Offers[i].State = StateAccepted
+	r.State, r.Case, r.Updated = StateAccepted, c.ID, now
+	if err := s.cases.Put(ctx, c); err != nil {
+		return err
+	}
+	if err := s.inbox.Put(ctx, r); err != nil {
+		return err
+	}
+	if err := s.queue(ctx, peer, MsgCase, id, snapshot(c)); err != nil {
+		return err
+	}
+	s.notify(ctx, "case", c.ID, "")
+	return s.record(ctx, systemActor, audit.Create, "case", c.ID, "accepted")
+}
+
+// gotWithdraw closes a request the citizen settled with another provider.
+func (s *Service) gotWithdraw(ctx context.Context, peer, id string) error {
+	r, ok := s.inbox.Get(id)
+	if !ok || r.Home != peer {
+		return refusal("unknown_request")
+	}
+	if r.State == StateAccepted {
+		return refusal("already_accepted")
+	}
+	r.State, r.Updated = StateClosed, s.cfg.Clock.Now().UTC()
+	for i := range r.Offers {
+		if r.Offers[i].State == StateOpen {
+			r.Offers[i].State = "withdrawn"
+		}
+	}
+	if err := s.inbox.Put(ctx, r); err != nil {
+		return err
+	}
+	return s.record(ctx, systemActor, audit.Update, "request", id, "withdrawn")
+}
+
+// gotTransition applies the citizen's change to the authoritative case
+// when the table allows it, and sends the case back either way, so the
+// mirror converges on what the provider holds.
+func (s *Service) gotTransition(ctx context.Context, peer string, b *wireTransition) error {
+	c, ok := s.cases.Get(b.Case)
+	if !ok || c.Home != peer {
+		return refusal("unknown_case")
+	}
+	now := s.cfg.Clock.Now().UTC()
+	t := TransitionRequest{To: b.To, Reason: b.Reason, Price: b.Price, Unit: b.Unit}
+	applied := apply(&c, t, SideCitizen, now.Format("2006-01-02"), func() Change { return Change{At: now} }) == nil
+	c.Version++
+	if err := s.cases.Put(ctx, c); err != nil {
+		return err
+	}
+	if err := s.queue(ctx, peer, MsgCase, c.Request, snapshot(c)); err != nil {
+		return err
+	}
+	detail := "transition " + b.To
+	if !applied {
+		detail += " not allowed"
+	}
+	s.notify(ctx, "case", c.ID, "")
+	return s.record(ctx, systemActor, audit.Update, "case", c.ID, detail)
+}
+
+// gotCase replaces the mirror with the provider's newer case.
+func (s *Service) gotCase(ctx context.Context, peer string, b *wireCase) error {
+	c, ok := s.mirror.Get(b.Case)
+	if !ok || c.Provider != peer || c.Offer != b.Offer {
+		return refusal("unknown_case")
+	}
+	if b.Version <= c.Version {
+		return nil
+	}
+	c.State, c.Version, c.Timeline, c.Due, c.Payments, c.PaymentLink, c.Pending =
+		b.State, b.Version, b.Timeline, b.Due, b.Payments, b.PaymentLink, false
+	if err := s.mirror.Put(ctx, c); err != nil {
+		return err
+	}
+	s.notify(ctx, "case", c.ID, c.Citizen)
+	return s.record(ctx, systemActor, audit.Update, "case", c.ID, "synchronised")
+}
+
+// caseFor finds the copy of a case that a message from peer, written on
+// side, belongs to.
+func (s *Service) caseFor(peer, id, side string) (Case, string, bool) {
+	if side == SideCitizen {
+		c, ok := s.cases.Get(id)
+		return c, SideProvider, ok && c.Home == peer
+	}
+	c, ok := s.mirror.Get(id)
+	return c, SideCitizen, ok && c.Provider == peer
+}
+
+func (s *Service) gotMessage(ctx context.Context, peer string, b *wireMessage) error {
+	c, mine, ok := s.caseFor(peer, b.Case, b.Message.Side)
+	if !ok {
+		return refusal("unknown_case")
+	}
+	if slices.ContainsFunc(c.Messages, func(m Message) bool { return m.ID == b.Message.ID }) {
+		return nil
+	}
+	if len(c.Messages) >= 10000 {
+		return refusal("too_many_messages")
+	}
+	m := b.Message
+	m.ReadAt, m.At = nil, s.cfg.Clock.Now().UTC()
+	c.Messages = append(c.Messages, m)
+	if err := s.put(ctx, mine, c); err != nil {
+		return err
+	}
+	s.notify(ctx, "message", c.ID, c.Citizen)
+	return s.record(ctx, systemActor, audit.Create, "case_message", m.ID, "received")
+}
+
+func (s *Service) gotRead(ctx context.Context, peer string, b *wireRead) error {
+	c, mine, ok := s.caseFor(peer, b.Case, b.Side)
+	if !ok {
+		return refusal("unknown_case")
+	}
+	at := b.At
+	for i := range c.Messages {
+		if c.Messages[i].Side == mine && c.Messages[i].ReadAt == nil && slices.Contains(b.IDs, c.Messages[i].ID) {
+			c.Messages[i].ReadAt = &at
+		}
+	}
+	return s.put(ctx, mine, c)
+}
+
+// notify tells user (the coop's staff when "") about object.
+func (s *Service) notify(ctx context.Context, kind, id, user string) {
+	if s.cfg.Notify != nil {
+		s.cfg.Notify(ctx, kind, id, user)
+	}
+}

@@ -1,0 +1,210 @@
+package requests
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/difronte/difronte/federation/clock"
+	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/outbox"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/store"
+)
+
+// Catalogue finds a live offering of the federated catalogue by its id
+// ("publisher/id" or the bare id).
+type Catalogue interface {
+	Offering(ctx context.Context, ref string) (OfferingRef, bool)
+}
+
+// Carrier sends one envelope to a node and returns its answer.
+type Carrier interface {
+	Send(ctx context.Context, to string, msg []byte) ([]byte, error)
+}
+
+// Notifier tells a node's people about a request or case (a reminder, a
+// new message): the citizen user, or the coop's staff when user is "".
+// Only kinds and opaque ids, never the request's content. nil: nobody is
+// told.
+type Notifier func(ctx context.Context, kind, object, user string)
+
+// Config configures the service.
+type Config struct {
+	Store     store.Namespace
+	Audit     *audit.Log
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	Self      string // this node's peer id
+	Catalogue Catalogue
+	Notify    Notifier
+	// RemindAfter is how long a request may stay unanswered before the
+	// provider is reminded and the citizen sees it flagged (default 72 h).
+	RemindAfter time.Duration
+	// MinBackoff and MaxBackoff bound the outbox's retries.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Service is the requests domain of one node.
+type Service struct {
+	cfg  Config
+	log  *slog.Logger
+	out  *outbox.Outbox
+	seen *outbox.Seen
+	dem  *demand
+
+	mu      sync.Mutex // serialises every change
+	carrier Carrier
+	mine    *store.Collection[Request] // home node: the citizens' requests
+	inbox   *store.Collection[Request] // provider node: requests received
+	mirror  *store.Collection[Case]    // home node: the citizens' cases
+	cases   *store.Collection[Case]    // provider node: authoritative cases
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// Open loads the collections and the outbox.
+func Open(ctx context.Context, cfg Config) (*Service, error) {
+	cfg.Clock = clock.Or(cfg.Clock)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RemindAfter <= 0 {
+		cfg.RemindAfter = 72 * time.Hour
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "requests"), stop: make(chan struct{})}
+	l := store.NewLoader(ctx, cfg.Store)
+	rid := func(r *Request) string { return r.ID }
+	cid := func(c *Case) string { return c.ID }
+	store.Load(l, &s.mine, "mine", rid)
+	store.Load(l, &s.inbox, "inbox", rid)
+	store.Load(l, &s.mirror, "mirror", cid)
+	store.Load(l, &s.cases, "cases", cid)
+	if l.Err != nil {
+		return nil, l.Err
+	}
+	var err error
+	s.dem, err = loadDemand(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	s.seen = outbox.NewSeen(namespaced(cfg.Store, "/seen"))
+	s.out, err = outbox.Open(ctx, outbox.Config{Store: namespaced(cfg.Store, "/outbox"), Clock: cfg.Clock, Send: s.send,
+		Logger: cfg.Logger, MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SetCarrier sets the link to other nodes (nil: messages wait).
+func (s *Service) SetCarrier(c Carrier) {
+	s.mu.Lock()
+	s.carrier = c
+	s.mu.Unlock()
+}
+
+// Start sends what waits in the outbox and runs the reminders.
+func (s *Service) Start() {
+	s.out.Start()
+	s.wg.Add(1)
+	go s.remindLoop()
+}
+
+// Close stops the outbox and the reminders.
+func (s *Service) Close() error {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	s.wg.Wait()
+	return s.out.Close()
+}
+
+// Wake sends what waits for peer now (it has just connected).
+func (s *Service) Wake(peer string) { s.out.Wake(peer) }
+
+// Outbox returns the outbox (metrics, tests).
+func (s *Service) Outbox() *outbox.Outbox { return s.out }
+
+// send is the outbox's delivery: over the carrier, or straight to this
+// node when it is its own provider.
+func (s *Service) send(ctx context.Context, to, _ string, payload []byte) error {
+	var ans []byte
+	if to == s.cfg.Self {
+		ans = s.HandleRemote(ctx, s.cfg.Self, payload)
+	} else {
+		s.mu.Lock()
+		c := s.carrier
+		s.mu.Unlock()
+		if c == nil {
+			return errors.New("no link to other nodes")
+		}
+		var err error
+		if ans, err = c.Send(ctx, to, payload); err != nil {
+			return err
+		}
+	}
+	var a Answer
+	if err := json.Unmarshal(ans, &a); err != nil {
+		return fmt.Errorf("answer of %s: %w", to, err)
+	}
+	if a.Refused == "try_later" {
+		return fmt.Errorf("%s cannot handle the message now", to)
+	}
+	if !a.OK {
+		return fmt.Errorf("%w: %s", outbox.ErrRefused, a.Refused)
+	}
+	return nil
+}
+
+// queue stores one message for to in the outbox.
+func (s *Service) queue(ctx context.Context, to, typ, request string, body any) error {
+	id := newID("ms")
+	b, err := encode(id, s.cfg.Self, typ, request, body)
+	if err != nil {
+		return err
+	}
+	return s.out.Enqueue(ctx, to, id, b)
+}
+
+func newID(prefix string) string { return prefix + "-" + strings.ToLower(rand.Text()) }
+
+// record writes an audit event for a.
+func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, kind, object, detail string) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	return s.cfg.Audit.Record(ctx, audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind,
+		Object: object, Remote: a.Remote, Detail: detail})
+}
+
+// note queues a read's audit event without waiting for it.
+func (s *Service) note(a auth.Actor, act audit.Action, kind, object string) {
+	if s.cfg.Audit != nil {
+		s.cfg.Audit.Note(audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind, Object: object, Remote: a.Remote})
+	}
+}
+
+// denied audits a refusal of a record and returns the error to show.
+func (s *Service) denied(ctx context.Context, a auth.Actor, kind, id string) error {
+	_ = s.record(ctx, a, audit.Denied, kind, id, "")
+	return problem.ErrNotFound
+}
+
+// IsProvider reports whether a acts for the coop (admin, case manager).
+func IsProvider(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.CaseManager }
+
+func conflict(code, msg string) error { return problem.New(409, code, msg) }
+
+// systemActor is the node acting on what another node sent.
+var systemActor = auth.Actor{Username: auth.SystemUser, Role: auth.System}

@@ -1,0 +1,223 @@
+package webui
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/httpx"
+	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/requests"
+)
+
+// requestRoutes are the pages of citizens' requests and cases: the
+// request form from a catalogue offering, the provider's inbox
+// (/richieste), the list of cases and one case (/pratiche/{id}).
+func (u *ui) requestRoutes() {
+	if u.d.Requests == nil {
+		return
+	}
+	r := u.s.Router
+	prov := []auth.Role{auth.Admin, auth.CaseManager}
+	both := []auth.Role{auth.Citizen, auth.Admin, auth.CaseManager}
+	r.HandleFunc("/catalogo/{publisher}/{id}/richiedi", u.gate(u.requestForm, auth.Citizen)).Methods(http.MethodGet)
+	r.HandleFunc("/catalogo/{publisher}/{id}/richiedi", u.gate(u.requestPost, auth.Citizen)).Methods(http.MethodPost)
+	r.HandleFunc("/richieste", u.gate(u.inboxRequests, prov...)).Methods(http.MethodGet)
+	r.HandleFunc("/richieste/{id}/{op:offerta|rifiuto|accetta}", u.gate(u.requestAnswer, both...)).Methods(http.MethodPost)
+	r.HandleFunc("/pratiche", u.gate(u.casesList, both...)).Methods(http.MethodGet)
+	r.HandleFunc("/pratiche/{id}", u.gate(u.praticaPage, both...)).Methods(http.MethodGet)
+	r.HandleFunc("/pratiche/{id}/{op:stato|messaggio|pagamento}", u.gate(u.praticaPost, both...)).Methods(http.MethodPost)
+}
+
+type requestFormData struct {
+	Publisher, ID, Name, Coop string
+}
+
+func (u *ui) offeringFor(r *http.Request) (requestFormData, error) {
+	v := mux.Vars(r)
+	d := requestFormData{Publisher: v["publisher"], ID: v["id"]}
+	if u.d.Catalogue == nil || u.d.Catalogue.Listings == nil {
+		return d, problem.ErrNotFound
+	}
+	l, err := u.d.Catalogue.Listings.Get(ctx(r), d.Publisher, d.ID)
+	if err != nil {
+		return d, problem.ErrNotFound
+	}
+	d.Name, d.Coop = l.Name, l.CoopName
+	return d, nil
+}
+
+func (u *ui) requestForm(w http.ResponseWriter, r *http.Request) {
+	d, err := u.offeringFor(r)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	p := u.newPage(w, r, "rq.form_title")
+	p.Data = d
+	p.Form.Set("for", "self")
+	u.render(w, r, p, "request_form", http.StatusOK)
+}
+
+func (u *ui) requestPost(w http.ResponseWriter, r *http.Request) {
+	d, err := u.offeringFor(r)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		u.fail(w, r, problem.BadRequest("bad_form", "bad form", err))
+		return
+	}
+	f := r.PostForm
+	in := requests.NewRequest{Offerings: []string{d.Publisher + "/" + d.ID}, For: f.Get("for"), Municipality: f.Get("municipality"),
+		Address: f.Get("address"), Start: f.Get("start"), When: f.Get("when"), Notes: f.Get("notes"), Consent: f.Get("consent") == "yes"}
+	name := ""
+	if acc := httpx.Account(r); acc != nil {
+		name = acc.DisplayName
+	}
+	if _, err := u.d.Requests.Create(ctx(r), actor(r), in, name); err != nil {
+		pe := problem.As(err)
+		if pe.Status != http.StatusBadRequest {
+			u.fail(w, r, err)
+			return
+		}
+		p := u.newPage(w, r, "rq.form_title")
+		p.Data, p.Form, p.Errors = d, f, map[string]string{}
+		for k := range pe.Fields {
+			p.Errors[k] = "invalid"
+			p.Summary = append(p.Summary, fieldError{ID: "f-" + k, Msg: p.T("rq.field." + k)})
+		}
+		u.render(w, r, p, "request_form", http.StatusBadRequest)
+		return
+	}
+	u.redirect(w, r, "/pratiche", "flash.rq_sent")
+}
+
+type inboxData struct {
+	Requests []requests.Request
+	Today    string
+}
+
+func (u *ui) inboxRequests(w http.ResponseWriter, r *http.Request) {
+	rs, err := u.d.Requests.Requests(ctx(r), actor(r))
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	p := u.newPage(w, r, "rq.inbox_title")
+	p.Data = inboxData{Requests: rs, Today: u.d.Clock.Now().Format("2006-01-02")}
+	u.render(w, r, p, "requests_inbox", http.StatusOK)
+}
+
+// answered sends a refused change back where it came from with a flash
+// (a 4xx the service explained), or fails.
+func (u *ui) answered(w http.ResponseWriter, r *http.Request, err error, back, ok string) {
+	if err == nil {
+		u.redirect(w, r, back, ok)
+		return
+	}
+	switch problem.As(err).Status {
+	case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		u.redirect(w, r, back, "flash.rq_refused")
+	default:
+		u.fail(w, r, err)
+	}
+}
+
+func (u *ui) requestAnswer(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	if err := r.ParseForm(); err != nil {
+		u.fail(w, r, problem.BadRequest("bad_form", "bad form", err))
+		return
+	}
+	f, a, id := r.PostForm, actor(r), v["id"]
+	switch v["op"] {
+	case "offerta":
+		price, _ := strconv.ParseFloat(strings.ReplaceAll(f.Get("price"), ",", "."), 64)
+		_, err := u.d.Requests.MakeOffer(ctx(r), a, id, requests.NewOffer{Price: price, Unit: f.Get("unit"), Start: f.Get("start"),
+			Conditions: f.Get("conditions"), ValidUntil: f.Get("valid_until")})
+		u.answered(w, r, err, "/richieste", "flash.rq_offered")
+	case "rifiuto":
+		_, err := u.d.Requests.Decline(ctx(r), a, id, f.Get("reason"))
+		u.answered(w, r, err, "/richieste", "flash.rq_declined")
+	case "accetta":
+		c, err := u.d.Requests.Accept(ctx(r), a, id, f.Get("offer"))
+		u.answered(w, r, err, "/pratiche/"+c.ID, "flash.rq_accepted")
+	}
+}
+
+type casesListData struct {
+	Cases    []requests.Case
+	Requests []requests.Request // a citizen's own
+	Citizen  bool
+}
+
+func (u *ui) casesList(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	cs, err := u.d.Requests.Cases(ctx(r), a)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	d := casesListData{Cases: cs, Citizen: a.Role == auth.Citizen}
+	if d.Citizen {
+		if d.Requests, err = u.d.Requests.Requests(ctx(r), a); err != nil {
+			u.fail(w, r, err)
+			return
+		}
+	}
+	p := u.newPage(w, r, "rq.cases_title")
+	p.Data = d
+	u.render(w, r, p, "pratiche", http.StatusOK)
+}
+
+type praticaData struct {
+	Case     requests.Case
+	Messages []requests.Message
+	Pay      requests.Payments
+	Provider bool
+	Next     []string // the transitions allowed now
+}
+
+func (u *ui) praticaPage(w http.ResponseWriter, r *http.Request) {
+	a, id := actor(r), mux.Vars(r)["id"]
+	c, err := u.d.Requests.Case(ctx(r), a, id)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	ms, err := u.d.Requests.Messages(ctx(r), a, id)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	pay, _ := u.d.Requests.CasePayments(ctx(r), a, id)
+	p := u.newPage(w, r, "rq.case_title")
+	p.Data = praticaData{Case: c, Messages: ms, Pay: pay, Provider: requests.IsProvider(a), Next: requests.NextStates(c.State)}
+	u.render(w, r, p, "pratica", http.StatusOK)
+}
+
+func (u *ui) praticaPost(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	if err := r.ParseForm(); err != nil {
+		u.fail(w, r, problem.BadRequest("bad_form", "bad form", err))
+		return
+	}
+	f, a, id := r.PostForm, actor(r), v["id"]
+	back := "/pratiche/" + id
+	var err error
+	switch v["op"] {
+	case "stato":
+		_, err = u.d.Requests.Transition(ctx(r), a, id, requests.TransitionRequest{To: f.Get("to"), Reason: f.Get("reason")})
+	case "messaggio":
+		_, err = u.d.Requests.Send(ctx(r), a, id, requests.NewMessage{Text: f.Get("text")})
+	case "pagamento":
+		amount, _ := strconv.ParseFloat(strings.ReplaceAll(f.Get("amount"), ",", "."), 64)
+		_, err = u.d.Requests.RecordPayment(ctx(r), a, id, requests.PaymentRequest{Amount: amount, Method: f.Get("method"), Link: f.Get("link")})
+	}
+	u.answered(w, r, err, back, "flash.rq_saved")
+}

@@ -1,0 +1,110 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/notify"
+	"github.com/difronte/difronte/node/requests"
+	"github.com/difronte/difronte/schema"
+)
+
+// RequestsConfig configures citizens' requests and cases.
+type RequestsConfig struct {
+	// RemindAfter is how long a request may stay unanswered before the
+	// provider is reminded and the citizen sees it flagged (default 72 h).
+	RemindAfter time.Duration
+	// MinBackoff and MaxBackoff bound the retries of the outbox to an
+	// unreachable node (default 1 s and 5 min).
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// requestsCatalogue finds live offerings in the federated catalogue.
+type requestsCatalogue struct{ n *Node }
+
+func (c requestsCatalogue) Offering(ctx context.Context, ref string) (requests.OfferingRef, bool) {
+	cat := c.n.Catalogue()
+	if cat == nil {
+		return requests.OfferingRef{}, false
+	}
+	var pubs []string
+	key := ref
+	if pub, k, ok := strings.Cut(ref, "/"); ok {
+		pubs, key = []string{pub}, k
+	} else {
+		pubs = cat.Publishers(ref)
+	}
+	if len(pubs) != 1 {
+		return requests.OfferingRef{}, false
+	}
+	l, err := cat.Get(ctx, pubs[0], key)
+	if err != nil || l.Status == schema.StatusInactive {
+		return requests.OfferingRef{}, false
+	}
+	return requests.OfferingRef{Publisher: l.Publisher, ID: l.ID, Name: l.Name, Category: l.Category}, true
+}
+
+// requestsNotifier puts an in-app line in the inbox of the citizen, or of
+// the coop's admins and case managers: kinds and ids only.
+func (n *Node) requestsNotifier(ctx context.Context, kind, object, user string) {
+	if n.notify == nil {
+		return
+	}
+	var to []string
+	if user != "" {
+		to = []string{user}
+	} else {
+		for _, a := range n.auth.List() {
+			if (a.Role == auth.Admin || a.Role == auth.CaseManager) && !a.Disabled {
+				to = append(to, a.Username)
+			}
+		}
+	}
+	for _, u := range to {
+		_ = n.notify.Enqueue(ctx, notify.Message{ID: "rq/" + kind + "/" + object + "/" + u + "/" + n.cfg.Clock.Now().Format(time.RFC3339Nano),
+			Channel: notify.InApp, To: u, Subject: "Difronte: " + kind + " " + object, Body: kind + " " + object, Ref: object})
+	}
+}
+
+// startRequests opens the requests domain and serves its protocol.
+func (n *Node) startRequests(ctx context.Context) error {
+	rc := n.cfg.Requests
+	s, err := requests.Open(ctx, requests.Config{Store: n.store.Namespace("/requests"), Audit: n.audit, Clock: n.cfg.Clock,
+		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: n.requestsNotifier,
+		RemindAfter: rc.RemindAfter, MinBackoff: rc.MinBackoff, MaxBackoff: rc.MaxBackoff})
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
+	n.lc.add("requests", s.Close)
+	n.requests = s
+	if n.fed != nil {
+		h := n.fed.Host()
+		link := federation.NewRequestsLink(h, s.HandleRemote)
+		n.lc.add("requests protocol", func() error { link.Close(); return nil })
+		s.SetCarrier(link)
+		sub, err := h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+		if err != nil {
+			return fmt.Errorf("requests: watch connections: %w", err)
+		}
+		n.lc.add("requests wake-up", sub.Close)
+		go func() {
+			for ev := range sub.Out() {
+				if e := ev.(event.EvtPeerConnectednessChanged); e.Connectedness == network.Connected {
+					s.Wake(e.Peer.String())
+				}
+			}
+		}()
+	}
+	s.Start()
+	return nil
+}
+
+// Requests returns the requests domain.
+func (n *Node) Requests() *requests.Service { return n.requests }
