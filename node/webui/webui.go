@@ -20,6 +20,7 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
@@ -46,6 +47,8 @@ type Deps struct {
 	// Escalation and Notify are nil on a UI without them (page tests).
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	// Fleet is the terminals' health and kit; nil on a UI without it.
+	Fleet *fleet.Service
 	// Clock dates the forms' defaults and the agenda; nil is the real
 	// clock.
 	Clock clock.Clock
@@ -122,6 +125,7 @@ func (u *ui) routes() {
 	u.catalogueRoutes()
 	u.callsRoutes()
 	u.escalationRoutes()
+	u.fleetRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
