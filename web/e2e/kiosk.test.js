@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { waitFor, chromiumPath, chromiumArgs, mediaArgs, freePort, startNode, stopNode, api, binary } from './harness.js';
+import { waitFor, chromiumPath, chromiumArgs, mediaArgs, freePort, startNode, stopNode, api, axe, binary } from './harness.js';
 
 const run = promisify(execFile);
 const nodes = {};
@@ -113,8 +113,22 @@ test('a PC set up by the kit becomes the kiosk, wakes for its window and answers
   assert.equal(health.online, true);
   assert.equal(new Date(health.next_wake).getTime(), start.getTime() - 600e3);
 
-  // The caregiver calls from the agenda; the kiosk answers by itself.
+  // The admin sees it on the terminal's page; the kit's page gives the
+  // command; both pass axe.
   caregiverBrowser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, ...mediaArgs], headless: true });
+  const actx = await caregiverBrowser.newContext({ locale: 'it-IT' });
+  await actx.addCookies([{ name: 'difronte_session', value: A.token, url: A.base }]);
+  const apage = await actx.newPage();
+  await apage.goto(`${A.base}/terminals/${term.id}`);
+  assert.match(await apage.locator('#health-title').textContent(), /Stato del terminale/);
+  assert.match(await apage.locator('main').textContent(), /sì, in linea/);
+  await axe(apage, '/terminals/{id} with health');
+  await apage.goto(`${A.base}/terminal/install`);
+  assert.match(await apage.locator('#kit-command').inputValue(), /\/terminal\/install\.sh \| sudo sh -s --/);
+  await axe(apage, '/terminal/install');
+  await actx.close();
+
+  // The caregiver calls from the agenda; the kiosk answers by itself.
   const gctx = await caregiverBrowser.newContext({ locale: 'it-IT' });
   const login = await api(A, 'POST', '/api/v1/login', { username: 'paolo', password: 'orologio-fermo-in-cucina' }, null);
   await gctx.addCookies([{ name: 'difronte_session', value: login.token, url: A.base }]);
