@@ -332,7 +332,7 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,17 @@ func TestTerminalAgentOnRealNode(t *testing.T) {
 	}
 	if len(h.Warnings) != 2 || h.Warnings[0] != "battery_low" || h.Warnings[1] != "battery_worn" {
 		t.Fatalf("warnings %v, want battery_low and battery_worn", h.Warnings)
+	}
+	// The terminal's page shows it; the kit page gives the command.
+	if code, body := adm.get("/terminals/" + term.ID); code != http.StatusOK || !strings.Contains(body, "Stato del terminale") ||
+		!strings.Contains(body, "Batteria consumata: va sostituita") || !strings.Contains(body, "sì, in linea") {
+		t.Fatalf("terminal page %d:\n%s", code, body)
+	}
+	if code, body := adm.get("/terminal/install"); code != http.StatusOK || !strings.Contains(body, "wget -qO- "+n.URL()+"/terminal/install.sh | sudo sh -s --") {
+		t.Fatalf("install page %d:\n%s", code, body)
+	}
+	if code, _ := carla.get("/terminal/install"); code != http.StatusForbidden {
+		t.Fatalf("caregiver on the install page: %d", code)
 	}
 	carla.call(http.StatusOK, "GET", "/api/v1/terminals/"+term.ID+"/health", nil, &h)
 	other.call(http.StatusForbidden, "GET", "/api/v1/terminals/"+term.ID+"/health", nil, nil)

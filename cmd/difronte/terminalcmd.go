@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/difronte/difronte/cmd/difronte/terminal"
 )
@@ -14,7 +15,7 @@ import (
 func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err := terminal.Main(ctx, args, stdout, stderr, version)
 	if errors.Is(err, terminal.ErrUsage) {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %s", errUsage, strings.TrimPrefix(err.Error(), terminal.ErrUsage.Error()+": "))
 	}
 	return err
 }

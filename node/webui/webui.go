@@ -21,6 +21,7 @@ import (
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
@@ -51,6 +52,8 @@ type Deps struct {
 	Notify     *notify.Service
 	// Requests is nil on a UI without citizens' requests (page tests).
 	Requests *requests.Service
+	// Fleet is the terminals' health and kit; nil on a UI without it.
+	Fleet *fleet.Service
 	// Clock dates the forms' defaults and the agenda; nil is the real
 	// clock.
 	Clock clock.Clock
@@ -134,6 +137,7 @@ func (u *ui) routes() {
 	u.workshopRoutes()
 	u.citizenRoutes()
 	u.requestRoutes()
+	u.fleetRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a

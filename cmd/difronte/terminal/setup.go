@@ -38,6 +38,9 @@ type Settings struct {
 	Credential    string `json:"credential"`
 	Lead          string `json:"lead"`
 	PowerOffAfter string `json:"power_off_after"`
+	// Chromium is the kiosk browser setup wrote into the session, kept so
+	// that a later setup or --check without the flag agrees.
+	Chromium string `json:"chromium,omitempty"`
 }
 
 // ConfigPath is the settings file under a root.
@@ -59,7 +62,7 @@ func (s Setup) home() string { return "/home/" + s.User }
 
 // items lists what the kiosk is made of.
 func (s Setup) items() []item {
-	cfg, _ := json.MarshalIndent(Settings{Node: s.Node, Credential: s.Credential, Lead: s.Lead.String(), PowerOffAfter: s.PowerOffAfter.String()}, "", "  ")
+	cfg, _ := json.MarshalIndent(Settings{Node: s.Node, Credential: s.Credential, Lead: s.Lead.String(), PowerOffAfter: s.PowerOffAfter.String(), Chromium: s.Chromium}, "", "  ")
 	unit := "difronte-terminal.service"
 	// The browser keeps the credential from the address's fragment, which
 	// never reaches the server or its logs.

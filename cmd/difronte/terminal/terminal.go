@@ -164,6 +164,9 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if d, err := time.ParseDuration(old.PowerOffAfter); err == nil && !given["power-off-after"] {
 			s.PowerOffAfter = d
 		}
+		if old.Chromium != "" && !given["chromium"] {
+			s.Chromium = old.Chromium
+		}
 	}
 	s.Node = strings.TrimRight(s.Node, "/")
 	if s.Node == "" {
