@@ -179,7 +179,7 @@ func seedTerminals(ctx context.Context, reg *care.Service, bIDs []string, res *R
 		{Label: "DF-0001", Model: "Lenovo ThinkPad T440", Year: 2014, CPU: "Intel Core i5-4300U", RAMMB: 8192, DiskGB: 240, State: "in_service", Beneficiary: bIDs[0], Notes: "Webcam esterna Logitech."},
 		{Label: "DF-0002", Model: "Dell Latitude E7450", Year: 2015, CPU: "Intel Core i5-5300U", RAMMB: 8192, DiskGB: 256, State: "delivered", Beneficiary: bIDs[4]},
 		{Label: "DF-0003", Model: "HP EliteBook 840 G2", Year: 2015, CPU: "Intel Core i5-5200U", RAMMB: 4096, DiskGB: 128, State: "ready"},
-		{Label: "DF-0004", Model: "Fujitsu Esprimo Q920", Year: 2014, CPU: "Intel Core i3-4130T", RAMMB: 4096, DiskGB: 500, State: "refurbishing", Notes: "Sostituire il disco con un SSD."},
+		{Label: "DF-0004", Model: "Fujitsu Esprimo Q920", Year: 2014, CPU: "Intel Core i3-4130T", RAMMB: 4096, DiskGB: 500, State: "installing", Notes: "Sostituire il disco con un SSD."},
 		{Label: "DF-0005", Model: "Acer Aspire E5-571", Year: 2014, CPU: "Intel Core i3-4005U", RAMMB: 4096, State: "recovered", Notes: "Donato da un ufficio comunale."},
 		{Label: "DF-0006", Model: "Asus X551M", Year: 2013, CPU: "Intel Celeron N2830", RAMMB: 2048, DiskGB: 500, State: "retired", Notes: "Scheda madre guasta: recuperati RAM e alimentatore."},
 	}
