@@ -159,7 +159,7 @@ func TestWorkshopPagesWithoutJavaScript(t *testing.T) {
 	if code, _ := page(luca, "POST", "/officina/"+tk.ID+"/worklog", url.Values{"step": {"wiping"}, "hours": {"1,5"}, "date": {time.Now().Format(time.DateOnly)}}); code != http.StatusSeeOther {
 		t.Fatalf("worklog: %d", code)
 	}
-	if code, body := page(luca, "GET", "/officina/lavoratori/luca", nil); code != http.StatusOK || !strings.Contains(body, "Ore di lavoro: 1.5") {
+	if code, body := page(luca, "GET", "/officina/lavoratori/luca", nil); code != http.StatusOK || !strings.Contains(body, "Ore di lavoro: 1,5") {
 		t.Fatalf("own certificate %d: %.300s", code, body)
 	}
 	anna := login(t, n, "anna", "lanterna-blu-sul-molo")

@@ -325,3 +325,13 @@ func (u *ui) certificatePage(w http.ResponseWriter, r *http.Request) {
 	p.Data = d
 	u.render(w, r, p, "workshop_certificate", http.StatusOK)
 }
+
+// Hours writes a number of hours as the page's language does: "2,5" in
+// Italian, "2.5" in English.
+func (p *page) Hours(h float64) string {
+	s := strconv.FormatFloat(h, 'f', -1, 64)
+	if p.Lang == "it" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
