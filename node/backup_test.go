@@ -29,13 +29,14 @@ import (
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/schema"
 )
 
 // storeNamespaces are the parts of the store the node opens (every
 // Namespace call of node and cmd). A backup must carry each of them whole.
 var storeNamespaces = []string{
-	"/audit", "/auth", "/care", "/own", "/fed", "/calls", "/escalation", "/notify", "/qualify/coop", "/qualify/authority",
+	"/audit", "/auth", "/care", "/own", "/fed", "/calls", "/escalation", "/notify", "/qualify/coop", "/qualify/authority", "/workshop",
 }
 
 // record is one key and value of the store.
@@ -91,6 +92,9 @@ func seedEveryNamespace(t *testing.T, dataDir string) {
 		t.Fatal(err)
 	}
 	if _, err := n.Calls().SaveSettings(ctx, admin, calls.Settings{Beneficiary: ben.ID, DisplayName: "Maria", Countdown: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Workshop().TakeIn(ctx, admin, workshop.Intake{Donor: "Studio Rossi", Date: time.Now().Format(time.DateOnly), Model: "X230", Serial: "PB-1"}); err != nil {
 		t.Fatal(err)
 	}
 	_, other, _ := ed25519.GenerateKey(rand.Reader)

@@ -1,8 +1,11 @@
 package node_test
 
 import (
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,5 +106,67 @@ func TestWorkshopOverHTTP(t *testing.T) {
 	adm.call(http.StatusOK, "GET", "/api/v1/refurbishment/stats", nil, &st)
 	if st.Recovered != 1 || st.Delivered != 1 || st.HoursOfWork != 2.5 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestWorkshopPagesWithoutJavaScript: the workshop's pages are plain
+// forms. A refurbisher sees the queue and a device, moves it with a form
+// (303 back to the device), a refused move answers 409 with its reason
+// in the page's language, hours are logged; a caregiver gets 403.
+func TestWorkshopPagesWithoutJavaScript(t *testing.T) {
+	n := start(t, node.Config{AdminPassword: "ponte-di-vetro-42"})
+	defer n.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+	adm := login(t, n, "admin", "ponte-di-vetro-42")
+	adm.call(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "luca", "role": "refurbisher", "password": "tramonto-sul-lago-blu"}, nil)
+	adm.call(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"username": "anna", "role": "caregiver", "password": "lanterna-blu-sul-molo"}, nil)
+	luca := login(t, n, "luca", "tramonto-sul-lago-blu")
+	var tk workshop.Taken
+	luca.call(http.StatusCreated, "POST", "/api/v1/terminals/intake", map[string]any{"donor": "Studio Rossi", "date": time.Now().Format(time.DateOnly), "model": "ThinkPad X230", "serial": "PB-7"}, &tk)
+
+	page := func(c *client, method, path string, form url.Values) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, n.URL()+path, strings.NewReader(form.Encode()))
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.AddCookie(&http.Cookie{Name: "difronte_session", Value: c.token})
+		req.AddCookie(&http.Cookie{Name: "difronte_lang", Value: "it"})
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := page(luca, "GET", "/officina", nil); code != http.StatusOK || !strings.Contains(body, "PB-7") || strings.Contains(body, "⟦") {
+		t.Fatalf("queue page %d: %.300s", code, body)
+	}
+	if code, body := page(luca, "GET", "/officina/"+tk.ID, nil); code != http.StatusOK || !strings.Contains(body, `id="move-wiping"`) || strings.Contains(body, "⟦") {
+		t.Fatalf("device page %d: %.300s", code, body)
+	}
+	if code, _ := page(luca, "POST", "/officina/"+tk.ID+"/move", url.Values{"to": {"wiping"}}); code != http.StatusSeeOther {
+		t.Fatalf("move: %d", code)
+	}
+	code, body := page(luca, "POST", "/officina/"+tk.ID+"/move", url.Values{"to": {"installing"}, "cl.wipe_method": {"nwipe_dod_short"}})
+	if code != http.StatusConflict || !strings.Contains(body, "La lista di controllo non è completa") || !strings.Contains(body, "Ho verificato che i dati del donatore non ci sono più") {
+		t.Fatalf("refused move %d: %.500s", code, body)
+	}
+	if code, body := page(luca, "POST", "/officina/"+tk.ID+"/move", url.Values{"to": {"delivered"}}); code != http.StatusConflict || !strings.Contains(body, "non è permesso") {
+		t.Fatalf("forbidden move %d: %.300s", code, body)
+	}
+	if code, _ := page(luca, "POST", "/officina/"+tk.ID+"/worklog", url.Values{"step": {"wiping"}, "hours": {"1,5"}, "date": {time.Now().Format(time.DateOnly)}}); code != http.StatusSeeOther {
+		t.Fatalf("worklog: %d", code)
+	}
+	if code, body := page(luca, "GET", "/officina/lavoratori/luca", nil); code != http.StatusOK || !strings.Contains(body, "Ore di lavoro: 1,5") {
+		t.Fatalf("own certificate %d: %.300s", code, body)
+	}
+	anna := login(t, n, "anna", "lanterna-blu-sul-molo")
+	if code, _ := page(anna, "GET", "/officina", nil); code != http.StatusForbidden {
+		t.Fatalf("caregiver on /officina: %d", code)
+	}
+	if code, _ := page(anna, "GET", "/officina/lavoratori/luca", nil); code != http.StatusForbidden {
+		t.Fatalf("caregiver on the certificate: %d", code)
 	}
 }

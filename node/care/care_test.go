@@ -105,11 +105,19 @@ func TestTerminalRulesAndHistory(t *testing.T) {
 	if _, err := s.CreateTerminal(ctx, refurb, Terminal{Label: "T", Model: "M", State: "delivered"}); err == nil {
 		t.Fatal("delivered terminal without a beneficiary accepted")
 	}
-	term, err := s.CreateTerminal(ctx, refurb, Terminal{Label: "T", Model: "M", State: "ready", Year: 2014, RAMMB: 4096})
+	if _, err := s.CreateTerminal(ctx, refurb, Terminal{Label: "T", Model: "M", State: "ready"}); err == nil {
+		t.Fatal("a refurbisher entered a device past recovered")
+	}
+	term, err := s.CreateTerminal(ctx, refurb, Terminal{Label: "T", Model: "M", State: "recovered", Year: 2014, RAMMB: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(term.History) != 1 || term.History[0].By != "officina" || len(term.Workers) != 1 {
+	for _, to := range []string{"wiping", "installing", "configuring", "testing", "ready"} {
+		if term, err = s.MoveTerminal(ctx, refurb, term.ID, Move{From: term.State, To: to}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(term.History) != 6 || term.History[0].By != "officina" || len(term.Workers) != 1 {
 		t.Fatalf("new terminal %+v", term)
 	}
 	// An edit does not change the state: moves do.
@@ -133,7 +141,7 @@ func TestTerminalRulesAndHistory(t *testing.T) {
 	if term, err = s.UpdateTerminal(ctx, refurb, term.ID, edit); err != nil || term.Beneficiary != b.ID || term.Notes != "tastiera nuova" {
 		t.Fatalf("refurbisher save: %+v %v", term, err)
 	}
-	if len(term.History) != 2 || term.History[1].State != "delivered" || term.History[1].By != "admin" {
+	if len(term.History) != 7 || term.History[6].State != "delivered" || term.History[6].By != "admin" {
 		t.Fatalf("history %+v", term.History)
 	}
 	// A beneficiary archived is no longer a valid target.

@@ -36,7 +36,13 @@ func migrateTerminals(ctx context.Context, tc *store.Collection[Terminal], now t
 // CreateTerminal registers a device in any state (a coop enters the
 // devices it already has); the state's later changes go through
 // MoveTerminal.
+//
+// Only the admin enters a device past "recovered": a refurbisher's device
+// starts at the beginning, so its wipe and every later step are recorded.
 func (s *Service) CreateTerminal(ctx context.Context, a auth.Actor, t Terminal) (Terminal, error) {
+	if a.Role == auth.Refurbisher && t.State != TerminalStates[0] {
+		return Terminal{}, problem.Invalid(map[string]string{"state": "bad_choice"})
+	}
 	t.History = []StateChange{{State: t.State, At: s.clk.Now().UTC(), By: a.Username}}
 	t.Workers = addWorker(t.Workers, a)
 	return s.terminals.create(ctx, s.audit, a, t, s.clk.Now().UTC())

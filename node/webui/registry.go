@@ -226,7 +226,11 @@ func terminalKind(u *ui) *kind[care.Terminal] {
 			// moves only along the workshop's transitions (/officina).
 			creating := strings.HasSuffix(r.URL.Path, "/new")
 			if creating {
-				fs = append(fs, p.choice("select", "state", "terminal.state", "terminal_state", care.TerminalStates, required))
+				states := care.TerminalStates
+				if actor(r).Role != auth.Admin {
+					states = states[:1] // a refurbisher's device starts at the beginning
+				}
+				fs = append(fs, p.choice("select", "state", "terminal.state", "terminal_state", states, required))
 			}
 			// Refurbishers may not list beneficiaries (private data), so
 			// they type the code the admin gave them instead of choosing.

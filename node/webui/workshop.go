@@ -3,8 +3,10 @@ package webui
 import (
 	"encoding/base64"
 	"errors"
+	"html/template"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -140,6 +142,9 @@ type deviceData struct {
 	Today    string
 	States   []string
 	Assigned bool // to the actor
+	// Photo is the intake photo, a data: URL the workshop checked
+	// (a JPEG or PNG, its bytes decoded), so the template may show it.
+	Photo template.URL
 }
 
 // deviceState is what a post leaves for the device page to show.
@@ -162,7 +167,8 @@ func (u *ui) renderDevice(w http.ResponseWriter, r *http.Request, id string, st 
 		return
 	}
 	p := u.newPage(w, r, "workshop.device_title")
-	d := deviceData{V: v, Taken: st.Taken, Me: a.Username, Today: u.today(), States: workshop.States, Assigned: v.Assigned == a.Username}
+	d := deviceData{V: v, Taken: st.Taken, Me: a.Username, Today: u.today(), States: workshop.States, Assigned: v.Assigned == a.Username,
+		Photo: template.URL(v.Photo)} // checked by workshop.TakeIn (goodPhoto)
 	if d.Work, err = u.d.Workshop.WorkOn(ctx(r), a, id); err != nil {
 		u.fail(w, r, err)
 		return
@@ -171,7 +177,7 @@ func (u *ui) renderDevice(w http.ResponseWriter, r *http.Request, id string, st 
 	for _, x := range d.Work {
 		mins += x.Minutes
 	}
-	d.Hours = float64(mins*10/60) / 10
+	d.Hours = math.Round(float64(mins)/6) / 10
 	if e := st.Refused; e != nil {
 		d.Refused = p.T("workshop.refused." + refusalCode(e.Code))
 		for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
@@ -324,4 +330,14 @@ func (u *ui) certificatePage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "workshop.cert_title")
 	p.Data = d
 	u.render(w, r, p, "workshop_certificate", http.StatusOK)
+}
+
+// Hours writes a number of hours as the page's language does: "2,5" in
+// Italian, "2.5" in English.
+func (p *page) Hours(h float64) string {
+	s := strconv.FormatFloat(h, 'f', -1, 64)
+	if p.Lang == "it" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }

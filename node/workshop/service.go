@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -190,10 +191,25 @@ func (s *Service) checkIntake(in *Intake) map[string]string {
 	if c := checkDate(in.Date, s.clk.Now()); c != "" {
 		bad["date"] = c
 	}
-	if in.Photo != "" && (len(in.Photo) > MaxPhoto || !(strings.HasPrefix(in.Photo, "data:image/jpeg;base64,") || strings.HasPrefix(in.Photo, "data:image/png;base64,"))) {
+	if in.Photo != "" && !goodPhoto(in.Photo) {
 		bad["photo"] = "bad_photo"
 	}
 	return bad
+}
+
+// goodPhoto says whether p is a data: URL of a JPEG or PNG no larger than
+// MaxPhoto, whose bytes are what its type says.
+func goodPhoto(p string) bool {
+	if len(p) > MaxPhoto {
+		return false
+	}
+	for _, ct := range []string{"image/jpeg", "image/png"} {
+		if b64, ok := strings.CutPrefix(p, "data:"+ct+";base64,"); ok {
+			b, err := base64.StdEncoding.DecodeString(b64)
+			return err == nil && http.DetectContentType(b) == ct
+		}
+	}
+	return false
 }
 
 // TakeIn registers a donated device: a terminal in "recovered", its

@@ -2,6 +2,7 @@ package workshop
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -304,6 +305,15 @@ func TestProbeCodeSingleUseAndExpiry(t *testing.T) {
 	evs, _ := al.Query(ctx, audit.Filter{Actor: "system:probe"})
 	if len(evs) != 2 || evs[0].Object != tk.ID {
 		t.Fatalf("reports not audited: %+v", evs)
+	}
+	// A photo is a JPEG or PNG whose bytes are one.
+	png := "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	if _, err := s.TakeIn(ctx, luca, Intake{Donor: "D", Date: today, Model: "M", Serial: "S2", Photo: png}); err != nil {
+		t.Fatalf("png photo: %v", err)
+	}
+	fake := "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString([]byte("<script>alert(1)</script>"))
+	if _, err := s.TakeIn(ctx, luca, Intake{Donor: "D", Date: today, Model: "M", Serial: "S3", Photo: fake}); problem.As(err).Fields["photo"] != "bad_photo" {
+		t.Fatalf("a photo that is no image: %v", err)
 	}
 	// Bad intakes store nothing.
 	if _, err := s.TakeIn(ctx, luca, Intake{Donor: "", Date: "ieri", Model: "M", Serial: "S", Photo: "http://x"}); err == nil {

@@ -145,7 +145,7 @@ test('a refurbisher takes a donated PC from the queue to its delivery, logs hour
   await page.keyboard.type('2,5');
   await tabTo(page, 'log-submit');
   await pressAndLoad(page, 'Enter');
-  assert.match(await page.locator('#work').textContent(), /Ore registrate su questo dispositivo: 2.5/);
+  assert.match(await page.locator('#work').textContent(), /Ore registrate su questo dispositivo: 2,5/);
 
   // The admin prints Luca's certificate: the hours are there.
   const admin = await newPage(n.token);
@@ -155,7 +155,7 @@ test('a refurbisher takes a donated PC from the queue to its delivery, logs hour
   await pressAndLoad(admin, 'Enter');
   const cert = admin.locator('article.certificate');
   assert.match(await cert.textContent(), /Luca Neri/);
-  assert.match(await cert.textContent(), /Ore di lavoro: 2.5/);
+  assert.match(await cert.textContent(), /Ore di lavoro: 2,5/);
   assert.match(await cert.textContent(), /Cancellazione sicura dei dati/);
   await axe(admin, 'the certificate');
   // Printed, the page is the certificate alone.

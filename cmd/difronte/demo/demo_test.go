@@ -63,7 +63,7 @@ func TestSeedFillsOnceAndIsConsistent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Skipped || res.Beneficiaries != 8 || res.Caregivers != 4 || res.Terminals != 6 || res.Offerings != 6 {
+	if res.Skipped || res.Beneficiaries != 8 || res.Caregivers != 4 || res.Terminals != 11 || res.Offerings != 6 {
 		t.Fatalf("seed result %+v", res)
 	}
 	if len(told) != len(res.Accounts) || len(told) != 6 {

@@ -179,9 +179,14 @@ func seedTerminals(ctx context.Context, reg *care.Service, bIDs []string, res *R
 		{Label: "DF-0001", Model: "Lenovo ThinkPad T440", Year: 2014, CPU: "Intel Core i5-4300U", RAMMB: 8192, DiskGB: 240, State: "in_service", Beneficiary: bIDs[0], Notes: "Webcam esterna Logitech."},
 		{Label: "DF-0002", Model: "Dell Latitude E7450", Year: 2015, CPU: "Intel Core i5-5300U", RAMMB: 8192, DiskGB: 256, State: "delivered", Beneficiary: bIDs[4]},
 		{Label: "DF-0003", Model: "HP EliteBook 840 G2", Year: 2015, CPU: "Intel Core i5-5200U", RAMMB: 4096, DiskGB: 128, State: "ready"},
-		{Label: "DF-0004", Model: "Fujitsu Esprimo Q920", Year: 2014, CPU: "Intel Core i3-4130T", RAMMB: 4096, DiskGB: 500, State: "refurbishing", Notes: "Sostituire il disco con un SSD."},
+		{Label: "DF-0004", Model: "Fujitsu Esprimo Q920", Year: 2014, CPU: "Intel Core i3-4130T", RAMMB: 4096, DiskGB: 500, State: "installing", Notes: "Sostituire il disco con un SSD."},
 		{Label: "DF-0005", Model: "Acer Aspire E5-571", Year: 2014, CPU: "Intel Core i3-4005U", RAMMB: 4096, State: "recovered", Notes: "Donato da un ufficio comunale."},
 		{Label: "DF-0006", Model: "Asus X551M", Year: 2013, CPU: "Intel Celeron N2830", RAMMB: 2048, DiskGB: 500, State: "retired", Notes: "Scheda madre guasta: recuperati RAM e alimentatore."},
+		{Label: "DF-0007", Model: "Lenovo ThinkPad X230", Year: 2012, CPU: "Intel Core i5-3320M", RAMMB: 4096, DiskGB: 320, State: "wiping"},
+		{Label: "DF-0008", Model: "Dell OptiPlex 7010", Year: 2013, CPU: "Intel Core i5-3470", RAMMB: 8192, DiskGB: 500, State: "configuring"},
+		{Label: "DF-0009", Model: "HP ProBook 450 G1", Year: 2014, CPU: "Intel Core i3-4000M", RAMMB: 4096, DiskGB: 500, State: "testing", Notes: "Microfono debole: provare una cuffia."},
+		{Label: "DF-0010", Model: "Toshiba Satellite C50", Year: 2014, CPU: "Intel Celeron N2820", RAMMB: 4096, DiskGB: 500, State: "pickup", Beneficiary: bIDs[1], Notes: "La signora si trasferisce dalla figlia."},
+		{Label: "DF-0011", Model: "Samsung NP300E5A", Year: 2011, CPU: "Intel Pentium B950", RAMMB: 2048, State: "recycled", Notes: "Conferito all'isola ecologica."},
 	}
 	for _, t := range terms {
 		if _, err := reg.CreateTerminal(ctx, system, t); err != nil {
