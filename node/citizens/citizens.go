@@ -213,6 +213,9 @@ func (s *Service) Signup(ctx context.Context, remote string, req SignupRequest) 
 	if s.MailEnabled() {
 		state = Pending
 	}
+	if err := s.dropStalePending(ctx, req.Username); err != nil {
+		return Citizen{}, err
+	}
 	c := Citizen{Username: req.Username, Email: email, State: state, Origin: FromSignup}
 	acc := auth.Account{Username: req.Username, Role: auth.Citizen, DisplayName: strings.TrimSpace(req.DisplayName), Lang: req.Lang, Disabled: state == Pending}
 	if err := s.create(ctx, &c, acc, req.Password); err != nil {
@@ -353,4 +356,40 @@ func (s *Service) Verify(ctx context.Context, remote, token string) (Citizen, er
 func (s *Service) wasDeleted(ctx context.Context, username string) bool {
 	ok, err := s.cfg.Store.Has(ctx, store.NewKey("/deleted/"+hashOf(username)))
 	return err == nil && ok
+}
+
+// dropStalePending frees a username held by a sign-up whose e-mail was
+// never verified and whose link has expired, so that nobody can hold a
+// name by signing up with an address they do not own.
+func (s *Service) dropStalePending(ctx context.Context, username string) error {
+	c, ok := s.Get(username)
+	if !ok || c.State != Pending || !c.CreatedAt.Add(s.cfg.VerifyTTL).Before(s.cfg.Clock.Now()) {
+		return nil
+	}
+	if err := s.cfg.Auth.Delete(ctx, username); err != nil && !errors.Is(err, auth.ErrNotFound) {
+		return err
+	}
+	s.dropVerifications(ctx, username)
+	if err := s.cfg.Store.Delete(ctx, store.NewKey("/c/"+username)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.citizens, username)
+	s.mu.Unlock()
+	return s.cfg.Audit.Record(ctx, audit.Event{Actor: auth.SystemUser, Action: Erase, Kind: "citizen", Object: username, Detail: "unverified"})
+}
+
+// dropVerifications deletes the pending verification links of username.
+func (s *Service) dropVerifications(ctx context.Context, username string) {
+	var stale []string
+	_ = store.Each(ctx, s.cfg.Store, "/verify/", func(k string, v []byte) error {
+		var ver verification
+		if jsonUnmarshal(v, &ver) == nil && ver.Username == username {
+			stale = append(stale, k)
+		}
+		return nil
+	})
+	for _, k := range stale {
+		_ = s.cfg.Store.Delete(ctx, store.NewKey(k))
+	}
 }

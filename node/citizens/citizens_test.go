@@ -84,6 +84,15 @@ func TestVerificationLinkExpires(t *testing.T) {
 	if code := r.call("POST", "/api/v1/login", "", map[string]string{"username": "marco", "password": pwCitizen}, nil); code != 401 {
 		t.Fatalf("login after an expired link: %d, want 401", code)
 	}
+	// The name of a never verified sign-up is free again once its link
+	// expired: nobody holds a name with an address they do not own.
+	var ans citizens.SignupAnswer
+	if code := r.call("POST", "/api/v1/citizens/signup", "", signupBody("marco", "marco.vero@example.org", ""), &ans); code != 201 || ans.State != citizens.Pending {
+		t.Fatalf("sign-up again: %d %+v", code, ans)
+	}
+	if c, _ := r.cit.Get("marco"); c.Email != "marco.vero@example.org" {
+		t.Fatalf("citizen %+v", c)
+	}
 }
 
 func TestSignupWithoutMailIsActiveAtOnce(t *testing.T) {

@@ -252,17 +252,7 @@ func (s *Service) Delete(ctx context.Context, a auth.Actor) error {
 	if err := s.cfg.Auth.Delete(ctx, c.Username); err != nil {
 		return err
 	}
-	var stale []string
-	_ = store.Each(ctx, s.cfg.Store, "/verify/", func(k string, v []byte) error {
-		var ver verification
-		if jsonUnmarshal(v, &ver) == nil && ver.Username == c.Username {
-			stale = append(stale, k)
-		}
-		return nil
-	})
-	for _, k := range stale {
-		_ = s.cfg.Store.Delete(ctx, store.NewKey(k))
-	}
+	s.dropVerifications(ctx, c.Username)
 	if err := s.cfg.Store.Delete(ctx, store.NewKey("/c/"+c.Username)); err != nil {
 		return err
 	}
