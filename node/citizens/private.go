@@ -62,6 +62,20 @@ func (f Feeds) feed(name string) Feed {
 	return nil
 }
 
+// SetFeeds hands the private area the domain that owns requests, cases,
+// messages and payments, when it opens after this one (the wiring).
+func (s *Service) SetFeeds(f Feeds) {
+	s.mu.Lock()
+	s.cfg.Feeds = f
+	s.mu.Unlock()
+}
+
+func (s *Service) feeds() Feeds {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg.Feeds
+}
+
 // Profile is a citizen's own view of their account.
 type Profile struct {
 	Username    string    `json:"username"`
@@ -187,7 +201,7 @@ func (s *Service) Section(ctx context.Context, a auth.Actor, name string) ([]Ent
 	if err != nil {
 		return nil, err
 	}
-	f := s.cfg.Feeds.feed(name)
+	f := s.feeds().feed(name)
 	if f == nil {
 		return nil, nil
 	}
@@ -215,7 +229,7 @@ func (s *Service) Export(ctx context.Context, a auth.Actor) (Export, error) {
 	}
 	out := Export{ExportedAt: s.cfg.Clock.Now().UTC(), Profile: profileOf(c, acc), Activity: act, Sections: map[string]any{}}
 	for _, name := range Sections {
-		f := s.cfg.Feeds.feed(name)
+		f := s.feeds().feed(name)
 		var v any = []Entry{}
 		if x, ok := f.(Exporter); ok {
 			if v, err = x.Export(ctx, c.Username); err != nil {
@@ -241,8 +255,8 @@ func (s *Service) Delete(ctx context.Context, a auth.Actor) error {
 	if err != nil {
 		return err
 	}
-	if s.cfg.Feeds.Erase != nil {
-		if err := s.cfg.Feeds.Erase(ctx, c.Username); err != nil {
+	if erase := s.feeds().Erase; erase != nil {
+		if err := erase(ctx, c.Username); err != nil {
 			return fmt.Errorf("erase records: %w", err)
 		}
 	}
