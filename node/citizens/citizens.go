@@ -43,15 +43,18 @@ var ConsentMethods = []string{"signed_form", "verbal_witness", "digital_signatur
 // Citizen is what the node keeps of a citizen beside their auth account
 // (which holds the password, display name and language).
 type Citizen struct {
-	Username    string    `json:"username"`
-	Email       string    `json:"email,omitempty"`
-	State       string    `json:"state"`
-	Origin      string    `json:"origin"`
-	Consent     *Consent  `json:"consent,omitempty"`
-	OIDCSubject string    `json:"oidc_subject,omitempty"` // issuer and subject
-	FiscalCode  string    `json:"fiscal_code,omitempty"`  // from the provider's claim; private
-	CreatedAt   time.Time `json:"created_at"`
-	VerifiedAt  time.Time `json:"verified_at,omitzero"`
+	Username string `json:"username"`
+	Email    string `json:"email,omitempty"`
+	// PendingEmail is a changed address waiting for its own verification
+	// (with mail): mail keeps going to Email until then.
+	PendingEmail string    `json:"pending_email,omitempty"`
+	State        string    `json:"state"`
+	Origin       string    `json:"origin"`
+	Consent      *Consent  `json:"consent,omitempty"`
+	OIDCSubject  string    `json:"oidc_subject,omitempty"` // issuer and subject
+	FiscalCode   string    `json:"fiscal_code,omitempty"`  // from the provider's claim; private
+	CreatedAt    time.Time `json:"created_at"`
+	VerifiedAt   time.Time `json:"verified_at,omitzero"`
 }
 
 // LogValue keeps a citizen's data out of logs: only the username.
@@ -273,6 +276,7 @@ func (s *Service) put(ctx context.Context, c *Citizen) error {
 // of its token so a copy of the store holds no usable link.
 type verification struct {
 	Username string    `json:"username"`
+	Email    string    `json:"email,omitempty"` // a changed address to confirm; empty: the sign-up
 	Expires  time.Time `json:"expires"`
 }
 
@@ -291,8 +295,14 @@ func hashOf(s string) string {
 const VerifyPath = "/registrati/conferma"
 
 func (s *Service) sendVerification(ctx context.Context, c Citizen, lang, name string) error {
+	return s.sendLink(ctx, c.Username, c.Email, "", lang, name)
+}
+
+// sendLink mails a verification link to address: of the sign-up
+// (newEmail "") or of a changed address (newEmail = address).
+func (s *Service) sendLink(ctx context.Context, username, address, newEmail, lang, name string) error {
 	tok := newToken()
-	v := verification{Username: c.Username, Expires: s.cfg.Clock.Now().UTC().Add(s.cfg.VerifyTTL)}
+	v := verification{Username: username, Email: newEmail, Expires: s.cfg.Clock.Now().UTC().Add(s.cfg.VerifyTTL)}
 	if err := store.PutJSON(ctx, s.cfg.Store, "/verify/"+hashOf(tok), &v); err != nil {
 		return err
 	}
@@ -303,7 +313,7 @@ func (s *Service) sendVerification(ctx context.Context, c Citizen, lang, name st
 	hours := int(s.cfg.VerifyTTL / time.Hour)
 	subject := s.cfg.Translate(lang, "citizen.mail.verify_subject")
 	body := s.cfg.Translate(lang, "citizen.mail.verify_body", "Name", name, "Link", link, "Hours", hours)
-	return s.cfg.Mail(ctx, "verify-"+hashOf(tok)[:32], c.Email, subject, body)
+	return s.cfg.Mail(ctx, "verify-"+hashOf(tok)[:32], address, subject, body)
 }
 
 // Verify activates the account of a verification token. A token works
@@ -332,7 +342,16 @@ func (s *Service) Verify(ctx context.Context, remote, token string) (Citizen, er
 	if !ok || v.Expires.Before(s.cfg.Clock.Now()) {
 		return bad()
 	}
-	if c.State != Active {
+	detail := "email_verified"
+	if v.Email != "" {
+		if c.PendingEmail != v.Email { // a newer change superseded this link
+			return bad()
+		}
+		c.Email, c.PendingEmail, detail = v.Email, "", "email_changed"
+		if err := s.put(ctx, &c); err != nil {
+			return Citizen{}, err
+		}
+	} else if c.State != Active {
 		acc, ok := s.cfg.Auth.Get(c.Username)
 		if !ok {
 			return bad()
@@ -346,7 +365,7 @@ func (s *Service) Verify(ctx context.Context, remote, token string) (Citizen, er
 			return Citizen{}, err
 		}
 	}
-	ev := audit.Event{Actor: c.Username, Role: string(auth.Citizen), Action: audit.Update, Kind: "citizen", Object: c.Username, Remote: remote, Detail: "email_verified"}
+	ev := audit.Event{Actor: c.Username, Role: string(auth.Citizen), Action: audit.Update, Kind: "citizen", Object: c.Username, Remote: remote, Detail: detail}
 	return c, s.cfg.Audit.Record(ctx, ev)
 }
 

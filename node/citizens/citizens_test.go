@@ -64,6 +64,25 @@ func TestSignupWithMailActivatesFromTheLink(t *testing.T) {
 	if code := r.call("GET", "/api/v1/me/citizen", tok, nil, &p); code != 200 || p.State != citizens.Active || p.Email != "giulia@example.org" {
 		t.Fatalf("profile: %d %+v", code, p)
 	}
+
+	// A changed address is used once opened from a link sent to it.
+	change := map[string]string{"display_name": "Giulia Neri", "email": "giulia.nuova@example.org", "lang": "en"}
+	if code := r.call("PUT", "/api/v1/me/citizen", tok, change, &p); code != 200 || p.Email != "giulia@example.org" || p.PendingEmail != "giulia.nuova@example.org" {
+		t.Fatalf("changed e-mail: %d %+v, want the old address until verified", code, p)
+	}
+	r.mail.RunDue(ctx)
+	msgs = r.box.messages(t)
+	if len(msgs) != 2 || !strings.Contains(msgs[1].to, "giulia.nuova@example.org") {
+		t.Fatalf("mails %+v, want a second one to the new address", msgs)
+	}
+	m = linkRE.FindStringSubmatch(msgs[1].body)
+	if code := r.call("POST", "/api/v1/citizens/verify", "", map[string]string{"token": m[1]}, nil); code != 200 {
+		t.Fatalf("verify the new address: %d", code)
+	}
+	p = citizens.Profile{}
+	if code := r.call("GET", "/api/v1/me/citizen", tok, nil, &p); code != 200 || p.Email != "giulia.nuova@example.org" || p.PendingEmail != "" {
+		t.Fatalf("after verifying the new address: %d %+v", code, p)
+	}
 }
 
 func TestVerificationLinkExpires(t *testing.T) {

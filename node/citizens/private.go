@@ -78,17 +78,18 @@ func (s *Service) feeds() Feeds {
 
 // Profile is a citizen's own view of their account.
 type Profile struct {
-	Username    string    `json:"username"`
-	DisplayName string    `json:"display_name"`
-	Email       string    `json:"email,omitempty"`
-	Lang        string    `json:"lang,omitempty"`
-	State       string    `json:"state"`
-	Origin      string    `json:"origin"`
-	Consent     *Consent  `json:"consent,omitempty"`
-	OIDCSubject string    `json:"oidc_subject,omitempty"`
-	FiscalCode  string    `json:"fiscal_code,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	VerifiedAt  time.Time `json:"verified_at,omitzero"`
+	Username     string    `json:"username"`
+	DisplayName  string    `json:"display_name"`
+	Email        string    `json:"email,omitempty"`
+	PendingEmail string    `json:"pending_email,omitempty"`
+	Lang         string    `json:"lang,omitempty"`
+	State        string    `json:"state"`
+	Origin       string    `json:"origin"`
+	Consent      *Consent  `json:"consent,omitempty"`
+	OIDCSubject  string    `json:"oidc_subject,omitempty"`
+	FiscalCode   string    `json:"fiscal_code,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	VerifiedAt   time.Time `json:"verified_at,omitzero"`
 }
 
 func (s *Service) owner(a auth.Actor) (Citizen, *auth.Account, error) {
@@ -102,7 +103,7 @@ func (s *Service) owner(a auth.Actor) (Citizen, *auth.Account, error) {
 }
 
 func profileOf(c Citizen, acc *auth.Account) Profile {
-	return Profile{Username: c.Username, DisplayName: acc.DisplayName, Email: c.Email, Lang: acc.Lang, State: c.State, Origin: c.Origin,
+	return Profile{Username: c.Username, DisplayName: acc.DisplayName, Email: c.Email, PendingEmail: c.PendingEmail, Lang: acc.Lang, State: c.State, Origin: c.Origin,
 		Consent: c.Consent, OIDCSubject: c.OIDCSubject, FiscalCode: c.FiscalCode, CreatedAt: c.CreatedAt, VerifiedAt: c.VerifiedAt}
 }
 
@@ -156,7 +157,19 @@ func (s *Service) UpdateProfile(ctx context.Context, a auth.Actor, req ProfileRe
 	if _, err := s.cfg.Auth.Update(ctx, *acc, ""); err != nil {
 		return Profile{}, auth.AccountError(err)
 	}
-	c.Email = email
+	switch {
+	case email == c.Email:
+		c.PendingEmail = ""
+	case s.MailEnabled() && email != "":
+		// A new address is used once its owner opened the link sent
+		// to it: a typo must not send the citizen's mail to a stranger.
+		if err := s.sendLink(ctx, c.Username, email, email, acc.Lang, name); err != nil {
+			return Profile{}, err
+		}
+		c.PendingEmail = email
+	default:
+		c.Email, c.PendingEmail = email, ""
+	}
 	if err := s.put(ctx, &c); err != nil {
 		return Profile{}, err
 	}
