@@ -313,7 +313,7 @@ func TestExportHoldsEveryFieldAndNothingOfAnother(t *testing.T) {
 		t.Fatalf("export: %d", code)
 	}
 	s := string(raw)
-	for _, want := range []string{`"username":"giulia"`, "CANARY-G-NAME", "canary-g@example.org", `"lang":"en"`, `"state":"active"`, `"origin":"signup"`, `"created_at"`, "REQ-GIULIA", "CANARY-G-REQ"} {
+	for _, want := range []string{`"username":"giulia"`, "CANARY-G-NAME", "canary-g@example.org", `"lang":"en"`, `"state":"active"`, `"origin":"signup"`, `"created_at"`, "REQ-GIULIA", "CANARY-G-REQ", `"own_events":[{`, `"action":"login"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("export lacks %s: %s", want, s)
 		}

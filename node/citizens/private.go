@@ -223,11 +223,14 @@ func (s *Service) Section(ctx context.Context, a auth.Actor, name string) ([]Ent
 
 // Export is every datum the node holds about a citizen.
 type Export struct {
-	ExportedAt time.Time      `json:"exported_at"`
-	Node       string         `json:"node,omitempty"`
-	Profile    Profile        `json:"profile"`
-	Activity   []Activity     `json:"activity"`
-	Sections   map[string]any `json:"sections"`
+	ExportedAt time.Time  `json:"exported_at"`
+	Node       string     `json:"node,omitempty"`
+	Profile    Profile    `json:"profile"`
+	Activity   []Activity `json:"activity"`
+	// OwnEvents are the audit events of the citizen's own actions
+	// (logins, changes), newest first, at most 500.
+	OwnEvents []Activity     `json:"own_events"`
+	Sections  map[string]any `json:"sections"`
 }
 
 // Export gathers all the citizen's data (audited).
@@ -240,7 +243,14 @@ func (s *Service) Export(ctx context.Context, a auth.Actor) (Export, error) {
 	if err != nil {
 		return Export{}, err
 	}
-	out := Export{ExportedAt: s.cfg.Clock.Now().UTC(), Profile: profileOf(c, acc), Activity: act, Sections: map[string]any{}}
+	own, err := s.cfg.Audit.Query(ctx, audit.Filter{Actor: c.Username, Limit: 500})
+	if err != nil {
+		return Export{}, err
+	}
+	out := Export{ExportedAt: s.cfg.Clock.Now().UTC(), Profile: profileOf(c, acc), Activity: act, OwnEvents: []Activity{}, Sections: map[string]any{}}
+	for _, e := range own {
+		out.OwnEvents = append(out.OwnEvents, Activity{At: e.Time, Actor: e.Actor, Role: e.Role, Action: e.Action, Kind: e.Kind, Object: e.Object})
+	}
 	for _, name := range Sections {
 		f := s.feeds().feed(name)
 		var v any = []Entry{}
