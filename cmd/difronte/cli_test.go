@@ -38,6 +38,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"bad log level", nil, []string{"serve", "--log-level", "loud"}, "--log-level"},
 		{"bad members", nil, []string{"serve", "--members", "x"}, "--members"},
 		{"empty coop", nil, []string{"serve", "--coop-name", " "}, "--coop-name"},
+		{"oidc without client", nil, []string{"serve", "--oidc-issuer", "https://id.example"}, "--oidc-client-id"},
 		{"stray argument", nil, []string{"version", "extra"}, `unexpected argument "extra"`},
 		{"backup without out", nil, []string{"backup"}, "--out is required"},
 		{"restore without in", nil, []string{"restore"}, "--in is required"},

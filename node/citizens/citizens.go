@@ -43,15 +43,18 @@ var ConsentMethods = []string{"signed_form", "verbal_witness", "digital_signatur
 // Citizen is what the node keeps of a citizen beside their auth account
 // (which holds the password, display name and language).
 type Citizen struct {
-	Username    string    `json:"username"`
-	Email       string    `json:"email,omitempty"`
-	State       string    `json:"state"`
-	Origin      string    `json:"origin"`
-	Consent     *Consent  `json:"consent,omitempty"`
-	OIDCSubject string    `json:"oidc_subject,omitempty"` // issuer and subject
-	FiscalCode  string    `json:"fiscal_code,omitempty"`  // from the provider's claim; private
-	CreatedAt   time.Time `json:"created_at"`
-	VerifiedAt  time.Time `json:"verified_at,omitzero"`
+	Username string `json:"username"`
+	Email    string `json:"email,omitempty"`
+	// PendingEmail is a changed address waiting for its own verification
+	// (with mail): mail keeps going to Email until then.
+	PendingEmail string    `json:"pending_email,omitempty"`
+	State        string    `json:"state"`
+	Origin       string    `json:"origin"`
+	Consent      *Consent  `json:"consent,omitempty"`
+	OIDCSubject  string    `json:"oidc_subject,omitempty"` // issuer and subject
+	FiscalCode   string    `json:"fiscal_code,omitempty"`  // from the provider's claim; private
+	CreatedAt    time.Time `json:"created_at"`
+	VerifiedAt   time.Time `json:"verified_at,omitzero"`
 }
 
 // LogValue keeps a citizen's data out of logs: only the username.
@@ -213,6 +216,9 @@ func (s *Service) Signup(ctx context.Context, remote string, req SignupRequest) 
 	if s.MailEnabled() {
 		state = Pending
 	}
+	if err := s.dropStalePending(ctx, req.Username); err != nil {
+		return Citizen{}, err
+	}
 	c := Citizen{Username: req.Username, Email: email, State: state, Origin: FromSignup}
 	acc := auth.Account{Username: req.Username, Role: auth.Citizen, DisplayName: strings.TrimSpace(req.DisplayName), Lang: req.Lang, Disabled: state == Pending}
 	if err := s.create(ctx, &c, acc, req.Password); err != nil {
@@ -270,6 +276,7 @@ func (s *Service) put(ctx context.Context, c *Citizen) error {
 // of its token so a copy of the store holds no usable link.
 type verification struct {
 	Username string    `json:"username"`
+	Email    string    `json:"email,omitempty"` // a changed address to confirm; empty: the sign-up
 	Expires  time.Time `json:"expires"`
 }
 
@@ -288,8 +295,14 @@ func hashOf(s string) string {
 const VerifyPath = "/registrati/conferma"
 
 func (s *Service) sendVerification(ctx context.Context, c Citizen, lang, name string) error {
+	return s.sendLink(ctx, c.Username, c.Email, "", lang, name)
+}
+
+// sendLink mails a verification link to address: of the sign-up
+// (newEmail "") or of a changed address (newEmail = address).
+func (s *Service) sendLink(ctx context.Context, username, address, newEmail, lang, name string) error {
 	tok := newToken()
-	v := verification{Username: c.Username, Expires: s.cfg.Clock.Now().UTC().Add(s.cfg.VerifyTTL)}
+	v := verification{Username: username, Email: newEmail, Expires: s.cfg.Clock.Now().UTC().Add(s.cfg.VerifyTTL)}
 	if err := store.PutJSON(ctx, s.cfg.Store, "/verify/"+hashOf(tok), &v); err != nil {
 		return err
 	}
@@ -300,7 +313,7 @@ func (s *Service) sendVerification(ctx context.Context, c Citizen, lang, name st
 	hours := int(s.cfg.VerifyTTL / time.Hour)
 	subject := s.cfg.Translate(lang, "citizen.mail.verify_subject")
 	body := s.cfg.Translate(lang, "citizen.mail.verify_body", "Name", name, "Link", link, "Hours", hours)
-	return s.cfg.Mail(ctx, "verify-"+hashOf(tok)[:32], c.Email, subject, body)
+	return s.cfg.Mail(ctx, "verify-"+hashOf(tok)[:32], address, subject, body)
 }
 
 // Verify activates the account of a verification token. A token works
@@ -329,7 +342,16 @@ func (s *Service) Verify(ctx context.Context, remote, token string) (Citizen, er
 	if !ok || v.Expires.Before(s.cfg.Clock.Now()) {
 		return bad()
 	}
-	if c.State != Active {
+	detail := "email_verified"
+	if v.Email != "" {
+		if c.PendingEmail != v.Email { // a newer change superseded this link
+			return bad()
+		}
+		c.Email, c.PendingEmail, detail = v.Email, "", "email_changed"
+		if err := s.put(ctx, &c); err != nil {
+			return Citizen{}, err
+		}
+	} else if c.State != Active {
 		acc, ok := s.cfg.Auth.Get(c.Username)
 		if !ok {
 			return bad()
@@ -343,7 +365,7 @@ func (s *Service) Verify(ctx context.Context, remote, token string) (Citizen, er
 			return Citizen{}, err
 		}
 	}
-	ev := audit.Event{Actor: c.Username, Role: string(auth.Citizen), Action: audit.Update, Kind: "citizen", Object: c.Username, Remote: remote, Detail: "email_verified"}
+	ev := audit.Event{Actor: c.Username, Role: string(auth.Citizen), Action: audit.Update, Kind: "citizen", Object: c.Username, Remote: remote, Detail: detail}
 	return c, s.cfg.Audit.Record(ctx, ev)
 }
 
@@ -353,4 +375,40 @@ func (s *Service) Verify(ctx context.Context, remote, token string) (Citizen, er
 func (s *Service) wasDeleted(ctx context.Context, username string) bool {
 	ok, err := s.cfg.Store.Has(ctx, store.NewKey("/deleted/"+hashOf(username)))
 	return err == nil && ok
+}
+
+// dropStalePending frees a username held by a sign-up whose e-mail was
+// never verified and whose link has expired, so that nobody can hold a
+// name by signing up with an address they do not own.
+func (s *Service) dropStalePending(ctx context.Context, username string) error {
+	c, ok := s.Get(username)
+	if !ok || c.State != Pending || !c.CreatedAt.Add(s.cfg.VerifyTTL).Before(s.cfg.Clock.Now()) {
+		return nil
+	}
+	if err := s.cfg.Auth.Delete(ctx, username); err != nil && !errors.Is(err, auth.ErrNotFound) {
+		return err
+	}
+	s.dropVerifications(ctx, username)
+	if err := s.cfg.Store.Delete(ctx, store.NewKey("/c/"+username)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.citizens, username)
+	s.mu.Unlock()
+	return s.cfg.Audit.Record(ctx, audit.Event{Actor: auth.SystemUser, Action: Erase, Kind: "citizen", Object: username, Detail: "unverified"})
+}
+
+// dropVerifications deletes the pending verification links of username.
+func (s *Service) dropVerifications(ctx context.Context, username string) {
+	var stale []string
+	_ = store.Each(ctx, s.cfg.Store, "/verify/", func(k string, v []byte) error {
+		var ver verification
+		if jsonUnmarshal(v, &ver) == nil && ver.Username == username {
+			stale = append(stale, k)
+		}
+		return nil
+	})
+	for _, k := range stale {
+		_ = s.cfg.Store.Delete(ctx, store.NewKey(k))
+	}
 }

@@ -64,6 +64,25 @@ func TestSignupWithMailActivatesFromTheLink(t *testing.T) {
 	if code := r.call("GET", "/api/v1/me/citizen", tok, nil, &p); code != 200 || p.State != citizens.Active || p.Email != "giulia@example.org" {
 		t.Fatalf("profile: %d %+v", code, p)
 	}
+
+	// A changed address is used once opened from a link sent to it.
+	change := map[string]string{"display_name": "Giulia Neri", "email": "giulia.nuova@example.org", "lang": "en"}
+	if code := r.call("PUT", "/api/v1/me/citizen", tok, change, &p); code != 200 || p.Email != "giulia@example.org" || p.PendingEmail != "giulia.nuova@example.org" {
+		t.Fatalf("changed e-mail: %d %+v, want the old address until verified", code, p)
+	}
+	r.mail.RunDue(ctx)
+	msgs = r.box.messages(t)
+	if len(msgs) != 2 || !strings.Contains(msgs[1].to, "giulia.nuova@example.org") {
+		t.Fatalf("mails %+v, want a second one to the new address", msgs)
+	}
+	m = linkRE.FindStringSubmatch(msgs[1].body)
+	if code := r.call("POST", "/api/v1/citizens/verify", "", map[string]string{"token": m[1]}, nil); code != 200 {
+		t.Fatalf("verify the new address: %d", code)
+	}
+	p = citizens.Profile{}
+	if code := r.call("GET", "/api/v1/me/citizen", tok, nil, &p); code != 200 || p.Email != "giulia.nuova@example.org" || p.PendingEmail != "" {
+		t.Fatalf("after verifying the new address: %d %+v", code, p)
+	}
 }
 
 func TestVerificationLinkExpires(t *testing.T) {
@@ -83,6 +102,15 @@ func TestVerificationLinkExpires(t *testing.T) {
 	}
 	if code := r.call("POST", "/api/v1/login", "", map[string]string{"username": "marco", "password": pwCitizen}, nil); code != 401 {
 		t.Fatalf("login after an expired link: %d, want 401", code)
+	}
+	// The name of a never verified sign-up is free again once its link
+	// expired: nobody holds a name with an address they do not own.
+	var ans citizens.SignupAnswer
+	if code := r.call("POST", "/api/v1/citizens/signup", "", signupBody("marco", "marco.vero@example.org", ""), &ans); code != 201 || ans.State != citizens.Pending {
+		t.Fatalf("sign-up again: %d %+v", code, ans)
+	}
+	if c, _ := r.cit.Get("marco"); c.Email != "marco.vero@example.org" {
+		t.Fatalf("citizen %+v", c)
 	}
 }
 
@@ -285,7 +313,7 @@ func TestExportHoldsEveryFieldAndNothingOfAnother(t *testing.T) {
 		t.Fatalf("export: %d", code)
 	}
 	s := string(raw)
-	for _, want := range []string{`"username":"giulia"`, "CANARY-G-NAME", "canary-g@example.org", `"lang":"en"`, `"state":"active"`, `"origin":"signup"`, `"created_at"`, "REQ-GIULIA", "CANARY-G-REQ"} {
+	for _, want := range []string{`"username":"giulia"`, "CANARY-G-NAME", "canary-g@example.org", `"lang":"en"`, `"state":"active"`, `"origin":"signup"`, `"created_at"`, "REQ-GIULIA", "CANARY-G-REQ", `"own_events":[{`, `"action":"login"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("export lacks %s: %s", want, s)
 		}

@@ -62,19 +62,34 @@ func (f Feeds) feed(name string) Feed {
 	return nil
 }
 
+// SetFeeds hands the private area the domain that owns requests, cases,
+// messages and payments, when it opens after this one (the wiring).
+func (s *Service) SetFeeds(f Feeds) {
+	s.mu.Lock()
+	s.cfg.Feeds = f
+	s.mu.Unlock()
+}
+
+func (s *Service) feeds() Feeds {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg.Feeds
+}
+
 // Profile is a citizen's own view of their account.
 type Profile struct {
-	Username    string    `json:"username"`
-	DisplayName string    `json:"display_name"`
-	Email       string    `json:"email,omitempty"`
-	Lang        string    `json:"lang,omitempty"`
-	State       string    `json:"state"`
-	Origin      string    `json:"origin"`
-	Consent     *Consent  `json:"consent,omitempty"`
-	OIDCSubject string    `json:"oidc_subject,omitempty"`
-	FiscalCode  string    `json:"fiscal_code,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	VerifiedAt  time.Time `json:"verified_at,omitzero"`
+	Username     string    `json:"username"`
+	DisplayName  string    `json:"display_name"`
+	Email        string    `json:"email,omitempty"`
+	PendingEmail string    `json:"pending_email,omitempty"`
+	Lang         string    `json:"lang,omitempty"`
+	State        string    `json:"state"`
+	Origin       string    `json:"origin"`
+	Consent      *Consent  `json:"consent,omitempty"`
+	OIDCSubject  string    `json:"oidc_subject,omitempty"`
+	FiscalCode   string    `json:"fiscal_code,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	VerifiedAt   time.Time `json:"verified_at,omitzero"`
 }
 
 func (s *Service) owner(a auth.Actor) (Citizen, *auth.Account, error) {
@@ -88,7 +103,7 @@ func (s *Service) owner(a auth.Actor) (Citizen, *auth.Account, error) {
 }
 
 func profileOf(c Citizen, acc *auth.Account) Profile {
-	return Profile{Username: c.Username, DisplayName: acc.DisplayName, Email: c.Email, Lang: acc.Lang, State: c.State, Origin: c.Origin,
+	return Profile{Username: c.Username, DisplayName: acc.DisplayName, Email: c.Email, PendingEmail: c.PendingEmail, Lang: acc.Lang, State: c.State, Origin: c.Origin,
 		Consent: c.Consent, OIDCSubject: c.OIDCSubject, FiscalCode: c.FiscalCode, CreatedAt: c.CreatedAt, VerifiedAt: c.VerifiedAt}
 }
 
@@ -142,7 +157,19 @@ func (s *Service) UpdateProfile(ctx context.Context, a auth.Actor, req ProfileRe
 	if _, err := s.cfg.Auth.Update(ctx, *acc, ""); err != nil {
 		return Profile{}, auth.AccountError(err)
 	}
-	c.Email = email
+	switch {
+	case email == c.Email:
+		c.PendingEmail = ""
+	case s.MailEnabled() && email != "":
+		// A new address is used once its owner opened the link sent
+		// to it: a typo must not send the citizen's mail to a stranger.
+		if err := s.sendLink(ctx, c.Username, email, email, acc.Lang, name); err != nil {
+			return Profile{}, err
+		}
+		c.PendingEmail = email
+	default:
+		c.Email, c.PendingEmail = email, ""
+	}
 	if err := s.put(ctx, &c); err != nil {
 		return Profile{}, err
 	}
@@ -187,7 +214,7 @@ func (s *Service) Section(ctx context.Context, a auth.Actor, name string) ([]Ent
 	if err != nil {
 		return nil, err
 	}
-	f := s.cfg.Feeds.feed(name)
+	f := s.feeds().feed(name)
 	if f == nil {
 		return nil, nil
 	}
@@ -196,11 +223,14 @@ func (s *Service) Section(ctx context.Context, a auth.Actor, name string) ([]Ent
 
 // Export is every datum the node holds about a citizen.
 type Export struct {
-	ExportedAt time.Time      `json:"exported_at"`
-	Node       string         `json:"node,omitempty"`
-	Profile    Profile        `json:"profile"`
-	Activity   []Activity     `json:"activity"`
-	Sections   map[string]any `json:"sections"`
+	ExportedAt time.Time  `json:"exported_at"`
+	Node       string     `json:"node,omitempty"`
+	Profile    Profile    `json:"profile"`
+	Activity   []Activity `json:"activity"`
+	// OwnEvents are the audit events of the citizen's own actions
+	// (logins, changes), newest first, at most 500.
+	OwnEvents []Activity     `json:"own_events"`
+	Sections  map[string]any `json:"sections"`
 }
 
 // Export gathers all the citizen's data (audited).
@@ -213,9 +243,16 @@ func (s *Service) Export(ctx context.Context, a auth.Actor) (Export, error) {
 	if err != nil {
 		return Export{}, err
 	}
-	out := Export{ExportedAt: s.cfg.Clock.Now().UTC(), Profile: profileOf(c, acc), Activity: act, Sections: map[string]any{}}
+	own, err := s.cfg.Audit.Query(ctx, audit.Filter{Actor: c.Username, Limit: 500})
+	if err != nil {
+		return Export{}, err
+	}
+	out := Export{ExportedAt: s.cfg.Clock.Now().UTC(), Profile: profileOf(c, acc), Activity: act, OwnEvents: []Activity{}, Sections: map[string]any{}}
+	for _, e := range own {
+		out.OwnEvents = append(out.OwnEvents, Activity{At: e.Time, Actor: e.Actor, Role: e.Role, Action: e.Action, Kind: e.Kind, Object: e.Object})
+	}
 	for _, name := range Sections {
-		f := s.cfg.Feeds.feed(name)
+		f := s.feeds().feed(name)
 		var v any = []Entry{}
 		if x, ok := f.(Exporter); ok {
 			if v, err = x.Export(ctx, c.Username); err != nil {
@@ -241,8 +278,8 @@ func (s *Service) Delete(ctx context.Context, a auth.Actor) error {
 	if err != nil {
 		return err
 	}
-	if s.cfg.Feeds.Erase != nil {
-		if err := s.cfg.Feeds.Erase(ctx, c.Username); err != nil {
+	if erase := s.feeds().Erase; erase != nil {
+		if err := erase(ctx, c.Username); err != nil {
 			return fmt.Errorf("erase records: %w", err)
 		}
 	}
@@ -252,17 +289,7 @@ func (s *Service) Delete(ctx context.Context, a auth.Actor) error {
 	if err := s.cfg.Auth.Delete(ctx, c.Username); err != nil {
 		return err
 	}
-	var stale []string
-	_ = store.Each(ctx, s.cfg.Store, "/verify/", func(k string, v []byte) error {
-		var ver verification
-		if jsonUnmarshal(v, &ver) == nil && ver.Username == c.Username {
-			stale = append(stale, k)
-		}
-		return nil
-	})
-	for _, k := range stale {
-		_ = s.cfg.Store.Delete(ctx, store.NewKey(k))
-	}
+	s.dropVerifications(ctx, c.Username)
 	if err := s.cfg.Store.Delete(ctx, store.NewKey("/c/"+c.Username)); err != nil {
 		return err
 	}

@@ -92,7 +92,8 @@ func (u *ui) profilePost(w http.ResponseWriter, r *http.Request) {
 	if !slices.Contains(u.cat.langs, req.Lang) {
 		req.Lang = ""
 	}
-	if _, err := u.d.Citizens.UpdateProfile(ctx(r), actor(r), req); err != nil {
+	prof, err := u.d.Citizens.UpdateProfile(ctx(r), actor(r), req)
+	if err != nil {
 		pr := problem.As(err)
 		if pr.Status != http.StatusBadRequest || len(pr.Fields) == 0 {
 			u.fail(w, r, err)
@@ -103,7 +104,11 @@ func (u *ui) profilePost(w http.ResponseWriter, r *http.Request) {
 		u.renderArea(w, r, p, http.StatusBadRequest)
 		return
 	}
-	u.redirect(w, r, "/area-personale", "flash.saved")
+	key := "flash.saved"
+	if prof.PendingEmail != "" {
+		key = "flash.email_pending"
+	}
+	u.redirect(w, r, "/area-personale", key)
 }
 
 func (u *ui) summaryPage(w http.ResponseWriter, r *http.Request) {
