@@ -86,10 +86,15 @@ func storeHolds(t *testing.T, n *node.Node, canaries []string) []string {
 func seenFrom(t *testing.T, n *node.Node, peer string) int {
 	t.Helper()
 	count := 0
-	_ = store.Each(context.Background(), n.Store().Datastore(), "/requests/seen/seen/"+peer+"/", func(string, []byte) error {
-		count++
+	err := store.Each(context.Background(), n.Store().Datastore(), "/requests/", func(k string, _ []byte) error {
+		if strings.Contains(k, "/seen/"+peer+"/") {
+			count++
+		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return count
 }
 
@@ -188,6 +193,9 @@ func TestRequestAcrossNodes(t *testing.T) {
 		return len(mine.Offers) == 1 && len(mine.Deliveries) == 2 && mine.Deliveries[1].State == requests.StateDeclined
 	})
 	seenAtC := seenFrom(t, c, a.PeerID())
+	if seenAtC != 1 {
+		t.Fatalf("C handled %d messages from A, want the request only", seenAtC)
+	}
 
 	var accepted struct{ Case string }
 	cit.do("POST", "/api/v1/requests/"+created.ID+"/accept", map[string]string{"offer": offer.ID}, http.StatusCreated, &accepted)

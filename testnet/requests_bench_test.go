@@ -1,0 +1,81 @@
+package testnet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/requests"
+	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
+)
+
+// TestOutboxFlush1000 is the scenario of BenchmarkRequestsOutboxFlush: it
+// fails when the 1,000 queued requests take more than 30 s after the
+// provider's return, or when one is handled twice.
+func TestOutboxFlush1000(t *testing.T) {
+	ctx := context.Background()
+	r := &reqNet{t: t}
+	for i := range 2 {
+		_, r.keys[i], _ = ed25519.GenerateKey(rand.Reader)
+		r.dirs[i] = t.TempDir()
+	}
+	defer func() {
+		for i := range 2 {
+			if r.nodes[i] != nil {
+				r.stop(i)
+			}
+		}
+		for _, rec := range r.recs {
+			rec.close()
+		}
+	}()
+	r.start(0)
+	r.start(1, 0)
+	a, p := r.nodes[0], r.nodes[1]
+	admin := auth.Actor{Username: "admin", Role: auth.Admin}
+	o, err := p.Own().Create(ctx, admin, schema.Offering{Name: "Trasporto", Description: "Accompagnamento.", Category: "anziani.assistenza-domiciliare",
+		Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
+		Contact: schema.Contact{Email: "info@coop.example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 20*time.Second, "the offering to reach A", func() bool {
+		_, err := a.Catalogue().Get(ctx, p.PeerID(), o.ID)
+		return err == nil
+	})
+	cit := auth.Actor{Username: "carla", Role: auth.Citizen}
+	provider := p.PeerID()
+	r.stop(1)
+	const n = 1000
+	for i := range n {
+		_, err := a.Requests().Create(ctx, cit, requests.NewRequest{Offerings: []string{o.ID}, For: fmt.Sprint("persona ", i),
+			Municipality: "015146", Start: "2026-12-20", Consent: true}, "Carla")
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := a.Requests().Outbox().Pending(provider); got != n {
+		t.Fatalf("queued %d, want %d", got, n)
+	}
+	back := time.Now()
+	r.start(1, 0)
+	p = r.nodes[1]
+	poll.Until(t, 60*time.Second, "every request in the provider's inbox", func() bool {
+		rs, _ := p.Requests().Requests(ctx, admin)
+		return len(rs) == n
+	})
+	took := time.Since(back)
+	t.Logf("%d queued requests delivered %.2f s after the provider's return", n, took.Seconds())
+	if took > 30*time.Second {
+		t.Errorf("took %s, goal 30 s", took)
+	}
+	if got := seenFrom(t, p, a.PeerID()); got != n {
+		t.Errorf("the provider handled %d messages, want %d, each once", got, n)
+	}
+	poll.Until(t, 10*time.Second, "A's outbox to empty", func() bool { return a.Requests().Outbox().Pending("") == 0 })
+}
