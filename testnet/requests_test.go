@@ -128,7 +128,11 @@ func TestRequestAcrossNodes(t *testing.T) {
 	admin := auth.Actor{Username: "admin", Role: auth.Admin, Remote: "127.0.0.1"}
 
 	var canaries []string
-	cn := func(f string) string { s := "CANARY" + strings.ToUpper(f) + "Q7Z"; canaries = append(canaries, s); return s }
+	cn := func(f string) string {
+		s := "CANARY" + strings.ToUpper(f) + "Q7Z"
+		canaries = append(canaries, s)
+		return s
+	}
 	offering := func(n *node.Node, name string) catalogue.Offering {
 		o, err := n.Own().Create(ctx, admin, schema.Offering{Name: name, Description: "Aiuto a casa.", Category: "anziani.assistenza-domiciliare",
 			Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
