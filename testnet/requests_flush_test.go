@@ -2,8 +2,6 @@ package testnet
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"testing"
 	"time"
@@ -19,21 +17,7 @@ import (
 // provider's return, or when one is handled twice.
 func TestOutboxFlush1000(t *testing.T) {
 	ctx := context.Background()
-	r := &reqNet{t: t}
-	for i := range 2 {
-		_, r.keys[i], _ = ed25519.GenerateKey(rand.Reader)
-		r.dirs[i] = t.TempDir()
-	}
-	defer func() {
-		for i := range 2 {
-			if r.nodes[i] != nil {
-				r.stop(i)
-			}
-		}
-		for _, rec := range r.recs {
-			rec.close()
-		}
-	}()
+	r := newReqNet(t)
 	r.start(0)
 	r.start(1, 0)
 	a, p := r.nodes[0], r.nodes[1]
