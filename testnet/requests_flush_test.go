@@ -58,8 +58,11 @@ func TestOutboxFlush1000(t *testing.T) {
 	if took > 30*time.Second {
 		t.Errorf("took %s, goal 30 s", took)
 	}
+	poll.Until(t, 10*time.Second, "A's outbox to empty", func() bool { return a.Requests().Outbox().Pending("") == 0 })
 	if got := seenFrom(t, p, a.PeerID()); got != n {
 		t.Errorf("the provider handled %d messages, want %d, each once", got, n)
 	}
-	poll.Until(t, 10*time.Second, "A's outbox to empty", func() bool { return a.Requests().Outbox().Pending("") == 0 })
+	if rs, _ := p.Requests().Requests(ctx, admin); len(rs) != n {
+		t.Errorf("inbox holds %d requests, want %d", len(rs), n)
+	}
 }
