@@ -244,3 +244,6 @@ func conflict(code, msg string) error { return problem.New(409, code, msg) }
 
 // systemActor is the node acting on what another node sent.
 var systemActor = auth.Actor{Username: auth.SystemUser, Role: auth.System}
+
+// InboxCount is how many requests this node has received.
+func (s *Service) InboxCount() int { return s.inbox.Count() }
