@@ -8,10 +8,12 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/notify"
+	"github.com/difronte/difronte/node/outbox"
 	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/schema"
 )
@@ -84,6 +86,9 @@ func (n *Node) startRequests(ctx context.Context) error {
 	}
 	n.lc.add("requests", s.Close)
 	n.requests = s
+	if n.metrics != nil {
+		n.metrics.MustRegister(outboxMetrics(s.Outbox())...)
+	}
 	if n.fed != nil {
 		h := n.fed.Host()
 		link := federation.NewRequestsLink(h, s.HandleRemote)
@@ -108,3 +113,21 @@ func (n *Node) startRequests(ctx context.Context) error {
 
 // Requests returns the requests domain.
 func (n *Node) Requests() *requests.Service { return n.requests }
+
+// outboxMetrics are the requests outbox's counters: fixed labels, no
+// peer, no id.
+func outboxMetrics(o *outbox.Outbox) []prometheus.Collector {
+	counter := func(outcome string, v func(outbox.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "difronte_requests_outbox_messages_total",
+			Help:        "Messages of the requests protocol by outcome: queued, delivered, refused by the receiver, failed attempts.",
+			ConstLabels: prometheus.Labels{"outcome": outcome}}, func() float64 { return float64(v(o.Stats())) })
+	}
+	return []prometheus.Collector{
+		counter("queued", func(s outbox.Stats) uint64 { return s.Queued }),
+		counter("delivered", func(s outbox.Stats) uint64 { return s.Delivered }),
+		counter("refused", func(s outbox.Stats) uint64 { return s.Refused }),
+		counter("failed_attempt", func(s outbox.Stats) uint64 { return s.Failed }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "difronte_requests_outbox_pending",
+			Help: "Messages of the requests protocol waiting for their destination."}, func() float64 { return float64(o.Stats().Pending) }),
+	}
+}

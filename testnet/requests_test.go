@@ -86,11 +86,37 @@ func storeHolds(t *testing.T, n *node.Node, canaries []string) []string {
 func seenFrom(t *testing.T, n *node.Node, peer string) int {
 	t.Helper()
 	count := 0
-	_ = store.Each(context.Background(), n.Store().Datastore(), "/requests/seen/seen/"+peer+"/", func(string, []byte) error {
-		count++
+	err := store.Each(context.Background(), n.Store().Datastore(), "/requests/", func(k string, _ []byte) error {
+		if strings.Contains(k, "/seen/"+peer+"/") {
+			count++
+		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return count
+}
+
+// newReqNet prepares keys and data directories; the nodes it starts are
+// stopped, and their recorders closed, when the test ends.
+func newReqNet(t *testing.T) *reqNet {
+	r := &reqNet{t: t}
+	for i := range r.keys {
+		_, r.keys[i], _ = ed25519.GenerateKey(rand.Reader)
+		r.dirs[i] = t.TempDir()
+	}
+	t.Cleanup(func() {
+		for i := range r.nodes {
+			if r.nodes[i] != nil {
+				r.stop(i)
+			}
+		}
+		for _, rec := range r.recs {
+			rec.close()
+		}
+	})
+	return r
 }
 
 // TestRequestAcrossNodes: a citizen on A asks offerings of B and C; B
@@ -100,30 +126,19 @@ func seenFrom(t *testing.T, n *node.Node, peer string) int {
 // A; C hears nothing after its decline; D holds and receives none of it.
 func TestRequestAcrossNodes(t *testing.T) {
 	ctx := context.Background()
-	r := &reqNet{t: t}
-	for i := range r.keys {
-		_, r.keys[i], _ = ed25519.GenerateKey(rand.Reader)
-		r.dirs[i] = t.TempDir()
-	}
-	defer func() {
-		for i := range r.nodes {
-			if r.nodes[i] != nil {
-				r.stop(i)
-			}
-		}
-		for _, rec := range r.recs {
-			rec.close()
-		}
-	}()
+	r := newReqNet(t)
 	r.start(3)
 	r.start(0, 3)
 	r.start(1, 3, 0)
 	r.start(2, 3, 0)
-	a, b, c, d := r.nodes[0], r.nodes[1], r.nodes[2], r.nodes[3]
+	a, b, c := r.nodes[0], r.nodes[1], r.nodes[2]
 	admin := auth.Actor{Username: "admin", Role: auth.Admin, Remote: "127.0.0.1"}
-
 	var canaries []string
-	cn := func(f string) string { s := "CANARY" + strings.ToUpper(f) + "Q7Z"; canaries = append(canaries, s); return s }
+	cn := func(f string) string {
+		s := "CANARY" + strings.ToUpper(f) + "Q7Z"
+		canaries = append(canaries, s)
+		return s
+	}
 	offering := func(n *node.Node, name string) catalogue.Offering {
 		o, err := n.Own().Create(ctx, admin, schema.Offering{Name: name, Description: "Aiuto a casa.", Category: "anziani.assistenza-domiciliare",
 			Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
@@ -139,7 +154,6 @@ func TestRequestAcrossNodes(t *testing.T) {
 		_, e2 := a.Catalogue().Get(ctx, c.PeerID(), oc.ID)
 		return e1 == nil && e2 == nil
 	})
-
 	const pw = "tramonto-sul-lago-blu"
 	if _, err := a.Auth().Create(ctx, auth.Account{Username: "cittadina", Role: auth.Citizen, DisplayName: cn("citizenname")}, pw); err != nil {
 		t.Fatal(err)
@@ -150,7 +164,6 @@ func TestRequestAcrossNodes(t *testing.T) {
 	cit := apiClient(t, a, "cittadina", pw)
 	pb := apiClient(t, b, "gestore", pw)
 	pc := apiClient(t, c, "admin", nodetest.AdminPassword)
-
 	// A request for an unknown offering changes nothing.
 	cit.do("POST", "/api/v1/requests", map[string]any{"offerings": []string{"no-such-offering"}, "for": "self",
 		"municipality": "015146", "start": "2026-12-20", "consent": true}, http.StatusBadRequest, nil)
@@ -188,6 +201,9 @@ func TestRequestAcrossNodes(t *testing.T) {
 		return len(mine.Offers) == 1 && len(mine.Deliveries) == 2 && mine.Deliveries[1].State == requests.StateDeclined
 	})
 	seenAtC := seenFrom(t, c, a.PeerID())
+	if seenAtC != 1 {
+		t.Fatalf("C handled %d messages from A, want the request only", seenAtC)
+	}
 
 	var accepted struct{ Case string }
 	cit.do("POST", "/api/v1/requests/"+created.ID+"/accept", map[string]string{"offer": offer.ID}, http.StatusCreated, &accepted)
@@ -208,22 +224,29 @@ func TestRequestAcrossNodes(t *testing.T) {
 	// A transition the table forbids: 409, nothing changed.
 	cit.do("POST", caseURL+"/transitions", map[string]string{"to": "active", "reason": "x"}, http.StatusConflict, nil)
 
-	// B goes offline; A suspends; B comes back and both converge.
-	r.stop(1)
-	cit.do("POST", caseURL+"/transitions", map[string]string{"to": "suspended", "reason": cn("suspendreason")}, http.StatusOK, nil)
-	if a.Requests().Outbox().Pending(b.PeerID()) == 0 {
-		t.Fatal("the suspension is not queued for B")
-	}
-	r.start(1, 3, 0)
+	pb = offlineAndBack(t, r, cit, caseURL, cn("suspendreason"), pw)
 	b = r.nodes[1]
-	pb = apiClient(t, b, "gestore", pw)
-	poll.Until(t, 30*time.Second, "A and B to converge on the suspension", func() bool {
-		var m, p requests.Case
-		cit.do("GET", caseURL, nil, http.StatusOK, &m)
-		pb.do("GET", caseURL, nil, http.StatusOK, &p)
-		return !m.Pending && m.State == requests.CaseSuspended && p.State == requests.CaseSuspended && m.Version == p.Version
-	})
+	messagesAndPayments(t, cit, pb, caseURL, cn)
 
+	// Another citizen sees none of it.
+	if _, err := a.Auth().Create(ctx, auth.Account{Username: "altro", Role: auth.Citizen}, pw); err != nil {
+		t.Fatal(err)
+	}
+	other := apiClient(t, a, "altro", pw)
+	other.do("GET", caseURL, nil, http.StatusNotFound, nil)
+	other.do("GET", "/api/v1/requests/"+created.ID, nil, http.StatusNotFound, nil)
+	other.do("POST", caseURL+"/transitions", map[string]string{"to": "completed", "reason": "x"}, http.StatusNotFound, nil)
+
+	checkNothingLeaked(t, r, accepted.Case, seenAtC, canaries)
+	if f := storeHolds(t, b, canaries[:1]); len(f) == 0 {
+		t.Error("B lacks the citizen's name it was shown: the canary check proves nothing")
+	}
+}
+
+// messagesAndPayments exchanges messages both ways (one with an
+// attachment, one refused for its type), records a payment and a link on
+// the provider, and waits until the citizen's node shows all of it.
+func messagesAndPayments(t *testing.T, cit, pb *client, caseURL string, cn func(string) string) {
 	// Messages both ways, an attachment, receipts.
 	png := append([]byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, []byte(cn("attachment"))...)
 	cit.do("POST", caseURL+"/messages", map[string]any{"text": cn("citizenmsg"),
@@ -252,20 +275,19 @@ func TestRequestAcrossNodes(t *testing.T) {
 		return len(ms) == 2 && ms[0].ReadAt != nil && m.State == requests.CaseActive && pay.Paid == 18.5 && pay.Link != "" && len(pay.Payments) == 1
 	})
 
-	// Another citizen sees none of it.
-	if _, err := a.Auth().Create(ctx, auth.Account{Username: "altro", Role: auth.Citizen}, pw); err != nil {
-		t.Fatal(err)
-	}
-	other := apiClient(t, a, "altro", pw)
-	other.do("GET", caseURL, nil, http.StatusNotFound, nil)
-	other.do("GET", "/api/v1/requests/"+created.ID, nil, http.StatusNotFound, nil)
-	other.do("POST", caseURL+"/transitions", map[string]string{"to": "completed", "reason": "x"}, http.StatusNotFound, nil)
+}
 
+// checkNothingLeaked: C handled nothing after its decline and holds no
+// case nor anything that followed; D holds and received no canary.
+func checkNothingLeaked(t *testing.T, r *reqNet, caseID string, seenAtC int, canaries []string) {
+	ctx := context.Background()
+	a, c, d := r.nodes[0], r.nodes[2], r.nodes[3]
+	admin := auth.Actor{Username: "admin", Role: auth.Admin}
 	// C: nothing after its decline, no case.
 	if n := seenFrom(t, c, a.PeerID()); n != seenAtC {
 		t.Errorf("C handled %d messages from A after its decline", n-seenAtC)
 	}
-	if _, err := c.Requests().Case(ctx, admin, accepted.Case); err == nil {
+	if _, err := c.Requests().Case(ctx, admin, caseID); err == nil {
 		t.Error("the case is on C")
 	}
 	var late []string // what C was never to see: all but the request it got and its own reason
@@ -290,7 +312,27 @@ func TestRequestAcrossNodes(t *testing.T) {
 			t.Errorf("D received %s", s)
 		}
 	}
-	if f := storeHolds(t, b, canaries[:1]); len(f) == 0 {
-		t.Error("B lacks the citizen's name it was shown: the canary check proves nothing")
+}
+
+// offlineAndBack stops B, has the citizen suspend the case on A, restarts
+// B and waits until both hold the suspension at the same version. It
+// returns a client of the restarted B.
+func offlineAndBack(t *testing.T, r *reqNet, cit *client, caseURL, reason, pw string) *client {
+	a, b := r.nodes[0], r.nodes[1]
+	// B goes offline; A suspends; B comes back and both converge.
+	r.stop(1)
+	cit.do("POST", caseURL+"/transitions", map[string]string{"to": "suspended", "reason": reason}, http.StatusOK, nil)
+	if a.Requests().Outbox().Pending(b.PeerID()) == 0 {
+		t.Fatal("the suspension is not queued for B")
 	}
+	r.start(1, 3, 0)
+	b = r.nodes[1]
+	pb := apiClient(t, b, "gestore", pw)
+	poll.Until(t, 30*time.Second, "A and B to converge on the suspension", func() bool {
+		var m, p requests.Case
+		cit.do("GET", caseURL, nil, http.StatusOK, &m)
+		pb.do("GET", caseURL, nil, http.StatusOK, &p)
+		return !m.Pending && m.State == requests.CaseSuspended && p.State == requests.CaseSuspended && m.Version == p.Version
+	})
+	return pb
 }

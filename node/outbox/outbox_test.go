@@ -109,6 +109,12 @@ func TestOutboxRetriesAndWakes(t *testing.T) {
 	if s := o.Stats(); s.Delivered != 5 || s.Failed == 0 {
 		t.Fatalf("stats %+v", s)
 	}
+	o.Close()
+	o = open(t, st, clk, p) // delivered messages are gone from the store
+	if got := o.Pending(""); got != 0 {
+		t.Fatalf("%d delivered messages came back after a restart", got)
+	}
+	o.Close()
 }
 
 func TestOutboxDropsRefused(t *testing.T) {

@@ -22,8 +22,14 @@ func (s *Service) side(a auth.Actor) (side string, ok bool) {
 	return "", false
 }
 
-// Cases lists the cases a may see, without their messages.
+// Cases lists the cases a may see, newest first, without their messages.
 func (s *Service) Cases(ctx context.Context, a auth.Actor) ([]Case, error) {
+	return s.CasesPage(ctx, a, 0, DefaultLimit)
+}
+
+// CasesPage is Cases from offset up to limit (a provider's; a citizen
+// gets all their own).
+func (s *Service) CasesPage(ctx context.Context, a auth.Actor, offset, limit int) ([]Case, error) {
 	side, ok := s.side(a)
 	if !ok {
 		return nil, problem.ErrForbidden
@@ -31,13 +37,13 @@ func (s *Service) Cases(ctx context.Context, a auth.Actor) ([]Case, error) {
 	var out []Case
 	if side == SideCitizen {
 		out = s.mirror.Filter(func(c *Case) bool { return c.Citizen == a.Username })
+		slices.SortFunc(out, func(x, y Case) int { return y.Created.Compare(x.Created) })
 	} else {
-		out = s.cases.Filter(func(*Case) bool { return true })
+		out = newestFirst[Case](s.cases, offset, limit)
 	}
 	for i := range out {
 		out[i].Messages = nil
 	}
-	slices.SortFunc(out, func(x, y Case) int { return y.Created.Compare(x.Created) })
 	s.note(a, audit.List, "case", "")
 	if out == nil {
 		out = []Case{}

@@ -38,7 +38,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 		return Request{}, problem.Invalid(map[string]string{f: "invalid"})
 	}
 	now := s.cfg.Clock.Now().UTC()
-	r := Request{ID: newID("rq"), Home: s.cfg.Self, Citizen: a.Username, Need: need, Consent: true, State: StateOpen, Created: now, Updated: now, Offers: []Offer{}}
+	r := Request{ID: s.orderedID("rq"), Home: s.cfg.Self, Citizen: a.Username, Need: need, Consent: true, State: StateOpen, Created: now, Updated: now, Offers: []Offer{}}
 	by := map[string][]OfferingRef{}
 	var order []string
 	for _, ref := range in.Offerings {
@@ -85,20 +85,26 @@ func (s *Service) catalogue(ctx context.Context, ref string) (OfferingRef, bool)
 	return s.cfg.Catalogue.Offering(ctx, ref)
 }
 
-// Requests lists what a may see: a citizen their own, a provider the
-// inbox.
+// Requests lists what a may see, newest first: a citizen all their own,
+// a provider the newest DefaultLimit of the inbox.
 func (s *Service) Requests(ctx context.Context, a auth.Actor) ([]Request, error) {
+	return s.RequestsPage(ctx, a, 0, DefaultLimit)
+}
+
+// RequestsPage is Requests from offset up to limit (a provider's inbox;
+// a citizen gets all their own).
+func (s *Service) RequestsPage(ctx context.Context, a auth.Actor, offset, limit int) ([]Request, error) {
 	var out []Request
 	switch {
 	case a.Role == auth.Citizen:
 		out = s.mine.Filter(func(r *Request) bool { return r.Citizen == a.Username })
+		slices.SortFunc(out, func(x, y Request) int { return y.Created.Compare(x.Created) })
 	case IsProvider(a):
-		out = s.inbox.Filter(func(*Request) bool { return true })
+		out = newestFirst[Request](s.inbox, offset, limit)
 	default:
 		return nil, problem.ErrForbidden
 	}
 	s.note(a, audit.List, "request", "")
-	slices.SortFunc(out, func(x, y Request) int { return y.Created.Compare(x.Created) })
 	if out == nil {
 		out = []Request{}
 	}
@@ -145,7 +151,7 @@ func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (C
 	if o.State != StateOpen || o.ValidUntil < now.Format("2006-01-02") {
 		return Case{}, conflict("offer_not_valid", "the offer is withdrawn or expired")
 	}
-	c := Case{ID: newID("pr"), Request: r.ID, Offer: o.ID, Home: s.cfg.Self, Provider: o.Provider, Citizen: r.Citizen,
+	c := Case{ID: s.orderedID("pr"), Request: r.ID, Offer: o.ID, Home: s.cfg.Self, Provider: o.Provider, Citizen: r.Citizen,
 		Need: r.Need, Offerings: r.Offerings, State: CaseActive, Pending: true, Created: now,
 		Timeline: []Change{{At: now, To: CaseActive, Side: SideCitizen}}, Due: []Due{{From: o.Start, Amount: o.Price, Unit: o.Unit}},
 		Payments: []Payment{}, Messages: []Message{}}

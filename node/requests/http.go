@@ -2,6 +2,7 @@ package requests
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -54,7 +55,8 @@ func (s *Service) Routes(r *httpx.Router) {
 		return httpx.Reply(w, http.StatusCreated, req, err)
 	}, auth.Citizen)).Methods(http.MethodPost)
 	v1.HandleFunc("/requests", r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
-		return s.Requests(r.Context(), a)
+		off, lim := page(r)
+		return s.RequestsPage(r.Context(), a, off, lim)
 	}))).Methods(http.MethodGet)
 	v1.HandleFunc("/requests/{id}", r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Get(r.Context(), a, mux.Vars(r)["id"])
@@ -96,7 +98,8 @@ func (s *Service) Routes(r *httpx.Router) {
 func (s *Service) caseRoutes(r *httpx.Router) {
 	v1 := r.API()
 	v1.HandleFunc("/cases", r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
-		return s.Cases(r.Context(), a)
+		off, lim := page(r)
+		return s.CasesPage(r.Context(), a, off, lim)
 	}))).Methods(http.MethodGet).MatcherFunc(ownsCases)
 	v1.HandleFunc("/cases/"+caseID, r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Case(r.Context(), a, mux.Vars(r)["id"])
@@ -131,4 +134,11 @@ func (s *Service) caseRoutes(r *httpx.Router) {
 		p, err := s.RecordPayment(r.Context(), a, mux.Vars(r)["id"], in)
 		return httpx.Reply(w, http.StatusCreated, p, err)
 	})).Methods(http.MethodPost)
+}
+
+// page reads ?offset= and ?limit= (defaults 0 and DefaultLimit).
+func page(r *http.Request) (offset, limit int) {
+	offset, _ = strconv.Atoi(r.URL.Query().Get("offset"))
+	limit, _ = strconv.Atoi(r.URL.Query().Get("limit"))
+	return max(0, offset), limit
 }

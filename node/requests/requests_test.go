@@ -74,7 +74,7 @@ var (
 	stranger = auth.Actor{Username: "bruno", Role: auth.Citizen}
 )
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	r := &rig{clk: fakeclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)), net: &net{nodes: map[string]*Service{}, down: map[string]bool{}}}
 	cat := catalogue{"off1": {Publisher: provID, ID: "off1", Name: "Assistenza", Category: "anziani.assistenza-domiciliare"}}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -179,6 +181,40 @@ func (s *Service) queue(ctx context.Context, to, typ, request string, body any) 
 
 func newID(prefix string) string { return prefix + "-" + strings.ToLower(rand.Text()) }
 
+// orderedID is an id whose order is the order of creation on this node
+// (base-36 time, then randomness), so that the collections, kept in id
+// order, list requests and cases by date without sorting them.
+func (s *Service) orderedID(prefix string) string {
+	t := strconv.FormatInt(s.cfg.Clock.Now().UnixNano(), 36)
+	return prefix + "-" + strings.Repeat("0", max(0, 13-len(t))) + t + strings.ToLower(rand.Text())[:12]
+}
+
+// DefaultLimit and MaxLimit bound a provider's list.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 500
+)
+
+// newestFirst returns the page of c from offset (counted from the newest)
+// up to limit, newest first, copying only the page.
+func newestFirst[T any](c interface {
+	Count() int
+	Page(func(*T) bool, int, int) (int, []T)
+}, offset, limit int) []T {
+	if limit <= 0 || limit > MaxLimit {
+		limit = DefaultLimit
+	}
+	total := c.Count()
+	offset = max(0, offset)
+	n := min(limit, total-offset)
+	if n <= 0 {
+		return nil
+	}
+	_, page := c.Page(func(*T) bool { return true }, total-offset-n, n)
+	slices.Reverse(page)
+	return page
+}
+
 // record writes an audit event for a.
 func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, kind, object, detail string) error {
 	if s.cfg.Audit == nil {
@@ -208,3 +244,6 @@ func conflict(code, msg string) error { return problem.New(409, code, msg) }
 
 // systemActor is the node acting on what another node sent.
 var systemActor = auth.Actor{Username: auth.SystemUser, Role: auth.System}
+
+// InboxCount is how many requests this node has received.
+func (s *Service) InboxCount() int { return s.inbox.Count() }
