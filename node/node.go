@@ -28,6 +28,7 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -35,6 +36,7 @@ import (
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/webui"
+	"github.com/difronte/difronte/node/workers"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -132,6 +134,11 @@ type Node struct {
 	notify      *notify.Service
 	outcomeLink *federation.OutcomeLink
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
+
+	workers    *workers.Service
+	profiles   *workers.Profiles // nil without federation
+	families   *families.Service
+	workersAPI workers.API
 
 	api      *api.Server
 	metrics  *prometheus.Registry
@@ -255,6 +262,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startBackups(); err != nil {
 		return err
 	}
+	if err := n.startWorkers(ctx); err != nil {
+		return fmt.Errorf("workers: %w", err)
+	}
 	n.mountHTTP()
 	return n.serveHTTP()
 }
@@ -309,6 +319,7 @@ func (n *Node) mountHTTP() {
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
 	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual)
+	domains = append(domains, n.workerDomains()...)
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

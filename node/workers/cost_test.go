@@ -19,9 +19,9 @@ func TestCostEstimateOfficialTable(t *testing.T) {
 		t.Fatalf("table year %d source %q", tab.Year, tab.Source)
 	}
 	cases := []struct {
-		name  string
-		q     CostQuery
-		want  Estimate
+		name string
+		q    CostQuery
+		want Estimate
 	}{
 		{"live-in BS, 54 h: badante of a self-sufficient elder", CostQuery{HoursPerWeek: 54, LiveIn: true, Level: "BS"},
 			// 13th: 1053.39/12; TFR: 1053.39×13/13.5/12; INPS: (1.24−0.31) × 54×52/12 h.
