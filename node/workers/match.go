@@ -129,15 +129,23 @@ func scoreOf(it *Profile, n Need) int {
 // explain lists the reasons a profile fits n and the gaps.
 func explain(it *Profile, n Need) (reasons, gaps []Note) {
 	reasons, gaps = []Note{}, []Note{}
+	// The languages the family asked for that the worker speaks, and
+	// Italian, which every family can use.
 	var langs []string
+	common := 0
 	for _, l := range it.Languages {
-		if slices.Contains(n.Languages, l) || l == "it" {
+		asked := slices.Contains(n.Languages, l)
+		if asked {
+			common++
+		}
+		if asked || l == "it" {
 			langs = append(langs, l)
 		}
 	}
 	if len(langs) > 0 {
 		reasons = append(reasons, Note{Code: "speaks", Args: map[string]any{"Langs": langs}})
-	} else if len(n.Languages) > 0 {
+	}
+	if len(n.Languages) > 0 && common == 0 {
 		gaps = append(gaps, Note{Code: "no_language", Args: map[string]any{"Langs": n.Languages}})
 	}
 	if it.Availability.Night {
