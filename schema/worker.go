@@ -24,6 +24,9 @@ type WorkerProfile struct {
 	// Alias is what families see instead of a name: a first name and an
 	// initial ("Elena P.") or a nickname the worker chose.
 	Alias string `json:"alias"`
+	// Coop is the name of the vouching coop (the publisher), as its
+	// node is configured: families read "checked by <Coop>".
+	Coop string `json:"coop"`
 	// Work lists the kinds of work the worker does (WorkKind).
 	Work            []WorkKind `json:"work"`
 	ExperienceYears int        `json:"experience_years"`
@@ -126,6 +129,7 @@ func (p *WorkerProfile) Validate() error {
 	if p.Alias != "" && !aliasLike(p.Alias) {
 		c.add("alias", CodeBadCharacters, "must be a first name and an initial, or a nickname: letters, spaces, dots, apostrophes and hyphens")
 	}
+	c.text("coop", p.Coop, true, MaxNameLen, false)
 	if len(p.Work) == 0 {
 		c.add("work", CodeRequired, "needs at least one kind of work")
 	}
@@ -172,7 +176,7 @@ func (p *WorkerProfile) Validate() error {
 	if _, err := time.Parse(time.DateOnly, p.CheckedOn); err != nil {
 		c.add("checked_on", CodeInvalid, "must be a date YYYY-MM-DD")
 	}
-	for _, f := range []struct{ name, text string }{{"alias", p.Alias}, {"presentation", p.Presentation}} {
+	for _, f := range []struct{ name, text string }{{"alias", p.Alias}, {"coop", p.Coop}, {"presentation", p.Presentation}} {
 		if what := ContactHidden(f.text); what != "" {
 			c.add(f.name, CodeContactHidden, "hides %s: contacts go through the coop", what)
 		}

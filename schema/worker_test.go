@@ -10,7 +10,7 @@ import (
 
 func sampleWorker() WorkerProfile {
 	return WorkerProfile{
-		ID: "0b7e3a52-6f1d-4c8e-9a3b-2d4c6e8f0a1b", Alias: "Elena P.",
+		ID: "0b7e3a52-6f1d-4c8e-9a3b-2d4c6e8f0a1b", Alias: "Elena P.", Coop: "Cooperativa Sole",
 		Work: []WorkKind{WorkElderly, WorkNight}, ExperienceYears: 8,
 		Certificates: []Certificate{"oss", "first_aid"}, Languages: []string{"ro", "it"},
 		Areas:        []string{"015209", "015146"},

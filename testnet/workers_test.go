@@ -56,7 +56,11 @@ func TestFamilyAssistantsAcrossCoops(t *testing.T) {
 	a, c := ac[0], ac[1]
 
 	var canaries []string
-	cn := func(f string) string { s := "CANARY" + strings.ToUpper(f) + "Z9K"; canaries = append(canaries, s); return s }
+	cn := func(f string) string {
+		s := "CANARY" + strings.ToUpper(f) + "Z9K"
+		canaries = append(canaries, s)
+		return s
+	}
 	admin := auth.Actor{Username: "admin", Role: auth.Admin, Remote: "127.0.0.1"}
 	today := time.Now().UTC().Format(time.DateOnly)
 	worker := func(tag, alias string, langs []string, night bool, pay int64) workers.Worker {
