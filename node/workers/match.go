@@ -40,13 +40,14 @@ const MaxMatches = 20
 
 // Match ranks the shown profiles that can do the job: the worker works in
 // the municipality, does the kind of work, and lives in when asked. It
-// reads only the profiles of the family's municipality (the index by
-// area); MatchScan reads every one, the baseline of the benchmark.
+// reads only the profiles of the family's municipality and kind of work
+// (the snapshot's index); MatchScan reads every one, the baseline of the
+// benchmark.
 func (p *Profiles) Match(n Need) []Match {
 	s := p.current()
 	now := p.clk.Now()
 	var top []Match
-	for _, i := range s.byArea[n.Municipality] {
+	for _, i := range s.byArea[areaWork(n.Municipality, n.Work)] {
 		top = p.consider(top, s.all[i], n, now)
 	}
 	return p.finish(top, n)

@@ -23,6 +23,8 @@ type Profile struct {
 	CoopName  string    `json:"coop_name"`
 	Seq       uint64    `json:"seq"`
 	IssuedAt  time.Time `json:"issued_at"`
+
+	checked time.Time // CheckedOn parsed once, at Apply
 }
 
 // Ref is the public reference of a profile: publisher and id.
@@ -45,7 +47,7 @@ type Profiles struct {
 
 	mu    sync.Mutex
 	items map[string]*Profile // publisher + "\x00" + id
-	dirty bool
+	dirty atomic.Bool         // set under mu; read without it by current
 	snap  atomic.Pointer[snapshot]
 }
 
@@ -53,13 +55,14 @@ type Profiles struct {
 // municipality and kind of work.
 type snapshot struct {
 	all    []*Profile
-	byArea map[string][]int32 // ISTAT code → indexes into all, ascending
+	byArea map[string][]int32 // ISTAT code + "/" + kind of work → indexes into all, ascending
 }
 
 // NewProfiles reads the worker profiles src holds and follows its changes.
 // coops names a publisher's coop (may be nil).
 func NewProfiles(ctx context.Context, src Source, clk clock.Clock, coops func(string) string) (*Profiles, error) {
-	p := &Profiles{clk: clock.Or(clk), coops: coops, items: map[string]*Profile{}, dirty: true}
+	p := &Profiles{clk: clock.Or(clk), coops: coops, items: map[string]*Profile{}}
+	p.dirty.Store(true)
 	if src == nil {
 		return p, nil
 	}
@@ -86,7 +89,7 @@ func (p *Profiles) Apply(e *schema.Entry) {
 	if e.Tombstone {
 		if _, ok := p.items[id]; ok {
 			delete(p.items, id)
-			p.dirty = true
+			p.dirty.Store(true)
 		}
 		return
 	}
@@ -94,18 +97,22 @@ func (p *Profiles) Apply(e *schema.Entry) {
 	if json.Unmarshal(e.Body, &w) != nil {
 		return // the replica validated it; nothing else to do
 	}
-	p.items[id] = &Profile{WorkerProfile: w, Publisher: e.Publisher, Seq: e.Seq, IssuedAt: e.IssuedAt}
-	p.dirty = true
+	checked, _ := time.Parse(time.DateOnly, w.CheckedOn)
+	p.items[id] = &Profile{WorkerProfile: w, Publisher: e.Publisher, Seq: e.Seq, IssuedAt: e.IssuedAt, checked: checked}
+	p.dirty.Store(true)
 }
 
 // current returns the snapshot, rebuilding it after changes.
 func (p *Profiles) current() *snapshot {
+	if !p.dirty.Load() {
+		if s := p.snap.Load(); s != nil {
+			return s // the common case: no lock between concurrent matches
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.dirty {
-		if s := p.snap.Load(); s != nil {
-			return s
-		}
+	if s := p.snap.Load(); s != nil && !p.dirty.Load() {
+		return s
 	}
 	s := &snapshot{all: make([]*Profile, 0, len(p.items)), byArea: map[string][]int32{}}
 	for _, it := range p.items {
@@ -116,17 +123,24 @@ func (p *Profiles) current() *snapshot {
 	})
 	for i, it := range s.all {
 		for _, a := range it.Areas {
-			s.byArea[a] = append(s.byArea[a], int32(i))
+			for _, w := range it.Work {
+				k := areaWork(a, w)
+				s.byArea[k] = append(s.byArea[k], int32(i))
+			}
 		}
 	}
+	p.dirty.Store(false)
 	p.snap.Store(s)
-	p.dirty = false
 	return s
 }
 
 // shown reports whether a profile may be shown now: checked in the last
 // six months.
-func (p *Profiles) shown(it *Profile, now time.Time) bool { return it.Checked(now) }
+func (p *Profiles) shown(it *Profile, now time.Time) bool {
+	return !it.checked.IsZero() && now.Sub(it.checked) <= schema.WorkerCheckValidity
+}
+
+func areaWork(area string, w schema.WorkKind) string { return area + "/" + string(w) }
 
 // Get returns one shown profile, with its coop's name.
 func (p *Profiles) Get(publisher, id string) (Profile, bool) {
