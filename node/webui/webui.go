@@ -20,11 +20,13 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/search"
+	"github.com/difronte/difronte/node/workers"
 	"github.com/difronte/difronte/web"
 )
 
@@ -52,6 +54,11 @@ type Deps struct {
 	// Backup returns the last scheduled backup's result; nil when the
 	// node takes no backups of its own.
 	Backup func() (backup.Result, bool)
+	// Family assistants (issue 16): Profiles is nil without federation;
+	// Families and CostTable are nil on a UI without them (page tests).
+	Profiles  *workers.Profiles
+	Families  *families.Service
+	CostTable *workers.Table
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -122,6 +129,7 @@ func (u *ui) routes() {
 	u.catalogueRoutes()
 	u.callsRoutes()
 	u.escalationRoutes()
+	u.workerRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a

@@ -175,3 +175,15 @@ func (p *Profiles) named(it *Profile) Profile {
 	}
 	return out
 }
+
+// ByID returns the shown profile with id, whoever published it (ids are
+// random UUIDs): the public page /lavoro/{profile} names it by id alone.
+func (p *Profiles) ByID(id string) (Profile, bool) {
+	now := p.clk.Now()
+	for _, it := range p.current().all {
+		if it.ID == id && p.shown(it, now) {
+			return p.named(it), true
+		}
+	}
+	return Profile{}, false
+}
