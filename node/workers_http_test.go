@@ -61,6 +61,10 @@ func TestWorkersContract(t *testing.T) {
 		pub.call(http.StatusBadRequest, "GET", "/api/v1/workers/search"+bad, nil, nil)
 	}
 	pub.call(http.StatusOK, "GET", "/api/v1/worker-profiles/"+n.PeerID()+"/"+w.ID, nil, nil)
+	for _, page := range []string{"/lavoro", "/lavoro?work=elderly&night=true", "/lavoro/" + w.ID, "/lavoro/costo?hours=20&level=DS"} {
+		pub.page(http.StatusOK, page)
+	}
+	pub.page(http.StatusNotFound, "/lavoro/00000000-0000-4000-8000-000000000000")
 	pub.call(http.StatusUnauthorized, "POST", "/api/v1/family-requests", map[string]any{}, nil)
 
 	var req struct{ ID string }
@@ -122,5 +126,18 @@ func TestWorkersContract(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("no audit event %q", want)
 		}
+	}
+}
+
+// page GETs a web page and checks its status (a template error is a 500).
+func (c *client) page(want int, path string) {
+	c.t.Helper()
+	resp, err := http.Get(c.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		c.t.Fatalf("GET %s: %d, want %d", path, resp.StatusCode, want)
 	}
 }

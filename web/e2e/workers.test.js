@@ -59,8 +59,9 @@ async function noSidewaysScroll(name) {
 }
 
 test('a family finds a vouched assistant on a phone, starts a request and sees why she fits', async () => {
-  await page.goto(`${coop.base}/lavoro`);
-  assert.match(await page.textContent('h1'), /assistenti familiari/i);
+  const res = await page.goto(`${coop.base}/lavoro`);
+  assert.equal(res.status(), 200, await page.content());
+  assert.match(await page.textContent('main h1'), /assistenti familiari/i);
   assert.match(await page.textContent('.results'), /Elena P\./);
   await axe(page, '/lavoro');
   await noSidewaysScroll('/lavoro');
