@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/testnet/nodetest"
 )
 
