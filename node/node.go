@@ -312,7 +312,7 @@ func (n *Node) mountHTTP() {
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
 		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup(),
-		Profiles: n.profiles, Families: n.families, CostTable: n.workersAPI.Table}
+		Profiles: n.profiles, Families: n.families, Workers: n.workers, CostTable: n.workersAPI.Table}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}

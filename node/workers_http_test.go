@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +67,15 @@ func TestWorkersContract(t *testing.T) {
 		pub.page(http.StatusOK, page)
 	}
 	pub.page(http.StatusNotFound, "/lavoro/00000000-0000-4000-8000-000000000000")
+	for _, page := range []string{"/lavoratori", "/lavoratori/nuovo", "/lavoratori/" + w.ID} {
+		c.page(http.StatusOK, page)
+	}
+	form := url.Values{"full_name": {"Oksana Kovalenko"}, "alias": {"Oksana"}, "work": {"domestic"}, "municipality": {"Sesto San Giovanni"},
+		"languages": {"uk it"}, "hours_per_week": {"20"}, "pay": {"900"}, "consent": {"on"}, "consent_date": {today},
+		"identity_seen": {"on"}, "check_date": {today}, "presentation": {"Pulizie e stiro."}}
+	c.post(http.StatusSeeOther, "/lavoratori/nuovo", form)
+	form.Set("presentation", "scrivetemi a oksana chiocciola libero punto it")
+	c.post(http.StatusBadRequest, "/lavoratori/nuovo", form)
 	pub.call(http.StatusUnauthorized, "POST", "/api/v1/family-requests", map[string]any{}, nil)
 
 	var req struct{ ID string }
@@ -132,12 +143,32 @@ func TestWorkersContract(t *testing.T) {
 // page GETs a web page and checks its status (a template error is a 500).
 func (c *client) page(want int, path string) {
 	c.t.Helper()
-	resp, err := http.Get(c.base + path)
+	req, _ := http.NewRequest("GET", c.base+path, nil)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != want {
 		c.t.Fatalf("GET %s: %d, want %d", path, resp.StatusCode, want)
+	}
+}
+
+// post sends a form as a browser would and checks the status (no redirect followed).
+func (c *client) post(want int, path string, form url.Values) {
+	c.t.Helper()
+	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		c.t.Fatalf("POST %s: %d, want %d", path, resp.StatusCode, want)
 	}
 }

@@ -58,6 +58,7 @@ type Deps struct {
 	// Families and CostTable are nil on a UI without them (page tests).
 	Profiles  *workers.Profiles
 	Families  *families.Service
+	Workers   *workers.Service
 	CostTable *workers.Table
 }
 
@@ -130,6 +131,7 @@ func (u *ui) routes() {
 	u.callsRoutes()
 	u.escalationRoutes()
 	u.workerRoutes()
+	u.workerCoopRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
