@@ -30,6 +30,7 @@ import (
 	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/fleet"
+	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -40,6 +41,7 @@ import (
 	"github.com/difronte/difronte/node/vouchers"
 	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/node/workshop"
+	"github.com/difronte/difronte/node/workers"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -148,6 +150,11 @@ type Node struct {
 	requests    *requests.Service
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 	workshop    *workshop.Service
+
+	workers    *workers.Service
+	profiles   *workers.Profiles // nil without federation
+	families   *families.Service
+	workersAPI workers.API
 
 	api      *api.Server
 	metrics  *prometheus.Registry
@@ -286,6 +293,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startBackups(); err != nil {
 		return err
 	}
+	if err := n.startWorkers(ctx); err != nil {
+		return fmt.Errorf("workers: %w", err)
+	}
 	n.mountHTTP()
 	return n.serveHTTP()
 }
@@ -332,7 +342,7 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, CostTable: n.workersAPI.Table}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
@@ -344,6 +354,7 @@ func (n *Node) mountHTTP() {
 	domains = append(domains, n.calls, n.requests, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
 		n.vouchers, n.workshop, citizens.API{Service: n.citizens, Secure: n.cfg.SecureCookies})
 	wd.Citizens = n.citizens
+@@DOMAINS 	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual) 	domains = append(domains, n.workerDomains()...) 
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,

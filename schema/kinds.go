@@ -21,6 +21,7 @@ const (
 	// KindStatusList carries an authority's revocation status list
 	// credential, keyed by the list id.
 	KindStatusList Kind = "statuslist"
+	// KindWorker (worker.go) is a family assistant's public profile.
 	// KindCheckpoint (checkpoint.go) is a publisher's signed statement
 	// of its own log, keyed CheckpointKey.
 )
@@ -46,7 +47,7 @@ func (k Kind) wellFormed() bool {
 // Known reports whether k is a kind this version can validate.
 func (k Kind) Known() bool {
 	switch k {
-	case KindCoop, KindOffering, KindQualification, KindStatusList, KindCheckpoint:
+	case KindCoop, KindOffering, KindQualification, KindStatusList, KindCheckpoint, KindWorker:
 		return true
 	}
 	return false
@@ -76,6 +77,8 @@ func ValidateBody(k Kind, key string, body []byte) error {
 		// node's own decision (node/qualify), never the gossip layer's.
 		_, err := CredentialBody(k, key, body)
 		return err
+	case KindWorker:
+		return workerBody(key, body)
 	case KindCheckpoint:
 		if key != CheckpointKey {
 			return fmt.Errorf("checkpoint key %q; want %q", key, CheckpointKey)

@@ -66,6 +66,10 @@ func buildEntryVectors(t *testing.T) entryVectorFile {
 	future := func(b string) func(*wireFields) {
 		return func(f *wireFields) { f.kind, f.key, f.body = "care-plan.v2", "piano-1", []byte(b) }
 	}
+	const workerID = "0b7e3a52-6f1d-4c8e-9a3b-2d4c6e8f0a1b"
+	worker := `{"id":"` + workerID + `","alias":"Elena P.","coop":"Cooperativa Sole","work":["elderly"],"experience_years":8,` +
+		`"languages":["ro","it"],"areas":["080063"],"availability":{"days":["MO"],"hours_per_week":40},` +
+		`"pay":{"amount_cents":135000,"unit":"month"},"presentation":"Assisto anziani.","checked_on":"2025-12-01"}`
 	withCoop := func(from, to string) func(*wireFields) { return body(strings.Replace(coop, from, to, 1)) }
 	cpBody := CheckpointBody([]LogRef{{Seq: 5, Kind: KindCoop, Key: "profile"}, {Seq: 6, Kind: KindOffering, Key: offerID}})
 	badSig := signWire(priv, base.signed())
@@ -122,6 +126,16 @@ func buildEntryVectors(t *testing.T) entryVectorFile {
 		})},
 		{"checkpoint state not hex", "refuse", "refuse", "state must be 64 lower-case hex digits", w(func(f *wireFields) {
 			f.seq, f.kind, f.key, f.body = []byte{7}, string(KindCheckpoint), CheckpointKey, []byte(`{"entries":2,"state":"ABC"}`)
+		})},
+		{"worker profile", "accept", "accept", "valid family assistant's profile (section 3.2)", w(func(f *wireFields) {
+			f.seq, f.kind, f.key, f.body = []byte{8}, string(KindWorker), workerID, []byte(worker)
+		})},
+		{"worker profile hiding a phone number", "refuse", "refuse", "presentation spells out ten digits", w(func(f *wireFields) {
+			f.seq, f.kind, f.key = []byte{8}, string(KindWorker), workerID
+			f.body = []byte(strings.Replace(worker, "Assisto anziani.", "Chiama tre quattro sette, uno due tre, quattro cinque sei sette.", 1))
+		})},
+		{"worker tombstone", "accept", "accept", "profile withdrawn", w(func(f *wireFields) {
+			f.seq, f.kind, f.key, f.flags, f.body = []byte{9}, string(KindWorker), workerID, flagTomb, nil
 		})},
 	}
 	return entryVectorFile{Format: "difronte-entry-vectors/1", NowMs: vectorNow.UnixMilli(),

@@ -25,6 +25,10 @@ const (
 	// and would score every publisher down for it; they do not join
 	// this one and take checkpoints from catch-up, stored unread.
 	Checkpoints = "difronte/checkpoints/1"
+	// Workers carries the family assistants' public profiles
+	// (schema.KindWorker), on a topic of its own for the reason
+	// Checkpoints has one: earlier nodes do not know the kind.
+	Workers = "difronte/workers/1"
 )
 
 // route is the single table kind → topic. Later kinds (qualifications,
@@ -38,6 +42,8 @@ func route() map[schema.Kind]string {
 		schema.KindStatusList:    Qualifications,
 
 		schema.KindCheckpoint: Checkpoints,
+
+		schema.KindWorker: Workers,
 	}
 }
 
@@ -55,7 +61,7 @@ func Carries(topic string, k schema.Kind) bool {
 
 // All returns every topic name, each once, in a stable order.
 func All() []string {
-	return []string{Catalogue, Directory, Qualifications, Checkpoints}
+	return []string{Catalogue, Directory, Qualifications, Checkpoints, Workers}
 }
 
 // MessageID identifies a message by the hash of its payload, which for a

@@ -22,6 +22,7 @@ import (
 	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/fleet"
+	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
@@ -29,6 +30,7 @@ import (
 	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/node/workshop"
+	"github.com/difronte/difronte/node/workers"
 	"github.com/difronte/difronte/web"
 )
 
@@ -64,6 +66,12 @@ type Deps struct {
 	Workshop *workshop.Service
 	// Citizens is nil on a UI without citizens' accounts (page tests).
 	Citizens *citizens.Service
+	// Family assistants (issue 16): Profiles is nil without federation;
+	// Families and CostTable are nil on a UI without them (page tests).
+	Profiles  *workers.Profiles
+	Families  *families.Service
+	Workers   *workers.Service
+	CostTable *workers.Table
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -138,6 +146,8 @@ func (u *ui) routes() {
 	u.citizenRoutes()
 	u.requestRoutes()
 	u.fleetRoutes()
+	u.workerRoutes()
+	u.workerCoopRoutes()
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
