@@ -354,7 +354,7 @@ func (n *Node) mountHTTP() {
 	domains = append(domains, n.calls, n.requests, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
 		n.vouchers, n.workshop, citizens.API{Service: n.citizens, Secure: n.cfg.SecureCookies})
 	wd.Citizens = n.citizens
-@@DOMAINS 	domains = append(domains, n.calls, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual) 	domains = append(domains, n.workerDomains()...) 
+	domains = append(domains, n.workerDomains()...)
 	n.api = api.New(api.Deps{
 		Auth: n.auth, Audit: n.audit, Domains: domains,
 		Info: n.Info, Ready: n.store.Ping, Metrics: n.metrics, Logger: n.log, Secure: n.cfg.SecureCookies,
