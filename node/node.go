@@ -105,11 +105,16 @@ type Config struct {
 
 	// Backup: the node's own scheduled backups.
 	Backup BackupConfig
+
+	// TimeZone is the coop's time zone, an IANA name: every time the web
+	// UI shows is in it (default "Europe/Rome").
+	TimeZone string
 }
 
 // Node is one running coop node.
 type Node struct {
 	cfg Config
+	loc *time.Location // the coop's time zone
 	log *slog.Logger
 	lc  lifecycle   // what Start opened, closed in reverse by Close
 	bg  *background // goroutines that outlive Start
@@ -164,6 +169,13 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Argon == (auth.Params{}) {
 		cfg.Argon = auth.DefaultParams
 	}
+	if cfg.TimeZone == "" {
+		cfg.TimeZone = webui.DefaultZone
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", cfg.TimeZone, err)
+	}
 	if len(cfg.CoopName) > 200 {
 		return nil, errors.New("coop name longer than 200 bytes")
 	}
@@ -175,7 +187,7 @@ func New(cfg Config) (*Node, error) {
 	// Every line names the node; each component adds only its own
 	// "component", and "peer" is always another node.
 	log := cfg.Logger.With("node", cfg.CoopName)
-	return &Node{cfg: cfg, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
+	return &Node{cfg: cfg, loc: loc, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
 		serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
 }
 
@@ -301,7 +313,7 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup()}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Clock: n.cfg.Clock, Backup: n.lastBackup(), Location: n.loc}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}

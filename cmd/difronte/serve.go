@@ -63,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	backupDir := fs.String("backup-dir", "", "directory for the node's own backups, each verified after writing (empty: none)")
 	backupEvery := fs.Duration("backup-every", 24*time.Hour, "time between two backups (with --backup-dir; at least 1m)")
 	backupKeep := fs.Int("backup-keep", 7, "backups kept in --backup-dir; older ones are removed")
+	timeZone := fs.String("time-zone", "Europe/Rome", "the coop's time zone (IANA name): every time the web UI shows is in it")
 	withEnvOnly(fs, adminPasswordEnv...)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -92,6 +93,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *backupEvery < time.Minute || *backupKeep < 1 {
 		return fmt.Errorf("%w: --backup-every must be at least 1m and --backup-keep at least 1", errUsage)
 	}
+	if _, err := time.LoadLocation(*timeZone); err != nil {
+		return fmt.Errorf("%w: --time-zone %q: want an IANA zone such as Europe/Rome", errUsage, *timeZone)
+	}
 	pw, err := adminPassword()
 	if err != nil {
 		return err
@@ -115,7 +119,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		Escalation: node.EscalationConfig{SMTPFile: *smtpFile, WebhookSecretFile: *webhookSecret, BaseURL: *publicURL, CoopPhone: *coopPhone},
 		TrustFile:  *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
-		Backup: node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
+		Backup:   node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
+		TimeZone: *timeZone,
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},

@@ -37,7 +37,7 @@ func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := u.newPage(w, r, "agenda.title")
-	loc, _ := time.LoadLocation("Europe/Rome")
+	loc := u.d.Location
 	now := u.d.Clock.Now().In(loc)
 	items := u.d.Calls.Agenda(r.Context(), actor(r), now.Add(-2*time.Hour), now.AddDate(0, 0, 14))
 	rows := make([]agendaRow, 0, len(items))

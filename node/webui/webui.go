@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
@@ -52,6 +53,9 @@ type Deps struct {
 	// Backup returns the last scheduled backup's result; nil when the
 	// node takes no backups of its own.
 	Backup func() (backup.Result, bool)
+	// Location is the coop's time zone: every time a page shows is in it
+	// (nil: Europe/Rome).
+	Location *time.Location
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -59,6 +63,9 @@ const (
 	LangCookie  = "difronte_lang"
 	FlashCookie = "difronte_flash"
 )
+
+// DefaultZone is the coop's time zone unless the node is told another.
+const DefaultZone = "Europe/Rome"
 
 // pageSize is how many rows a list page shows.
 const pageSize = 20
@@ -89,6 +96,13 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	d.Clock = clock.Or(d.Clock)
+	if d.Location == nil {
+		loc, err := time.LoadLocation(DefaultZone)
+		if err != nil {
+			return nil, err
+		}
+		d.Location = loc
+	}
 	u := &ui{d: d, s: s, accounts: auth.Accounts{Auth: d.Auth, Audit: d.Audit}, log: d.Logger.With("component", "webui")}
 	var err error
 	if u.cat, err = loadCatalogues(web.Locales()); err != nil {
