@@ -89,7 +89,7 @@ func (p *page) OwnBadge(o catalogue.Offering) *badge {
 
 // Day shows a date without the time.
 func (p *page) Day(t time.Time) string {
-	t = t.In(p.u.d.Location)
+	t = t.In(p.loc())
 	if p.Lang == "it" {
 		return t.Format("02/01/2006")
 	}

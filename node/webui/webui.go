@@ -135,6 +135,7 @@ func (u *ui) routes() {
 	u.qualifyRoutes()
 	u.catalogueRoutes()
 	u.callsRoutes()
+	u.scheduleRoutes()
 	u.escalationRoutes()
 }
 
