@@ -27,6 +27,9 @@ type benExtra struct {
 	// callRequestsFor once the call requests exist.
 	Requests []benRequest
 	CanEdit  bool // admin: may change schedules
+	// OnlineNow is, for whoever may not list terminals, whether the
+	// person's terminal is connected.
+	OnlineNow, ListsTerminals bool
 	Calling  bool // the node runs check-in calls
 }
 
@@ -59,7 +62,14 @@ func (u *ui) beneficiaryExtra(r *http.Request, b care.Beneficiary) any {
 	for i, id := range ids {
 		d.Names[id] = names[i]
 	}
-	if ts, err := u.d.Care.ListTerminals(ctx(r), a, care.Query{Limit: 500}); err == nil {
+	if !may(a.Role, "terminals") {
+		// A caregiver may not list terminals: whether the person's
+		// terminal is online is all the call needs.
+		if u.d.Calls != nil && u.d.Calls.Hub().Online(b.ID) {
+			d.OnlineNow = true
+		}
+	} else if ts, err := u.d.Care.ListTerminals(ctx(r), a, care.Query{Limit: 500}); err == nil {
+		d.ListsTerminals = true
 		for _, t := range ts.Items {
 			if t.Beneficiary == b.ID {
 				bt := benTerminal{Terminal: t}

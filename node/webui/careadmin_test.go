@@ -59,7 +59,7 @@ func (d careDir) TerminalBeneficiary(id string) (string, bool) {
 	return t.Beneficiary, err == nil && t.Beneficiary != ""
 }
 
-func newCareEnv(t *testing.T, start time.Time, zone string) *careEnv {
+func newCareEnv(t *testing.T, start time.Time, zone string, opts ...func(*Deps)) *careEnv {
 	t.Helper()
 	ctx := context.Background()
 	clk := fakeclock.New(start)
@@ -92,7 +92,11 @@ func newCareEnv(t *testing.T, start time.Time, zone string) *careEnv {
 	}
 	info := func() api.NodeInfo { return api.NodeInfo{CoopName: "Coop di prova", PeerID: peer} }
 	s := api.New(api.Deps{Auth: as, Audit: al, Info: info, Ready: st.Ping, Domains: []httpx.Routes{cs, own, cl}})
-	Mount(s, Deps{Auth: as, Care: cs, Own: own, Audit: al, Calls: cl, Clock: clk, Location: loc, Qualify: qualify.Services{}})
+	d := Deps{Auth: as, Care: cs, Own: own, Audit: al, Calls: cl, Clock: clk, Location: loc, Qualify: qualify.Services{}}
+	for _, o := range opts {
+		o(&d)
+	}
+	Mount(s, d)
 	e := &careEnv{env: &env{t: t, srv: httptest.NewServer(s.Handler()), care: cs, own: own}, clk: clk, calls: cl, audit: al}
 	t.Cleanup(func() {
 		e.srv.Close()
@@ -423,3 +427,68 @@ type nopEndpoint struct{}
 
 func (nopEndpoint) Send(calls.Msg) bool { return true }
 func (nopEndpoint) Close(string)        {}
+
+// A caregiver reads the person's page without being refused anything
+// (no denied event in the log), and sees whether the terminal is online.
+func TestCaregiverReadsBeneficiaryPage(t *testing.T) {
+	e := newCareEnv(t, time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC), DefaultZone)
+	if _, err := e.calls.SaveSchedule(context.Background(), careSys, calls.Schedule{Beneficiary: e.ben, Caregiver: e.cg, Rule: "FREQ=WEEKLY;BYDAY=WE", Time: "17:00", Start: "2026-05-01"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login("caregiver")
+	res, body := e.get(c, "/beneficiaries/"+e.ben)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "mercoledì alle 17:00 con Giulia Ferrari") || !strings.Contains(body, "Il terminale non è in linea ora") {
+		t.Fatalf("caregiver's view: %d\n%s", res.StatusCode, body)
+	}
+	checkPage(t, "caregiver beneficiary", body)
+	e.calls.Hub().AttachTerminal(&calls.Terminal{Endpoint: nopEndpoint{}, Device: "d1", TerminalID: e.term, Beneficiary: e.ben})
+	if _, body := e.get(c, "/beneficiaries/"+e.ben); !strings.Contains(body, "in linea ora") {
+		t.Error("online terminal not shown to the caregiver")
+	}
+	evs, err := e.audit.Query(context.Background(), audit.Filter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if ev.Action == audit.Denied {
+			t.Errorf("refused while showing the page: %+v", ev)
+		}
+	}
+}
+
+// A grant goes to a coop chosen by name from the federation's members.
+func TestGrantCoopByName(t *testing.T) {
+	_, k1, _ := ed25519.GenerateKey(rand.Reader)
+	other := schema.PeerIDFromPublicKey(k1.Public().(ed25519.PublicKey))
+	e := newCareEnv(t, time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC), DefaultZone, func(d *Deps) {
+		d.Coops = func() []catalogue.Coop {
+			return []catalogue.Coop{{PeerID: "self", CoopName: "Coop di prova", Self: true}, {PeerID: other, CoopName: "Coop Ponte", Online: true}}
+		}
+	})
+	g, err := e.calls.IssueGrant(context.Background(), careSys, calls.Grant{Beneficiary: e.ben, Node: other, Caregiver: "c9", Name: "Paolo Neri", Expires: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.login("admin")
+	_, body := e.get(admin, "/calls")
+	checkPage(t, "/calls", body)
+	if !strings.Contains(body, `<option value="`+other+`">Coop Ponte</option>`) || strings.Contains(body, ">Coop di prova</option>") {
+		t.Errorf("the coop choice:\n%s", body)
+	}
+	if !strings.Contains(body, "Paolo Neri di Coop Ponte può chiamare Maria Rossi") {
+		t.Error("the grant is not said in words")
+	}
+	// The granted caregiver is offered on the schedule form, by name and coop.
+	_, body = e.get(admin, "/beneficiaries/"+e.ben+"/schedules/new")
+	if !strings.Contains(body, `<option value="`+other+`/c9">Paolo Neri (Coop Ponte)</option>`) {
+		t.Errorf("the granted caregiver is not offered:\n%s", body)
+	}
+	res, _ := e.post(admin, "/beneficiaries/"+e.ben+"/schedules/new", url.Values{"caregiver": {other + "/c9"}, "days": {"SA"}, "time": {"16:00"}, "start": {"2026-05-04"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule with the other coop's caregiver: %d", res.StatusCode)
+	}
+	if _, body := e.get(admin, "/beneficiaries/"+e.ben); !strings.Contains(body, "sabato alle 16:00 con Paolo Neri (Coop Ponte)") {
+		t.Error("the other coop's caregiver is not named")
+	}
+	_ = g
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 )
 
@@ -89,7 +90,9 @@ func (u *ui) scheduleNames(r *http.Request, ss []calls.Schedule) map[string]stri
 	for _, s := range ss {
 		remote = remote || strings.Contains(s.Caregiver, "/")
 	}
-	if !remote || u.d.Calls == nil {
+	// Grants are the admin's to read; others read "a caregiver of another
+	// coop".
+	if !remote || u.d.Calls == nil || actor(r).Role != auth.Admin {
 		return names
 	}
 	gs, err := u.d.Calls.Grants(ctx(r), actor(r))
@@ -113,7 +116,11 @@ func (u *ui) scheduleNames(r *http.Request, ss []calls.Schedule) map[string]stri
 // ScheduleWords says a schedule in words, in the page language.
 func (p *page) ScheduleWords(s calls.Schedule, names map[string]string) string {
 	who := names[s.Caregiver]
-	if who == "" {
+	switch {
+	case who != "":
+	case strings.Contains(s.Caregiver, "/"):
+		who = p.T("sched.remote_caregiver")
+	default:
 		who = p.T("sched.unknown_caregiver")
 	}
 	var out string
