@@ -30,7 +30,7 @@ type benExtra struct {
 	// OnlineNow is, for whoever may not list terminals, whether the
 	// person's terminal is connected.
 	OnlineNow, ListsTerminals bool
-	Calling  bool // the node runs check-in calls
+	Calling                   bool // the node runs check-in calls
 }
 
 type benTerminal struct {
