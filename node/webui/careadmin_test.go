@@ -315,6 +315,10 @@ func TestTimesInCoopZoneAcrossDST(t *testing.T) {
 	if _, body := ny.get(c, "/audit"); !strings.Contains(body, "28/03/2026 21:30") {
 		t.Error("the page does not follow the configured zone")
 	}
+	// The terminal's clock and next call follow the same zone.
+	if _, body := ny.get(ny.client(), "/terminal"); !strings.Contains(body, `data-zone="America/New_York"`) {
+		t.Error("the terminal screen does not get the zone")
+	}
 }
 
 // Every action and record type the node records reads in words in both

@@ -185,6 +185,9 @@ func (p *page) loc() *time.Location {
 	return loc
 }
 
+// Zone is the coop's time zone's name, for scripts that show times.
+func (p *page) Zone() string { return p.loc().String() }
+
 // Clock is the wall-clock time of t in the coop's time zone ("10:00").
 func (p *page) Clock(t time.Time) string { return t.In(p.loc()).Format("15:04") }
 
