@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/difronte/difronte/node/audit"
@@ -55,34 +56,40 @@ func (u *ui) auditNames(r *http.Request, p *page, evs []audit.Event) auditNamer 
 		caseBen: map[string]string{}, schedBen: map[string]string{}}
 	kinds := map[string]bool{}
 	for _, e := range evs {
-		kinds[e.Kind] = true
-	}
-	if len(evs) == 0 {
-		return n
-	}
-	if bs, err := u.d.Care.ListBeneficiaries(ctx(r), a, care.Query{Limit: 500, Archived: true}); err == nil {
-		for _, b := range bs.Items {
-			n.bens[b.ID] = b.Name
+		if e.Object != "" {
+			kinds[e.Kind] = true
+		}
+		if strings.HasPrefix(e.Actor, "feed:") {
+			kinds["feed"] = true
 		}
 	}
-	if cs, err := u.d.Care.ListCaregivers(ctx(r), a, care.Query{Limit: 500, Archived: true}); err == nil {
-		for _, c := range cs.Items {
-			n.cgs[c.ID] = c.Name
+	// Each list is a read of the registry, audited: only those the
+	// events name are read.
+	named := func(ks ...string) bool { return slices.ContainsFunc(ks, func(k string) bool { return kinds[k] }) }
+	all := care.Query{Limit: 500, Archived: true}
+	if named("beneficiary", "beneficiaries", "call_settings", "checkin", "missed_checkin", "call_record", "escalation_settings", "case", "cases", "schedule", "schedules") {
+		if bs, err := u.d.Care.ListBeneficiaries(ctx(r), a, all); err == nil {
+			for _, b := range bs.Items {
+				n.bens[b.ID] = b.Name
+			}
 		}
 	}
-	if kinds["terminal"] || kinds["pairing"] || kinds["device"] {
-		if ts, err := u.d.Care.ListTerminals(ctx(r), a, care.Query{Limit: 500, Archived: true}); err == nil {
+	if named("caregiver", "caregivers", "feed") {
+		if cs, err := u.d.Care.ListCaregivers(ctx(r), a, all); err == nil {
+			for _, c := range cs.Items {
+				n.cgs[c.ID] = c.Name
+			}
+		}
+	}
+	if named("terminal", "terminals", "pairing") {
+		if ts, err := u.d.Care.ListTerminals(ctx(r), a, all); err == nil {
 			for _, t := range ts.Items {
 				n.terms[t.ID] = t.Label
 			}
 		}
 	}
 	for _, acc := range u.d.Auth.List() {
-		name := acc.DisplayName
-		if name == "" && acc.CaregiverID != "" {
-			name = n.cgs[acc.CaregiverID]
-		}
-		if name != "" {
+		if name := acc.DisplayName; name != "" {
 			n.accounts[acc.Username] = name
 		}
 	}
