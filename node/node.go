@@ -29,8 +29,8 @@ import (
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
-	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/families"
+	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/hsds"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
@@ -40,8 +40,8 @@ import (
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/vouchers"
 	"github.com/difronte/difronte/node/webui"
-	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/node/workers"
+	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -117,11 +117,15 @@ type Config struct {
 
 	// Citizens: login through an OpenID Connect provider.
 	Citizens CitizensConfig
+	// TimeZone is the coop's time zone, an IANA name: every time the web
+	// UI shows is in it (default "Europe/Rome").
+	TimeZone string
 }
 
 // Node is one running coop node.
 type Node struct {
 	cfg Config
+	loc *time.Location // the coop's time zone
 	log *slog.Logger
 	lc  lifecycle   // what Start opened, closed in reverse by Close
 	bg  *background // goroutines that outlive Start
@@ -187,6 +191,13 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Argon == (auth.Params{}) {
 		cfg.Argon = auth.DefaultParams
 	}
+	if cfg.TimeZone == "" {
+		cfg.TimeZone = webui.DefaultZone
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", cfg.TimeZone, err)
+	}
 	if len(cfg.CoopName) > 200 {
 		return nil, errors.New("coop name longer than 200 bytes")
 	}
@@ -198,7 +209,7 @@ func New(cfg Config) (*Node, error) {
 	// Every line names the node; each component adds only its own
 	// "component", and "peer" is always another node.
 	log := cfg.Logger.With("node", cfg.CoopName)
-	return &Node{cfg: cfg, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
+	return &Node{cfg: cfg, loc: loc, log: log, bg: newBackground(), callEvents: &callEvents{log: log},
 		serveErr: make(chan error, 1), settled: make(chan struct{})}, nil
 }
 
@@ -342,7 +353,7 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, CostTable: n.workersAPI.Table}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, CostTable: n.workersAPI.Table, Location: n.loc}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}

@@ -39,6 +39,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"bad members", nil, []string{"serve", "--members", "x"}, "--members"},
 		{"empty coop", nil, []string{"serve", "--coop-name", " "}, "--coop-name"},
 		{"oidc without client", nil, []string{"serve", "--oidc-issuer", "https://id.example"}, "--oidc-client-id"},
+		{"bad time zone", nil, []string{"serve", "--time-zone", "Mars/Olympus"}, "--time-zone"},
+		{"bad time zone env", []string{"DIFRONTE_TIME_ZONE=Nowhere"}, []string{"serve"}, "--time-zone"},
 		{"stray argument", nil, []string{"version", "extra"}, `unexpected argument "extra"`},
 		{"backup without out", nil, []string{"backup"}, "--out is required"},
 		{"restore without in", nil, []string{"restore"}, "--in is required"},
@@ -78,7 +80,7 @@ func TestHelpListsEveryFlagWithEnvAndDefault(t *testing.T) {
 	want := map[string]string{ // flag -> default shown ("" = zero value, not shown)
 		"data": "data", "http": "127.0.0.1:8080", "coop-name": "Cooperativa", "demo": "",
 		"log-level": "info", "p2p": "", "bootstrap": "", "announce": "", "federation-secret": "",
-		"members": "0.0.0.0:0", "members-profile": "wan", "secure-cookies": "",
+		"members": "0.0.0.0:0", "members-profile": "wan", "secure-cookies": "", "time-zone": "Europe/Rome",
 	}
 	for f := range want {
 		if !found[f] {

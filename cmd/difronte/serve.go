@@ -67,6 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	oidcClient := fs.String("oidc-client-id", "", "this node's client id at the OpenID Connect provider")
 	oidcSecret := fs.String("oidc-client-secret-file", "", "file holding this node's client secret at the OpenID Connect provider")
 	oidcRedirect := fs.String("oidc-redirect-url", "", "redirect URL registered at the provider (default: <--public-url>/auth/oidc/callback)")
+	timeZone := fs.String("time-zone", "Europe/Rome", "the coop's time zone (IANA name): every time the web UI shows is in it")
 	withEnvOnly(fs, adminPasswordEnv...)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -99,6 +100,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *backupEvery < time.Minute || *backupKeep < 1 {
 		return fmt.Errorf("%w: --backup-every must be at least 1m and --backup-keep at least 1", errUsage)
 	}
+	if _, err := time.LoadLocation(*timeZone); err != nil {
+		return fmt.Errorf("%w: --time-zone %q: want an IANA zone such as Europe/Rome", errUsage, *timeZone)
+	}
 	pw, err := adminPassword()
 	if err != nil {
 		return err
@@ -124,6 +128,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TrustFile:  *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),
 		Backup:   node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
 		Citizens: node.CitizensConfig{OIDCIssuer: *oidcIssuer, OIDCClientID: *oidcClient, OIDCClientSecretFile: *oidcSecret, OIDCRedirectURL: *oidcRedirect},
+		TimeZone: *timeZone,
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},

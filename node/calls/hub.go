@@ -95,6 +95,7 @@ func (h *Hub) AttachTerminal(t *Terminal) {
 		t.Close("shutting_down")
 		return
 	}
+	h.s.noteSeen("terminal", t.TerminalID)
 	h.s.emit(Event{Type: EventTerminalChanged, Beneficiary: t.Beneficiary})
 }
 
@@ -116,6 +117,7 @@ func (h *Hub) DetachTerminal(t *Terminal, why string) {
 		h.end(c, "terminal_"+why, nil, c.caller)
 	}
 	if gone {
+		h.s.noteSeen("terminal", t.TerminalID)
 		h.s.emit(Event{Type: EventTerminalChanged, Beneficiary: t.Beneficiary})
 	}
 }
@@ -132,13 +134,18 @@ func (h *Hub) AttachCaregiver(e Endpoint, caregiver string) {
 	h.mu.Lock()
 	h.caregiver[e] = callerInfo{caregiver: caregiver}
 	h.mu.Unlock()
+	h.s.noteSeen("caregiver", caregiver)
 }
 
 // DetachCaregiver forgets a caregiver socket and ends the calls it placed.
 func (h *Hub) DetachCaregiver(e Endpoint) {
 	h.mu.Lock()
+	info, ok := h.caregiver[e]
 	delete(h.caregiver, e)
 	h.mu.Unlock()
+	if ok {
+		h.s.noteSeen("caregiver", info.caregiver)
+	}
 	h.CallerGone(e)
 }
 

@@ -108,6 +108,7 @@ type Service struct {
 	grants    *store.Collection[Grant]     // issued by this node
 	held      *store.Collection[HeldGrant] // issued to this node's caregivers
 	records   *store.Collection[Record]
+	seen      *store.Collection[seen] // last seen of terminals and caregivers
 
 	pairMu    sync.Mutex
 	pairFails []time.Time // recent failed pairing attempts, node-wide
@@ -142,6 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	store.Load(l, &s.grants, "grants", func(x *Grant) string { return x.ID })
 	store.Load(l, &s.held, "held", func(x *HeldGrant) string { return x.ID })
 	store.Load(l, &s.records, "records", func(x *Record) string { return x.ID })
+	store.Load(l, &s.seen, "seen", func(x *seen) string { return x.Key })
 	if l.Err != nil {
 		return nil, l.Err
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 type auditData struct {
-	Events              []audit.Event
+	Events              []auditRow
 	Kind, Actor, Object string
 	Count               uint64
 	Head                string
@@ -53,7 +53,7 @@ func (u *ui) auditPage(w http.ResponseWriter, r *http.Request, verify bool) {
 		u.fail(w, r, err)
 		return
 	}
-	d.Events = evs
+	d.Events = u.auditRows(r, p, evs)
 	d.Count, d.Head = u.d.Audit.Head()
 	if len(evs) == 50 && evs[len(evs)-1].Seq > 1 {
 		q := url.Values{}

@@ -3,11 +3,14 @@ package webui
 import (
 	"bytes"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
+	"github.com/difronte/difronte/node/catalogue"
 )
 
 // Check-in call pages: the caregiver's agenda (/agenda) and the terminal
@@ -37,7 +40,7 @@ func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := u.newPage(w, r, "agenda.title")
-	loc, _ := time.LoadLocation("Europe/Rome")
+	loc := u.d.Location
 	now := u.d.Clock.Now().In(loc)
 	items := u.d.Calls.Agenda(r.Context(), actor(r), now.Add(-2*time.Hour), now.AddDate(0, 0, 14))
 	rows := make([]agendaRow, 0, len(items))
@@ -78,6 +81,11 @@ type callsAdmin struct {
 	Schedules []adminSchedule
 	Grants    []calls.Grant
 	PeerID    string
+	// Coops are the other coops of the federation a grant can go to, by
+	// name; CoopNames and BenNames name the grants' peers and people.
+	Coops     []catalogue.Coop
+	CoopNames map[string]string
+	BenNames  map[string]string
 }
 
 type adminTerminal struct {
@@ -92,7 +100,7 @@ type adminBen struct {
 
 type adminSchedule struct {
 	calls.Schedule
-	Name string
+	Name, Words string
 }
 
 func (u *ui) callsAdminPage(w http.ResponseWriter, r *http.Request) {
@@ -128,14 +136,27 @@ func (u *ui) callsAdminPage(w http.ResponseWriter, r *http.Request) {
 		ds, _ := u.d.Calls.Devices(c, a, t.ID)
 		d.Terminals = append(d.Terminals, adminTerminal{ID: t.ID, Label: t.Label, Beneficiary: names[t.Beneficiary], Devices: ds})
 	}
-	for _, s := range u.d.Calls.Schedules(a, "") {
-		d.Schedules = append(d.Schedules, adminSchedule{Schedule: s, Name: names[s.Beneficiary]})
+	p := u.newPage(w, r, "callsadmin.title")
+	ss := u.d.Calls.Schedules(a, "")
+	sn := u.scheduleNames(r, ss)
+	for _, s := range ss {
+		d.Schedules = append(d.Schedules, adminSchedule{Schedule: s, Name: names[s.Beneficiary], Words: p.ScheduleWords(s, sn)})
 	}
 	if d.Grants, err = u.d.Calls.Grants(c, a); err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	p := u.newPage(w, r, "callsadmin.title")
+	d.BenNames, d.CoopNames = names, u.coopNames()
+	if u.d.Coops != nil {
+		for _, co := range u.d.Coops() {
+			if !co.Self && co.CoopName != "" {
+				d.Coops = append(d.Coops, co)
+			}
+		}
+		slices.SortFunc(d.Coops, func(x, y catalogue.Coop) int {
+			return strings.Compare(strings.ToLower(x.CoopName), strings.ToLower(y.CoopName))
+		})
+	}
 	p.Data = d
 	u.render(w, r, p, "calls_admin", http.StatusOK)
 }

@@ -246,6 +246,7 @@ func kindArchive[T any](u *ui, k *kind[T], w http.ResponseWriter, r *http.Reques
 type confirmData struct {
 	Action, Cancel, Question string
 	Item                     any
+	Button                   string // the confirming button's text ("": archive)
 }
 
 // resolveMunicipality accepts an ISTAT code, a text starting with one (what

@@ -37,9 +37,9 @@ func (u *ui) backupStatus(p *page) *backupLine {
 	return &backupLine{Text: p.T("backup.ok", "Time", p.When(r.Time), "Size", p.KB(int(min(r.Size, 1<<40)))), OK: true}
 }
 
-// When is a time as the page's language writes it, in the node's zone.
+// When is a time as the page's language writes it, in the coop's zone.
 func (p *page) When(t time.Time) string {
-	return p.Day(t) + " " + t.Local().Format("15:04")
+	return p.Day(t) + " " + p.Clock(t)
 }
 
 type count struct {

@@ -147,7 +147,7 @@ func (u *ui) decide(w http.ResponseWriter, r *http.Request) {
 			Categories:     readCategories(v, "approve.categories", errs),
 			Municipalities: readMunicipalities(v, "approve.municipalities", a.Territory(), errs),
 		}
-		day, perr := time.ParseInLocation("2006-01-02", strings.TrimSpace(v.Get("approve.valid_until")), time.Local)
+		day, perr := time.ParseInLocation("2006-01-02", strings.TrimSpace(v.Get("approve.valid_until")), u.d.Location)
 		switch {
 		case perr != nil:
 			errs["approve.valid_until"] = "bad_date"

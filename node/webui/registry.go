@@ -117,14 +117,7 @@ func beneficiaryKind(u *ui) *kind[care.Beneficiary] {
 			sets = append(sets, set("", p.fld("textarea", "notes", "beneficiary.notes")))
 			return sets
 		},
-		extra: func(r *http.Request, b care.Beneficiary) any {
-			ids, names := u.caregiverChoices(r)
-			m := map[string]string{}
-			for i, id := range ids {
-				m[id] = names[i]
-			}
-			return m
-		},
+		extra: u.beneficiaryExtra,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/httpx"
@@ -163,13 +164,34 @@ func (p *page) Euro(cents int64) string {
 	return "€ " + s
 }
 
-// Date shows a time in the page language's usual order.
-func (p *page) Date(t interface{ Format(string) string }) string {
+// Date shows a time in the coop's time zone, in the page language's usual
+// order.
+func (p *page) Date(t time.Time) string {
+	t = t.In(p.loc())
 	if p.Lang == "it" {
 		return t.Format("02/01/2006 15:04")
 	}
 	return t.Format("2006-01-02 15:04")
 }
+
+// loc is the coop's time zone (Europe/Rome for a page built without a UI,
+// in tests).
+func (p *page) loc() *time.Location {
+	if p.u != nil {
+		return p.u.d.Location
+	}
+	loc, err := time.LoadLocation(DefaultZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Zone is the coop's time zone's name, for scripts that show times.
+func (p *page) Zone() string { return p.loc().String() }
+
+// Clock is the wall-clock time of t in the coop's time zone ("10:00").
+func (p *page) Clock(t time.Time) string { return t.In(p.loc()).Format("15:04") }
 
 // Can reports whether the logged-in account may use a section.
 func (p *page) Can(section string) bool { return p.Account != nil && may(p.Account.Role, section) }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/api"
@@ -21,16 +22,16 @@ import (
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
-	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/families"
+	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/qualify"
 	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/node/search"
-	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/node/workers"
+	"github.com/difronte/difronte/node/workshop"
 	"github.com/difronte/difronte/web"
 )
 
@@ -72,6 +73,9 @@ type Deps struct {
 	Families  *families.Service
 	Workers   *workers.Service
 	CostTable *workers.Table
+	// Location is the coop's time zone: every time a page shows is in it
+	// (nil: Europe/Rome).
+	Location *time.Location
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -79,6 +83,9 @@ const (
 	LangCookie  = "difronte_lang"
 	FlashCookie = "difronte_flash"
 )
+
+// DefaultZone is the coop's time zone unless the node is told another.
+const DefaultZone = "Europe/Rome"
 
 // pageSize is how many rows a list page shows.
 const pageSize = 20
@@ -109,6 +116,13 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	d.Clock = clock.Or(d.Clock)
+	if d.Location == nil {
+		loc, err := time.LoadLocation(DefaultZone)
+		if err != nil {
+			return nil, err
+		}
+		d.Location = loc
+	}
 	u := &ui{d: d, s: s, accounts: auth.Accounts{Auth: d.Auth, Audit: d.Audit}, log: d.Logger.With("component", "webui")}
 	var err error
 	if u.cat, err = loadCatalogues(web.Locales()); err != nil {
@@ -141,6 +155,7 @@ func (u *ui) routes() {
 	u.qualifyRoutes()
 	u.catalogueRoutes()
 	u.callsRoutes()
+	u.scheduleRoutes()
 	u.escalationRoutes()
 	u.workshopRoutes()
 	u.citizenRoutes()

@@ -11,7 +11,7 @@ function start() {
   const $ = (id) => document.getElementById(id);
   const msg = (k) => root.dataset['msg' + k.charAt(0).toUpperCase() + k.slice(1)] || '';
   const lang = root.dataset.lang === 'en' ? 'en-GB' : 'it-IT';
-  const zone = 'Europe/Rome';
+  const zone = root.dataset.zone || 'Europe/Rome'; // the coop's time zone
   let ws = null; let ice = []; let info = null; let call = null; let backoff = 1000; let audio = null;
 
   function show(id) {
