@@ -25,6 +25,8 @@ func (u *ui) runs(section string) bool {
 		return u.d.Calls != nil
 	case "cases", "dashboard", "inbox":
 		return u.d.Escalation != nil
+	case "catalogue":
+		return u.d.Catalogue != nil
 	}
 	return true
 }
