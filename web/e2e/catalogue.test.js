@@ -132,7 +132,11 @@ test('funnel with the keyboard only: top category, subcategory, free only, resul
   assert.match(await page.textContent('#results-h'), /\d+ serviz/);
   await axe('subcategory with results');
 
-  // Step 3: a filter, free services only, chosen from the keyboard.
+  // Step 3: a filter, free services only, chosen from the keyboard
+  // behind the "Filtra" disclosure (results come first on a phone).
+  await tabTo('the "Filtra" disclosure', (f) => f === 'filters-toggle');
+  assert.equal(await page.$eval('#filters-box', (d) => d.open), false, 'the filters start closed');
+  await page.keyboard.press('Enter');
   await tabTo('the price filter', (f) => f === 'f-price');
   await page.keyboard.type('Gratuito');
   assert.equal(await page.inputValue('#f-price'), 'free');
@@ -164,6 +168,8 @@ test('free text from the first page, then the municipality by name with suggesti
   await axe('free text results');
 
   // The municipality box suggests names as the citizen types...
+  await tabTo('the "Filtra" disclosure', (f) => f === 'filters-toggle');
+  await page.keyboard.press('Enter');
   await tabTo('the municipality box', (f) => f === 'f-municipality');
   await page.keyboard.type('Sesto San');
   await waitFor('municipality suggestions', async () => (await page.$$eval('#f-municipality ~ datalist option',
