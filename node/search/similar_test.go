@@ -9,7 +9,9 @@ import (
 
 // The demo catalogue's kinds of offering, as a newcomer searches them.
 func similarDocs() (func(int) string, []schema.Offering) {
-	id := func(n int) string { return "00000000-0000-4000-8000-0000000001" + string(rune('0'+n/10)) + string(rune('0'+n%10)) }
+	id := func(n int) string {
+		return "00000000-0000-4000-8000-0000000001" + string(rune('0'+n/10)) + string(rune('0'+n%10))
+	}
 	return id, []schema.Offering{
 		offering(id(1), "Accompagnamento alle visite", "Accompagniamo in auto alle visite mediche e agli esami, con attesa.", "trasporto.visite-mediche"),
 		offering(id(2), "Assistenza domiciliare leggera", "Aiuto a casa per alzarsi, vestirsi, preparare i pasti.", "anziani.assistenza-domiciliare"),

@@ -61,7 +61,9 @@ type resultCard struct {
 }
 
 // CardOf is a result card with the page and the site's address.
-func (p *page) CardOf(base string, c search.Card) resultCard { return resultCard{P: p, Base: base, C: c} }
+func (p *page) CardOf(base string, c search.Card) resultCard {
+	return resultCard{P: p, Base: base, C: c}
+}
 
 // QualifiedBy names the authorities this node trusts, for the "qualified
 // only" filter: the badge of a result names the one that qualified it.
