@@ -10,9 +10,9 @@ import (
 // navGroup is one entry of the main menu: a plain link (Items empty), or a
 // named group of links shown as a disclosure menu.
 type navGroup struct {
-	Key     string // catalogue key suffix of the group's name ("people")
-	Label   string
-	Current bool // one of its links is the current page
+	Key string // catalogue key suffix of the group's name ("people")
+	// navItem is the link, or the group's name (no Href) and whether one
+	// of its links is the current page.
 	navItem
 	Items []navItem
 }
@@ -48,10 +48,15 @@ func sectionHref(s string) string {
 // nav builds the menu of an account: its sections in order, grouped when
 // there are more than flatNavMax of them.
 func (u *ui) nav(p *page, r *http.Request, role auth.Role) []navGroup {
+	return u.navOf(p, r, role, u.runs)
+}
+
+// navOf is nav with the sections the node runs given.
+func (u *ui) navOf(p *page, r *http.Request, role auth.Role, runs func(string) bool) []navGroup {
 	var items []navItem
 	var sections []string
 	for _, s := range sectionOrder() {
-		if !may(role, s) || !u.runs(s) {
+		if !may(role, s) || !runs(s) {
 			continue
 		}
 		href := sectionHref(s)
@@ -75,7 +80,7 @@ func (u *ui) nav(p *page, r *http.Request, role auth.Role) []navGroup {
 			continue
 		}
 		if groups[g] == nil {
-			groups[g] = &navGroup{Key: g, Label: p.T("nav.group." + g)}
+			groups[g] = &navGroup{Key: g, navItem: navItem{Label: p.T("nav.group." + g)}}
 		}
 		groups[g].Items = append(groups[g].Items, items[i])
 		groups[g].Current = groups[g].Current || items[i].Current
