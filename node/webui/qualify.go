@@ -152,7 +152,7 @@ func (p *page) TerritoryText(codes []string) string {
 	var out []string
 	for _, c := range codes {
 		if len(c) == 3 {
-			out = append(out, p.T("qualify.province", "Code", c))
+			out = append(out, p.ProvinceName(c))
 		} else {
 			out = append(out, p.Muni(c))
 		}
