@@ -14,6 +14,8 @@ import { startWalkNode, login, setLang, crawl, viewports, pairTerminal } from '.
 const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(process.env.SCREENSHOTS_DIR || join(here, '..', '..', 'bench', 'out', 'screenshots'));
 const lang = process.env.SCREENSHOTS_LANG || 'it';
+// At most this many pages per role and size (a quick look: SCREENSHOTS_MAX=5).
+const maxPages = Number(process.env.SCREENSHOTS_MAX || 60);
 
 // fileName makes a page address a file name: /beneficiaries/k2m... ->
 // beneficiaries_k2m....png, / -> home.png.
@@ -37,7 +39,7 @@ async function shootRole(browser, n, role, username, size) {
     const file = fileName(i, path);
     await page.screenshot({ path: join(dir, file), fullPage: true });
     index.push(`${file}\t${res.status()}\t${path}`);
-  }, { start: username ? ['/'] : ['/', '/login', '/catalogo?q=anziana+sola'], max: 60 });
+  }, { start: username ? ['/'] : ['/', '/login', '/catalogo?q=anziana+sola'], max: maxPages });
   await writeFile(join(dir, 'index.tsv'), `${index.join('\n')}\n`);
   await context.close();
   return index.length;

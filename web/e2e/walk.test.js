@@ -126,7 +126,7 @@ test("the admin's grouped menus open and close from the keyboard, and fit a phon
 // Every page each role reaches from its home page, in both languages:
 // a page answer, the page's language, no untranslated key, axe clean.
 for (const lang of ['it', 'en']) {
-  test(`every page of every role is axe clean in ${lang === 'it' ? 'Italian' : 'English'}`, { timeout: 600000 }, async () => {
+  test(`every page of every role is axe clean in ${lang === 'it' ? 'Italian' : 'English'}`, { timeout: 900000 }, async (t) => {
     const total = {};
     for (const [role, username] of Object.entries(users)) {
       const { context, page } = await newPage();
@@ -139,10 +139,11 @@ for (const lang of ['it', 'en']) {
         const text = await page.textContent('body');
         assert.ok(!text.includes('⟦'), `${where}: untranslated key ${text.match(/⟦[^⟧]*⟧/)}`);
         await axe(page, where);
-      });
+      }, { max: 40 });
       total[role] = visited.length;
       await context.close();
     }
+    t.diagnostic(`pages walked: ${JSON.stringify(total)}`);
     // Each role reached more than its home page.
     for (const [role, count] of Object.entries(total)) assert.ok(count > 2, `${role} walked only ${count} pages`);
   });
