@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: help build run test test-go test-e2e e2e-deps bench mutate mutate-gremlins testnet lint fmt clean
+.PHONY: help build run test test-go test-e2e e2e-deps screenshots bench mutate mutate-gremlins testnet lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,11 @@ e2e-deps: ## install the browser tests' needs: Debian's chromium (as root, if mi
 
 test-e2e: build e2e-deps ## run the browser tests (real node, headless Chromium, axe-core)
 	cd web/e2e && node --test --test-concurrency=1
+
+SCREENSHOTS_DIR ?= $(CURDIR)/bench/out/screenshots
+
+screenshots: build e2e-deps ## a PNG of every page of each role (desktop 1366x768, phone 390x844) and of the terminal (1024x600) into SCREENSHOTS_DIR (bench/out/screenshots); not part of make test
+	cd web/e2e && SCREENSHOTS_DIR=$(SCREENSHOTS_DIR) node screenshots.js
 
 test-e2e-calls-netns: build e2e-deps ## the browser call test inside a network namespace with only loopback (root)
 	ip netns add difronte-calls && ip netns exec difronte-calls ip link set lo up && \

@@ -44,6 +44,9 @@ type Answer struct {
 	PerPage int                        `json:"per_page"`
 	Results []Card                     `json:"results"`
 	Facets  map[string][]LabelledValue `json:"facets"`
+	// Similar are partial matches of a text search that found few
+	// results (see Result.Similar).
+	Similar []Card `json:"similar,omitempty"`
 }
 
 // Search runs q on the index and answers with the cards of the page.
@@ -57,6 +60,7 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 		out.PerPage = 20
 	}
 	c.listings(ctx, res.Hits, func(l catalogue.Listing, q *Qualification) { out.Results = append(out.Results, cardOf(l, q)) })
+	c.listings(ctx, res.Similar, func(l catalogue.Listing, q *Qualification) { out.Similar = append(out.Similar, cardOf(l, q)) })
 	trimFacets(q, res.Facets)
 	coops := c.Listings.Coops()
 	for name, vals := range res.Facets {

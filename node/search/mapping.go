@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
@@ -37,7 +38,46 @@ func newAnalyzer() (analysis.Analyzer, error) {
 	if a == nil {
 		return nil, fmt.Errorf("search analyzer %s missing", analyzerName)
 	}
-	return a, nil
+	return derived{a}, nil
+}
+
+// derived runs an analyzer and then takes each term to the root its
+// derived words share, so that the verb meets its noun: "accompagnare",
+// "accompagniamo", "accompagnamento" and "accompagnatore" all index as
+// "accompagn", "assistere", "assistenza" and "assistente" as "assist".
+// The light stemmer only removes inflection (anziano, anziani).
+type derived struct{ analysis.Analyzer }
+
+func (d derived) Analyze(input []byte) analysis.TokenStream {
+	ts := d.Analyzer.Analyze(input)
+	for _, t := range ts {
+		t.Term = []byte(rootOf(string(t.Term)))
+	}
+	return ts
+}
+
+// derivations are the Italian derivational and verbal endings removed
+// after the light stemmer (which has already taken the final vowel), the
+// longest first; minRoot is the shortest root left, so short words
+// ("visit", "cura") stay as they are.
+var derivations = []string{
+	"amento", "imento", "azion", "izion", "atric", "ament", "iment",
+	"ator", "itor", "ando", "endo", "iam", "enz", "anz", "ent", "ant",
+	"iar", "ar", "er", "ir", "at", "it", "ut",
+}
+
+const minRoot = 5
+
+// rootOf is the root of an analysed term: one ending removed, if what
+// remains is at least minRoot letters.
+func rootOf(t string) string {
+	n := utf8.RuneCountInString(t)
+	for _, suf := range derivations {
+		if strings.HasSuffix(t, suf) && n-len(suf) >= minRoot {
+			return t[:len(t)-len(suf)]
+		}
+	}
+	return t
 }
 
 // terms runs the analyzer over s and returns its distinct terms in order of

@@ -17,7 +17,7 @@ const snapshotFile = "index.gob"
 
 // snapshotVersion changes whenever the analysis or the layout does: a
 // snapshot of another version is ignored and the index rebuilt.
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 // snapshotEvery bounds how often a busy index rewrites its snapshot; what
 // changed since is caught up from the replica after a crash.

@@ -143,7 +143,11 @@ type Result struct {
 	Total  int                     `json:"total"`
 	Hits   []Hit                   `json:"hits"`
 	Facets map[string][]FacetValue `json:"facets"`
-	Took   time.Duration           `json:"-"`
+	// Similar are partial matches, on the first page of a text search
+	// with several words that found fewer than similarBelow results:
+	// offerings having some of the words, those with more words first.
+	Similar []Hit         `json:"similar,omitempty"`
+	Took    time.Duration `json:"-"`
 }
 
 // Search runs a query. It validates q first.
@@ -196,6 +200,11 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		off = 0
 	}
+	if len(tokens) > 1 && r.card < similarBelow && page == 1 {
+		for _, n := range m.similar(q, tokens, now, maxSimilar) {
+			out.Similar = append(out.Similar, x.hit(n, 0, now))
+		}
+	}
 	out.Took = took.Elapsed()
 	return out, nil
 }
@@ -245,30 +254,7 @@ func (m *mem) result(q Query, text string, tokens []string, now time.Time) *resu
 }
 
 func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *result {
-	// Filters, smallest first.
-	var sets []*roaring.Bitmap
-	empty := false
-	filter := func(f field, v string) {
-		if v == "" {
-			return
-		}
-		i, ok := m.fids[f][v]
-		if !ok {
-			empty = true
-			return
-		}
-		sets = append(sets, m.fvals[i].bits)
-	}
-	filter(ffCategory, q.Category)
-	filter(ffPlace, q.Municipality)
-	filter(ffCost, q.Price)
-	filter(ffDelivery, q.Mode)
-	filter(ffLang, q.Lang)
-	filter(ffPublisher, q.Publisher)
-	valid, from, until := m.validQualified(now)
-	if q.QualifiedOnly {
-		sets = append(sets, valid)
-	}
+	sets, empty, valid, from, until := m.filters(q, now)
 	for _, t := range tokens {
 		sets = append(sets, m.matching(t, utf8.RuneCountInString(t) >= fuzzyMinLen))
 	}
@@ -309,6 +295,35 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 	nq := int(res.AndCardinality(valid))
 	r.facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
 	return r
+}
+
+// filters returns the bitmaps of a query's filters (the qualified one
+// included when asked for), whether one of them names a value no document
+// has, and the documents qualified now with the span that answer holds.
+// Read lock held; the bitmaps must not be changed.
+func (m *mem) filters(q Query, now time.Time) (sets []*roaring.Bitmap, empty bool, valid *roaring.Bitmap, from, until time.Time) {
+	filter := func(f field, v string) {
+		if v == "" {
+			return
+		}
+		i, ok := m.fids[f][v]
+		if !ok {
+			empty = true
+			return
+		}
+		sets = append(sets, m.fvals[i].bits)
+	}
+	filter(ffCategory, q.Category)
+	filter(ffPlace, q.Municipality)
+	filter(ffCost, q.Price)
+	filter(ffDelivery, q.Mode)
+	filter(ffLang, q.Lang)
+	filter(ffPublisher, q.Publisher)
+	valid, from, until = m.validQualified(now)
+	if q.QualifiedOnly {
+		sets = append(sets, valid)
+	}
+	return sets, empty, valid, from, until
 }
 
 // facetLists turns counts by value id into each facet's listed values:

@@ -73,7 +73,11 @@ func TestTextMatching(t *testing.T) {
 		{"accent typed", "attività", []string{id(2)}, false},
 		{"accent on the wrong letter", "cíttà", []string{id(2)}, false},
 		{"typo", "asistenza", []string{id(1)}, false},
-		{"typo inserted", "domicillare", []string{id(1)}, false},
+		// "domiciliare" and "domicilio" share their root, so a typo of
+		// one finds both.
+		{"typo inserted", "domicillare", []string{id(1), id(3), id(4)}, false},
+		{"verb meets noun", "assistere", []string{id(1)}, false},
+		{"noun meets verb", "consegnare", []string{id(3), id(4)}, false},
 		{"case", "DOG SITTER", []string{id(5)}, false},
 		{"exact name first", "pasti caldi a domicilio", []string{id(3), id(4)}, true},
 		{"taxonomy keywords", "badante", nil, false},

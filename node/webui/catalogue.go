@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -48,6 +50,40 @@ type cataloguePageData struct {
 	Error       string
 	MuniText    string // the municipality box as typed, or the chosen code's name
 	Base        string // scheme and host, so a printed list shows whole addresses
+	Active      int    // filters chosen, said on the closed "Filtra" disclosure
+}
+
+// resultCard is what the result card template gets.
+type resultCard struct {
+	P    *page
+	Base string
+	C    search.Card
+}
+
+// CardOf is a result card with the page and the site's address.
+func (p *page) CardOf(base string, c search.Card) resultCard {
+	return resultCard{P: p, Base: base, C: c}
+}
+
+// QualifiedBy names the authorities this node trusts, for the "qualified
+// only" filter: the badge of a result names the one that qualified it.
+// "" when the node trusts none (the filter then says it in general).
+func (p *page) QualifiedBy() string {
+	svc := p.u.d.Qualify.Service
+	if svc == nil {
+		return ""
+	}
+	ts := svc.Trust()
+	if ts == nil {
+		return ""
+	}
+	var names []string
+	for _, k := range ts.Keys() {
+		if k.Name != "" && k.Retired == 0 && !slices.Contains(names, k.Name) {
+			names = append(names, k.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +115,11 @@ func (u *ui) cataloguePage(w http.ResponseWriter, r *http.Request) {
 	}
 	q.PerPage = 10
 	d.Query = q
+	for _, f := range []string{q.Municipality, q.Price, q.Mode, q.Lang, q.Publisher} {
+		if f != "" {
+			d.Active++
+		}
+	}
 	d.Started = q.Category != "" || q.Text != "" || q.Municipality != "" || q.Price != "" || q.Mode != "" || q.Lang != "" || q.Publisher != ""
 	ans, err := f.Search(r.Context(), q)
 	if err != nil {

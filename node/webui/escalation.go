@@ -2,7 +2,6 @@ package webui
 
 import (
 	"crypto/rand"
-	"html/template"
 	"net/http"
 	"slices"
 	"strings"
@@ -228,8 +227,7 @@ func (u *ui) emergencyPage(w http.ResponseWriter, r *http.Request) {
 
 type dashData struct {
 	D                 escalation.Dashboard
-	KindSVG, MuniSVG  template.HTML
-	MonthSVG          template.HTML
+	Charts            []chart
 	From, To, CSVLink string
 	// Names of this coop's caregivers by id (a caregiver of another coop
 	// stays "<peer>/<id>").
@@ -258,10 +256,12 @@ func (u *ui) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		dd.CSVLink += "?" + r.URL.Query().Encode()
 	}
-	// BarSVG escapes every label itself.
-	dd.KindSVG = template.HTML(escalation.BarSVG(p.T("esc.chart_kinds"), d.ByKind, func(k string) string { return p.T("esc.kind." + k) }))
-	dd.MuniSVG = template.HTML(escalation.BarSVG(p.T("esc.chart_munis"), d.ByMunicipality, p.Muni))
-	dd.MonthSVG = template.HTML(escalation.MonthSVG(p.T("esc.chart_months"), p.T("esc.done"), p.T("esc.missed"), d.ByMonth))
+	// The charts escape every label themselves.
+	dd.Charts = []chart{
+		monthChart("chart-months", p.T("esc.chart_months"), p.T("charts.month"), p.T("esc.checkins_done"), p.T("esc.checkins_missed"), d.ByMonth, p.monthName),
+		hbarChart("chart-kinds", p.T("esc.chart_kinds"), p.T("charts.count"), d.ByKind, func(k string) string { return p.T("esc.kind." + k) }),
+		hbarChart("chart-munis", p.T("esc.chart_munis"), p.T("charts.count"), d.ByMunicipality, p.Muni),
+	}
 	p.Data = dd
 	u.render(w, r, p, "escalation_dashboard", http.StatusOK)
 }

@@ -11,9 +11,11 @@ import (
 )
 
 type homeData struct {
-	Counts []count
-	Next   []link
-	Backup *backupLine // admin only
+	Attention     []attentionItem // what needs attention today
+	ShowAttention bool            // the role has daily work to be told about
+	Counts        []count
+	Next          []link
+	Backup        *backupLine // admin only
 }
 
 // backupLine is the admin's one sentence on the node's own backups.
@@ -90,8 +92,10 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Next = append(d.Next, link{"/terminals/new", p.T("home.next_terminal")}, link{"/terminals", p.T("home.next_terminals")})
 	case "operator":
-		d.Next = append(d.Next, link{"/offerings", p.T("home.next_offerings")})
+		d.Next = append(d.Next, link{"/catalogo", p.T("home.next_catalogue")}, link{"/offerings", p.T("home.next_offerings")})
 	}
+	d.Attention = u.attention(p, r, a)
+	d.ShowAttention = a.Role == auth.Admin || a.Role == auth.Caregiver || a.Role == auth.Officer
 	p.Data = d
 	u.render(w, r, p, "home", http.StatusOK)
 }

@@ -31,6 +31,8 @@ func (u *ui) runs(section string) bool {
 		return u.d.Citizens != nil
 	case "richieste", "pratiche":
 		return u.d.Requests != nil
+	case "catalogue":
+		return u.d.Catalogue != nil
 	}
 	return true
 }
@@ -157,7 +159,7 @@ func (p *page) TerritoryText(codes []string) string {
 	var out []string
 	for _, c := range codes {
 		if len(c) == 3 {
-			out = append(out, p.T("qualify.province", "Code", c))
+			out = append(out, p.ProvinceName(c))
 		} else {
 			out = append(out, p.Muni(c))
 		}

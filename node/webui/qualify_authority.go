@@ -70,6 +70,11 @@ type reviewData struct {
 	Revoke    field
 	Confirm   field
 	Territory []string
+	// The coop by name and its published offerings as evidence, each
+	// said covered by the application or not, and why.
+	CoopName      string
+	Evidence      []evidence
+	EvidenceTotal int
 }
 
 func appID(r *http.Request) string {
@@ -112,7 +117,10 @@ func (u *ui) reviewPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := u.newPage(w, r, "authority.review_title")
-	p.Data = u.reviewForms(p, app)
+	d := u.reviewForms(p, app)
+	d.CoopName = u.coopName(app)
+	d.Evidence, d.EvidenceTotal = u.evidenceOf(ctx(r), p, app)
+	p.Data = d
 	u.render(w, r, p, "authority_review", http.StatusOK)
 }
 

@@ -58,7 +58,7 @@ type page struct {
 	Coop      string
 	Path      string // request URI, for the language switch's way back
 	Flash     string // translated one-shot message
-	Nav       []navItem
+	Nav       []navGroup
 	Langs     []string
 
 	Form    url.Values        // the values a form shows
@@ -84,17 +84,7 @@ func (u *ui) newPage(w http.ResponseWriter, r *http.Request, title string) *page
 		http.SetCookie(w, &http.Cookie{Name: FlashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
 	if p.Account != nil {
-		for _, s := range sectionOrder() {
-			if !may(p.Account.Role, s) || !u.runs(s) {
-				continue
-			}
-			href := "/" + s
-			if s == "home" {
-				href = "/"
-			}
-			cur := r.URL.Path == href || (href != "/" && strings.HasPrefix(r.URL.Path, href+"/"))
-			p.Nav = append(p.Nav, navItem{Href: href, Label: p.T("nav." + s), Current: cur})
-		}
+		p.Nav = u.nav(p, r, p.Account.Role)
 	}
 	return p
 }

@@ -76,6 +76,10 @@ type Deps struct {
 	// Location is the coop's time zone: every time a page shows is in it
 	// (nil: Europe/Rome).
 	Location *time.Location
+	// CallRequests counts the terminals' call requests ("Chiamatemi")
+	// the actor should call back; nil when the node keeps none. The home
+	// page lists them among what needs attention today.
+	CallRequests func(auth.Actor) int
 }
 
 // Cookie names of the web UI (the session cookie is the API's).
@@ -143,7 +147,7 @@ func (u *ui) routes() {
 	r.HandleFunc("/login", u.loginPost).Methods(http.MethodPost)
 	r.HandleFunc("/logout", u.logoutPost).Methods(http.MethodPost)
 	r.HandleFunc("/lang", u.langPost).Methods(http.MethodPost)
-	r.HandleFunc("/", u.gate(u.home, auth.Roles...)).Methods(http.MethodGet)
+	r.HandleFunc("/", u.root).Methods(http.MethodGet)
 
 	mountKind(u, beneficiaryKind(u))
 	mountKind(u, caregiverKind(u))
@@ -163,6 +167,41 @@ func (u *ui) routes() {
 	u.fleetRoutes()
 	u.workerRoutes()
 	u.workerCoopRoutes()
+	u.notFoundPage()
+}
+
+// root is the home page of an account, and the public catalogue for a
+// visitor (the layout offers the login); without a catalogue (a node run
+// without federation) the visitor is sent to the login.
+func (u *ui) root(w http.ResponseWriter, r *http.Request) {
+	if httpx.Account(r) == nil && u.d.Catalogue != nil {
+		u.cataloguePage(w, r)
+		return
+	}
+	u.gate(u.home, auth.Roles...)(w, r)
+}
+
+// notFoundPage answers an unknown page address, or a method a page does
+// not take, with the error page in the site's layout; the JSON API's own
+// answers (under /api/) stay the API server's.
+func (u *ui) notFoundPage() {
+	rt := u.s.Router
+	for _, h := range []struct {
+		api *http.Handler
+		err error
+	}{
+		{&rt.NotFoundHandler, problem.ErrNotFound},
+		{&rt.MethodNotAllowedHandler, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")},
+	} {
+		api, err := *h.api, h.err
+		*h.api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if api != nil && strings.HasPrefix(r.URL.Path, "/api/") {
+				api.ServeHTTP(w, r)
+				return
+			}
+			u.fail(w, r, err)
+		})
+	}
 }
 
 // staticFiles serves the files of fsys under /static/: files only (a
@@ -224,7 +263,7 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin, auth.Caregiver}
 	case "inbox":
 		return auth.Roles
-	case "federation":
+	case "federation", "catalogue":
 		return auth.Roles
 	case "qualification":
 		return []auth.Role{auth.Admin}
@@ -244,7 +283,7 @@ func sectionRoles(section string) []auth.Role {
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "offerings", "qualification", "authority", "federation", "cases", "richieste", "pratiche", "dashboard", "inbox", "accounts", "audit", "cittadini", "area-personale"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "catalogue", "offerings", "qualification", "authority", "federation", "cases", "richieste", "pratiche", "dashboard", "inbox", "accounts", "audit", "cittadini", "area-personale"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }
@@ -283,6 +322,8 @@ func (u *ui) fail(w http.ResponseWriter, r *http.Request, err error) {
 		key = "error.not_found"
 	case http.StatusBadRequest:
 		key = "error.bad_request"
+	case http.StatusMethodNotAllowed:
+		key = "error.method_not_allowed"
 	default:
 		u.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		p.Status = http.StatusInternalServerError

@@ -132,7 +132,11 @@ test('funnel with the keyboard only: top category, subcategory, free only, resul
   assert.match(await page.textContent('#results-h'), /\d+ serviz/);
   await axe('subcategory with results');
 
-  // Step 3: a filter, free services only, chosen from the keyboard.
+  // Step 3: a filter, free services only, chosen from the keyboard
+  // behind the "Filtra" disclosure (results come first on a phone).
+  await tabTo('the "Filtra" disclosure', (f) => f === 'filters-toggle');
+  assert.equal(await page.$eval('#filters-box', (d) => d.open), false, 'the filters start closed');
+  await page.keyboard.press('Enter');
   await tabTo('the price filter', (f) => f === 'f-price');
   await page.keyboard.type('Gratuito');
   assert.equal(await page.inputValue('#f-price'), 'free');
@@ -164,6 +168,8 @@ test('free text from the first page, then the municipality by name with suggesti
   await axe('free text results');
 
   // The municipality box suggests names as the citizen types...
+  await tabTo('the "Filtra" disclosure', (f) => f === 'filters-toggle');
+  await page.keyboard.press('Enter');
   await tabTo('the municipality box', (f) => f === 'f-municipality');
   await page.keyboard.type('Sesto San');
   await waitFor('municipality suggestions', async () => (await page.$$eval('#f-municipality ~ datalist option',
@@ -182,6 +188,28 @@ test('free text from the first page, then the municipality by name with suggesti
   assert.equal(res.status(), 200);
   assert.match(await page.textContent('.error-summary'), /Non troviamo il comune/);
   assert.deepEqual(cspViolations, []);
+});
+
+test('relevance: the verb finds the noun, and a strict search with no result shows similar ones, labelled', async () => {
+  await page.goto(`${base}/catalogo?q=accompagnare`);
+  const cards = await page.$$eval('.results .card h3 a', (as) => as.map((a) => a.textContent));
+  assert.ok(cards.some((c) => c.startsWith('Accompagnamento alle visite')), `accompagnare found ${cards}`);
+  await page.goto(`${base}/catalogo?q=anziana+sola`);
+  assert.equal(await page.textContent('#similar-h'), 'Risultati simili');
+  const similar = await page.$$eval('.similar-results .card h3 a', (as) => as.map((a) => a.textContent));
+  assert.ok(similar.length > 0, 'anziana sola shows similar results');
+  await axe('similar results');
+  // Results come first on a phone: the filters wait behind "Filtra".
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(`${base}/catalogo?category=compagnia`);
+    assert.equal(await page.$eval('#filters-box', (d) => d.open), false);
+    const resultsTop = await page.$eval('.results', (e) => e.getBoundingClientRect().top);
+    assert.ok(resultsTop < 844 * 2, `results start ${resultsTop}px down on a phone`);
+    await axe('results on a phone');
+  } finally {
+    await page.setViewportSize({ width: 1024, height: 768 });
+  }
 });
 
 test('print: a result list and a detail page without navigation, with whole addresses', async () => {

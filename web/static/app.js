@@ -1,5 +1,6 @@
 // Progressive enhancement for every page. Everything works without it.
 import { enhanceMunicipalities } from './municipalities.js';
+import { enhanceMenus } from './nav.js';
 
 function focusErrorSummary() {
   // A form sent back with errors: move focus to the summary so that screen
@@ -10,3 +11,4 @@ function focusErrorSummary() {
 
 focusErrorSummary();
 enhanceMunicipalities(document);
+enhanceMenus(document);

@@ -19,7 +19,7 @@ import (
 // The local federation's authority: one node with an authority key that
 // every coop node trusts, so a newcomer sees the qualification flow.
 const (
-	AuthorityName     = "Autorità di qualificazione (demo)"
+	AuthorityName     = "Ufficio qualità dei servizi sociali"
 	OfficerUsername   = "funzionario"
 	authorityKeyFile  = "authority.jwk"
 	officerPwFile     = "testnet-officer-password"
