@@ -130,6 +130,7 @@ type Node struct {
 	callEvents  *callEvents
 	escalation  *escalation.Service
 	notify      *notify.Service
+	texts       *webui.Translator // alerts and notices in their reader's language
 	outcomeLink *federation.OutcomeLink
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir
 

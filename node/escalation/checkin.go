@@ -19,6 +19,12 @@ const (
 	CallAnswered   EventType = "call_answered"   // the terminal answered: a check-in
 	CallUnanswered EventType = "call_unanswered" // it rang out, or the terminal refused
 	ImFine         EventType = "im_fine"         // "Sto bene" on the terminal: a check-in
+	// CallRequested: "Chiamatemi" on the terminal, stored as a call
+	// request (Request); the beneficiary's caregivers are told.
+	CallRequested EventType = "call_requested"
+	// RequestMissed: nobody called the request back in the coop's time;
+	// a case opens as for a missed check-in.
+	RequestMissed EventType = "call_request_missed"
 )
 
 // Event is what node/calls reports through Record.
@@ -32,6 +38,8 @@ type Event struct {
 	// was seen by the caller's node, which keeps only the call (no window).
 	Node string `json:"node,omitempty"`
 	Name string `json:"name,omitempty"` // the grant's display name, with Node
+	// Request is the call request of CallRequested and RequestMissed.
+	Request string `json:"request,omitempty"`
 }
 
 // Record takes in a call or terminal event: it marks the current window of
@@ -45,6 +53,15 @@ func (s *Service) Record(ctx context.Context, ev Event) error {
 		ev.At = s.now()
 	}
 	ev.At = ev.At.UTC()
+	switch ev.Type {
+	case CallRequested:
+		s.tellRequest(ctx, ev)
+		return nil
+	case RequestMissed:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.missRequest(ctx, ev)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ev.Call != "" && (ev.Type == CallPlaced || ev.Type == CallAnswered || ev.Type == CallUnanswered) {

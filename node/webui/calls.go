@@ -29,6 +29,12 @@ func (u *ui) callsRoutes() {
 	r.HandleFunc("/agenda", u.gate(u.agendaPage, auth.Caregiver, auth.Admin)).Methods(http.MethodGet)
 	r.HandleFunc("/terminal", u.terminalScreen).Methods(http.MethodGet)
 	r.HandleFunc("/calls", u.gate(u.callsAdminPage, auth.Admin)).Methods(http.MethodGet)
+	u.callRequestRoutes()
+}
+
+type agendaData struct {
+	Rows     []agendaRow
+	Requests []requestRow
 }
 
 func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +53,7 @@ func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
 			Time: t.Format("15:04"), Beneficiary: it.Beneficiary, Name: it.Name, Node: it.Node, Coop: it.Coop,
 			Today: t.Format("2006-01-02") == now.Format("2006-01-02")})
 	}
-	p.Data = rows
+	p.Data = agendaData{Rows: rows, Requests: u.requestRows(r, p)}
 	u.render(w, r, p, "calls_agenda", http.StatusOK)
 }
 

@@ -268,9 +268,7 @@ func (u *ui) dashboardPage(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) inboxPage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "esc.inbox_title")
-	if u.d.Notify != nil {
-		p.Data = u.d.Notify.Inbox(actor(r))
-	}
+	p.Data = u.inboxRows(r)
 	u.render(w, r, p, "escalation_inbox", http.StatusOK)
 }
 
