@@ -60,10 +60,19 @@ func (d escDirectory) Beneficiary(ctx context.Context, id string) (escalation.Pe
 
 func (d escDirectory) CaregiverUser(ctx context.Context, id string) (string, bool) {
 	c, err := d.care.Caregiver(ctx, escalationActor, id)
-	if err != nil || c.Archived || c.Username == "" {
+	if err != nil || c.Archived {
 		return "", false
 	}
-	return c.Username, true
+	if c.Username != "" {
+		return c.Username, true
+	}
+	// An account made for the caregiver without the registry naming it.
+	for _, a := range d.auth.List() {
+		if a.Role == auth.Caregiver && a.CaregiverID == id && !a.Disabled {
+			return a.Username, true
+		}
+	}
+	return "", false
 }
 
 func (d escDirectory) Admins(context.Context) []string {

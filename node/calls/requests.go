@@ -91,7 +91,9 @@ func (s *Service) armRequest(r Request) {
 	if t := s.reqTimers[r.ID]; t != nil {
 		t.Stop()
 	}
-	d := max(r.Due.Sub(s.now()), 0)
+	// Due is in the future here (StartRequests reports the others): a
+	// fake clock runs a timer of 0 at once, under reqMu.
+	d := max(r.Due.Sub(s.now()), time.Millisecond)
 	s.reqTimers[r.ID] = s.cfg.Clock.AfterFunc(d, func() { s.requestDue(r.ID) })
 }
 
@@ -100,9 +102,18 @@ func (s *Service) armRequest(r Request) {
 // reported now).
 func (s *Service) StartRequests() {
 	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
+	var due []string
+	now := s.now()
 	for _, r := range s.requests.Filter(func(r *Request) bool { return r.State == RequestOpen && !r.Missed }) {
-		s.armRequest(r)
+		if r.Due.After(now) {
+			s.armRequest(r)
+		} else {
+			due = append(due, r.ID)
+		}
+	}
+	s.reqMu.Unlock()
+	for _, id := range due {
+		s.requestDue(id)
 	}
 }
 

@@ -81,6 +81,7 @@ func (s *Service) message(c *Case, al *Alert, l Link, st Settings, tok string) M
 	if s.cfg.CoopPhone != "" {
 		line("alert.body_callback", "Phone", s.cfg.CoopPhone)
 	}
+	line("alert.body_case", "Case", c.ID)
 	link := ""
 	if l.Channel == "inapp" {
 		link = s.caseLink(c, false)
