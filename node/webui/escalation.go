@@ -99,6 +99,18 @@ func (u *ui) outcomeForm(w http.ResponseWriter, r *http.Request, p *page, status
 func (u *ui) outcomePage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "esc.outcome_title")
 	p.Form.Set("status", escalation.StatusWell)
+	// From the agenda after a call: that call is chosen.
+	if id := r.URL.Query().Get("call"); id != "" {
+		for _, c := range u.d.Escalation.OpenCalls(ctx(r), actor(r)) {
+			if c.ID == id {
+				v := c.ID + "|" + c.Beneficiary
+				if c.Node != "" {
+					v += "|" + c.Node
+				}
+				p.Form.Set("call", v)
+			}
+		}
+	}
 	u.outcomeForm(w, r, p, http.StatusOK)
 }
 
