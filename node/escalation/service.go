@@ -206,6 +206,12 @@ var ErrNoCall = &problem.Error{Status: http.StatusUnprocessableEntity, Code: "no
 // RecordOutcome records what a local caregiver reports after a call. The
 // same idempotency key returns the first outcome again, changing nothing.
 func (s *Service) RecordOutcome(ctx context.Context, a auth.Actor, o Outcome) (Outcome, error) {
+	if a.Role == auth.Admin {
+		// The admin records for the caregiver who placed the call (she
+		// phoned the office, or has no account).
+		o.Caregiver, o.By = "", a.Username
+		return s.recordOutcome(ctx, a, o)
+	}
 	if a.Role != auth.Caregiver || a.CaregiverID == "" {
 		return Outcome{}, s.deny(ctx, a, "outcome", o.Beneficiary, "record")
 	}
@@ -248,6 +254,9 @@ func (s *Service) recordOutcome(ctx context.Context, a auth.Actor, o Outcome) (O
 				c, ok = x, true
 			}
 		}
+	}
+	if ok && a.Role == auth.Admin {
+		o.Caregiver = c.Caregiver
 	}
 	if !ok || c.Node != "" || c.Beneficiary != o.Beneficiary || c.Caregiver != o.Caregiver || !c.Answered {
 		_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Denied, "outcome", o.Call, "no call"))

@@ -24,8 +24,8 @@ func (u *ui) escalationRoutes() {
 	r := u.s.Router
 	cg := []auth.Role{auth.Admin, auth.Caregiver}
 	r.HandleFunc("/cases", u.gate(u.casesPage, cg...)).Methods(http.MethodGet)
-	r.HandleFunc("/cases/outcome", u.gate(u.outcomePage, auth.Caregiver)).Methods(http.MethodGet)
-	r.HandleFunc("/cases/outcome", u.gate(u.outcomePost, auth.Caregiver)).Methods(http.MethodPost)
+	r.HandleFunc("/cases/outcome", u.gate(u.outcomePage, cg...)).Methods(http.MethodGet)
+	r.HandleFunc("/cases/outcome", u.gate(u.outcomePost, cg...)).Methods(http.MethodPost)
 	r.HandleFunc("/cases/{id}", u.gate(u.casePage, cg...)).Methods(http.MethodGet)
 	r.HandleFunc("/cases/{id}/action", u.gate(u.caseActionPost, cg...)).Methods(http.MethodPost)
 	r.HandleFunc("/cases/{id}/emergency", u.gate(u.emergencyPage, cg...)).Methods(http.MethodGet)
