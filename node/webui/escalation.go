@@ -80,7 +80,13 @@ type outcomeData struct {
 	Actions   []string
 	Key       string
 	Chosen    map[string]bool
+	Icons     map[string]string // kinds and actions: a symbol beside the words
 }
+
+// outcomeIcons are the symbols of the outcome form's choices (decoration:
+// the words are the label).
+var outcomeIcons = map[string]string{"health": "✚", "loneliness": "☹", "home": "⌂", "food": "🍽", "money": "€", "safety": "⚠", "other": "…",
+	"propose_services": "☰", "alert_social": "☎", "alert_family": "☎", "alert_caregivers": "👥", "emergency": "🚑"}
 
 func (u *ui) outcomeForm(w http.ResponseWriter, r *http.Request, p *page, status int) {
 	key := p.Form.Get("key")
@@ -92,7 +98,7 @@ func (u *ui) outcomeForm(w http.ResponseWriter, r *http.Request, p *page, status
 		chosen[a] = true
 	}
 	p.Data = outcomeData{Calls: u.d.Escalation.OpenCalls(ctx(r), actor(r)), Kinds: escalation.Kinds, Urgencies: escalation.Urgencies,
-		Actions: escalation.ActionKinds, Key: key, Chosen: chosen}
+		Actions: escalation.ActionKinds, Key: key, Chosen: chosen, Icons: outcomeIcons}
 	u.render(w, r, p, "escalation_outcome", status)
 }
 
