@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,5 +48,44 @@ func TestDashboardCountsAnsweredCall(t *testing.T) {
 	d := done()
 	if d.Done != 1 || len(d.ByCaregiver) != 1 || d.ByCaregiver[0].Caregiver != cg.ID || d.ByCaregiver[0].Done != 1 {
 		t.Fatalf("dashboard after an answered call: %+v", d)
+	}
+}
+
+// TestAgendaSaysWhomToCallNow: an agreed call a few minutes ahead is under
+// "Da chiamare adesso" with the terminal's state and the person's notes;
+// once a call to her is answered it moves to "Fatte" and its button says
+// "Richiama".
+func TestAgendaSaysWhomToCallNow(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	defer http.DefaultClient.CloseIdleConnections()
+	n := start(t, node.Config{AdminPassword: "admin-password-1"})
+	defer n.Close()
+	cg, carla := caregiverLogin(t, n, "carla", "Carla Bianchi")
+	ben, err := n.Care().CreateBeneficiary(ctx, sysAdmin, care.Beneficiary{Name: "Maria Rossi", Address: "Via Roma 1", Municipality: "001272",
+		Caregivers: []string{cg.ID}, Notes: "Sente poco: parlare piano e forte.\nAltro."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rome, _ := time.LoadLocation(calls.Zone)
+	at := time.Now().Add(5 * time.Minute).In(rome)
+	if _, err := n.Calls().SaveSchedule(ctx, sysAdmin, calls.Schedule{Beneficiary: ben.ID, Caregiver: cg.ID, Time: at.Format("15:04"),
+		Start: at.Format("2006-01-02"), Minutes: 15, Extra: []string{at.Format("2006-01-02T15:04")}}); err != nil {
+		t.Fatal(err)
+	}
+	ts := pairTerminal(t, ctx, n, ben.ID)
+	_, body := carla.get("/agenda")
+	now, _, _ := strings.Cut(body, `class="section-next"`)
+	if !strings.Contains(now, "Da chiamare adesso") || !strings.Contains(now, "Maria Rossi") || !strings.Contains(now, "terminale acceso") ||
+		!strings.Contains(now, "Sente poco: parlare piano e forte.") || strings.Contains(now, "Altro.") {
+		t.Fatalf("agenda does not put Maria under now with her terminal and notes:\n%s", body)
+	}
+	cs := dialSock(t, ctx, n, "/ws/calls", carla.token)
+	cs.await(ctx, calls.TypeHello)
+	ring(t, ctx, cs, ts, "answered-now", ben.ID, "", true)
+	_, body = carla.get("/agenda")
+	_, done, ok := strings.Cut(body, `class="section-done"`)
+	if !ok || !strings.Contains(done, "Maria Rossi") || !strings.Contains(done, "Richiama") || strings.Contains(body, `class="section-now"`) {
+		t.Fatalf("agenda after the answered call:\n%s", body)
 	}
 }
