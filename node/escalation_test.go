@@ -57,11 +57,12 @@ func TestEscalationAPI(t *testing.T) {
 		t.Fatalf("cases %+v", cases.Items)
 	}
 	var inbox struct {
-		Items  []struct{ Subject, Ref string }
+		Items  []struct{ Subject, Ref, Link string }
 		Unread int
 	}
 	adm.call(http.StatusOK, "GET", "/api/v1/inbox", nil, &inbox)
-	if inbox.Unread != 1 || !strings.Contains(inbox.Items[0].Subject, o.Case) {
+	// In the admin's language, linking the case.
+	if inbox.Unread != 1 || inbox.Items[0].Link != "/cases/"+o.Case || !strings.Contains(inbox.Items[0].Subject, "Solitudine") {
 		t.Fatalf("admin inbox %+v", inbox)
 	}
 	adm.call(http.StatusOK, "POST", "/api/v1/alerts/"+inbox.Items[0].Ref+"/ack", nil, nil)

@@ -150,6 +150,7 @@ type Node struct {
 	escalation  *escalation.Service
 	notify      *notify.Service
 	citizens    *citizens.Service
+	texts       *webui.Translator // alerts and notices in their reader's language
 	outcomeLink *federation.OutcomeLink
 	requests    *requests.Service
 	backups     *backup.Scheduler // nil unless Config.Backup.Dir

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/auth"
@@ -26,6 +27,9 @@ type CallsConfig struct {
 	TURNAllow []string
 	// Signal bounds what one peer node may ask of the signal protocol.
 	Signal federation.SignalLimits
+	// RequestWait is the coop's time for calling back a terminal's
+	// "Chiamatemi" before it opens a case (default 30 min).
+	RequestWait time.Duration
 }
 
 // directory lets calls read the private registry as the node itself.
@@ -89,7 +93,7 @@ func (c *callEvents) record(ctx context.Context, ev calls.Event) {
 		return
 	}
 	err := c.es.Record(ctx, escalation.Event{Type: escalation.EventType(ev.Type), Beneficiary: ev.Beneficiary, Caregiver: ev.Caregiver,
-		Call: ev.Call, At: ev.At, Node: ev.Node, Name: ev.Name})
+		Call: ev.Call, At: ev.At, Node: ev.Node, Name: ev.Name, Request: ev.Request})
 	if err != nil {
 		c.log.Error("call event not recorded", "component", "escalation", "type", string(ev.Type), "call", ev.Call, "err", err)
 	}
@@ -101,6 +105,7 @@ func (n *Node) startCalls(ctx context.Context) error {
 	svc, err := calls.Open(ctx, calls.Config{
 		Store: n.store.Namespace("/calls"), Audit: n.audit, Dir: directory{n.care}, Key: n.key, PeerID: n.peerID,
 		Clock: n.cfg.Clock, Logger: n.log, ICE: n.cfg.Calls.ICE, OnEvent: n.callEvents.record,
+		RequestWait: n.cfg.Calls.RequestWait,
 	})
 	if err != nil {
 		return fmt.Errorf("calls: %w", err)

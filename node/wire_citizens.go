@@ -24,7 +24,7 @@ type CitizensConfig struct {
 // startCitizens opens the citizens' accounts, after notifications: with
 // the node's SMTP configured, sign-ups are verified by e-mail.
 func (n *Node) startCitizens(ctx context.Context) error {
-	tr, err := webui.Translator()
+	tr, err := webui.NewTranslator()
 	if err != nil {
 		return fmt.Errorf("citizens: %w", err)
 	}
@@ -33,7 +33,7 @@ func (n *Node) startCitizens(ctx context.Context) error {
 		base = "http://" + n.cfg.HTTPAddr
 	}
 	cfg := citizens.Config{Store: n.store.Namespace("/citizens"), Auth: n.auth, Audit: n.audit, Clock: n.cfg.Clock,
-		Logger: n.log, BaseURL: base, Translate: tr}
+		Logger: n.log, BaseURL: base, Translate: tr.Text}
 	if n.cfg.Escalation.SMTPFile != "" && n.notify != nil {
 		ns := n.notify
 		cfg.Mail = func(ctx context.Context, id, to, subject, body string) error {

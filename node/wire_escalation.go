@@ -14,6 +14,7 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/notify"
+	"github.com/difronte/difronte/node/webui"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -59,10 +60,19 @@ func (d escDirectory) Beneficiary(ctx context.Context, id string) (escalation.Pe
 
 func (d escDirectory) CaregiverUser(ctx context.Context, id string) (string, bool) {
 	c, err := d.care.Caregiver(ctx, escalationActor, id)
-	if err != nil || c.Archived || c.Username == "" {
+	if err != nil || c.Archived {
 		return "", false
 	}
-	return c.Username, true
+	if c.Username != "" {
+		return c.Username, true
+	}
+	// An account made for the caregiver without the registry naming it.
+	for _, a := range d.auth.List() {
+		if a.Role == auth.Caregiver && a.CaregiverID == id && !a.Disabled {
+			return a.Username, true
+		}
+	}
+	return "", false
 }
 
 func (d escDirectory) Admins(context.Context) []string {
@@ -121,7 +131,8 @@ func (c escCalls) Calls(_ context.Context, ben string, from, to time.Time) []esc
 type notifier struct{ s *notify.Service }
 
 func (n notifier) Enqueue(ctx context.Context, m escalation.Message) error {
-	return n.s.Enqueue(ctx, notify.Message{ID: m.ID, Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Ref: m.Ref, AckURL: m.AckURL, Data: m.Data})
+	return n.s.Enqueue(ctx, notify.Message{ID: m.ID, Channel: m.Channel, To: m.To, Subject: m.Subject, Body: m.Body, Ref: m.Ref, AckURL: m.AckURL, Data: m.Data,
+		Link: m.Link, Beneficiary: m.Beneficiary})
 }
 
 // startEscalation opens notifications and escalation, after calls.
@@ -143,6 +154,11 @@ func (n *Node) startEscalation(ctx context.Context) error {
 		}
 		ncfg.WebhookSecret = []byte(strings.TrimSpace(string(b)))
 	}
+	texts, err := webui.NewTranslator()
+	if err != nil {
+		return fmt.Errorf("message catalogues: %w", err)
+	}
+	n.texts = texts
 	ns, err := notify.Open(ctx, ncfg)
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
@@ -156,7 +172,12 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	cc := escCalls{calls: n.calls, clk: clk}
 	cfg := escalation.Config{Store: n.store.Namespace("/escalation"), Audit: n.audit, Dir: escDirectory{care: n.care, auth: n.auth}, Notify: notifier{ns},
 		Clock: clk, Logger: n.log, Schedules: cc, Presence: escPresence{cc, n.fleet}, Grants: cc, CallLog: cc, BaseURL: base, CoopPhone: ec.CoopPhone,
-		Grace: ec.Grace, AckTTL: ec.AckTTL}
+		Grace: ec.Grace, AckTTL: ec.AckTTL, Text: n.texts.Text, Lang: func(u string) string {
+			if a, ok := n.auth.Get(u); ok {
+				return a.Lang
+			}
+			return ""
+		}}
 	offers := escalation.CatalogueOffers{Self: n.peerID, CoopName: n.cfg.CoopName, Own: func() []schema.Offering {
 		var out []schema.Offering
 		for _, o := range n.own.All() {
@@ -194,7 +215,13 @@ func (n *Node) startEscalation(ctx context.Context) error {
 	if err := ns.Start(ctx); err != nil {
 		return err
 	}
-	return es.Start(ctx)
+	if err := es.Start(ctx); err != nil {
+		return err
+	}
+	// Escalation listens now: the call requests stored open get their
+	// timers (one overdue across a restart is reported at once).
+	n.calls.StartRequests()
+	return nil
 }
 
 // escalationAPI is the escalation routes, with the registry's caregiver

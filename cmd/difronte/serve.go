@@ -60,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	webhookSecret := fs.String("webhook-secret-file", "", "file holding the secret that signs webhook alerts (HMAC-SHA256)")
 	publicURL := fs.String("public-url", "", "public address of this node, for the acknowledgement links in alerts (default: http://<--http>)")
 	coopPhone := fs.String("coop-phone", "", "phone number alerts ask people to call back")
+	requestWait := fs.Duration("call-request-wait", 30*time.Minute, "how long a terminal's \"Chiamatemi\" may wait for a call back before it opens a case")
 	backupDir := fs.String("backup-dir", "", "directory for the node's own backups, each verified after writing (empty: none)")
 	backupEvery := fs.Duration("backup-every", 24*time.Hour, "time between two backups (with --backup-dir; at least 1m)")
 	backupKeep := fs.Int("backup-keep", 7, "backups kept in --backup-dir; older ones are removed")
@@ -121,8 +122,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		FederationSecret: *secret, MembersAddr: *membersAddr, MembersProfile: *membersProfile,
 		Version: version, Commit: commit,
 		Calls: node.CallsConfig{
-			ICE:        calls.ICEConfig{STUN: stun, TURN: turnURLs, TURNSecret: *turnSecret},
-			TURNListen: *turnListen, TURNRelayIP: *turnRelayIP, TURNAllow: splitList(*turnAllow),
+			RequestWait: *requestWait,
+			ICE:         calls.ICEConfig{STUN: stun, TURN: turnURLs, TURNSecret: *turnSecret},
+			TURNListen:  *turnListen, TURNRelayIP: *turnRelayIP, TURNAllow: splitList(*turnAllow),
 		},
 		Escalation: node.EscalationConfig{SMTPFile: *smtpFile, WebhookSecretFile: *webhookSecret, BaseURL: *publicURL, CoopPhone: *coopPhone},
 		TrustFile:  *trust, AuthorityKeyFile: *authKey, AuthorityName: *authName, AuthorityTerritory: splitList(*authTerritory),

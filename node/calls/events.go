@@ -26,6 +26,11 @@ const (
 	// EventTerminalChanged: a beneficiary's terminal came online, went
 	// offline, was paired or unpaired.
 	EventTerminalChanged EventType = "terminal_changed"
+	// EventRequested: "Chiamatemi" on the terminal was stored as a call
+	// request (Request names it).
+	EventRequested EventType = "call_requested"
+	// EventRequestMissed: nobody called back within the coop's time.
+	EventRequestMissed EventType = "call_request_missed"
 )
 
 // Event is one call, terminal or schedule event. On the beneficiary's node Node is
@@ -41,6 +46,7 @@ type Event struct {
 	Node        string
 	Name        string
 	Schedule    string // of EventScheduleChanged
+	Request     string // of EventRequested and EventRequestMissed
 	At          time.Time
 }
 

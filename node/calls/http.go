@@ -39,6 +39,8 @@ func (s *Service) Routes(r *httpx.Router) {
 	v1.HandleFunc("/held", r.Authed(s.listHeld)).Methods(http.MethodGet)
 	v1.HandleFunc("/held", r.Authed(s.importHeld)).Methods(http.MethodPost)
 	v1.HandleFunc("/records", r.Authed(s.listRecords)).Methods(http.MethodGet)
+	v1.HandleFunc("/requests", r.Role("call_request", s.listRequests, auth.Admin, auth.Caregiver)).Methods(http.MethodGet)
+	v1.HandleFunc("/requests/{id}/close", r.Role("call_request", s.closeRequest, auth.Admin, auth.Caregiver)).Methods(http.MethodPost)
 	v1.HandleFunc("/feed", r.Authed(s.newFeed)).Methods(http.MethodPost)
 	v1.HandleFunc("/feed", r.Authed(s.revokeFeed)).Methods(http.MethodDelete)
 	v1.HandleFunc("/ice", r.Authed(s.getICE)).Methods(http.MethodGet)

@@ -311,6 +311,7 @@ func (h *Hub) FromTerminal(t *Terminal, m Msg) {
 		h.mu.Unlock()
 		c.caller.Send(Msg{Type: TypeAccepted, Call: c.id})
 		h.s.saveRecord(rec)
+		h.s.calledBack(c.ben, c.id, c.callerRef)
 		h.s.emit(Event{Type: EventAnswered, Call: c.id, Beneficiary: c.ben, Caregiver: c.callerRef, At: rec.AnsweredAt})
 	case TypeAnswer, TypeCandidate:
 		ok := c.state == accepted
@@ -335,6 +336,8 @@ func (h *Hub) checkin(t *Terminal, kind string) {
 	h.s.cfg.Audit.Note(audit.Event{Actor: "terminal:" + t.Device, Action: audit.Action(kind), Kind: "checkin", Object: t.Beneficiary})
 	if kind == TypeFine {
 		h.s.emit(Event{Type: EventImFine, Beneficiary: t.Beneficiary})
+	} else {
+		h.s.openRequest(t.Beneficiary, t.Device)
 	}
 	b, ok := h.s.cfg.Dir.Beneficiary(t.Beneficiary)
 	if !ok {

@@ -56,6 +56,9 @@ type Config struct {
 	WSBurst int
 	// PairingTTL is how long a pairing code works (default 30 min).
 	PairingTTL time.Duration
+	// RequestWait is the coop's time for calling back a "Chiamatemi"
+	// before it is reported as missed (default DefaultRequestWait).
+	RequestWait time.Duration
 	// OnEvent hears calls placed, answered and unanswered, "Sto bene",
 	// and changes of schedules and terminals (node wires it to
 	// escalation); nil: nobody listens.
@@ -109,11 +112,15 @@ type Service struct {
 	held      *store.Collection[HeldGrant] // issued to this node's caregivers
 	records   *store.Collection[Record]
 	seen      *store.Collection[seen] // last seen of terminals and caregivers
+	requests  *store.Collection[Request]
 
 	pairMu    sync.Mutex
 	pairFails []time.Time // recent failed pairing attempts, node-wide
 
-	hub   *Hub
+	hub       *Hub
+	reqMu     sync.Mutex // orders call request writes and their timers
+	reqTimers map[string]clock.Timer
+
 	recMu sync.Mutex     // orders call record writes
 	bg    sync.WaitGroup // grant deliveries
 }
@@ -144,6 +151,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	store.Load(l, &s.held, "held", func(x *HeldGrant) string { return x.ID })
 	store.Load(l, &s.records, "records", func(x *Record) string { return x.ID })
 	store.Load(l, &s.seen, "seen", func(x *seen) string { return x.Key })
+	store.Load(l, &s.requests, "requests", func(x *Request) string { return x.ID })
 	if l.Err != nil {
 		return nil, l.Err
 	}
@@ -160,6 +168,12 @@ func (s *Service) SetRemote(r Remote) { s.cfg.Remote = r }
 // Close ends every live call and socket.
 func (s *Service) Close() error {
 	s.hub.close()
+	s.reqMu.Lock()
+	for _, t := range s.reqTimers {
+		t.Stop()
+	}
+	s.reqTimers = nil
+	s.reqMu.Unlock()
 	s.bg.Wait()
 	return nil
 }

@@ -18,6 +18,9 @@ func (m *Meta) meta() *Meta { return m }
 // Fragility says why a beneficiary needs check-ins.
 var Fragilities = []string{"very_old", "alone", "disabled", "chronic_illness", "cognitive_decline", "reduced_mobility", "recently_discharged"}
 
+// Genders a beneficiary's record may say ("" is not said).
+var Genders = []string{"f", "m"}
+
 // ContactKinds are the people and services alerted for a beneficiary.
 var ContactKinds = []string{"family", "gp", "social_services", "emergency", "neighbour", "other"}
 
@@ -54,16 +57,19 @@ type Consent struct {
 // Beneficiary is a frail person the coop checks in on.
 type Beneficiary struct {
 	Meta
-	Name         string    `json:"name"`
-	Address      string    `json:"address"`
-	Municipality string    `json:"municipality"` // ISTAT code
-	BirthYear    int       `json:"birth_year,omitempty"`
-	Phone        string    `json:"phone,omitempty"`
-	Fragility    []string  `json:"fragility"`
-	Contacts     []Contact `json:"contacts"`
-	Consent      Consent   `json:"consent"`
-	Caregivers   []string  `json:"caregivers"` // caregiver ids
-	Notes        string    `json:"notes,omitempty"`
+	Name         string `json:"name"`
+	Address      string `json:"address"`
+	Municipality string `json:"municipality"` // ISTAT code
+	BirthYear    int    `json:"birth_year,omitempty"`
+	// Gender is "f", "m" or "" (not said): how the app speaks of the
+	// person ("chiede di essere chiamata/o"); "" gets a neutral phrasing.
+	Gender     string    `json:"gender,omitempty"`
+	Phone      string    `json:"phone,omitempty"`
+	Fragility  []string  `json:"fragility"`
+	Contacts   []Contact `json:"contacts"`
+	Consent    Consent   `json:"consent"`
+	Caregivers []string  `json:"caregivers"` // caregiver ids
+	Notes      string    `json:"notes,omitempty"`
 }
 
 // LogValue keeps a beneficiary's personal data out of logs.

@@ -351,6 +351,9 @@ func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 	c.municipality("municipality", b.Municipality, true)
 	c.year("birth_year", b.BirthYear, 1900, s.clk.Now().Year())
 	c.phone("phone", b.Phone)
+	if b.Gender != "" {
+		c.oneOf("gender", b.Gender, Genders)
+	}
 	c.lines("notes", b.Notes, 4000)
 	for _, f := range b.Fragility {
 		c.oneOf("fragility", f, Fragilities)

@@ -64,36 +64,46 @@ func (s *Service) send(ctx context.Context, c *Case, al *Alert) {
 	}
 }
 
-// message is the text of an alert: what happened, how urgent, whom to call
-// back, and the link to acknowledge. No name, address or note.
+// message is the text of an alert in the recipient's language: what
+// happened, how urgent, whom to call back, the case (in-app), and the link
+// to acknowledge. No name, address or note (text.go).
 func (s *Service) message(c *Case, al *Alert, l Link, st Settings, tok string) Message {
 	ack := strings.TrimRight(s.cfg.BaseURL, "/") + "/escalation/ack/" + tok
-	what := "a problem was reported (" + c.Kind + ")"
-	if c.Source == "missed" {
-		what = "a scheduled check-in was missed (" + c.Reason + ")"
-	}
-	who := "case " + c.ID
-	if st.Label != "" {
-		who = st.Label + ", " + who
-	}
+	lang := s.langOf(l.Channel, l.To)
+	what := s.what(lang, c)
+	urgency := s.text(lang, "esc.urgency."+c.Urgency)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Difronte alert - urgency %s.\n", c.Urgency)
-	fmt.Fprintf(&b, "For %s: %s.\n", who, what)
+	line := func(key string, args ...any) { b.WriteString(s.text(lang, key, args...) + "\n") }
+	line("alert.body_what", "What", what, "Urgency", urgency)
+	if st.Label != "" {
+		line("alert.body_who", "Who", st.Label)
+	}
 	if s.cfg.CoopPhone != "" {
-		fmt.Fprintf(&b, "Please call the coop back at %s.\n", s.cfg.CoopPhone)
+		line("alert.body_callback", "Phone", s.cfg.CoopPhone)
 	}
-	fmt.Fprintf(&b, "Acknowledge that you have seen this alert: %s\n", ack)
+	line("alert.body_case", "Case", c.ID)
+	link := ""
+	if l.Channel == "inapp" {
+		link = s.caseLink(c, false)
+	} else {
+		line("alert.body_ack", "URL", ack)
+	}
 	if al.Sent > 1 {
-		fmt.Fprintf(&b, "This is reminder %d.\n", al.Sent-1)
+		line("alert.body_reminder", "N", al.Sent-1)
 	}
-	return Message{
+	m := Message{
 		ID:      fmt.Sprintf("%s/%d/%d", al.ID, al.Index, al.Sent),
 		Channel: l.Channel, To: l.To,
-		Subject: fmt.Sprintf("Difronte alert (%s): case %s", c.Urgency, c.ID),
-		Body:    b.String(), Ref: al.ID, AckURL: ack,
+		Subject: s.text(lang, "alert.subject", "What", what, "Urgency", urgency),
+		Body:    b.String(), Ref: al.ID, AckURL: ack, Link: link,
 		Data: map[string]string{"case": c.ID, "alert": al.ID, "kind": c.Kind, "urgency": c.Urgency,
-			"source": c.Source, "reason": c.Reason, "callback": s.cfg.CoopPhone, "ack_url": ack, "label": st.Label},
+			"source": c.Source, "reason": c.Reason, "callback": s.cfg.CoopPhone, "ack_url": ack, "label": st.Label,
+			"case_url": s.caseLink(c, true), "lang": lang},
 	}
+	if l.Channel == "inapp" {
+		m.Beneficiary = c.Beneficiary
+	}
+	return m
 }
 
 // advance runs an alert whose timer is due: repeat, escalate, or give up.

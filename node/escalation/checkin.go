@@ -19,6 +19,12 @@ const (
 	CallAnswered   EventType = "call_answered"   // the terminal answered: a check-in
 	CallUnanswered EventType = "call_unanswered" // it rang out, or the terminal refused
 	ImFine         EventType = "im_fine"         // "Sto bene" on the terminal: a check-in
+	// CallRequested: "Chiamatemi" on the terminal, stored as a call
+	// request (Request); the beneficiary's caregivers are told.
+	CallRequested EventType = "call_requested"
+	// RequestMissed: nobody called the request back in the coop's time;
+	// a case opens as for a missed check-in.
+	RequestMissed EventType = "call_request_missed"
 )
 
 // Event is what node/calls reports through Record.
@@ -32,6 +38,8 @@ type Event struct {
 	// was seen by the caller's node, which keeps only the call (no window).
 	Node string `json:"node,omitempty"`
 	Name string `json:"name,omitempty"` // the grant's display name, with Node
+	// Request is the call request of CallRequested and RequestMissed.
+	Request string `json:"request,omitempty"`
 }
 
 // Record takes in a call or terminal event: it marks the current window of
@@ -45,6 +53,15 @@ func (s *Service) Record(ctx context.Context, ev Event) error {
 		ev.At = s.now()
 	}
 	ev.At = ev.At.UTC()
+	switch ev.Type {
+	case CallRequested:
+		s.tellRequest(ctx, ev)
+		return nil
+	case RequestMissed:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.missRequest(ctx, ev)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ev.Call != "" && (ev.Type == CallPlaced || ev.Type == CallAnswered || ev.Type == CallUnanswered) {
@@ -222,13 +239,20 @@ type CallChoice struct {
 // OpenCalls lists the caregiver's answered calls of the last week that have
 // no outcome yet, newest first: the choices of the outcome form.
 func (s *Service) OpenCalls(ctx context.Context, a auth.Actor) []CallChoice {
-	if a.CaregiverID == "" {
+	admin := a.Role == auth.Admin
+	if a.CaregiverID == "" && !admin {
 		return []CallChoice{}
 	}
 	now := s.now()
 	from := now.Add(-7 * 24 * time.Hour)
 	seen := map[string]CallSeen{}
-	for _, c := range s.calls.Filter(func(c *CallSeen) bool { return c.Answered && c.Caregiver == a.CaregiverID && !c.At.Before(from) }) {
+	mine := func(c *CallSeen) bool {
+		if admin {
+			return c.Node == "" // the admin records for this coop's people
+		}
+		return c.Caregiver == a.CaregiverID
+	}
+	for _, c := range s.calls.Filter(func(c *CallSeen) bool { return c.Answered && mine(c) && !c.At.Before(from) }) {
 		seen[c.ID] = c
 	}
 	out := []CallChoice{}
@@ -238,7 +262,7 @@ func (s *Service) OpenCalls(ctx context.Context, a auth.Actor) []CallChoice {
 			return n, n != ""
 		}
 		p, ok := s.cfg.Dir.Beneficiary(ctx, ben)
-		if !ok || !slices.Contains(p.Caregivers, a.CaregiverID) {
+		if !ok || !admin && !slices.Contains(p.Caregivers, a.CaregiverID) {
 			names[ben] = ""
 			return "", false
 		}

@@ -107,6 +107,13 @@ func (s *Service) Dashboard(ctx context.Context, a auth.Actor, from, to time.Tim
 		}
 		return false
 	})
+	// A call answered outside any agreed window (a call back, an extra
+	// call) is a contact made too.
+	for _, c := range s.contactsOutsideWindows(from, to) {
+		d.Done++
+		month(c.At).Done++
+		cg(c.Caregiver).Done++
+	}
 	kinds, munis := map[string]int{}, map[string]int{}
 	s.cases.Filter(func(c *Case) bool {
 		if c.State == CaseOpen {

@@ -77,6 +77,11 @@ type Message struct {
 	AckURL string
 	// Data is the structured form sent to webhooks (no personal data).
 	Data map[string]string
+	// Link is the page of the app the message is about (in-app only);
+	// Beneficiary the opaque id of the person, whom the inbox names to
+	// a reader allowed to see them. Neither is sent anywhere.
+	Link        string
+	Beneficiary string
 }
 
 // Notifier queues messages for delivery with retries.

@@ -44,6 +44,14 @@ type Config struct {
 	// CoopPhone is the number alerts tell people to call back.
 	CoopPhone string
 
+	// Text renders a message of the catalogues in a language, with args
+	// as name/value pairs (node wires web's catalogues); nil: the key.
+	Text func(lang, key string, args ...any) string
+	// Lang is an account's language ("": DefaultLang).
+	Lang func(username string) string
+	// DefaultLang is the language of e-mail and webhooks; default "it".
+	DefaultLang string
+
 	// Defaults of a beneficiary without Settings.
 	RepeatAfter   time.Duration // default 10 min
 	Repeats       int           // default 2
@@ -117,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	def(&cfg.Grace, 30*time.Minute)
 	def(&cfg.Horizon, 24*time.Hour)
 	def(&cfg.AckTTL, 7*24*time.Hour)
+	if cfg.DefaultLang == "" {
+		cfg.DefaultLang = "it"
+	}
 	if cfg.Repeats == 0 {
 		cfg.Repeats = 2
 	}
@@ -195,6 +206,12 @@ var ErrNoCall = &problem.Error{Status: http.StatusUnprocessableEntity, Code: "no
 // RecordOutcome records what a local caregiver reports after a call. The
 // same idempotency key returns the first outcome again, changing nothing.
 func (s *Service) RecordOutcome(ctx context.Context, a auth.Actor, o Outcome) (Outcome, error) {
+	if a.Role == auth.Admin {
+		// The admin records for the caregiver who placed the call (she
+		// phoned the office, or has no account).
+		o.Caregiver, o.By = "", a.Username
+		return s.recordOutcome(ctx, a, o)
+	}
 	if a.Role != auth.Caregiver || a.CaregiverID == "" {
 		return Outcome{}, s.deny(ctx, a, "outcome", o.Beneficiary, "record")
 	}
@@ -237,6 +254,9 @@ func (s *Service) recordOutcome(ctx context.Context, a auth.Actor, o Outcome) (O
 				c, ok = x, true
 			}
 		}
+	}
+	if ok && a.Role == auth.Admin {
+		o.Caregiver = c.Caregiver
 	}
 	if !ok || c.Node != "" || c.Beneficiary != o.Beneficiary || c.Caregiver != o.Caregiver || !c.Answered {
 		_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Denied, "outcome", o.Call, "no call"))
@@ -367,8 +387,10 @@ func (s *Service) tellAdmins(ctx context.Context, c *Case, what string) {
 		return
 	}
 	for _, u := range s.cfg.Dir.Admins(ctx) {
+		lang := s.langOf("inapp", u)
 		m := Message{ID: "admin/" + c.ID + "/" + what + "/" + u, Channel: "inapp", To: u,
-			Subject: "case " + c.ID + ": " + what, Body: "Case " + c.ID + " needs the coop: " + what + ".", Ref: c.ID}
+			Subject: s.text(lang, "alert.admin_subject", "What", s.what(lang, c)),
+			Body:    s.text(lang, "alert.admin_"+what), Ref: c.ID, Link: s.caseLink(c, false), Beneficiary: c.Beneficiary}
 		if err := s.cfg.Notify.Enqueue(ctx, m); err != nil {
 			s.log.Error("admin notice not queued", "case", c.ID, "err", err)
 		}

@@ -143,6 +143,7 @@ type Case struct {
 	Urgency      string    `json:"urgency"`
 	Outcome      string    `json:"outcome,omitempty"`
 	Window       string    `json:"window,omitempty"`
+	Request      string    `json:"request,omitempty"` // the call request nobody called back
 	State        string    `json:"state"`
 	Actions      []Action  `json:"actions"`
 	Timeline     []Step    `json:"timeline"`
@@ -276,4 +277,6 @@ const (
 	MissNotOn      = "terminal_not_on" // its PC did not switch itself on
 	MissUnanswered = "unanswered"
 	MissNotPlaced  = "not_placed"
+	// MissRequest: "Chiamatemi" was not called back in the coop's time.
+	MissRequest = "call_request"
 )

@@ -34,6 +34,12 @@ type Message struct {
 	Ref     string            `json:"ref,omitempty"`
 	AckURL  string            `json:"ack_url,omitempty"`
 	Data    map[string]string `json:"data,omitempty"`
+	// Link (a path of the app) and Beneficiary (an opaque id) are kept
+	// with in-app messages only: the inbox links the case and names the
+	// person to a reader allowed to see them. Never sent by e-mail or
+	// webhook.
+	Link        string `json:"link,omitempty"`
+	Beneficiary string `json:"beneficiary,omitempty"`
 }
 
 // Delivery states.
@@ -56,14 +62,17 @@ type Delivery struct {
 
 // Item is one message in a user's in-app inbox.
 type Item struct {
-	ID      string    `json:"id"`
-	User    string    `json:"user"`
-	Subject string    `json:"subject"`
-	Body    string    `json:"body"`
-	Ref     string    `json:"ref,omitempty"`
-	AckURL  string    `json:"ack_url,omitempty"`
-	At      time.Time `json:"at"`
-	Read    bool      `json:"read"`
+	ID      string `json:"id"`
+	User    string `json:"user"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+	Ref     string `json:"ref,omitempty"`
+	AckURL  string `json:"ack_url,omitempty"`
+	Link    string `json:"link,omitempty"`
+	// Beneficiary is the opaque id of the person the message is about.
+	Beneficiary string    `json:"beneficiary,omitempty"`
+	At          time.Time `json:"at"`
+	Read        bool      `json:"read"`
 }
 
 // Config configures delivery.
@@ -158,7 +167,7 @@ func (s *Service) Enqueue(ctx context.Context, m Message) error {
 		if _, ok := s.inbox.Get(key); ok {
 			return nil
 		}
-		it := Item{ID: m.ID, User: m.To, Subject: m.Subject, Body: m.Body, Ref: m.Ref, AckURL: m.AckURL, At: s.now()}
+		it := Item{ID: m.ID, User: m.To, Subject: m.Subject, Body: m.Body, Ref: m.Ref, AckURL: m.AckURL, Link: m.Link, Beneficiary: m.Beneficiary, At: s.now()}
 		if err := s.inbox.Put(ctx, it); err != nil {
 			return fmt.Errorf("store inbox item: %w", err)
 		}
@@ -170,6 +179,7 @@ func (s *Service) Enqueue(ctx context.Context, m Message) error {
 	if _, ok := s.deliveries.Get(m.ID); ok {
 		return nil
 	}
+	m.Link, m.Beneficiary = "", ""
 	d := Delivery{Message: m, State: Pending, NextAt: s.now(), CreatedAt: s.now()}
 	if err := s.deliveries.Put(ctx, d); err != nil {
 		return fmt.Errorf("store delivery: %w", err)

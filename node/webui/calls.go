@@ -25,6 +25,10 @@ type agendaRow struct {
 	Node        string
 	Coop        string
 	Today       bool
+	End         time.Time
+	State       string // now, late, next, done
+	Online      bool   // the terminal is connected (this coop's people)
+	Note        string // what matters for a call: fragility, notes
 }
 
 func (u *ui) callsRoutes() {
@@ -32,6 +36,18 @@ func (u *ui) callsRoutes() {
 	r.HandleFunc("/agenda", u.gate(u.agendaPage, auth.Caregiver, auth.Admin)).Methods(http.MethodGet)
 	r.HandleFunc("/terminal", u.terminalScreen).Methods(http.MethodGet)
 	r.HandleFunc("/calls", u.gate(u.callsAdminPage, auth.Admin)).Methods(http.MethodGet)
+	u.callRequestRoutes()
+}
+
+type agendaData struct {
+	Rows     []agendaRow
+	Sections []agendaSection // now, late, next, done: whom to call now
+	Requests []requestRow
+}
+
+type agendaSection struct {
+	Key  string // now, late, next, done
+	Rows []agendaRow
 }
 
 func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
@@ -48,9 +64,10 @@ func (u *ui) agendaPage(w http.ResponseWriter, r *http.Request) {
 		t := it.Start.In(loc)
 		rows = append(rows, agendaRow{Start: t, Day: p.T("agenda.weekday."+t.Weekday().String()) + " " + t.Format("02/01"),
 			Time: t.Format("15:04"), Beneficiary: it.Beneficiary, Name: it.Name, Node: it.Node, Coop: it.Coop,
-			Today: t.Format("2006-01-02") == now.Format("2006-01-02")})
+			Today: t.Format("2006-01-02") == now.Format("2006-01-02"), End: it.End})
 	}
-	p.Data = rows
+	u.sortAgenda(r, p, now, rows)
+	p.Data = agendaData{Rows: rows, Sections: agendaSections(rows), Requests: u.requestRows(r, p)}
 	u.render(w, r, p, "calls_agenda", http.StatusOK)
 }
 

@@ -23,8 +23,8 @@ func (u *ui) escalationRoutes() {
 	r := u.s.Router
 	cg := []auth.Role{auth.Admin, auth.Caregiver}
 	r.HandleFunc("/cases", u.gate(u.casesPage, cg...)).Methods(http.MethodGet)
-	r.HandleFunc("/cases/outcome", u.gate(u.outcomePage, auth.Caregiver)).Methods(http.MethodGet)
-	r.HandleFunc("/cases/outcome", u.gate(u.outcomePost, auth.Caregiver)).Methods(http.MethodPost)
+	r.HandleFunc("/cases/outcome", u.gate(u.outcomePage, cg...)).Methods(http.MethodGet)
+	r.HandleFunc("/cases/outcome", u.gate(u.outcomePost, cg...)).Methods(http.MethodPost)
 	r.HandleFunc("/cases/{id}", u.gate(u.casePage, cg...)).Methods(http.MethodGet)
 	r.HandleFunc("/cases/{id}/action", u.gate(u.caseActionPost, cg...)).Methods(http.MethodPost)
 	r.HandleFunc("/cases/{id}/emergency", u.gate(u.emergencyPage, cg...)).Methods(http.MethodGet)
@@ -79,7 +79,13 @@ type outcomeData struct {
 	Actions   []string
 	Key       string
 	Chosen    map[string]bool
+	Icons     map[string]string // kinds and actions: a symbol beside the words
 }
+
+// outcomeIcons are the symbols of the outcome form's choices (decoration:
+// the words are the label).
+var outcomeIcons = map[string]string{"health": "✚", "loneliness": "☹", "home": "⌂", "food": "🍽", "money": "€", "safety": "⚠", "other": "…",
+	"propose_services": "☰", "alert_social": "☎", "alert_family": "☎", "alert_caregivers": "👥", "emergency": "🚑"}
 
 func (u *ui) outcomeForm(w http.ResponseWriter, r *http.Request, p *page, status int) {
 	key := p.Form.Get("key")
@@ -91,13 +97,25 @@ func (u *ui) outcomeForm(w http.ResponseWriter, r *http.Request, p *page, status
 		chosen[a] = true
 	}
 	p.Data = outcomeData{Calls: u.d.Escalation.OpenCalls(ctx(r), actor(r)), Kinds: escalation.Kinds, Urgencies: escalation.Urgencies,
-		Actions: escalation.ActionKinds, Key: key, Chosen: chosen}
+		Actions: escalation.ActionKinds, Key: key, Chosen: chosen, Icons: outcomeIcons}
 	u.render(w, r, p, "escalation_outcome", status)
 }
 
 func (u *ui) outcomePage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "esc.outcome_title")
 	p.Form.Set("status", escalation.StatusWell)
+	// From the agenda after a call: that call is chosen.
+	if id := r.URL.Query().Get("call"); id != "" {
+		for _, c := range u.d.Escalation.OpenCalls(ctx(r), actor(r)) {
+			if c.ID == id {
+				v := c.ID + "|" + c.Beneficiary
+				if c.Node != "" {
+					v += "|" + c.Node
+				}
+				p.Form.Set("call", v)
+			}
+		}
+	}
 	u.outcomeForm(w, r, p, http.StatusOK)
 }
 
@@ -268,9 +286,7 @@ func (u *ui) dashboardPage(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) inboxPage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "esc.inbox_title")
-	if u.d.Notify != nil {
-		p.Data = u.d.Notify.Inbox(actor(r))
-	}
+	p.Data = u.inboxRows(r)
 	u.render(w, r, p, "escalation_inbox", http.StatusOK)
 }
 

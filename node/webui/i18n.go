@@ -132,12 +132,21 @@ func (u *ui) langPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, localPath(strings.TrimSpace(r.PostForm.Get("next"))), http.StatusSeeOther)
 }
 
-// Translator loads the embedded message catalogues for a domain that
-// writes text outside a page, in the reader's language (an e-mail).
-func Translator() (func(lang, key string, args ...any) string, error) {
+// Translator renders the message catalogues outside the pages: the texts
+// of alerts and notices the node sends, in their recipient's language.
+type Translator struct{ c *catalogues }
+
+// NewTranslator loads the embedded catalogues.
+func NewTranslator() (*Translator, error) {
 	c, err := loadCatalogues(web.Locales())
 	if err != nil {
 		return nil, err
 	}
-	return c.translate, nil
+	return &Translator{c: c}, nil
+}
+
+// Text is the message key in lang (the first language when lang has no
+// catalogue), with args as name/value pairs.
+func (t *Translator) Text(lang, key string, args ...any) string {
+	return t.c.translate(lang, key, args...)
 }

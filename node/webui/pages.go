@@ -16,6 +16,11 @@ type homeData struct {
 	Counts        []count
 	Next          []link
 	Backup        *backupLine // admin only
+	// A caregiver's day: her people, her next call, the open requests.
+	Requests  []requestRow
+	NextCall  string
+	Caregiver bool
+	Agenda    bool // the node runs check-in calls
 }
 
 // backupLine is the admin's one sentence on the node's own backups.
@@ -61,8 +66,11 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "home.title")
 	var d homeData
 	c := u.d.Care.Counts()
+	if a.Role == auth.Caregiver {
+		u.caregiverHome(r, p, &d)
+	}
 	for _, s := range []string{"beneficiaries", "caregivers", "terminals"} {
-		if may(a.Role, s) {
+		if may(a.Role, s) && a.Role != auth.Caregiver {
 			d.Counts = append(d.Counts, count{Label: p.T("home.count_" + s), N: c[s], Href: "/" + s})
 		}
 	}

@@ -29,6 +29,7 @@ func beneficiaryKind(u *ui) *kind[care.Beneficiary] {
 				v.Set("birth_year", strconv.Itoa(b.BirthYear))
 			}
 			v.Set("phone", b.Phone)
+			v.Set("gender", b.Gender)
 			v["fragility"] = b.Fragility
 			for i, ct := range b.Contacts {
 				v.Set(rowName("contacts", i, "kind"), ct.Kind)
@@ -54,6 +55,7 @@ func beneficiaryKind(u *ui) *kind[care.Beneficiary] {
 				Municipality: resolveMunicipality(v.Get("municipality")),
 				BirthYear:    atoi(v, "birth_year", errs),
 				Phone:        strings.TrimSpace(v.Get("phone")),
+				Gender:       v.Get("gender"),
 				Fragility:    v["fragility"],
 				Consent: care.Consent{Given: v.Get("consent.given") == "on", Date: v.Get("consent.date"),
 					CollectedBy: strings.TrimSpace(v.Get("consent.collected_by")), Scope: strings.TrimSpace(v.Get("consent.scope"))},
@@ -93,7 +95,8 @@ func beneficiaryKind(u *ui) *kind[care.Beneficiary] {
 					p.fld("text", "address", "beneficiary.address", required, auto("off")),
 					p.fld("text", "municipality", "beneficiary.municipality", required, muni, help(p, "help.municipality")),
 					p.fld("number", "birth_year", "beneficiary.birth_year", inputmode("numeric")),
-					p.fld("tel", "phone", "beneficiary.phone", auto("off"))),
+					p.fld("tel", "phone", "beneficiary.phone", auto("off")),
+					p.choice("select", "gender", "beneficiary.gender", "gender", append([]string{""}, care.Genders...))),
 				set("", p.choice("checks", "fragility", "beneficiary.fragility", "fragility", care.Fragilities)),
 			}
 			for i := range rowsIn(p.Form, "contacts", contactRows) {

@@ -27,7 +27,7 @@ function start() {
     switch (m.type) {
       case 'hello': ice = m.ice || []; break;
       case 'ringing': if (call && m.call === call.id) status(msg('ringing')); break;
-      case 'accepted': if (call && m.call === call.id) await offer(); break;
+      case 'accepted': if (call && m.call === call.id) { call.answered = true; await offer(); } break;
       case 'answer':
         if (call && m.call === call.id) await call.pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
         break;
@@ -40,24 +40,55 @@ function start() {
         if (call && m.call === call.id) end(`${msg('refused')} ${m.reason === 'terminal_offline' ? msg('offline') : m.reason}`);
         break;
       case 'hangup': if (call && m.call === call.id) end(msg('ended')); break;
-      case 'request': case 'fine': {
-        const li = document.createElement('li');
+      case 'request': {
+        // The request is stored before the socket hears it: the page's
+        // own list (names, gendered phrasing) is fetched again.
+        await refreshRequests();
+        const li = $('requests').querySelector(`li.request[data-beneficiary="${CSS.escape(m.beneficiary || '')}"]`);
+        if (li) { live(li.querySelector('.request-line').textContent); break; }
+        // Another coop's person (their node keeps the request).
         const row = document.querySelector(`button.call[data-beneficiary="${CSS.escape(m.beneficiary || '')}"]`);
-        const who = row ? row.closest('tr').children[2].textContent : '';
-        li.textContent = `${new Date().toLocaleTimeString()} · ${who} ${msg(m.type)}`;
-        $('requests').prepend(li);
+        live(`${new Date().toLocaleTimeString().slice(0, 5)} · ${row ? row.dataset.name : ''} ${msg('request')}`);
+        break;
+      }
+      case 'fine': {
+        const row = document.querySelector(`button.call[data-beneficiary="${CSS.escape(m.beneficiary || '')}"]`);
+        live(`${new Date().toLocaleTimeString().slice(0, 5)} · ${row ? row.dataset.name : ''} ${msg('fine')}`);
         break;
       }
       default: break;
     }
   }
 
+  function live(text) {
+    const li = document.createElement('li');
+    li.textContent = text;
+    $('live').prepend(li);
+  }
+
+  // refreshRequests replaces the list of call requests with the server's.
+  async function refreshRequests() {
+    try {
+      const r = await fetch(location.pathname, { headers: { Accept: 'text/html' } });
+      if (!r.ok) return false;
+      const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+      const fresh = doc.getElementById('requests');
+      if (!fresh) return false;
+      $('requests').replaceWith(document.importNode(fresh, true));
+      bind($('requests'));
+      return true;
+    } catch { return false; }
+  }
+
   async function place(btn) {
     if (call) return;
     const stream = await media();
-    call = { id: callID(), stream, pc: null, btn };
+    call = { id: callID(), stream, pc: null, btn, answered: false };
     $('local-video').srcObject = stream;
+    $('call-title').textContent = msg('incall').replace('{name}', btn.dataset.name || '');
+    $('after-call').hidden = true;
     $('call-panel').hidden = false;
+    $('call-title').focus();
     status(msg('calling'));
     send({ type: 'call', call: call.id, beneficiary: btn.dataset.beneficiary, node: btn.dataset.node || undefined });
   }
@@ -79,13 +110,32 @@ function start() {
     if (call.stopWatch) call.stopWatch();
     if (call.pc) call.pc.close();
     call.stream.getTracks().forEach((t) => t.stop());
+    const done = call;
     call = null;
     $('call-panel').hidden = true;
     $('call-warning').textContent = '';
     status(text);
+    if (done.answered) {
+      // A finished call no longer looks pending; its outcome is one tap away.
+      const row = done.btn.closest('tr');
+      if (row) { row.classList.add('done'); done.btn.textContent = msg('again'); }
+      const a = $('outcome-link');
+      if (a) {
+        a.href = `/cases/outcome?call=${encodeURIComponent(done.id)}`;
+        $('after-call').hidden = false;
+        a.focus();
+        refreshRequests();
+        return;
+      }
+      refreshRequests();
+    }
+    if (document.body.contains(done.btn)) done.btn.focus(); else $('call-status').focus();
   }
 
-  document.querySelectorAll('button.call').forEach((b) => b.addEventListener('click', () => place(b)));
+  function bind(scope) {
+    scope.querySelectorAll('button.call').forEach((b) => b.addEventListener('click', () => place(b)));
+  }
+  bind(document);
   $('hangup').addEventListener('click', () => {
     if (call) { send({ type: 'hangup', call: call.id }); end(msg('ended')); }
   });

@@ -15,7 +15,7 @@ function start() {
   let ws = null; let ice = []; let info = null; let call = null; let backoff = 1000; let audio = null;
 
   function show(id) {
-    for (const s of ['home', 'ringing', 'incall', 'pairing']) $(s).hidden = s !== id;
+    for (const s of ['home', 'ringing', 'incall', 'confirm', 'pairing']) $(s).hidden = s !== id;
   }
   function status(t) { $('status').textContent = t; }
 
@@ -84,7 +84,7 @@ function start() {
         }
         break;
       case 'hangup': if (call && m.call === call.id) endCall(); break;
-      case 'ok': status(m.reason === 'fine' ? msg('okFine') : msg('okRequest')); break;
+      case 'ok': confirmSent(m.reason === 'fine' ? msg('okFine') : msg('okRequest')); break;
       default: break;
     }
   }
@@ -99,8 +99,23 @@ function start() {
     } catch { /* no sound device: the screen still shows the call */ }
   }
 
+  // confirmSent fills the screen with a calm confirmation for a while,
+  // then goes back home (a call arriving meanwhile takes over).
+  let confirmTimer = null;
+  function confirmSent(text) {
+    $('confirm-text').textContent = text;
+    if (call) return;
+    show('confirm');
+    $('confirm-ok').focus();
+    clearTimeout(confirmTimer);
+    confirmTimer = setTimeout(() => { if (!call) show('home'); }, 20000);
+  }
+  $('confirm-ok').addEventListener('click', () => { clearTimeout(confirmTimer); if (!call) show('home'); });
+
   function ring(m) {
     if (call) return;
+    clearTimeout(confirmTimer);
+    $('caller-name').textContent = m.from || '';
     call = { id: m.call, pc: null, stream: null, timer: null };
     let n = m.countdown || 10;
     $('ring-title').textContent = msg('calling').replace('{name}', m.from || '');
