@@ -355,6 +355,9 @@ func (n *Node) mountHTTP() {
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
 		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, CostTable: n.workersAPI.Table, Location: n.loc}
+	if n.calls != nil {
+		wd.CallRequests = func(a auth.Actor) int { return len(n.calls.Requests(context.Background(), a)) }
+	}
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}

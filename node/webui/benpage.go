@@ -23,8 +23,7 @@ type benExtra struct {
 	Schedules []benSchedule
 	Calls     []benCall
 	Cases     []escalation.Case
-	// Requests are the beneficiary's open "Chiamatemi" requests; filled by
-	// callRequestsFor once the call requests exist.
+	// Requests are the beneficiary's open "Chiamatemi" requests.
 	Requests []benRequest
 	CanEdit  bool // admin: may change schedules
 	// OnlineNow is, for whoever may not list terminals, whether the
@@ -106,10 +105,20 @@ func (u *ui) beneficiaryExtra(r *http.Request, b care.Beneficiary) any {
 	return d
 }
 
-// callRequestsFor lists a beneficiary's open call requests. The requests
-// themselves are another part of the work (issue 13, item 1): this is
-// the one place that reads them for the beneficiary's page.
-func (u *ui) callRequestsFor(r *http.Request, ben string) []benRequest { return nil }
+// callRequestsFor lists a beneficiary's open call requests, each leading
+// to the agenda where it is called back or closed.
+func (u *ui) callRequestsFor(r *http.Request, ben string) []benRequest {
+	if u.d.Calls == nil {
+		return nil
+	}
+	var out []benRequest
+	for _, q := range u.d.Calls.Requests(ctx(r), actor(r)) {
+		if q.Beneficiary == ben {
+			out = append(out, benRequest{At: q.At, Href: "/agenda"})
+		}
+	}
+	return out
+}
 
 // presenceView is a terminal's or caregiver's presence in words.
 type presenceView struct {
