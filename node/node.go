@@ -302,6 +302,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startRequests(ctx); err != nil {
 		return err
 	}
+	n.citizenFeeds()
 	if err := n.startBackups(); err != nil {
 		return err
 	}
