@@ -18,7 +18,9 @@ func (n *Node) citizenFeeds() {
 	n.citizens.SetFeeds(citizens.Feeds{Requests: requestFeed{n.requests}, Cases: caseFeed{n.requests}})
 }
 
-func citizenActor(citizen string) auth.Actor { return auth.Actor{Username: citizen, Role: auth.Citizen} }
+func citizenActor(citizen string) auth.Actor {
+	return auth.Actor{Username: citizen, Role: auth.Citizen}
+}
 
 func offeringNames(os []requests.OfferingRef) string {
 	names := make([]string, 0, len(os))
