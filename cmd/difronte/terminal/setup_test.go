@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/difronte/difronte/node/workshop"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -41,6 +42,15 @@ func TestCollectFakeSysfs(t *testing.T) {
 	exp, _ := json.Marshal(want)
 	if !bytes.Equal(got, exp) {
 		t.Fatalf("report\n got %s\nwant %s", got, exp)
+	}
+	// What the probe sends is what the workshop reads: its strict decoder
+	// takes the report whole, and sees the same hardware.
+	dec, err := workshop.DecodeReport(got)
+	if err != nil {
+		t.Fatalf("the workshop refuses the probe's report: %v", err)
+	}
+	if dec.RAMMB != 3839 || len(dec.Disks) != 1 || dec.Disks[0].SMART != "failed" || !dec.RTCWakealarm || dec.Battery.WearPercent != 25 {
+		t.Fatalf("the workshop read %+v", dec)
 	}
 	// No tools, no sysfs: still a report, with nothing claimed.
 	empty := Collect(context.Background(), Paths{Sys: t.TempDir(), Proc: t.TempDir(), Etc: t.TempDir()}, now)
