@@ -22,8 +22,8 @@ type navGroup struct {
 var sectionGroup = map[string]string{
 	"beneficiaries": "people", "caregivers": "people", "terminals": "people", "officina": "people", "cittadini": "people",
 	"agenda": "calls", "calls": "calls", "cases": "calls", "dashboard": "calls", "inbox": "calls",
-	"catalogue": "services", "offerings": "services", "qualification": "services", "richieste": "services", "pratiche": "services",
-	"federation": "federation", "authority": "federation",
+	"catalogue": "services", "offerings": "services", "richieste": "services", "pratiche": "services",
+	"federation": "federation", "qualification": "federation", "authority": "federation",
 	"accounts": "admin", "audit": "admin",
 }
 

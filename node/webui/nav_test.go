@@ -34,8 +34,8 @@ func TestNavGroups(t *testing.T) {
 		t.Fatalf("admin menu %v, want %v", got, want)
 	}
 	people := all[1]
-	if people.Href != "" || !people.Current || len(people.Items) != 3 || people.Items[1].Href != "/caregivers" || !people.Items[1].Current {
-		t.Errorf("people group %+v: want three links, caregivers current", people)
+	if people.Href != "" || !people.Current || len(people.Items) != 4 || people.Items[1].Href != "/caregivers" || !people.Items[1].Current {
+		t.Errorf("people group %+v: want four links (with the workshop), caregivers current", people)
 	}
 	if svc := all[3]; svc.Items[0].Href != "/catalogo" || svc.Items[0].Label != "Catalogo dei servizi" {
 		t.Errorf("services group %+v: want the catalogue first", svc)
