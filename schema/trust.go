@@ -226,12 +226,19 @@ func (ts *TrustSet) CheckQualification(token string) (*Qualification, *Authority
 // CurrentAt checks the time-dependent rules: the credential's window and
 // the key's hard expiry.
 func CurrentAt(q *Qualification, k *AuthorityKey, now time.Time) error {
-	from, until := q.Window()
+	return currentAt(q.ValidFrom, q.ValidUntil, k, now)
+}
+
+// currentAt checks a credential's window (RFC 3339 bounds, already
+// validated) and its key's hard expiry at now.
+func currentAt(validFrom, validUntil string, k *AuthorityKey, now time.Time) error {
+	from, _ := time.Parse(time.RFC3339, validFrom)
+	until, _ := time.Parse(time.RFC3339, validUntil)
 	if now.Before(from) {
-		return refuse("not valid before %s", q.ValidFrom)
+		return refuse("not valid before %s", validFrom)
 	}
 	if !now.Before(until) {
-		return refuse("expired at %s", q.ValidUntil)
+		return refuse("expired at %s", validUntil)
 	}
 	if k.Expires != 0 && now.Unix() >= k.Expires {
 		return refuse("key %s expired", k.Kid)

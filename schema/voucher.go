@@ -135,18 +135,12 @@ func (ts *TrustSet) VerifyVoucher(token string, now time.Time) (*Voucher, *Autho
 	if err != nil {
 		return nil, nil, err
 	}
-	from, until := v.Window()
+	from, _ := v.Window()
 	if err := keyCovers(k, v.Issuer.ID, from); err != nil {
 		return nil, nil, err
 	}
-	if now.Before(from) {
-		return nil, nil, refuse("not valid before %s", v.ValidFrom)
-	}
-	if !now.Before(until) {
-		return nil, nil, refuse("expired at %s", v.ValidUntil)
-	}
-	if k.Expires != 0 && now.Unix() >= k.Expires {
-		return nil, nil, refuse("key %s expired", k.Kid)
+	if err := currentAt(v.ValidFrom, v.ValidUntil, k, now); err != nil {
+		return nil, nil, err
 	}
 	return v, k, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/difronte/difronte/node/workshop"
 	"io"
 	"net/http"
 	"os"
@@ -18,71 +19,18 @@ import (
 	"time"
 )
 
-// Report is the hardware report the probe sends; the node's side decodes
-// exactly these names and refuses unknown ones.
-type Report struct {
-	CollectedAt  time.Time  `json:"collected_at"`
-	Arch         string     `json:"arch"`
-	CPU          CPU        `json:"cpu"`
-	RAMMB        int        `json:"ram_mb"`
-	Disks        []Disk     `json:"disks"`
-	Battery      Battery    `json:"battery"`
-	Screen       Screen     `json:"screen"`
-	Webcam       bool       `json:"webcam"`
-	Microphone   bool       `json:"microphone"`
-	Speakers     bool       `json:"speakers"`
-	Network      Network    `json:"network"`
-	BIOS         BIOS       `json:"bios"`
-	RTCWakealarm bool       `json:"rtc_wakealarm"`
-	RTCLocalTime bool       `json:"rtc_local_time"`
-	AudioTest    *AudioTest `json:"audio_test,omitempty"`
-}
-
-// CPU is the processor's model and logical core count.
-type CPU struct {
-	Model string `json:"model"`
-	Cores int    `json:"cores"`
-}
-
-// Disk is one fixed disk; Smart is "passed", "failed" or "unknown".
-type Disk struct {
-	Name       string  `json:"name"`
-	Model      string  `json:"model"`
-	SizeGB     float64 `json:"size_gb"`
-	Rotational bool    `json:"rotational"`
-	Smart      string  `json:"smart"`
-}
-
-// Battery says whether one is present and how worn it is (0 = as new).
-type Battery struct {
-	Present     bool    `json:"present"`
-	WearPercent float64 `json:"wear_percent"`
-}
-
-// Screen is the connected panel's preferred mode.
-type Screen struct {
-	Width  int `json:"width"`
-	Height int `json:"height"`
-}
-
-// Network says which kinds of interface the PC has.
-type Network struct {
-	Ethernet bool `json:"ethernet"`
-	WiFi     bool `json:"wifi"`
-}
-
-// BIOS is the firmware's vendor, version and date as DMI tells them.
-type BIOS struct {
-	Vendor  string `json:"vendor"`
-	Version string `json:"version"`
-	Date    string `json:"date"`
-}
-
-// AudioTest is the optional short recording made by the probe.
-type AudioTest struct {
-	Recorded bool `json:"recorded"`
-	Seconds  int  `json:"seconds"`
-}
+// The hardware report the probe sends is the workshop's own type: the
+// node decodes exactly these names (node/workshop, strictly).
+type (
+	Report    = workshop.Report
+	CPU       = workshop.CPU
+	Disk      = workshop.Disk
+	Battery   = workshop.Battery
+	Screen    = workshop.Screen
+	Network   = workshop.Network
+	BIOS      = workshop.BIOS
+	AudioTest = workshop.AudioTest
+)
 
 // Paths are where the probe and the agent read and write the system; tests
 // point them at a temporary tree.
@@ -202,7 +150,7 @@ func disks(ctx context.Context, p Paths) []Disk {
 		gb := float64(sectors*512) / 1e9
 		out = append(out, Disk{Name: n, Model: readTrim(filepath.Join(dir, "device/model")),
 			SizeGB: float64(int(gb*10+0.5)) / 10, Rotational: readTrim(filepath.Join(dir, "queue/rotational")) == "1",
-			Smart: smart(ctx, p.Smartctl, "/dev/"+n)})
+			SMART: smart(ctx, p.Smartctl, "/dev/"+n)})
 	}
 	return out
 }

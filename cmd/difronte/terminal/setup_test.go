@@ -33,7 +33,7 @@ func TestCollectFakeSysfs(t *testing.T) {
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	r := Collect(context.Background(), Paths{Sys: sys, Proc: proc, Etc: etc, Smartctl: tool}, now)
 	want := Report{CollectedAt: now, Arch: r.Arch, CPU: CPU{Model: "Intel(R) Core(TM) i5-3320M CPU @ 2.60GHz", Cores: 2}, RAMMB: 3839,
-		Disks:   []Disk{{Name: "sda", Model: "ST9250315AS", SizeGB: 250.1, Rotational: true, Smart: "failed"}},
+		Disks:   []Disk{{Name: "sda", Model: "ST9250315AS", SizeGB: 250.1, Rotational: true, SMART: "failed"}},
 		Battery: Battery{Present: true, WearPercent: 25}, Screen: Screen{Width: 1366, Height: 768},
 		Webcam: true, Microphone: true, Speakers: true, Network: Network{Ethernet: true, WiFi: true},
 		BIOS:         BIOS{Vendor: "LENOVO", Version: "8DET69WW (1.39 )", Date: "07/18/2013"},
