@@ -7,11 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	catsearch "github.com/difronte/difronte/node/search"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -70,27 +73,22 @@ func defeat(v url.Values, i int) string {
 	return out.Encode()
 }
 
-// answer is what the client decodes of every answer, as a page would.
-type answer struct {
-	Total   int              `json:"total"`
-	Results []map[string]any `json:"results"`
-	Facets  map[string][]struct {
-		Value, Label string
-		Count        int
-	} `json:"facets"`
-}
+// answer is what the client decodes of every answer, as a page would:
+// the node's own answer type.
+type answer = catsearch.Answer
 
 // load is one kind's run: clients closed-loop clients, each searching n
 // times, the cache defeated.
 type load struct {
 	p50, p99, max time.Duration
 	answers       int
-	bytes         int64 // of all answers
-	gcs           int   // collections in the node during the run
+	bytes         int64         // of all answers
+	gcs           int           // collections in the node during the run
+	cpu           time.Duration // the node's CPU time (user + system) during the run
 }
 
-func runLoad(base string, k kind, clients, n int) (load, error) {
-	gc0 := gcCount(base)
+func runLoad(base string, pid int, k kind, clients, n int) (load, error) {
+	gc0, cpu0 := gcCount(base), cpuTime(pid)
 	var (
 		mu    sync.Mutex
 		lat   []time.Duration
@@ -132,7 +130,7 @@ func runLoad(base string, k kind, clients, n int) (load, error) {
 	slices.Sort(lat)
 	return load{
 		p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], max: lat[len(lat)-1],
-		answers: len(lat), bytes: bytes, gcs: gcCount(base) - gc0,
+		answers: len(lat), bytes: bytes, gcs: gcCount(base) - gc0, cpu: cpuTime(pid) - cpu0,
 	}, nil
 }
 
@@ -183,16 +181,34 @@ func gcCount(base string) int {
 	return int(n)
 }
 
+// cpuTime is the CPU time (user + system) process pid has used, from
+// /proc/PID/stat in clock ticks of 10 ms: over hundreds of answers it says
+// what an answer costs the node whatever else runs on the machine.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // fields from 3 on
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
 // printLoad runs every kind with clients clients and prints the table.
-func printLoad(base string, clients, n int) error {
-	fmt.Printf("\n| query kind (HTTP, %d clients, cache defeated, %d answers) | p50 | p99 | max | answer size | GCs per 1,000 answers |\n|---|---|---|---|---|---|\n", clients, clients*n)
+func printLoad(base string, pid, clients, n int) error {
+	fmt.Printf("\n| query kind (HTTP, %d clients, cache defeated, %d answers) | p50 | p99 | max | answer size | GCs per 1,000 answers | node CPU per answer |\n|---|---|---|---|---|---|---|\n", clients, clients*n)
 	for _, k := range kinds() {
-		l, err := runLoad(base, k, clients, n)
+		l, err := runLoad(base, pid, k, clients, n)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %.1f KB | %.1f |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
-			float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers))
+		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %.1f KB | %.1f | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
+			float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers), ms(l.cpu)/float64(l.answers))
 	}
 	return nil
 }

@@ -39,25 +39,42 @@ func main() {
 	pubs := flag.Int("publishers", 300, "publishers")
 	queries := flag.Int("queries", 250, "HTTP searches per client and query kind")
 	clients := flag.Int("clients", 8, "concurrent closed-loop clients")
+	data := flag.String("data", "", "keep the seeded data directory here and reuse it in later runs (default: a temporary one)")
+	url := flag.String("url", "", "only run the query load against the node already serving at this URL (with -pid, its process)")
+	pid := flag.Int("pid", 0, "the process of the node at -url, for its CPU time")
 	flag.Parse()
-	if err := run(*bin, *n, *pubs, *clients, *queries); err != nil {
+	if *url != "" {
+		if err := printLoad(*url, *pid, *clients, *queries); err != nil {
+			fmt.Fprintln(os.Stderr, "catalogue bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*bin, *data, *n, *pubs, *clients, *queries); err != nil {
 		fmt.Fprintln(os.Stderr, "catalogue bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, pubs, clients, queries int) error {
-	dir, err := os.MkdirTemp("", "difronte-catalogue-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	start := time.Now()
-	if err := seed(dir, n, pubs); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
+func run(bin, dir string, n, pubs, clients, queries int) error {
 	fmt.Printf("# Whole node with a %d-offering catalogue from %d publishers\n\n", n, pubs)
-	fmt.Printf("seeded the replica with %d signed entries in %s\n\n", n+pubs, time.Since(start).Round(time.Millisecond))
+	if _, err := os.Stat(filepath.Join(dir, node.KeyFile)); dir == "" || err != nil {
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "difronte-catalogue-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		start := time.Now()
+		if err := seed(dir, n, pubs); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		fmt.Printf("seeded the replica with %d signed entries in %s\n\n", n+pubs, time.Since(start).Round(time.Millisecond))
+	} else {
+		fmt.Printf("reusing the seeded data directory (index snapshot included, if the node wrote one)\n\n")
+	}
 
 	port, err := freePort()
 	if err != nil {
@@ -96,10 +113,10 @@ func run(bin string, n, pubs, clients, queries int) error {
 	fmt.Printf("| start to ready (HTTP answers) | %s |\n", readyAt.Round(time.Millisecond))
 	fmt.Printf("| start to all %d offerings searchable | %s |\n", n, indexed.Sub(t0).Round(time.Millisecond))
 	fmt.Printf("| RSS once indexed | %.1f MB |\n", float64(steady)/1024)
-	if err := printLoad(base, clients, queries); err != nil {
+	if err := printLoad(base, cmd.Process.Pid, clients, queries); err != nil {
 		return err
 	}
-	if err := printLoad(base, 1, queries); err != nil {
+	if err := printLoad(base, cmd.Process.Pid, 1, queries); err != nil {
 		return err
 	}
 	fmt.Printf("\n| memory | value |\n|---|---|\n")

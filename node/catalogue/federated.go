@@ -37,9 +37,10 @@ type Federated struct {
 	rep *replica.Replica
 
 	mu     sync.RWMutex
-	items  map[string]*item  // publisher + "\x00" + key
+	items  map[string]item   // publisher + "\x00" + key; by value: no object per listing
 	coops  map[string]string // publisher -> coop name
-	sorted []*item           // nil when it must be rebuilt
+	pubs   map[string]string // one copy of each publisher's ID, shared by its items
+	sorted []item            // nil when it must be rebuilt
 	// tombs holds withdrawals seen while Load runs, so that Load does not
 	// bring back an offering withdrawn after it was read.
 	tombs map[string]uint64
@@ -67,7 +68,7 @@ func NewFederated(ctx context.Context, rep *replica.Replica) (*Federated, error)
 // which a node spends after it starts serving (Get works at once; Count
 // and Page grow until Load returns).
 func OpenFederated(ctx context.Context, rep *replica.Replica) (*Federated, error) {
-	c := &Federated{rep: rep, items: map[string]*item{}, coops: map[string]string{}, cache: newListingCache(cacheMaxItems, cacheMaxBytes)}
+	c := &Federated{rep: rep, items: map[string]item{}, coops: map[string]string{}, pubs: map[string]string{}, cache: newListingCache(cacheMaxItems, cacheMaxBytes)}
 	rep.OnChange(func(_, cur *schema.Entry) { c.apply(cur) })
 	if err := rep.Current(ctx, schema.KindCoop, func(e *schema.Entry) error { c.apply(e); return nil }); err != nil {
 		return nil, fmt.Errorf("index catalogue: %w", err)
@@ -128,7 +129,12 @@ func (c *Federated) apply(e *schema.Entry) {
 		if _, ok := c.items[id]; ok {
 			c.cache.drop(id)
 		}
-		c.items[id] = &item{publisher: e.Publisher, key: e.Key, sortName: strings.ToLower(o.Name), seq: e.Seq}
+		pub, ok := c.pubs[e.Publisher]
+		if !ok {
+			pub = e.Publisher
+			c.pubs[pub] = pub
+		}
+		c.items[id] = item{publisher: pub, key: e.Key, sortName: strings.ToLower(o.Name), seq: e.Seq}
 		c.sorted = nil
 	}
 }
@@ -162,16 +168,16 @@ func (c *Federated) Count() int {
 func (c *Federated) Page(ctx context.Context, offset, limit int) (int, []Listing, error) {
 	c.mu.Lock()
 	if c.sorted == nil {
-		c.sorted = make([]*item, 0, len(c.items))
+		c.sorted = make([]item, 0, len(c.items))
 		for _, it := range c.items {
 			c.sorted = append(c.sorted, it)
 		}
-		slices.SortFunc(c.sorted, func(a, b *item) int {
+		slices.SortFunc(c.sorted, func(a, b item) int {
 			return cmp.Or(strings.Compare(a.sortName, b.sortName), strings.Compare(a.publisher, b.publisher), strings.Compare(a.key, b.key))
 		})
 	}
 	total := len(c.sorted)
-	var page []*item
+	var page []item
 	if offset < total {
 		page = slices.Clone(c.sorted[offset:min(total, offset+limit)])
 	}

@@ -2,8 +2,8 @@ package search
 
 import (
 	"slices"
+	"strings"
 
-	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -43,23 +43,111 @@ type Place struct {
 // shows three and an ellipsis.
 const maxCardPlaces = 3
 
-func cardOf(l catalogue.Listing, q *Qualification) Card {
-	c := Card{
-		ID: l.ID, Publisher: l.Publisher, CoopName: l.CoopName, Name: l.Name, Category: l.Category,
-		Delivery: string(l.Delivery), Price: Price{Type: string(l.Cost.Type)},
-		Municipalities: make([]Place, 0, min(len(l.Areas), maxCardPlaces)), MunicipalitiesTotal: len(l.Areas),
-		Qualified: q,
+// cardIn is what a result card shows of an offering, on its way into the
+// index (and in its snapshot): the index answers a page of results with no
+// store read.
+type cardIn struct {
+	Name, Category, Cost, Delivery string
+	Currency, Unit                 string
+	Amount                         int64
+	Places                         []string // the first maxCardPlaces areas
+	NPlaces                        int
+}
+
+func cardInOf(o *schema.Offering) cardIn {
+	c := cardIn{Name: o.Name, Category: o.Category, Cost: string(o.Cost.Type), Delivery: string(o.Delivery),
+		Places: o.Areas[:min(len(o.Areas), maxCardPlaces):min(len(o.Areas), maxCardPlaces)], NPlaces: len(o.Areas)}
+	if o.Cost.Type != schema.CostFree && len(o.Cost.Options) > 0 {
+		op := o.Cost.Options[0]
+		c.Amount, c.Currency, c.Unit = op.AmountCents, op.Currency, string(op.Unit)
 	}
-	if l.Cost.Type != schema.CostFree && len(l.Cost.Options) > 0 {
-		o := l.Cost.Options[0]
-		c.Price.AmountCents, c.Price.Currency, c.Price.Unit = o.AmountCents, o.Currency, string(o.Unit)
+	return c
+}
+
+// cardDoc is cardIn as a document holds it: strings of few values as
+// numbers (facet value ids, or mem.small for currency and unit).
+type cardDoc struct {
+	name             string
+	amount           int64
+	cat, cost, deliv uint32 // facet value ids; noVal: none
+	places           [maxCardPlaces]uint32
+	nplaces          uint16
+	currency, unit   uint8
+}
+
+// noVal is a facet value id that names no value.
+const noVal = ^uint32(0)
+
+// cardDoc turns c into its held form. The caller holds mu.
+func (m *mem) cardDoc(c *cardIn) cardDoc {
+	d := cardDoc{name: c.Name, amount: c.Amount, cat: noVal, cost: m.fid(ffCost, c.Cost), deliv: m.fid(ffDelivery, c.Delivery),
+		nplaces: uint16(min(c.NPlaces, 1<<16-1)), currency: m.smallID(c.Currency), unit: m.smallID(c.Unit)}
+	if c.Category != "" {
+		d.cat = m.fid(ffCategory, c.Category)
 	}
-	for _, a := range l.Areas[:min(len(l.Areas), maxCardPlaces)] {
-		p := Place{Code: a}
-		if m, ok := schema.LookupMunicipality(a); ok {
-			p.Name = m.Name
+	for i := range d.places {
+		d.places[i] = noVal
+		if i < len(c.Places) {
+			d.places[i] = m.fid(ffPlace, c.Places[i])
 		}
-		c.Municipalities = append(c.Municipalities, p)
+	}
+	return d
+}
+
+// cardIn is the inverse of cardDoc (for the snapshot). Read lock held.
+func (m *mem) cardIn(d *cardDoc) cardIn {
+	c := cardIn{Name: d.name, Amount: d.amount, Category: m.valName(d.cat), Cost: m.valName(d.cost), Delivery: m.valName(d.deliv),
+		NPlaces: int(d.nplaces), Currency: m.small[d.currency], Unit: m.small[d.unit]}
+	for _, p := range d.places {
+		if p != noVal {
+			c.Places = append(c.Places, m.fvals[p].name)
+		}
+	}
+	return c
+}
+
+func (m *mem) valName(i uint32) string {
+	if i == noVal {
+		return ""
+	}
+	return m.fvals[i].name
+}
+
+// smallID numbers a string of a small set (currencies, units); past 255 of
+// them, further ones are not kept.
+func (m *mem) smallID(s string) uint8 {
+	if i, ok := m.smallIDs[s]; ok {
+		return i
+	}
+	if len(m.small) > 255 {
+		return 0
+	}
+	i := uint8(len(m.small))
+	m.smallIDs[s] = i
+	m.small = append(m.small, s)
+	return i
+}
+
+// card is the result card of document n, without its coop's name and
+// qualification (the caller's). Read lock held.
+func (m *mem) card(n uint32) Card {
+	d := &m.docs[n]
+	pub, key, _ := strings.Cut(d.id, "/")
+	cd := &d.card
+	c := Card{ID: key, Publisher: pub, CoopName: m.coops[pub], Name: cd.name, Category: m.valName(cd.cat), Delivery: m.valName(cd.deliv),
+		Price: Price{Type: m.valName(cd.cost)}, MunicipalitiesTotal: int(cd.nplaces), Municipalities: make([]Place, 0, maxCardPlaces)}
+	if c.Price.Type != string(schema.CostFree) {
+		c.Price.AmountCents, c.Price.Currency, c.Price.Unit = cd.amount, m.small[cd.currency], m.small[cd.unit]
+	}
+	for _, p := range cd.places {
+		if p == noVal {
+			continue
+		}
+		pl := Place{Code: m.fvals[p].name}
+		if mu, ok := schema.LookupMunicipality(pl.Code); ok {
+			pl.Name = mu.Name
+		}
+		c.Municipalities = append(c.Municipalities, pl)
 	}
 	return c
 }

@@ -99,3 +99,79 @@ func TestParseQueryFacets(t *testing.T) {
 		t.Fatal("facets=some accepted")
 	}
 }
+
+// cardOf is the card of a listing as the store holds it: what the
+// index's own cards must equal.
+func cardOf(l catalogue.Listing, q *Qualification) Card {
+	c := Card{
+		ID: l.ID, Publisher: l.Publisher, CoopName: l.CoopName, Name: l.Name, Category: l.Category,
+		Delivery: string(l.Delivery), Price: Price{Type: string(l.Cost.Type)},
+		Municipalities: make([]Place, 0, min(len(l.Areas), maxCardPlaces)), MunicipalitiesTotal: len(l.Areas),
+		Qualified: q,
+	}
+	if l.Cost.Type != schema.CostFree && len(l.Cost.Options) > 0 {
+		o := l.Cost.Options[0]
+		c.Price.AmountCents, c.Price.Currency, c.Price.Unit = o.AmountCents, o.Currency, string(o.Unit)
+	}
+	for _, a := range l.Areas[:min(len(l.Areas), maxCardPlaces)] {
+		p := Place{Code: a}
+		if m, ok := schema.LookupMunicipality(a); ok {
+			p.Name = m.Name
+		}
+		c.Municipalities = append(c.Municipalities, p)
+	}
+	return c
+}
+
+// TestCardsFromIndexMatchListings checks that every card the index makes
+// (no store read) equals the card made from the stored listing, on a
+// fresh index and on one loaded from its snapshot.
+func TestCardsFromIndexMatchListings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := newFixture(t, newReplica(t), 3)
+	f.coop(t, 0, "Coop Uno")
+	f.coop(t, 1, "Coop Due")
+	idx := f.open(t, dir)
+	for i, o := range genOfferings(11, 400) {
+		f.publish(t, i%3, o)
+	}
+	f.sync(t)
+	listings, err := catalogue.NewFederated(ctx, f.rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(idx *Index, when string) {
+		t.Helper()
+		c := &Catalogue{Index: idx, Listings: listings}
+		n := 0
+		for _, q := range []Query{{PerPage: 100}, {PerPage: 100, Page: 3}, {Text: "anziani", PerPage: 100}, {Text: "trasporto sociale"}} {
+			ans, err := c.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, got := range append(ans.Results, ans.Similar...) {
+				l, err := listings.Get(ctx, got.Publisher, got.ID)
+				if err != nil {
+					t.Fatalf("%s: listing %s: %v", when, got.ID, err)
+				}
+				a, _ := json.Marshal(got)
+				b, _ := json.Marshal(cardOf(l, got.Qualified))
+				if string(a) != string(b) {
+					t.Fatalf("%s: card from the index\n got %s\nwant %s", when, a, b)
+				}
+				n++
+			}
+		}
+		if n < 200 {
+			t.Fatalf("%s: only %d cards compared", when, n)
+		}
+	}
+	check(idx, "fresh")
+	if err := idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idx = f.open(t, dir)
+	defer idx.Close()
+	check(idx, "from the snapshot")
+}

@@ -59,14 +59,19 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 	if out.PerPage == 0 {
 		out.PerPage = 20
 	}
-	c.listings(ctx, res.Hits, func(l catalogue.Listing, q *Qualification) { out.Results = append(out.Results, cardOf(l, q)) })
-	c.listings(ctx, res.Similar, func(l catalogue.Listing, q *Qualification) { out.Similar = append(out.Similar, cardOf(l, q)) })
+	// The cards come from the index: a page of results reads nothing
+	// from the store.
+	for _, h := range res.Hits {
+		out.Results = append(out.Results, h.card)
+	}
+	for _, h := range res.Similar {
+		out.Similar = append(out.Similar, h.card)
+	}
 	trimFacets(q, res.Facets)
-	coops := c.Listings.Coops()
 	for name, vals := range res.Facets {
 		fv := make([]LabelledValue, 0, len(vals))
 		for _, v := range vals {
-			fv = append(fv, LabelledValue{Value: v.Value, Label: facetLabel(name, v.Value, coops), Count: v.Count})
+			fv = append(fv, LabelledValue{Value: v.Value, Label: c.facetLabel(name, v.Value), Count: v.Count})
 		}
 		out.Facets[name] = fv
 	}
@@ -110,7 +115,7 @@ func (c *Catalogue) listings(ctx context.Context, hits []Hit, fn func(catalogue.
 	}
 }
 
-func facetLabel(facet, value string, coops map[string]string) string {
+func (c *Catalogue) facetLabel(facet, value string) string {
 	switch facet {
 	case FacetCategory:
 		if t, ok := schema.Term(value); ok {
@@ -121,7 +126,7 @@ func facetLabel(facet, value string, coops map[string]string) string {
 			return m.Name
 		}
 	case FacetPublisher:
-		return coops[value]
+		return c.Listings.CoopName(value)
 	}
 	return ""
 }

@@ -36,6 +36,8 @@ func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualifica
 		all:     x.terms(strings.Join(all, "\n"), 0),
 		name:    x.terms(o.Name, 0),
 		qual:    q,
+		coop:    coop,
+		card:    cardInOf(&o),
 	}
 	in.vals[ffCategory] = slices.Sorted(maps.Keys(cats))
 	in.vals[ffPlace] = o.Areas

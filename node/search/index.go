@@ -53,8 +53,7 @@ type Index struct {
 // pubState is what the index holds of one publisher; it is saved in the
 // same snapshot as the documents, so the two never disagree after a crash.
 type pubState struct {
-	Coop string            `json:"coop,omitempty"`
-	Seqs map[string]uint64 `json:"seqs"` // offering key -> indexed seq
+	Coop string `json:"coop,omitempty"`
 	// Stat is the replica's summary of the publisher when last indexed:
 	// equal at restart means nothing of it changed.
 	Mark, MaxSeq uint64

@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -41,11 +42,12 @@ var facetNames = [nFields]struct {
 type doc struct {
 	id       string // publisher/key
 	nameKey  string // foldKey(name): exact-name rank and sort order
-	hsds     string
+	hsds     uuid   // of the HSDS service
 	qual     *Qualification
 	fat, tat uint32
 	nv       uint16
 	na, nn   uint16
+	card     cardDoc
 }
 
 func (m *mem) vals(d *doc) []uint32  { return m.fa[d.fat : d.fat+uint32(d.nv)] }
@@ -62,6 +64,8 @@ type docIn struct {
 	vals              [nFields][]string
 	all, name         []string
 	qual              *Qualification
+	coop              string
+	card              cardIn
 }
 
 // posting is the documents having a term (or name): most terms of a
@@ -117,22 +121,25 @@ type facetVal struct {
 type mem struct {
 	mu sync.RWMutex
 
-	docs    []doc // by number
-	free    []uint32
-	fa, ta  []uint32 // facet values and terms of the documents
-	garbage int      // entries of fa and ta of removed documents
-	byID    map[string]uint32
-	live    *roaring.Bitmap
-	words   []string          // term id -> term
-	terms   map[string]uint32 // term -> id
-	byLen   map[int][]uint32  // rune length -> term ids, for typo expansion
-	all     []posting         // term id -> docs with it anywhere
-	name    []posting         // term id -> docs with it in the name
-	names   map[string]*posting
-	hsds    map[string]uint32
-	fvals   []facetVal
-	fids    [nFields]map[string]uint32 // value -> global value id
-	qual    *roaring.Bitmap            // documents with a qualification (maybe expired)
+	docs     []doc // by number
+	free     []uint32
+	fa, ta   []uint32 // facet values and terms of the documents
+	garbage  int      // entries of fa and ta of removed documents
+	byID     map[string]uint32
+	live     *roaring.Bitmap
+	words    []string           // term id -> term
+	terms    map[string]uint32  // term -> id
+	byLen    map[int][]uint32   // rune length -> term ids, for typo expansion
+	all      []posting          // term id -> docs with it anywhere
+	name     []posting          // term id -> docs with it in the name
+	names    map[string]posting // by value: no object per name
+	hsds     map[uuid]uint32    // no pointers: the collector does not scan it
+	fvals    []facetVal
+	fids     [nFields]map[string]uint32 // value -> global value id
+	qual     *roaring.Bitmap            // documents with a qualification (maybe expired)
+	coops    map[string]string          // publisher -> coop name, as its documents last said
+	small    []string                   // see smallID
+	smallIDs map[string]uint8
 
 	// order is every live number sorted by name, rank its inverse; both
 	// are rebuilt on the first query after a change.
@@ -146,20 +153,76 @@ type mem struct {
 
 	cache struct {
 		sync.Mutex
-		gen     uint64
-		fuzzy   map[string]*roaring.Bitmap
-		results map[string]*result
-		valid   *roaring.Bitmap // qualified and not expired
-		bySize  *sizes          // facet value ids by field, largest first, and what intersecting them costs
-		from    time.Time       // valid holds from..until
-		until   time.Time
+		gen         uint64
+		fuzzy       map[string]*roaring.Bitmap
+		results     map[string]*result
+		resultBytes int             // about what results holds (result.size)
+		valid       *roaring.Bitmap // qualified and not expired
+		bySize      *sizes          // facet value ids by field, largest first, and what intersecting them costs
+		from        time.Time       // valid holds from..until
+		until       time.Time
 	}
+}
+
+// uuid is a UUID as its 16 bytes.
+type uuid [16]byte
+
+// parseUUID reads a UUID in its text form; anything else is the zero uuid.
+func parseUUID(s string) uuid {
+	var u uuid
+	if len(s) != 36 {
+		return uuid{}
+	}
+	j := 0
+	for i := 0; i < 36; i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if s[i] != '-' {
+				return uuid{}
+			}
+			continue
+		}
+		h, ok1 := unhex(s[i])
+		l, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return uuid{}
+		}
+		u[j] = h<<4 | l
+		j++
+		i++
+	}
+	return u
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// String is the UUID's text form (lower case).
+func (u uuid) String() string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, 36)
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[c>>4], hex[c&15])
+	}
+	return string(b)
 }
 
 func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
-		names: map[string]*posting{}, hsds: map[string]uint32{}, qual: roaring.New(),
+		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(),
+		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
 	}
 	for i := range m.fids {
 		m.fids[i] = map[string]uint32{}
@@ -206,7 +269,7 @@ func (m *mem) put(in *docIn) {
 	if m.garbage > 1<<16 && m.garbage > (len(m.fa)+len(m.ta))/4 {
 		m.compact()
 	}
-	d := doc{id: in.id, nameKey: in.nameKey, hsds: in.hsds, qual: in.qual, fat: uint32(len(m.fa)), tat: uint32(len(m.ta))}
+	d := doc{id: in.id, nameKey: in.nameKey, hsds: parseUUID(in.hsds), qual: in.qual, fat: uint32(len(m.fa)), tat: uint32(len(m.ta))}
 	for f := range nFields {
 		for _, v := range in.vals[f] {
 			i := m.fid(f, v)
@@ -230,16 +293,17 @@ func (m *mem) put(in *docIn) {
 	}
 	d.nn = uint16(min(len(in.name), 1<<16-1))
 	p := m.names[d.nameKey]
-	if p == nil {
-		p = &posting{}
-		m.names[d.nameKey] = p
-	}
 	p.add(num)
-	if d.hsds != "" {
+	m.names[d.nameKey] = p
+	if d.hsds != (uuid{}) {
 		m.hsds[d.hsds] = num
 	}
 	if d.qual != nil {
 		m.qual.Add(num)
+	}
+	d.card = m.cardDoc(&in.card)
+	if pub, _, ok := strings.Cut(in.id, "/"); ok {
+		m.coops[pub] = in.coop
 	}
 	m.docs[num] = d
 	m.byID[d.id] = num
@@ -284,10 +348,12 @@ func (m *mem) remove(num uint32) {
 	for _, i := range m.nameOf(d) {
 		m.name[i].remove(num)
 	}
-	if p := m.names[d.nameKey]; p != nil {
+	if p, ok := m.names[d.nameKey]; ok {
 		p.remove(num)
 		if p.empty() {
 			delete(m.names, d.nameKey)
+		} else {
+			m.names[d.nameKey] = p
 		}
 	}
 	if m.hsds[d.hsds] == num {
@@ -375,23 +441,42 @@ func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
 		return nil
 	}
 	end := min(off+n, card)
-	// Walking the name order visits about end*live/card numbers, each a
-	// bitmap lookup; selecting the smallest ranks reads every number once.
+	// Walking the name order visits about end*live/card numbers if b's
+	// documents are spread evenly over it, each a bitmap lookup; selecting
+	// the smallest ranks reads every number of b once, at about a quarter
+	// of a lookup's cost. Names are not spread evenly (a category's
+	// offerings often share their first word), so a walk that visits more
+	// than that estimate says gives up and selects instead: never more
+	// than twice the cost of selecting.
 	walk := end * len(m.order) / card
-	switch {
-	case walk > card && end <= 4096:
-		// Sparse: keep the end smallest ranks.
+	if end <= 4096 {
+		if walk <= card/4 {
+			if out, ok := m.walkOrder(b, off, end-off, card/4); ok {
+				return out
+			}
+		}
 		return m.topRanks(b, off, end-off)
-	case walk > card*8:
-		// Sparse and deep: sort them all by rank.
-		nums := b.ToArray()
-		slices.SortFunc(nums, func(a, c uint32) int { return cmp.Compare(m.rank[a], m.rank[c]) })
-		return nums[off:end]
 	}
-	// Many: walk the name order.
-	out := make([]uint32, 0, end-off)
+	if walk <= card*8 {
+		if out, ok := m.walkOrder(b, off, end-off, len(m.order)); ok {
+			return out
+		}
+	}
+	// Deep: sort them all by rank.
+	nums := b.ToArray()
+	slices.SortFunc(nums, func(a, c uint32) int { return cmp.Compare(m.rank[a], m.rank[c]) })
+	return nums[off:end]
+}
+
+// walkOrder walks the name order for the numbers of b at positions
+// off..off+n, visiting at most budget numbers; ok is false if it ran out.
+func (m *mem) walkOrder(b *roaring.Bitmap, off, n, budget int) (out []uint32, ok bool) {
+	out = make([]uint32, 0, n)
 	skip := off
-	for _, d := range m.order {
+	for i, d := range m.order {
+		if i >= budget {
+			return nil, false
+		}
 		if !b.Contains(d) {
 			continue
 		}
@@ -400,11 +485,11 @@ func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
 			continue
 		}
 		out = append(out, d)
-		if len(out) == end-off {
+		if len(out) == n {
 			break
 		}
 	}
-	return out
+	return out, true
 }
 
 // validQualified returns the documents whose qualification holds at now,
@@ -445,6 +530,7 @@ func (m *mem) cacheGen() {
 		c.gen = m.gen
 		c.fuzzy = map[string]*roaring.Bitmap{}
 		c.results = map[string]*result{}
+		c.resultBytes = 0
 		c.valid = nil
 		c.bySize = nil
 	}
@@ -512,10 +598,25 @@ func within1(a, b string) bool {
 	return a[na:] == b[nb:] || a[na:] == b || a == b[nb:]
 }
 
+// countsPool recycles the counts of finished queries: one int per facet
+// value of the index, thousands of them.
+var countsPool sync.Pool
+
+func getCounts(n int) []int {
+	if p, ok := countsPool.Get().(*[]int); ok && cap(*p) >= n {
+		c := (*p)[:n]
+		clear(c)
+		return c
+	}
+	return make([]int, n)
+}
+
+func putCounts(c []int) { countsPool.Put(&c) }
+
 // counts returns the facet counts of the documents of b (card of them) by
 // global value id. The caller holds the read lock.
 func (m *mem) counts(b *roaring.Bitmap, card int) []int {
-	out := make([]int, len(m.fvals))
+	out := getCounts(len(m.fvals))
 	live := int(m.live.GetCardinality())
 	visit := func(b *roaring.Bitmap, inc int) {
 		it := b.Iterator()

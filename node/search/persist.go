@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,7 @@ const snapshotFile = "index.gob"
 
 // snapshotVersion changes whenever the analysis or the layout does: a
 // snapshot of another version is ignored and the index rebuilt.
-const snapshotVersion = 3
+const snapshotVersion = 4
 
 // snapshotEvery bounds how often a busy index rewrites its snapshot; what
 // changed since is caught up from the replica after a crash.
@@ -50,6 +51,8 @@ type snapDoc struct {
 	Vals              [nFields][]string
 	All, Name         []uint32 // indexes into Words
 	Qual              *Qualification
+	Coop              string
+	Card              cardIn
 }
 
 // load reads the snapshot, if any, into the index. A missing, old or
@@ -88,7 +91,7 @@ func (x *Index) load() error {
 			return nil
 		}
 		for _, d := range c.Docs {
-			in := &docIn{id: d.ID, nameKey: d.NameKey, hsds: d.HSDS, vals: d.Vals, qual: d.Qual,
+			in := &docIn{id: d.ID, nameKey: d.NameKey, hsds: d.HSDS, vals: d.Vals, qual: d.Qual, coop: d.Coop, card: d.Card,
 				all: make([]string, 0, len(d.All)), name: make([]string, 0, len(d.Name))}
 			for _, i := range d.All {
 				if int(i) < len(s.Words) {
@@ -104,11 +107,6 @@ func (x *Index) load() error {
 		}
 		if c.End {
 			break
-		}
-	}
-	for _, st := range s.Pubs {
-		if st.Seqs == nil {
-			st.Seqs = map[string]uint64{}
 		}
 	}
 	x.mem = m
@@ -129,10 +127,6 @@ func (x *Index) save() error {
 	s := snapshot{Version: snapshotVersion, Digest: x.digest, Pubs: make(map[string]*pubState, len(x.state))}
 	for p, st := range x.state {
 		c := *st
-		c.Seqs = make(map[string]uint64, len(st.Seqs))
-		for k, v := range st.Seqs {
-			c.Seqs[k] = v
-		}
 		s.Pubs[p] = &c
 	}
 	x.dirty = false
@@ -162,7 +156,8 @@ func (x *Index) save() error {
 			if d.id == "" {
 				continue
 			}
-			sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds, Qual: d.qual,
+			pub, _, _ := strings.Cut(d.id, "/")
+			sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds.String(), Qual: d.qual, Coop: m.coops[pub], Card: m.cardIn(&d.card),
 				All: slices.Clone(m.allOf(d)), Name: slices.Clone(m.nameOf(d))}
 			for _, v := range m.vals(d) {
 				fv := &m.fvals[v]

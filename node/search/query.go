@@ -118,6 +118,7 @@ type Hit struct {
 	Key       string         `json:"key"`
 	Score     float64        `json:"score"`
 	Qualified *Qualification `json:"qualified,omitempty"`
+	card      Card           // the result card, from the index
 }
 
 // FacetValue is one value of a facet and how many results have it.
@@ -222,8 +223,28 @@ type result struct {
 
 // maxResultCache bounds the result cache: the funnel's queries repeat
 // (each category, each category in each municipality), so a few thousand
-// cover what citizens click.
-const maxResultCache = 2048
+// cover what citizens click. maxResultBytes bounds what they hold: a
+// result of a broad query keeps bitmaps and facet lists of tens of KB, and
+// a cache of queries that never repeat (free text differs between
+// citizens) must not grow the live heap the collector scans.
+const (
+	maxResultCache = 2048
+	maxResultBytes = 8 << 20
+)
+
+// size is about how many bytes r holds.
+func (r *result) size() int {
+	n := 256
+	for _, b := range r.tiers {
+		if b != nil {
+			n += int(b.GetSizeInBytes())
+		}
+	}
+	for _, vs := range r.facets {
+		n += 48 * len(vs)
+	}
+	return n
+}
 
 // result returns the cached result of a query or computes it. Read lock
 // held.
@@ -242,12 +263,15 @@ func (m *mem) result(q Query, text string, tokens []string, now time.Time) *resu
 		return r
 	}
 	r = m.compute(q, text, tokens, now)
+	size := r.size()
 	c.Lock()
-	if c.gen == m.gen {
-		if len(c.results) >= maxResultCache {
+	if c.gen == m.gen && size <= maxResultBytes/8 {
+		if len(c.results) >= maxResultCache || c.resultBytes+size > maxResultBytes {
 			clear(c.results)
+			c.resultBytes = 0
 		}
 		c.results[key] = r
+		c.resultBytes += size
 	}
 	c.Unlock()
 	return r
@@ -263,11 +287,13 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 	case empty:
 		res = roaring.New()
 	case len(sets) == 0:
-		res = m.live.Clone()
+		res = m.live // read only from here on: no copy
+	case len(sets) == 1:
+		res = sets[0] // read only from here on: no copy
 	default:
 		slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
-		res = sets[0].Clone()
-		for _, s := range sets[1:] {
+		res = roaring.And(sets[0], sets[1])
+		for _, s := range sets[2:] {
 			if res.IsEmpty() {
 				break
 			}
@@ -291,7 +317,9 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 		}
 	}
 
-	r.facets = m.facetLists(m.counts(res, card))
+	counts := m.counts(res, card)
+	r.facets = m.facetLists(counts)
+	putCounts(counts)
 	nq := int(res.AndCardinality(valid))
 	r.facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
 	return r
@@ -329,22 +357,77 @@ func (m *mem) filters(q Query, now time.Time) (sets []*roaring.Bitmap, empty boo
 // facetLists turns counts by value id into each facet's listed values:
 // by count, then value, cut to the facet's size.
 func (m *mem) facetLists(counts []int) map[string][]FacetValue {
-	out := map[string][]FacetValue{}
-	var vals [nFields][]FacetValue
-	for f := range vals {
-		vals[f] = []FacetValue{}
+	out := make(map[string][]FacetValue, nFields+1)
+	var top [nFields]topValues
+	for f := range top {
+		top[f].k = facetNames[f].size
 	}
 	for i, c := range counts {
 		if c > 0 {
 			fv := &m.fvals[i]
-			vals[fv.field] = append(vals[fv.field], FacetValue{Value: fv.name, Count: c})
+			top[fv.field].add(FacetValue{Value: fv.name, Count: c})
 		}
 	}
-	for f, vals := range vals {
-		slices.SortFunc(vals, func(a, b FacetValue) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value)) })
-		out[facetNames[f].name] = vals[:min(len(vals), facetNames[f].size)]
+	for f := range top {
+		out[facetNames[f].name] = top[f].sorted()
 	}
 	return out
+}
+
+// facetOrder is the order of a facet's values: by count, then value.
+func facetOrder(a, b FacetValue) int {
+	return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+}
+
+// topValues keeps the k first values in facetOrder of those added, in a
+// heap whose root is the last of them: a result with thousands of
+// municipalities allocates k values, not thousands.
+type topValues struct {
+	k    int
+	heap []FacetValue
+}
+
+func (t *topValues) add(v FacetValue) {
+	h := t.heap
+	if len(h) < t.k {
+		h = append(h, v)
+		for i := len(h) - 1; i > 0; { // up
+			p := (i - 1) / 2
+			if facetOrder(h[p], h[i]) >= 0 {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.heap = h
+		return
+	}
+	if facetOrder(v, h[0]) >= 0 {
+		return // after every kept value
+	}
+	h[0] = v
+	for i := 0; ; { // down
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		if r := l + 1; r < len(h) && facetOrder(h[r], h[l]) > 0 {
+			l = r
+		}
+		if facetOrder(h[i], h[l]) >= 0 {
+			break
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
+	}
+}
+
+func (t *topValues) sorted() []FacetValue {
+	if t.heap == nil {
+		return []FacetValue{}
+	}
+	slices.SortFunc(t.heap, facetOrder)
+	return t.heap
 }
 
 // tiers returns the rank tiers of a text query: documents named exactly
@@ -352,7 +435,7 @@ func (m *mem) facetLists(counts []int) map[string][]FacetValue {
 // anywhere; the fourth (everything else) is nil. Read lock held.
 func (m *mem) tiers(res *roaring.Bitmap, tokens []string, text string) [4]*roaring.Bitmap {
 	var t [4]*roaring.Bitmap
-	if p := m.names[foldKey(text)]; p != nil {
+	if p, ok := m.names[foldKey(text)]; ok {
 		t[0] = p.bitmap()
 	} else {
 		t[0] = roaring.New()
@@ -388,6 +471,8 @@ func (x *Index) hit(n uint32, score float64, now time.Time) Hit {
 	if q, ok := x.mem.qualificationOf(n, now); ok {
 		h.Qualified = &q
 	}
+	h.card = x.mem.card(n)
+	h.card.Qualified = h.Qualified
 	return h
 }
 
@@ -407,7 +492,7 @@ func (x *Index) LookupHSDS(ctx context.Context, id string) (publisher, key strin
 	}
 	x.mem.mu.RLock()
 	defer x.mem.mu.RUnlock()
-	n, ok := x.mem.hsds[id]
+	n, ok := x.mem.hsds[parseUUID(id)]
 	if !ok {
 		return "", "", false
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
@@ -63,8 +64,11 @@ func (bt *batcher) flush(final bool) error {
 		stats[ps.Publisher] = ps
 	}
 	for p := range bt.touched {
-		if st := x.state[p]; st != nil {
-			ps := stats[p]
+		ps, ok := stats[p]
+		switch st := x.state[p]; {
+		case !ok:
+			delete(x.state, p) // gone from the replica: nothing of it is indexed
+		case st != nil:
 			st.Mark, st.MaxSeq, st.Live = ps.Mark, ps.MaxSeq, ps.Live
 		}
 	}
@@ -231,14 +235,20 @@ func (x *Index) indexPublisher(ctx context.Context, bt *batcher, p string) error
 // dropUnseen removes the offerings of publisher p the index holds and a
 // reindex did not see live (withdrawn meanwhile), and records p's coop name.
 func (x *Index) dropUnseen(bt *batcher, p string, live map[string]bool, coop string) {
-	x.mu.Lock()
+	m := x.mem
 	var gone []string
-	if st := x.state[p]; st != nil {
-		for k := range st.Seqs {
-			if !live[k] {
+	m.mu.RLock()
+	if i, ok := m.fids[ffPublisher][p]; ok {
+		it := m.fvals[i].bits.Iterator()
+		for it.HasNext() {
+			if _, k, _ := strings.Cut(m.docs[it.Next()].id, "/"); !live[k] {
 				gone = append(gone, k)
 			}
 		}
+	}
+	m.mu.RUnlock()
+	x.mu.Lock()
+	if st := x.state[p]; st != nil {
 		st.Coop = coop
 	}
 	x.mu.Unlock()
@@ -251,14 +261,6 @@ func docID(publisher, key string) string { return publisher + "/" + key }
 
 func (x *Index) remove(bt *batcher, publisher, key string) {
 	bt.ops = append(bt.ops, op{id: docID(publisher, key)})
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if st := x.state[publisher]; st != nil {
-		delete(st.Seqs, key)
-		if len(st.Seqs) == 0 {
-			delete(x.state, publisher)
-		}
-	}
 }
 
 func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
@@ -283,10 +285,9 @@ func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
 	defer x.mu.Unlock()
 	st := x.state[e.Publisher]
 	if st == nil {
-		st = &pubState{Seqs: map[string]uint64{}}
+		st = &pubState{}
 		x.state[e.Publisher] = st
 	}
-	st.Seqs[e.Key] = e.Seq
 	st.Coop = coop
 }
 
