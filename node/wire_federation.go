@@ -68,14 +68,6 @@ func (n *Node) searchDir() string {
 // joinFederation starts what needs the rest of the node: publishing own
 // offerings, membership, and the background work that follows start-up.
 func (n *Node) joinFederation(ctx context.Context) error {
-	// The node serves while the catalogue view reads the offerings; it
-	// starts only now so that it does not compete with the loads above
-	// for the CPU.
-	n.startupWork(func(ctx context.Context) {
-		if err := n.view.cat.Load(ctx); err != nil && ctx.Err() == nil {
-			n.log.Warn("catalogue view not loaded", "component", "federation", "err", err)
-		}
-	})
 	pub := catalogue.NewPublishing(n.own, n.fed, n.cfg.CoopName, n.log)
 	n.own.SetPublisher(pub)
 
@@ -144,7 +136,7 @@ type catalogueView struct {
 // openCatalogueView opens the view and the index over rep; the index
 // lives in dir, or in memory when dir is "".
 func openCatalogueView(ctx context.Context, rep *replica.Replica, dir string, log *slog.Logger, clk clock.Clock) (*catalogueView, error) {
-	cat, err := catalogue.OpenFederated(ctx, rep)
+	cat, err := catalogue.NewFederated(ctx, rep)
 	if err != nil {
 		return nil, err
 	}

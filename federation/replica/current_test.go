@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"slices"
 	"testing"
@@ -70,5 +71,54 @@ func TestCurrentOfARareKind(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSeqHoldersCount checks the in-memory reads the catalogue view uses
+// instead of a copy of its own: a key's seq and tombstone, the publishers
+// of a key, and how many live records of a kind there are.
+func TestSeqHoldersCount(t *testing.T) {
+	ctx := context.Background()
+	r := open(t, newDS())
+	a, b := key(1), key(2)
+	pa := schema.PeerIDFromPublicKey(a.Public().(ed25519.PublicKey))
+	pb := schema.PeerIDFromPublicKey(b.Public().(ed25519.PublicKey))
+	add := func(k ed25519.PrivateKey, kind schema.Kind, id string, tomb bool) {
+		t.Helper()
+		var body []byte
+		if !tomb {
+			body = fmt.Appendf(nil, `{"id":%q,"name":"n"}`, id)
+		}
+		if _, err := r.Append(ctx, k, kind, id, body, tomb, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(a, schema.KindOffering, "x", false)
+	add(a, schema.KindOffering, "y", false)
+	add(b, schema.KindOffering, "x", false)
+	add(b, schema.KindCoop, "profile", false)
+	add(a, schema.KindOffering, "y", true)
+	if seq, tomb, ok := r.Seq(pa, schema.KindOffering, "y"); !ok || !tomb || seq != 3 {
+		t.Fatalf("Seq(a, y) = %d %t %t, want 3, tombstone", seq, tomb, ok)
+	}
+	if seq, tomb, ok := r.Seq(pb, schema.KindOffering, "x"); !ok || tomb || seq != 1 {
+		t.Fatalf("Seq(b, x) = %d %t %t, want 1, live", seq, tomb, ok)
+	}
+	if _, _, ok := r.Seq(pb, schema.KindOffering, "y"); ok {
+		t.Fatal("Seq(b, y) found a key b never wrote")
+	}
+	want := []string{pa, pb}
+	slices.Sort(want)
+	if got := r.Holders(schema.KindOffering, "x"); !slices.Equal(got, want) {
+		t.Fatalf("Holders(x) = %v, want %v", got, want)
+	}
+	if got := r.Holders(schema.KindOffering, "y"); len(got) != 0 {
+		t.Fatalf("Holders(y) = %v, want none (withdrawn)", got)
+	}
+	if n := r.CountLive(schema.KindOffering); n != 2 {
+		t.Fatalf("CountLive(offering) = %d, want 2", n)
+	}
+	if n := r.CountLive(schema.KindCoop); n != 1 {
+		t.Fatalf("CountLive(coop) = %d, want 1", n)
 	}
 }

@@ -152,3 +152,49 @@ func (r *Replica) Since(ctx context.Context, publisher string, after uint64, fn 
 	}
 	return nil
 }
+
+// Seq returns the seq of the current entry for a key and whether it is a
+// tombstone, from the in-memory index (no store read); ok is false when
+// the replica holds nothing for the key.
+func (r *Replica) Seq(publisher string, kind schema.Kind, key string) (seq uint64, tomb, ok bool) {
+	r.mu.RLock()
+	s, ok := r.heldLocked(publisher, kind, key, nil)
+	r.mu.RUnlock()
+	return s.seq, s.tomb, ok
+}
+
+// Holders returns, sorted, the publishers holding a live record of kind
+// under key, from the in-memory index.
+func (r *Replica) Holders(kind schema.Kind, key string) []string {
+	r.mu.RLock()
+	var out []string
+	if ik, ok := r.lookupIndexKey(kind, key); ok {
+		for pub, p := range r.pubs {
+			if s, ok := p.keys[ik]; ok && !s.tomb {
+				out = append(out, pub)
+			}
+		}
+	}
+	r.mu.RUnlock()
+	slices.Sort(out)
+	return out
+}
+
+// CountLive returns how many live records of kind the replica holds.
+func (r *Replica) CountLive(kind schema.Kind) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ik, ok := r.lookupIndexKey(kind, "")
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, p := range r.pubs {
+		for k, s := range p.keys {
+			if k[0] == ik[0] && !s.tomb {
+				n++
+			}
+		}
+	}
+	return n
+}

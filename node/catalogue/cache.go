@@ -27,11 +27,13 @@ type cachedListing struct {
 	l    Listing // CoopName left empty: the coop may rename itself
 }
 
-// Bounds of the cache. 4,096 listings of about 1 KB of JSON each stay under
-// about 10 MB decoded; the byte bound also holds when bodies are larger.
+// Bounds of the cache. It serves detail pages (a search's result cards come
+// from the search index), so 1,024 listings of about 1 KB of JSON each,
+// about 2.5 MB decoded, cover what people open; the byte bound also holds
+// when bodies are larger. Every byte of it is live heap the collector scans.
 const (
-	cacheMaxItems = 4096
-	cacheMaxBytes = 10 << 20
+	cacheMaxItems = 1024
+	cacheMaxBytes = 3 << 20
 	// cacheEntryOverhead approximates what a decoded listing costs beyond
 	// its JSON body (map entry, list element, slice headers, strings).
 	cacheEntryOverhead = 512

@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -13,7 +14,7 @@ import (
 // Listings is the federated catalogue as proposals read it;
 // *catalogue.Federated implements it.
 type Listings interface {
-	Page(ctx context.Context, offset, limit int) (int, []catalogue.Listing, error)
+	Each(ctx context.Context, fn func(catalogue.Listing) error) error
 }
 
 // CatalogueOffers proposes offerings that are active, in one of the
@@ -52,21 +53,19 @@ func (c CatalogueOffers) Proposable(ctx context.Context, categories []string, mu
 			Free: o.Cost.Type == schema.CostFree, Price: price(o.Cost), Phone: o.Contact.Phone, Own: own})
 	}
 	if c.Catalogue != nil && c.IsQualified != nil {
-		const page = 500
-		for off := 0; ; off += page {
-			total, ls, err := c.Catalogue.Page(ctx, off, page)
-			if err != nil {
-				return nil, fmt.Errorf("read catalogue: %w", err)
+		err := c.Catalogue.Each(ctx, func(l catalogue.Listing) error {
+			if c.IsQualified(l.Publisher, l.Offering) {
+				add(l.Publisher, l.CoopName, l.Offering, false)
 			}
-			for _, l := range ls {
-				if c.IsQualified(l.Publisher, l.Offering) {
-					add(l.Publisher, l.CoopName, l.Offering, false)
-				}
-			}
-			if off+page >= total || ctx.Err() != nil {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read catalogue: %w", err)
 		}
+		// By name, as people read a list.
+		slices.SortFunc(out, func(a, b Offer) int {
+			return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.Publisher, b.Publisher), strings.Compare(a.Key, b.Key))
+		})
 	}
 	if c.Own != nil {
 		for _, o := range c.Own() {

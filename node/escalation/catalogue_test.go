@@ -11,11 +11,13 @@ import (
 
 type fakeListings []catalogue.Listing
 
-func (f fakeListings) Page(_ context.Context, off, limit int) (int, []catalogue.Listing, error) {
-	if off >= len(f) {
-		return len(f), nil, nil
+func (f fakeListings) Each(_ context.Context, fn func(catalogue.Listing) error) error {
+	for _, l := range f {
+		if err := fn(l); err != nil {
+			return err
+		}
 	}
-	return len(f), f[off:min(len(f), off+limit)], nil
+	return nil
 }
 
 func listing(pub, id, name, cat string, areas []string, paid bool) catalogue.Listing {
