@@ -29,6 +29,12 @@ var (
 var errUsage = errors.New("usage error")
 
 func main() {
+	// Every command lives within a node's memory budget, not only serve:
+	// reindex, import and restore read the whole store. GOMEMLIMIT, when
+	// set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
@@ -188,17 +190,20 @@ func (x *Index) indexScan(ctx context.Context, bt *batcher, pubs map[string]bool
 		live[p] = map[string]bool{}
 		bt.touched[p] = true
 	}
+	ad := x.newParallelAdder(bt, func(p string) string { return coops[p] }, nil)
 	err := x.cfg.Replica.Current(ctx, schema.KindOffering, func(e *schema.Entry) error {
 		if !pubs[e.Publisher] {
 			return nil
 		}
 		live[e.Publisher][e.Key] = true
-		x.add(bt, e, coops[e.Publisher])
-		if err := bt.maybeFlush(); err != nil {
+		if err := ad.add(e); err != nil {
 			return err
 		}
 		return ctx.Err()
 	})
+	if cerr := ad.close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("reindex %d publishers: %w", len(pubs), err)
 	}
@@ -264,13 +269,19 @@ func (x *Index) remove(bt *batcher, publisher, key string) {
 }
 
 func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
+	x.addOps(bt, []*schema.Entry{e}, []op{x.docOp(e, coop)}, func(string) string { return coop })
+}
+
+// docOp decodes an offering entry and builds its document: the costly
+// part of indexing (JSON and text analysis), safe to run on several
+// goroutines at once. An undecodable body is a removal.
+func (x *Index) docOp(e *schema.Entry, coop string) op {
+	id := docID(e.Publisher, e.Key)
 	var o schema.Offering
 	if err := json.Unmarshal(e.Body, &o); err != nil {
 		x.log.Warn("offering not indexed: undecodable body", "publisher", e.Publisher, "key", e.Key, "err", err)
-		x.remove(bt, e.Publisher, e.Key)
-		return
+		return op{id: id}
 	}
-	id := docID(e.Publisher, e.Key)
 	x.mu.Lock()
 	q := x.quals[e.Publisher]
 	x.mu.Unlock()
@@ -280,15 +291,101 @@ func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
 			qual = &Qualification{Authority: auth, Until: until}
 		}
 	}
-	bt.ops = append(bt.ops, op{id: id, in: x.document(e.Publisher, coop, o, qual)})
+	return op{id: id, in: x.document(e.Publisher, coop, o, qual)}
+}
+
+// addOps queues the documents built from es and records their publishers.
+func (x *Index) addOps(bt *batcher, es []*schema.Entry, ops []op, coop func(string) string) {
+	bt.ops = append(bt.ops, ops...)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	st := x.state[e.Publisher]
-	if st == nil {
-		st = &pubState{}
-		x.state[e.Publisher] = st
+	for _, e := range es {
+		st := x.state[e.Publisher]
+		if st == nil {
+			st = &pubState{}
+			x.state[e.Publisher] = st
+		}
+		st.Coop = coop(e.Publisher)
 	}
-	st.Coop = coop
+}
+
+// parallelAdder builds the documents of a scan's entries on every core, a
+// batch at a time, while the scan goes on reading the next batch.
+type parallelAdder struct {
+	x     *Index
+	bt    *batcher
+	coop  func(string) string
+	batch []*schema.Entry
+	done  chan error // the batch being built; nil when none
+	after func(done int) error
+	n     int
+}
+
+func (x *Index) newParallelAdder(bt *batcher, coop func(string) string, after func(done int) error) *parallelAdder {
+	return &parallelAdder{x: x, bt: bt, coop: coop, after: after}
+}
+
+// add takes one entry of the scan.
+func (a *parallelAdder) add(e *schema.Entry) error {
+	a.batch = append(a.batch, e)
+	if len(a.batch) < a.x.cfg.BatchSize {
+		return nil
+	}
+	return a.flush()
+}
+
+// flush waits for the batch being built, then starts building this one.
+func (a *parallelAdder) flush() error {
+	if err := a.wait(); err != nil {
+		return err
+	}
+	if len(a.batch) == 0 {
+		return nil
+	}
+	es := a.batch
+	a.batch = nil
+	ops := make([]op, len(es))
+	a.done = make(chan error, 1)
+	go func() {
+		var wg sync.WaitGroup
+		workers := runtime.GOMAXPROCS(0)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(es); i += workers {
+					ops[i] = a.x.docOp(es[i], a.coop(es[i].Publisher))
+				}
+			}()
+		}
+		wg.Wait()
+		a.x.addOps(a.bt, es, ops, a.coop)
+		err := a.bt.maybeFlush()
+		a.n += len(es)
+		if err == nil && a.after != nil {
+			err = a.after(a.n)
+		}
+		a.done <- err
+	}()
+	return nil
+}
+
+// wait waits for the batch being built, if any.
+func (a *parallelAdder) wait() error {
+	if a.done == nil {
+		return nil
+	}
+	err := <-a.done
+	a.done = nil
+	return err
+}
+
+// close builds what is left and waits for it.
+func (a *parallelAdder) close() error {
+	if err := a.flush(); err != nil {
+		return err
+	}
+	return a.wait()
 }
 
 // Rebuild creates the index in cfg.Dir anew from the replica (the node
@@ -327,26 +424,28 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 	x.mu.Unlock()
 	x.mem = newMem() // Rebuild runs alone: no query holds the old one
 	coops := map[string]string{}
-	done := 0
-	err := x.cfg.Replica.Current(ctx, schema.KindOffering, func(e *schema.Entry) error {
-		coop, ok := coops[e.Publisher]
-		if !ok {
-			coop = x.coopName(e.Publisher)
-			coops[e.Publisher] = coop
+	for _, ps := range x.cfg.Replica.Publishers() {
+		coops[ps.Publisher] = x.coopName(ps.Publisher)
+		bt.touched[ps.Publisher] = true
+	}
+	ad := x.newParallelAdder(bt, func(p string) string { return coops[p] }, func(done int) error {
+		if err := bt.flush(false); err != nil {
+			return err
 		}
-		bt.touched[e.Publisher] = true
-		x.add(bt, e, coop)
-		done++
-		if len(bt.ops) >= x.cfg.BatchSize {
-			if err := bt.flush(false); err != nil {
-				return err
-			}
-			if progress != nil {
-				progress(done, max(total, done))
-			}
+		if progress != nil {
+			progress(done, max(total, done))
+		}
+		return nil
+	})
+	err := x.cfg.Replica.Current(ctx, schema.KindOffering, func(e *schema.Entry) error {
+		if err := ad.add(e); err != nil {
+			return err
 		}
 		return ctx.Err()
 	})
+	if cerr := ad.close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("rebuild search index: %w", err)
 	}
@@ -354,7 +453,7 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 		return err
 	}
 	if progress != nil {
-		progress(done, done)
+		progress(ad.n, ad.n)
 	}
 	return nil
 }
