@@ -15,6 +15,14 @@
 // accent folding; its on-disk index is not used: at 100,000 offerings its
 // facet collection alone missed the latency goal.
 //
+// Memory and the collector: a node lives in 256 MB with 100,000 offerings,
+// so the index holds what a result card shows (name, price, first places)
+// and answers a page with no store read, keeps few pointers (documents by
+// value, a UUID map without pointers, names' postings by value), bounds
+// its result cache by bytes, and counts facets from an array of 8 bytes
+// per document. Building documents (JSON and text analysis) runs on every
+// core while the replica scan reads the next batch.
+//
 // The index is saved as one snapshot file (documents with analysed terms and
 // the per-publisher state, written together), at most every snapshotEvery
 // and at Close; at start it is loaded and only publishers whose replica
@@ -23,7 +31,7 @@
 // It owns the query builder (user text never reaches a query parser), the
 // qualification hook that marks a publisher's offerings as qualified, the
 // parsing of a search from URL parameters (ParseQuery), the Catalogue that
-// answers a search with the listings it found, and the public route
+// answers a search with result cards, and the public route
 // GET /api/v1/catalogue/search. node wires it; the web UI's catalogue
 // pages and node/hsds search through Catalogue. It imports schema,
 // federation/replica, federation/clock, node/catalogue (the listings), node/problem,

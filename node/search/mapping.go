@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode"
@@ -38,6 +39,9 @@ func newAnalyzer() (analysis.Analyzer, error) {
 	if a == nil {
 		return nil, fmt.Errorf("search analyzer %s missing", analyzerName)
 	}
+	if da, ok := a.(*analysis.DefaultAnalyzer); ok && len(da.CharFilters) == 1 {
+		da.CharFilters[0] = asciiFast{da.CharFilters[0]}
+	}
 	return derived{a}, nil
 }
 
@@ -51,9 +55,23 @@ type derived struct{ analysis.Analyzer }
 func (d derived) Analyze(input []byte) analysis.TokenStream {
 	ts := d.Analyzer.Analyze(input)
 	for _, t := range ts {
-		t.Term = []byte(rootOf(string(t.Term)))
+		t.Term = t.Term[:len(t.Term)-rootCut(t.Term)]
 	}
 	return ts
+}
+
+// asciiFast is the accent-folding character filter for text that has no
+// accent to fold: most of an Italian catalogue's text is plain ASCII, and
+// the folding filter copies every input.
+type asciiFast struct{ fold analysis.CharFilter }
+
+func (f asciiFast) Filter(input []byte) []byte {
+	for _, c := range input {
+		if c >= utf8.RuneSelf {
+			return f.fold.Filter(input)
+		}
+	}
+	return input
 }
 
 // derivations are the Italian derivational and verbal endings removed
@@ -68,16 +86,27 @@ var derivations = []string{
 
 const minRoot = 5
 
+var derivationBytes = func() [][]byte {
+	out := make([][]byte, len(derivations))
+	for i, d := range derivations {
+		out[i] = []byte(d)
+	}
+	return out
+}()
+
 // rootOf is the root of an analysed term: one ending removed, if what
 // remains is at least minRoot letters.
-func rootOf(t string) string {
-	n := utf8.RuneCountInString(t)
-	for _, suf := range derivations {
-		if strings.HasSuffix(t, suf) && n-len(suf) >= minRoot {
-			return t[:len(t)-len(suf)]
+func rootOf(t string) string { return t[:len(t)-rootCut([]byte(t))] }
+
+// rootCut is how many bytes rootOf removes from the end of t.
+func rootCut(t []byte) int {
+	n := utf8.RuneCount(t)
+	for _, suf := range derivationBytes {
+		if bytes.HasSuffix(t, suf) && n-len(suf) >= minRoot {
+			return len(suf)
 		}
 	}
-	return t
+	return 0
 }
 
 // terms runs the analyzer over s and returns its distinct terms in order of
