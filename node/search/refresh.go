@@ -115,6 +115,7 @@ func (x *Index) index(ctx context.Context, work map[string]map[string]bool) erro
 		// give it back to the system rather than keep it as the node's
 		// resident size until the heap grows into it again.
 		defer debug.FreeOSMemory()
+		defer bulkGC()()
 	}
 	for _, p := range pubs {
 		keys := work[p]
@@ -309,6 +310,15 @@ func (x *Index) addOps(bt *batcher, es []*schema.Entry, ops []op, coop func(stri
 	}
 }
 
+// bulkGC lets the heap grow further between collections while a whole
+// catalogue is indexed (the index is small at first, so the default
+// percentage would collect every few MB); the soft memory limit still
+// bounds it. It returns the function that restores the setting.
+func bulkGC() func() {
+	old := debug.SetGCPercent(400)
+	return func() { debug.SetGCPercent(old) }
+}
+
 // parallelAdder builds the documents of a scan's entries on every core, a
 // batch at a time, while the scan goes on reading the next batch.
 type parallelAdder struct {
@@ -428,6 +438,7 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 		coops[ps.Publisher] = x.coopName(ps.Publisher)
 		bt.touched[ps.Publisher] = true
 	}
+	defer bulkGC()()
 	ad := x.newParallelAdder(bt, func(p string) string { return coops[p] }, func(done int) error {
 		if err := bt.flush(false); err != nil {
 			return err
