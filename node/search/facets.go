@@ -126,20 +126,24 @@ func (m *mem) topRanks(b *roaring.Bitmap, off, n int) []uint32 {
 			i = l
 		}
 	}
-	it := b.Iterator()
-	for it.HasNext() {
-		r := m.rank[it.Next()]
-		switch {
-		case len(h) < k:
-			h = append(h, r)
-			if len(h) == k {
-				for i := k/2 - 1; i >= 0; i-- {
-					down(i)
+	var buf [256]uint32
+	it := b.ManyIterator()
+	rank := m.rank
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, d := range buf[:n] {
+			r := rank[d]
+			switch {
+			case len(h) < k:
+				h = append(h, r)
+				if len(h) == k {
+					for i := k/2 - 1; i >= 0; i-- {
+						down(i)
+					}
 				}
+			case r < h[0]:
+				h[0] = r
+				down(0)
 			}
-		case r < h[0]:
-			h[0] = r
-			down(0)
 		}
 	}
 	slices.Sort(h)
