@@ -94,6 +94,8 @@ var offeringKinds = []struct {
 	{"bambini.doposcuola", "Aiuto compiti", "Sostegno nei compiti a casa, per bambini delle elementari e delle medie.", true, schema.PerHour},
 	{"animali.dog-sitter", "Passeggiate con il cane", "Portiamo a passeggio il cane di chi non può uscire.", true, schema.PerVisit},
 	{"anziani.sollievo-caregiver", "Sollievo per chi assiste", "Un'operatrice sostituisce per qualche ora il familiare che assiste.", true, schema.PerHour},
+	{"anziani.assistenza-notturna", "Badante di notte", "Un'assistente familiare resta la notte a casa con la persona anziana.", true, schema.PerDay},
+	{"salute.fisioterapia", "Fisioterapia a domicilio", "Sedute di fisioterapia e riabilitazione a casa, con un fisioterapista.", true, schema.PerVisit},
 }
 
 // Offerings returns n valid offerings with UUIDs generated from seed: the
