@@ -56,9 +56,12 @@ func kinds() []kind {
 // citizens' queries differ.
 var stopWords = strings.Fields("di a da in con su per tra il lo la gli le un una e")
 
-// defeat returns v with q extended by stop words spelling i: no two
-// searches of a run share a cache entry.
-func defeat(v url.Values, i int) string {
+// defeat returns v with q extended by stop words spelling i, encoded: no
+// two searches of a run share a cache entry.
+func defeat(v url.Values, i int) string { return defeated(v, i).Encode() }
+
+// defeated is v with q extended by stop words spelling i.
+func defeated(v url.Values, i int) url.Values {
 	var b strings.Builder
 	b.WriteString(v.Get("q"))
 	for n := i + 1; n > 0; n /= len(stopWords) {
@@ -70,7 +73,7 @@ func defeat(v url.Values, i int) string {
 		out[k] = vs
 	}
 	out.Set("q", strings.TrimSpace(b.String()))
-	return out.Encode()
+	return out
 }
 
 // answer is what the client decodes of every answer, as a page would:
@@ -199,16 +202,34 @@ func cpuTime(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
-// printLoad runs every kind with clients clients and prints the table.
-func printLoad(base string, pid, clients, n int) error {
+// printLoad runs every kind with clients clients, prints the table and
+// returns each kind's figures, in the order of kinds().
+func printLoad(base string, pid, clients, n int) ([]load, error) {
 	fmt.Printf("\n| query kind (HTTP, %d clients, cache defeated, %d answers) | p50 | p99 | max | answer size | GCs per 1,000 answers | node CPU per answer |\n|---|---|---|---|---|---|---|\n", clients, clients*n)
+	var out []load
+	la := loadavg()
 	for _, k := range kinds() {
 		l, err := runLoad(base, pid, k, clients, n)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		out = append(out, l)
 		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %.1f KB | %.1f | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
 			float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers), ms(l.cpu)/float64(l.answers))
 	}
-	return nil
+	fmt.Printf("\nload average (1 min) at start %s, at end %s\n", la, loadavg())
+	return out, nil
+}
+
+// loadavg is the machine's load average over the last minute.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
