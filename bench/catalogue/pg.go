@@ -85,7 +85,8 @@ func (p *pgCompare) run(n, pubs int, first []load) (err error) {
 // check says whether the node and PostgreSQL agree on the totals of the
 // kinds with no text (with text, the node also matches typos and partial
 // words, PostgreSQL only stems), and whether PostgreSQL's italian
-// configuration drops every stop word defeat adds, as the node does.
+// configuration drops every stop word defeat adds, as the node does; then
+// warms PostgreSQL up.
 func (p *pgCompare) check(db *sql.DB) error {
 	c := &http.Client{Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
@@ -109,6 +110,15 @@ func (p *pgCompare) check(db *sql.DB) error {
 		}
 	}
 	fmt.Printf("totals of the node and PostgreSQL agree on %d of %d searches without text\n", same, all)
+	// Warm up: two searches of each kind, as the node's index build
+	// warmed the node.
+	for _, k := range kinds() {
+		for i := range 2 {
+			if _, err := pgbench.Search(context.Background(), db, pgQuery(defeated(k.q(i), i))); err != nil {
+				return fmt.Errorf("postgres: %w", err)
+			}
+		}
+	}
 	var kept []string
 	for _, w := range stopWords {
 		var same bool

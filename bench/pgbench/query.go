@@ -108,10 +108,21 @@ UNION ALL (SELECT 'publisher', publisher, count(*) FROM r GROUP BY publisher ORD
 	return page, facets, args
 }
 
-// Search runs q on db and decodes every row, as a page would.
+// Search runs q on db and decodes every row, as a page would. A text of
+// stop words only is no text (as for the node: PostgreSQL would match
+// nothing), which the portal learns from the server.
 func Search(ctx context.Context, db *sql.DB, q Query) (Result, error) {
-	page, facets, args := q.Statements()
 	var res Result
+	if q.Text != "" {
+		var terms int
+		if err := db.QueryRowContext(ctx, "SELECT numnode(plainto_tsquery('italian', $1))", q.Text).Scan(&terms); err != nil {
+			return res, fmt.Errorf("text: %w", err)
+		}
+		if terms == 0 {
+			q.Text = ""
+		}
+	}
+	page, facets, args := q.Statements()
 	rows, err := db.QueryContext(ctx, page, args...)
 	if err != nil {
 		return res, fmt.Errorf("page: %w", err)
