@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/difronte/difronte/bench/pgbench"
@@ -37,9 +39,30 @@ func (p *pgCompare) run(n, pubs int, first []load) (err error) {
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	defer func() {
-		if serr := srv.Stop(); serr != nil && err == nil {
-			err = fmt.Errorf("postgres: %w", serr)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			if serr := srv.Stop(); serr != nil && err == nil {
+				err = fmt.Errorf("postgres: %w", serr)
+			}
+		})
+	}
+	defer stop()
+	// Interrupted, stop the server (and the node) before leaving: both are
+	// ours and would outlive us.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sigs:
+			stop()
+			syscall.Kill(p.pid, syscall.SIGINT)
+			fmt.Fprintln(os.Stderr, "catalogue bench: interrupted; PostgreSQL stopped")
+			os.Exit(1)
+		case <-done:
 		}
 	}()
 	db, err := sql.Open("pgx", srv.DSN)
