@@ -170,7 +170,7 @@ func pgQuery(v url.Values) pgbench.Query {
 
 // printRun runs every kind on PostgreSQL and prints the table.
 func (p *pgCompare) printRun(db *sql.DB, postmaster int) ([]load, error) {
-	fmt.Printf("\n| query kind (PostgreSQL, %d clients, up to %d answers or %s) | p50 | p99 | max | answers | PostgreSQL CPU per answer |\n|---|---|---|---|---|---|\n",
+	fmt.Printf("\n| query kind (PostgreSQL, %d clients, up to %d answers or %s) | p50 | p99 | max | matches (mean) | answers | PostgreSQL CPU per answer |\n|---|---|---|---|---|---|---|\n",
 		p.clients, p.clients*p.queries, p.limit)
 	var out []load
 	la := loadavg()
@@ -182,8 +182,8 @@ func (p *pgCompare) printRun(db *sql.DB, postmaster int) ([]load, error) {
 		}
 		l.cpu = pgCPU(postmaster) - cpu0
 		out = append(out, l)
-		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %d | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
-			l.answers, ms(l.cpu)/float64(l.answers))
+		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %d | %d | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
+			l.matches/int64(l.answers), l.answers, ms(l.cpu)/float64(l.answers))
 	}
 	fmt.Printf("\nload average (1 min) at start %s, at end %s\n", la, loadavg())
 	return out, nil
@@ -196,6 +196,7 @@ func runPG(db *sql.DB, k kind, clients, n int, limit time.Duration) (load, error
 	var (
 		mu    sync.Mutex
 		lat   []time.Duration
+		found int64
 		first error
 		wg    sync.WaitGroup
 	)
@@ -205,12 +206,13 @@ func runPG(db *sql.DB, k kind, clients, n int, limit time.Duration) (load, error
 		go func() {
 			defer wg.Done()
 			mine := make([]time.Duration, 0, n)
+			var matches int64
 			for j := 0; j < n && time.Now().Before(deadline); j++ {
 				i := c*n + j
 				q := pgQuery(defeated(k.q(i), i))
 				t := time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				_, err := pgbench.Search(ctx, db, q)
+				res, err := pgbench.Search(ctx, db, q)
 				cancel()
 				if err != nil {
 					mu.Lock()
@@ -219,9 +221,11 @@ func runPG(db *sql.DB, k kind, clients, n int, limit time.Duration) (load, error
 					return
 				}
 				mine = append(mine, time.Since(t))
+				matches += int64(res.Total)
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
+			found += matches
 			mu.Unlock()
 		}()
 	}
@@ -233,7 +237,7 @@ func runPG(db *sql.DB, k kind, clients, n int, limit time.Duration) (load, error
 		return load{}, fmt.Errorf("postgres %s: no answers", k.name)
 	}
 	slices.Sort(lat)
-	return load{p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], max: lat[len(lat)-1], answers: len(lat)}, nil
+	return load{p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], max: lat[len(lat)-1], answers: len(lat), matches: found}, nil
 }
 
 // pgCPU is the CPU time of the PostgreSQL server: the postmaster and its
