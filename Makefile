@@ -32,10 +32,10 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 
 BENCHOUT ?= bench/out
 
-bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about 20 minutes)
+bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about 35 minutes)
 	mkdir -p $(BENCHOUT)
 	$(GO) run ./bench/nodebench -bin $(BIN) | tee $(BENCHOUT)/node.txt
-	$(GO) run ./bench/catalogue -bin $(BIN) | tee $(BENCHOUT)/catalogue.txt
+	$(GO) run ./bench/catalogue -bin $(BIN) -postgres -pairs 2 -pg-limit 30s | tee $(BENCHOUT)/catalogue.txt
 	$(GO) test -run '^$$' -bench BenchmarkPublishLatency -benchtime 100x -count 3 -timeout 20m ./testnet/ | tee $(BENCHOUT)/gossip.txt
 	$(GO) test -run '^$$' -bench Catchup1000of100k -benchtime 3x -timeout 10m ./federation/catchup/ | tee $(BENCHOUT)/catchup.txt
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 1x -timeout 10m ./federation/members/ | tee $(BENCHOUT)/members.txt

@@ -56,9 +56,12 @@ func kinds() []kind {
 // citizens' queries differ.
 var stopWords = strings.Fields("di a da in con su per tra il lo la gli le un una e")
 
-// defeat returns v with q extended by stop words spelling i: no two
-// searches of a run share a cache entry.
-func defeat(v url.Values, i int) string {
+// defeat returns v with q extended by stop words spelling i, encoded: no
+// two searches of a run share a cache entry.
+func defeat(v url.Values, i int) string { return defeated(v, i).Encode() }
+
+// defeated is v with q extended by stop words spelling i.
+func defeated(v url.Values, i int) url.Values {
 	var b strings.Builder
 	b.WriteString(v.Get("q"))
 	for n := i + 1; n > 0; n /= len(stopWords) {
@@ -70,7 +73,7 @@ func defeat(v url.Values, i int) string {
 		out[k] = vs
 	}
 	out.Set("q", strings.TrimSpace(b.String()))
-	return out.Encode()
+	return out
 }
 
 // answer is what the client decodes of every answer, as a page would:
@@ -82,6 +85,7 @@ type answer = catsearch.Answer
 type load struct {
 	p50, p99, max time.Duration
 	answers       int
+	matches       int64         // totals of all answers
 	bytes         int64         // of all answers
 	gcs           int           // collections in the node during the run
 	cpu           time.Duration // the node's CPU time (user + system) during the run
@@ -93,6 +97,7 @@ func runLoad(base string, pid int, k kind, clients, n int) (load, error) {
 		mu    sync.Mutex
 		lat   []time.Duration
 		bytes int64
+		found int64
 		first error
 		wg    sync.WaitGroup
 	)
@@ -103,11 +108,11 @@ func runLoad(base string, pid int, k kind, clients, n int) (load, error) {
 			hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 			defer hc.CloseIdleConnections()
 			mine := make([]time.Duration, 0, n)
-			var size int64
+			var size, matches int64
 			for j := range n {
 				i := c*n + j
 				t := time.Now()
-				b, err := search(hc, base+"/api/v1/catalogue/search?"+defeat(k.q(i), i))
+				b, total, err := search(hc, base+"/api/v1/catalogue/search?"+defeat(k.q(i), i))
 				if err != nil {
 					mu.Lock()
 					first = cmpErr(first, err)
@@ -116,10 +121,12 @@ func runLoad(base string, pid int, k kind, clients, n int) (load, error) {
 				}
 				mine = append(mine, time.Since(t))
 				size += int64(b)
+				matches += int64(total)
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
 			bytes += size
+			found += matches
 			mu.Unlock()
 		}()
 	}
@@ -130,7 +137,7 @@ func runLoad(base string, pid int, k kind, clients, n int) (load, error) {
 	slices.Sort(lat)
 	return load{
 		p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], max: lat[len(lat)-1],
-		answers: len(lat), bytes: bytes, gcs: gcCount(base) - gc0, cpu: cpuTime(pid) - cpu0,
+		answers: len(lat), matches: found, bytes: bytes, gcs: gcCount(base) - gc0, cpu: cpuTime(pid) - cpu0,
 	}, nil
 }
 
@@ -141,24 +148,25 @@ func cmpErr(a, b error) error {
 	return b
 }
 
-// search runs one search, decodes the answer and returns its size.
-func search(c *http.Client, u string) (int, error) {
+// search runs one search, decodes the answer and returns its size and
+// total.
+func search(c *http.Client, u string) (int, int, error) {
 	resp, err := c.Get(u)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	cr := &countingReader{r: resp.Body}
 	var a answer
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return 0, fmt.Errorf("%s: %d %s", u, resp.StatusCode, b)
+		return 0, 0, fmt.Errorf("%s: %d %s", u, resp.StatusCode, b)
 	}
 	if err := json.NewDecoder(cr).Decode(&a); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	io.Copy(io.Discard, cr)
-	return cr.n, nil
+	return cr.n, a.Total, nil
 }
 
 type countingReader struct {
@@ -199,16 +207,34 @@ func cpuTime(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
-// printLoad runs every kind with clients clients and prints the table.
-func printLoad(base string, pid, clients, n int) error {
-	fmt.Printf("\n| query kind (HTTP, %d clients, cache defeated, %d answers) | p50 | p99 | max | answer size | GCs per 1,000 answers | node CPU per answer |\n|---|---|---|---|---|---|---|\n", clients, clients*n)
+// printLoad runs every kind with clients clients, prints the table and
+// returns each kind's figures, in the order of kinds().
+func printLoad(base string, pid, clients, n int) ([]load, error) {
+	fmt.Printf("\n| query kind (HTTP, %d clients, cache defeated, %d answers) | p50 | p99 | max | matches (mean) | answer size | GCs per 1,000 answers | node CPU per answer |\n|---|---|---|---|---|---|---|---|\n", clients, clients*n)
+	var out []load
+	la := loadavg()
 	for _, k := range kinds() {
 		l, err := runLoad(base, pid, k, clients, n)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %.1f KB | %.1f | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
-			float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers), ms(l.cpu)/float64(l.answers))
+		out = append(out, l)
+		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %d | %.1f KB | %.1f | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
+			l.matches/int64(l.answers), float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers), ms(l.cpu)/float64(l.answers))
 	}
-	return nil
+	fmt.Printf("\nload average (1 min) at start %s, at end %s\n", la, loadavg())
+	return out, nil
+}
+
+// loadavg is the machine's load average over the last minute.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }

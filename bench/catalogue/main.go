@@ -2,8 +2,10 @@
 // of 100,000 offerings from 300 publishers: the time from start to a
 // searchable index, the node's RSS (steady and peak), and the latency, size
 // and GC cost of the catalogue search over HTTP with the node's result
-// cache defeated (load.go), with 8 clients and with one; then the time and
-// peak RSS of `difronte reindex`. The catalogue is written straight into a
+// cache defeated (load.go), with 8 clients and with one, alternating with
+// the same load on PostgreSQL full-text search over the same offerings
+// (pg.go; -postgres=false to skip it); then the time and peak RSS of
+// `difronte reindex`. The catalogue is written straight into a
 // fresh node's replica as signed entries, as catch-up would leave it.
 //
 //	go run ./bench/catalogue -bin bin/difronte
@@ -42,21 +44,30 @@ func main() {
 	data := flag.String("data", "", "keep the seeded data directory here and reuse it in later runs (default: a temporary one)")
 	url := flag.String("url", "", "only run the query load against the node already serving at this URL (with -pid, its process)")
 	pid := flag.Int("pid", 0, "the process of the node at -url, for its CPU time")
+	postgres := flag.Bool("postgres", true, "also run the same load on PostgreSQL full-text search over the same offerings, alternating with the node")
+	pairs := flag.Int("pairs", 2, "node and PostgreSQL runs to alternate (at least 1)")
+	pgLimit := flag.Duration("pg-limit", 40*time.Second, "longest PostgreSQL run of one query kind: its clients stop before -queries when it has passed")
 	flag.Parse()
 	if *url != "" {
-		if err := printLoad(*url, *pid, *clients, *queries); err != nil {
+		if _, err := printLoad(*url, *pid, *clients, *queries); err != nil {
 			fmt.Fprintln(os.Stderr, "catalogue bench:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	if err := run(*bin, *data, *n, *pubs, *clients, *queries); err != nil {
+	var pg *pgCompare
+	if *postgres {
+		pg = &pgCompare{clients: *clients, queries: *queries, pairs: max(*pairs, 1), limit: *pgLimit}
+	}
+	if err := run(*bin, *data, *n, *pubs, *clients, *queries, pg); err != nil {
 		fmt.Fprintln(os.Stderr, "catalogue bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, dir string, n, pubs, clients, queries int) error {
+// run seeds (or reuses) the data, starts the node and measures it, then,
+// with pg, the same load on PostgreSQL beside it.
+func run(bin, dir string, n, pubs, clients, queries int, pg *pgCompare) error {
 	fmt.Printf("# Whole node with a %d-offering catalogue from %d publishers\n\n", n, pubs)
 	if _, err := os.Stat(filepath.Join(dir, node.KeyFile)); dir == "" || err != nil {
 		if dir == "" {
@@ -113,10 +124,18 @@ func run(bin, dir string, n, pubs, clients, queries int) error {
 	fmt.Printf("| start to ready (HTTP answers) | %s |\n", readyAt.Round(time.Millisecond))
 	fmt.Printf("| start to all %d offerings searchable | %s |\n", n, indexed.Sub(t0).Round(time.Millisecond))
 	fmt.Printf("| RSS once indexed | %.1f MB |\n", float64(steady)/1024)
-	if err := printLoad(base, cmd.Process.Pid, clients, queries); err != nil {
+	first, err := printLoad(base, cmd.Process.Pid, clients, queries)
+	if err != nil {
 		return err
 	}
-	if err := printLoad(base, cmd.Process.Pid, 1, queries); err != nil {
+	if pg != nil {
+		pg.base, pg.pid = base, cmd.Process.Pid
+		if err := pg.run(n, pubs, first); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\n## One client\n")
+	if _, err := printLoad(base, cmd.Process.Pid, 1, queries); err != nil {
 		return err
 	}
 	fmt.Printf("\n| memory | value |\n|---|---|\n")
