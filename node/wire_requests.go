@@ -131,3 +131,11 @@ func outboxMetrics(o *outbox.Outbox) []prometheus.Collector {
 			Help: "Messages of the requests protocol waiting for their destination."}, func() float64 { return float64(o.Stats().Pending) }),
 	}
 }
+
+// searchNoResult counts a catalogue search that found nothing in the
+// demand record (category and municipality codes, never the text).
+func (n *Node) searchNoResult(ctx context.Context, category, municipality string) {
+	if n.requests != nil {
+		n.requests.NoResult(ctx, category, municipality)
+	}
+}

@@ -33,17 +33,20 @@ type DemandCount struct {
 	Count        uint64 `json:"count"`
 }
 
-// demand is the demand record, kept in memory and written through.
+// demand is the demand record, kept in memory and written through; the
+// counts of searches with no result, which anyone may cause, are written
+// in batches (flush) so that a search never waits for a synced write.
 type demand struct {
-	d  store.Namespace
-	mu sync.Mutex
-	n  map[string]uint64 // kind \x00 category \x00 municipality
+	d     store.Namespace
+	mu    sync.Mutex
+	n     map[string]uint64 // kind \x00 category \x00 municipality
+	dirty map[string]bool   // counts not written yet
 }
 
 const demandPrefix = "/demand/"
 
 func loadDemand(ctx context.Context, d store.Namespace) (*demand, error) {
-	m := &demand{d: d, n: map[string]uint64{}}
+	m := &demand{d: d, n: map[string]uint64{}, dirty: map[string]bool{}}
 	err := store.Each(ctx, d, demandPrefix, func(k string, v []byte) error {
 		var c DemandCount
 		if err := json.Unmarshal(v, &c); err != nil {
@@ -60,10 +63,42 @@ func (m *demand) add(ctx context.Context, kind, category, municipality string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.n[k]++
-	c := DemandCount{Kind: kind, Category: category, Municipality: municipality, Count: m.n[k]}
+	m.write(ctx, k)
+}
+
+// addLater counts without writing; flush writes it.
+func (m *demand) addLater(kind, category, municipality string) {
+	k := kind + "\x00" + category + "\x00" + municipality
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n[k]++
+	m.dirty[k] = true
+}
+
+// flush writes the counts added later.
+func (m *demand) flush(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.dirty {
+		m.write(ctx, k)
+	}
+}
+
+// write stores the count of k; m.mu is held.
+func (m *demand) write(ctx context.Context, k string) {
+	p := strings.SplitN(k, "\x00", 3)
+	c := DemandCount{Kind: p[0], Category: p[1], Municipality: p[2], Count: m.n[k]}
 	b, _ := json.Marshal(c)
-	key := demandPrefix + kind + "/" + strings.NewReplacer("/", "_").Replace(category) + "/" + municipality
-	_ = m.d.Put(ctx, ds.NewKey(key), b)
+	key := demandPrefix + c.Kind + "/" + strings.NewReplacer("/", "_").Replace(c.Category) + "/" + c.Municipality
+	if c.Category == "" {
+		key = demandPrefix + c.Kind + "/_/" + c.Municipality
+	}
+	if c.Municipality == "" {
+		key += "_"
+	}
+	if err := m.d.Put(ctx, ds.NewKey(key), b); err == nil {
+		delete(m.dirty, k)
+	}
 }
 
 func (m *demand) list() []DemandCount {
@@ -80,9 +115,10 @@ func (m *demand) list() []DemandCount {
 	return out
 }
 
-// Demand returns the demand record (admins).
+// Demand returns the demand record: to the node's admin and, on an
+// authority's node, its officers. It holds counts only.
 func (s *Service) Demand(ctx context.Context, a auth.Actor) ([]DemandCount, error) {
-	if a.Role != auth.Admin {
+	if a.Role != auth.Admin && a.Role != auth.Officer {
 		return nil, problem.ErrForbidden
 	}
 	s.note(a, audit.List, "demand", "")
@@ -90,10 +126,15 @@ func (s *Service) Demand(ctx context.Context, a auth.Actor) ([]DemandCount, erro
 }
 
 // NoResult counts a catalogue search with no result for category (may be
-// "") in municipality (may be "").
-func (s *Service) NoResult(ctx context.Context, category, municipality string) {
-	s.dem.add(ctx, DemandNoResult, category, municipality)
+// "") in municipality (may be ""). It does not wait for the disk: the
+// counts are written every minute and when the service closes (a crash
+// loses at most a minute of them).
+func (s *Service) NoResult(_ context.Context, category, municipality string) {
+	s.dem.addLater(DemandNoResult, category, municipality)
 }
+
+// FlushDemand writes the counts NoResult has not written yet.
+func (s *Service) FlushDemand(ctx context.Context) { s.dem.flush(ctx) }
 
 // remindLoop checks for unanswered requests every quarter of RemindAfter
 // (at most hourly).
@@ -102,12 +143,17 @@ func (s *Service) remindLoop() {
 	every := min(s.cfg.RemindAfter/4, time.Hour)
 	t := s.cfg.Clock.NewTicker(every)
 	defer t.Stop()
+	f := s.cfg.Clock.NewTicker(time.Minute)
+	defer f.Stop()
 	for {
 		select {
 		case <-s.stop:
+			s.dem.flush(context.Background())
 			return
 		case <-t.C():
 			s.Remind(context.Background())
+		case <-f.C():
+			s.dem.flush(context.Background())
 		}
 	}
 }

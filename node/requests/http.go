@@ -91,7 +91,7 @@ func (s *Service) Routes(r *httpx.Router) {
 	}, auth.Citizen)).Methods(http.MethodPost)
 	v1.HandleFunc("/demand", r.Role("demand", httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Demand(r.Context(), a)
-	}), auth.Admin)).Methods(http.MethodGet)
+	}), auth.Admin, auth.Officer)).Methods(http.MethodGet)
 	s.caseRoutes(r)
 }
 

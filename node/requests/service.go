@@ -129,6 +129,7 @@ func (s *Service) Close() error {
 		close(s.stop)
 	}
 	s.wg.Wait()
+	s.dem.flush(context.Background())
 	return s.out.Close()
 }
 
