@@ -104,6 +104,9 @@ func (s *Service) RequestsPage(ctx context.Context, a auth.Actor, offset, limit 
 	default:
 		return nil, problem.ErrForbidden
 	}
+	for i := range out {
+		out[i].Messages = nil // GET /api/v1/requests/{id}/messages reads them
+	}
 	s.note(a, audit.List, "request", "")
 	if out == nil {
 		out = []Request{}

@@ -89,6 +89,17 @@ func (s *Service) Routes(r *httpx.Router) {
 		c, err := s.Accept(r.Context(), a, mux.Vars(r)["id"], in.Offer)
 		return httpx.Reply(w, http.StatusCreated, map[string]string{"case": c.ID}, err)
 	}, auth.Citizen)).Methods(http.MethodPost)
+	v1.HandleFunc("/requests/{id}/messages", r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
+		return s.RequestMessages(r.Context(), a, mux.Vars(r)["id"])
+	}))).Methods(http.MethodGet)
+	v1.HandleFunc("/requests/{id}/messages", r.Authed(func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+		var in NewRequestMessage
+		if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+			return err
+		}
+		m, err := s.SendRequestMessage(r.Context(), a, mux.Vars(r)["id"], in)
+		return httpx.Reply(w, http.StatusCreated, m, err)
+	})).Methods(http.MethodPost)
 	v1.HandleFunc("/demand", r.Role("demand", httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Demand(r.Context(), a)
 	}), auth.Admin, auth.Officer)).Methods(http.MethodGet)

@@ -71,6 +71,10 @@ func (s *Service) handle(ctx context.Context, peer string, e Envelope, body any)
 		return s.gotMessage(ctx, peer, b)
 	case *wireRead:
 		return s.gotRead(ctx, peer, b)
+	case *wireRequestMessage:
+		return s.gotRequestMessage(ctx, peer, e.Request, b)
+	case *wireRequestRead:
+		return s.gotRequestRead(ctx, peer, e.Request, b)
 	}
 	return refusal("bad_message")
 }
