@@ -68,8 +68,8 @@ type Request struct {
 	// provider's thread (Message.Provider names it), on a provider's
 	// node its own.
 	Messages []Message `json:"messages,omitempty"`
-	Created    time.Time  `json:"created"`
-	Updated    time.Time  `json:"updated"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 }
 
 // LogValue keeps the need out of logs.
