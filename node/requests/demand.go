@@ -171,7 +171,7 @@ func (s *Service) Remind(ctx context.Context) {
 			s.log.Error("cannot mark a reminder", "request", r.ID, "err", err)
 			continue
 		}
-		s.notify(ctx, "reminder", r.ID, "")
+		s.notify(ctx, NoteReminder, r.ID, "")
 		_ = s.record(ctx, systemActor, audit.Update, "request", r.ID, "reminder")
 	}
 	for _, r := range s.mine.Filter(func(r *Request) bool { return r.Case == "" }) {
@@ -192,7 +192,7 @@ func (s *Service) Remind(ctx context.Context) {
 				s.log.Error("cannot flag a request", "request", r.ID, "err", err)
 				continue
 			}
-			s.notify(ctx, "unanswered", r.ID, r.Citizen)
+			s.notify(ctx, NoteUnanswered, r.ID, r.Citizen)
 		}
 	}
 }

@@ -203,7 +203,7 @@ func (s *Service) gotRequestMessage(ctx context.Context, peer, id string, b *wir
 	if err := s.putRequest(ctx, mine, r); err != nil {
 		return err
 	}
-	s.notify(ctx, "request_message", r.ID, r.Citizen)
+	s.notify(ctx, NoteRequestMessage, r.ID, r.Citizen)
 	return s.record(ctx, systemActor, audit.Create, "request_message", m.ID, "received")
 }
 

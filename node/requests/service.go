@@ -34,9 +34,24 @@ type Carrier interface {
 
 // Notifier tells a node's people about a request or case (a reminder, a
 // new message): the citizen user, or the coop's staff when user is "".
-// Only kinds and opaque ids, never the request's content. nil: nobody is
-// told.
+// Only kinds (Note*) and opaque ids, never the request's content. nil:
+// nobody is told.
 type Notifier func(ctx context.Context, kind, object, user string)
+
+// Kinds of notification: what happened on the other node, told to the
+// people of this one. object is a request id, or a case id for the
+// case kinds.
+const (
+	NoteRequest        = "request"         // staff: a request arrived
+	NoteReminder       = "reminder"        // staff: a request is still unanswered
+	NoteOffer          = "offer"           // citizen: a provider made an offer
+	NoteDecline        = "decline"         // citizen: a provider declined
+	NoteUnanswered     = "unanswered"      // citizen: a provider has not answered in time
+	NoteCaseOpened     = "case_opened"     // staff: the citizen accepted an offer
+	NoteCaseStatus     = "case_status"     // either: the other side changed the case's state
+	NoteMessage        = "message"         // either: a message on a case
+	NoteRequestMessage = "request_message" // either: a message on a request
+)
 
 // Config configures the service.
 type Config struct {
