@@ -73,7 +73,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 		}
 	}
 	for _, o := range r.Offerings {
-		s.dem.add(ctx, "request", o.Category, need.Municipality)
+		s.dem.addLater(DemandRequest, o.Category, need.Municipality)
 	}
 	return r, s.record(ctx, a, audit.Create, "request", r.ID, "")
 }

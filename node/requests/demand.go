@@ -33,9 +33,10 @@ type DemandCount struct {
 	Count        uint64 `json:"count"`
 }
 
-// demand is the demand record, kept in memory and written through; the
-// counts of searches with no result, which anyone may cause, are written
-// in batches (flush) so that a search never waits for a synced write.
+// demand is the demand record, kept in memory and written in batches
+// (flush, every minute and at close): neither a request nor a search,
+// which anyone may run, waits for a synced write of a counter, and a
+// crash loses at most a minute of counts, never a request.
 type demand struct {
 	d     store.Namespace
 	mu    sync.Mutex
@@ -58,15 +59,7 @@ func loadDemand(ctx context.Context, d store.Namespace) (*demand, error) {
 	return m, err
 }
 
-func (m *demand) add(ctx context.Context, kind, category, municipality string) {
-	k := kind + "\x00" + category + "\x00" + municipality
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.n[k]++
-	m.write(ctx, k)
-}
-
-// addLater counts without writing; flush writes it.
+// addLater counts; flush writes the count.
 func (m *demand) addLater(kind, category, municipality string) {
 	k := kind + "\x00" + category + "\x00" + municipality
 	m.mu.Lock()
@@ -75,30 +68,39 @@ func (m *demand) addLater(kind, category, municipality string) {
 	m.dirty[k] = true
 }
 
-// flush writes the counts added later.
+// flush writes the counts added since the last flush, without holding
+// the lock while it writes (a search counting meanwhile does not wait).
+// The loop and Close call it one after the other, never at once.
 func (m *demand) flush(ctx context.Context) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	todo := make(map[string]uint64, len(m.dirty))
 	for k := range m.dirty {
-		m.write(ctx, k)
+		todo[k] = m.n[k]
+	}
+	clear(m.dirty)
+	m.mu.Unlock()
+	for k, n := range todo {
+		if err := m.write(ctx, k, n); err != nil {
+			m.mu.Lock()
+			m.dirty[k] = true // next time
+			m.mu.Unlock()
+		}
 	}
 }
 
-// write stores the count of k; m.mu is held.
-func (m *demand) write(ctx context.Context, k string) {
+// write stores count n of k.
+func (m *demand) write(ctx context.Context, k string, n uint64) error {
 	p := strings.SplitN(k, "\x00", 3)
-	c := DemandCount{Kind: p[0], Category: p[1], Municipality: p[2], Count: m.n[k]}
+	c := DemandCount{Kind: p[0], Category: p[1], Municipality: p[2], Count: n}
 	b, _ := json.Marshal(c)
-	key := demandPrefix + c.Kind + "/" + strings.NewReplacer("/", "_").Replace(c.Category) + "/" + c.Municipality
-	if c.Category == "" {
-		key = demandPrefix + c.Kind + "/_/" + c.Municipality
+	cat, mun := strings.NewReplacer("/", "_").Replace(c.Category), c.Municipality
+	if cat == "" {
+		cat = "_" // a search with no category: "_" is no taxonomy code
 	}
-	if c.Municipality == "" {
-		key += "_"
+	if mun == "" {
+		mun = "_"
 	}
-	if err := m.d.Put(ctx, ds.NewKey(key), b); err == nil {
-		delete(m.dirty, k)
-	}
+	return m.d.Put(ctx, ds.NewKey(demandPrefix+c.Kind+"/"+cat+"/"+mun), b)
 }
 
 func (m *demand) list() []DemandCount {
@@ -183,7 +185,7 @@ func (s *Service) Remind(ctx context.Context) {
 			r.Deliveries[i].Flagged, changed = true, true
 			for _, of := range r.Offerings {
 				if of.Publisher == d.Provider {
-					s.dem.add(ctx, DemandUnanswered, of.Category, r.Municipality)
+					s.dem.addLater(DemandUnanswered, of.Category, r.Municipality)
 				}
 			}
 		}

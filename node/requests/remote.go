@@ -142,7 +142,7 @@ func (s *Service) gotAnswer(ctx context.Context, peer, id string, o *Offer, reas
 		}
 		for _, of := range r.Offerings {
 			if of.Publisher == peer {
-				s.dem.add(ctx, "decline", of.Category, r.Municipality)
+				s.dem.addLater(DemandDecline, of.Category, r.Municipality)
 			}
 		}
 	}
