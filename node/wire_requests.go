@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/outbox"
 	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/schema"
@@ -66,7 +67,7 @@ func (n *Node) startRequests(ctx context.Context) error {
 		return fmt.Errorf("requests: %w", err)
 	}
 	s, err := requests.Open(ctx, requests.Config{Store: n.store.Namespace("/requests"), Audit: n.audit, Clock: n.cfg.Clock,
-		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: cn.notify,
+		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: cn.notify, Names: n.citizenName,
 		RemindAfter: rc.RemindAfter, MinBackoff: rc.MinBackoff, MaxBackoff: rc.MaxBackoff})
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
@@ -125,4 +126,13 @@ func (n *Node) searchNoResult(ctx context.Context, category, municipality string
 	if n.requests != nil {
 		n.requests.NoResult(ctx, category, municipality)
 	}
+}
+
+// citizenName is a citizen's display name, for the requests an operator
+// sends for them.
+func (n *Node) citizenName(citizen string) string {
+	if acc, ok := n.auth.Get(citizen); ok && acc.Role == auth.Citizen {
+		return acc.DisplayName
+	}
+	return ""
 }

@@ -44,7 +44,7 @@ func (s *Service) threadOf(ctx context.Context, a auth.Actor, id, provider strin
 		return r, side, r.Home, nil
 	}
 	r, ok := s.mine.Get(id)
-	if !ok || r.Citizen != a.Username {
+	if !ok || r.Citizen != a.Citizen() {
 		return Request{}, "", "", s.denied(ctx, a, "request", id)
 	}
 	if provider == "" && len(r.Deliveries) == 1 {
@@ -110,7 +110,7 @@ func (s *Service) RequestMessages(ctx context.Context, a auth.Actor, id string) 
 		r, ok = s.inbox.Get(id)
 	} else {
 		r, ok = s.mine.Get(id)
-		ok = ok && r.Citizen == a.Username
+		ok = ok && r.Citizen == a.Citizen()
 	}
 	if !ok {
 		return nil, s.denied(ctx, a, "request", id)

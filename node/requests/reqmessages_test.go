@@ -101,3 +101,47 @@ func refusedCode(ans []byte) string {
 	_ = json.Unmarshal(ans, &a)
 	return a.Refused
 }
+
+// TestOperatorActsForCitizen: an operator acting for a citizen (the
+// session's "act for citizen" mode) sends a request and writes on it; the
+// request is the citizen's, the message names the operator as its
+// author, the audit log records "operator for citizen"; the operator's
+// own session sees nothing of it.
+func TestOperatorActsForCitizen(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	op := auth.Actor{Username: "sportello", Role: auth.Operator, For: "anna"}
+	req, err := r.home.Create(ctx, op, newRequest(), "Anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Citizen != "anna" {
+		t.Fatalf("request of %q, want the citizen's", req.Citizen)
+	}
+	m, err := r.home.SendRequestMessage(ctx, op, req.ID, NewRequestMessage{Text: "scrivo per Anna"})
+	if err != nil || m.Author != "sportello" {
+		t.Fatalf("message %+v %v", m, err)
+	}
+	if list, _ := r.home.Requests(ctx, citizen); len(list) != 1 || list[0].ID != req.ID {
+		t.Fatalf("the citizen's requests: %+v", list)
+	}
+	self := auth.Actor{Username: "sportello", Role: auth.Operator}
+	if _, err := r.home.RequestMessages(ctx, self, req.ID); !errors.Is(err, problem.ErrForbidden) {
+		t.Fatalf("the operator's own session read the thread: %v", err)
+	}
+	evs, err := r.home.cfg.Audit.ForCitizen(ctx, "anna", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range evs {
+		found = found || (e.Kind == "request_message" && e.Actor == "sportello" && e.For == "anna")
+	}
+	if !found {
+		t.Fatalf("no audit event of the operator for the citizen: %+v", evs)
+	}
+	r.settle(t)
+	if got, _ := r.prov.RequestMessages(ctx, manager, req.ID); len(got) != 1 || got[0].Author != "" {
+		t.Fatalf("provider's thread: %+v", got)
+	}
+}

@@ -62,6 +62,9 @@ type Config struct {
 	Self      string // this node's peer id
 	Catalogue Catalogue
 	Notify    Notifier
+	// Names gives a citizen's display name (shared with the providers
+	// they ask) when an operator acts for them; nil: none.
+	Names func(citizen string) string
 	// RemindAfter is how long a request may stay unanswered before the
 	// provider is reminded and the citizen sees it flagged (default 72 h).
 	RemindAfter time.Duration
@@ -236,14 +239,15 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 	if s.cfg.Audit == nil {
 		return nil
 	}
-	return s.cfg.Audit.Record(ctx, audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind,
-		Object: object, Remote: a.Remote, Detail: detail})
+	ev := a.Event(act, kind, object) // "operator X for citizen Y" when acting
+	ev.Detail = detail
+	return s.cfg.Audit.Record(ctx, ev)
 }
 
 // note queues a read's audit event without waiting for it.
 func (s *Service) note(a auth.Actor, act audit.Action, kind, object string) {
 	if s.cfg.Audit != nil {
-		s.cfg.Audit.Note(audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind, Object: object, Remote: a.Remote})
+		s.cfg.Audit.Note(a.Event(act, kind, object))
 	}
 }
 
