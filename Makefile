@@ -44,6 +44,7 @@ bench: build ## run every benchmark with its same-run baseline; output in bench/
 	$(GO) test -run '^$$' -bench 'CallSetup|SignalLoad' -benchtime 1x -timeout 15m ./node/calls/ | tee $(BENCHOUT)/calls.txt
 	$(GO) test -run '^$$' -bench RunDueIdle -benchtime 200x -timeout 5m ./node/escalation/ | tee $(BENCHOUT)/escalation.txt
 	$(GO) test -run '^$$' -bench BenchmarkMatch -benchtime 4000x -count 3 -timeout 10m ./node/workers/ | tee $(BENCHOUT)/workers.txt
+	$(GO) test -run '^$$' -bench BenchmarkRequestDelivery -benchtime 1x -count 3 -timeout 15m ./testnet/ | tee $(BENCHOUT)/requests.txt
 	DIFRONTE_BENCH_POSTGRES=1 $(GO) test -run '^$$' -bench 'CatalogueSearchVsPostgres' -benchtime 400x -timeout 30m ./node/search/ | tee $(BENCHOUT)/search-postgres.txt
 
 MUTATE_TIMEOUT ?= 10m

@@ -362,7 +362,7 @@ func (n *Node) mountHTTP() {
 	domains := []httpx.Routes{n.care, n.own}
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
-		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat}, fv.Coops
+		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat, NoResult: n.searchNoResult}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
 	// requests before escalation: both answer /api/v1/cases (see

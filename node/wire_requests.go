@@ -12,7 +12,6 @@ import (
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/auth"
-	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/outbox"
 	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/schema"
@@ -26,6 +25,13 @@ type RequestsConfig struct {
 	// MinBackoff and MaxBackoff bound the retries of the outbox to an
 	// unreachable node (default 1 s and 5 min).
 	MinBackoff, MaxBackoff time.Duration
+	// StaffEmail are the addresses told by e-mail (with the node's SMTP)
+	// of new requests, reminders, accepted offers, the citizens' changes
+	// and messages; empty: the coop's public contact e-mail, from its
+	// offerings. StaffLang is the language of those e-mails (default
+	// Italian); the in-app notices are in each account's language.
+	StaffEmail []string
+	StaffLang  string
 }
 
 // requestsCatalogue finds live offerings in the federated catalogue.
@@ -53,33 +59,15 @@ func (c requestsCatalogue) Offering(ctx context.Context, ref string) (requests.O
 	return requests.OfferingRef{Publisher: l.Publisher, ID: l.ID, Name: l.Name, Category: l.Category}, true
 }
 
-// requestsNotifier puts an in-app line in the inbox of the citizen, or of
-// the coop's admins and case managers: kinds and ids only.
-func (n *Node) requestsNotifier(ctx context.Context, kind, object, user string) {
-	if n.notify == nil {
-		return
-	}
-	var to []string
-	if user != "" {
-		to = []string{user}
-	} else {
-		for _, a := range n.auth.List() {
-			if (a.Role == auth.Admin || a.Role == auth.CaseManager) && !a.Disabled {
-				to = append(to, a.Username)
-			}
-		}
-	}
-	for _, u := range to {
-		_ = n.notify.Enqueue(ctx, notify.Message{ID: "rq/" + kind + "/" + object + "/" + u + "/" + n.cfg.Clock.Now().Format(time.RFC3339Nano),
-			Channel: notify.InApp, To: u, Subject: "Difronte: " + kind + " " + object, Body: kind + " " + object, Ref: object})
-	}
-}
-
 // startRequests opens the requests domain and serves its protocol.
 func (n *Node) startRequests(ctx context.Context) error {
 	rc := n.cfg.Requests
+	cn, err := newCitNotifier(n)
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
 	s, err := requests.Open(ctx, requests.Config{Store: n.store.Namespace("/requests"), Audit: n.audit, Clock: n.cfg.Clock,
-		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: n.requestsNotifier,
+		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: cn.notify, Names: n.citizenName,
 		RemindAfter: rc.RemindAfter, MinBackoff: rc.MinBackoff, MaxBackoff: rc.MaxBackoff})
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
@@ -130,4 +118,21 @@ func outboxMetrics(o *outbox.Outbox) []prometheus.Collector {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "difronte_requests_outbox_pending",
 			Help: "Messages of the requests protocol waiting for their destination."}, func() float64 { return float64(o.Stats().Pending) }),
 	}
+}
+
+// searchNoResult counts a catalogue search that found nothing in the
+// demand record (category and municipality codes, never the text).
+func (n *Node) searchNoResult(ctx context.Context, category, municipality string) {
+	if n.requests != nil {
+		n.requests.NoResult(ctx, category, municipality)
+	}
+}
+
+// citizenName is a citizen's display name, for the requests an operator
+// sends for them.
+func (n *Node) citizenName(citizen string) string {
+	if acc, ok := n.auth.Get(citizen); ok && acc.Role == auth.Citizen {
+		return acc.DisplayName
+	}
+	return ""
 }

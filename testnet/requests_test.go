@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,7 +173,7 @@ func TestRequestAcrossNodes(t *testing.T) {
 
 	var created struct{ ID string }
 	cit.do("POST", "/api/v1/requests", map[string]any{"offerings": []string{b.PeerID() + "/" + ob.ID, oc.ID}, "for": cn("forwhom"),
-		"municipality": "015146", "address": cn("address"), "start": "2026-12-20", "notes": cn("notes"), "consent": true},
+		"municipality": "015146", "address": cn("address"), "start": "2026-12-20", "when": cn("when"), "notes": cn("notes"), "consent": true},
 		http.StatusCreated, &created)
 	if created.ID == "" {
 		t.Fatal("no request id")
@@ -190,6 +191,7 @@ func TestRequestAcrossNodes(t *testing.T) {
 	if len(atB.Offerings) != 1 || atB.Offerings[0].ID != ob.ID || atB.Home != a.PeerID() {
 		t.Fatalf("B's request: %+v", atB)
 	}
+	requestMessages(t, r, cit, pb, created.ID, cn)
 
 	var offer requests.Offer
 	pb.do("POST", "/api/v1/requests/"+created.ID+"/offers", map[string]any{"price": 18.5, "unit": "ora", "start": "2026-12-21",
@@ -201,9 +203,12 @@ func TestRequestAcrossNodes(t *testing.T) {
 		return len(mine.Offers) == 1 && len(mine.Deliveries) == 2 && mine.Deliveries[1].State == requests.StateDeclined
 	})
 	seenAtC := seenFrom(t, c, a.PeerID())
-	if seenAtC != 1 {
-		t.Fatalf("C handled %d messages from A, want the request only", seenAtC)
+	if seenAtC != 2 {
+		t.Fatalf("C handled %d messages from A, want the request and the citizen's message only", seenAtC)
 	}
+	// After the decline nothing more goes to C, either way.
+	cit.do("POST", "/api/v1/requests/"+created.ID+"/messages", map[string]any{"provider": c.PeerID(), "text": cn("aftermsg")}, http.StatusConflict, nil)
+	pc.do("POST", "/api/v1/requests/"+created.ID+"/messages", map[string]any{"text": cn("aftermsgc")}, http.StatusConflict, nil)
 
 	var accepted struct{ Case string }
 	cit.do("POST", "/api/v1/requests/"+created.ID+"/accept", map[string]string{"offer": offer.ID}, http.StatusCreated, &accepted)
@@ -290,9 +295,12 @@ func checkNothingLeaked(t *testing.T, r *reqNet, caseID string, seenAtC int, can
 	if _, err := c.Requests().Case(ctx, admin, caseID); err == nil {
 		t.Error("the case is on C")
 	}
-	var late []string // what C was never to see: all but the request it got and its own reason
-	for _, s := range canaries[4:] {
-		if !strings.Contains(s, "DECLINEREASON") {
+	// What C was never to see: all but the request it got, the
+	// citizen's message to it and its own reason (B's thread included).
+	shown := []string{"CITIZENNAME", "FORWHOM", "ADDRESS", "NOTES", "WHEN", "MSGTOC", "DECLINEREASON", "AFTERMSGC"}
+	var late []string
+	for _, s := range canaries {
+		if !slices.ContainsFunc(shown, func(f string) bool { return s == "CANARY"+f+"Q7Z" }) {
 			late = append(late, s)
 		}
 	}
@@ -312,6 +320,31 @@ func checkNothingLeaked(t *testing.T, r *reqNet, caseID string, seenAtC int, can
 			t.Errorf("D received %s", s)
 		}
 	}
+}
+
+// requestMessages: before any answer the citizen writes to B and to C on
+// the request (each provider its own thread), B replies; the citizen's
+// node shows the three messages, B's reply read and B's receipt of the
+// citizen's message.
+func requestMessages(t *testing.T, r *reqNet, cit, pb *client, id string, cn func(string) string) {
+	b, c := r.nodes[1], r.nodes[2]
+	url := "/api/v1/requests/" + id + "/messages"
+	cit.do("POST", url, map[string]any{"text": "x"}, http.StatusBadRequest, nil) // two providers: which one?
+	cit.do("POST", url, map[string]any{"provider": b.PeerID(), "text": cn("msgtob")}, http.StatusCreated, nil)
+	cit.do("POST", url, map[string]any{"provider": c.PeerID(), "text": cn("msgtoc")}, http.StatusCreated, nil)
+	var got []requests.Message
+	poll.Until(t, 20*time.Second, "the citizen's message to reach B", func() bool {
+		pb.do("GET", url, nil, http.StatusOK, &got)
+		return len(got) == 1
+	})
+	if got[0].Side != requests.SideCitizen || got[0].Author != "" {
+		t.Fatalf("B's thread: %+v", got)
+	}
+	pb.do("POST", url, map[string]any{"text": cn("replyfromb")}, http.StatusCreated, nil)
+	poll.Until(t, 20*time.Second, "B's reply on A, and B's receipt", func() bool {
+		cit.do("GET", url, nil, http.StatusOK, &got)
+		return len(got) == 3 && got[0].ReadAt != nil && got[2].Provider == b.PeerID() && got[2].ReadAt != nil
+	})
 }
 
 // offlineAndBack stops B, has the citizen suspend the case on A, restarts

@@ -14,7 +14,7 @@ import (
 // side returns the collection a's cases are in and the side a is on.
 func (s *Service) side(a auth.Actor) (side string, ok bool) {
 	switch {
-	case a.Role == auth.Citizen:
+	case a.Citizen() != "": // a citizen, or someone acting for one
 		return SideCitizen, true
 	case IsProvider(a):
 		return SideProvider, true
@@ -36,7 +36,7 @@ func (s *Service) CasesPage(ctx context.Context, a auth.Actor, offset, limit int
 	}
 	var out []Case
 	if side == SideCitizen {
-		out = s.mirror.Filter(func(c *Case) bool { return c.Citizen == a.Username })
+		out = s.mirror.Filter(func(c *Case) bool { return c.Citizen == a.Citizen() })
 		slices.SortFunc(out, func(x, y Case) int { return y.Created.Compare(x.Created) })
 	} else {
 		out = newestFirst[Case](s.cases, offset, limit)
@@ -57,7 +57,7 @@ func (s *Service) getCase(ctx context.Context, a auth.Actor, id string) (Case, s
 	var c Case
 	if ok && side == SideCitizen {
 		c, ok = s.mirror.Get(id)
-		ok = ok && c.Citizen == a.Username
+		ok = ok && c.Citizen == a.Citizen()
 	} else if ok {
 		c, ok = s.cases.Get(id)
 	}

@@ -24,7 +24,7 @@ type NewRequest struct {
 // Create records a citizen's request and queues one delivery per provider
 // node of the offerings asked for.
 func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citizenName string) (Request, error) {
-	if a.Role != auth.Citizen {
+	if a.Citizen() == "" {
 		return Request{}, problem.ErrForbidden
 	}
 	if !in.Consent {
@@ -38,7 +38,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 		return Request{}, problem.Invalid(map[string]string{f: "invalid"})
 	}
 	now := s.cfg.Clock.Now().UTC()
-	r := Request{ID: s.orderedID("rq"), Home: s.cfg.Self, Citizen: a.Username, Need: need, Consent: true, State: StateOpen, Created: now, Updated: now, Offers: []Offer{}}
+	r := Request{ID: s.orderedID("rq"), Home: s.cfg.Self, Citizen: a.Citizen(), Need: need, Consent: true, State: StateOpen, Created: now, Updated: now, Offers: []Offer{}}
 	by := map[string][]OfferingRef{}
 	var order []string
 	for _, ref := range in.Offerings {
@@ -73,7 +73,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 		}
 	}
 	for _, o := range r.Offerings {
-		s.dem.add(ctx, "request", o.Category, need.Municipality)
+		s.dem.addLater(DemandRequest, o.Category, need.Municipality)
 	}
 	return r, s.record(ctx, a, audit.Create, "request", r.ID, "")
 }
@@ -96,13 +96,16 @@ func (s *Service) Requests(ctx context.Context, a auth.Actor) ([]Request, error)
 func (s *Service) RequestsPage(ctx context.Context, a auth.Actor, offset, limit int) ([]Request, error) {
 	var out []Request
 	switch {
-	case a.Role == auth.Citizen:
-		out = s.mine.Filter(func(r *Request) bool { return r.Citizen == a.Username })
+	case a.Citizen() != "":
+		out = s.mine.Filter(func(r *Request) bool { return r.Citizen == a.Citizen() })
 		slices.SortFunc(out, func(x, y Request) int { return y.Created.Compare(x.Created) })
 	case IsProvider(a):
 		out = newestFirst[Request](s.inbox, offset, limit)
 	default:
 		return nil, problem.ErrForbidden
+	}
+	for i := range out {
+		out[i].Messages = nil // GET /api/v1/requests/{id}/messages reads them
 	}
 	s.note(a, audit.List, "request", "")
 	if out == nil {
@@ -116,9 +119,9 @@ func (s *Service) Get(ctx context.Context, a auth.Actor, id string) (Request, er
 	var r Request
 	var ok bool
 	switch {
-	case a.Role == auth.Citizen:
+	case a.Citizen() != "":
 		r, ok = s.mine.Get(id)
-		ok = ok && r.Citizen == a.Username
+		ok = ok && r.Citizen == a.Citizen()
 	case IsProvider(a):
 		r, ok = s.inbox.Get(id)
 	}
@@ -136,7 +139,7 @@ func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (C
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.mine.Get(id)
-	if !ok || a.Role != auth.Citizen || r.Citizen != a.Username {
+	if !ok || a.Citizen() == "" || r.Citizen != a.Citizen() {
 		return Case{}, s.denied(ctx, a, "request", id)
 	}
 	if r.Case != "" {

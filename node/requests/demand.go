@@ -33,17 +33,21 @@ type DemandCount struct {
 	Count        uint64 `json:"count"`
 }
 
-// demand is the demand record, kept in memory and written through.
+// demand is the demand record, kept in memory and written in batches
+// (flush, every minute and at close): neither a request nor a search,
+// which anyone may run, waits for a synced write of a counter, and a
+// crash loses at most a minute of counts, never a request.
 type demand struct {
-	d  store.Namespace
-	mu sync.Mutex
-	n  map[string]uint64 // kind \x00 category \x00 municipality
+	d     store.Namespace
+	mu    sync.Mutex
+	n     map[string]uint64 // kind \x00 category \x00 municipality
+	dirty map[string]bool   // counts not written yet
 }
 
 const demandPrefix = "/demand/"
 
 func loadDemand(ctx context.Context, d store.Namespace) (*demand, error) {
-	m := &demand{d: d, n: map[string]uint64{}}
+	m := &demand{d: d, n: map[string]uint64{}, dirty: map[string]bool{}}
 	err := store.Each(ctx, d, demandPrefix, func(k string, v []byte) error {
 		var c DemandCount
 		if err := json.Unmarshal(v, &c); err != nil {
@@ -55,15 +59,48 @@ func loadDemand(ctx context.Context, d store.Namespace) (*demand, error) {
 	return m, err
 }
 
-func (m *demand) add(ctx context.Context, kind, category, municipality string) {
+// addLater counts; flush writes the count.
+func (m *demand) addLater(kind, category, municipality string) {
 	k := kind + "\x00" + category + "\x00" + municipality
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.n[k]++
-	c := DemandCount{Kind: kind, Category: category, Municipality: municipality, Count: m.n[k]}
+	m.dirty[k] = true
+}
+
+// flush writes the counts added since the last flush, without holding
+// the lock while it writes (a search counting meanwhile does not wait).
+// The loop and Close call it one after the other, never at once.
+func (m *demand) flush(ctx context.Context) {
+	m.mu.Lock()
+	todo := make(map[string]uint64, len(m.dirty))
+	for k := range m.dirty {
+		todo[k] = m.n[k]
+	}
+	clear(m.dirty)
+	m.mu.Unlock()
+	for k, n := range todo {
+		if err := m.write(ctx, k, n); err != nil {
+			m.mu.Lock()
+			m.dirty[k] = true // next time
+			m.mu.Unlock()
+		}
+	}
+}
+
+// write stores count n of k.
+func (m *demand) write(ctx context.Context, k string, n uint64) error {
+	p := strings.SplitN(k, "\x00", 3)
+	c := DemandCount{Kind: p[0], Category: p[1], Municipality: p[2], Count: n}
 	b, _ := json.Marshal(c)
-	key := demandPrefix + kind + "/" + strings.NewReplacer("/", "_").Replace(category) + "/" + municipality
-	_ = m.d.Put(ctx, ds.NewKey(key), b)
+	cat, mun := strings.NewReplacer("/", "_").Replace(c.Category), c.Municipality
+	if cat == "" {
+		cat = "_" // a search with no category: "_" is no taxonomy code
+	}
+	if mun == "" {
+		mun = "_"
+	}
+	return m.d.Put(ctx, ds.NewKey(demandPrefix+c.Kind+"/"+cat+"/"+mun), b)
 }
 
 func (m *demand) list() []DemandCount {
@@ -80,9 +117,10 @@ func (m *demand) list() []DemandCount {
 	return out
 }
 
-// Demand returns the demand record (admins).
+// Demand returns the demand record: to the node's admin and, on an
+// authority's node, its officers. It holds counts only.
 func (s *Service) Demand(ctx context.Context, a auth.Actor) ([]DemandCount, error) {
-	if a.Role != auth.Admin {
+	if a.Role != auth.Admin && a.Role != auth.Officer {
 		return nil, problem.ErrForbidden
 	}
 	s.note(a, audit.List, "demand", "")
@@ -90,10 +128,15 @@ func (s *Service) Demand(ctx context.Context, a auth.Actor) ([]DemandCount, erro
 }
 
 // NoResult counts a catalogue search with no result for category (may be
-// "") in municipality (may be "").
-func (s *Service) NoResult(ctx context.Context, category, municipality string) {
-	s.dem.add(ctx, DemandNoResult, category, municipality)
+// "") in municipality (may be ""). It does not wait for the disk: the
+// counts are written every minute and when the service closes (a crash
+// loses at most a minute of them).
+func (s *Service) NoResult(_ context.Context, category, municipality string) {
+	s.dem.addLater(DemandNoResult, category, municipality)
 }
+
+// FlushDemand writes the counts NoResult has not written yet.
+func (s *Service) FlushDemand(ctx context.Context) { s.dem.flush(ctx) }
 
 // remindLoop checks for unanswered requests every quarter of RemindAfter
 // (at most hourly).
@@ -102,12 +145,17 @@ func (s *Service) remindLoop() {
 	every := min(s.cfg.RemindAfter/4, time.Hour)
 	t := s.cfg.Clock.NewTicker(every)
 	defer t.Stop()
+	f := s.cfg.Clock.NewTicker(time.Minute)
+	defer f.Stop()
 	for {
 		select {
 		case <-s.stop:
+			s.dem.flush(context.Background())
 			return
 		case <-t.C():
 			s.Remind(context.Background())
+		case <-f.C():
+			s.dem.flush(context.Background())
 		}
 	}
 }
@@ -125,7 +173,7 @@ func (s *Service) Remind(ctx context.Context) {
 			s.log.Error("cannot mark a reminder", "request", r.ID, "err", err)
 			continue
 		}
-		s.notify(ctx, "reminder", r.ID, "")
+		s.notify(ctx, NoteReminder, r.ID, "")
 		_ = s.record(ctx, systemActor, audit.Update, "request", r.ID, "reminder")
 	}
 	for _, r := range s.mine.Filter(func(r *Request) bool { return r.Case == "" }) {
@@ -137,7 +185,7 @@ func (s *Service) Remind(ctx context.Context) {
 			r.Deliveries[i].Flagged, changed = true, true
 			for _, of := range r.Offerings {
 				if of.Publisher == d.Provider {
-					s.dem.add(ctx, DemandUnanswered, of.Category, r.Municipality)
+					s.dem.addLater(DemandUnanswered, of.Category, r.Municipality)
 				}
 			}
 		}
@@ -146,7 +194,7 @@ func (s *Service) Remind(ctx context.Context) {
 				s.log.Error("cannot flag a request", "request", r.ID, "err", err)
 				continue
 			}
-			s.notify(ctx, "unanswered", r.ID, r.Citizen)
+			s.notify(ctx, NoteUnanswered, r.ID, r.Citizen)
 		}
 	}
 }

@@ -71,6 +71,10 @@ func (s *Service) handle(ctx context.Context, peer string, e Envelope, body any)
 		return s.gotMessage(ctx, peer, b)
 	case *wireRead:
 		return s.gotRead(ctx, peer, b)
+	case *wireRequestMessage:
+		return s.gotRequestMessage(ctx, peer, e.Request, b)
+	case *wireRequestRead:
+		return s.gotRequestRead(ctx, peer, e.Request, b)
 	}
 	return refusal("bad_message")
 }
@@ -100,7 +104,7 @@ func (s *Service) gotRequest(ctx context.Context, peer, id string, b *wireReques
 	if err := s.inbox.Put(ctx, r); err != nil {
 		return err
 	}
-	s.notify(ctx, "request", id, "")
+	s.notify(ctx, NoteRequest, id, "")
 	return s.record(ctx, systemActor, audit.Create, "request", id, "received")
 }
 
@@ -138,7 +142,7 @@ func (s *Service) gotAnswer(ctx context.Context, peer, id string, o *Offer, reas
 		}
 		for _, of := range r.Offerings {
 			if of.Publisher == peer {
-				s.dem.add(ctx, "decline", of.Category, r.Municipality)
+				s.dem.addLater(DemandDecline, of.Category, r.Municipality)
 			}
 		}
 	}
@@ -146,7 +150,11 @@ func (s *Service) gotAnswer(ctx context.Context, peer, id string, o *Offer, reas
 	if err := s.mine.Put(ctx, r); err != nil {
 		return err
 	}
-	s.notify(ctx, "answer", id, r.Citizen)
+	kind := NoteDecline
+	if o != nil {
+		kind = NoteOffer
+	}
+	s.notify(ctx, kind, id, r.Citizen)
 	return s.record(ctx, systemActor, audit.Update, "request", id, "answer received")
 }
 
@@ -187,7 +195,7 @@ func (s *Service) gotAccept(ctx context.Context, peer, id string, b *wireAccept)
 	if err := s.queue(ctx, peer, MsgCase, id, snapshot(c)); err != nil {
 		return err
 	}
-	s.notify(ctx, "case", c.ID, "")
+	s.notify(ctx, NoteCaseOpened, c.ID, "")
 	return s.record(ctx, systemActor, audit.Create, "case", c.ID, "accepted")
 }
 
@@ -234,7 +242,9 @@ func (s *Service) gotTransition(ctx context.Context, peer string, b *wireTransit
 	if !applied {
 		detail += " not allowed"
 	}
-	s.notify(ctx, "case", c.ID, "")
+	if applied {
+		s.notify(ctx, NoteCaseStatus, c.ID, "")
+	}
 	return s.record(ctx, systemActor, audit.Update, "case", c.ID, detail)
 }
 
@@ -247,12 +257,20 @@ func (s *Service) gotCase(ctx context.Context, peer string, b *wireCase) error {
 	if b.Version <= c.Version {
 		return nil
 	}
+	// The citizen hears of the provider's changes, not of the echo of
+	// their own.
+	told := b.State == CaseRefused && c.State != CaseRefused
+	for i := len(c.Timeline); i < len(b.Timeline); i++ {
+		told = told || b.Timeline[i].Side == SideProvider
+	}
 	c.State, c.Version, c.Timeline, c.Due, c.Payments, c.PaymentLink, c.Pending =
 		b.State, b.Version, b.Timeline, b.Due, b.Payments, b.PaymentLink, false
 	if err := s.mirror.Put(ctx, c); err != nil {
 		return err
 	}
-	s.notify(ctx, "case", c.ID, c.Citizen)
+	if told {
+		s.notify(ctx, NoteCaseStatus, c.ID, c.Citizen)
+	}
 	return s.record(ctx, systemActor, audit.Update, "case", c.ID, "synchronised")
 }
 
@@ -284,7 +302,7 @@ func (s *Service) gotMessage(ctx context.Context, peer string, b *wireMessage) e
 	if err := s.put(ctx, mine, c); err != nil {
 		return err
 	}
-	s.notify(ctx, "message", c.ID, c.Citizen)
+	s.notify(ctx, NoteMessage, c.ID, c.Citizen)
 	return s.record(ctx, systemActor, audit.Create, "case_message", m.ID, "received")
 }
 

@@ -289,6 +289,8 @@ func FuzzDecode(f *testing.F) {
 		{MsgMessage, wireMessage{Case: "pr-abcdefgh12", Message: Message{ID: "mg-abcdefgh12", Side: SideCitizen, Text: "ciao",
 			Attachment: &Attachment{Name: "a.png", Type: "image/png", Data: []byte("\x89PNG\r\n\x1a\nxx")}}}},
 		{MsgRead, wireRead{Case: "pr-abcdefgh12", Side: SideProvider, IDs: []string{"mg-abcdefgh12"}}},
+		{MsgRequestMessage, wireRequestMessage{Message: Message{ID: "mg-abcdefgh12", Side: SideProvider, Text: "ciao"}}},
+		{MsgRequestRead, wireRequestRead{Side: SideCitizen, IDs: []string{"mg-abcdefgh12"}}},
 	} {
 		b, err := encode("ms-abcdefgh12", homeID, seed.typ, "rq-abcdefgh12", seed.body)
 		if err != nil {

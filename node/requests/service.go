@@ -34,9 +34,24 @@ type Carrier interface {
 
 // Notifier tells a node's people about a request or case (a reminder, a
 // new message): the citizen user, or the coop's staff when user is "".
-// Only kinds and opaque ids, never the request's content. nil: nobody is
-// told.
+// Only kinds (Note*) and opaque ids, never the request's content. nil:
+// nobody is told.
 type Notifier func(ctx context.Context, kind, object, user string)
+
+// Kinds of notification: what happened on the other node, told to the
+// people of this one. object is a request id, or a case id for the
+// case kinds.
+const (
+	NoteRequest        = "request"         // staff: a request arrived
+	NoteReminder       = "reminder"        // staff: a request is still unanswered
+	NoteOffer          = "offer"           // citizen: a provider made an offer
+	NoteDecline        = "decline"         // citizen: a provider declined
+	NoteUnanswered     = "unanswered"      // citizen: a provider has not answered in time
+	NoteCaseOpened     = "case_opened"     // staff: the citizen accepted an offer
+	NoteCaseStatus     = "case_status"     // either: the other side changed the case's state
+	NoteMessage        = "message"         // either: a message on a case
+	NoteRequestMessage = "request_message" // either: a message on a request
+)
 
 // Config configures the service.
 type Config struct {
@@ -47,6 +62,9 @@ type Config struct {
 	Self      string // this node's peer id
 	Catalogue Catalogue
 	Notify    Notifier
+	// Names gives a citizen's display name (shared with the providers
+	// they ask) when an operator acts for them; nil: none.
+	Names func(citizen string) string
 	// RemindAfter is how long a request may stay unanswered before the
 	// provider is reminded and the citizen sees it flagged (default 72 h).
 	RemindAfter time.Duration
@@ -129,6 +147,7 @@ func (s *Service) Close() error {
 		close(s.stop)
 	}
 	s.wg.Wait()
+	s.dem.flush(context.Background())
 	return s.out.Close()
 }
 
@@ -220,14 +239,15 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 	if s.cfg.Audit == nil {
 		return nil
 	}
-	return s.cfg.Audit.Record(ctx, audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind,
-		Object: object, Remote: a.Remote, Detail: detail})
+	ev := a.Event(act, kind, object) // "operator X for citizen Y" when acting
+	ev.Detail = detail
+	return s.cfg.Audit.Record(ctx, ev)
 }
 
 // note queues a read's audit event without waiting for it.
 func (s *Service) note(a auth.Actor, act audit.Action, kind, object string) {
 	if s.cfg.Audit != nil {
-		s.cfg.Audit.Note(audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind, Object: object, Remote: a.Remote})
+		s.cfg.Audit.Note(a.Event(act, kind, object))
 	}
 }
 

@@ -64,8 +64,12 @@ type Request struct {
 	Offers     []Offer    `json:"offers"`
 	Case       string     `json:"case,omitempty"`
 	Reminded   bool       `json:"reminded,omitempty"` // provider: reminder sent
-	Created    time.Time  `json:"created"`
-	Updated    time.Time  `json:"updated"`
+	// Messages exchanged before a case exists: on the home node every
+	// provider's thread (Message.Provider names it), on a provider's
+	// node its own.
+	Messages []Message `json:"messages,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 }
 
 // LogValue keeps the need out of logs.
@@ -137,10 +141,14 @@ type Attachment struct {
 	Data []byte `json:"data"`
 }
 
-// Message is one message of a case.
+// Message is one message of a case or of a request.
 type Message struct {
-	ID         string      `json:"id"`
-	Side       string      `json:"side"`
+	ID   string `json:"id"`
+	Side string `json:"side"`
+	// Provider is, on the home node, the provider node of a request's
+	// message thread (a request goes to up to five providers, and each
+	// sees only its own thread). Never on the wire.
+	Provider   string      `json:"provider,omitempty"`
 	Author     string      `json:"author,omitempty"`
 	Text       string      `json:"text"`
 	Attachment *Attachment `json:"attachment,omitempty"`

@@ -21,6 +21,9 @@ const (
 	MsgCase       = "case"       // provider → home: the case as the provider holds it
 	MsgMessage    = "message"    // either way
 	MsgRead       = "read"       // either way: read receipts
+	// Messages on a request, before a case exists (either way).
+	MsgRequestMessage = "request_message"
+	MsgRequestRead    = "request_read"
 )
 
 // WireVersion is the envelope's version.
@@ -78,6 +81,14 @@ type (
 	}
 	wireRead struct {
 		Case string    `json:"case"`
+		Side string    `json:"side"` // the reader's side
+		IDs  []string  `json:"ids"`
+		At   time.Time `json:"at"`
+	}
+	wireRequestMessage struct {
+		Message Message `json:"message"`
+	}
+	wireRequestRead struct {
 		Side string    `json:"side"` // the reader's side
 		IDs  []string  `json:"ids"`
 		At   time.Time `json:"at"`
@@ -150,6 +161,10 @@ func decodeBody(typ string, raw json.RawMessage) (any, error) {
 		v = &wireMessage{}
 	case MsgRead:
 		v = &wireRead{}
+	case MsgRequestMessage:
+		v = &wireRequestMessage{}
+	case MsgRequestRead:
+		v = &wireRequestRead{}
 	default:
 		return nil, bad("unknown type")
 	}
@@ -217,6 +232,18 @@ func validateBody(v any) error {
 	case *wireRead:
 		if !idPattern.MatchString(b.Case) || len(b.IDs) == 0 || len(b.IDs) > 1000 || (b.Side != SideCitizen && b.Side != SideProvider) {
 			return bad("read")
+		}
+	case *wireRequestMessage:
+		m := b.Message
+		if !idPattern.MatchString(m.ID) || (m.Side != SideCitizen && m.Side != SideProvider) || m.Provider != "" || m.Author != "" || m.ReadAt != nil {
+			return bad("request message")
+		}
+		if f := checkMessage(m.Text, m.Attachment); f != "" {
+			return bad("request message: %s", f)
+		}
+	case *wireRequestRead:
+		if len(b.IDs) == 0 || len(b.IDs) > maxRequestMessages || (b.Side != SideCitizen && b.Side != SideProvider) {
+			return bad("request read")
 		}
 	}
 	return nil

@@ -18,6 +18,10 @@ import (
 type Catalogue struct {
 	Index    *Index
 	Listings *catalogue.Federated
+	// NoResult, if set, hears of each search that found nothing (the
+	// demand record counts them by category and municipality); it must
+	// not block. It is given the query's codes, never its text.
+	NoResult func(ctx context.Context, category, municipality string)
 }
 
 // Listing is one result of a catalogue search: the listing and its
@@ -54,6 +58,9 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 	res, err := c.search(ctx, q)
 	if err != nil {
 		return Answer{}, err
+	}
+	if res.Total == 0 && c.NoResult != nil && (q.Text != "" || q.Category != "" || q.Municipality != "") {
+		c.NoResult(ctx, q.Category, q.Municipality)
 	}
 	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: make([]Card, 0, len(res.Hits)), Facets: map[string][]LabelledValue{}}
 	if out.PerPage == 0 {
