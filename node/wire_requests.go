@@ -75,11 +75,19 @@ func (n *Node) requestsNotifier(ctx context.Context, kind, object, user string) 
 	}
 }
 
+// citizenName is a citizen account's display name ("" for anyone else).
+func (n *Node) citizenName(username string) string {
+	if a, ok := n.auth.Get(username); ok && a.Role == auth.Citizen {
+		return a.DisplayName
+	}
+	return ""
+}
+
 // startRequests opens the requests domain and serves its protocol.
 func (n *Node) startRequests(ctx context.Context) error {
 	rc := n.cfg.Requests
 	s, err := requests.Open(ctx, requests.Config{Store: n.store.Namespace("/requests"), Audit: n.audit, Clock: n.cfg.Clock,
-		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: n.requestsNotifier,
+		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: n.requestsNotifier, DisplayName: n.citizenName,
 		RemindAfter: rc.RemindAfter, MinBackoff: rc.MinBackoff, MaxBackoff: rc.MaxBackoff})
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)

@@ -14,7 +14,7 @@ import (
 // side returns the collection a's cases are in and the side a is on.
 func (s *Service) side(a auth.Actor) (side string, ok bool) {
 	switch {
-	case a.Role == auth.Citizen:
+	case ForCitizen(a):
 		return SideCitizen, true
 	case IsProvider(a):
 		return SideProvider, true
@@ -36,7 +36,7 @@ func (s *Service) CasesPage(ctx context.Context, a auth.Actor, offset, limit int
 	}
 	var out []Case
 	if side == SideCitizen {
-		out = s.mirror.Filter(func(c *Case) bool { return c.Citizen == a.Username })
+		out = s.mirror.Filter(func(c *Case) bool { return c.Citizen == a.Citizen() })
 		slices.SortFunc(out, func(x, y Case) int { return y.Created.Compare(x.Created) })
 	} else {
 		out = newestFirst[Case](s.cases, offset, limit)
@@ -57,7 +57,7 @@ func (s *Service) getCase(ctx context.Context, a auth.Actor, id string) (Case, s
 	var c Case
 	if ok && side == SideCitizen {
 		c, ok = s.mirror.Get(id)
-		ok = ok && c.Citizen == a.Username
+		ok = ok && c.Citizen == a.Citizen()
 	} else if ok {
 		c, ok = s.cases.Get(id)
 	}
@@ -217,13 +217,13 @@ func (s *Service) Send(ctx context.Context, a auth.Actor, id string, in NewMessa
 	if len(c.Messages) >= 10000 {
 		return Message{}, conflict("too_many_messages", "this case holds too many messages")
 	}
-	m := Message{ID: newID("mg"), Side: side, Author: a.Username, Text: in.Text, Attachment: in.Attachment, At: s.cfg.Clock.Now().UTC()}
+	m := Message{ID: newID("mg"), Side: side, Author: a.Username, For: a.For, Text: in.Text, Attachment: in.Attachment, At: s.cfg.Clock.Now().UTC()}
 	c.Messages = append(c.Messages, m)
 	if err := s.put(ctx, side, c); err != nil {
 		return Message{}, err
 	}
 	wm := m
-	wm.Author = ""
+	wm.Author, wm.For = "", ""
 	if err := s.queue(ctx, s.other(c, side), MsgMessage, c.Request, wireMessage{Case: c.ID, Message: wm}); err != nil {
 		return Message{}, err
 	}

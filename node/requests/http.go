@@ -21,7 +21,7 @@ const CaseKind = "pratiche"
 
 // ownsCases reports whether GET /api/v1/cases is this domain's for r.
 func ownsCases(r *http.Request, _ *mux.RouteMatch) bool {
-	if acc := httpx.Account(r); acc != nil && (acc.Role == auth.Citizen || acc.Role == auth.CaseManager) {
+	if acc := httpx.Account(r); acc != nil && (acc.Role == auth.Citizen || acc.Role == auth.CaseManager || httpx.ActingFor(r) != "") {
 		return true
 	}
 	return r.URL.Query().Get("kind") == CaseKind
@@ -42,7 +42,7 @@ func isPratica(r *http.Request, _ *mux.RouteMatch) bool {
 func (s *Service) Routes(r *httpx.Router) {
 	v1 := r.API()
 	provider := []auth.Role{auth.Admin, auth.CaseManager}
-	v1.HandleFunc("/requests", r.Role("request", func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/requests", r.ForCitizen("request", func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		var in NewRequest
 		if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
 			return err
@@ -53,7 +53,7 @@ func (s *Service) Routes(r *httpx.Router) {
 		}
 		req, err := s.Create(r.Context(), a, in, name)
 		return httpx.Reply(w, http.StatusCreated, req, err)
-	}, auth.Citizen)).Methods(http.MethodPost)
+	})).Methods(http.MethodPost)
 	v1.HandleFunc("/requests", r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		off, lim := page(r)
 		return s.RequestsPage(r.Context(), a, off, lim)
@@ -79,7 +79,7 @@ func (s *Service) Routes(r *httpx.Router) {
 		req, err := s.Decline(r.Context(), a, mux.Vars(r)["id"], in.Reason)
 		return httpx.Reply(w, http.StatusOK, req, err)
 	}, provider...)).Methods(http.MethodPost)
-	v1.HandleFunc("/requests/{id}/accept", r.Role("request", func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	v1.HandleFunc("/requests/{id}/accept", r.ForCitizen("request", func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		var in struct {
 			Offer string `json:"offer"`
 		}
@@ -88,7 +88,7 @@ func (s *Service) Routes(r *httpx.Router) {
 		}
 		c, err := s.Accept(r.Context(), a, mux.Vars(r)["id"], in.Offer)
 		return httpx.Reply(w, http.StatusCreated, map[string]string{"case": c.ID}, err)
-	}, auth.Citizen)).Methods(http.MethodPost)
+	})).Methods(http.MethodPost)
 	v1.HandleFunc("/demand", r.Role("demand", httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Demand(r.Context(), a)
 	}), auth.Admin)).Methods(http.MethodGet)

@@ -47,6 +47,9 @@ type Config struct {
 	Self      string // this node's peer id
 	Catalogue Catalogue
 	Notify    Notifier
+	// DisplayName is a citizen account's display name, sent with a
+	// request an operator makes for them (nil: none is sent).
+	DisplayName func(username string) string
 	// RemindAfter is how long a request may stay unanswered before the
 	// provider is reminded and the citizen sees it flagged (default 72 h).
 	RemindAfter time.Duration
@@ -220,14 +223,15 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 	if s.cfg.Audit == nil {
 		return nil
 	}
-	return s.cfg.Audit.Record(ctx, audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind,
-		Object: object, Remote: a.Remote, Detail: detail})
+	ev := a.Event(act, kind, object)
+	ev.Detail = detail
+	return s.cfg.Audit.Record(ctx, ev)
 }
 
 // note queues a read's audit event without waiting for it.
 func (s *Service) note(a auth.Actor, act audit.Action, kind, object string) {
 	if s.cfg.Audit != nil {
-		s.cfg.Audit.Note(audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: kind, Object: object, Remote: a.Remote})
+		s.cfg.Audit.Note(a.Event(act, kind, object))
 	}
 }
 
@@ -237,8 +241,16 @@ func (s *Service) denied(ctx context.Context, a auth.Actor, kind, id string) err
 	return problem.ErrNotFound
 }
 
-// IsProvider reports whether a acts for the coop (admin, case manager).
-func IsProvider(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.CaseManager }
+// IsProvider reports whether a acts for the coop (admin, case manager):
+// an admin acting for a citizen acts for the citizen, not the coop.
+func IsProvider(a auth.Actor) bool {
+	return (a.Role == auth.Admin || a.Role == auth.CaseManager) && a.For == ""
+}
+
+// ForCitizen reports whether a acts on a citizen's side: the citizen, or
+// an operator (or admin) acting for one, in which case the audit events
+// name both ("operator X for citizen Y").
+func ForCitizen(a auth.Actor) bool { return a.Citizen() != "" }
 
 func conflict(code, msg string) error { return problem.New(409, code, msg) }
 

@@ -142,6 +142,7 @@ type Message struct {
 	ID         string      `json:"id"`
 	Side       string      `json:"side"`
 	Author     string      `json:"author,omitempty"`
+	For        string      `json:"for,omitempty"` // the citizen an operator wrote for (home node only)
 	Text       string      `json:"text"`
 	Attachment *Attachment `json:"attachment,omitempty"`
 	At         time.Time   `json:"at"`
