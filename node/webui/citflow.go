@@ -47,7 +47,8 @@ func (u *ui) messagePost(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxMessageBody)
 	var in requests.NewMessage
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
+		// In memory: a citizen's attachment never goes to a temporary file.
+		if err := r.ParseMultipartForm(maxMessageBody); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				u.refuseAttachment(w, r, id, "attachment_size")
