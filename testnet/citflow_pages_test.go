@@ -192,6 +192,20 @@ func TestOperatorCasePages(t *testing.T) {
 		c, _ := a.Requests().Case(ctx, rosa, r.Case)
 		return c.State == requests.CaseSuspended
 	})
+	// A voucher redeemed for the case shows on the case page on both sides.
+	if err := b.Requests().RecordVoucher(ctx, admin, r.Case, "v-test", 5000, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 20*time.Second, "the voucher on Rosa's case page", func() bool {
+		_, body := op.page("GET", cse, nil)
+		return strings.Contains(body, "Buono comunale") && strings.Contains(body, "50.00")
+	})
+	if _, body := op.page("GET", cse, nil); !strings.Contains(body, "carla per conto di rosa") {
+		t.Fatal("the case page does not say the operator wrote for the citizen")
+	}
+	if _, body := prov.page("GET", cse, nil); !strings.Contains(body, "Buono comunale") || strings.Contains(body, "carla") {
+		t.Fatal("B's case page lacks the voucher, or names the operator")
+	}
 	// Rosa sees what Carla did for her.
 	for_, err := a.Audit().ForCitizen(ctx, "rosa", 200)
 	if err != nil {

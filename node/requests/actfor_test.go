@@ -107,3 +107,43 @@ func TestOperatorActsForCitizen(t *testing.T) {
 		t.Fatalf("the refusal for another citizen is not audited: %+v", byCarla)
 	}
 }
+
+// TestVoucherOnCase: a voucher the provider redeemed for a case is a
+// payment of the case on both nodes (method "voucher"); only the
+// provider records it, and only on a case it holds.
+func TestVoucherOnCase(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	req, err := r.home.Create(ctx, citizen, newRequest(), "Anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle(t)
+	o, err := r.prov.MakeOffer(ctx, manager, req.ID, NewOffer{Price: 20, Unit: "ora", Start: "2026-12-21", ValidUntil: "2026-12-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle(t)
+	c, err := r.home.Accept(ctx, citizen, req.ID, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle(t)
+	if r.home.HasCase(c.ID) || !r.prov.HasCase(c.ID) {
+		t.Fatal("HasCase is the provider's cases only")
+	}
+	if err := r.home.RecordVoucher(ctx, citizen, c.ID, "v-1", 1250, r.clk.Now()); !errors.Is(err, problem.ErrForbidden) {
+		t.Fatalf("a citizen recorded a voucher: %v", err)
+	}
+	if err := r.prov.RecordVoucher(ctx, manager, "pr-unknown", "v-1", 1250, r.clk.Now()); !errors.Is(err, problem.ErrNotFound) {
+		t.Fatalf("a voucher on an unknown case: %v", err)
+	}
+	if err := r.prov.RecordVoucher(ctx, manager, c.ID, "v-1", 1250, r.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r.settle(t)
+	p, err := r.home.CasePayments(ctx, citizen, c.ID)
+	if err != nil || len(p.Payments) != 1 || p.Payments[0].Method != MethodVoucher || p.Payments[0].Amount != 12.5 || p.Paid != 12.5 {
+		t.Fatalf("the citizen's payments: %+v %v", p, err)
+	}
+}
