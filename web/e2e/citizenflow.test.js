@@ -181,6 +181,8 @@ test('a citizen signs up on A, requests B\'s offering, accepts, messages; B susp
   await providerCase(bpage, caseID);
   await reloadUntil(bpage, 'the citizen\'s message on B', () => /confermo gli orari/.test(document.querySelector('#messages').textContent));
   assert.match(await bpage.textContent('#messages'), /piano-assistenza\.pdf/);
+  const [download] = await Promise.all([bpage.waitForEvent('download'), bpage.click('#messages a[download]')]);
+  assert.equal(download.suggestedFilename(), 'piano-assistenza.pdf');
   await axe(bpage, 'case (provider)');
   await bpage.fill('#f-text', 'Perfetto, a presto.');
   await Promise.all([bpage.waitForURL(`${B.base}/pratiche/${caseID}`), bpage.click('form[action$="/messaggio"] button[type=submit]')]);
@@ -228,9 +230,19 @@ test('an operator requests, accepts and messages for a registered citizen', asyn
   await Promise.all([page.waitForURL(/\/pratiche\/pr-/), page.click('form[action$="/accetta"] button')]);
   const caseID = new URL(page.url()).pathname.split('/').pop();
   await axe(page, 'case (operator acting)');
+  // A file that is not a PDF, JPEG or PNG is refused with the reason.
+  const fake = join(dataDir, 'nota.pdf');
+  await writeFile(fake, 'solo testo, non un PDF\n');
+  await page.fill('#f-text', 'Questo non deve partire.');
+  await page.setInputFiles('#f-file', fake);
+  await Promise.all([page.waitForURL(`${A.base}/pratiche/${caseID}`), page.click('form[action$="/messaggio"] button[type=submit]')]);
+  assert.match(await page.textContent('.flash'), /solo file PDF, JPEG o PNG/);
+  assert.match(await page.textContent('#messages'), /Nessun messaggio/);
+  await axe(page, 'case (attachment refused)');
   await page.fill('#f-text', 'Scrivo per conto della signora Rosa.');
   await Promise.all([page.waitForURL(`${A.base}/pratiche/${caseID}`), page.click('form[action$="/messaggio"] button[type=submit]')]);
   assert.match(await page.textContent('#messages'), /per conto della signora Rosa/);
+  assert.match(await page.textContent('#messages'), /operatore per conto di rosa/);
 
   // The coop's admin acts on the coop's own case: answers and suspends.
   await providerCase(bpage, caseID);
