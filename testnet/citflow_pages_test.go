@@ -104,6 +104,8 @@ func TestOperatorCasePages(t *testing.T) {
 	}
 	if code, body := op.page("GET", detail, nil); code != 200 || !strings.Contains(body, detail+"/richiedi") {
 		t.Fatalf("detail page %d lacks the request button for the operator acting", code)
+	} else if !strings.Contains(body, `href="/pratiche"`) {
+		t.Fatal("the menu of an operator acting for a citizen lacks the citizen's pratiche")
 	}
 	form := url.Values{"for": {"io"}, "municipality": {"015146"}, "start": {"2026-12-22"}, "consent": {"yes"}}
 	if code, _ := op.page("POST", detail+"/richiedi", form); code != http.StatusSeeOther {

@@ -107,6 +107,10 @@ type inboxData struct {
 }
 
 func (u *ui) inboxRequests(w http.ResponseWriter, r *http.Request) {
+	if !requests.IsProvider(actor(r)) { // an admin acting for a citizen
+		u.fail(w, r, problem.ErrForbidden)
+		return
+	}
 	rs, err := u.d.Requests.Requests(ctx(r), actor(r))
 	if err != nil {
 		u.fail(w, r, err)

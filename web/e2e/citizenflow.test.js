@@ -6,7 +6,8 @@
 // /richieste and offers; the citizen accepts and sees the case on
 // /pratiche/{id}; a message goes each way (the citizen's with a PDF
 // attached from the page's form); B suspends; the citizen sees the new
-// state. The first pass is keyboard only. Then an operator does the same
+// state. The first pass is keyboard only, on both nodes (but for picking
+// the file, which is the browser's dialog, not the page). Then an operator does the same
 // for a citizen they registered, acting for them, and the citizen sees
 // what was done on their behalf. axe-core (WCAG 2.1 A/AA) on every page.
 import { test, before, after } from 'node:test';
@@ -107,6 +108,28 @@ async function providerOffers(page, id, price) {
   assert.match(await page.textContent('main'), /Offerta inviata/);
 }
 
+// typeDate types an ISO date into the focused date input (it-IT order).
+async function typeDate(page, id, iso) {
+  await tabTo(page, `#${id}`, byId(id));
+  const [y, m, d] = iso.split('-');
+  await page.keyboard.type(`${d}${m}${y}`);
+}
+
+// providerOffersByKeyboard is providerOffers with the keyboard only.
+async function providerOffersByKeyboard(page, id, price) {
+  await page.goto(`${B.base}/richieste`);
+  await page.locator(`#rq-${id}`).waitFor();
+  await axe(page, 'provider inbox');
+  await typeInto(page, `p-${id}`, price);
+  await typeInto(page, `u-${id}`, 'ora');
+  await typeDate(page, `s-${id}`, day(7));
+  await typeDate(page, `v-${id}`, day(30));
+  await typeInto(page, `c-${id}`, 'Due ore al mattino.');
+  await tabTo(page, 'the send offer button', byText('Invia l\'offerta'));
+  await press(page, `${B.base}/richieste`);
+  assert.match(await page.textContent('main'), /Offerta inviata/);
+}
+
 // caseOnB waits until B holds the case and returns B's admin on its page.
 async function providerCase(page, caseID) {
   await waitFor('the case on B', async () => {
@@ -139,9 +162,7 @@ test('a citizen signs up on A, requests B\'s offering, accepts, messages; B susp
   await typeInto(page, 'f-for', 'mia madre, Anna');
   await typeInto(page, 'f-municipality', '015146');
   await typeInto(page, 'f-address', 'Via Brera 3');
-  await tabTo(page, '#f-start', byId('f-start'));
-  const [y, m, d] = day(7).split('-');
-  await page.keyboard.type(`${d}${m}${y}`);
+  await typeDate(page, 'f-start', day(7));
   await typeInto(page, 'f-when', 'lun-ven mattina');
   await typeInto(page, 'f-notes', 'Cammina con il bastone.');
   await tabTo(page, 'the consent box', byId('f-consent'));
@@ -159,7 +180,7 @@ test('a citizen signs up on A, requests B\'s offering, accepts, messages; B susp
     rq = list.find((x) => x.citizen_name === 'Giulia Neri' || x.need?.citizen_name === 'Giulia Neri') || list[0];
     return !!rq;
   }, 30000, 200);
-  await providerOffers(bpage, rq.id, '18,50');
+  await providerOffersByKeyboard(bpage, rq.id, '18,50');
 
   // The citizen accepts, by keyboard.
   await reloadUntil(page, 'the offer on A', () => !!document.querySelector('form[action$="/accetta"] button'));
@@ -181,13 +202,16 @@ test('a citizen signs up on A, requests B\'s offering, accepts, messages; B susp
   await providerCase(bpage, caseID);
   await reloadUntil(bpage, 'the citizen\'s message on B', () => /confermo gli orari/.test(document.querySelector('#messages').textContent));
   assert.match(await bpage.textContent('#messages'), /piano-assistenza\.pdf/);
-  const [download] = await Promise.all([bpage.waitForEvent('download'), bpage.click('#messages a[download]')]);
+  await tabTo(bpage, 'the attachment link', () => !!document.activeElement && document.activeElement.hasAttribute('download'));
+  const [download] = await Promise.all([bpage.waitForEvent('download'), bpage.keyboard.press('Enter')]);
   assert.equal(download.suggestedFilename(), 'piano-assistenza.pdf');
   await axe(bpage, 'case (provider)');
-  await bpage.fill('#f-text', 'Perfetto, a presto.');
-  await Promise.all([bpage.waitForURL(`${B.base}/pratiche/${caseID}`), bpage.click('form[action$="/messaggio"] button[type=submit]')]);
-  await bpage.fill('#f-reason', 'Ferie della operatrice');
-  await Promise.all([bpage.waitForURL(`${B.base}/pratiche/${caseID}`), bpage.click('button[name=to][value=suspended]')]);
+  await typeInto(bpage, 'f-text', 'Perfetto, a presto.');
+  await tabTo(bpage, 'the send message button', byText('Invia il messaggio'));
+  await press(bpage, `${B.base}/pratiche/${caseID}`);
+  await typeInto(bpage, 'f-reason', 'Ferie della operatrice');
+  await tabTo(bpage, 'the suspend button', byText('Sospendi'));
+  await press(bpage, `${B.base}/pratiche/${caseID}`);
   assert.match(await bpage.textContent('#case-state'), /Sospesa/);
 
   // The citizen sees B's message and the new state.
