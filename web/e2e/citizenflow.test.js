@@ -81,7 +81,7 @@ async function typeInto(page, id, text) {
 
 // press presses Enter on the focused element and waits for the page it loads.
 async function press(page, url) {
-  await Promise.all([url ? page.waitForURL(url) : page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+  await Promise.all([url ? page.waitForURL(url) : page.waitForEvent('load'), page.keyboard.press('Enter')]);
 }
 
 // reloadUntil reloads page until check (on the page) holds; bounded.
@@ -104,7 +104,7 @@ async function providerOffers(page, id, price) {
   await page.fill(`#s-${id}`, day(7));
   await page.fill(`#v-${id}`, day(30));
   await page.fill(`#c-${id}`, 'Due ore al mattino.');
-  await Promise.all([page.waitForURL(`${B.base}/richieste`), page.locator(`#rq-${id} ~ form button.primary, section[aria-labelledby="rq-${id}"] button.primary`).first().click()]);
+  await Promise.all([page.waitForEvent('load'), page.locator(`#rq-${id} ~ form button.primary, section[aria-labelledby="rq-${id}"] button.primary`).first().click()]);
   assert.match(await page.textContent('main'), /Offerta inviata/);
 }
 
@@ -126,7 +126,7 @@ async function providerOffersByKeyboard(page, id, price) {
   await typeDate(page, `v-${id}`, day(30));
   await typeInto(page, `c-${id}`, 'Due ore al mattino.');
   await tabTo(page, 'the send offer button', byText('Invia l\'offerta'));
-  await press(page, `${B.base}/richieste`);
+  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
   assert.match(await page.textContent('main'), /Offerta inviata/);
 }
 
@@ -194,7 +194,7 @@ test('a citizen signs up on A, requests B\'s offering, accepts, messages; B susp
   await typeInto(page, 'f-text', 'Buongiorno, confermo gli orari.');
   await page.setInputFiles('#f-file', pdfPath);
   await tabTo(page, 'the send message button', byText('Invia il messaggio'));
-  await press(page, `${A.base}/pratiche/${caseID}`);
+  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
   assert.match(await page.textContent('#messages'), /confermo gli orari/);
   assert.match(await page.textContent('#messages'), /piano-assistenza\.pdf/);
 
@@ -208,10 +208,10 @@ test('a citizen signs up on A, requests B\'s offering, accepts, messages; B susp
   await axe(bpage, 'case (provider)');
   await typeInto(bpage, 'f-text', 'Perfetto, a presto.');
   await tabTo(bpage, 'the send message button', byText('Invia il messaggio'));
-  await press(bpage, `${B.base}/pratiche/${caseID}`);
+  await Promise.all([bpage.waitForEvent('load'), bpage.keyboard.press('Enter')]);
   await typeInto(bpage, 'f-reason', 'Ferie della operatrice');
   await tabTo(bpage, 'the suspend button', byText('Sospendi'));
-  await press(bpage, `${B.base}/pratiche/${caseID}`);
+  await Promise.all([bpage.waitForEvent('load'), bpage.keyboard.press('Enter')]);
   assert.match(await bpage.textContent('#case-state'), /Sospesa/);
 
   // The citizen sees B's message and the new state.
@@ -259,12 +259,12 @@ test('an operator requests, accepts and messages for a registered citizen', asyn
   await writeFile(fake, 'solo testo, non un PDF\n');
   await page.fill('#f-text', 'Questo non deve partire.');
   await page.setInputFiles('#f-file', fake);
-  await Promise.all([page.waitForURL(`${A.base}/pratiche/${caseID}`), page.click('form[action$="/messaggio"] button[type=submit]')]);
+  await Promise.all([page.waitForEvent('load'), page.click('form[action$="/messaggio"] button[type=submit]')]);
   assert.match(await page.textContent('.flash'), /solo file PDF, JPEG o PNG/);
   assert.match(await page.textContent('#messages'), /Nessun messaggio/);
   await axe(page, 'case (attachment refused)');
   await page.fill('#f-text', 'Scrivo per conto della signora Rosa.');
-  await Promise.all([page.waitForURL(`${A.base}/pratiche/${caseID}`), page.click('form[action$="/messaggio"] button[type=submit]')]);
+  await Promise.all([page.waitForEvent('load'), page.click('form[action$="/messaggio"] button[type=submit]')]);
   assert.match(await page.textContent('#messages'), /per conto della signora Rosa/);
   assert.match(await page.textContent('#messages'), /operatore per conto di rosa/);
 
@@ -272,9 +272,9 @@ test('an operator requests, accepts and messages for a registered citizen', asyn
   await providerCase(bpage, caseID);
   await reloadUntil(bpage, 'the operator\'s message on B', () => /per conto della signora Rosa/.test(document.querySelector('#messages').textContent));
   await bpage.fill('#f-text', 'Ricevuto, grazie.');
-  await Promise.all([bpage.waitForURL(`${B.base}/pratiche/${caseID}`), bpage.click('form[action$="/messaggio"] button[type=submit]')]);
+  await Promise.all([bpage.waitForEvent('load'), bpage.click('form[action$="/messaggio"] button[type=submit]')]);
   await bpage.fill('#f-reason', 'Ricovero');
-  await Promise.all([bpage.waitForURL(`${B.base}/pratiche/${caseID}`), bpage.click('button[name=to][value=suspended]')]);
+  await Promise.all([bpage.waitForEvent('load'), bpage.click('button[name=to][value=suspended]')]);
   await reloadUntil(page, 'the suspension for Rosa', () => /Sospesa/.test(document.querySelector('#case-state').textContent));
   assert.match(await page.textContent('#messages'), /Ricevuto, grazie/);
 
