@@ -67,7 +67,7 @@ func (n *Node) startRequests(ctx context.Context) error {
 		return fmt.Errorf("requests: %w", err)
 	}
 	s, err := requests.Open(ctx, requests.Config{Store: n.store.Namespace("/requests"), Audit: n.audit, Clock: n.cfg.Clock,
-		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: cn.notify, Names: n.citizenName,
+		Logger: n.log, Self: n.peerID, Catalogue: requestsCatalogue{n}, Notify: cn.notify, DisplayName: n.citizenName,
 		RemindAfter: rc.RemindAfter, MinBackoff: rc.MinBackoff, MaxBackoff: rc.MaxBackoff})
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/difronte/difronte/federation"
+	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/vouchers"
 )
 
@@ -38,6 +39,7 @@ func (n *Node) startVouchers(ctx context.Context) error {
 			return federation.SendVoucher(ctx, h, pid, req)
 		}
 	}
+	cfg.Cases = voucherCases{n}
 	svc, err := vouchers.Open(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("vouchers: %w", err)
@@ -52,3 +54,18 @@ func (n *Node) startVouchers(ctx context.Context) error {
 
 // Vouchers is the node's voucher service (after Start).
 func (n *Node) Vouchers() *vouchers.Service { return n.vouchers }
+
+// voucherCases ties redemptions to the requests domain's cases (which
+// starts after the vouchers, and is there by the time anyone redeems).
+type voucherCases struct{ n *Node }
+
+func (c voucherCases) Known(id string) bool {
+	return c.n.requests != nil && c.n.requests.HasCase(id)
+}
+
+func (c voucherCases) Redeemed(ctx context.Context, a auth.Actor, r vouchers.Redemption) error {
+	if c.n.requests == nil {
+		return errors.New("no requests domain")
+	}
+	return c.n.requests.RecordVoucher(ctx, a, r.Case, r.Voucher, r.AmountCents, r.At)
+}

@@ -32,6 +32,8 @@ type voucherNet struct {
 	net  *InProc
 	clk  *fakeclock.Clock
 	svcs []*vouchers.Service
+	// trust is the trust set every service verifies with.
+	trust *schema.TrustSet
 	// bytes counts, per node, the voucher-protocol request bytes it
 	// received (a bystander must receive none).
 	got []int
@@ -53,6 +55,7 @@ func newVoucherNet(t *testing.T) *voucherNet {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v.trust = trust
 	priv, k, err := keys.Current()
 	if err != nil {
 		t.Fatal(err)

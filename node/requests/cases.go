@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
@@ -14,7 +15,7 @@ import (
 // side returns the collection a's cases are in and the side a is on.
 func (s *Service) side(a auth.Actor) (side string, ok bool) {
 	switch {
-	case a.Citizen() != "": // a citizen, or someone acting for one
+	case ForCitizen(a):
 		return SideCitizen, true
 	case IsProvider(a):
 		return SideProvider, true
@@ -217,13 +218,13 @@ func (s *Service) Send(ctx context.Context, a auth.Actor, id string, in NewMessa
 	if len(c.Messages) >= 10000 {
 		return Message{}, conflict("too_many_messages", "this case holds too many messages")
 	}
-	m := Message{ID: newID("mg"), Side: side, Author: a.Username, Text: in.Text, Attachment: in.Attachment, At: s.cfg.Clock.Now().UTC()}
+	m := Message{ID: newID("mg"), Side: side, Author: a.Username, For: a.For, Text: in.Text, Attachment: in.Attachment, At: s.cfg.Clock.Now().UTC()}
 	c.Messages = append(c.Messages, m)
 	if err := s.put(ctx, side, c); err != nil {
 		return Message{}, err
 	}
 	wm := m
-	wm.Author = ""
+	wm.Author, wm.For = "", ""
 	if err := s.queue(ctx, s.other(c, side), MsgMessage, c.Request, wireMessage{Case: c.ID, Message: wm}); err != nil {
 		return Message{}, err
 	}
@@ -320,4 +321,38 @@ func (s *Service) RecordPayment(ctx context.Context, a auth.Actor, id string, in
 		return Payments{}, err
 	}
 	return paymentsOf(c), s.record(ctx, a, audit.Update, "case_payments", id, "")
+}
+
+// MethodVoucher is the method of a payment made with a municipal voucher
+// the provider redeemed for the case.
+const MethodVoucher = "voucher"
+
+// HasCase reports whether this node is the provider of case id.
+func (s *Service) HasCase(id string) bool {
+	_, ok := s.cases.Get(id)
+	return ok
+}
+
+// RecordVoucher records on a provider's case the voucher redeemed for it
+// (cents, as the voucher counts) as a payment, sent to the citizen's home
+// node like any other.
+func (s *Service) RecordVoucher(ctx context.Context, a auth.Actor, id, voucher string, cents int64, at time.Time) error {
+	if !IsProvider(a) {
+		return problem.ErrForbidden
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.cases.Get(id)
+	if !ok {
+		return s.denied(ctx, a, "case_payments", id)
+	}
+	c.Payments = append(c.Payments, Payment{ID: newID("pa"), Amount: float64(cents) / 100, Method: MethodVoucher, Receipt: newID("rc"), At: at.UTC()})
+	c.Version++
+	if err := s.cases.Put(ctx, c); err != nil {
+		return err
+	}
+	if err := s.queue(ctx, c.Home, MsgCase, c.Request, snapshot(c)); err != nil {
+		return err
+	}
+	return s.record(ctx, a, audit.Update, "case_payments", id, "voucher "+voucher)
 }

@@ -22,10 +22,18 @@ type NewRequest struct {
 }
 
 // Create records a citizen's request and queues one delivery per provider
-// node of the offerings asked for.
+// node of the offerings asked for. citizenName is the account's display
+// name; an operator acting for a citizen sends the citizen's, never their
+// own (Config.DisplayName).
 func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citizenName string) (Request, error) {
-	if a.Citizen() == "" {
+	if !ForCitizen(a) {
 		return Request{}, problem.ErrForbidden
+	}
+	if a.For != "" {
+		citizenName = ""
+		if s.cfg.DisplayName != nil {
+			citizenName = s.cfg.DisplayName(a.For)
+		}
 	}
 	if !in.Consent {
 		return Request{}, problem.Invalid(map[string]string{"consent": "required"})
@@ -96,7 +104,7 @@ func (s *Service) Requests(ctx context.Context, a auth.Actor) ([]Request, error)
 func (s *Service) RequestsPage(ctx context.Context, a auth.Actor, offset, limit int) ([]Request, error) {
 	var out []Request
 	switch {
-	case a.Citizen() != "":
+	case ForCitizen(a):
 		out = s.mine.Filter(func(r *Request) bool { return r.Citizen == a.Citizen() })
 		slices.SortFunc(out, func(x, y Request) int { return y.Created.Compare(x.Created) })
 	case IsProvider(a):
@@ -119,7 +127,7 @@ func (s *Service) Get(ctx context.Context, a auth.Actor, id string) (Request, er
 	var r Request
 	var ok bool
 	switch {
-	case a.Citizen() != "":
+	case ForCitizen(a):
 		r, ok = s.mine.Get(id)
 		ok = ok && r.Citizen == a.Citizen()
 	case IsProvider(a):
@@ -139,7 +147,7 @@ func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (C
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.mine.Get(id)
-	if !ok || a.Citizen() == "" || r.Citizen != a.Citizen() {
+	if !ok || !ForCitizen(a) || r.Citizen != a.Citizen() {
 		return Case{}, s.denied(ctx, a, "request", id)
 	}
 	if r.Case != "" {

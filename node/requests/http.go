@@ -50,9 +50,7 @@ func (s *Service) Routes(r *httpx.Router) {
 		}
 		name := ""
 		if acc := httpx.Account(r); acc != nil && a.For == "" {
-			name = acc.DisplayName
-		} else if s.cfg.Names != nil {
-			name = s.cfg.Names(a.Citizen())
+			name = acc.DisplayName // acting for a citizen: Create sends theirs
 		}
 		req, err := s.Create(r.Context(), a, in, name)
 		return httpx.Reply(w, http.StatusCreated, req, err)

@@ -107,7 +107,7 @@ func refusedCode(ans []byte) string {
 // request is the citizen's, the message names the operator as its
 // author, the audit log records "operator for citizen"; the operator's
 // own session sees nothing of it.
-func TestOperatorActsForCitizen(t *testing.T) {
+func TestOperatorActsForCitizenOnRequests(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
 	op := auth.Actor{Username: "sportello", Role: auth.Operator, For: "anna"}

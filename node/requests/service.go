@@ -62,9 +62,9 @@ type Config struct {
 	Self      string // this node's peer id
 	Catalogue Catalogue
 	Notify    Notifier
-	// Names gives a citizen's display name (shared with the providers
-	// they ask) when an operator acts for them; nil: none.
-	Names func(citizen string) string
+	// DisplayName is a citizen account's display name, sent with a
+	// request an operator makes for them (nil: none is sent).
+	DisplayName func(username string) string
 	// RemindAfter is how long a request may stay unanswered before the
 	// provider is reminded and the citizen sees it flagged (default 72 h).
 	RemindAfter time.Duration
@@ -257,8 +257,16 @@ func (s *Service) denied(ctx context.Context, a auth.Actor, kind, id string) err
 	return problem.ErrNotFound
 }
 
-// IsProvider reports whether a acts for the coop (admin, case manager).
-func IsProvider(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.CaseManager }
+// IsProvider reports whether a acts for the coop (admin, case manager):
+// an admin acting for a citizen acts for the citizen, not the coop.
+func IsProvider(a auth.Actor) bool {
+	return (a.Role == auth.Admin || a.Role == auth.CaseManager) && a.For == ""
+}
+
+// ForCitizen reports whether a acts on a citizen's side: the citizen, or
+// an operator (or admin) acting for one, in which case the audit events
+// name both ("operator X for citizen Y").
+func ForCitizen(a auth.Actor) bool { return a.Citizen() != "" }
 
 func conflict(code, msg string) error { return problem.New(409, code, msg) }
 

@@ -150,6 +150,7 @@ type Message struct {
 	// sees only its own thread). Never on the wire.
 	Provider   string      `json:"provider,omitempty"`
 	Author     string      `json:"author,omitempty"`
+	For        string      `json:"for,omitempty"` // the citizen an operator wrote for (home node only)
 	Text       string      `json:"text"`
 	Attachment *Attachment `json:"attachment,omitempty"`
 	At         time.Time   `json:"at"`

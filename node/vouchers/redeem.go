@@ -141,6 +141,10 @@ func (s *Service) Redeem(ctx context.Context, a auth.Actor, in RedeemInput) (Red
 	if in.AmountCents < 1 || in.AmountCents > schema.MaxVoucherCents {
 		return Redemption{}, problem.Invalid(map[string]string{"amount_cents": "out_of_range"})
 	}
+	if s.cfg.Cases != nil && !s.cfg.Cases.Known(in.Case) {
+		_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Denied, "voucher", "", "redeem: unknown case"))
+		return Redemption{}, problem.New(404, "unknown_case", "this coop holds no case with this id")
+	}
 	v, k, err := s.cfg.Trust.VerifyVoucher(in.Token, s.now())
 	if err != nil {
 		return Redemption{}, problem.BadRequest("voucher_invalid", strings.TrimPrefix(err.Error(), schema.ErrCredential.Error()+": "), err)
@@ -167,6 +171,11 @@ func (s *Service) Redeem(ctx context.Context, a auth.Actor, in RedeemInput) (Red
 		return r, err
 	}
 	_ = s.cfg.Audit.Record(ctx, s.event(a, audit.Create, "redemption", v.ID, "case="+in.Case))
+	if s.cfg.Cases != nil {
+		if err := s.cfg.Cases.Redeemed(ctx, a, r); err != nil {
+			s.cfg.Logger.Warn("redemption not recorded on its case", "voucher", v.ID, "err", err)
+		}
+	}
 	return r, nil
 }
 

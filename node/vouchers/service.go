@@ -46,6 +46,17 @@ type Config struct {
 	Clock  clock.Clock
 	Logger *slog.Logger
 	Send   func(ctx context.Context, to string, req federation.VoucherRequest) (federation.VoucherResponse, error)
+	// Cases, when set, ties redemptions to this provider's cases: a
+	// voucher is redeemed only for a case the provider holds (checked
+	// before the authority is asked), and a redemption is recorded on the
+	// case, so that it shows on both sides of it.
+	Cases CaseBook
+}
+
+// CaseBook is the provider's cases as redemptions need them.
+type CaseBook interface {
+	Known(caseID string) bool
+	Redeemed(ctx context.Context, a auth.Actor, r Redemption) error
 }
 
 // The states of an issued voucher.

@@ -56,7 +56,9 @@ func (u *ui) navOf(p *page, r *http.Request, role auth.Role, runs func(string) b
 	var items []navItem
 	var sections []string
 	for _, s := range sectionOrder() {
-		if !may(role, s) || !runs(s) {
+		// An operator acting for a citizen also reaches the citizen's
+		// sections (private area, pratiche) from the menu.
+		if !(may(role, s) || (p.ActingFor != "" && may(auth.Citizen, s))) || !runs(s) {
 			continue
 		}
 		href := sectionHref(s)

@@ -22,14 +22,18 @@ func (u *ui) requestRoutes() {
 	}
 	r := u.s.Router
 	prov := []auth.Role{auth.Admin, auth.CaseManager}
-	both := []auth.Role{auth.Citizen, auth.Admin, auth.CaseManager}
-	r.HandleFunc("/catalogo/{publisher}/{id}/richiedi", u.gate(u.requestForm, auth.Citizen)).Methods(http.MethodGet)
-	r.HandleFunc("/catalogo/{publisher}/{id}/richiedi", u.gate(u.requestPost, auth.Citizen)).Methods(http.MethodPost)
+	// A citizen, or an operator acting for one, asks and accepts; the
+	// coop's admin or case manager answers and acts on the coop's cases.
+	r.HandleFunc("/catalogo/{publisher}/{id}/richiedi", u.citizenGate(u.requestForm)).Methods(http.MethodGet)
+	r.HandleFunc("/catalogo/{publisher}/{id}/richiedi", u.citizenGate(u.requestPost)).Methods(http.MethodPost)
 	r.HandleFunc("/richieste", u.gate(u.inboxRequests, prov...)).Methods(http.MethodGet)
-	r.HandleFunc("/richieste/{id}/{op:offerta|rifiuto|accetta}", u.gate(u.requestAnswer, both...)).Methods(http.MethodPost)
-	r.HandleFunc("/pratiche", u.gate(u.casesList, both...)).Methods(http.MethodGet)
-	r.HandleFunc("/pratiche/{id}", u.gate(u.praticaPage, both...)).Methods(http.MethodGet)
-	r.HandleFunc("/pratiche/{id}/{op:stato|messaggio|pagamento}", u.gate(u.praticaPost, both...)).Methods(http.MethodPost)
+	r.HandleFunc("/richieste/{id}/{op:offerta|rifiuto}", u.gate(u.requestAnswer, prov...)).Methods(http.MethodPost)
+	r.HandleFunc("/richieste/{id}/{op:accetta}", u.citizenGate(u.requestAnswer)).Methods(http.MethodPost)
+	r.HandleFunc("/pratiche", u.sideGate(u.casesList)).Methods(http.MethodGet)
+	r.HandleFunc("/pratiche/{id}", u.sideGate(u.praticaPage)).Methods(http.MethodGet)
+	r.HandleFunc("/pratiche/{id}/{op:stato|pagamento}", u.sideGate(u.praticaPost)).Methods(http.MethodPost)
+	r.HandleFunc("/pratiche/{id}/messaggio", u.sideGate(u.messagePost)).Methods(http.MethodPost)
+	r.HandleFunc("/pratiche/{id}/allegati/{msg}", u.sideGate(u.attachmentGet)).Methods(http.MethodGet)
 }
 
 type requestFormData struct {
@@ -103,6 +107,10 @@ type inboxData struct {
 }
 
 func (u *ui) inboxRequests(w http.ResponseWriter, r *http.Request) {
+	if !requests.IsProvider(actor(r)) { // an admin acting for a citizen
+		u.fail(w, r, problem.ErrForbidden)
+		return
+	}
 	rs, err := u.d.Requests.Requests(ctx(r), actor(r))
 	if err != nil {
 		u.fail(w, r, err)
@@ -163,7 +171,7 @@ func (u *ui) casesList(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	d := casesListData{Cases: cs, Citizen: a.Role == auth.Citizen}
+	d := casesListData{Cases: cs, Citizen: requests.ForCitizen(a)}
 	if d.Citizen {
 		if d.Requests, err = u.d.Requests.Requests(ctx(r), a); err != nil {
 			u.fail(w, r, err)
@@ -213,8 +221,6 @@ func (u *ui) praticaPost(w http.ResponseWriter, r *http.Request) {
 	switch v["op"] {
 	case "stato":
 		_, err = u.d.Requests.Transition(ctx(r), a, id, requests.TransitionRequest{To: f.Get("to"), Reason: f.Get("reason")})
-	case "messaggio":
-		_, err = u.d.Requests.Send(ctx(r), a, id, requests.NewMessage{Text: f.Get("text")})
 	case "pagamento":
 		amount, _ := strconv.ParseFloat(strings.ReplaceAll(f.Get("amount"), ",", "."), 64)
 		_, err = u.d.Requests.RecordPayment(ctx(r), a, id, requests.PaymentRequest{Amount: amount, Method: f.Get("method"), Link: f.Get("link")})
