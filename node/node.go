@@ -29,6 +29,7 @@ import (
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/citizens"
 	"github.com/difronte/difronte/node/escalation"
+	"github.com/difronte/difronte/node/contacts"
 	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/fleet"
 	"github.com/difronte/difronte/node/hsds"
@@ -160,6 +161,7 @@ type Node struct {
 	profiles   *workers.Profiles // nil without federation
 	families   *families.Service
 	workersAPI workers.API
+	contacts   *contacts.Service
 
 	api      *api.Server
 	metrics  *prometheus.Registry

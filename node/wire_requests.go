@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,12 @@ func (c requestsCatalogue) Offering(ctx context.Context, ref string) (requests.O
 // requestsNotifier puts an in-app line in the inbox of the citizen, or of
 // the coop's admins and case managers: kinds and ids only.
 func (n *Node) requestsNotifier(ctx context.Context, kind, object, user string) {
+	n.notifyStaff(ctx, "rq", kind, object, user, auth.Admin, auth.CaseManager)
+}
+
+// notifyStaff puts an in-app line in the inbox of user, or, when user is
+// "", of every enabled account of roles: kinds and ids only.
+func (n *Node) notifyStaff(ctx context.Context, prefix, kind, object, user string, roles ...auth.Role) {
 	if n.notify == nil {
 		return
 	}
@@ -64,13 +71,13 @@ func (n *Node) requestsNotifier(ctx context.Context, kind, object, user string) 
 		to = []string{user}
 	} else {
 		for _, a := range n.auth.List() {
-			if (a.Role == auth.Admin || a.Role == auth.CaseManager) && !a.Disabled {
+			if slices.Contains(roles, a.Role) && !a.Disabled {
 				to = append(to, a.Username)
 			}
 		}
 	}
 	for _, u := range to {
-		_ = n.notify.Enqueue(ctx, notify.Message{ID: "rq/" + kind + "/" + object + "/" + u + "/" + n.cfg.Clock.Now().Format(time.RFC3339Nano),
+		_ = n.notify.Enqueue(ctx, notify.Message{ID: prefix + "/" + kind + "/" + object + "/" + u + "/" + n.cfg.Clock.Now().Format(time.RFC3339Nano),
 			Channel: notify.InApp, To: u, Subject: "Difronte: " + kind + " " + object, Body: kind + " " + object, Ref: object})
 	}
 }
@@ -94,20 +101,29 @@ func (n *Node) startRequests(ctx context.Context) error {
 		link := federation.NewRequestsLink(h, s.HandleRemote)
 		n.lc.add("requests protocol", func() error { link.Close(); return nil })
 		s.SetCarrier(link)
-		sub, err := h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
-		if err != nil {
-			return fmt.Errorf("requests: watch connections: %w", err)
+		if err := n.onConnect("requests", s.Wake); err != nil {
+			return err
 		}
-		n.lc.add("requests wake-up", sub.Close)
-		go func() {
-			for ev := range sub.Out() {
-				if e := ev.(event.EvtPeerConnectednessChanged); e.Connectedness == network.Connected {
-					s.Wake(e.Peer.String())
-				}
-			}
-		}()
 	}
 	s.Start()
+	return nil
+}
+
+// onConnect calls wake with the peer id of every peer that connects, until
+// the node closes (an outbox sends what waits for it at once).
+func (n *Node) onConnect(what string, wake func(peer string)) error {
+	sub, err := n.fed.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return fmt.Errorf("%s: watch connections: %w", what, err)
+	}
+	n.lc.add(what+" wake-up", sub.Close)
+	go func() {
+		for ev := range sub.Out() {
+			if e := ev.(event.EvtPeerConnectednessChanged); e.Connectedness == network.Connected {
+				wake(e.Peer.String())
+			}
+		}
+	}()
 	return nil
 }
 
