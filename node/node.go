@@ -357,7 +357,7 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, CostTable: n.workersAPI.Table, Location: n.loc}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, Contacts: n.contacts, CostTable: n.workersAPI.Table, Location: n.loc}
 	if n.calls != nil {
 		wd.CallRequests = func(a auth.Actor) int { return len(n.calls.Requests(context.Background(), a)) }
 	}
