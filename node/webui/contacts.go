@@ -41,13 +41,13 @@ func (u *ui) contactAskPost(w http.ResponseWriter, r *http.Request) {
 	_, err := u.d.Contacts.Ask(ctx(r), actor(r), id, r.PostForm.Get("profile"), r.PostForm.Get("message"))
 	switch pr := problem.As(err); {
 	case err == nil:
-		u.redirect(w, r, back+"#contatti", "contacts.sent")
+		u.redirect(w, r, back+"#contatti", "flash.contact_sent")
 	case pr.Status == http.StatusConflict:
-		u.redirect(w, r, back+"#contatti", "contacts.conflict."+pr.Code)
+		u.redirect(w, r, back+"#contatti", "flash.contact_"+pr.Code)
 	case pr.Status == http.StatusBadRequest && pr.Fields["contact"] != "":
-		u.redirect(w, r, back, "contacts.need_contact")
+		u.redirect(w, r, back, "flash.contact_need_contact")
 	case pr.Status == http.StatusBadRequest:
-		u.redirect(w, r, back, "contacts.bad_message")
+		u.redirect(w, r, back, "flash.contact_bad_message")
 	default:
 		u.fail(w, r, err)
 	}
@@ -73,11 +73,11 @@ func (u *ui) contactAnswerPost(w http.ResponseWriter, r *http.Request) {
 	_, err := u.d.Contacts.Answer(ctx(r), actor(r), id, r.PostForm.Get("state"))
 	switch pr := problem.As(err); {
 	case err == nil:
-		u.redirect(w, r, "/lavoratori/contatti#"+url.PathEscape(id), "contacts.saved")
+		u.redirect(w, r, "/lavoratori/contatti#"+url.PathEscape(id), "flash.contact_saved")
 	case pr.Status == http.StatusConflict:
-		u.redirect(w, r, "/lavoratori/contatti#"+url.PathEscape(id), "contacts.conflict.contact_closed")
+		u.redirect(w, r, "/lavoratori/contatti#"+url.PathEscape(id), "flash.contact_closed")
 	case pr.Status == http.StatusBadRequest:
-		u.redirect(w, r, "/lavoratori/contatti#"+url.PathEscape(id), "contacts.no_worker_contact")
+		u.redirect(w, r, "/lavoratori/contatti#"+url.PathEscape(id), "flash.contact_no_worker_contact")
 	default:
 		u.fail(w, r, err)
 	}
