@@ -31,6 +31,9 @@ const (
 	StateAsked    = "asked"    // the coop has asked the worker
 	StateAccepted = "accepted" // the worker accepts: contacts exchanged
 	StateDeclined = "declined" // the worker declines: final
+	// StateUnavailable: the coop's node refused the ask (the profile
+	// was withdrawn meanwhile); final.
+	StateUnavailable = "unavailable"
 )
 
 // Sides of a contact record.
@@ -180,25 +183,31 @@ func (s *Service) send(ctx context.Context, to, _ string, payload []byte) error 
 	if a.Refused == "try_later" {
 		return fmt.Errorf("%s cannot handle the message now", to)
 	}
-	if !a.OK {
-		return fmt.Errorf("%w: %s", outbox.ErrRefused, a.Refused)
-	}
 	var e Envelope
 	if json.Unmarshal(payload, &e) == nil && e.Type == MsgAsk {
-		s.delivered(ctx, e.Contact)
+		s.delivered(ctx, e.Contact, a.OK)
+	}
+	if !a.OK {
+		return fmt.Errorf("%w: %s", outbox.ErrRefused, a.Refused)
 	}
 	return nil
 }
 
-// delivered moves a sent contact to received.
-func (s *Service) delivered(ctx context.Context, id string) {
+// delivered moves a sent contact to received, or to unavailable when the
+// coop's node refused it.
+func (s *Service) delivered(ctx context.Context, id string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.asked.Get(id)
-	if !ok || c.State != StateSent {
+	c, found := s.asked.Get(id)
+	if !found || c.State != StateSent {
 		return
 	}
-	s.step(&c, StateReceived)
+	if ok {
+		s.step(&c, StateReceived)
+	} else {
+		s.step(&c, StateUnavailable)
+		s.notify(ctx, "contact", c.ID, c.Owner)
+	}
 	if err := s.asked.Put(ctx, c); err != nil {
 		s.log.Error("cannot record a delivered contact", "contact", id, "err", err)
 	}

@@ -326,6 +326,19 @@ func TestContactRefusals(t *testing.T) {
 	if home.Outbox().Pending("") != 0 {
 		t.Fatal("a refused ask was queued")
 	}
+	// Withdrawn on the coop before the ask arrives: the ask is refused
+	// and the family sees the profile is no longer available.
+	if _, err := coop.cfg.Workers.Withdraw(ctx, admin, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	c, err := home.Ask(ctx, admin, req, ids[1], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 5*time.Second, "the refused ask", func() bool {
+		cs, _ := home.ForRequest(ctx, admin, req)
+		return len(cs) == 1 && cs[0].ID == c.ID && cs[0].State == StateUnavailable && home.Outbox().Pending("") == 0
+	})
 }
 
 func FuzzDecode(f *testing.F) {

@@ -93,7 +93,7 @@ func (s *Service) familyContact(peer, id string) (Contact, error) {
 	if !ok || c.Peer != peer {
 		return Contact{}, refusal("unknown_contact")
 	}
-	if c.State == StateAccepted || c.State == StateDeclined {
+	if c.State == StateAccepted || c.State == StateDeclined || c.State == StateUnavailable {
 		return Contact{}, refusal("contact_closed")
 	}
 	return c, nil
