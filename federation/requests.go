@@ -2,11 +2,9 @@ package federation
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/difronte/difronte/federation/stream"
@@ -31,28 +29,10 @@ var requestsExchange = stream.Exchange{Protocol: RequestsProtocolID, Name: "requ
 	MaxRequest: MaxRequestsFrame, MaxResponse: maxRequestsAnswer, Timeout: 30 * time.Second}
 
 // RequestsLink sends and receives request-protocol exchanges.
-type RequestsLink struct {
-	h    host.Host
-	stop func()
-}
+type RequestsLink = Link
 
 // NewRequestsLink serves the protocol on h; handle answers each message
 // from the authenticated peer (it must not block for long).
 func NewRequestsLink(h host.Host, handle func(ctx context.Context, peer string, msg []byte) []byte) *RequestsLink {
-	stop := requestsExchange.Serve(h, func(ctx context.Context, from peer.ID, req []byte) ([]byte, error) {
-		return handle(ctx, from.String(), req), nil
-	}, nil)
-	return &RequestsLink{h: h, stop: stop}
+	return newLink(h, requestsExchange, handle)
 }
-
-// Send delivers one message to the node to and returns its answer.
-func (l *RequestsLink) Send(ctx context.Context, to string, msg []byte) ([]byte, error) {
-	p, err := peer.Decode(to)
-	if err != nil {
-		return nil, fmt.Errorf("requests peer %q: %w", to, err)
-	}
-	return requestsExchange.Call(ctx, l.h, p, msg)
-}
-
-// Close stops serving the protocol.
-func (l *RequestsLink) Close() { l.stop() }

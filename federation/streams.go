@@ -42,6 +42,9 @@ func streamLimits() map[protocol.ID]budget.Limits {
 		// day, 1,000 queued ones flushed at once after an outage, and
 		// attachments of up to 2 MiB.
 		RequestsProtocolID: {SessionsPerMinute: 20 * 60, SessionBurst: 1200, BytesPerMinute: 64 << 20, ByteBurst: 64 << 20, Concurrent: 16},
+		// A family's request to meet a worker: a handful of messages
+		// per contact, 200 queued ones flushed at once after an outage.
+		ContactsProtocolID: {SessionsPerMinute: 10 * 60, SessionBurst: 200, BytesPerMinute: 4 << 20, ByteBurst: 4 << 20, Concurrent: 8},
 		// Once per new connection.
 		MembersProtocol: {SessionsPerMinute: 30, SessionBurst: 30, BytesPerMinute: 64 << 10, ByteBurst: 64 << 10, Concurrent: 4},
 	}
@@ -76,6 +79,7 @@ func addStreamLimits(cfg *rcmgr.ScalingLimitConfig) {
 	per(ApplyProtocolID, 8)
 	per(MembersProtocol, 8)
 	per(RequestsProtocolID, 32)
+	per(ContactsProtocolID, 16)
 }
 
 // budgetedHost is the host the Federation hands out (Host): every stream

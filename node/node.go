@@ -28,6 +28,7 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/citizens"
+	"github.com/difronte/difronte/node/contacts"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/fleet"
@@ -160,6 +161,7 @@ type Node struct {
 	profiles   *workers.Profiles // nil without federation
 	families   *families.Service
 	workersAPI workers.API
+	contacts   *contacts.Service
 
 	api      *api.Server
 	metrics  *prometheus.Registry
@@ -355,7 +357,7 @@ func (n *Node) mountHTTP() {
 	n.metrics.MustRegister(n.backupMetrics()...)
 	qual := qualify.Services{Service: n.Qualify(), Coop: n.Applications(), Authority: n.Authority()}
 	wd := webui.Deps{Auth: n.auth, Care: n.care, Own: n.own, Audit: n.audit, Logger: n.log,
-		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, CostTable: n.workersAPI.Table, Location: n.loc}
+		Qualify: qual, Calls: n.calls, Escalation: n.escalation, Notify: n.notify, Requests: n.requests, Clock: n.cfg.Clock, Backup: n.lastBackup(), Workshop: n.workshop, Fleet: n.fleet, Profiles: n.profiles, Families: n.families, Workers: n.workers, Contacts: n.contacts, CostTable: n.workersAPI.Table, Location: n.loc}
 	if n.calls != nil {
 		wd.CallRequests = func(a auth.Actor) int { return len(n.calls.Requests(context.Background(), a)) }
 	}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/notify"
 	"github.com/difronte/difronte/node/outbox"
 	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/schema"
@@ -59,6 +61,28 @@ func (c requestsCatalogue) Offering(ctx context.Context, ref string) (requests.O
 	return requests.OfferingRef{Publisher: l.Publisher, ID: l.ID, Name: l.Name, Category: l.Category}, true
 }
 
+// notifyStaff puts an in-app line in the inbox of user, or, when user is
+// "", of every enabled account of roles: kinds and ids only.
+func (n *Node) notifyStaff(ctx context.Context, prefix, kind, object, user string, roles ...auth.Role) {
+	if n.notify == nil {
+		return
+	}
+	var to []string
+	if user != "" {
+		to = []string{user}
+	} else {
+		for _, a := range n.auth.List() {
+			if slices.Contains(roles, a.Role) && !a.Disabled {
+				to = append(to, a.Username)
+			}
+		}
+	}
+	for _, u := range to {
+		_ = n.notify.Enqueue(ctx, notify.Message{ID: prefix + "/" + kind + "/" + object + "/" + u + "/" + n.cfg.Clock.Now().Format(time.RFC3339Nano),
+			Channel: notify.InApp, To: u, Subject: "Difronte: " + kind + " " + object, Body: kind + " " + object, Ref: object})
+	}
+}
+
 // startRequests opens the requests domain and serves its protocol.
 func (n *Node) startRequests(ctx context.Context) error {
 	rc := n.cfg.Requests
@@ -82,20 +106,29 @@ func (n *Node) startRequests(ctx context.Context) error {
 		link := federation.NewRequestsLink(h, s.HandleRemote)
 		n.lc.add("requests protocol", func() error { link.Close(); return nil })
 		s.SetCarrier(link)
-		sub, err := h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
-		if err != nil {
-			return fmt.Errorf("requests: watch connections: %w", err)
+		if err := n.onConnect("requests", s.Wake); err != nil {
+			return err
 		}
-		n.lc.add("requests wake-up", sub.Close)
-		go func() {
-			for ev := range sub.Out() {
-				if e := ev.(event.EvtPeerConnectednessChanged); e.Connectedness == network.Connected {
-					s.Wake(e.Peer.String())
-				}
-			}
-		}()
 	}
 	s.Start()
+	return nil
+}
+
+// onConnect calls wake with the peer id of every peer that connects, until
+// the node closes (an outbox sends what waits for it at once).
+func (n *Node) onConnect(what string, wake func(peer string)) error {
+	sub, err := n.fed.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return fmt.Errorf("%s: watch connections: %w", what, err)
+	}
+	n.lc.add(what+" wake-up", sub.Close)
+	go func() {
+		for ev := range sub.Out() {
+			if e := ev.(event.EvtPeerConnectednessChanged); e.Connectedness == network.Connected {
+				wake(e.Peer.String())
+			}
+		}
+	}()
 	return nil
 }
 

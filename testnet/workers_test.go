@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/contacts"
 	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/node/workers"
@@ -43,19 +45,22 @@ func TestFamilyAssistantsAcrossCoops(t *testing.T) {
 		defer recs[i].close()
 		defer hosts[i].Close()
 	}
+	// C (index 0) is the bootstrap of B and A, and dials no one: every
+	// byte C sends or receives crosses recs[0], and the contact between
+	// A and B (A dials B) never does.
 	cfg := func(i int, name string) node.Config {
 		// No federation secret: membership runs alone on each node (its
 		// metadata is TestPrivateDataNeverLeaves's), so no memberlist
 		// probe outlives the test.
 		c := node.Config{CoopName: name, Key: keys[i], Store: store.NewMemory(), P2PHost: hosts[i]}
-		if i > 0 {
-			c.Bootstrap = []string{hosts[0].Addrs()[0].String() + "/p2p/" + hosts[0].ID().String()}
+		for j := range i {
+			c.Bootstrap = append(c.Bootstrap, hosts[j].Addrs()[0].String()+"/p2p/"+hosts[j].ID().String())
 		}
 		return c
 	}
-	b := nodetest.Start(t, cfg(0, "Cooperativa Sole"))[0]
-	ac := nodetest.Start(t, cfg(1, "Coop Ponte"), cfg(2, "Coop Lago"))
-	a, c := ac[0], ac[1]
+	c := nodetest.Start(t, cfg(0, "Coop Lago"))[0]
+	b := nodetest.Start(t, cfg(1, "Cooperativa Sole"))[0]
+	a := nodetest.Start(t, cfg(2, "Coop Ponte"))[0]
 	// Closed before the hosts and recorders (deferred earlier), as in
 	// TestPrivateDataNeverLeaves: membership stops before its links.
 	for _, n := range []*node.Node{a, b, c} {
@@ -97,7 +102,7 @@ func TestFamilyAssistantsAcrossCoops(t *testing.T) {
 		}
 		ids = append(ids, rec.ID)
 	}
-	canaries = append(canaries, "+39 347 000 1111", "+39 02 555 2222")
+	canaries = append(canaries, "+39 347 000 1111", "+39 347 000 2222", "+39 02 555 2222")
 
 	for _, n := range []*node.Node{a, c} {
 		poll.Until(t, 20*time.Second, "both profiles to reach "+n.PeerID(), func() bool { return n.Profiles().Count() == 2 })
@@ -186,5 +191,93 @@ func TestFamilyAssistantsAcrossCoops(t *testing.T) {
 	}
 	if !slices.ContainsFunc(canaries, func(s string) bool { return strings.HasPrefix(s, "CANARYFAMNOTES") }) {
 		t.Fatal("no family canary")
+	}
+
+	contactThroughTheCoop(t, a, b, c, hosts[0], recs[0], recs[1], created.ID, ids[1], canaries)
+}
+
+// contactThroughTheCoop: the family on A asks to meet Oksana (ids[1]);
+// the ask reaches B, where the coop records that it asked her and that
+// she accepts; A then sees her contacts and B the family's. Nothing
+// private ever reaches C: not in any byte C's link carries, not on its API.
+func contactThroughTheCoop(t *testing.T, a, b, c *node.Node, hostC host.Host, recC, recB *recorder, request, worker string, canaries []string) {
+	t.Helper()
+	login := func(n *node.Node) *client {
+		cl := &client{t: t, base: n.URL()}
+		var tok struct{ Token string }
+		cl.do("POST", "/api/v1/login", map[string]string{"username": "admin", "password": nodetest.AdminPassword}, http.StatusOK, &tok)
+		cl.token = tok.Token
+		return cl
+	}
+	fam, coop := login(a), login(b)
+	var asked contacts.Contact
+	fam.do("POST", "/api/v1/family-requests/"+request+"/contacts", contacts.AskBody{Profile: b.PeerID() + "/" + worker,
+		Message: "Cerchiamo una persona paziente."}, http.StatusCreated, &asked)
+	var in struct{ Contacts []contacts.Contact }
+	poll.Until(t, 20*time.Second, "the ask to reach B", func() bool {
+		coop.do("GET", "/api/v1/worker-contacts?worker="+worker, nil, http.StatusOK, &in)
+		return len(in.Contacts) == 1
+	})
+	if in.Contacts[0].ID != asked.ID || in.Contacts[0].Family != nil || in.Contacts[0].Need.Work != schema.WorkNight {
+		t.Fatalf("B received %+v", in.Contacts[0])
+	}
+	var mine struct{ Contacts []contacts.Contact }
+	seen := func(state string) contacts.Contact {
+		poll.Until(t, 20*time.Second, "A to see "+state, func() bool {
+			fam.do("GET", "/api/v1/family-requests/"+request+"/contacts", nil, http.StatusOK, &mine)
+			return len(mine.Contacts) == 1 && mine.Contacts[0].State == state
+		})
+		return mine.Contacts[0]
+	}
+	if got := seen(contacts.StateReceived); got.Worker != nil {
+		t.Fatal("the worker's contacts reached A before she accepted")
+	}
+	for _, st := range []string{contacts.StateAsked, contacts.StateAccepted} {
+		coop.do("POST", "/api/v1/worker-contacts/"+asked.ID+"/answer", map[string]string{"state": st}, http.StatusOK, nil)
+		seen(st)
+	}
+	got := seen(contacts.StateAccepted)
+	if got.Worker == nil || !strings.HasPrefix(got.Worker.Name, "CANARY2222NAME") || got.Worker.Phone != "+39 347 000 2222" {
+		t.Fatalf("A sees the worker's contacts as %+v", got.Worker)
+	}
+	var back contacts.Contact
+	poll.Until(t, 20*time.Second, "the family's contacts to reach B", func() bool {
+		coop.do("GET", "/api/v1/worker-contacts/"+asked.ID, nil, http.StatusOK, &back)
+		return back.Family != nil
+	})
+	if !strings.HasPrefix(back.Family.Name, "CANARYFAMNAME") || back.Family.Phone != "+39 333 999 8888" {
+		t.Fatalf("B sees the family as %+v", back.Family)
+	}
+
+	for _, n := range []*node.Node{a, b, c} {
+		if _, err := n.SyncAll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, conn := range hostC.Network().Conns() {
+		if conn.Stat().Direction != network.DirInbound {
+			t.Fatalf("C dialed %s: its traffic would not all cross its recorder", conn.RemotePeer())
+		}
+	}
+	// The contacts did cross A–B, after the accept, in the clear: the
+	// recorders would see them on C's link too.
+	if !bytes.Contains(recB.bytes(), []byte(got.Worker.Name)) || !bytes.Contains(recB.bytes(), []byte(back.Family.Name)) {
+		t.Fatal("the contacts were not seen on the A–B link")
+	}
+	traffic := recC.bytes()
+	if !bytes.Contains(traffic, []byte("Oksana")) {
+		t.Fatalf("C's recorder saw %d bytes but not a public alias", len(traffic))
+	}
+	pub := &client{t: t, base: c.URL()}
+	var search struct{ Items []workers.Profile }
+	pub.do("GET", "/api/v1/workers/search?facets=all", nil, http.StatusOK, &search)
+	shown := fmt.Sprintf("%+v", search.Items)
+	for _, s := range append(canaries, asked.ID) {
+		if bytes.Contains(traffic, []byte(s)) {
+			t.Errorf("private value %q reached C", s)
+		}
+		if strings.Contains(shown, s) {
+			t.Errorf("private value %q is shown on C", s)
+		}
 	}
 }

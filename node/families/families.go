@@ -5,9 +5,10 @@
 // requests without a match by municipality and kind of work, with no
 // personal data, for demand analytics.
 //
-// The contact through the coop (POST .../contacts) will add the
-// request's outbox here: a Request already names its profiles by their
-// public reference (publisher/id), which is what that flow sends.
+// Requests are filed by a citizen for their family, by an operator (at a
+// proximity point, or acting for a citizen, whose request it then is) or
+// by the coop's admin. The contact through the coop, which asks a
+// matched worker to meet the family, is node/contacts'.
 //
 // node (wiring) imports it; it imports no transport.
 package families
@@ -102,15 +103,31 @@ func Open(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Cloc
 
 func demandKey(m string, w schema.WorkKind) string { return m + "-" + string(w) }
 
-// mayAsk: the coop's admin and operators (for a family, at a proximity
-// point) file requests; a citizen account will, when the role exists.
-func mayAsk(a auth.Actor) bool { return a.Role == auth.Admin || a.Role == auth.Operator }
+// mayAsk: a citizen for their own family, an operator (at a proximity
+// point, for a family, or acting for a citizen) and the coop's admin.
+func mayAsk(a auth.Actor) bool {
+	return a.Role == auth.Admin || a.Role == auth.Operator || a.Role == auth.Citizen
+}
 
-// maySee: the request's owner, or the coop's admin.
-func maySee(a auth.Actor, r *Request) bool { return a.Role == auth.Admin || a.Username == r.Owner }
+// ownerOf is whose a new request is: the citizen the actor is or acts
+// for, else the staff account that filed it.
+func ownerOf(a auth.Actor) string {
+	if c := a.Citizen(); c != "" {
+		return c
+	}
+	return a.Username
+}
+
+// maySee: the request's owner (also through an operator acting for
+// them), or the coop's admin, who sees the family's match history.
+func maySee(a auth.Actor, r *Request) bool {
+	return a.Role == auth.Admin || a.Username == r.Owner || a.Citizen() == r.Owner
+}
 
 func (s *Service) event(a auth.Actor, act audit.Action, id, detail string) audit.Event {
-	return audit.Event{Actor: a.Username, Role: string(a.Role), Action: act, Kind: "family_request", Object: id, Remote: a.Remote, Detail: detail}
+	ev := a.Event(act, "family_request", id)
+	ev.Detail = detail
+	return ev
 }
 
 func (s *Service) deny(ctx context.Context, a auth.Actor, id string) error {
@@ -123,7 +140,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, r Request) (Request,
 	if !mayAsk(a) {
 		return Request{}, s.deny(ctx, a, "")
 	}
-	r.ID, r.Owner, r.Created, r.History, r.Unmatched = strings.ToLower(rand.Text()), a.Username, s.clk.Now().UTC(), nil, false
+	r.ID, r.Owner, r.Created, r.History, r.Unmatched = strings.ToLower(rand.Text()), ownerOf(a), s.clk.Now().UTC(), nil, false
 	if err := validate(&r); err != nil {
 		return Request{}, err
 	}
@@ -144,6 +161,18 @@ func (s *Service) Get(ctx context.Context, a auth.Actor, id string) (Request, er
 	}
 	s.audit.Note(s.event(a, audit.Read, id, ""))
 	return r, nil
+}
+
+// List returns the requests the actor may see, newest first: a family's
+// own, or every one to the coop's admin (with their match history).
+func (s *Service) List(ctx context.Context, a auth.Actor) ([]Request, error) {
+	if !mayAsk(a) {
+		return nil, s.deny(ctx, a, "")
+	}
+	out := s.col.Filter(func(r *Request) bool { return maySee(a, r) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	s.audit.Note(s.event(a, audit.List, "", ""))
+	return out, nil
 }
 
 // Matches ranks the public profiles for the request, with reasons and

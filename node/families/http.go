@@ -9,7 +9,7 @@ import (
 	"github.com/difronte/difronte/node/httpx"
 )
 
-// Routes adds POST /api/v1/family-requests, GET /api/v1/family-requests/{id},
+// Routes adds GET|POST /api/v1/family-requests, GET /api/v1/family-requests/{id},
 // GET /api/v1/family-requests/{id}/matches and GET /api/v1/family-demand.
 func (s *Service) Routes(r *httpx.Router) {
 	v1 := r.API()
@@ -21,6 +21,10 @@ func (s *Service) Routes(r *httpx.Router) {
 		out, err := s.Create(r.Context(), a, req)
 		return httpx.Reply(w, http.StatusCreated, map[string]string{"id": out.ID}, err)
 	})).Methods(http.MethodPost)
+	v1.HandleFunc("/family-requests", r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
+		rs, err := s.List(r.Context(), a)
+		return map[string]any{"requests": rs}, err
+	}))).Methods(http.MethodGet)
 	v1.HandleFunc("/family-requests/{id}", r.Authed(httpx.JSON(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Get(r.Context(), a, mux.Vars(r)["id"])
 	}))).Methods(http.MethodGet)

@@ -20,9 +20,9 @@ type navGroup struct {
 // sectionGroup puts a section in one of the menu's groups; a section not
 // named here (a new one) stays a plain link of its own.
 var sectionGroup = map[string]string{
-	"beneficiaries": "people", "caregivers": "people", "terminals": "people", "officina": "people", "cittadini": "people",
+	"beneficiaries": "people", "caregivers": "people", "terminals": "people", "officina": "people", "cittadini": "people", "lavoratori": "people",
 	"agenda": "calls", "calls": "calls", "cases": "calls", "dashboard": "calls", "inbox": "calls",
-	"catalogue": "services", "offerings": "services", "richieste": "services", "pratiche": "services",
+	"catalogue": "services", "offerings": "services", "richieste": "services", "pratiche": "services", "lavoro": "services",
 	"federation": "federation", "qualification": "federation", "authority": "federation",
 	"accounts": "admin", "audit": "admin",
 }

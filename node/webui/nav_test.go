@@ -34,8 +34,9 @@ func TestNavGroups(t *testing.T) {
 		t.Fatalf("admin menu %v, want %v", got, want)
 	}
 	people := all[1]
-	if people.Href != "" || !people.Current || len(people.Items) != 4 || people.Items[1].Href != "/caregivers" || !people.Items[1].Current {
-		t.Errorf("people group %+v: want four links (with the workshop), caregivers current", people)
+	if people.Href != "" || !people.Current || len(people.Items) != 5 || people.Items[1].Href != "/caregivers" || !people.Items[1].Current ||
+		people.Items[4].Href != "/lavoratori" {
+		t.Errorf("people group %+v: want five links (with the workshop and the family assistants), caregivers current", people)
 	}
 	if svc := all[3]; svc.Items[0].Href != "/catalogo" || svc.Items[0].Label != "Catalogo dei servizi" {
 		t.Errorf("services group %+v: want the catalogue first", svc)
@@ -47,8 +48,15 @@ func TestNavGroups(t *testing.T) {
 			t.Errorf("operator menu has group %s", g.Label)
 		}
 	}
-	if !slices.ContainsFunc(op, func(g navGroup) bool { return g.Href == "/catalogo" }) {
-		t.Errorf("operator menu %v lacks the catalogue", labels(op))
+	for _, href := range []string{"/catalogo", "/lavoratori"} {
+		if !slices.ContainsFunc(op, func(g navGroup) bool { return g.Href == href }) {
+			t.Errorf("operator menu %v lacks %s", labels(op), href)
+		}
+	}
+	// A citizen finds a family assistant from the menu.
+	cit := u.navOf(p, r, auth.Citizen, func(string) bool { return true })
+	if !slices.ContainsFunc(cit, func(g navGroup) bool { return g.Href == "/lavoro" }) {
+		t.Errorf("citizen menu %v lacks /lavoro", labels(cit))
 	}
 }
 

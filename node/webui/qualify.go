@@ -33,6 +33,10 @@ func (u *ui) runs(section string) bool {
 		return u.d.Requests != nil
 	case "catalogue":
 		return u.d.Catalogue != nil
+	case "lavoratori":
+		return u.d.Workers != nil
+	case "lavoro":
+		return u.d.Families != nil
 	}
 	return true
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/citizens"
+	"github.com/difronte/difronte/node/contacts"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/fleet"
@@ -72,6 +73,7 @@ type Deps struct {
 	Profiles  *workers.Profiles
 	Families  *families.Service
 	Workers   *workers.Service
+	Contacts  *contacts.Service // the contact through the coop; nil in page tests
 	CostTable *workers.Table
 	// Location is the coop's time zone: every time a page shows is in it
 	// (nil: Europe/Rome).
@@ -166,6 +168,7 @@ func (u *ui) routes() {
 	u.requestRoutes()
 	u.fleetRoutes()
 	u.workerRoutes()
+	u.contactRoutes()
 	u.workerCoopRoutes()
 	u.notFoundPage()
 }
@@ -277,13 +280,17 @@ func sectionRoles(section string) []auth.Role {
 		return []auth.Role{auth.Admin, auth.CaseManager}
 	case "pratiche":
 		return []auth.Role{auth.Citizen, auth.Admin, auth.CaseManager}
+	case "lavoratori":
+		return []auth.Role{auth.Admin, auth.Operator}
+	case "lavoro":
+		return []auth.Role{auth.Citizen}
 	}
 	return nil
 }
 
 // sectionOrder is the nav order.
 func sectionOrder() []string {
-	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "catalogue", "offerings", "qualification", "authority", "federation", "cases", "richieste", "pratiche", "dashboard", "inbox", "accounts", "audit", "cittadini", "area-personale"}
+	return []string{"home", "agenda", "calls", "beneficiaries", "caregivers", "terminals", "officina", "catalogue", "offerings", "qualification", "authority", "federation", "cases", "richieste", "pratiche", "dashboard", "inbox", "accounts", "audit", "cittadini", "lavoratori", "lavoro", "area-personale"}
 }
 
 func may(role auth.Role, section string) bool { return slices.Contains(sectionRoles(section), role) }

@@ -3,12 +3,13 @@ package webui
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
 
-	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/contacts"
 	"github.com/difronte/difronte/node/families"
 	"github.com/difronte/difronte/node/httpx"
 	"github.com/difronte/difronte/node/problem"
@@ -18,14 +19,15 @@ import (
 
 // workerRoutes are the family assistants' pages (issue 16): the public
 // /lavoro (browse the federation's profiles, no account needed), one
-// profile, the cost estimate, and, for the coop's admin or operator filing
-// for a family, the request and its matches.
+// profile, the cost estimate, and, for a citizen, or the coop's admin or
+// operator filing for a family, the request, its matches and the asks to
+// meet (contacts.go).
 func (u *ui) workerRoutes() {
 	r := u.s.Router
 	r.HandleFunc("/lavoro", u.workersPage).Methods(http.MethodGet)
 	r.HandleFunc("/lavoro/costo", u.costPage).Methods(http.MethodGet)
-	r.HandleFunc("/lavoro/richiesta", u.gate(u.familyRequestPost, auth.Admin, auth.Operator)).Methods(http.MethodPost)
-	r.HandleFunc("/lavoro/richieste/{id}", u.gate(u.familyMatchesPage, auth.Admin, auth.Operator)).Methods(http.MethodGet)
+	r.HandleFunc("/lavoro/richiesta", u.gate(u.familyRequestPost, familyRoles...)).Methods(http.MethodPost)
+	r.HandleFunc("/lavoro/richieste/{id}", u.gate(u.familyMatchesPage, familyRoles...)).Methods(http.MethodGet)
 	r.HandleFunc("/lavoro/{profile}", u.workerProfilePage).Methods(http.MethodGet)
 }
 
@@ -48,7 +50,7 @@ func (u *ui) workersPage(w http.ResponseWriter, r *http.Request) {
 	d := &workersPageData{Works: schema.WorkKinds, AskLangs: askLangs}
 	p.Data = d
 	if a, ok := httpx.Actor(r); ok {
-		d.CanAsk = a.Role == auth.Admin || a.Role == auth.Operator
+		d.CanAsk = slices.Contains(familyRoles, a.Role)
 	}
 	if u.d.Profiles == nil {
 		d.Error = "workers.unavailable"
@@ -149,7 +151,7 @@ func (u *ui) familyRequestPost(w http.ResponseWriter, r *http.Request) {
 	budget, _ := strconv.ParseInt(strings.TrimSpace(f.Get("budget")), 10, 64)
 	req := families.Request{Work: schema.WorkKind(f.Get("work")), HoursPerWeek: hours, LiveIn: f.Get("live_in") == "on",
 		Municipality: resolveMunicipality(f.Get("municipality")), StartDate: f.Get("start_date"), BudgetCents: budget * 100,
-		Notes: f.Get("notes"), ContactName: f.Get("contact_name"), ContactPhone: f.Get("contact_phone")}
+		Notes: f.Get("notes"), ContactName: f.Get("contact_name"), ContactPhone: f.Get("contact_phone"), ContactEmail: f.Get("contact_email")}
 	for _, l := range f["languages"] {
 		if l != "" {
 			req.Languages = append(req.Languages, l)
@@ -181,8 +183,10 @@ func (u *ui) familyRequestPost(w http.ResponseWriter, r *http.Request) {
 }
 
 type familyMatchesData struct {
-	Request families.Request
-	Matches []workers.Match
+	Request  families.Request
+	Matches  []workers.Match
+	Contacts []contacts.Contact
+	Asked    map[string]string // profile reference → state of its ask
 }
 
 func (u *ui) familyMatchesPage(w http.ResponseWriter, r *http.Request) {
@@ -202,6 +206,7 @@ func (u *ui) familyMatchesPage(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
-	p.Data = familyMatchesData{Request: req, Matches: ms}
+	cs, asked := u.contactsOf(r, id)
+	p.Data = familyMatchesData{Request: req, Matches: ms, Contacts: cs, Asked: asked}
 	u.render(w, r, p, "family_matches", http.StatusOK)
 }

@@ -325,3 +325,8 @@ func (s *Service) check(w *Worker) error {
 	}
 	return problem.Invalid(f)
 }
+
+// Record returns one record to the node itself, unaudited: the contact
+// flow (node/contacts) reads a worker's status and, once she accepted to
+// meet a family, her contacts, and audits that itself.
+func (s *Service) Record(id string) (Worker, bool) { return s.col.Get(id) }

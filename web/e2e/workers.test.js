@@ -1,8 +1,10 @@
 // Browser test of the family assistants' pages (issue 16): a coop has
 // published a vouched profile; a family on a phone-sized screen browses
-// /lavoro without an account, filters it, logs in (an operator filing for
-// the family would do the same), starts a request and sees the match with
-// its reasons. Keyboard only, axe clean on every page, no sideways scroll.
+// /lavoro without an account, filters it, logs in with its citizen
+// account, starts a request, sees the match with its reasons and asks to
+// meet her; the coop (its admin, on a second screen) finds the ask from
+// the menu and records her accept; the family then sees her contacts.
+// Keyboard only, axe clean on every page, no sideways scroll.
 // Run with `node --test workers.test.js` here after `make build`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { startNode, stopNode, api, axe, chromiumArgs, chromiumPath, adminPasswor
 
 const sesto = '015209'; // Sesto San Giovanni
 const nodes = {};
+const familyPassword = 'tramonto-sul-lago-blu';
 let dataDir; let browser; let page; let coop;
 
 before(async () => {
@@ -32,6 +35,7 @@ before(async () => {
   });
   await api(coop, 'POST', `/api/v1/workers/${w.id}/publish`);
   await waitFor('the profile in the search', async () => (await api(coop, 'GET', '/api/v1/workers/search')).total === 1);
+  await api(coop, 'POST', '/api/v1/accounts', { username: 'rosa', role: 'citizen', display_name: 'Rosa Bianchi', password: familyPassword });
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, locale: 'it-IT' });
   context.setDefaultTimeout(10000);
@@ -45,16 +49,16 @@ after(async () => {
 });
 
 // tabTo presses Tab until the element with id has the focus (bounded).
-async function tabTo(id) {
+async function tabTo(id, pg = page) {
   for (let i = 0; i < 120; i++) {
-    if (await page.evaluate((x) => document.activeElement && document.activeElement.id === x, id)) return;
-    await page.keyboard.press('Tab');
+    if (await pg.evaluate((x) => document.activeElement && document.activeElement.id === x, id)) return;
+    await pg.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached #${id}`);
 }
 
-async function noSidewaysScroll(name) {
-  const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+async function noSidewaysScroll(name, pg = page) {
+  const [sw, iw] = await pg.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   assert.ok(sw <= iw + 1, `${name}: page is ${sw}px wide on a ${iw}px screen`);
 }
 
@@ -89,11 +93,12 @@ test('a family finds a vouched assistant on a phone, starts a request and sees w
   // Log in to file the request.
   await page.goto(`${coop.base}/login?next=%2Flavoro`);
   await tabTo('f-username');
-  await page.keyboard.type('admin');
+  await page.keyboard.type('rosa');
   await tabTo('f-password');
-  await page.keyboard.type(adminPassword);
+  await page.keyboard.type(familyPassword);
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/lavoro$/);
+  assert.ok(await page.locator('nav a[href="/lavoro"]').count() > 0, 'the citizen menu lacks /lavoro');
 
   await tabTo('f-req-work');
   await page.keyboard.press('ArrowDown'); // night
@@ -105,6 +110,10 @@ test('a family finds a vouched assistant on a phone, starts a request and sees w
   await page.keyboard.press('ArrowDown'); // rumeno
   await tabTo('f-budget');
   await page.keyboard.type('1200');
+  await tabTo('f-contact_name');
+  await page.keyboard.type('Rosa Bianchi');
+  await tabTo('f-contact_phone');
+  await page.keyboard.type('+39 333 999 8888');
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/lavoro\/richieste\//);
   await axe(page, 'matches');
@@ -116,6 +125,64 @@ test('a family finds a vouched assistant on a phone, starts a request and sees w
   assert.match(matches, /lavora a Sesto San Giovanni/);
   assert.match(matches, /verificata dalla Coop B il \d\d\/\d\d/);
   assert.match(matches, /chiede 1\.350 €\/mese, oltre il budget/);
+  const matchesURL = page.url();
+
+  // Ask to meet her, through the coop.
+  await tabTo('f-msg-0');
+  await page.keyboard.type('Cerchiamo aiuto per la notte, per mia madre.');
+  await tabTo('ask-0');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#contatti$/);
+  assert.match(await page.textContent('.flash'), /Richiesta di incontro inviata/);
+  assert.match(await page.textContent('#contatti'), /Elena P\./);
+  assert.doesNotMatch(await page.textContent('main'), /Popescu|347 000/);
+  await axe(page, 'matches with a request to meet');
+  await noSidewaysScroll('matches with a request to meet');
+
+  // The coop's admin, on another screen, finds the ask from the menu.
+  const coopCtx = await browser.newContext({ viewport: { width: 1024, height: 800 }, locale: 'it-IT' });
+  coopCtx.setDefaultTimeout(10000);
+  const desk = await coopCtx.newPage();
+  await desk.goto(`${coop.base}/login?next=%2F`);
+  await tabTo('f-username', desk);
+  await desk.keyboard.type('admin');
+  await tabTo('f-password', desk);
+  await desk.keyboard.type(adminPassword);
+  await desk.keyboard.press('Enter');
+  await desk.waitForURL(`${coop.base}/`);
+  const menuLink = desk.locator('nav a[href="/lavoratori"]');
+  assert.equal(await menuLink.count(), 1, 'the admin menu lacks /lavoratori');
+  await desk.goto(`${coop.base}/lavoratori`);
+  await tabTo('to-contacts', desk);
+  await desk.keyboard.press('Enter');
+  await desk.waitForURL(/\/lavoratori\/contatti$/);
+  const inbox = await desk.textContent('main');
+  assert.match(inbox, /Elena P\./);
+  assert.match(inbox, /Cerchiamo aiuto per la notte/);
+  assert.doesNotMatch(inbox, /Rosa Bianchi|333 999/, 'the family\'s contacts before the accept');
+  await axe(desk, '/lavoratori/contatti');
+  const [asked] = (await api(coop, 'GET', '/api/v1/worker-contacts')).contacts;
+  await tabTo(`${asked.id}-asked`, desk);
+  await desk.keyboard.press('Enter');
+  await desk.waitForURL(/\/lavoratori\/contatti#/);
+  await tabTo(`${asked.id}-accepted`, desk);
+  await desk.keyboard.press('Enter');
+  await desk.waitForURL(/\/lavoratori\/contatti#/);
+  await waitFor('the family\'s contacts at the coop', async () => (await api(coop, 'GET', `/api/v1/worker-contacts/${asked.id}`)).family);
+  await desk.reload();
+  assert.match(await desk.textContent('main'), /Rosa Bianchi/);
+  await axe(desk, '/lavoratori/contatti after the accept');
+  await coopCtx.close();
+
+  // The family sees each step and her contacts.
+  await page.goto(matchesURL);
+  const mine = await page.textContent('#contatti');
+  assert.match(mine, /la cooperativa ha chiesto alla persona/);
+  assert.match(mine, /la persona ha accettato/);
+  assert.match(mine, /Elena Popescu/);
+  assert.match(mine, /\+39 347 000 1111/);
+  await axe(page, 'matches after the accept');
+  await noSidewaysScroll('matches after the accept');
 });
 
 test('the cost estimate says it is an estimate', async () => {
