@@ -496,3 +496,22 @@ func TestGrantCoopByName(t *testing.T) {
 	}
 	_ = g
 }
+
+// The calls page lets the admin set the coop's call-back time for
+// "Chiamatemi", showing the node's default until one is chosen.
+func TestCallsPageCoopRequestWait(t *testing.T) {
+	e := newCareEnv(t, time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC), DefaultZone)
+	admin := e.login("admin")
+	_, body := e.get(admin, "/calls")
+	checkPage(t, "/calls", body)
+	if !strings.Contains(body, `data-api="/api/v1/calls/coop" data-method="PUT"`) || !strings.Contains(body, `name="request_wait_minutes"`) ||
+		!strings.Contains(body, "Vuoto o 0: 30 minuti") {
+		t.Fatalf("no call-back time on the calls page:\n%s", body)
+	}
+	if _, err := e.calls.SaveCoop(context.Background(), careSys, calls.CoopSettings{RequestWaitMinutes: 12}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body = e.get(admin, "/calls"); !strings.Contains(body, `value="12"`) {
+		t.Error("the chosen call-back time is not shown")
+	}
+}
