@@ -515,3 +515,31 @@ func TestCallsPageCoopRequestWait(t *testing.T) {
 		t.Error("the chosen call-back time is not shown")
 	}
 }
+
+// The schedule form's dates are typed day/month/year (no browser picker
+// in the browser's own locale), shown back that way, and stored as ISO.
+func TestScheduleDatesTypedDayMonthYear(t *testing.T) {
+	e := newCareEnv(t, time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC), DefaultZone)
+	admin := e.login("admin")
+	_, body := e.get(admin, "/beneficiaries/"+e.ben+"/schedules/new")
+	if !strings.Contains(body, `name="start" value="04/05/2026" inputmode="numeric"`) || !strings.Contains(body, `placeholder="gg/mm/aaaa"`) ||
+		!strings.Contains(body, `<input type="hidden" name="_dates" value="start">`) || strings.Contains(body, `type="date"`) {
+		t.Fatalf("the start date field:\n%s", body)
+	}
+	cgs := e.calls.Schedules(careSys, e.ben)
+	res, _ := e.post(admin, "/beneficiaries/"+e.ben+"/schedules/new", url.Values{"caregiver": {e.cg}, "days": {"MO"}, "time": {"10:00"},
+		"start": {"11/05/2026"}, "until": {"30/6/2026"}, "_dates": {"start", "until"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule with typed dates: %d", res.StatusCode)
+	}
+	ss := e.calls.Schedules(careSys, e.ben)
+	if len(ss) != len(cgs)+1 {
+		t.Fatalf("schedules %+v", ss)
+	}
+	for _, s := range ss {
+		if s.Start == "2026-05-11" && s.Until == "2026-06-30" {
+			return
+		}
+	}
+	t.Fatalf("typed dates not stored as ISO: %+v", ss)
+}
