@@ -60,7 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	webhookSecret := fs.String("webhook-secret-file", "", "file holding the secret that signs webhook alerts (HMAC-SHA256)")
 	publicURL := fs.String("public-url", "", "public address of this node, for the acknowledgement links in alerts (default: http://<--http>)")
 	coopPhone := fs.String("coop-phone", "", "phone number alerts ask people to call back")
-	requestWait := fs.Duration("call-request-wait", 30*time.Minute, "how long a terminal's \"Chiamatemi\" may wait for a call back before it opens a case")
+	requestWait := fs.Duration("call-request-wait", 30*time.Minute, "how long a terminal's \"Chiamatemi\" may wait for a call back before it opens a case, unless the admin sets another time on the calls page")
 	backupDir := fs.String("backup-dir", "", "directory for the node's own backups, each verified after writing (empty: none)")
 	backupEvery := fs.Duration("backup-every", 24*time.Hour, "time between two backups (with --backup-dir; at least 1m)")
 	backupKeep := fs.Int("backup-keep", 7, "backups kept in --backup-dir; older ones are removed")

@@ -33,14 +33,15 @@ func seedDemo(ctx context.Context, n *node.Node, log *slog.Logger, password stri
 	}
 	log.Info("seeded demo coop", "component", "demo", "beneficiaries", res.Beneficiaries,
 		"caregivers", res.Caregivers, "terminals", res.Terminals, "offerings", res.Offerings, "accounts", len(res.Accounts))
-	// Weeks of check-ins and a few cases, so the dashboard shows a coop at
-	// work from the first look.
+	// Weeks of check-ins, calls, outcomes and a few cases, so the
+	// dashboard shows a coop at work from the first look.
 	if esc := n.Escalation(); esc != nil {
-		h, err := demo.SeedHistory(ctx, n.Care(), esc, time.Now(), 1)
+		h, err := demo.SeedHistory(ctx, n.Care(), esc, n.Calls(), time.Now(), 1)
 		if err != nil {
 			return fmt.Errorf("seed demo history: %w", err)
 		}
-		log.Info("seeded demo history", "component", "demo", "checkins", h.Windows, "missed", h.Missed, "cases", h.Cases)
+		log.Info("seeded demo history", "component", "demo", "checkins", h.Windows, "missed", h.Missed,
+			"calls", h.Calls, "outcomes", h.Outcomes, "cases", h.Cases)
 	}
 	printDemoAccounts(stdout, n.Auth(), res.Accounts, generated)
 	return nil

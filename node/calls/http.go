@@ -27,6 +27,8 @@ func (s *Service) Routes(r *httpx.Router) {
 	v1.HandleFunc("/schedules", r.Authed(s.putSchedule)).Methods(http.MethodPost)
 	v1.HandleFunc("/schedules/{id}", r.Authed(s.putSchedule)).Methods(http.MethodPut)
 	v1.HandleFunc("/schedules/{id}", r.Authed(s.deleteSchedule)).Methods(http.MethodDelete)
+	v1.HandleFunc("/coop", r.Role("call_settings", s.getCoop, auth.Admin)).Methods(http.MethodGet)
+	v1.HandleFunc("/coop", r.Role("call_settings", s.putCoop, auth.Admin)).Methods(http.MethodPut)
 	v1.HandleFunc("/settings/{beneficiary}", r.Authed(s.getSettings)).Methods(http.MethodGet)
 	v1.HandleFunc("/settings/{beneficiary}", r.Authed(s.putSettings)).Methods(http.MethodPut)
 	v1.HandleFunc("/terminals/{id}/pairing", r.Authed(s.startPairing)).Methods(http.MethodPost)

@@ -19,8 +19,9 @@ import (
 // that it outlives the agendas open at that moment and a restart of the
 // node; it stays open until a call to the beneficiary connects (a call
 // back) or a caregiver or the admin closes it. Not called back within
-// Config.RequestWait, it is reported once as missed (EventRequestMissed),
-// which escalation turns into a case; it stays open until called back.
+// the coop's time (the admin's CoopSettings, else Config.RequestWait), it
+// is reported once as missed (EventRequestMissed), which escalation turns
+// into a case; it stays open until called back.
 
 // Request states.
 const (
@@ -46,14 +47,6 @@ type Request struct {
 	ClosedAt time.Time `json:"closed_at,omitzero"`
 	ClosedBy string    `json:"closed_by,omitempty"` // username, or the caller of the call back
 	Call     string    `json:"call,omitempty"`      // the call back that closed it
-}
-
-// requestWait is the coop's time for a call back.
-func (s *Service) requestWait() time.Duration {
-	if s.cfg.RequestWait > 0 {
-		return s.cfg.RequestWait
-	}
-	return DefaultRequestWait
 }
 
 // openRequest stores a terminal's "Chiamatemi". A beneficiary has at most

@@ -113,6 +113,7 @@ type Service struct {
 	records   *store.Collection[Record]
 	seen      *store.Collection[seen] // last seen of terminals and caregivers
 	requests  *store.Collection[Request]
+	coop      *store.Collection[CoopSettings] // one record, coopKey
 
 	pairMu    sync.Mutex
 	pairFails []time.Time // recent failed pairing attempts, node-wide
@@ -152,6 +153,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	store.Load(l, &s.records, "records", func(x *Record) string { return x.ID })
 	store.Load(l, &s.seen, "seen", func(x *seen) string { return x.Key })
 	store.Load(l, &s.requests, "requests", func(x *Request) string { return x.ID })
+	store.Load(l, &s.coop, "coop", func(*CoopSettings) string { return coopKey })
 	if l.Err != nil {
 		return nil, l.Err
 	}

@@ -69,7 +69,7 @@ func (s *Service) send(ctx context.Context, c *Case, al *Alert) {
 // to acknowledge. No name, address or note (text.go).
 func (s *Service) message(c *Case, al *Alert, l Link, st Settings, tok string) Message {
 	ack := strings.TrimRight(s.cfg.BaseURL, "/") + "/escalation/ack/" + tok
-	lang := s.langOf(l.Channel, l.To)
+	lang := s.langOf(l)
 	what := s.what(lang, c)
 	urgency := s.text(lang, "esc.urgency."+c.Urgency)
 	var b strings.Builder
@@ -86,7 +86,13 @@ func (s *Service) message(c *Case, al *Alert, l Link, st Settings, tok string) M
 	if l.Channel == "inapp" {
 		link = s.caseLink(c, false)
 	} else {
-		line("alert.body_ack", "URL", ack)
+		// The page behind the recipient's own token shows the case and
+		// takes the acknowledgement; the coop's people may also open it
+		// in the app.
+		line("care3.alert_open", "URL", ack)
+		if l.Kind == "coop" || l.Kind == "caregiver" {
+			line("care3.alert_in_app", "URL", s.caseLink(c, true))
+		}
 	}
 	if al.Sent > 1 {
 		line("alert.body_reminder", "N", al.Sent-1)

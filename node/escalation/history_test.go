@@ -50,3 +50,49 @@ func TestImportHistoryCountsOnTheDashboard(t *testing.T) {
 		t.Error("the imported cases are not audited")
 	}
 }
+
+// Imported calls count: an answered call outside the agreed windows is a
+// contact made; one inside a done window is that window; an outcome must
+// name a call that happened.
+func TestImportCallsCountsContactsOutsideWindows(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := r.clock.Now().UTC()
+	past := now.Add(-10 * 24 * time.Hour)
+	ws := []Window{{ID: "h1", Beneficiary: "b1", Caregiver: "cg1", Start: past, Deadline: past.Add(time.Hour), State: WindowDone, How: string(CallAnswered)}}
+	calls := []CallSeen{
+		{ID: "c1", Beneficiary: "b1", Caregiver: "cg1", At: past.Add(10 * time.Minute), Answered: true},
+		{ID: "c2", Beneficiary: "b1", Caregiver: "cg1", At: past.Add(50 * time.Hour), Answered: true},
+		{ID: "c3", Beneficiary: "b1", Caregiver: "cg1", At: past.Add(70 * time.Hour)},
+	}
+	os := []Outcome{
+		{ID: "o1", Key: "k1", Beneficiary: "b1", Caregiver: "cg1", Call: "c1", Status: StatusWell, By: "carla", At: past.Add(30 * time.Minute)},
+		{ID: "o2", Key: "k2", Beneficiary: "b1", Caregiver: "cg1", Call: "c2", Status: StatusWell, By: "carla", At: past.Add(51 * time.Hour)},
+	}
+	if err := r.svc.ImportCalls(ctx, carla, calls, os); problem.As(err).Status != 403 {
+		t.Fatalf("a caregiver imports calls: %v", err)
+	}
+	stray := []Outcome{{ID: "o3", Key: "k3", Beneficiary: "b1", Call: "nope", Status: StatusWell, At: past}}
+	if err := r.svc.ImportCalls(ctx, admin, calls, stray); problem.As(err).Code != "invalid" {
+		t.Fatalf("an outcome of no call: %v, want invalid", err)
+	}
+	if err := r.svc.ImportHistory(ctx, admin, ws, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.svc.ImportCalls(ctx, admin, calls, os); err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.svc.Dashboard(ctx, admin, now.Add(-30*24*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Done != 2 {
+		t.Fatalf("contacts made %d, want 2 (the window and the call outside it)", d.Done)
+	}
+	if o, ok := r.svc.outcomes.Get("o2"); !ok || o.Call != "c2" {
+		t.Fatalf("imported outcome %+v %v", o, ok)
+	}
+	if !r.auditHas("outcome", "import well") {
+		t.Error("the imported outcomes are not audited")
+	}
+}

@@ -387,7 +387,7 @@ func (s *Service) tellAdmins(ctx context.Context, c *Case, what string) {
 		return
 	}
 	for _, u := range s.cfg.Dir.Admins(ctx) {
-		lang := s.langOf("inapp", u)
+		lang := s.langOf(Link{Channel: "inapp", To: u})
 		m := Message{ID: "admin/" + c.ID + "/" + what + "/" + u, Channel: "inapp", To: u,
 			Subject: s.text(lang, "alert.admin_subject", "What", s.what(lang, c)),
 			Body:    s.text(lang, "alert.admin_"+what), Ref: c.ID, Link: s.caseLink(c, false), Beneficiary: c.Beneficiary}

@@ -8,12 +8,17 @@ import (
 )
 
 // The texts of alerts, admin notices and call request notices come from
-// the message catalogues (web/locales/alerts.<lang>.json), in the
-// recipient's language: an account's own for in-app messages, the coop's
-// first language for e-mail and webhooks. They never carry the person's
-// name: an in-app message names the beneficiary by id (Message.Beneficiary)
-// and the inbox page shows the name to a reader allowed to see it; e-mail
-// and webhooks carry the label the coop chose for the chain, if any.
+// the message catalogues (web/locales/alerts.<lang>.json, care3.<lang>.json),
+// in the recipient's language: an account's own for in-app messages, the
+// link's (else the coop's first language) for e-mail and webhooks. The
+// texts themselves never carry the person's name, since e-mail and
+// webhooks pass through servers the coop does not control; the name is
+// shown only where the reader may see it: an in-app message names the
+// beneficiary by id (Message.Beneficiary) and the inbox page shows the
+// name to an account allowed to see it; an e-mail or webhook carries the
+// label the coop chose for the chain, if any, and a link to the page of
+// the case behind the recipient's own token (ackview.go), which names the
+// person to the contact the coop chose to alert about them.
 
 // text renders a catalogue message; without catalogues (package tests) it
 // is the key and its arguments.
@@ -29,12 +34,16 @@ func (s *Service) text(lang, key string, args ...any) string {
 	return b.String()
 }
 
-// langOf is the language to write to a link in.
-func (s *Service) langOf(channel, to string) string {
-	if channel == "inapp" && s.cfg.Lang != nil {
-		if l := s.cfg.Lang(to); l != "" {
-			return l
+// langOf is the language to write to a link in: the account's for
+// in-app messages, the link's own for e-mail and webhooks, else the coop's.
+func (s *Service) langOf(l Link) string {
+	if l.Channel == "inapp" && s.cfg.Lang != nil {
+		if lang := s.cfg.Lang(l.To); lang != "" {
+			return lang
 		}
+	}
+	if l.Channel != "inapp" && l.Lang != "" {
+		return l.Lang
 	}
 	return s.cfg.DefaultLang
 }
@@ -88,7 +97,7 @@ func (s *Service) tellRequest(ctx context.Context, ev Event) {
 	}
 	at := ev.At.In(s.zone()).Format("15:04")
 	for _, u := range to {
-		lang := s.langOf("inapp", u)
+		lang := s.langOf(Link{Channel: "inapp", To: u})
 		m := Message{ID: "request/" + ev.Request + "/" + u, Channel: "inapp", To: u,
 			Subject: s.text(lang, "alert.request_subject"),
 			Body:    s.text(lang, "alert.request_body", "Time", at),

@@ -160,10 +160,16 @@ type Link struct {
 	Name    string `json:"name"`         // shown to the coop, never sent to others
 	Channel string `json:"channel"`      // inapp, email, webhook
 	To      string `json:"to"`           // username, e-mail address or webhook URL
+	// Lang is the language of e-mail and webhook texts to this link ("it",
+	// "en"); empty: the coop's. In-app messages use the account's.
+	Lang string `json:"lang,omitempty"`
 }
 
 // Channels of a link.
 var Channels = []string{"inapp", "email", "webhook"}
+
+// Langs a link may be written to in ("": the coop's).
+var Langs = []string{"", "it", "en"}
 
 // Settings are a beneficiary's escalation settings, chosen by the coop.
 type Settings struct {
@@ -191,7 +197,8 @@ func (s *Settings) Check() map[string]string {
 		bad["chain"] = "too_many"
 	}
 	for _, l := range s.Chain {
-		if !slices.Contains(Channels, l.Channel) || l.To == "" || len(l.To) > 300 || schema.TextFault(l.Name, 200, false) != "" {
+		if !slices.Contains(Channels, l.Channel) || l.To == "" || len(l.To) > 300 || schema.TextFault(l.Name, 200, false) != "" ||
+			!slices.Contains(Langs, l.Lang) {
 			bad["chain"] = "invalid"
 		}
 	}

@@ -103,6 +103,8 @@ type callsAdmin struct {
 	Coops     []catalogue.Coop
 	CoopNames map[string]string
 	BenNames  map[string]string
+	// Coop is the coop-wide settings (the call-back time of "Chiamatemi").
+	Coop calls.CoopSettings
 }
 
 type adminTerminal struct {
@@ -152,6 +154,10 @@ func (u *ui) callsAdminPage(w http.ResponseWriter, r *http.Request) {
 		}
 		ds, _ := u.d.Calls.Devices(c, a, t.ID)
 		d.Terminals = append(d.Terminals, adminTerminal{ID: t.ID, Label: t.Label, Beneficiary: names[t.Beneficiary], Devices: ds})
+	}
+	if d.Coop, err = u.d.Calls.Coop(c, a); err != nil {
+		u.fail(w, r, err)
+		return
 	}
 	p := u.newPage(w, r, "callsadmin.title")
 	ss := u.d.Calls.Schedules(a, "")

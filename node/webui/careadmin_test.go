@@ -496,3 +496,50 @@ func TestGrantCoopByName(t *testing.T) {
 	}
 	_ = g
 }
+
+// The calls page lets the admin set the coop's call-back time for
+// "Chiamatemi", showing the node's default until one is chosen.
+func TestCallsPageCoopRequestWait(t *testing.T) {
+	e := newCareEnv(t, time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC), DefaultZone)
+	admin := e.login("admin")
+	_, body := e.get(admin, "/calls")
+	checkPage(t, "/calls", body)
+	if !strings.Contains(body, `data-api="/api/v1/calls/coop" data-method="PUT"`) || !strings.Contains(body, `name="request_wait_minutes"`) ||
+		!strings.Contains(body, "Vuoto o 0: 30 minuti") {
+		t.Fatalf("no call-back time on the calls page:\n%s", body)
+	}
+	if _, err := e.calls.SaveCoop(context.Background(), careSys, calls.CoopSettings{RequestWaitMinutes: 12}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body = e.get(admin, "/calls"); !strings.Contains(body, `value="12"`) {
+		t.Error("the chosen call-back time is not shown")
+	}
+}
+
+// The schedule form's dates are typed day/month/year (no browser picker
+// in the browser's own locale), shown back that way, and stored as ISO.
+func TestScheduleDatesTypedDayMonthYear(t *testing.T) {
+	e := newCareEnv(t, time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC), DefaultZone)
+	admin := e.login("admin")
+	_, body := e.get(admin, "/beneficiaries/"+e.ben+"/schedules/new")
+	if !strings.Contains(body, `name="start" value="04/05/2026" inputmode="numeric"`) || !strings.Contains(body, `placeholder="gg/mm/aaaa"`) ||
+		!strings.Contains(body, `<input type="hidden" name="_dates" value="start">`) || strings.Contains(body, `type="date"`) {
+		t.Fatalf("the start date field:\n%s", body)
+	}
+	cgs := e.calls.Schedules(careSys, e.ben)
+	res, _ := e.post(admin, "/beneficiaries/"+e.ben+"/schedules/new", url.Values{"caregiver": {e.cg}, "days": {"MO"}, "time": {"10:00"},
+		"start": {"11/05/2026"}, "until": {"30/6/2026"}, "_dates": {"start", "until"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule with typed dates: %d", res.StatusCode)
+	}
+	ss := e.calls.Schedules(careSys, e.ben)
+	if len(ss) != len(cgs)+1 {
+		t.Fatalf("schedules %+v", ss)
+	}
+	for _, s := range ss {
+		if s.Start == "2026-05-11" && s.Until == "2026-06-30" {
+			return
+		}
+	}
+	t.Fatalf("typed dates not stored as ISO: %+v", ss)
+}

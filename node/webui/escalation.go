@@ -290,19 +290,42 @@ func (u *ui) inboxPage(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, p, "escalation_inbox", http.StatusOK)
 }
 
+// ackData is the page behind an alert's link: the case in words, and the
+// button while the alert waits for its acknowledgement.
+type ackData struct {
+	Token string
+	View  escalation.AckView
+}
+
+// ackPage shows the case an alert's link points to (without the person's
+// name: mail scanners fetch links) and the button that acknowledges it.
 func (u *ui) ackPage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(w, r, "esc.ack_title")
-	p.Data = mux.Vars(r)["token"]
+	tok := mux.Vars(r)["token"]
+	v, err := u.d.Escalation.AlertByToken(ctx(r), tok, p.Lang, httpx.RemoteIP(r), false)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	p.Data = ackData{Token: tok, View: v}
 	u.render(w, r, p, "escalation_ack", http.StatusOK)
 }
 
+// ackPost acknowledges the alert and shows the case with the person's
+// name, to the contact who pressed the button.
 func (u *ui) ackPost(w http.ResponseWriter, r *http.Request) {
-	if _, err := u.d.Escalation.AckByToken(ctx(r), mux.Vars(r)["token"], httpx.RemoteIP(r)); err != nil {
+	tok := mux.Vars(r)["token"]
+	if _, err := u.d.Escalation.AckByToken(ctx(r), tok, httpx.RemoteIP(r)); err != nil {
 		u.fail(w, r, err)
 		return
 	}
 	p := u.newPage(w, r, "esc.ack_title")
-	p.Data = ""
+	v, err := u.d.Escalation.AlertByToken(ctx(r), tok, p.Lang, httpx.RemoteIP(r), true)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	p.Data = ackData{View: v}
 	p.Flash = p.T("esc.ack_done")
 	u.render(w, r, p, "escalation_ack", http.StatusOK)
 }

@@ -46,6 +46,7 @@ type field struct {
 	List            string // id of a datalist
 	Muni            bool   // municipality input enhanced by the autocomplete module
 	Empty           string // label of a first, empty option of a select ("" = none)
+	Placeholder     string // of a date: how to type it (dates.go)
 }
 
 // Target is the id the error summary links to: the input itself, or the
@@ -90,6 +91,9 @@ func (p *page) fld(kind, name, label string, opts ...fopt) field {
 	}
 	if kind == "select" && f.Required {
 		f.Empty = p.T("form.choose")
+	}
+	if kind == "date" {
+		f.Placeholder = p.T("care3.date_placeholder")
 	}
 	return f
 }

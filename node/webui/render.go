@@ -26,7 +26,8 @@ func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{
-		"add": func(a, b int) int { return a + b },
+		"add":    func(a, b int) int { return a + b },
+		"dayOut": dayOut,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html", "partials.html")
 	if err != nil {

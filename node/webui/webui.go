@@ -142,6 +142,7 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 
 func (u *ui) routes() {
 	r := u.s.Router
+	r.Use(dayFields)
 	r.PathPrefix("/static/").Handler(cacheFor(staticFiles(web.Static()), 86400)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/favicon.ico", u.favicon).Methods(http.MethodGet, http.MethodHead)
 

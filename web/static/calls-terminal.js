@@ -112,10 +112,24 @@ function start() {
   }
   $('confirm-ok').addEventListener('click', () => { clearTimeout(confirmTimer); if (!call) show('home'); });
 
+  // initial is the calm avatar of a caller without a photo: the first
+  // letter of the name on a soft colour chosen by the name, the same for
+  // the same caller every time.
+  function initial(el, name) {
+    const n = (name || '').trim();
+    el.textContent = n ? Array.from(n)[0].toLocaleUpperCase() : '';
+    let h = 0;
+    for (const c of n) h = (h * 31 + c.codePointAt(0)) % 360;
+    el.style.setProperty('--avatar-hue', String(h));
+    el.hidden = !n;
+  }
+
   function ring(m) {
     if (call) return;
     clearTimeout(confirmTimer);
     $('caller-name').textContent = m.from || '';
+    initial($('caller-avatar'), m.from);
+    initial($('ring-avatar'), m.from);
     call = { id: m.call, pc: null, stream: null, timer: null };
     let n = m.countdown || 10;
     $('ring-title').textContent = msg('calling').replace('{name}', m.from || '');

@@ -1,0 +1,94 @@
+package webui
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dates in forms are typed, not picked: a browser's own date picker shows
+// the browser's locale (month first on an English system, whatever the
+// page's language), and a 10-year-old browser may have none. A date field
+// is a text field in the coop's order, day/month/year ("28/03/2027"), in
+// both languages; the server also takes ISO dates (2027-03-28), so a form
+// filled by a script or an old bookmark still works. The form names its
+// date fields in a hidden "_dates" input; dayFields turns what was typed
+// into ISO before any handler reads the form, so handlers and domains keep
+// one date format.
+
+// dayForm is the day/month/year a person types: 1 or 2 digits for day and
+// month, 4 for the year, separated by "/", "." or "-".
+var dayForm = regexp.MustCompile(`^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$`)
+
+// dayIn reads a typed date as ISO (YYYY-MM-DD); false when it is no date.
+func dayIn(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.Format("2006-01-02"), true
+	}
+	m := dayForm.FindStringSubmatch(s)
+	if m == nil {
+		return "", false
+	}
+	d, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	y, _ := strconv.Atoi(m[3])
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d || int(t.Month()) != mo { // 31/02 is no date
+		return "", false
+	}
+	return t.Format("2006-01-02"), true
+}
+
+// dayOut shows an ISO date as a person types it (28/03/2027); anything
+// else (a date typed wrong, shown back with its error) as it is.
+func dayOut(iso string) string {
+	if t, err := time.Parse("2006-01-02", iso); err == nil {
+		return t.Format("02/01/2006")
+	}
+	return iso
+}
+
+// datesField is the hidden input that names a form's date fields.
+const datesField = "_dates"
+
+// normalizeDays rewrites the named date fields of v to ISO; a value that
+// is no date stays as typed, for the handler to refuse.
+func normalizeDays(v url.Values) {
+	for _, list := range v[datesField] {
+		for _, name := range strings.Split(list, ",") {
+			for i, s := range v[name] {
+				if iso, ok := dayIn(s); ok {
+					v[name][i] = iso
+				}
+			}
+		}
+	}
+}
+
+// dayFields is the middleware that reads typed dates of the pages' forms
+// (a POSTed form, or a GET form's query) as ISO. The JSON API is left
+// alone.
+func dayFields(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Method == http.MethodGet && strings.Contains(r.URL.RawQuery, datesField) {
+			q := r.URL.Query()
+			normalizeDays(q)
+			r.URL.RawQuery = q.Encode()
+		}
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			if err := r.ParseForm(); err == nil {
+				normalizeDays(r.PostForm)
+				normalizeDays(r.Form)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
