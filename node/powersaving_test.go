@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,8 +89,24 @@ func TestPowerSavingFromNode(t *testing.T) {
 	}
 	other.call(http.StatusForbidden, "GET", "/api/v1/beneficiaries/"+ben.ID+"/terminal-health", nil, nil)
 
-	// Off again: the agent keeps the PC on after the next window.
-	adm.call(http.StatusOK, "PUT", "/api/v1/fleet/power-saving", map[string]any{"on": false, "grace_minutes": 10}, nil)
+	// Off again, from the admin's page: the agent keeps the PC on after
+	// the next window.
+	if code, body := adm.get("/terminal/power-saving"); code != http.StatusOK || !strings.Contains(body, `id="on" name="on" value="1" checked`) || !strings.Contains(body, `value="10"`) {
+		t.Fatalf("power-saving page %d:\n%s", code, body)
+	}
+	if code, _, body := adm.postForm("/terminal/power-saving", url.Values{"grace_minutes": {"1"}}); code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) {
+		t.Fatalf("grace of 1 minute from the page: %d\n%s", code, body)
+	}
+	if code, _ := carla.get("/terminal/power-saving"); code != http.StatusForbidden {
+		t.Fatalf("caregiver on the power-saving page: %d", code)
+	}
+	if code, loc, _ := adm.postForm("/terminal/power-saving", url.Values{"grace_minutes": {"10"}}); code != http.StatusSeeOther || loc != "/terminal/power-saving" {
+		t.Fatalf("saving from the page: %d %q", code, loc)
+	}
+	adm.call(http.StatusOK, "GET", "/api/v1/fleet/power-saving", nil, &ps)
+	if ps.On || ps.GraceMinutes != 10 {
+		t.Fatalf("setting after the page's save %+v", ps)
+	}
 	fc.Advance(24*time.Hour - 3*time.Hour)
 	for i := 0; i < 3*60; i++ {
 		a.Step(ctx)

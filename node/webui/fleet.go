@@ -14,6 +14,7 @@ import (
 
 func (u *ui) fleetRoutes() {
 	u.s.Router.HandleFunc("/terminal/install", u.gate(u.installPage, auth.Admin, auth.Refurbisher)).Methods(http.MethodGet)
+	u.powerRoutes()
 }
 
 type installView struct {

@@ -21,6 +21,8 @@ type homeData struct {
 	NextCall  string
 	Caregiver bool
 	Agenda    bool // the node runs check-in calls
+	// People are the caregiver's people with a terminal and its health.
+	People []personTerminals
 }
 
 // backupLine is the admin's one sentence on the node's own backups.
