@@ -57,7 +57,16 @@ func TestRefurbStatsReachTheAuthority(t *testing.T) {
 	if c.Coop != "Cooperativa Sole" || c.Workers != 1 || c.Delivered != 0 || c.KgAvoided != 0 || got.Total.Recovered != 2 || got.Total.Hours != 3.5 {
 		t.Fatalf("authority's figures %+v", got)
 	}
+	if code, body := officer.get("/authority/refurbishment"); code != http.StatusOK || !strings.Contains(body, "<th scope=\"row\">Cooperativa Sole</th><td>2</td>") || !strings.Contains(body, "PC recuperati") {
+		t.Fatalf("officer's page %d:\n%s", code, body)
+	}
+	if _, body := officer.get("/"); !strings.Contains(body, `href="/authority/refurbishment"`) {
+		t.Fatalf("officer's home has no link to the figures:\n%s", body)
+	}
 	cura := login(t, authority, "cura", "ponte-di-vetro-42")
+	if code, _ := cura.get("/authority/refurbishment"); code != http.StatusForbidden {
+		t.Fatalf("caregiver on the figures page: %d", code)
+	}
 	cura.call(http.StatusForbidden, "GET", "/api/v1/authority/refurbishment", nil, nil)
 
 	// What left the coop: the signed entry, counts only.
