@@ -311,6 +311,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startWorkers(ctx); err != nil {
 		return fmt.Errorf("workers: %w", err)
 	}
+	if err := n.linkWorkshop(ctx); err != nil {
+		return err
+	}
 	n.mountHTTP()
 	return n.serveHTTP()
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/node/calls"
+	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/fleet"
 )
@@ -22,6 +23,7 @@ func (n *Node) startFleet(ctx context.Context) error {
 			return d.ID, d.Terminal, err
 		},
 		Beneficiary: dir.TerminalBeneficiary,
+		Terminals:   n.terminalsOf,
 		Caregivers: func(ben string) []string {
 			p, _ := dir.Beneficiary(ben)
 			return p.Caregivers
@@ -52,6 +54,26 @@ func (n *Node) startFleet(ctx context.Context) error {
 	}
 	n.fleet = fs
 	return nil
+}
+
+// terminalsOf lists the live terminals assigned to a person, read as the
+// node itself (care audits the list).
+func (n *Node) terminalsOf(ben string) []string {
+	var out []string
+	for off := 0; ; off += 500 {
+		p, err := n.care.ListTerminals(context.Background(), system, care.Query{Offset: off, Limit: 500})
+		if err != nil {
+			return out
+		}
+		for _, t := range p.Items {
+			if t.Beneficiary == ben && !t.Archived {
+				out = append(out, t.ID)
+			}
+		}
+		if len(p.Items) == 0 || off+len(p.Items) >= p.Total {
+			return out
+		}
+	}
 }
 
 // Fleet returns the terminals' health service.

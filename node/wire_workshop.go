@@ -64,5 +64,20 @@ func (n *Node) startWorkshop(ctx context.Context) error {
 	return nil
 }
 
+// linkWorkshop gives the workshop the federation, once both are open: its
+// figures are published in the node's log and the federation's read from
+// the replica (the authority's view).
+func (n *Node) linkWorkshop(ctx context.Context) error {
+	if n.fed == nil || n.workshop == nil {
+		return nil
+	}
+	err := n.workshop.SetFederation(ctx, workshop.Federation{Log: n.fed, Replica: n.fed.Replica(), Self: n.fed.PeerID(), Name: n.cfg.CoopName, Coop: n.view.cat.CoopName})
+	if err != nil {
+		// Published again at the next change: not a reason to stop.
+		n.log.Warn("workshop figures not published", "component", "workshop", "err", err)
+	}
+	return nil
+}
+
 // Workshop returns the refurbishment workshop.
 func (n *Node) Workshop() *workshop.Service { return n.workshop }

@@ -22,6 +22,7 @@ const (
 	// credential, keyed by the list id.
 	KindStatusList Kind = "statuslist"
 	// KindWorker (worker.go) is a family assistant's public profile.
+	// KindRefurbStats (refurbstats.go) is a coop's refurbishment figures.
 	// KindCheckpoint (checkpoint.go) is a publisher's signed statement
 	// of its own log, keyed CheckpointKey.
 )
@@ -47,7 +48,7 @@ func (k Kind) wellFormed() bool {
 // Known reports whether k is a kind this version can validate.
 func (k Kind) Known() bool {
 	switch k {
-	case KindCoop, KindOffering, KindQualification, KindStatusList, KindCheckpoint, KindWorker:
+	case KindCoop, KindOffering, KindQualification, KindStatusList, KindCheckpoint, KindWorker, KindRefurbStats:
 		return true
 	}
 	return false
@@ -79,6 +80,8 @@ func ValidateBody(k Kind, key string, body []byte) error {
 		return err
 	case KindWorker:
 		return workerBody(key, body)
+	case KindRefurbStats:
+		return refurbStatsBody(key, body)
 	case KindCheckpoint:
 		if key != CheckpointKey {
 			return fmt.Errorf("checkpoint key %q; want %q", key, CheckpointKey)

@@ -29,6 +29,10 @@ const (
 	// (schema.KindWorker), on a topic of its own for the reason
 	// Checkpoints has one: earlier nodes do not know the kind.
 	Workers = "difronte/workers/1"
+	// Refurbishment carries the coops' refurbishment figures
+	// (schema.KindRefurbStats), on a topic of its own for the same
+	// reason.
+	Refurbishment = "difronte/refurbishment/1"
 )
 
 // route is the single table kind → topic. Later kinds (qualifications,
@@ -44,6 +48,8 @@ func route() map[schema.Kind]string {
 		schema.KindCheckpoint: Checkpoints,
 
 		schema.KindWorker: Workers,
+
+		schema.KindRefurbStats: Refurbishment,
 	}
 }
 
@@ -61,7 +67,7 @@ func Carries(topic string, k schema.Kind) bool {
 
 // All returns every topic name, each once, in a stable order.
 func All() []string {
-	return []string{Catalogue, Directory, Qualifications, Checkpoints, Workers}
+	return []string{Catalogue, Directory, Qualifications, Checkpoints, Workers, Refurbishment}
 }
 
 // MessageID identifies a message by the hash of its payload, which for a

@@ -72,6 +72,8 @@ type Config struct {
 	Device func(cred string) (device, terminal string, err error)
 	// Beneficiary is the person a terminal is assigned to.
 	Beneficiary func(terminal string) (string, bool)
+	// Terminals are the live terminals assigned to a person.
+	Terminals func(ben string) []string
 	// Caregivers are the caregiver ids of a person.
 	Caregivers func(ben string) []string
 	// Windows are a person's agreed calls between two instants.
@@ -94,6 +96,7 @@ type Service struct {
 	cfg   Config
 	mu    sync.Mutex
 	beats *store.Collection[Heartbeat]
+	power *store.Collection[PowerSaving]
 }
 
 // Open loads the stored heartbeats.
@@ -108,6 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg}
 	l := store.NewLoader(ctx, cfg.Store)
 	store.Load(l, &s.beats, "heartbeats", func(h *Heartbeat) string { return h.Terminal })
+	store.Load(l, &s.power, "settings", func(*PowerSaving) string { return powerKey })
 	if l.Err != nil {
 		return nil, fmt.Errorf("fleet: %w", l.Err)
 	}
@@ -115,7 +119,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 }
 
 // WindowsFor answers a device: its terminal's windows from now (the one
-// going on included) to two weeks ahead.
+// going on included) to two weeks ahead, and whether a call rings or goes
+// on.
 func (s *Service) WindowsFor(cred string) (terminal string, ws []Window, busy bool, err error) {
 	_, terminal, err = s.cfg.Device(cred)
 	if err != nil {

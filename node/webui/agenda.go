@@ -20,6 +20,7 @@ const callSoon = 15 * time.Minute
 func (u *ui) sortAgenda(r *http.Request, p *page, now time.Time, rows []agendaRow) {
 	answered := map[string][]time.Time{}
 	notes := map[string]string{}
+	health := map[string][]healthBrief{}
 	for i := range rows {
 		row := &rows[i]
 		if row.Node == "" {
@@ -32,9 +33,10 @@ func (u *ui) sortAgenda(r *http.Request, p *page, now time.Time, rows []agendaRo
 					}
 				}
 				notes[ben] = u.callNote(r, p, ben)
+				health[ben] = u.personHealth(r, p, ben)
 			}
 			row.Online = u.d.Calls.Hub().Online(ben)
-			row.Note = notes[ben]
+			row.Note, row.Health = notes[ben], health[ben]
 		}
 		done := slices.ContainsFunc(answered[row.Beneficiary], func(t time.Time) bool {
 			return !t.Before(row.Start.Add(-time.Hour)) && (row.End.IsZero() || !t.After(row.End.Add(2*time.Hour)))

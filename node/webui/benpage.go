@@ -30,6 +30,8 @@ type benExtra struct {
 	// person's terminal is connected.
 	OnlineNow, ListsTerminals bool
 	Calling                   bool // the node runs check-in calls
+	// Health is the person's terminals' health (admin, their caregivers).
+	Health []healthBrief
 }
 
 type benTerminal struct {
@@ -102,6 +104,7 @@ func (u *ui) beneficiaryExtra(r *http.Request, b care.Beneficiary) any {
 		}
 	}
 	d.Requests = u.callRequestsFor(r, b.ID)
+	d.Health = u.personHealth(r, &page{u: u, cat: u.cat, Lang: u.cat.language(r)}, b.ID)
 	return d
 }
 

@@ -118,6 +118,7 @@ func (u *ui) caregiverHome(r *http.Request, p *page, d *homeData) {
 		d.Counts = append(d.Counts, count{Label: p.T("home.my_people", "Count", mine.Total), N: mine.Total, Href: "/beneficiaries"})
 	}
 	d.Requests = u.requestRows(r, p)
+	d.People = u.peopleHealth(r, p)
 	if u.d.Calls == nil {
 		return
 	}

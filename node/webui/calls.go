@@ -29,6 +29,8 @@ type agendaRow struct {
 	State       string // now, late, next, done
 	Online      bool   // the terminal is connected (this coop's people)
 	Note        string // what matters for a call: fragility, notes
+	// Health is the person's terminals' health (this coop's people).
+	Health []healthBrief
 }
 
 func (u *ui) callsRoutes() {

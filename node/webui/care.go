@@ -40,8 +40,10 @@ type kind[T any] struct {
 	form func(r *http.Request, p *page) []fieldset
 	// code normalises the service's error codes (nil: they are codes).
 	code func(string) string
-	// extra is additional data for the detail page.
-	extra func(r *http.Request, t T) any
+	// extra is additional data for the detail page, listExtra for the
+	// list (nil: none).
+	extra     func(r *http.Request, t T) any
+	listExtra func(r *http.Request, items []T) any
 }
 
 type listData struct {
@@ -53,6 +55,7 @@ type listData struct {
 	Prev, Next string
 	CanWrite   bool
 	Base       string
+	Extra      any
 }
 
 type detailData struct {
@@ -131,6 +134,9 @@ func kindList[T any](u *ui, k *kind[T], w http.ResponseWriter, r *http.Request) 
 	p := u.newPage(w, r, k.key+".list_title")
 	d := &listData{Items: pg.Items, CanWrite: slices.Contains(k.writers, actor(r).Role)}
 	pager("/"+k.path, q, archived, offset, pg.Total, d)
+	if k.listExtra != nil {
+		d.Extra = k.listExtra(r, pg.Items)
+	}
 	p.Data = d
 	u.render(w, r, p, k.path, http.StatusOK)
 }

@@ -14,6 +14,8 @@ import (
 
 func (u *ui) fleetRoutes() {
 	u.s.Router.HandleFunc("/terminal/install", u.gate(u.installPage, auth.Admin, auth.Refurbisher)).Methods(http.MethodGet)
+	u.powerRoutes()
+	u.refurbRoutes()
 }
 
 type installView struct {

@@ -21,6 +21,8 @@ type homeData struct {
 	NextCall  string
 	Caregiver bool
 	Agenda    bool // the node runs check-in calls
+	// People are the caregiver's people with a terminal and its health.
+	People []personTerminals
 }
 
 // backupLine is the admin's one sentence on the node's own backups.
@@ -101,6 +103,10 @@ func (u *ui) home(w http.ResponseWriter, r *http.Request) {
 		d.Next = append(d.Next, link{"/terminals/new", p.T("home.next_terminal")}, link{"/terminals", p.T("home.next_terminals")})
 	case "operator":
 		d.Next = append(d.Next, link{"/catalogo", p.T("home.next_catalogue")}, link{"/offerings", p.T("home.next_offerings")})
+	case "officer":
+		if u.d.Workshop != nil {
+			d.Next = append(d.Next, link{"/authority/refurbishment", p.T("kit2.refurb_link")})
+		}
 	}
 	d.Attention = u.attention(p, r, a)
 	d.ShowAttention = a.Role == auth.Admin || a.Role == auth.Caregiver || a.Role == auth.Officer

@@ -178,8 +178,9 @@ func terminalKind(u *ui) *kind[care.Terminal] {
 	return &kind[care.Terminal]{
 		path: "terminals", key: "terminal", writers: []auth.Role{auth.Admin, auth.Refurbisher},
 		list: c.ListTerminals, get: c.Terminal, create: c.CreateTerminal, update: c.UpdateTerminal, archive: c.ArchiveTerminal,
-		id:    func(t care.Terminal) string { return t.ID },
-		extra: func(r *http.Request, t care.Terminal) any { return u.terminalHealth(r, t.ID) },
+		id:        func(t care.Terminal) string { return t.ID },
+		extra:     func(r *http.Request, t care.Terminal) any { return u.terminalHealth(r, t.ID) },
+		listExtra: u.terminalsHealth,
 		toForm: func(t care.Terminal) url.Values {
 			v := url.Values{}
 			v.Set("label", t.Label)

@@ -75,6 +75,9 @@ func (s *Service) Routes(r *httpx.Router) {
 	v1.HandleFunc("/refurbishment/stats", role(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
 		return s.Stats(r.Context(), a)
 	}, auth.Admin)).Methods(http.MethodGet)
+	v1.HandleFunc("/authority/refurbishment", role(http.StatusOK, func(w http.ResponseWriter, r *http.Request, a auth.Actor) (any, error) {
+		return s.FederationStats(r.Context(), a)
+	}, auth.Officer, auth.Admin)).Methods(http.MethodGet)
 }
 
 // probeRequest is the probe's body; the report is decoded by

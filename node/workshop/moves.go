@@ -24,6 +24,7 @@ func (s *Service) Move(ctx context.Context, a auth.Actor, id string, tr Transiti
 	if err := s.allow(ctx, a, "terminal", id, "move", workers...); err != nil {
 		return View{}, err
 	}
+	defer s.changed(ctx) // after the unlock: the figures read the registry again
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.reg.Terminal(ctx, a, id)

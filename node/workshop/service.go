@@ -107,6 +107,9 @@ type Service struct {
 	codes   *store.Collection[probeCode]
 	work    *store.Collection[Work]
 	limit   *limiter
+
+	fed Federation // set once by SetFederation, read under pub.mu
+	pub publishing
 }
 
 // Open loads the workshop from d.
@@ -218,6 +221,7 @@ func (s *Service) TakeIn(ctx context.Context, a auth.Actor, in Intake) (Taken, e
 	if err := s.allow(ctx, a, "terminal_intake", "", "create", workers...); err != nil {
 		return Taken{}, err
 	}
+	defer s.changed(ctx)
 	in.Donor, in.Model, in.Serial, in.Label = strings.TrimSpace(in.Donor), strings.TrimSpace(in.Model), strings.TrimSpace(in.Serial), strings.TrimSpace(in.Label)
 	if err := problem.Invalid(s.checkIntake(&in)); err != nil {
 		return Taken{}, err

@@ -48,6 +48,7 @@ func (s *Service) LogWork(ctx context.Context, a auth.Actor, e WorkEntry) (Work,
 	if err := s.allow(ctx, a, "worklog", "", "create", workers...); err != nil {
 		return Work{}, err
 	}
+	defer s.changed(ctx)
 	bad := map[string]string{}
 	mins := 0
 	switch {
@@ -217,6 +218,7 @@ type Stats struct {
 	KgAvoided     float64 `json:"kg_avoided"`     // delivered × KgPerDevice
 	KgPerDevice   float64 `json:"kg_per_device"`  // the assumption
 	HoursOfWork   float64 `json:"hours_of_work"`  // logged by every worker
+	WorkMinutes   int     `json:"work_minutes"`   // the same in minutes
 	Workers       int     `json:"workers"`        // people who logged work
 	WorkEntries   int     `json:"work_entries"`   // entries logged
 	WaitingDevice int     `json:"waiting_device"` // in the workshop now
@@ -227,6 +229,16 @@ func (s *Service) Stats(ctx context.Context, a auth.Actor) (Stats, error) {
 	if err := s.allow(ctx, a, "workshop_stats", "", "read", auth.Admin); err != nil {
 		return Stats{}, err
 	}
+	st, err := s.figures(ctx, a)
+	if err != nil {
+		return Stats{}, err
+	}
+	_ = s.record(ctx, a, audit.Read, "workshop_stats", "", "")
+	return st, nil
+}
+
+// figures counts the devices and the work, as a reads the registry.
+func (s *Service) figures(ctx context.Context, a auth.Actor) (Stats, error) {
 	ts, err := s.reg.Terminals(ctx, a)
 	if err != nil {
 		return Stats{}, err
@@ -253,8 +265,7 @@ func (s *Service) Stats(ctx context.Context, a auth.Actor) (Stats, error) {
 		ppl[w.Worker] = true
 		st.WorkEntries++
 	}
-	st.HoursOfWork, st.Workers = hours(mins), len(ppl)
+	st.HoursOfWork, st.WorkMinutes, st.Workers = hours(mins), mins, len(ppl)
 	st.KgAvoided = float64(st.Delivered) * KgPerDevice
-	_ = s.record(ctx, a, audit.Read, "workshop_stats", "", "")
 	return st, nil
 }

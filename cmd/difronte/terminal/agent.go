@@ -29,6 +29,26 @@ type Windows struct {
 	Windows  []Window `json:"windows"`
 	// Busy says the terminal is in a call right now.
 	Busy bool `json:"busy"`
+	// PowerSaving is the coop's setting, absent until its admin chose:
+	// then the agent keeps its own --power-off-after.
+	PowerSaving *PowerSaving `json:"power_saving,omitempty"`
+}
+
+// PowerSaving is the coop-wide power-saving setting the node sends.
+type PowerSaving struct {
+	On           bool `json:"on"`
+	GraceMinutes int  `json:"grace_minutes"`
+}
+
+// offAfter is the grace the setting means (0: never power off).
+func (p *PowerSaving) offAfter(local time.Duration) time.Duration {
+	switch {
+	case p == nil:
+		return local
+	case !p.On || p.GraceMinutes <= 0:
+		return 0
+	}
+	return time.Duration(min(p.GraceMinutes, 24*60)) * time.Minute
 }
 
 // Heartbeat is what the agent posts to /api/v1/terminal/heartbeat.
@@ -64,6 +84,7 @@ type Config struct {
 	Lead       time.Duration // wake this long before a window (10 min)
 	// PowerOffAfter is the grace after a window's end before the PC is
 	// switched off; 0: the coop did not choose power saving, never off.
+	// The coop's setting on the node, once its admin chose, replaces it.
 	PowerOffAfter time.Duration
 	Poll          time.Duration // how often the schedule is fetched (5 min)
 	MaxBackoff    time.Duration // longest wait after a failure (5 min)
@@ -82,6 +103,7 @@ type Config struct {
 // off after a window.
 type Agent struct {
 	cfg      Config
+	offAfter time.Duration // the grace in force: the node's or PowerOffAfter
 	windows  []Window
 	busy     bool
 	revoked  bool
@@ -113,7 +135,7 @@ func New(cfg Config) *Agent {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Node = strings.TrimRight(cfg.Node, "/")
-	return &Agent{cfg: cfg, attended: map[int64]Window{}}
+	return &Agent{cfg: cfg, offAfter: cfg.PowerOffAfter, attended: map[int64]Window{}}
 }
 
 // Run steps until ctx ends.
@@ -150,6 +172,7 @@ func (a *Agent) Step(ctx context.Context) time.Duration {
 	default:
 		a.revoked, a.fails = false, 0
 		a.windows, a.busy = ws.Windows, ws.Busy
+		a.offAfter = ws.PowerSaving.offAfter(a.cfg.PowerOffAfter)
 		slices.SortFunc(a.windows, func(x, y Window) int { return x.Start.Compare(y.Start) })
 	}
 	a.plan(now)
@@ -167,7 +190,7 @@ func (a *Agent) Step(ctx context.Context) time.Duration {
 	}
 	// Wake up for the next edge that matters: a window's end + grace.
 	for _, w := range a.windows {
-		if e := w.End.Add(a.cfg.PowerOffAfter).Sub(now); a.cfg.PowerOffAfter > 0 && e > 0 && e < wait {
+		if e := w.End.Add(a.offAfter).Sub(now); a.offAfter > 0 && e > 0 && e < wait {
 			wait = e
 		}
 	}
@@ -211,7 +234,7 @@ func (a *Agent) plan(now time.Time) {
 // end plus the grace: the PC is never switched off then.
 func (a *Agent) InWindow(now time.Time) bool {
 	for _, w := range a.windows {
-		if !now.Before(w.Start.Add(-a.cfg.Lead)) && now.Before(w.End.Add(a.cfg.PowerOffAfter)) {
+		if !now.Before(w.Start.Add(-a.cfg.Lead)) && now.Before(w.End.Add(a.offAfter)) {
 			return true
 		}
 	}
@@ -223,12 +246,12 @@ func (a *Agent) InWindow(now time.Time) bool {
 // window is on now, and the next one can wake the PC by itself (an alarm is
 // set) and is far enough away to be worth the power cycle.
 func (a *Agent) dueOff(now time.Time) bool {
-	if a.cfg.PowerOffAfter <= 0 || a.revoked || a.busy || a.fails > 0 || a.InWindow(now) {
+	if a.offAfter <= 0 || a.revoked || a.busy || a.fails > 0 || a.InWindow(now) {
 		return false
 	}
 	ended := false
 	for _, w := range a.attended {
-		if !now.Before(w.End.Add(a.cfg.PowerOffAfter)) {
+		if !now.Before(w.End.Add(a.offAfter)) {
 			ended = true
 		}
 	}
@@ -246,6 +269,9 @@ func (a *Agent) dueOff(now time.Time) bool {
 
 // Alarm is the programmed wake time (zero: none).
 func (a *Agent) Alarm() time.Time { return a.alarm }
+
+// PowerOffAfter is the grace in force (0: power saving off).
+func (a *Agent) PowerOffAfter() time.Duration { return a.offAfter }
 
 // Beats is the number of heartbeats the node accepted.
 func (a *Agent) Beats() int { return a.beats }

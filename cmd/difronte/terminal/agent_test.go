@@ -27,6 +27,7 @@ type fakeNode struct {
 	windows []Window
 	revoked bool
 	busy    bool
+	power   *PowerSaving
 	beats   []Heartbeat
 }
 
@@ -40,7 +41,7 @@ func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case "/api/v1/terminal/windows":
-		_ = json.NewEncoder(w).Encode(Windows{Terminal: "t1", Windows: f.windows, Busy: f.busy})
+		_ = json.NewEncoder(w).Encode(Windows{Terminal: "t1", Windows: f.windows, Busy: f.busy, PowerSaving: f.power})
 	case "/api/v1/terminal/heartbeat":
 		var hb Heartbeat
 		if err := json.NewDecoder(r.Body).Decode(&hb); err != nil {
@@ -401,4 +402,41 @@ func FuzzWindows(f *testing.F) {
 			t.Fatalf("alarm in the past %s for %q", al, s)
 		}
 	})
+}
+
+// The coop's setting, sent with the windows, replaces the agent's own:
+// on with a grace where setup chose none, off where setup chose one; absent,
+// the agent keeps its own.
+func TestPowerSavingSettingFromNode(t *testing.T) {
+	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		local time.Duration
+		node  *PowerSaving
+		want  time.Duration
+	}{
+		{"node turns it on", 0, &PowerSaving{On: true, GraceMinutes: 20}, 20 * time.Minute},
+		{"node turns it off", 15 * time.Minute, &PowerSaving{On: false, GraceMinutes: 20}, 0},
+		{"node never chose", 15 * time.Minute, nil, 15 * time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, now, false, c.local)
+			w := Window{Start: now.Add(30 * time.Minute), End: now.Add(45 * time.Minute)}
+			r.node.set(w, Window{Start: now.Add(24 * time.Hour), End: now.Add(24*time.Hour + 15*time.Minute)})
+			r.node.power = c.node
+			for i := 0; i < 2*60; i++ {
+				r.a.Step(context.Background())
+				r.clk.Advance(time.Minute)
+			}
+			if r.a.PowerOffAfter() != c.want {
+				t.Fatalf("grace %s, want %s", r.a.PowerOffAfter(), c.want)
+			}
+			switch {
+			case c.want == 0 && len(r.offs) != 0:
+				t.Fatalf("powered off at %v with power saving off", r.offs)
+			case c.want > 0 && (len(r.offs) != 1 || !r.offs[0].Equal(w.End.Add(c.want))):
+				t.Fatalf("powered off at %v, want once at %s", r.offs, w.End.Add(c.want))
+			}
+		})
+	}
 }
