@@ -7,6 +7,7 @@ import (
 
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/federation/topics"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,8 +64,9 @@ type Config struct {
 	// publish, default mesh degree, no peer scoring, sender+seqno message
 	// ids): the baseline for benchmarks.
 	StockGossip bool
-	// GossipParams, when set, overrides the tuned router parameters.
-	GossipParams *pubsub.GossipSubParams
+	// GossipTuning, when set, replaces the tuned router variant
+	// (topics.Tuned), for benchmarks comparing variants.
+	GossipTuning *topics.Tuning
 	// Tracer, when set, observes pubsub events (benchmarks count sends).
 	Tracer pubsub.RawTracer
 	// DisableGossip stops the node from subscribing to the topics, so it

@@ -176,8 +176,8 @@ func (f *Federation) startGossip() error {
 	opts := topics.Options(loopback())
 	if f.cfg.StockGossip {
 		opts = topics.StockOptions()
-	} else if f.cfg.GossipParams != nil {
-		opts = append(opts, pubsub.WithGossipSubParams(*f.cfg.GossipParams))
+	} else if f.cfg.GossipTuning != nil {
+		opts = topics.OptionsFor(loopback(), *f.cfg.GossipTuning)
 	}
 	f.mesh = newMeshTracer()
 	opts = append(opts, pubsub.WithRawTracer(f.mesh))
@@ -288,6 +288,21 @@ func (f *Federation) TopicPeers() map[string]int {
 	}
 	return out
 }
+
+// TopicPeerIDs returns, per topic, the connected peers known to be
+// subscribed to it.
+func (f *Federation) TopicPeerIDs() map[string][]peer.ID {
+	out := make(map[string][]peer.ID, len(f.topics))
+	for name, t := range f.topics {
+		out[name] = t.ListPeers()
+	}
+	return out
+}
+
+// GossipStreamsClosed returns how many times the router's outbound stream
+// to p has closed since start (a diagnostic: the router then forgets p's
+// subscriptions until p announces them again).
+func (f *Federation) GossipStreamsClosed(p peer.ID) int { return f.mesh.streamsClosed(p) }
 
 // MeshPeers returns, per topic, how many peers are in the node's gossip
 // mesh: the peers it forwards to. Zero means a message received now would

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +17,13 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/federation/topics"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -34,8 +37,8 @@ type Options struct {
 	Seed uint64
 	// StockGossip runs every node with gossipsub's library defaults.
 	StockGossip bool
-	// GossipParams overrides the tuned router parameters.
-	GossipParams *pubsub.GossipSubParams
+	// GossipTuning replaces the tuned router variant (benchmarks).
+	GossipTuning *topics.Tuning
 	// Tracer, when set, gives node i a pubsub tracer.
 	Tracer func(i int) pubsub.RawTracer
 	// NoGossip lists nodes that receive only by catch-up.
@@ -146,9 +149,9 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 					want++
 				}
 			}
-			for name, got := range nd.Fed.TopicPeers() {
-				if got < want {
-					ready, why = false, fmt.Sprintf("node %d knows %d of %d peers on %s", nd.Index, got, want, name)
+			for name, got := range nd.Fed.TopicPeerIDs() {
+				if len(got) < want {
+					ready, why = false, fmt.Sprintf("node %d knows %d of %d peers on %s%s", nd.Index, len(got), want, name, net.missing(nd, name, got))
 				}
 			}
 			// The mesh forms on heartbeats after the peers are known; a
@@ -173,6 +176,33 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// missing describes the connected gossiping neighbours of nd that it does
+// not know as subscribers of topic: whether they know nd, and the streams
+// of their connections, for a readiness failure's message.
+func (net *InProc) missing(nd *Node, topic string, known []peer.ID) string {
+	var out strings.Builder
+	for _, j := range net.Neighbours(nd.Index) {
+		o := net.Nodes[j]
+		if o.Fed == nil || slices.Contains(net.opts.NoGossip, j) || slices.Contains(known, o.Host.ID()) {
+			continue
+		}
+		conns := nd.Host.Network().ConnsToPeer(o.Host.ID())
+		if len(conns) == 0 {
+			continue
+		}
+		back := slices.Contains(o.Fed.TopicPeerIDs()[topic], nd.Host.ID())
+		fmt.Fprintf(&out, "; missing node %d (knows us: %v; our stream to it closed %d times, its to us %d; %d conns, streams:",
+			j, back, nd.Fed.GossipStreamsClosed(o.Host.ID()), o.Fed.GossipStreamsClosed(nd.Host.ID()), len(conns))
+		for _, c := range conns {
+			for _, st := range c.GetStreams() {
+				fmt.Fprintf(&out, " %s/%s", st.Protocol(), st.Stat().Direction)
+			}
+		}
+		out.WriteString(")")
+	}
+	return out.String()
 }
 
 // addHost adds a mocknet host with key. Each node gets its own address so
@@ -233,7 +263,7 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 		Logger:          net.opts.Logger,
 		CatchupInterval: net.opts.CatchupInterval,
 		StockGossip:     net.opts.StockGossip,
-		GossipParams:    net.opts.GossipParams,
+		GossipTuning:    net.opts.GossipTuning,
 		DisableGossip:   noGossip,
 		DisableCatchup:  net.opts.NoAutoCatchup,
 	}

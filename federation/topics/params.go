@@ -143,14 +143,41 @@ func decayHalfLife(d time.Duration) float64 {
 	return math.Pow(0.5, 1/d.Seconds())
 }
 
+// Tuning is what one router variant sets beyond the options every tuned
+// router shares: the mesh parameters, flood publishing, and how patient the
+// behaviour penalty (P7) is. Tuned returns the federation's; benchmarks
+// build others to compare.
+type Tuning struct {
+	Params       pubsub.GossipSubParams
+	FloodPublish bool
+	// NoScore turns peer scoring off (benchmarks only: scoring is what
+	// demotes a hostile peer).
+	NoScore bool
+	// BehaviourPenaltyThreshold overrides ScoreParams' P7 threshold when
+	// above zero.
+	BehaviourPenaltyThreshold float64
+}
+
+// Tuned returns the federation's router variant.
+func Tuned() Tuning {
+	return Tuning{Params: GossipParams(), FloodPublish: true}
+}
+
 // Options returns the pubsub options for a tuned federation router.
 // whitelist is passed to ScoreParams.
 func Options(whitelist []*net.IPNet) []pubsub.Option {
+	return OptionsFor(whitelist, Tuned())
+}
+
+// OptionsFor returns the pubsub options for the router variant t.
+func OptionsFor(whitelist []*net.IPNet, t Tuning) []pubsub.Option {
 	params, thresholds := ScoreParams(whitelist)
-	return []pubsub.Option{
-		pubsub.WithGossipSubParams(GossipParams()),
-		pubsub.WithFloodPublish(true),
-		pubsub.WithPeerScore(params, thresholds),
+	if t.BehaviourPenaltyThreshold > 0 {
+		params.BehaviourPenaltyThreshold = t.BehaviourPenaltyThreshold
+	}
+	opts := []pubsub.Option{
+		pubsub.WithGossipSubParams(t.Params),
+		pubsub.WithFloodPublish(t.FloodPublish),
 		pubsub.WithMessageIdFn(MessageID),
 		// Peer exchange on prune helps a node that only knows its
 		// bootstrap peers find the rest of the federation.
@@ -168,6 +195,10 @@ func Options(whitelist []*net.IPNet) []pubsub.Option {
 		// hundred KB per peer at most.
 		pubsub.WithPeerOutboundQueueSize(256),
 	}
+	if !t.NoScore {
+		opts = append(opts, pubsub.WithPeerScore(params, thresholds))
+	}
+	return opts
 }
 
 // StockOptions returns the options for a baseline router with gossipsub's
