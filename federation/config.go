@@ -64,6 +64,12 @@ type Config struct {
 	// publish, default mesh degree, no peer scoring, sender+seqno message
 	// ids): the baseline for benchmarks.
 	StockGossip bool
+	// Topology is what the node expects of its links when the gossip
+	// router is built, which picks the router's mesh (topics.TunedFor).
+	// Zero: from the replica, as many members as publishers it holds,
+	// linked to all of them up to the connection manager's low water
+	// mark (the redial loop dials every online member).
+	Topology topics.Topology
 	// GossipTuning, when set, replaces the tuned router variant
 	// (topics.Tuned), for benchmarks comparing variants.
 	GossipTuning *topics.Tuning

@@ -145,6 +145,12 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
+	idFailed, err := f.host.EventBus().Subscribe(new(event.EvtPeerIdentificationFailed))
+	if err != nil {
+		return fmt.Errorf("subscribe to identify events: %w", err)
+	}
+	f.wg.Add(1)
+	go f.watchIdentify(idFailed)
 	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger, Clock: f.cfg.Clock, Observe: f.metrics.catchup})
 
 	if err := f.startGossip(); err != nil {
@@ -173,7 +179,9 @@ func (f *Federation) start(ctx context.Context) error {
 }
 
 func (f *Federation) startGossip() error {
-	opts := topics.Options(loopback())
+	topo := f.topology()
+	opts := topics.Options(loopback(), topo)
+	f.log.Debug("gossip router", "component", "federation", "members", topo.Members, "linked", topo.Linked, "all_linked", topo.AllLinked())
 	if f.cfg.StockGossip {
 		opts = topics.StockOptions()
 	} else if f.cfg.GossipTuning != nil {
@@ -214,6 +222,18 @@ func (f *Federation) startGossip() error {
 		go f.receive(sub)
 	}
 	return nil
+}
+
+// topology is what the node expects of its links (Config.Topology).
+func (f *Federation) topology() topics.Topology {
+	if f.cfg.Topology != (topics.Topology{}) {
+		return f.cfg.Topology
+	}
+	members := len(f.rep.Publishers())
+	if members <= 1 {
+		return topics.Topology{} // a first start: not known yet
+	}
+	return topics.Topology{Members: members, Linked: min(members-1, connLow)}
 }
 
 // receive applies every accepted message of sub to the replica. Only

@@ -193,8 +193,12 @@ func (net *InProc) missing(nd *Node, topic string, known []peer.ID) string {
 			continue
 		}
 		back := slices.Contains(o.Fed.TopicPeerIDs()[topic], nd.Host.ID())
-		fmt.Fprintf(&out, "; missing node %d (knows us: %v; our stream to it closed %d times, its to us %d; %d conns, streams:",
-			j, back, nd.Fed.GossipStreamsClosed(o.Host.ID()), o.Fed.GossipStreamsClosed(nd.Host.ID()), len(conns))
+		// Identify tells each side the other's protocols; pubsub adds a
+		// peer only when it completes.
+		ours, _ := nd.Host.Peerstore().GetProtocols(o.Host.ID())
+		theirs, _ := o.Host.Peerstore().GetProtocols(nd.Host.ID())
+		fmt.Fprintf(&out, "; missing node %d (knows us: %v; protocols known here %d, there %d; our stream to it closed %d times, its to us %d; %d conns, streams:",
+			j, back, len(ours), len(theirs), nd.Fed.GossipStreamsClosed(o.Host.ID()), o.Fed.GossipStreamsClosed(nd.Host.ID()), len(conns))
 		for _, c := range conns {
 			for _, st := range c.GetStreams() {
 				fmt.Fprintf(&out, " %s/%s", st.Protocol(), st.Stat().Direction)
@@ -264,6 +268,7 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 		CatchupInterval: net.opts.CatchupInterval,
 		StockGossip:     net.opts.StockGossip,
 		GossipTuning:    net.opts.GossipTuning,
+		Topology:        net.expected(),
 		DisableGossip:   noGossip,
 		DisableCatchup:  net.opts.NoAutoCatchup,
 	}
@@ -282,6 +287,17 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 	}
 	nd.Fed = f
 	return nil
+}
+
+// expected is what a node of this federation knows of its links when it
+// starts, as a real node would from its replica and the redial loop: the
+// member count, and every other member linked unless Degree says fewer.
+func (net *InProc) expected() topics.Topology {
+	n := len(net.Nodes)
+	if net.opts.Degree <= 0 || net.opts.Degree >= n-1 {
+		return topics.Topology{Members: n, Linked: n - 1}
+	}
+	return topics.Topology{Members: n, Linked: net.opts.Degree}
 }
 
 // Mocknet exposes the simulated network, for tests that add raw hosts.

@@ -126,12 +126,13 @@ func TestMessageIDIsEntryID(t *testing.T) {
 }
 
 func TestParamsAreValid(t *testing.T) {
-	p := GossipParams()
-	if !(p.Dlo <= p.D && p.D <= p.Dhi && p.Dout < p.Dlo && p.Dout < p.D/2 && p.Dscore <= p.Dhi) {
-		t.Fatalf("inconsistent mesh degrees %+v", p)
-	}
-	if p.IDontWantMessageThreshold <= p.Dhi*32 {
-		t.Fatal("IDONTWANT threshold invites amplification")
+	for _, p := range []pubsub.GossipSubParams{GossipParams(), AllLinkedParams()} {
+		if !(p.Dlo <= p.D && p.D <= p.Dhi && p.Dout < p.Dlo && p.Dout < p.D/2 && p.Dscore <= p.Dhi) {
+			t.Fatalf("inconsistent mesh degrees %+v", p)
+		}
+		if p.IDontWantMessageThreshold <= p.Dhi*32 {
+			t.Fatal("IDONTWANT threshold invites amplification")
+		}
 	}
 	params, thresholds := ScoreParams(nil)
 	if len(params.Topics) != len(All()) {
@@ -139,6 +140,40 @@ func TestParamsAreValid(t *testing.T) {
 	}
 	if !(thresholds.GraylistThreshold < thresholds.PublishThreshold && thresholds.PublishThreshold < thresholds.GossipThreshold && thresholds.GossipThreshold < 0) {
 		t.Fatalf("thresholds out of order: %+v", thresholds)
+	}
+}
+
+// TestTunedForTopology pins the run-time choice of the router's mesh
+// (docs/BENCHMARKS.md, issue 20): the thinnest mesh only when the node
+// expects a link to every other member, D=3 otherwise and when it does not
+// know; flood publishing in both.
+func TestTunedForTopology(t *testing.T) {
+	mesh := func(tu Tuning) [3]int { return [3]int{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi} }
+	thin, sparse := [3]int{2, 1, 2}, [3]int{3, 2, 4}
+	for _, c := range []struct {
+		name string
+		topo Topology
+		want [3]int
+	}{
+		{"first start", Topology{}, sparse},
+		{"alone", Topology{Members: 1}, sparse},
+		{"30 all linked", Topology{Members: 30, Linked: 29}, thin},
+		{"60 all linked", Topology{Members: 60, Linked: 59}, thin},
+		{"60 with 8 links", Topology{Members: 60, Linked: 8}, sparse},
+		{"10 with 8 links", Topology{Members: 10, Linked: 8}, sparse},
+		{"200 up to the low water mark", Topology{Members: 200, Linked: 64}, sparse},
+	} {
+		tu := TunedFor(c.topo)
+		if got := mesh(tu); got != c.want || !tu.FloodPublish || tu.NoScore {
+			t.Errorf("%s: D/Dlo/Dhi %v flood %v noscore %v, want %v with flood and scoring", c.name, got, tu.FloodPublish, tu.NoScore, c.want)
+		}
+	}
+	if mesh(Tuned()) != sparse {
+		t.Errorf("Tuned() is not the variant for an unknown topology")
+	}
+	// The options carry peer scoring: hostile peers are still demoted.
+	if n := len(Options(nil, Topology{Members: 60, Linked: 59})); n != len(OptionsFor(nil, Tuning{NoScore: true}))+1 {
+		t.Errorf("tuned options lack peer scoring (%d options)", n)
 	}
 }
 
