@@ -180,12 +180,15 @@ func (f *Federation) start(ctx context.Context) error {
 
 func (f *Federation) startGossip() error {
 	topo := f.topology()
-	opts := topics.Options(loopback(), topo)
-	f.log.Debug("gossip router", "component", "federation", "members", topo.Members, "linked", topo.Linked, "all_linked", topo.AllLinked())
+	tuning := topics.TunedFor(topo)
+	if f.cfg.GossipTuning != nil {
+		tuning = *f.cfg.GossipTuning
+	}
+	f.log.Debug("gossip router", "component", "federation", "members", topo.Members, "linked", topo.Linked, "dense", topo.Dense())
+	opts := topics.OptionsFor(loopback(), tuning)
 	if f.cfg.StockGossip {
 		opts = topics.StockOptions()
-	} else if f.cfg.GossipTuning != nil {
-		opts = topics.OptionsFor(loopback(), *f.cfg.GossipTuning)
+		tuning = topics.Tuning{}
 	}
 	f.mesh = newMeshTracer()
 	opts = append(opts, pubsub.WithRawTracer(f.mesh))
@@ -202,7 +205,8 @@ func (f *Federation) startGossip() error {
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
 	for _, name := range topics.All() {
-		if err := ps.RegisterTopicValidator(name, topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip)); err != nil {
+		v := topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip)
+		if err := ps.RegisterTopicValidator(name, holdFirstHop(v, tuning.RelayDelay)); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)
@@ -234,6 +238,26 @@ func (f *Federation) topology() topics.Topology {
 		return topics.Topology{} // a first start: not known yet
 	}
 	return topics.Topology{Members: members, Linked: min(members-1, connLow)}
+}
+
+// holdFirstHop delays the validation of an entry received straight from
+// its author by d (topics.Tuning.RelayDelay). The delay is real time on
+// purpose: it paces the network, whatever clock the node's schedules run on.
+func holdFirstHop(v pubsub.ValidatorEx, d time.Duration) pubsub.ValidatorEx {
+	if d <= 0 {
+		return v
+	}
+	return func(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+		if msg.GetFrom() == from {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		return v(ctx, from, msg)
+	}
 }
 
 // receive applies every accepted message of sub to the replica. Only

@@ -80,8 +80,8 @@ var (
 // benchVariant returns the router variant called name: tuned (the
 // federation's, topics.Tuned), stock (gossipsub's defaults), or a
 // candidate kept for comparing (docs/BENCHMARKS.md).
-func benchVariant(name string) (stock bool, tuning *topics.Tuning, ok bool) {
-	t := topics.Tuned()
+func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics.Tuning, ok bool) {
+	t := topics.TunedFor(topo)
 	mesh := func(d, lo, hi int) {
 		t.Params.D, t.Params.Dlo, t.Params.Dhi = d, lo, hi
 		t.Params.Dscore = min(t.Params.Dscore, hi)
@@ -104,6 +104,10 @@ func benchVariant(name string) (stock bool, tuning *topics.Tuning, ok bool) {
 		mesh(2, 1, 2)
 	case "noflood":
 		t.FloodPublish = false
+	case "hold2":
+		t.RelayDelay = 2 * time.Millisecond
+	case "hold5":
+		t.RelayDelay = 5 * time.Millisecond
 	default:
 		return false, nil, false
 	}
@@ -137,7 +141,11 @@ func BenchmarkPublishLatency(b *testing.B) {
 		}
 		for range max(*benchRounds, 1) {
 			for _, name := range strings.Split(*benchVariants, ",") {
-				stock, tuning, ok := benchVariant(name)
+				linked := degree
+				if all {
+					linked = n - 1
+				}
+				stock, tuning, ok := benchVariant(name, topics.Topology{Members: n, Linked: linked})
 				if !ok {
 					b.Fatalf("unknown router variant %q", name)
 				}

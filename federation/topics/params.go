@@ -30,9 +30,11 @@ type Topology struct {
 	Linked int
 }
 
-// AllLinked reports whether the node expects a connection to every other
-// member, so that a publisher's flood reaches every node in one hop.
-func (t Topology) AllLinked() bool { return t.Members > 1 && t.Linked >= t.Members-1 }
+// Dense reports whether the node expects a connection to at least half of
+// the other members, so that a publisher's flood reaches most nodes in one
+// hop (all of them when every member is linked, as the redial loop links
+// a federation of up to the connection manager's low water mark).
+func (t Topology) Dense() bool { return t.Members > 1 && 2*t.Linked >= t.Members-1 }
 
 // GossipParams are the router parameters for a node that is not linked to
 // every member (or does not know yet): hundreds of coop nodes, a few
@@ -73,14 +75,21 @@ func GossipParams() pubsub.GossipSubParams {
 	return p
 }
 
-// AllLinkedParams are the router parameters for a node linked to every
-// other member. Every mesh forward is then a duplicate of the publisher's
-// flood, which already reached every node: the cost is about one send per
-// record plus the mesh forwards of each receiver. So the mesh is the
-// thinnest pubsub accepts, D=2, Dlo=1, Dhi=2 (Dout=0 must stay below D/2,
-// which refuses D=1); it remains as the backup path for a node the flood
-// missed (a connection that dropped) beside gossip and catch-up.
-func AllLinkedParams() pubsub.GossipSubParams {
+// DenseParams are the router parameters for a node linked to most or all
+// of the other members (Topology.Dense). Every mesh forward is then nearly
+// always a duplicate of the publisher's flood, which already reached the
+// mesh peer: the cost is one send per record plus the mesh forwards of
+// each receiver. So the mesh is the thinnest pubsub accepts, D=2, Dlo=1,
+// Dhi=2 (Dout=0 must stay below D/2, which refuses D=1), kept as the path
+// to the few nodes the publisher is not linked to and as the backup for a
+// connection that dropped, beside gossip and catch-up. With it the router
+// holds the publisher's own flood back DenseRelayDelay (Tuning.RelayDelay)
+// before forwarding it, so the IDONTWANT of mesh peers that got the same
+// flood arrives first: under CPU load this took a 60-node fully linked
+// federation from 2.5× to 2.0× the minimum sends and its per-node p99
+// below stock's (docs/BENCHMARKS.md, issue 20), at the price of about 2 ms
+// more to every delivery from a direct neighbour.
+func DenseParams() pubsub.GossipSubParams {
 	p := GossipParams()
 	p.D = 2
 	p.Dlo = 1
@@ -88,12 +97,17 @@ func AllLinkedParams() pubsub.GossipSubParams {
 	return p
 }
 
+// DenseRelayDelay is the RelayDelay of the dense variant.
+const DenseRelayDelay = 2 * time.Millisecond
+
 // TunedFor returns the federation's router variant for a node expecting
-// topology t: AllLinkedParams when it expects to be linked to every other
-// member, GossipParams otherwise, including when it does not know.
+// topology t: DenseParams with DenseRelayDelay when it expects to be
+// linked to at least half of the other members, GossipParams otherwise,
+// including when it does not know. Flood publishing and peer scoring in
+// both.
 func TunedFor(t Topology) Tuning {
-	if t.AllLinked() {
-		return Tuning{Params: AllLinkedParams(), FloodPublish: true}
+	if t.Dense() {
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseRelayDelay}
 	}
 	return Tuning{Params: GossipParams(), FloodPublish: true}
 }
@@ -194,6 +208,12 @@ type Tuning struct {
 	// BehaviourPenaltyThreshold overrides ScoreParams' P7 threshold when
 	// above zero.
 	BehaviourPenaltyThreshold float64
+	// RelayDelay holds back an entry received straight from its
+	// publisher (the publisher's flood) this long before it is validated,
+	// delivered and forwarded to the mesh, so that the IDONTWANT of mesh
+	// peers that got the same flood arrives first and the forward to them
+	// is skipped. Entries relayed by others are not held.
+	RelayDelay time.Duration
 }
 
 // Tuned returns the federation's router variant for a node that does not

@@ -126,7 +126,7 @@ func TestMessageIDIsEntryID(t *testing.T) {
 }
 
 func TestParamsAreValid(t *testing.T) {
-	for _, p := range []pubsub.GossipSubParams{GossipParams(), AllLinkedParams()} {
+	for _, p := range []pubsub.GossipSubParams{GossipParams(), DenseParams()} {
 		if !(p.Dlo <= p.D && p.D <= p.Dhi && p.Dout < p.Dlo && p.Dout < p.D/2 && p.Dscore <= p.Dhi) {
 			t.Fatalf("inconsistent mesh degrees %+v", p)
 		}
@@ -143,32 +143,40 @@ func TestParamsAreValid(t *testing.T) {
 	}
 }
 
-// TestTunedForTopology pins the run-time choice of the router's mesh
-// (docs/BENCHMARKS.md, issue 20): the thinnest mesh only when the node
-// expects a link to every other member, D=3 otherwise and when it does not
-// know; flood publishing in both.
+// TestTunedForTopology pins the run-time choice of the router variant
+// (docs/BENCHMARKS.md, issue 20): the thinnest mesh with the first-hop
+// hold when the node expects links to at least half of the other members,
+// D=3 without hold otherwise and when it does not know; flood publishing
+// and peer scoring in both.
 func TestTunedForTopology(t *testing.T) {
-	mesh := func(tu Tuning) [3]int { return [3]int{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi} }
-	thin, sparse := [3]int{2, 1, 2}, [3]int{3, 2, 4}
+	type variant struct {
+		D, Dlo, Dhi int
+		hold        time.Duration
+	}
+	of := func(tu Tuning) variant { return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay} }
+	dense, sparse := variant{2, 1, 2, 2 * time.Millisecond}, variant{3, 2, 4, 0}
 	for _, c := range []struct {
 		name string
 		topo Topology
-		want [3]int
+		want variant
 	}{
 		{"first start", Topology{}, sparse},
 		{"alone", Topology{Members: 1}, sparse},
-		{"30 all linked", Topology{Members: 30, Linked: 29}, thin},
-		{"60 all linked", Topology{Members: 60, Linked: 59}, thin},
+		{"30 all linked", Topology{Members: 30, Linked: 29}, dense},
+		{"60 all linked", Topology{Members: 60, Linked: 59}, dense},
+		{"10 with 8 links", Topology{Members: 10, Linked: 8}, dense},
+		{"31 with 15 links", Topology{Members: 31, Linked: 15}, dense},
+		{"31 with 14 links", Topology{Members: 31, Linked: 14}, sparse},
+		{"30 with 8 links", Topology{Members: 30, Linked: 8}, sparse},
 		{"60 with 8 links", Topology{Members: 60, Linked: 8}, sparse},
-		{"10 with 8 links", Topology{Members: 10, Linked: 8}, sparse},
 		{"200 up to the low water mark", Topology{Members: 200, Linked: 64}, sparse},
 	} {
 		tu := TunedFor(c.topo)
-		if got := mesh(tu); got != c.want || !tu.FloodPublish || tu.NoScore {
-			t.Errorf("%s: D/Dlo/Dhi %v flood %v noscore %v, want %v with flood and scoring", c.name, got, tu.FloodPublish, tu.NoScore, c.want)
+		if got := of(tu); got != c.want || !tu.FloodPublish || tu.NoScore {
+			t.Errorf("%s: %+v flood %v noscore %v, want %+v with flood and scoring", c.name, got, tu.FloodPublish, tu.NoScore, c.want)
 		}
 	}
-	if mesh(Tuned()) != sparse {
+	if of(Tuned()) != sparse {
 		t.Errorf("Tuned() is not the variant for an unknown topology")
 	}
 	// The options carry peer scoring: hostile peers are still demoted.
