@@ -145,7 +145,8 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
-	idFailed, err := f.host.EventBus().Subscribe(new(event.EvtPeerIdentificationFailed))
+	idFailed, err := f.host.EventBus().Subscribe([]any{new(event.EvtPeerIdentificationFailed),
+		new(event.EvtPeerIdentificationCompleted), new(event.EvtPeerConnectednessChanged)})
 	if err != nil {
 		return fmt.Errorf("subscribe to identify events: %w", err)
 	}

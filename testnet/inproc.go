@@ -157,7 +157,7 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 			// The mesh forms on heartbeats after the peers are known; a
 			// message received before then is forwarded to no one. One
 			// GRAFT shows that heartbeats have run. Waiting for mesh
-			// peers instead can hang: with the thin mesh (D=2, Dhi=3)
+			// peers instead can hang: with a thin mesh (Dhi 2 or 4)
 			// neighbours whose mesh is full prune a late grafter, or
 			// refuse its GRAFT, and the pruning backoff lasts a minute;
 			// flood publish and gossip repair cover such a node.
