@@ -32,11 +32,12 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 
 BENCHOUT ?= bench/out
 
-bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about 35 minutes)
+bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about an hour)
 	mkdir -p $(BENCHOUT)
 	$(GO) run ./bench/nodebench -bin $(BIN) | tee $(BENCHOUT)/node.txt
 	$(GO) run ./bench/catalogue -bin $(BIN) -postgres -pairs 2 -pg-limit 30s | tee $(BENCHOUT)/catalogue.txt
-	$(GO) test -run '^$$' -bench BenchmarkPublishLatency -benchtime 100x -count 3 -timeout 20m ./testnet/ | tee $(BENCHOUT)/gossip.txt
+	GO=$(GO) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=30m bench/gossip.sh quiet | tee $(BENCHOUT)/gossip.txt
+	GO=$(GO) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=30m bench/gossip.sh loaded | tee $(BENCHOUT)/gossip-loaded.txt
 	$(GO) test -run '^$$' -bench Catchup1000of100k -benchtime 3x -timeout 10m ./federation/catchup/ | tee $(BENCHOUT)/catchup.txt
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 1x -timeout 10m ./federation/members/ | tee $(BENCHOUT)/members.txt
 	$(GO) test -run '^$$' -bench Qualified -benchtime 3000x -timeout 10m ./node/qualify/ | tee $(BENCHOUT)/qualify.txt

@@ -7,6 +7,7 @@ import (
 
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/federation/topics"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,8 +64,15 @@ type Config struct {
 	// publish, default mesh degree, no peer scoring, sender+seqno message
 	// ids): the baseline for benchmarks.
 	StockGossip bool
-	// GossipParams, when set, overrides the tuned router parameters.
-	GossipParams *pubsub.GossipSubParams
+	// Topology is what the node expects of its links when the gossip
+	// router is built, which picks the router's mesh (topics.TunedFor).
+	// Zero: from the replica, as many members as publishers it holds,
+	// linked to all of them up to the connection manager's low water
+	// mark (the redial loop dials every online member).
+	Topology topics.Topology
+	// GossipTuning, when set, replaces the tuned router variant
+	// (topics.Tuned), for benchmarks comparing variants.
+	GossipTuning *topics.Tuning
 	// Tracer, when set, observes pubsub events (benchmarks count sends).
 	Tracer pubsub.RawTracer
 	// DisableGossip stops the node from subscribing to the topics, so it

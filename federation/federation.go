@@ -145,6 +145,13 @@ func (f *Federation) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to connection events: %w", err)
 	}
+	idFailed, err := f.host.EventBus().Subscribe([]any{new(event.EvtPeerIdentificationFailed),
+		new(event.EvtPeerIdentificationCompleted), new(event.EvtPeerConnectednessChanged)})
+	if err != nil {
+		return fmt.Errorf("subscribe to identify events: %w", err)
+	}
+	f.wg.Add(1)
+	go f.watchIdentify(idFailed)
 	f.cu = catchup.New(f.host, f.rep, catchup.Options{Logger: f.cfg.Logger, Clock: f.cfg.Clock, Observe: f.metrics.catchup})
 
 	if err := f.startGossip(); err != nil {
@@ -173,11 +180,16 @@ func (f *Federation) start(ctx context.Context) error {
 }
 
 func (f *Federation) startGossip() error {
-	opts := topics.Options(loopback())
+	topo := f.topology()
+	tuning := topics.TunedFor(topo)
+	if f.cfg.GossipTuning != nil {
+		tuning = *f.cfg.GossipTuning
+	}
+	f.log.Debug("gossip router", "component", "federation", "members", topo.Members, "linked", topo.Linked, "dense", topo.Dense())
+	opts := topics.OptionsFor(loopback(), tuning)
 	if f.cfg.StockGossip {
 		opts = topics.StockOptions()
-	} else if f.cfg.GossipParams != nil {
-		opts = append(opts, pubsub.WithGossipSubParams(*f.cfg.GossipParams))
+		tuning = topics.Tuning{}
 	}
 	f.mesh = newMeshTracer()
 	opts = append(opts, pubsub.WithRawTracer(f.mesh))
@@ -194,7 +206,8 @@ func (f *Federation) startGossip() error {
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
 	for _, name := range topics.All() {
-		if err := ps.RegisterTopicValidator(name, topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip)); err != nil {
+		v := topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip)
+		if err := ps.RegisterTopicValidator(name, holdFirstHop(v, tuning.RelayDelay)); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)
@@ -214,6 +227,38 @@ func (f *Federation) startGossip() error {
 		go f.receive(sub)
 	}
 	return nil
+}
+
+// topology is what the node expects of its links (Config.Topology).
+func (f *Federation) topology() topics.Topology {
+	if f.cfg.Topology != (topics.Topology{}) {
+		return f.cfg.Topology
+	}
+	members := len(f.rep.Publishers())
+	if members <= 1 {
+		return topics.Topology{} // a first start: not known yet
+	}
+	return topics.Topology{Members: members, Linked: min(members-1, connLow)}
+}
+
+// holdFirstHop delays the validation of an entry received straight from
+// its author by d (topics.Tuning.RelayDelay). The delay is real time on
+// purpose: it paces the network, whatever clock the node's schedules run on.
+func holdFirstHop(v pubsub.ValidatorEx, d time.Duration) pubsub.ValidatorEx {
+	if d <= 0 {
+		return v
+	}
+	return func(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+		if msg.GetFrom() == from {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		return v(ctx, from, msg)
+	}
 }
 
 // receive applies every accepted message of sub to the replica. Only
@@ -288,6 +333,21 @@ func (f *Federation) TopicPeers() map[string]int {
 	}
 	return out
 }
+
+// TopicPeerIDs returns, per topic, the connected peers known to be
+// subscribed to it.
+func (f *Federation) TopicPeerIDs() map[string][]peer.ID {
+	out := make(map[string][]peer.ID, len(f.topics))
+	for name, t := range f.topics {
+		out[name] = t.ListPeers()
+	}
+	return out
+}
+
+// GossipStreamsClosed returns how many times the router's outbound stream
+// to p has closed since start (a diagnostic: the router then forgets p's
+// subscriptions until p announces them again).
+func (f *Federation) GossipStreamsClosed(p peer.ID) int { return f.mesh.streamsClosed(p) }
 
 // MeshPeers returns, per topic, how many peers are in the node's gossip
 // mesh: the peers it forwards to. Zero means a message received now would

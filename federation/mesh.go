@@ -15,11 +15,12 @@ import (
 type meshTracer struct {
 	mu     sync.Mutex
 	mesh   map[string]map[peer.ID]struct{}
-	grafts map[string]int // every GRAFT since start, kept or later pruned
+	grafts map[string]int  // every GRAFT since start, kept or later pruned
+	closed map[peer.ID]int // outbound gossip streams closed, per peer
 }
 
 func newMeshTracer() *meshTracer {
-	return &meshTracer{mesh: map[string]map[peer.ID]struct{}{}, grafts: map[string]int{}}
+	return &meshTracer{mesh: map[string]map[peer.ID]struct{}{}, grafts: map[string]int{}, closed: map[peer.ID]int{}}
 }
 
 func (m *meshTracer) grafted(topic string) int {
@@ -58,6 +59,13 @@ func (m *meshTracer) OnClosedOutboundStream(p peer.ID) {
 	for _, peers := range m.mesh {
 		delete(peers, p)
 	}
+	m.closed[p]++
+}
+
+func (m *meshTracer) streamsClosed(p peer.ID) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed[p]
 }
 
 func (m *meshTracer) Leave(topic string) {

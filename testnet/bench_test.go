@@ -3,8 +3,10 @@ package testnet
 import (
 	"context"
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/difronte/difronte/federation/topics"
 	"github.com/difronte/difronte/testnet/poll"
 )
 
@@ -26,6 +29,7 @@ type deliveryTracer struct {
 
 type deliveries struct {
 	sends atomic.Int64
+	iwant atomic.Int64 // message ids asked for by IWANT: each answer is a full send
 	mu    sync.Mutex
 	at    map[[32]byte]map[int]time.Time
 }
@@ -47,6 +51,9 @@ func (d *deliveryTracer) DeliverMessage(msg *pubsub.Message) {
 
 func (d *deliveryTracer) SendRPC(rpc *pubsub.RPC, _ peer.ID) {
 	d.state.sends.Add(int64(len(rpc.GetPublish())))
+	for _, w := range rpc.GetControl().GetIwant() {
+		d.state.iwant.Add(int64(len(w.GetMessageIDs())))
+	}
 }
 
 func (*deliveryTracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
@@ -64,47 +71,108 @@ func (*deliveryTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 func (*deliveryTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
 func (*deliveryTracer) UndeliverableMessage(*pubsub.Message)                 {}
 
+var (
+	benchVariants   = flag.String("gossip.variants", "tuned,stock", "router variants of BenchmarkPublishLatency, in the order run (names in benchVariant)")
+	benchTopologies = flag.String("gossip.topologies", "N=10,N=30,N=60,N=30-all-linked,N=60-all-linked", "topologies of BenchmarkPublishLatency")
+	benchRounds     = flag.Int("gossip.rounds", 1, "rounds of BenchmarkPublishLatency: each runs every variant once per topology, so the variants alternate")
+)
+
+// benchVariant returns the router variant called name: tuned (the
+// federation's, topics.Tuned), stock (gossipsub's defaults), or a
+// candidate kept for comparing (docs/BENCHMARKS.md).
+func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics.Tuning, ok bool) {
+	t := topics.TunedFor(topo)
+	mesh := func(d, lo, hi int) {
+		t.Params.D, t.Params.Dlo, t.Params.Dhi = d, lo, hi
+		t.Params.Dscore = min(t.Params.Dscore, hi)
+	}
+	switch name {
+	case "tuned":
+		return false, nil, true
+	case "stock":
+		return true, nil, true
+	case "noscore":
+		t.NoScore = true
+	case "lenient":
+		t.BehaviourPenaltyThreshold = 30
+		t.Params.IWantFollowupTime = 10 * time.Second
+	case "d3":
+		mesh(3, 2, 4)
+	case "thin":
+		// The thinnest mesh pubsub accepts: Dout=0 must stay below
+		// D/2, so D=1 is refused.
+		mesh(2, 1, 2)
+	case "noflood":
+		t.FloodPublish = false
+	case "hold2":
+		t.RelayDelay = 2 * time.Millisecond
+	case "hold5":
+		t.RelayDelay = 5 * time.Millisecond
+	default:
+		return false, nil, false
+	}
+	return false, &t, true
+}
+
 // BenchmarkPublishLatency publishes one record at a time from a random node
 // and measures how long gossip takes to deliver it to every other node, and
 // how many full-message sends it costs relative to the minimum n−1. The
 // stock sub-benchmark runs gossipsub's library defaults on the same
 // topology in the same run: the baseline. Catch-up is off, so only gossip
 // counts. Run with a fixed count (-benchtime=100x): each sub-benchmark
-// builds its own federation.
+// builds its own federation. With -gossip.rounds k each topology runs its
+// variants in turn k times (tuned, stock, tuned, stock, ...), so a load
+// that drifts hits both alike; -count k would run each variant k times in
+// a row.
+//
+// Topologies: N nodes each linked to 8 random others plus a ring, or every
+// node linked to every other ("all-linked"), as the redial loop links the
+// online members of a federation of that size.
 func BenchmarkPublishLatency(b *testing.B) {
-	for _, n := range []int{10, 30, 60} {
-		for _, mode := range []string{"tuned", "stock"} {
-			b.Run(fmt.Sprintf("N=%d/%s", n, mode), func(b *testing.B) {
-				benchPublish(b, n, mode == "stock", 8)
-			})
+	for _, topo := range strings.Split(*benchTopologies, ",") {
+		var n int
+		all := strings.HasSuffix(topo, "-all-linked")
+		if _, err := fmt.Sscanf(strings.TrimSuffix(topo, "-all-linked"), "N=%d", &n); err != nil || n < 2 {
+			b.Fatalf("topology %q: want N=<n> or N=<n>-all-linked", topo)
 		}
-	}
-	// Every node linked to every other, as the redial loop links the
-	// online members of a federation of this size.
-	for _, n := range []int{30, 60} {
-		for _, mode := range []string{"tuned", "stock"} {
-			b.Run(fmt.Sprintf("N=%d-all-linked/%s", n, mode), func(b *testing.B) {
-				benchPublish(b, n, mode == "stock", 0)
-			})
+		degree := 8
+		if all {
+			degree = 0
+		}
+		for range max(*benchRounds, 1) {
+			for _, name := range strings.Split(*benchVariants, ",") {
+				linked := degree
+				if all {
+					linked = n - 1
+				}
+				stock, tuning, ok := benchVariant(name, topics.Topology{Members: n, Linked: linked})
+				if !ok {
+					b.Fatalf("unknown router variant %q", name)
+				}
+				b.Run(topo+"/"+name, func(b *testing.B) {
+					benchPublish(b, n, stock, tuning, degree)
+				})
+			}
 		}
 	}
 }
 
 // benchPublish links each node to degree random others plus a ring (0:
 // to every other node).
-func benchPublish(b *testing.B, n int, stock bool, degree int) {
+func benchPublish(b *testing.B, n int, stock bool, tuning *topics.Tuning, degree int) {
 	state := &deliveries{at: map[[32]byte]map[int]time.Time{}}
 	net := NewInProc(b, n, Options{
 		Degree:        degree,
 		Seed:          uint64(n),
 		StockGossip:   stock,
+		GossipTuning:  tuning,
 		NoAutoCatchup: true,
 		Tracer:        func(i int) pubsub.RawTracer { return &deliveryTracer{node: i, state: state} },
 	})
 	ctx := context.Background()
 	var perNode, toAll []time.Duration
 	delivered, expected := 0, 0
-	startSends := state.sends.Load()
+	startSends, startIwant := state.sends.Load(), state.iwant.Load()
 	b.ResetTimer()
 	for k := range b.N {
 		i := net.rng.IntN(n)
@@ -137,11 +205,13 @@ func benchPublish(b *testing.B, n int, stock bool, degree int) {
 	}
 	b.StopTimer()
 	sends := state.sends.Load() - startSends
+	iwant := state.iwant.Load() - startIwant
 	b.ReportMetric(pct(perNode, 50), "p50_ms")
 	b.ReportMetric(pct(perNode, 99), "p99_ms")
 	b.ReportMetric(pct(toAll, 99), "all_p99_ms")
 	b.ReportMetric(float64(delivered)/float64(expected)*100, "delivered_%")
 	b.ReportMetric(float64(sends)/float64(b.N*(n-1)), "sends/min")
+	b.ReportMetric(float64(iwant)/float64(b.N*(n-1)), "iwant/min")
 }
 
 func maps(m map[int]time.Time) map[int]time.Time {

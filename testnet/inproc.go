@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +17,13 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/difronte/difronte/federation"
 	"github.com/difronte/difronte/federation/replica"
+	"github.com/difronte/difronte/federation/topics"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -34,8 +37,8 @@ type Options struct {
 	Seed uint64
 	// StockGossip runs every node with gossipsub's library defaults.
 	StockGossip bool
-	// GossipParams overrides the tuned router parameters.
-	GossipParams *pubsub.GossipSubParams
+	// GossipTuning replaces the tuned router variant (benchmarks).
+	GossipTuning *topics.Tuning
 	// Tracer, when set, gives node i a pubsub tracer.
 	Tracer func(i int) pubsub.RawTracer
 	// NoGossip lists nodes that receive only by catch-up.
@@ -146,15 +149,15 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 					want++
 				}
 			}
-			for name, got := range nd.Fed.TopicPeers() {
-				if got < want {
-					ready, why = false, fmt.Sprintf("node %d knows %d of %d peers on %s", nd.Index, got, want, name)
+			for name, got := range nd.Fed.TopicPeerIDs() {
+				if len(got) < want {
+					ready, why = false, fmt.Sprintf("node %d knows %d of %d peers on %s%s", nd.Index, len(got), want, name, net.missing(nd, name, got))
 				}
 			}
 			// The mesh forms on heartbeats after the peers are known; a
 			// message received before then is forwarded to no one. One
 			// GRAFT shows that heartbeats have run. Waiting for mesh
-			// peers instead can hang: with the thin mesh (D=2, Dhi=3)
+			// peers instead can hang: with a thin mesh (Dhi 2 or 4)
 			// neighbours whose mesh is full prune a late grafter, or
 			// refuse its GRAFT, and the pruning backoff lasts a minute;
 			// flood publish and gossip repair cover such a node.
@@ -173,6 +176,37 @@ func (net *InProc) WaitTopicPeers(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// missing describes the connected gossiping neighbours of nd that it does
+// not know as subscribers of topic: whether they know nd, and the streams
+// of their connections, for a readiness failure's message.
+func (net *InProc) missing(nd *Node, topic string, known []peer.ID) string {
+	var out strings.Builder
+	for _, j := range net.Neighbours(nd.Index) {
+		o := net.Nodes[j]
+		if o.Fed == nil || slices.Contains(net.opts.NoGossip, j) || slices.Contains(known, o.Host.ID()) {
+			continue
+		}
+		conns := nd.Host.Network().ConnsToPeer(o.Host.ID())
+		if len(conns) == 0 {
+			continue
+		}
+		back := slices.Contains(o.Fed.TopicPeerIDs()[topic], nd.Host.ID())
+		// Identify tells each side the other's protocols; pubsub adds a
+		// peer only when it completes.
+		ours, _ := nd.Host.Peerstore().GetProtocols(o.Host.ID())
+		theirs, _ := o.Host.Peerstore().GetProtocols(nd.Host.ID())
+		fmt.Fprintf(&out, "; missing node %d (knows us: %v; protocols known here %d, there %d; our stream to it closed %d times, its to us %d; %d conns, streams:",
+			j, back, len(ours), len(theirs), nd.Fed.GossipStreamsClosed(o.Host.ID()), o.Fed.GossipStreamsClosed(nd.Host.ID()), len(conns))
+		for _, c := range conns {
+			for _, st := range c.GetStreams() {
+				fmt.Fprintf(&out, " %s/%s", st.Protocol(), st.Stat().Direction)
+			}
+		}
+		out.WriteString(")")
+	}
+	return out.String()
 }
 
 // addHost adds a mocknet host with key. Each node gets its own address so
@@ -233,7 +267,8 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 		Logger:          net.opts.Logger,
 		CatchupInterval: net.opts.CatchupInterval,
 		StockGossip:     net.opts.StockGossip,
-		GossipParams:    net.opts.GossipParams,
+		GossipTuning:    net.opts.GossipTuning,
+		Topology:        net.expected(),
 		DisableGossip:   noGossip,
 		DisableCatchup:  net.opts.NoAutoCatchup,
 	}
@@ -252,6 +287,17 @@ func (net *InProc) start(ctx context.Context, nd *Node) error {
 	}
 	nd.Fed = f
 	return nil
+}
+
+// expected is what a node of this federation knows of its links when it
+// starts, as a real node would from its replica and the redial loop: the
+// member count, and every other member linked unless Degree says fewer.
+func (net *InProc) expected() topics.Topology {
+	n := len(net.Nodes)
+	if net.opts.Degree <= 0 || net.opts.Degree >= n-1 {
+		return topics.Topology{Members: n, Linked: n - 1}
+	}
+	return topics.Topology{Members: n, Linked: net.opts.Degree}
 }
 
 // Mocknet exposes the simulated network, for tests that add raw hosts.

@@ -17,26 +17,41 @@ import (
 // rejected there, which is what scores the sender.
 const MaxMessageSize = schema.MaxEntrySize + 16<<10
 
-// GossipParams are the router parameters for the federation: hundreds of
-// coop nodes, a few catalogue changes a minute, entries of a few KB.
+// Topology is what a node knows, when its router is built, about how it
+// will be linked: the router's parameters cannot change afterwards
+// (pubsub fixes them in NewGossipSub), so the mesh is chosen from it.
+type Topology struct {
+	// Members is how many nodes the federation has, the node included
+	// (0: not known yet, as on a first start).
+	Members int
+	// Linked is how many of the others the node expects to be connected
+	// to: the redial loop dials every online member, up to the connection
+	// manager's low water mark.
+	Linked int
+}
+
+// Dense reports whether the node expects a connection to at least half of
+// the other members, so that a publisher's flood reaches most nodes in one
+// hop (all of them when every member is linked, as the redial loop links
+// a federation of up to the connection manager's low water mark).
+func (t Topology) Dense() bool { return t.Members > 1 && 2*t.Linked >= t.Members-1 }
+
+// GossipParams are the router parameters for a node that is not linked to
+// every member (or does not know yet): hundreds of coop nodes, a few
+// catalogue changes a minute, entries of a few KB.
 //
 // Flood publishing sends a new entry from its publisher straight to every
-// connected topic peer, so most nodes get it in one hop; the mesh only has
-// to cover nodes the publisher is not connected to. That lets the mesh be
-// much thinner than the default (D=6, Dlo=5, Dhi=12), which is what
-// multiplies duplicate full-message sends: each receiver forwards to its D
-// mesh peers, almost all of which already have the entry, and IDONTWANT
-// rarely wins that race (the forward follows a ~100 µs validation). The
-// cost per record is about D-1 forwards per receiving node on top of the
-// one flood send, so D decides it (BenchmarkPublishLatency, ten nodes with
-// eight links each): D=6 (stock) 4.8-6.4×, D=3 3.1-3.2×, D=2 2.4× the
-// n-1 minimum, with the same delivery and latency. D=2 (Dlo=2, Dhi=3) it
-// is. A thin mesh can leave a sparsely connected node with no mesh peer
-// for a while (its neighbours' meshes are full and the pruning backoff is
-// a minute); it still gets every entry its neighbours publish by flood
-// and the rest by gossip (IHAVE/IWANT to Dlazy peers), and catch-up
-// repairs whatever gossip misses. In a real federation nodes connect to
-// every online member (the redial loop), so mesh candidates abound.
+// connected topic peer, so its neighbours get it in one hop; the mesh has
+// to cover the nodes the publisher is not connected to. The mesh is much
+// thinner than the default (D=6, Dlo=5, Dhi=12), which is what multiplies
+// duplicate full-message sends: each receiver forwards to its D mesh
+// peers, many of which already have the entry, and IDONTWANT rarely wins
+// that race (the forward follows a ~100 µs validation). D=3, Dlo=2, Dhi=4:
+// under CPU load the thinner D=2 mesh split often enough that the last
+// node of a 60-node federation with 8 links each waited for gossip repair
+// (IHAVE/IWANT at the next heartbeat, ~1 s), where D=3 kept the p99 to
+// every node near stock's (docs/BENCHMARKS.md, issue 20), at 2.2-2.5× the
+// n-1 minimum sends against stock's 7-13×.
 // Dout must be below D/2, so it is 0: the outbound-quota defence against
 // eclipse by inbound connections is given up, which peer scoring and
 // pinned bootstrap peers make acceptable for a federation of known coops.
@@ -48,9 +63,9 @@ const MaxMessageSize = schema.MaxEntrySize + 16<<10
 // send more control bytes than we received.
 func GossipParams() pubsub.GossipSubParams {
 	p := pubsub.DefaultGossipSubParams()
-	p.D = 2
+	p.D = 3
 	p.Dlo = 2
-	p.Dhi = 3
+	p.Dhi = 4
 	p.Dscore = 1
 	p.Dout = 0
 	// Gossip to more non-mesh peers than default, since the mesh is thin:
@@ -58,6 +73,43 @@ func GossipParams() pubsub.GossipSubParams {
 	p.Dlazy = 8
 	p.IDontWantMessageThreshold = 256
 	return p
+}
+
+// DenseParams are the router parameters for a node linked to most or all
+// of the other members (Topology.Dense). Every mesh forward is then nearly
+// always a duplicate of the publisher's flood, which already reached the
+// mesh peer: the cost is one send per record plus the mesh forwards of
+// each receiver. So the mesh is the thinnest pubsub accepts, D=2, Dlo=1,
+// Dhi=2 (Dout=0 must stay below D/2, which refuses D=1), kept as the path
+// to the few nodes the publisher is not linked to and as the backup for a
+// connection that dropped, beside gossip and catch-up. With it the router
+// holds the publisher's own flood back DenseRelayDelay (Tuning.RelayDelay)
+// before forwarding it, so the IDONTWANT of mesh peers that got the same
+// flood arrives first: under CPU load this took a 60-node fully linked
+// federation from 2.5× to 2.0× the minimum sends and its per-node p99
+// below stock's (docs/BENCHMARKS.md, issue 20), at the price of about 2 ms
+// more to every delivery from a direct neighbour.
+func DenseParams() pubsub.GossipSubParams {
+	p := GossipParams()
+	p.D = 2
+	p.Dlo = 1
+	p.Dhi = 2
+	return p
+}
+
+// DenseRelayDelay is the RelayDelay of the dense variant.
+const DenseRelayDelay = 2 * time.Millisecond
+
+// TunedFor returns the federation's router variant for a node expecting
+// topology t: DenseParams with DenseRelayDelay when it expects to be
+// linked to at least half of the other members, GossipParams otherwise,
+// including when it does not know. Flood publishing and peer scoring in
+// both.
+func TunedFor(t Topology) Tuning {
+	if t.Dense() {
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseRelayDelay}
+	}
+	return Tuning{Params: GossipParams(), FloodPublish: true}
 }
 
 // ScoreParams are the peer-score parameters for the topics, chosen for a
@@ -143,14 +195,46 @@ func decayHalfLife(d time.Duration) float64 {
 	return math.Pow(0.5, 1/d.Seconds())
 }
 
-// Options returns the pubsub options for a tuned federation router.
-// whitelist is passed to ScoreParams.
-func Options(whitelist []*net.IPNet) []pubsub.Option {
+// Tuning is what one router variant sets beyond the options every tuned
+// router shares: the mesh parameters, flood publishing, and how patient the
+// behaviour penalty (P7) is. Tuned returns the federation's; benchmarks
+// build others to compare.
+type Tuning struct {
+	Params       pubsub.GossipSubParams
+	FloodPublish bool
+	// NoScore turns peer scoring off (benchmarks only: scoring is what
+	// demotes a hostile peer).
+	NoScore bool
+	// BehaviourPenaltyThreshold overrides ScoreParams' P7 threshold when
+	// above zero.
+	BehaviourPenaltyThreshold float64
+	// RelayDelay holds back an entry received straight from its
+	// publisher (the publisher's flood) this long before it is validated,
+	// delivered and forwarded to the mesh, so that the IDONTWANT of mesh
+	// peers that got the same flood arrives first and the forward to them
+	// is skipped. Entries relayed by others are not held.
+	RelayDelay time.Duration
+}
+
+// Tuned returns the federation's router variant for a node that does not
+// know its topology.
+func Tuned() Tuning { return TunedFor(Topology{}) }
+
+// Options returns the pubsub options for a tuned federation router on a
+// node expecting topology t. whitelist is passed to ScoreParams.
+func Options(whitelist []*net.IPNet, t Topology) []pubsub.Option {
+	return OptionsFor(whitelist, TunedFor(t))
+}
+
+// OptionsFor returns the pubsub options for the router variant t.
+func OptionsFor(whitelist []*net.IPNet, t Tuning) []pubsub.Option {
 	params, thresholds := ScoreParams(whitelist)
-	return []pubsub.Option{
-		pubsub.WithGossipSubParams(GossipParams()),
-		pubsub.WithFloodPublish(true),
-		pubsub.WithPeerScore(params, thresholds),
+	if t.BehaviourPenaltyThreshold > 0 {
+		params.BehaviourPenaltyThreshold = t.BehaviourPenaltyThreshold
+	}
+	opts := []pubsub.Option{
+		pubsub.WithGossipSubParams(t.Params),
+		pubsub.WithFloodPublish(t.FloodPublish),
 		pubsub.WithMessageIdFn(MessageID),
 		// Peer exchange on prune helps a node that only knows its
 		// bootstrap peers find the rest of the federation.
@@ -168,6 +252,10 @@ func Options(whitelist []*net.IPNet) []pubsub.Option {
 		// hundred KB per peer at most.
 		pubsub.WithPeerOutboundQueueSize(256),
 	}
+	if !t.NoScore {
+		opts = append(opts, pubsub.WithPeerScore(params, thresholds))
+	}
+	return opts
 }
 
 // StockOptions returns the options for a baseline router with gossipsub's

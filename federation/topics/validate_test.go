@@ -126,12 +126,13 @@ func TestMessageIDIsEntryID(t *testing.T) {
 }
 
 func TestParamsAreValid(t *testing.T) {
-	p := GossipParams()
-	if !(p.Dlo <= p.D && p.D <= p.Dhi && p.Dout < p.Dlo && p.Dout < p.D/2 && p.Dscore <= p.Dhi) {
-		t.Fatalf("inconsistent mesh degrees %+v", p)
-	}
-	if p.IDontWantMessageThreshold <= p.Dhi*32 {
-		t.Fatal("IDONTWANT threshold invites amplification")
+	for _, p := range []pubsub.GossipSubParams{GossipParams(), DenseParams()} {
+		if !(p.Dlo <= p.D && p.D <= p.Dhi && p.Dout < p.Dlo && p.Dout < p.D/2 && p.Dscore <= p.Dhi) {
+			t.Fatalf("inconsistent mesh degrees %+v", p)
+		}
+		if p.IDontWantMessageThreshold <= p.Dhi*32 {
+			t.Fatal("IDONTWANT threshold invites amplification")
+		}
 	}
 	params, thresholds := ScoreParams(nil)
 	if len(params.Topics) != len(All()) {
@@ -139,6 +140,48 @@ func TestParamsAreValid(t *testing.T) {
 	}
 	if !(thresholds.GraylistThreshold < thresholds.PublishThreshold && thresholds.PublishThreshold < thresholds.GossipThreshold && thresholds.GossipThreshold < 0) {
 		t.Fatalf("thresholds out of order: %+v", thresholds)
+	}
+}
+
+// TestTunedForTopology pins the run-time choice of the router variant
+// (docs/BENCHMARKS.md, issue 20): the thinnest mesh with the first-hop
+// hold when the node expects links to at least half of the other members,
+// D=3 without hold otherwise and when it does not know; flood publishing
+// and peer scoring in both.
+func TestTunedForTopology(t *testing.T) {
+	type variant struct {
+		D, Dlo, Dhi int
+		hold        time.Duration
+	}
+	of := func(tu Tuning) variant { return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay} }
+	dense, sparse := variant{2, 1, 2, 2 * time.Millisecond}, variant{3, 2, 4, 0}
+	for _, c := range []struct {
+		name string
+		topo Topology
+		want variant
+	}{
+		{"first start", Topology{}, sparse},
+		{"alone", Topology{Members: 1}, sparse},
+		{"30 all linked", Topology{Members: 30, Linked: 29}, dense},
+		{"60 all linked", Topology{Members: 60, Linked: 59}, dense},
+		{"10 with 8 links", Topology{Members: 10, Linked: 8}, dense},
+		{"31 with 15 links", Topology{Members: 31, Linked: 15}, dense},
+		{"31 with 14 links", Topology{Members: 31, Linked: 14}, sparse},
+		{"30 with 8 links", Topology{Members: 30, Linked: 8}, sparse},
+		{"60 with 8 links", Topology{Members: 60, Linked: 8}, sparse},
+		{"200 up to the low water mark", Topology{Members: 200, Linked: 64}, sparse},
+	} {
+		tu := TunedFor(c.topo)
+		if got := of(tu); got != c.want || !tu.FloodPublish || tu.NoScore {
+			t.Errorf("%s: %+v flood %v noscore %v, want %+v with flood and scoring", c.name, got, tu.FloodPublish, tu.NoScore, c.want)
+		}
+	}
+	if of(Tuned()) != sparse {
+		t.Errorf("Tuned() is not the variant for an unknown topology")
+	}
+	// The options carry peer scoring: hostile peers are still demoted.
+	if n := len(Options(nil, Topology{Members: 60, Linked: 59})); n != len(OptionsFor(nil, Tuning{NoScore: true}))+1 {
+		t.Errorf("tuned options lack peer scoring (%d options)", n)
 	}
 }
 

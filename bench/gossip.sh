@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Gossip latency benchmark (testnet BenchmarkPublishLatency), quiet or under
+# a fixed CPU load that is the same for every router variant of the run.
+#
+#   bench/gossip.sh quiet  [test flags...]
+#   bench/gossip.sh loaded [test flags...]
+#
+# The test binary is built at nice 19; the benchmark itself runs at normal
+# priority. "loaded" starts BURNERS busy-loop processes at nice 0 beside it
+# (default 2, one per core of the reference machine) and stops them, by
+# PID, when the benchmark ends. The run is bounded by BENCH_TIMEOUT.
+# Default flags: 5 alternating pairs (-gossip.rounds 5) of 30 publishes per
+# topology; the variants alternate within each count (tuned, stock, ...).
+set -euo pipefail
+mode=${1:-quiet}
+shift || true
+case $mode in quiet | loaded) ;; *)
+	echo "usage: $0 quiet|loaded [test flags]" >&2
+	exit 2
+	;;
+esac
+cd "$(dirname "$0")/.."
+out=${BENCHOUT:-bench/out}
+mkdir -p "$out"
+bin=$(realpath -m "$out")/testnet.test
+nice -n 19 "${GO:-go}" test -c -o "$bin" ./testnet/
+flags=("$@")
+[ ${#flags[@]} -eq 0 ] && flags=(-test.benchtime 30x -gossip.rounds 5)
+
+pids=()
+stop() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap stop EXIT
+if [ "$mode" = loaded ]; then
+	for _ in $(seq "${BURNERS:-2}"); do
+		# Bounded as the benchmark is, in case this script is killed.
+		timeout "${BENCH_TIMEOUT:-60m}" bash -c 'while :; do :; done' &
+		pids+=($!)
+	done
+fi
+cd testnet
+echo "# gossip benchmark, $mode, burners ${#pids[@]}, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+timeout "${BENCH_TIMEOUT:-60m}" "$bin" -test.run '^$' -test.bench BenchmarkPublishLatency -test.timeout "${BENCH_TIMEOUT:-60m}" "${flags[@]}"
