@@ -185,7 +185,7 @@ func (f *Federation) startGossip() error {
 	if f.cfg.GossipTuning != nil {
 		tuning = *f.cfg.GossipTuning
 	}
-	f.log.Debug("gossip router", "component", "federation", "members", topo.Members, "linked", topo.Linked, "dense", topo.Dense())
+	f.log.Debug("gossip router", "members", topo.Members, "linked", topo.Linked, "dense", topo.Dense())
 	opts := topics.OptionsFor(loopback(), tuning)
 	if f.cfg.StockGossip {
 		opts = topics.StockOptions()

@@ -105,12 +105,12 @@ func (f *Federation) reconnect(p peer.ID) {
 		return
 	}
 	ai := peer.AddrInfo{ID: p, Addrs: f.host.Peerstore().Addrs(p)}
-	f.log.Info("identify failed; reconnecting", "component", "federation", "peer", p.String())
+	f.log.Info("identify failed; reconnecting", "peer", p.String())
 	_ = f.host.Network().ClosePeer(p)
 	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
 	defer cancel()
 	if err := f.host.Connect(ctx, ai); err != nil {
 		// The peer's own redial, or ours, will bring it back.
-		f.log.Debug("reconnect after identify failure", "component", "federation", "peer", p.String(), "err", err)
+		f.log.Debug("reconnect after identify failure", "peer", p.String(), "err", err)
 	}
 }
