@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"slices"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -166,4 +167,55 @@ func (m *mem) andCheaper(card, live int) bool {
 	}
 	perDoc := len(m.fa) / max(len(m.docs), 1) // removed documents' values are few: compact keeps them under a quarter
 	return m.bySize().andCost < min(card, live-card)*perDoc
+}
+
+// countsPool recycles the counts of finished queries: one int per facet
+// value of the index, thousands of them.
+var countsPool sync.Pool
+
+func getCounts(n int) []int {
+	if p, ok := countsPool.Get().(*[]int); ok && cap(*p) >= n {
+		c := (*p)[:n]
+		clear(c)
+		return c
+	}
+	return make([]int, n)
+}
+
+func putCounts(c []int) { countsPool.Put(&c) }
+
+// counts returns the facet counts of the documents of b (card of them) by
+// global value id. The caller holds the read lock.
+func (m *mem) counts(b *roaring.Bitmap, card int) []int {
+	out := getCounts(len(m.fvals))
+	live := int(m.live.GetCardinality())
+	visit := func(b *roaring.Bitmap, inc int) {
+		// In batches, from the compact spans: counting reads 8 bytes per
+		// document and its values, not the whole document.
+		var buf [256]uint32
+		it := b.ManyIterator()
+		fa, spans := m.fa, m.spans
+		for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+			for _, n := range buf[:k] {
+				sp := spans[n]
+				for _, i := range fa[sp>>16 : sp>>16+sp&0xffff] {
+					out[i] += inc
+				}
+			}
+		}
+	}
+	switch {
+	case card == 0:
+	case card >= andCountMin && m.andCheaper(card, live):
+		m.countsAnd(b, out)
+	case card <= live/2:
+		visit(b, 1)
+	default:
+		// Most of everything: every value's size less what is left out.
+		for i := range m.fvals {
+			out[i] = int(m.fvals[i].bits.GetCardinality())
+		}
+		visit(roaring.AndNot(m.live, b), -1)
+	}
+	return out
 }

@@ -168,60 +168,6 @@ type mem struct {
 	}
 }
 
-// uuid is a UUID as its 16 bytes.
-type uuid [16]byte
-
-// parseUUID reads a UUID in its text form; anything else is the zero uuid.
-func parseUUID(s string) uuid {
-	var u uuid
-	if len(s) != 36 {
-		return uuid{}
-	}
-	j := 0
-	for i := 0; i < 36; i++ {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if s[i] != '-' {
-				return uuid{}
-			}
-			continue
-		}
-		h, ok1 := unhex(s[i])
-		l, ok2 := unhex(s[i+1])
-		if !ok1 || !ok2 {
-			return uuid{}
-		}
-		u[j] = h<<4 | l
-		j++
-		i++
-	}
-	return u
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// String is the UUID's text form (lower case).
-func (u uuid) String() string {
-	const hex = "0123456789abcdef"
-	b := make([]byte, 0, 36)
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hex[c>>4], hex[c&15])
-	}
-	return string(b)
-}
-
 func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
@@ -604,55 +550,4 @@ func within1(a, b string) bool {
 	_, na := utf8.DecodeRuneInString(a)
 	_, nb := utf8.DecodeRuneInString(b)
 	return a[na:] == b[nb:] || a[na:] == b || a == b[nb:]
-}
-
-// countsPool recycles the counts of finished queries: one int per facet
-// value of the index, thousands of them.
-var countsPool sync.Pool
-
-func getCounts(n int) []int {
-	if p, ok := countsPool.Get().(*[]int); ok && cap(*p) >= n {
-		c := (*p)[:n]
-		clear(c)
-		return c
-	}
-	return make([]int, n)
-}
-
-func putCounts(c []int) { countsPool.Put(&c) }
-
-// counts returns the facet counts of the documents of b (card of them) by
-// global value id. The caller holds the read lock.
-func (m *mem) counts(b *roaring.Bitmap, card int) []int {
-	out := getCounts(len(m.fvals))
-	live := int(m.live.GetCardinality())
-	visit := func(b *roaring.Bitmap, inc int) {
-		// In batches, from the compact spans: counting reads 8 bytes per
-		// document and its values, not the whole document.
-		var buf [256]uint32
-		it := b.ManyIterator()
-		fa, spans := m.fa, m.spans
-		for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
-			for _, n := range buf[:k] {
-				sp := spans[n]
-				for _, i := range fa[sp>>16 : sp>>16+sp&0xffff] {
-					out[i] += inc
-				}
-			}
-		}
-	}
-	switch {
-	case card == 0:
-	case card >= andCountMin && m.andCheaper(card, live):
-		m.countsAnd(b, out)
-	case card <= live/2:
-		visit(b, 1)
-	default:
-		// Most of everything: every value's size less what is left out.
-		for i := range m.fvals {
-			out[i] = int(m.fvals[i].bits.GetCardinality())
-		}
-		visit(roaring.AndNot(m.live, b), -1)
-	}
-	return out
 }
