@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -181,13 +182,15 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	m.sortOrder()
 	r := m.result(q, text, tokens, now)
 
-	out := Result{Total: r.card, Hits: []Hit{}, Facets: maps.Clone(r.facets)}
+	out := Result{Total: r.card, Hits: make([]Hit, 0, min(per, r.card)), Facets: maps.Clone(r.facets)}
 	off := (page - 1) * per
-	for tier, b := range r.tiers {
-		if len(out.Hits) == per || b == nil {
+	for tier, c := range r.cards {
+		if len(out.Hits) == per {
 			break
 		}
-		c := int(b.GetCardinality())
+		if c == 0 {
+			continue
+		}
 		if off >= c {
 			off -= c
 			continue
@@ -196,7 +199,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		if len(tokens) > 0 {
 			score = float64(4 - tier)
 		}
-		for _, n := range m.page(b, off, per-len(out.Hits)) {
+		for _, n := range m.page(r.tier(tier), off, per-len(out.Hits)) {
 			out.Hits = append(out.Hits, x.hit(n, score, now))
 		}
 		off = 0
@@ -215,10 +218,60 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 // counts. Results are cached until the index changes (or a qualification
 // expires); none of it may be changed.
 type result struct {
-	tiers       [4]*roaring.Bitmap
+	tiers       [4]*roaring.Bitmap // the last one made only when a page reaches it (tier)
+	cards       [4]int             // of each tier
 	card        int
 	facets      map[string][]FacetValue
 	from, until time.Time
+
+	res      *roaring.Bitmap // every match, for the last tier
+	lastOnce sync.Once
+}
+
+// tier returns rank tier k of r's matches, nil if it is empty. The last
+// tier (matches only through a typo) is computed the first time a page
+// needs it: most queries are answered by their first page, which the
+// earlier tiers fill.
+func (r *result) tier(k int) *roaring.Bitmap {
+	if r.cards[k] == 0 {
+		return nil
+	}
+	if k == 3 {
+		r.lastOnce.Do(func() {
+			rest := r.res.Clone()
+			for _, b := range r.tiers[:3] {
+				if b != nil {
+					rest.AndNot(b)
+				}
+			}
+			r.tiers[3] = rest
+		})
+	}
+	return r.tiers[k]
+}
+
+// splitTiers fills r's first three tiers from res, the matches of a text
+// query, and counts the last. Tiers are disjoint: each is res and its
+// postings less the earlier tiers, taken out in place, so a query makes
+// one bitmap per tier and no copy of res. Read lock held.
+func (m *mem) splitTiers(r *result, res *roaring.Bitmap, tokens []string, text string) {
+	left := r.card
+	for k, sets := range m.tierSets(tokens, text) {
+		if sets == nil || left == 0 {
+			continue
+		}
+		b := roaring.FastAnd(append(sets, res)...)
+		for _, e := range r.tiers[:k] {
+			if e != nil {
+				b.AndNot(e)
+			}
+		}
+		if c := int(b.GetCardinality()); c > 0 {
+			r.tiers[k], r.cards[k] = b, c
+			left -= c
+		}
+	}
+	r.cards[3] = left
 }
 
 // maxResultCache bounds the result cache: the funnel's queries repeat
@@ -239,6 +292,9 @@ func (r *result) size() int {
 		if b != nil {
 			n += int(b.GetSizeInBytes())
 		}
+	}
+	if r.cards[3] > 0 {
+		n += 2 * int(r.res.GetSizeInBytes()) // the last tier, and res if it is a copy
 	}
 	for _, vs := range r.facets {
 		n += 48 * len(vs)
@@ -301,20 +357,11 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 		}
 	}
 	card := int(res.GetCardinality())
-	r := &result{card: card, facets: map[string][]FacetValue{}, from: from, until: until}
+	r := &result{card: card, facets: map[string][]FacetValue{}, from: from, until: until, res: res}
 	if len(tokens) == 0 {
-		r.tiers[0] = res
+		r.tiers[0], r.cards[0] = res, card
 	} else {
-		rest := res
-		for tier, b := range m.tiers(res, tokens, text) {
-			if tier == 3 {
-				r.tiers[3] = rest
-				break
-			}
-			b = roaring.And(rest, b)
-			rest = roaring.AndNot(rest, b)
-			r.tiers[tier] = b
-		}
+		m.splitTiers(r, res, tokens, text)
 	}
 
 	counts := m.counts(res, card)
@@ -430,17 +477,16 @@ func (t *topValues) sorted() []FacetValue {
 	return t.heap
 }
 
-// tiers returns the rank tiers of a text query: documents named exactly
-// text, having every word exactly in the name, every word exactly
-// anywhere; the fourth (everything else) is nil. Read lock held.
-func (m *mem) tiers(res *roaring.Bitmap, tokens []string, text string) [4]*roaring.Bitmap {
-	var t [4]*roaring.Bitmap
+// tierSets returns, for the first three rank tiers of a text query, the
+// postings a document of the tier must all be in: named exactly text,
+// every word exactly in the name, every word exactly anywhere. A nil entry
+// is a tier nothing can be in. Nothing is copied. Read lock held.
+func (m *mem) tierSets(tokens []string, text string) [3][]*roaring.Bitmap {
+	var t [3][]*roaring.Bitmap
 	if p, ok := m.names[foldKey(text)]; ok {
-		t[0] = p.bitmap()
-	} else {
-		t[0] = roaring.New()
+		t[0] = []*roaring.Bitmap{p.bitmap()}
 	}
-	inName, inAll := []*roaring.Bitmap{res}, []*roaring.Bitmap{res}
+	inName, inAll := []*roaring.Bitmap{}, []*roaring.Bitmap{}
 	for _, tok := range tokens {
 		i, ok := m.terms[tok]
 		if !ok || m.name[i].empty() {
@@ -454,13 +500,7 @@ func (m *mem) tiers(res *roaring.Bitmap, tokens []string, text string) [4]*roari
 			inAll = append(inAll, m.all[i].bitmap())
 		}
 	}
-	and := func(bs []*roaring.Bitmap) *roaring.Bitmap {
-		if bs == nil {
-			return roaring.New()
-		}
-		return roaring.FastAnd(bs...)
-	}
-	t[1], t[2] = and(inName), and(inAll)
+	t[1], t[2] = inName, inAll
 	return t
 }
 

@@ -1,0 +1,102 @@
+package search
+
+import (
+	"context"
+	"strconv"
+	"testing"
+)
+
+// TestTextPagesFollowTiers pages through text queries whose matches fall
+// in every rank tier (exact name, every word in the name, every word
+// anywhere, through a typo only) and checks the pages against the tiers
+// worked out document by document: every match exactly once, tiers in
+// order, name order within a tier.
+func TestTextPagesFollowTiers(t *testing.T) {
+	f := newFixture(t, newReplica(t), 1)
+	x, err := open(Config{Replica: f.rep, Clock: f.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	bt := x.newBatcher()
+	for i, o := range genOfferings(13, 2500) {
+		pub := "12D3KooWPub" + strconv.Itoa(i%40)
+		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%40), o, nil)})
+		if err := bt.maybeFlush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bt.flush(true); err != nil {
+		t.Fatal(err)
+	}
+	m := x.mem
+	// The tier of document n for a query, from the postings alone.
+	tierOf := func(n uint32, text string, tokens []string) int {
+		if p, ok := m.names[foldKey(text)]; ok && p.bitmap().Contains(n) {
+			return 0
+		}
+		inName, inAll := true, true
+		for _, tok := range tokens {
+			i, ok := m.terms[tok]
+			inName = inName && ok && m.name[i].bitmap().Contains(n)
+			inAll = inAll && ok && m.all[i].bitmap().Contains(n)
+		}
+		switch {
+		case inName:
+			return 1
+		case inAll:
+			return 2
+		}
+		return 3
+	}
+	queries := []string{"servizio", "sevizio", "servizi aiuto", "assistenza domiciliare", "pasti a domicilio", "compagnia", "terapia"}
+	seen3 := false
+	for _, q := range queries {
+		text := words(q)
+		tokens := x.terms(text, maxWords)
+		var got []Hit
+		total := -1
+		for page := 1; page < 1000; page++ {
+			r, err := x.Search(context.Background(), Query{Text: q, Page: page, PerPage: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			total = r.Total
+			got = append(got, r.Hits...)
+			if len(r.Hits) < 7 {
+				break
+			}
+		}
+		if len(got) != total || total == 0 {
+			t.Fatalf("%q: paged through %d hits, total %d", q, len(got), total)
+		}
+		m.mu.RLock()
+		m.sortOrder()
+		seen := map[uint32]bool{}
+		last := [2]int{-1, -1} // tier, rank
+		for i, h := range got {
+			n, ok := m.byID[docID(h.Publisher, h.Key)]
+			if !ok || seen[n] {
+				m.mu.RUnlock()
+				t.Fatalf("%q: hit %d (%s) unknown or twice", q, i, h.Key)
+			}
+			seen[n] = true
+			tier, rank := tierOf(n, text, tokens), int(m.rank[n])
+			if tier == 3 {
+				seen3 = true
+			}
+			if want := float64(4 - tier); h.Score != want {
+				t.Errorf("%q: hit %d in tier %d scored %v", q, i, tier, h.Score)
+			}
+			if tier < last[0] || tier == last[0] && rank <= last[1] {
+				m.mu.RUnlock()
+				t.Fatalf("%q: hit %d (tier %d, rank %d) after (tier %d, rank %d)", q, i, tier, rank, last[0], last[1])
+			}
+			last = [2]int{tier, rank}
+		}
+		m.mu.RUnlock()
+	}
+	if !seen3 {
+		t.Fatal("no query reached the typo tier: the test does not cover it")
+	}
+}
