@@ -93,6 +93,17 @@ func Term(code string) (TaxonomyTerm, bool) {
 	return x.terms[i].clone(), true
 }
 
+// TermName returns the Italian name of the term with code, without
+// copying the term: for labels on hot paths.
+func TermName(code string) (string, bool) {
+	x := taxonomy()
+	i, ok := x.byCode[code]
+	if !ok {
+		return "", false
+	}
+	return x.terms[i].NameIT, true
+}
+
 // KnownTerm reports whether code is a term of the taxonomy, without copying it.
 func KnownTerm(code string) bool {
 	_, ok := taxonomy().byCode[code]

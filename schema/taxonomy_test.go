@@ -65,6 +65,14 @@ func TestTaxonomyIntegrity(t *testing.T) {
 		if !KnownTerm(code) {
 			t.Errorf("expected term %q is missing", code)
 		}
+		if term, _ := Term(code); term.NameIT == "" {
+			t.Errorf("term %q has no Italian name", code)
+		} else if name, ok := TermName(code); !ok || name != term.NameIT {
+			t.Errorf("TermName(%q) = %q, %v; want %q", code, name, ok, term.NameIT)
+		}
+	}
+	if _, ok := TermName("anziani."); ok {
+		t.Error("TermName knows an unknown code")
 	}
 	if KnownTerm("") || KnownTerm("anziani.") || Children("nope") != nil || Children("casa.pulizie") != nil {
 		t.Error("unknown or leaf codes answer as if they had terms")

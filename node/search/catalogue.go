@@ -125,8 +125,8 @@ func (c *Catalogue) listings(ctx context.Context, hits []Hit, fn func(catalogue.
 func (c *Catalogue) facetLabel(facet, value string) string {
 	switch facet {
 	case FacetCategory:
-		if t, ok := schema.Term(value); ok {
-			return t.NameIT
+		if name, ok := schema.TermName(value); ok {
+			return name
 		}
 	case FacetMunicipality:
 		if m, ok := schema.LookupMunicipality(value); ok {
