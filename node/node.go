@@ -364,12 +364,15 @@ func (n *Node) mountHTTP() {
 	if n.calls != nil {
 		wd.CallRequests = func(a auth.Actor) int { return len(n.calls.Requests(context.Background(), a)) }
 	}
-	domains := []httpx.Routes{n.care, n.own}
+	// The catalogue first: routes match in order, and its search is the
+	// node's most frequent request.
+	var domains []httpx.Routes
 	if n.fed != nil {
 		fv := fedView{f: n.fed, ms: n.members, view: n.view, clk: n.cfg.Clock}
 		wd.Catalogue, wd.Coops = &search.Catalogue{Index: n.view.idx, Listings: n.view.cat, NoResult: n.searchNoResult}, fv.Coops
 		domains = append(domains, wd.Catalogue, wd.Coops, hsds.API{Catalogue: wd.Catalogue, Replica: n.fed.Replica()})
 	}
+	domains = append(domains, n.care, n.own)
 	// requests before escalation: both answer /api/v1/cases (see
 	// requests.CaseKind).
 	domains = append(domains, n.calls, n.requests, n.fleet, n.escalationAPI(), notify.API{Service: n.notify, Audit: n.audit}, qual,
