@@ -152,13 +152,17 @@ func (m *mem) card(n uint32) Card {
 	return c
 }
 
-// maxPlacesFacet is how many municipalities the municipality facet lists
-// unless all facets are asked for: the commonest, as the funnel offers.
-const maxPlacesFacet = 10
+// maxPlacesFacet and maxPublishersFacet are how many municipalities and
+// coops their facets list unless all facets are asked for: the commonest,
+// as the funnel's filters offer them.
+const (
+	maxPlacesFacet     = 10
+	maxPublishersFacet = 10
+)
 
 // trimFacets keeps of the facets what the funnel shows: the categories of
 // the next step (the top categories, or the children of the chosen one's
-// top category) and the commonest municipalities. Query.AllFacets keeps
+// top category), the commonest municipalities and coops. Query.AllFacets keeps
 // everything.
 func trimFacets(q Query, facets map[string][]FacetValue) {
 	if q.AllFacets {
@@ -181,5 +185,8 @@ func trimFacets(q Query, facets map[string][]FacetValue) {
 	facets[FacetCategory] = cats
 	if m := facets[FacetMunicipality]; len(m) > maxPlacesFacet {
 		facets[FacetMunicipality] = m[:maxPlacesFacet]
+	}
+	if p := facets[FacetPublisher]; len(p) > maxPublishersFacet {
+		facets[FacetPublisher] = p[:maxPublishersFacet]
 	}
 }

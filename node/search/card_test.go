@@ -14,7 +14,7 @@ import (
 // from the listings and the funnel's facets, and all of them on request.
 func TestAnswerCardsAndFunnelFacets(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, newReplica(t), 2)
+	f := newFixture(t, newReplica(t), maxPublishersFacet+3)
 	f.coop(t, 0, "Coop Uno")
 	idx := f.open(t, "")
 	defer idx.Close()
@@ -23,9 +23,10 @@ func TestAnswerCardsAndFunnelFacets(t *testing.T) {
 	paid.Cost = schema.Cost{Type: schema.CostPaid, Description: "lungo testo", Options: []schema.CostOption{
 		{Option: "Notte", AmountCents: 9000, Currency: "EUR", Unit: "day"}, {Option: "Settimana", AmountCents: 50000, Currency: "EUR", Unit: "week"}}}
 	paid.Areas = []string{"080063", "080096", "015146", "058091"}
-	for i, o := range append(offers, paid) {
-		f.publish(t, i%2, o)
+	for i, o := range offers {
+		f.publish(t, i%len(f.keys), o)
 	}
+	f.publish(t, 0, paid)
 	f.sync(t)
 	listings, err := catalogue.NewFederated(ctx, f.rep)
 	if err != nil {
@@ -78,6 +79,13 @@ func TestAnswerCardsAndFunnelFacets(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := search(t, idx, q)
+		coops := len(res.Facets[FacetPublisher])
+		if cat == "" && coops != len(f.keys) {
+			t.Errorf("whole catalogue: the index lists %d coops, want %d", coops, len(f.keys))
+		}
+		if n := len(ans.Facets[FacetPublisher]); len(all.Facets[FacetPublisher]) != coops || n != min(coops, maxPublishersFacet) {
+			t.Errorf("category %q: %d coops, %d with all facets; the index lists %d", cat, n, len(all.Facets[FacetPublisher]), coops)
+		}
 		if len(all.Facets[FacetCategory]) != len(res.Facets[FacetCategory]) || len(all.Facets[FacetMunicipality]) != len(res.Facets[FacetMunicipality]) {
 			t.Errorf("category %q with all facets: %d categories, %d municipalities; the index lists %d, %d", cat,
 				len(all.Facets[FacetCategory]), len(all.Facets[FacetMunicipality]), len(res.Facets[FacetCategory]), len(res.Facets[FacetMunicipality]))
