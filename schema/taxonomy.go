@@ -93,6 +93,17 @@ func Term(code string) (TaxonomyTerm, bool) {
 	return x.terms[i].clone(), true
 }
 
+// TermParent returns the code of the parent of the term with code (empty
+// for a top category), without copying the term: for hot paths.
+func TermParent(code string) (string, bool) {
+	x := taxonomy()
+	i, ok := x.byCode[code]
+	if !ok {
+		return "", false
+	}
+	return x.terms[i].Parent, true
+}
+
 // TermName returns the Italian name of the term with code, without
 // copying the term: for labels on hot paths.
 func TermName(code string) (string, bool) {

@@ -70,9 +70,15 @@ func TestTaxonomyIntegrity(t *testing.T) {
 		} else if name, ok := TermName(code); !ok || name != term.NameIT {
 			t.Errorf("TermName(%q) = %q, %v; want %q", code, name, ok, term.NameIT)
 		}
+		if parent, ok := TermParent(code); !ok || parent != strings.Split(code, ".")[0] && parent != "" || parent == "" && strings.Contains(code, ".") {
+			t.Errorf("TermParent(%q) = %q, %v", code, parent, ok)
+		}
 	}
 	if _, ok := TermName("anziani."); ok {
 		t.Error("TermName knows an unknown code")
+	}
+	if _, ok := TermParent("anziani."); ok {
+		t.Error("TermParent knows an unknown code")
 	}
 	if KnownTerm("") || KnownTerm("anziani.") || Children("nope") != nil || Children("casa.pulizie") != nil {
 		t.Error("unknown or leaf codes answer as if they had terms")

@@ -1,7 +1,7 @@
 package search
 
 import (
-	"slices"
+	"cmp"
 	"strings"
 
 	"github.com/difronte/difronte/schema"
@@ -168,17 +168,16 @@ func trimFacets(q Query, facets map[string][]FacetValue) {
 	if q.AllFacets {
 		return
 	}
-	next := schema.TopTerms()
-	if t, ok := schema.Term(q.Category); ok {
-		top := t.Code
-		if t.Parent != "" {
-			top = t.Parent
-		}
-		next = schema.Children(top)
+	// The next step's categories are the children of the chosen one's top
+	// category (the top categories when none is chosen): read from the
+	// taxonomy without copying its terms.
+	top := ""
+	if p, ok := schema.TermParent(q.Category); ok {
+		top = cmp.Or(p, q.Category)
 	}
 	cats := facets[FacetCategory][:0:0]
 	for _, v := range facets[FacetCategory] {
-		if slices.ContainsFunc(next, func(t schema.TaxonomyTerm) bool { return t.Code == v.Value }) {
+		if p, ok := schema.TermParent(v.Value); ok && p == top {
 			cats = append(cats, v)
 		}
 	}
