@@ -207,6 +207,10 @@ func cpuTime(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
+// onlyKinds, when set (-only, with -url), limits printLoad to the kinds
+// whose name contains it.
+var onlyKinds string
+
 // printLoad runs every kind with clients clients, prints the table and
 // returns each kind's figures, in the order of kinds().
 func printLoad(base string, pid, clients, n int) ([]load, error) {
@@ -214,6 +218,9 @@ func printLoad(base string, pid, clients, n int) ([]load, error) {
 	var out []load
 	la := loadavg()
 	for _, k := range kinds() {
+		if !strings.Contains(k.name, onlyKinds) {
+			continue
+		}
 		l, err := runLoad(base, pid, k, clients, n)
 		if err != nil {
 			return nil, err

@@ -44,6 +44,7 @@ func main() {
 	data := flag.String("data", "", "keep the seeded data directory here and reuse it in later runs (default: a temporary one)")
 	url := flag.String("url", "", "only run the query load against the node already serving at this URL (with -pid, its process)")
 	pid := flag.Int("pid", 0, "the process of the node at -url, for its CPU time")
+	flag.StringVar(&onlyKinds, "only", "", "with -url: run only the query kinds whose name contains this")
 	postgres := flag.Bool("postgres", true, "also run the same load on PostgreSQL full-text search over the same offerings, alternating with the node")
 	pairs := flag.Int("pairs", 2, "node and PostgreSQL runs to alternate (at least 1)")
 	pgLimit := flag.Duration("pg-limit", 40*time.Second, "longest PostgreSQL run of one query kind: its clients stop before -queries when it has passed")
@@ -54,6 +55,10 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if onlyKinds != "" {
+		fmt.Fprintln(os.Stderr, "catalogue bench: -only needs -url (a whole run measures every kind)")
+		os.Exit(2)
 	}
 	var pg *pgCompare
 	if *postgres {

@@ -219,3 +219,33 @@ func (m *mem) counts(b *roaring.Bitmap, card int) []int {
 	}
 	return out
 }
+
+// countCategories adds inc to the rows of byCategory of d's categories, at
+// each of d's values. The caller holds mu for writing.
+func (m *mem) countCategories(d *doc, inc int32) {
+	vals := m.vals(d)
+	for _, c := range vals {
+		if m.fvals[c].field != ffCategory {
+			continue
+		}
+		row := m.byCategory[c]
+		if n := len(m.fvals); len(row) < n {
+			row = append(row, make([]int32, n-len(row))...)
+			m.byCategory[c] = row
+		}
+		for _, v := range vals {
+			row[v] += inc
+		}
+	}
+}
+
+// categoryCounts returns the facet counts of the documents of the category
+// with value id c, from byCategory: a copy of its row. The caller holds
+// the read lock.
+func (m *mem) categoryCounts(c uint32) []int {
+	out := getCounts(len(m.fvals))
+	for v, n := range m.byCategory[c] {
+		out[v] = int(n)
+	}
+	return out
+}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/difronte/difronte/schema"
 )
 
 // TestFacetCountsAndPagesAgree checks the fast paths of a query against a
@@ -86,6 +88,63 @@ func TestFacetCountsAndPagesAgree(t *testing.T) {
 			if got := m.topRanks(b, pg.off, pg.n); !slices.Equal(got, exp) && len(got)+len(exp) > 0 {
 				t.Errorf("%s: topRanks(%d, %d) = %v, want %v", name, pg.off, pg.n, got, exp)
 			}
+		}
+	}
+}
+
+// TestCategoryCountsFollowChanges checks the counts kept per category
+// (byCategory, what a query filtering only by a category counts from)
+// against a count over the documents themselves, after documents were
+// added, replaced with other categories and places, and removed.
+func TestCategoryCountsFollowChanges(t *testing.T) {
+	f := newFixture(t, newReplica(t), 1)
+	x, err := open(Config{Replica: f.rep, Clock: f.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	offers := genOfferings(5, 3000)
+	again := genOfferings(6, 3000) // other categories and places for the same ids
+	pub := func(i int) string { return "12D3KooWPub" + strconv.Itoa(i%40) }
+	bt := x.newBatcher()
+	add := func(i int, o schema.Offering) {
+		bt.ops = append(bt.ops, op{id: docID(pub(i), offers[i].ID), in: x.document(pub(i), "Cooperativa", o, nil)})
+		if err := bt.maybeFlush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, o := range offers {
+		add(i, o)
+	}
+	for i := range offers {
+		switch {
+		case i%7 == 0:
+			bt.ops = append(bt.ops, op{id: docID(pub(i), offers[i].ID)})
+		case i%3 == 0:
+			again[i].ID = offers[i].ID
+			add(i, again[i])
+		}
+	}
+	if err := bt.flush(true); err != nil {
+		t.Fatal(err)
+	}
+	m := x.mem
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if len(m.fids[ffCategory]) < 20 {
+		t.Fatalf("only %d categories: the test covers too few", len(m.fids[ffCategory]))
+	}
+	for name, c := range m.fids[ffCategory] {
+		plain := make([]int, len(m.fvals))
+		it := m.fvals[c].bits.Iterator()
+		for it.HasNext() {
+			for _, v := range m.vals(&m.docs[it.Next()]) {
+				plain[v]++
+			}
+		}
+		want, got := m.facetLists(plain), m.facetLists(m.categoryCounts(c))
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("category %s: kept counts\n%v\nplain counts\n%v", name, got, want)
 		}
 	}
 }

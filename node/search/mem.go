@@ -124,26 +124,32 @@ type facetVal struct {
 type mem struct {
 	mu sync.RWMutex
 
-	docs     []doc    // by number
-	spans    []uint64 // by number: where a document's facet values are in fa (span), for counting
-	free     []uint32
-	fa, ta   []uint32 // facet values and terms of the documents
-	garbage  int      // entries of fa and ta of removed documents
-	byID     map[string]uint32
-	live     *roaring.Bitmap
-	words    []string           // term id -> term
-	terms    map[string]uint32  // term -> id
-	byLen    map[int][]uint32   // rune length -> term ids, for typo expansion
-	all      []posting          // term id -> docs with it anywhere
-	name     []posting          // term id -> docs with it in the name
-	names    map[string]posting // by value: no object per name
-	hsds     map[uuid]uint32    // no pointers: the collector does not scan it
-	fvals    []facetVal
-	fids     [nFields]map[string]uint32 // value -> global value id
-	qual     *roaring.Bitmap            // documents with a qualification (maybe expired)
-	coops    map[string]string          // publisher -> coop name, as its documents last said
-	small    []string                   // see smallID
-	smallIDs map[string]uint8
+	docs    []doc    // by number
+	spans   []uint64 // by number: where a document's facet values are in fa (span), for counting
+	free    []uint32
+	fa, ta  []uint32 // facet values and terms of the documents
+	garbage int      // entries of fa and ta of removed documents
+	byID    map[string]uint32
+	live    *roaring.Bitmap
+	words   []string           // term id -> term
+	terms   map[string]uint32  // term -> id
+	byLen   map[int][]uint32   // rune length -> term ids, for typo expansion
+	all     []posting          // term id -> docs with it anywhere
+	name    []posting          // term id -> docs with it in the name
+	names   map[string]posting // by value: no object per name
+	hsds    map[uuid]uint32    // no pointers: the collector does not scan it
+	// byCategory holds, for each category value id, how many live
+	// documents have it and each other value (by value id; shorter rows
+	// end in zeros): the facet counts of a query that only filters by
+	// that category, the funnel's first steps, kept as documents come and
+	// go (facets.go).
+	byCategory map[uint32][]int32
+	fvals      []facetVal
+	fids       [nFields]map[string]uint32 // value -> global value id
+	qual       *roaring.Bitmap            // documents with a qualification (maybe expired)
+	coops      map[string]string          // publisher -> coop name, as its documents last said
+	small      []string                   // see smallID
+	smallIDs   map[string]uint8
 
 	// order is every live number sorted by name, rank its inverse; both
 	// are rebuilt on the first query after a change.
@@ -171,7 +177,7 @@ type mem struct {
 func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
-		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(),
+		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
 	}
 	for i := range m.fids {
@@ -231,6 +237,7 @@ func (m *mem) put(in *docIn) {
 		}
 	}
 	d.nv = uint16(len(m.fa) - int(d.fat))
+	m.countCategories(&d, 1)
 	for _, t := range in.all[:min(len(in.all), 1<<16-1)] {
 		i := m.term(t)
 		m.ta = append(m.ta, i)
@@ -292,6 +299,7 @@ func (m *mem) delete(id string) {
 
 func (m *mem) remove(num uint32) {
 	d := &m.docs[num]
+	m.countCategories(d, -1)
 	for _, i := range m.vals(d) {
 		m.fvals[i].bits.Remove(num)
 	}

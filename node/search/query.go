@@ -364,12 +364,23 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 		m.splitTiers(r, res, tokens, text)
 	}
 
-	counts := m.counts(res, card)
+	var counts []int
+	if c, ok := m.fids[ffCategory][q.Category]; ok && len(tokens) == 0 && q.onlyCategory() {
+		counts = m.categoryCounts(c)
+	} else {
+		counts = m.counts(res, card)
+	}
 	r.facets = m.facetLists(counts)
 	putCounts(counts)
 	nq := int(res.AndCardinality(valid))
 	r.facets[FacetQualified] = []FacetValue{{"true", nq}, {"false", card - nq}}
 	return r
+}
+
+// onlyCategory reports whether q filters by its category and nothing else
+// (its text aside).
+func (q Query) onlyCategory() bool {
+	return q.Category != "" && q.Municipality == "" && q.Price == "" && q.Mode == "" && q.Lang == "" && q.Publisher == "" && !q.QualifiedOnly
 }
 
 // filters returns the bitmaps of a query's filters (the qualified one
