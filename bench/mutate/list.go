@@ -66,8 +66,8 @@ var mutations = []Mutation{
 		From: "if err := schema.ValidateBody(e.Kind, e.Key, e.Body); err != nil {",
 		To:   "if err := schema.ValidateBody(e.Kind, e.Key, e.Body); false && err != nil {", Pkgs: pTopics},
 	{Name: "gossip-own-echo", What: "own entry echoed back is applied from outside", File: "federation/topics/validate.go",
-		From: `return pubsub.ValidationIgnore, nil, "own entry echoed back"`,
-		To:   `return pubsub.ValidationAccept, e, ""`, Pkgs: pTopics},
+		From: `return pubsub.ValidationIgnore, nil, Echo, "own entry echoed back"`,
+		To:   `return pubsub.ValidationAccept, e, Accepted, ""`, Pkgs: pTopics},
 
 	// federation/replica: which entries replace which, marks.
 	{Name: "replica-stale", What: "an older seq replaces a newer entry", File: "federation/replica/replica.go",
@@ -119,11 +119,11 @@ var mutations = []Mutation{
 		From: "ev.Detail, ev.Prev,",
 		To:   "ev.Detail,", Pkgs: pAudit},
 	{Name: "audit-verify-link", What: "Verify ignores the link to the previous event", File: "node/audit/audit.go",
-		From: "ev.Seq != n || ev.Prev != prev || hashEvent(&ev) != ev.Hash",
-		To:   "ev.Seq != n || (false && ev.Prev != prev) || hashEvent(&ev) != ev.Hash", Pkgs: pAudit},
+		From: "ev.Seq != c.n || ev.Prev != c.prev || hashEvent(&ev) != ev.Hash",
+		To:   "ev.Seq != c.n || (false && ev.Prev != c.prev) || hashEvent(&ev) != ev.Hash", Pkgs: pAudit},
 	{Name: "audit-verify-hash", What: "Verify ignores an event's own hash", File: "node/audit/audit.go",
-		From: "ev.Prev != prev || hashEvent(&ev) != ev.Hash ||",
-		To:   "ev.Prev != prev ||", Pkgs: pAudit},
+		From: "ev.Prev != c.prev || hashEvent(&ev) != ev.Hash ||",
+		To:   "ev.Prev != c.prev ||", Pkgs: pAudit},
 
 	// node/care: who sees and changes a beneficiary.
 	{Name: "care-assigned", What: "a caregiver sees beneficiaries not assigned to them", File: "node/care/service.go",
@@ -172,16 +172,16 @@ var mutations = []Mutation{
 		To:   "if h.Issuer == node &&", Pkgs: pCalls},
 
 	// node/escalation: who an alert reaches first.
-	{Name: "escalation-social-first", What: "social-services alert routed to other contacts first", File: "node/escalation/service.go",
+	{Name: "escalation-social-first", What: "social-services alert routed to other contacts first", File: "node/escalation/links.go",
 		From: "\treturn append(first, rest...)\n}",
 		To:   "\treturn append(rest, first...)\n}", Pkgs: pEscalate},
-	{Name: "escalation-social-only", What: "alert routed to nobody when the chain holds only its targets", File: "node/escalation/service.go",
+	{Name: "escalation-social-only", What: "alert routed to nobody when the chain holds only its targets", File: "node/escalation/links.go",
 		From: "\tif len(first) == 0 {\n\t\treturn nil\n\t}",
 		To:   "\tif len(rest) == 0 {\n\t\treturn nil\n\t}", Pkgs: pEscalate},
-	{Name: "escalation-social-kind", What: "social-services alert targets the wrong contacts", File: "node/escalation/service.go",
+	{Name: "escalation-social-kind", What: "social-services alert targets the wrong contacts", File: "node/escalation/links.go",
 		From: `want = func(l Link) bool { return l.Kind == "social_services" }`,
 		To:   `want = func(l Link) bool { return l.Kind != "social_services" }`, Pkgs: pEscalate},
-	{Name: "escalation-caregiver-kind", What: "caregivers alert targets the wrong contacts", File: "node/escalation/service.go",
+	{Name: "escalation-caregiver-kind", What: "caregivers alert targets the wrong contacts", File: "node/escalation/links.go",
 		From: `want = func(l Link) bool { return l.Kind == "caregiver" }`,
 		To:   `want = func(l Link) bool { return l.Kind != "caregiver" }`, Pkgs: pEscalate},
 
@@ -198,8 +198,7 @@ var mutations = []Mutation{
 // stream badger's own Backup uses, with a key filter.
 func backupSkips(prefix string) Mutation {
 	return Mutation{Name: "backup-skips-" + prefix[1:], What: "backup skips the " + prefix + " namespace", File: "node/store/store.go",
-		From: "_, err := s.badger.DB.Backup(w, 0)",
-		To: "st := s.badger.DB.NewStream()\n" +
-			"\tst.ChooseKey = func(it *badgerdb.Item) bool { return !strings.HasPrefix(string(it.Key()), \"" + prefix + "/\") }\n" +
-			"\t_, err := st.Backup(w, 0)", Pkgs: pBackup}
+		From: "_, err := stream.Backup(w, 0)",
+		To: "stream.ChooseKey = func(it *badgerdb.Item) bool { return !strings.HasPrefix(string(it.Key()), \"" + prefix + "/\") }\n" +
+			"\t_, err := stream.Backup(w, 0)", Pkgs: pBackup}
 }
