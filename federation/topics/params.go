@@ -208,12 +208,15 @@ type Tuning struct {
 	// BehaviourPenaltyThreshold overrides ScoreParams' P7 threshold when
 	// above zero.
 	BehaviourPenaltyThreshold float64
-	// RelayDelay holds back an entry received straight from its
-	// publisher (the publisher's flood) this long before it is validated,
-	// delivered and forwarded to the mesh, so that the IDONTWANT of mesh
-	// peers that got the same flood arrives first and the forward to them
-	// is skipped. Entries relayed by others are not held.
+	// RelayDelay holds back the forward of an accepted entry received
+	// from another node this long: the node applies the entry to its
+	// replica at once, then pubsub forwards it to the mesh after the
+	// hold, so that the IDONTWANT of mesh peers that got the same entry
+	// by another path arrives first and the forward to them is skipped.
 	RelayDelay time.Duration
+	// RelayFirstHopOnly limits RelayDelay to entries received straight
+	// from their publisher (its flood); relayed entries go on at once.
+	RelayFirstHopOnly bool
 }
 
 // Tuned returns the federation's router variant for a node that does not
