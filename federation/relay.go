@@ -89,9 +89,9 @@ type relay struct {
 	// apply takes an accepted entry of another node (nil: none).
 	apply func(*schema.Entry) bool
 	hold  time.Duration
-	// firstHopOnly holds only entries received straight from their
-	// publisher (its flood), not entries relayed by others.
-	firstHopOnly bool
+	// everyHop holds entries relayed by others too, not only those
+	// received straight from their publisher (its flood).
+	everyHop bool
 	// sleep waits d or until ctx ends (nil: a real timer). The hold is
 	// real time on purpose: it paces the network, whatever clock the
 	// node's schedules run on.
@@ -108,7 +108,7 @@ func (r relay) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	if e, ok := msg.ValidatorData.(*schema.Entry); ok && r.apply != nil {
 		r.apply(e)
 	}
-	if r.hold > 0 && (!r.firstHopOnly || msg.GetFrom() == from) {
+	if r.hold > 0 && (r.everyHop || msg.GetFrom() == from) {
 		sleep := r.sleep
 		if sleep == nil {
 			sleep = sleepCtx

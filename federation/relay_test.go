@@ -178,8 +178,8 @@ func TestRelayHoldMeasured(t *testing.T) {
 	}
 }
 
-// TestRelayHoldScope: the hold applies at every hop unless first-hop
-// only, never to the node's own publish, and never to a refused entry.
+// TestRelayHoldScope: the hold applies to the first hop, to every hop
+// when asked, never to the node's own publish, and never to a refused entry.
 func TestRelayHoldScope(t *testing.T) {
 	var holds atomic.Int32
 	fx := newRelayFixture(t, time.Millisecond, func(context.Context, time.Duration) { holds.Add(1) })
@@ -187,10 +187,10 @@ func TestRelayHoldScope(t *testing.T) {
 	// A publisher per entry: each is its publisher's first (seq 1).
 	pub, pub2, pub3 := newKey(t), newKey(t), newKey(t)
 	relayer := peerOf(t, newKey(t))
-	check := func(name string, firstHopOnly bool, e *schema.Entry, from peer.ID, want pubsub.ValidationResult, wantHold int32) {
+	check := func(name string, everyHop bool, e *schema.Entry, from peer.ID, want pubsub.ValidationResult, wantHold int32) {
 		t.Helper()
 		holds.Store(0)
-		fx.r.firstHopOnly = firstHopOnly
+		fx.r.everyHop = everyHop
 		a, err := peer.Decode(e.Publisher)
 		if err != nil {
 			t.Fatal(err)
@@ -200,9 +200,9 @@ func TestRelayHoldScope(t *testing.T) {
 			t.Errorf("%s: verdict %v with %d holds, want %v with %d", name, got, holds.Load(), want, wantHold)
 		}
 	}
-	check("relayed, every hop", false, signedOffering(t, pub, "11111111-1111-4111-8111-111111111111"), relayer, pubsub.ValidationAccept, 1)
-	check("relayed, first hop only", true, signedOffering(t, pub2, "22222222-2222-4222-8222-222222222222"), relayer, pubsub.ValidationAccept, 0)
-	check("from its publisher, first hop only", true, signedOffering(t, pub3, "33333333-3333-4333-8333-333333333333"), peerOf(t, pub3), pubsub.ValidationAccept, 1)
+	check("relayed, every hop", true, signedOffering(t, pub, "11111111-1111-4111-8111-111111111111"), relayer, pubsub.ValidationAccept, 1)
+	check("relayed, first hop only", false, signedOffering(t, pub2, "22222222-2222-4222-8222-222222222222"), relayer, pubsub.ValidationAccept, 0)
+	check("from its publisher, first hop only", false, signedOffering(t, pub3, "33333333-3333-4333-8333-333333333333"), peerOf(t, pub3), pubsub.ValidationAccept, 1)
 	ownKey := newKey(t)
 	fx.self = peerOf(t, ownKey)
 	fx.r.self = fx.self
@@ -211,7 +211,7 @@ func TestRelayHoldScope(t *testing.T) {
 		t.Fatalf("%d of the 3 accepted entries applied", fx.changes.Load())
 	}
 	before := fx.changes.Load()
-	check("own publish", false, signedOffering(t, ownKey, "44444444-4444-4444-8444-444444444444"), fx.self, pubsub.ValidationAccept, 0)
+	check("own publish", true, signedOffering(t, ownKey, "44444444-4444-4444-8444-444444444444"), fx.self, pubsub.ValidationAccept, 0)
 	time.Sleep(20 * time.Millisecond)
 	if fx.changes.Load() != before {
 		t.Error("own publish applied by the relay (Append applies it)")

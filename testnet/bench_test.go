@@ -84,11 +84,11 @@ var (
 	benchRounds     = flag.Int("gossip.rounds", 1, "rounds of BenchmarkPublishLatency: each runs every variant once per topology, so the variants alternate")
 )
 
-// meshVariant names a candidate by its mesh and hold: d<D>[h<µs>[f]],
-// e.g. d4h1000 is D=4 with a 1 ms hold at every hop, d2h2000f D=2 with a
-// 2 ms hold on the first hop only. Dlo is D-1 (at least 1), Dhi D+D/2
+// meshVariant names a candidate by its mesh and hold: d<D>[h<µs>[e]],
+// e.g. d3h2000 is D=3 with a 2 ms hold of the first hop (the publisher's
+// flood), d4h1000e D=4 with a 1 ms hold at every hop. Dlo is D-1 (at least 1), Dhi D+D/2
 // (2 when D is 2).
-var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(f?))?$`)
+var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(e?))?$`)
 
 // benchVariant returns the router variant called name: tuned (the
 // federation's, topics.TunedFor the topology), stock (gossipsub's
@@ -105,7 +105,7 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 		t.Params.Dscore = min(t.Params.Dscore, hi)
 		us, _ := strconv.Atoi(m[2])
 		t.RelayDelay = time.Duration(us) * time.Microsecond
-		t.RelayFirstHopOnly = m[3] == "f"
+		t.RelayEveryHop = m[3] == "e"
 		return false, &t, true
 	}
 	switch name {

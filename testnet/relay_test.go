@@ -33,7 +33,7 @@ func TestGossipAppliedOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	tuning := topics.TunedFor(topics.Topology{Members: n, Linked: n - 1})
-	tuning.RelayDelay, tuning.RelayFirstHopOnly = 2*time.Millisecond, false
+	tuning.RelayDelay, tuning.RelayEveryHop = 2*time.Millisecond, true
 	delivered := make([]atomic.Int64, n)
 	net := NewInProc(t, n, Options{
 		Seed:          11,
