@@ -255,9 +255,10 @@ func (f *Federation) topology() topics.Topology {
 // receive applies every accepted message of sub to the replica. Only
 // messages that passed the validator reach here, carrying their decoded
 // entry, which the validator has usually applied already (relay.go): then
-// applying it again changes nothing. Whatever is already queued is applied as one batch: one datastore
-// commit for a burst instead of one per entry, so the loop keeps up and the
-// subscription buffer does not overflow (pubsub drops what does not fit).
+// applying it again changes nothing. Whatever is already queued is applied
+// as one batch: one datastore commit for a burst instead of one per entry,
+// so the loop keeps up and the subscription buffer does not overflow
+// (pubsub drops what does not fit).
 func (f *Federation) receive(sub *pubsub.Subscription) {
 	defer f.wg.Done()
 	self := f.host.ID()
