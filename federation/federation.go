@@ -205,9 +205,20 @@ func (f *Federation) startGossip() error {
 	}
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
+	early := newEarlyApplier(f.rep, f.log)
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		early.run(f.ctx)
+	}()
 	for _, name := range topics.All() {
-		v := topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip)
-		if err := ps.RegisterTopicValidator(name, holdFirstHop(v, tuning.RelayDelay)); err != nil {
+		v := relay{
+			v:     topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip),
+			self:  f.host.ID(),
+			apply: early.offer,
+			hold:  tuning.RelayDelay, everyHop: tuning.RelayEveryHop,
+		}
+		if err := ps.RegisterTopicValidator(name, v.validate); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)
 		}
 		t, err := ps.Join(name)
@@ -241,31 +252,13 @@ func (f *Federation) topology() topics.Topology {
 	return topics.Topology{Members: members, Linked: min(members-1, connLow)}
 }
 
-// holdFirstHop delays the validation of an entry received straight from
-// its author by d (topics.Tuning.RelayDelay). The delay is real time on
-// purpose: it paces the network, whatever clock the node's schedules run on.
-func holdFirstHop(v pubsub.ValidatorEx, d time.Duration) pubsub.ValidatorEx {
-	if d <= 0 {
-		return v
-	}
-	return func(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
-		if msg.GetFrom() == from {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-			}
-		}
-		return v(ctx, from, msg)
-	}
-}
-
 // receive applies every accepted message of sub to the replica. Only
 // messages that passed the validator reach here, carrying their decoded
-// entry. Whatever is already queued is applied as one batch: one datastore
-// commit for a burst instead of one per entry, so the loop keeps up and the
-// subscription buffer does not overflow (pubsub drops what does not fit).
+// entry, which the validator has usually applied already (relay.go): then
+// applying it again changes nothing. Whatever is already queued is applied
+// as one batch: one datastore commit for a burst instead of one per entry,
+// so the loop keeps up and the subscription buffer does not overflow
+// (pubsub drops what does not fit).
 func (f *Federation) receive(sub *pubsub.Subscription) {
 	defer f.wg.Done()
 	self := f.host.ID()

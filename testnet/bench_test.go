@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,16 +19,19 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/difronte/difronte/federation/topics"
+	"github.com/difronte/difronte/schema"
 	"github.com/difronte/difronte/testnet/poll"
 )
 
-// deliveryTracer timestamps, per node, the first delivery of each payload
-// and counts full-message sends (messages inside outgoing RPCs).
+// deliveryTracer counts full-message sends (messages inside outgoing
+// RPCs) and the message ids asked for by IWANT.
 type deliveryTracer struct {
 	node  int
 	state *deliveries
 }
 
+// deliveries holds, per payload, when each node first held it in its
+// replica (the moment its users can see it), and the send counts.
 type deliveries struct {
 	sends atomic.Int64
 	iwant atomic.Int64 // message ids asked for by IWANT: each answer is a full send
@@ -34,18 +39,19 @@ type deliveries struct {
 	at    map[[32]byte]map[int]time.Time
 }
 
-func (d *deliveryTracer) DeliverMessage(msg *pubsub.Message) {
-	id := sha256.Sum256(msg.GetData())
+// applied records that node i holds e from now on.
+func (d *deliveries) applied(i int, e *schema.Entry) {
+	id := sha256.Sum256(e.Marshal())
 	now := time.Now()
-	d.state.mu.Lock()
-	defer d.state.mu.Unlock()
-	m := d.state.at[id]
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := d.at[id]
 	if m == nil {
 		m = map[int]time.Time{}
-		d.state.at[id] = m
+		d.at[id] = m
 	}
-	if _, ok := m[d.node]; !ok {
-		m[d.node] = now
+	if _, ok := m[i]; !ok {
+		m[i] = now
 	}
 }
 
@@ -63,6 +69,7 @@ func (*deliveryTracer) Leave(string)                                         {}
 func (*deliveryTracer) Graft(peer.ID, string)                                {}
 func (*deliveryTracer) Prune(peer.ID, string)                                {}
 func (*deliveryTracer) ValidateMessage(*pubsub.Message)                      {}
+func (*deliveryTracer) DeliverMessage(*pubsub.Message)                       {}
 func (*deliveryTracer) RejectMessage(*pubsub.Message, string)                {}
 func (*deliveryTracer) DuplicateMessage(*pubsub.Message)                     {}
 func (*deliveryTracer) ThrottlePeer(peer.ID)                                 {}
@@ -77,14 +84,29 @@ var (
 	benchRounds     = flag.Int("gossip.rounds", 1, "rounds of BenchmarkPublishLatency: each runs every variant once per topology, so the variants alternate")
 )
 
+// meshVariant names a candidate by its mesh and hold: d<D>[h<µs>[e]],
+// e.g. d3h2000 is D=3 with a 2 ms hold of the first hop (the publisher's
+// flood), d4h1000e D=4 with a 1 ms hold at every hop. Dlo is D-1 (at least 1), Dhi D+D/2
+// (2 when D is 2).
+var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(e?))?$`)
+
 // benchVariant returns the router variant called name: tuned (the
-// federation's, topics.Tuned), stock (gossipsub's defaults), or a
-// candidate kept for comparing (docs/BENCHMARKS.md).
+// federation's, topics.TunedFor the topology), stock (gossipsub's
+// defaults), or a candidate kept for comparing (docs/BENCHMARKS.md).
 func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics.Tuning, ok bool) {
 	t := topics.TunedFor(topo)
-	mesh := func(d, lo, hi int) {
-		t.Params.D, t.Params.Dlo, t.Params.Dhi = d, lo, hi
+	if m := meshVariant.FindStringSubmatch(name); m != nil {
+		d, _ := strconv.Atoi(m[1])
+		hi := d + d/2
+		if d == 2 {
+			hi = 2
+		}
+		t.Params.D, t.Params.Dlo, t.Params.Dhi = d, max(d-1, 1), hi
 		t.Params.Dscore = min(t.Params.Dscore, hi)
+		us, _ := strconv.Atoi(m[2])
+		t.RelayDelay = time.Duration(us) * time.Microsecond
+		t.RelayEveryHop = m[3] == "e"
+		return false, &t, true
 	}
 	switch name {
 	case "tuned":
@@ -96,18 +118,8 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 	case "lenient":
 		t.BehaviourPenaltyThreshold = 30
 		t.Params.IWantFollowupTime = 10 * time.Second
-	case "d3":
-		mesh(3, 2, 4)
-	case "thin":
-		// The thinnest mesh pubsub accepts: Dout=0 must stay below
-		// D/2, so D=1 is refused.
-		mesh(2, 1, 2)
 	case "noflood":
 		t.FloodPublish = false
-	case "hold2":
-		t.RelayDelay = 2 * time.Millisecond
-	case "hold5":
-		t.RelayDelay = 5 * time.Millisecond
 	default:
 		return false, nil, false
 	}
@@ -115,8 +127,10 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 }
 
 // BenchmarkPublishLatency publishes one record at a time from a random node
-// and measures how long gossip takes to deliver it to every other node, and
-// how many full-message sends it costs relative to the minimum n−1. The
+// and measures how long gossip takes to bring it into every other node's
+// replica (where the node's users see it: a replica change listener takes
+// the time), and how many full-message sends it costs relative to the
+// minimum n−1. The
 // stock sub-benchmark runs gossipsub's library defaults on the same
 // topology in the same run: the baseline. Catch-up is off, so only gossip
 // counts. Run with a fixed count (-benchtime=100x): each sub-benchmark
@@ -169,6 +183,9 @@ func benchPublish(b *testing.B, n int, stock bool, tuning *topics.Tuning, degree
 		NoAutoCatchup: true,
 		Tracer:        func(i int) pubsub.RawTracer { return &deliveryTracer{node: i, state: state} },
 	})
+	for i, nd := range net.Nodes {
+		nd.Fed.Replica().OnChange(func(_, cur *schema.Entry) { state.applied(i, cur) })
+	}
 	ctx := context.Background()
 	var perNode, toAll []time.Duration
 	delivered, expected := 0, 0
@@ -187,7 +204,7 @@ func benchPublish(b *testing.B, n int, stock bool, tuning *topics.Tuning, degree
 			state.mu.Lock()
 			got = maps(state.at[id])
 			state.mu.Unlock()
-			delete(got, i) // the publisher's own delivery is not traced
+			delete(got, i) // the publisher's own append
 			return len(got) >= n-1
 		})
 		expected += n - 1

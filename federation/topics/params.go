@@ -46,12 +46,12 @@ func (t Topology) Dense() bool { return t.Members > 1 && 2*t.Linked >= t.Members
 // thinner than the default (D=6, Dlo=5, Dhi=12), which is what multiplies
 // duplicate full-message sends: each receiver forwards to its D mesh
 // peers, many of which already have the entry, and IDONTWANT rarely wins
-// that race (the forward follows a ~100 µs validation). D=3, Dlo=2, Dhi=4:
+// that race unless the forward is held (FloodHold). D=3, Dlo=2, Dhi=4:
 // under CPU load the thinner D=2 mesh split often enough that the last
 // node of a 60-node federation with 8 links each waited for gossip repair
 // (IHAVE/IWANT at the next heartbeat, ~1 s), where D=3 kept the p99 to
-// every node near stock's (docs/BENCHMARKS.md, issue 20), at 2.2-2.5× the
-// n-1 minimum sends against stock's 7-13×.
+// every node near stock's (docs/BENCHMARKS.md, issue 20); D=4 to 6 sent
+// more under load, with or without a hold.
 // Dout must be below D/2, so it is 0: the outbound-quota defence against
 // eclipse by inbound connections is given up, which peer scoring and
 // pinned bootstrap peers make acceptable for a federation of known coops.
@@ -82,13 +82,7 @@ func GossipParams() pubsub.GossipSubParams {
 // each receiver. So the mesh is the thinnest pubsub accepts, D=2, Dlo=1,
 // Dhi=2 (Dout=0 must stay below D/2, which refuses D=1), kept as the path
 // to the few nodes the publisher is not linked to and as the backup for a
-// connection that dropped, beside gossip and catch-up. With it the router
-// holds the publisher's own flood back DenseRelayDelay (Tuning.RelayDelay)
-// before forwarding it, so the IDONTWANT of mesh peers that got the same
-// flood arrives first: under CPU load this took a 60-node fully linked
-// federation from 2.5× to 2.0× the minimum sends and its per-node p99
-// below stock's (docs/BENCHMARKS.md, issue 20), at the price of about 2 ms
-// more to every delivery from a direct neighbour.
+// connection that dropped, beside gossip and catch-up.
 func DenseParams() pubsub.GossipSubParams {
 	p := GossipParams()
 	p.D = 2
@@ -97,19 +91,30 @@ func DenseParams() pubsub.GossipSubParams {
 	return p
 }
 
-// DenseRelayDelay is the RelayDelay of the dense variant.
-const DenseRelayDelay = 2 * time.Millisecond
+// FloodHold is the RelayDelay of both variants: a node holds back the
+// forward of an entry it got straight from its publisher (the flood) 2 ms,
+// so that the IDONTWANT of mesh peers that got the same flood arrives
+// first and the forward to them is skipped. The node applies the entry to
+// its replica before the hold, so its own delivery does not wait; only the
+// nodes that the flood missed wait for it, once. Under CPU load this took
+// the sends from 2.2-3.0x to 1.8x the minimum with 8 links per node and
+// from 2.3x to 2.0x in a fully linked 60-node federation, with the per-node
+// p99 below stock's (docs/BENCHMARKS.md, issue 20). A hold at every hop
+// (Tuning.RelayEveryHop), or a larger D with it, sent more, not less:
+// under that load a hop takes 5-20 ms, far more than any useful hold, so
+// the IDONTWANT of farther peers comes too late anyway.
+const FloodHold = 2 * time.Millisecond
 
 // TunedFor returns the federation's router variant for a node expecting
-// topology t: DenseParams with DenseRelayDelay when it expects to be
-// linked to at least half of the other members, GossipParams otherwise,
-// including when it does not know. Flood publishing and peer scoring in
-// both.
+// topology t: DenseParams when it expects to be linked to at least half of
+// the other members, GossipParams otherwise, including when it does not
+// know. Both flood publish, score peers and hold the flood's forward
+// FloodHold.
 func TunedFor(t Topology) Tuning {
 	if t.Dense() {
-		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseRelayDelay}
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FloodHold}
 	}
-	return Tuning{Params: GossipParams(), FloodPublish: true}
+	return Tuning{Params: GossipParams(), FloodPublish: true, RelayDelay: FloodHold}
 }
 
 // ScoreParams are the peer-score parameters for the topics, chosen for a
@@ -208,12 +213,15 @@ type Tuning struct {
 	// BehaviourPenaltyThreshold overrides ScoreParams' P7 threshold when
 	// above zero.
 	BehaviourPenaltyThreshold float64
-	// RelayDelay holds back an entry received straight from its
-	// publisher (the publisher's flood) this long before it is validated,
-	// delivered and forwarded to the mesh, so that the IDONTWANT of mesh
-	// peers that got the same flood arrives first and the forward to them
-	// is skipped. Entries relayed by others are not held.
+	// RelayDelay holds back the forward of an accepted entry received
+	// straight from its publisher (the publisher's flood) this long: the
+	// node applies the entry to its replica at once, then pubsub forwards
+	// it to the mesh after the hold, so that the IDONTWANT of mesh peers
+	// that got the same flood arrives first and the forward to them is
+	// skipped. Entries relayed by others go on at once.
 	RelayDelay time.Duration
+	// RelayEveryHop extends RelayDelay to entries relayed by others.
+	RelayEveryHop bool
 }
 
 // Tuned returns the federation's router variant for a node that does not

@@ -144,17 +144,17 @@ func TestParamsAreValid(t *testing.T) {
 }
 
 // TestTunedForTopology pins the run-time choice of the router variant
-// (docs/BENCHMARKS.md, issue 20): the thinnest mesh with the first-hop
-// hold when the node expects links to at least half of the other members,
-// D=3 without hold otherwise and when it does not know; flood publishing
-// and peer scoring in both.
+// (docs/BENCHMARKS.md, issue 20): the thinnest mesh when the node expects
+// links to at least half of the other members, D=3 otherwise and when it
+// does not know; in both the publisher's flood is held 2 ms before it is
+// forwarded (not at every hop), flood publishing and peer scoring.
 func TestTunedForTopology(t *testing.T) {
 	type variant struct {
 		D, Dlo, Dhi int
 		hold        time.Duration
 	}
 	of := func(tu Tuning) variant { return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay} }
-	dense, sparse := variant{2, 1, 2, 2 * time.Millisecond}, variant{3, 2, 4, 0}
+	dense, sparse := variant{2, 1, 2, 2 * time.Millisecond}, variant{3, 2, 4, 2 * time.Millisecond}
 	for _, c := range []struct {
 		name string
 		topo Topology
@@ -172,8 +172,8 @@ func TestTunedForTopology(t *testing.T) {
 		{"200 up to the low water mark", Topology{Members: 200, Linked: 64}, sparse},
 	} {
 		tu := TunedFor(c.topo)
-		if got := of(tu); got != c.want || !tu.FloodPublish || tu.NoScore {
-			t.Errorf("%s: %+v flood %v noscore %v, want %+v with flood and scoring", c.name, got, tu.FloodPublish, tu.NoScore, c.want)
+		if got := of(tu); got != c.want || !tu.FloodPublish || tu.NoScore || tu.RelayEveryHop {
+			t.Errorf("%s: %+v flood %v noscore %v every hop %v, want %+v with flood and scoring, first hop only", c.name, got, tu.FloodPublish, tu.NoScore, tu.RelayEveryHop, c.want)
 		}
 	}
 	if of(Tuned()) != sparse {
