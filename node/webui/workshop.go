@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/photo"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/workshop"
 )
@@ -103,11 +104,14 @@ func (u *ui) intakePost(w http.ResponseWriter, r *http.Request) {
 	if f, h, err := r.FormFile("photo"); err == nil {
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, workshop.MaxPhoto))
-		ct := http.DetectContentType(b)
-		if err != nil || h.Size > workshop.MaxPhoto*3/4 || (ct != "image/jpeg" && ct != "image/png") {
+		ph, perr := photo.Check(b, workshop.MaxPhoto*3/4)
+		if err != nil || perr != nil || h.Size > workshop.MaxPhoto*3/4 {
 			photoErr = true
 		} else {
-			in.Photo = "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(b)
+			// Encoded again (no EXIF), unless that made it larger.
+			if in.Photo = ph.DataURL(); len(ph.Bytes) > len(b) {
+				in.Photo = "data:" + ph.Type + ";base64," + base64.StdEncoding.EncodeToString(b)
+			}
 		}
 	}
 	var tk workshop.Taken
