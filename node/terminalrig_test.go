@@ -24,7 +24,7 @@ type terminalRig struct {
 	fc           *fakeclock.Clock
 	t0           time.Time // the fake clock's start, on the minute
 	rome         *time.Location
-	cg           care.Caregiver
+	cg, otherCg  care.Caregiver
 	carla, other *client
 	ben          care.Beneficiary
 	term         care.Terminal
@@ -41,7 +41,7 @@ func newTerminalRig(t *testing.T, ctx context.Context, at string, extra ...time.
 	r.n = start(t, node.Config{AdminPassword: "admin-password-1", Clock: r.fc})
 	t.Cleanup(func() { r.n.Close() })
 	r.cg, r.carla = caregiverLogin(t, r.n, "carla", "Carla Bianchi")
-	_, r.other = caregiverLogin(t, r.n, "bruno", "Bruno Verdi")
+	r.otherCg, r.other = caregiverLogin(t, r.n, "bruno", "Bruno Verdi")
 	var err error
 	r.ben, err = r.n.Care().CreateBeneficiary(ctx, sysAdmin, care.Beneficiary{Name: "Maria Rossi", Address: "Via Roma 1", Municipality: "001272", Caregivers: []string{r.cg.ID}})
 	if err != nil {

@@ -85,6 +85,10 @@ type Caregiver struct {
 	Availability string   `json:"availability,omitempty"`
 	Username     string   `json:"username,omitempty"` // the caregiver's account
 	Notes        string   `json:"notes,omitempty"`
+	// Photo names the caregiver's current photo (a short hash of it), ""
+	// without one; the picture itself is kept apart (photos.go) and only
+	// SetCaregiverPhoto changes this.
+	Photo string `json:"photo,omitempty"`
 }
 
 // LogValue keeps a caregiver's personal data out of logs.
