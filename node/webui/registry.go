@@ -141,7 +141,8 @@ func caregiverKind(u *ui) *kind[care.Caregiver] {
 	return &kind[care.Caregiver]{
 		path: "caregivers", key: "caregiver", writers: []auth.Role{auth.Admin},
 		list: c.ListCaregivers, get: c.Caregiver, create: c.CreateCaregiver, update: c.UpdateCaregiver, archive: c.ArchiveCaregiver,
-		id: func(c care.Caregiver) string { return c.ID },
+		id:    func(c care.Caregiver) string { return c.ID },
+		extra: caregiverDetailExtra,
 		toForm: func(c care.Caregiver) url.Values {
 			v := url.Values{}
 			v.Set("name", c.Name)

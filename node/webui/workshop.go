@@ -98,6 +98,7 @@ func (u *ui) intakePost(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, problem.BadRequest("bad_form", "form could not be read", err))
 		return
 	}
+	normalizeDays(r.Form) // a multipart form, which dayFields leaves alone
 	in := workshop.Intake{Donor: r.FormValue("donor"), Date: r.FormValue("date"), Model: r.FormValue("model"),
 		Serial: r.FormValue("serial"), Label: r.FormValue("label")}
 	photoErr := false
