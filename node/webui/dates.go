@@ -52,6 +52,17 @@ func dayOut(iso string) string {
 	return iso
 }
 
+// dayLayout is how the pages show a day: day/month/year in Italian
+// (31/12/2026); in English the day, the month's short name and the year
+// (31 Dec 2026), which no reader of either order can take the wrong way.
+// Forms take dates typed day/month/year in both languages.
+func dayLayout(lang string) string {
+	if lang == "it" {
+		return "02/01/2006"
+	}
+	return "2 Jan 2006"
+}
+
 // datesField is the hidden input that names a form's date fields.
 const datesField = "_dates"
 
