@@ -383,6 +383,9 @@ func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 		if ct.Phone == "" && ct.Email == "" {
 			c[p+"phone"] = "phone_or_email"
 		}
+		if ct.Lang != "" {
+			c.oneOf(p+"lang", ct.Lang, ContactLangs)
+		}
 	}
 	c.date("consent.date", b.Consent.Date, consentSince, s.clk.Now().AddDate(0, 0, 1))
 	c.text("consent.collected_by", b.Consent.CollectedBy, false, 200)
