@@ -9,10 +9,6 @@ import (
 	"time"
 
 	"github.com/difronte/difronte/cmd/difronte/terminal"
-	"github.com/difronte/difronte/federation/clock/fakeclock"
-	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/calls"
-	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/fleet"
 )
 
@@ -27,25 +23,10 @@ func TestPowerSavingFromNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	defer http.DefaultClient.CloseIdleConnections()
-	t0 := time.Now().UTC().Truncate(time.Minute)
-	fc := fakeclock.New(t0)
-	n := start(t, node.Config{AdminPassword: "admin-password-1", Clock: fc})
-	defer n.Close()
-	cg, carla := caregiverLogin(t, n, "carla", "Carla Bianchi")
-	_, other := caregiverLogin(t, n, "bruno", "Bruno Verdi")
-	ben, err := n.Care().CreateBeneficiary(ctx, sysAdmin, care.Beneficiary{Name: "Maria Rossi", Address: "Via Roma 1", Municipality: "001272", Caregivers: []string{cg.ID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rome, _ := time.LoadLocation(calls.Zone)
-	slot := t0.Add(2 * time.Hour)
-	// Two calls, the slot and a day later.
-	if _, err := n.Calls().SaveSchedule(ctx, sysAdmin, calls.Schedule{Beneficiary: ben.ID, Caregiver: cg.ID,
-		Time: slot.In(rome).Format("15:04"), Start: t0.In(rome).Format("2006-01-02"), Minutes: 15,
-		Extra: []string{slot.In(rome).Format("2006-01-02T15:04"), slot.Add(24 * time.Hour).In(rome).Format("2006-01-02T15:04")}}); err != nil {
-		t.Fatal(err)
-	}
-	term, cred := pairedTerminal(t, ctx, n, ben.ID)
+	// Two calls, two hours on and a day later, at the same time of day.
+	r := newTerminalRig(t, ctx, "", 2*time.Hour, 26*time.Hour)
+	n, fc, carla, other, ben, term := r.n, r.fc, r.carla, r.other, r.ben, r.term
+	slot := r.t0.Add(2 * time.Hour)
 
 	adm := login(t, n, "admin", "admin-password-1")
 	var ps fleet.PowerSaving
@@ -56,13 +37,13 @@ func TestPowerSavingFromNode(t *testing.T) {
 	adm.call(http.StatusBadRequest, "PUT", "/api/v1/fleet/power-saving", map[string]any{"on": true, "grace_minutes": 1}, nil)
 	carla.call(http.StatusForbidden, "PUT", "/api/v1/fleet/power-saving", map[string]any{"on": true, "grace_minutes": 10}, nil)
 	adm.call(http.StatusOK, "PUT", "/api/v1/fleet/power-saving", map[string]any{"on": true, "grace_minutes": 10}, &ps)
-	if !ps.On || ps.GraceMinutes != 10 || !ps.UpdatedAt.Equal(t0) {
+	if !ps.On || ps.GraceMinutes != 10 || !ps.UpdatedAt.Equal(r.t0) {
 		t.Fatalf("saved setting %+v", ps)
 	}
 
 	sys := agentSys(t)
 	var offs []time.Time
-	a := terminal.New(terminal.Config{Node: n.URL(), Credential: cred, Clock: fc, RTC: terminal.RTC{Sys: sys}, Sys: sys, DiskPath: sys,
+	a := terminal.New(terminal.Config{Node: n.URL(), Credential: r.cred, Clock: fc, RTC: terminal.RTC{Sys: sys}, Sys: sys, DiskPath: sys,
 		PowerOff: func(context.Context) error { offs = append(offs, fc.Now()); return nil }})
 	for i := 0; i < 3*60; i++ {
 		a.Step(ctx)

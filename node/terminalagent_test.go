@@ -4,8 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,50 +11,10 @@ import (
 	"github.com/difronte/difronte/cmd/difronte/terminal"
 	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node"
-	"github.com/difronte/difronte/node/calls"
 	"github.com/difronte/difronte/node/care"
 	"github.com/difronte/difronte/node/escalation"
 	"github.com/difronte/difronte/node/fleet"
 )
-
-// agentSys is a sysfs tree with a wake alarm and a worn battery.
-func agentSys(t *testing.T) string {
-	t.Helper()
-	sys := t.TempDir()
-	for p, c := range map[string]string{
-		"class/rtc/rtc0/wakealarm":                   "",
-		"class/power_supply/BAT0/capacity":           "15",
-		"class/power_supply/BAT0/energy_full":        "10",
-		"class/power_supply/BAT0/energy_full_design": "40",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(sys, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(sys, p), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return sys
-}
-
-// pairedTerminal makes a terminal assigned to ben and redeems a pairing
-// code for it, as `difronte terminal setup --pair-code` does.
-func pairedTerminal(t *testing.T, ctx context.Context, n *node.Node, ben string) (care.Terminal, string) {
-	t.Helper()
-	term, err := n.Care().CreateTerminal(ctx, sysAdmin, care.Terminal{Label: "T-7", Model: "ThinkPad X220", State: "in_service", Beneficiary: ben})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := n.Calls().StartPairing(ctx, sysAdmin, term.ID, n.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred, err := terminal.Pair(ctx, http.DefaultClient, n.URL(), p.Code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return term, cred
-}
 
 // TestTerminalAgentOnRealNode: the agent against a real node with a fake
 // clock: it gets the windows and programs the alarm, its heartbeat shows
@@ -67,25 +25,11 @@ func TestTerminalAgentOnRealNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	defer http.DefaultClient.CloseIdleConnections()
-	t0 := time.Now().UTC().Truncate(time.Minute)
-	fc := fakeclock.New(t0)
-	n := start(t, node.Config{AdminPassword: "admin-password-1", Clock: fc})
-	defer n.Close()
-	cg, carla := caregiverLogin(t, n, "carla", "Carla Bianchi")
-	_, other := caregiverLogin(t, n, "bruno", "Bruno Verdi")
-	ben, err := n.Care().CreateBeneficiary(ctx, sysAdmin, care.Beneficiary{Name: "Maria Rossi", Address: "Via Roma 1", Municipality: "001272", Caregivers: []string{cg.ID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rome, _ := time.LoadLocation(calls.Zone)
+	r := newTerminalRig(t, ctx, "10:00", 2*time.Hour)
+	n, fc, t0, carla, other, term := r.n, r.fc, r.t0, r.carla, r.other, r.term
 	slot := t0.Add(2 * time.Hour)
-	if _, err := n.Calls().SaveSchedule(ctx, sysAdmin, calls.Schedule{Beneficiary: ben.ID, Caregiver: cg.ID, Time: "10:00",
-		Start: t0.In(rome).Format("2006-01-02"), Minutes: 15, Extra: []string{slot.In(rome).Format("2006-01-02T15:04")}}); err != nil {
-		t.Fatal(err)
-	}
-	term, cred := pairedTerminal(t, ctx, n, ben.ID)
 	sys := agentSys(t)
-	a := terminal.New(terminal.Config{Node: n.URL(), Credential: cred, Clock: fc, RTC: terminal.RTC{Sys: sys}, Sys: sys, DiskPath: sys})
+	a := r.agent(sys)
 	a.Step(ctx)
 	if want := slot.Add(-10 * time.Minute); !a.Alarm().Equal(want) || a.Beats() != 1 {
 		t.Fatalf("alarm %s (want %s), %d heartbeats", a.Alarm(), want, a.Beats())

@@ -50,7 +50,7 @@ func (d directory) Caregiver(id string) (calls.Person, bool) {
 	if err != nil || c.Archived {
 		return calls.Person{}, false
 	}
-	return calls.Person{ID: c.ID, Name: c.Name}, true
+	return calls.Person{ID: c.ID, Name: c.Name, Photo: c.Photo}, true
 }
 
 func (d directory) TerminalBeneficiary(id string) (string, bool) {
@@ -111,6 +111,7 @@ func (n *Node) startCalls(ctx context.Context) error {
 		return fmt.Errorf("calls: %w", err)
 	}
 	n.calls = svc
+	n.care.SetCallers(svc) // a paired terminal may show its callers' photos
 	if n.fed != nil {
 		sig := federation.NewSignal(n.fed.Host(), n.cfg.Calls.Signal, func(c *federation.SignalConn) { svc.ServeStream(c) },
 			func(peer string, why error) {

@@ -53,7 +53,7 @@ func (d escDirectory) Beneficiary(ctx context.Context, id string) (escalation.Pe
 	p := escalation.Person{ID: b.ID, Name: b.Name, Address: b.Address, Municipality: b.Municipality, BirthYear: b.BirthYear,
 		Phone: b.Phone, Fragility: b.Fragility, Notes: b.Notes, Caregivers: b.Caregivers}
 	for _, c := range b.Contacts {
-		p.Contacts = append(p.Contacts, escalation.Contact{Kind: c.Kind, Name: c.Name, Relation: c.Relation, Phone: c.Phone, Email: c.Email})
+		p.Contacts = append(p.Contacts, escalation.Contact{Kind: c.Kind, Name: c.Name, Relation: c.Relation, Phone: c.Phone, Email: c.Email, Lang: c.Lang})
 	}
 	return p, true
 }

@@ -3,6 +3,7 @@ package calls
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -219,12 +220,25 @@ func (h *Hub) StartCall(id, ben string, caller Endpoint, callerRef, from, grant 
 	h.mu.Unlock()
 	// Signal first, then the synced write: the disk is not on the call's
 	// critical path.
-	t.Send(Msg{Type: TypeRing, Call: id, From: from, Countdown: countdown})
+	t.Send(h.ringMsg(id, from, callerRef, grant, countdown))
 	caller.Send(Msg{Type: TypeRinging, Call: id, Countdown: countdown})
 	h.s.saveRecord(rec)
 	h.note(callerRef, "call", id, "ring")
 	h.s.emit(Event{Type: EventPlaced, Call: id, Beneficiary: ben, Caregiver: callerRef, At: now})
 	return nil
+}
+
+// ringMsg is the terminal's ring: the caller's name, and the path of her
+// photo when she is a caregiver of this node with one (a caller through a
+// grant has her photo on her own coop's node, which never sends it).
+func (h *Hub) ringMsg(id, from, callerRef, grant string, countdown int) Msg {
+	m := Msg{Type: TypeRing, Call: id, From: from, Countdown: countdown}
+	if grant == "" && callerRef != "" {
+		if p, ok := h.s.cfg.Dir.Caregiver(callerRef); ok && p.Photo != "" {
+			m.Photo = "/api/v1/caregivers/" + url.PathEscape(callerRef) + "/photo?v=" + url.QueryEscape(p.Photo)
+		}
+	}
+	return m
 }
 
 // end finishes a call once, tells the given endpoints, and stores the record.

@@ -26,6 +26,9 @@ type Msg struct {
 	Reason    string `json:"reason,omitempty"`
 	Countdown int    `json:"countdown,omitempty"`
 	From      string `json:"from,omitempty"` // caller's display name
+	// Photo is where the terminal reads the caller's photo (a path on
+	// this node), on a ring from a caregiver of this node who has one.
+	Photo string `json:"photo,omitempty"`
 
 	Credential string        `json:"credential,omitempty"` // terminal hello
 	ICE        []ICEServer   `json:"ice,omitempty"`
@@ -125,7 +128,7 @@ func DecodeMsg(b []byte) (Msg, error) {
 		}
 	}
 	if len(m.Reason) > 100 || len(m.From) > 100 || len(m.Beneficiary) > 100 || len(m.Node) > 100 ||
-		len(m.Credential) > 100 || len(m.Grant) > 4096 || len(m.Caregiver) > 100 {
+		len(m.Credential) > 100 || len(m.Grant) > 4096 || len(m.Caregiver) > 100 || len(m.Photo) > 200 {
 		return m, bad("field_too_long")
 	}
 	if m.Type == TypeOffer || m.Type == TypeAnswer {

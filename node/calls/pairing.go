@@ -170,3 +170,23 @@ func (s *Service) terminalChanged(terminal string) {
 		s.emit(Event{Type: EventTerminalChanged, Beneficiary: ben})
 	}
 }
+
+// MayShowCaller says whether the device of credential is paired with the
+// terminal of a person caregiver calls (assigned to her, or named with her
+// in a schedule): that terminal may show her photo when she rings. It
+// returns the device's id for the audit log.
+func (s *Service) MayShowCaller(credential, caregiver string) (string, bool) {
+	d, err := s.Device(credential)
+	if err != nil {
+		return "", false
+	}
+	ben, ok := s.cfg.Dir.TerminalBeneficiary(d.Terminal)
+	if !ok {
+		return "", false
+	}
+	b, ok := s.cfg.Dir.Beneficiary(ben)
+	if !ok || !s.mayCall(caregiver, b) {
+		return "", false
+	}
+	return d.ID, true
+}

@@ -28,6 +28,7 @@ type Person struct {
 	ID         string
 	Name       string
 	Caregivers []string // of a beneficiary: the assigned caregiver ids
+	Photo      string   // of a caregiver: her photo's tag, "" without one
 }
 
 // Directory is the node's private registry as calls sees it; node/care

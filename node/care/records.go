@@ -43,7 +43,13 @@ type Contact struct {
 	Relation string `json:"relation,omitempty"`
 	Phone    string `json:"phone,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// Lang is the language of the alert e-mails this contact gets
+	// (ContactLangs); "": the coop's.
+	Lang string `json:"lang,omitempty"`
 }
+
+// ContactLangs are the languages a contact's alert e-mails may be in.
+var ContactLangs = []string{"it", "en"}
 
 // Consent records the beneficiary's consent to the service and to data
 // processing (GDPR art. 9: health data needs explicit consent).
@@ -85,6 +91,10 @@ type Caregiver struct {
 	Availability string   `json:"availability,omitempty"`
 	Username     string   `json:"username,omitempty"` // the caregiver's account
 	Notes        string   `json:"notes,omitempty"`
+	// Photo names the caregiver's current photo (a short hash of it), ""
+	// without one; the picture itself is kept apart (photos.go) and only
+	// SetCaregiverPhoto changes this.
+	Photo string `json:"photo,omitempty"`
 }
 
 // LogValue keeps a caregiver's personal data out of logs.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/difronte/difronte/federation/clock"
@@ -56,11 +58,15 @@ type Service struct {
 	beneficiaries *registry[Beneficiary, *Beneficiary]
 	caregivers    *registry[Caregiver, *Caregiver]
 	terminals     *registry[Terminal, *Terminal]
+
+	photos    store.Namespace // caregivers' photos, apart from the records (photos.go)
+	callers   atomic.Pointer[Callers]
+	photoLock sync.Mutex // one photo change at a time: bytes and record in step
 }
 
 // Open loads the registry from d.
 func Open(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Clock) (*Service, error) {
-	s := &Service{audit: log, clk: clock.Or(clk)}
+	s := &Service{audit: log, clk: clock.Or(clk), photos: d}
 	bc, err := store.LoadCollection(ctx, d, "/beneficiary/", func(b *Beneficiary) string { return b.ID })
 	if err != nil {
 		return nil, err
@@ -102,6 +108,12 @@ func Open(ctx context.Context, d store.Namespace, log *audit.Log, clk clock.Cloc
 		canWrite: func(a auth.Actor, _ *Caregiver) bool { return a.Role == auth.Admin },
 		check:    checkCaregiver,
 		match:    func(c *Caregiver, q string) bool { return contains(q, c.Name, c.Email, c.Availability) },
+		onSave: func(_ context.Context, old, c *Caregiver) {
+			c.Photo = "" // only SetCaregiverPhoto sets it
+			if old != nil {
+				c.Photo = old.Photo
+			}
+		},
 	}
 	s.terminals = &registry[Terminal, *Terminal]{
 		kind: "terminal", col: tc,
@@ -370,6 +382,9 @@ func (s *Service) checkBeneficiary(b *Beneficiary) map[string]string {
 		c.email(p+"email", ct.Email)
 		if ct.Phone == "" && ct.Email == "" {
 			c[p+"phone"] = "phone_or_email"
+		}
+		if ct.Lang != "" {
+			c.oneOf(p+"lang", ct.Lang, ContactLangs)
 		}
 	}
 	c.date("consent.date", b.Consent.Date, consentSince, s.clk.Now().AddDate(0, 0, 1))

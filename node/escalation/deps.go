@@ -12,6 +12,7 @@ type Contact struct {
 	Relation string `json:"relation,omitempty"`
 	Phone    string `json:"phone,omitempty"`
 	Email    string `json:"email,omitempty"`
+	Lang     string `json:"lang,omitempty"` // of its alert e-mails; "": the coop's
 }
 
 // Person is what escalation needs of a beneficiary of this node.

@@ -108,7 +108,7 @@ func (s *Service) chain(_ context.Context, p Person) []Link {
 	var out []Link
 	for _, c := range p.Contacts {
 		if c.Email != "" {
-			out = append(out, Link{Kind: c.Kind, Name: c.Name, Channel: "email", To: c.Email})
+			out = append(out, Link{Kind: c.Kind, Name: c.Name, Channel: "email", To: c.Email, Lang: c.Lang})
 		}
 	}
 	return s.withIDs(p.ID, out)

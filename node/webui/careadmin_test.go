@@ -203,7 +203,7 @@ func TestScheduleWithoutRRULE(t *testing.T) {
 	en := e.login("admin")
 	e.english(en)
 	_, body = e.get(en, "/beneficiaries/"+e.ben)
-	if want := "Monday and Thursday at 10:00 with Giulia Ferrari; also 2026-03-07 at 11:30; skipping 2026-03-05"; !strings.Contains(body, want) {
+	if want := "Monday and Thursday at 10:00 with Giulia Ferrari; also 7 Mar 2026 at 11:30; skipping 5 Mar 2026"; !strings.Contains(body, want) {
 		t.Errorf("English page lacks %q", want)
 	}
 	checkPage(t, "beneficiary en", body)
@@ -267,6 +267,12 @@ func TestScheduleWords(t *testing.T) {
 		{"en", calls.Schedule{Caregiver: "g", Rule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU", Time: "11:00"}, "every 2 weeks, Sunday at 11:00 with Giulia Ferrari"},
 		{"it", calls.Schedule{Caregiver: "gone", Rule: "FREQ=MONTHLY;BYMONTHDAY=1", Time: "11:00"}, "secondo la regola FREQ=MONTHLY;BYMONTHDAY=1, alle 11:00 con operatore non più disponibile"},
 		{"it", calls.Schedule{Caregiver: "g", Time: "10:00", Extra: []string{"2026-12-24T10:00", "2026-12-31T10:00"}}, "solo nei giorni aggiunti, con Giulia Ferrari; in più 24/12/2026 alle 10:00 e 31/12/2026 alle 10:00"},
+		// Days in the language's own order, never ISO: the end date, a
+		// later start, added and skipped days.
+		{"it", calls.Schedule{Caregiver: "g", Rule: "FREQ=WEEKLY;BYDAY=MO", Time: "10:00", Until: "2027-03-01"}, "lunedì alle 10:00 con Giulia Ferrari, fino al 01/03/2027"},
+		{"en", calls.Schedule{Caregiver: "g", Rule: "FREQ=WEEKLY;BYDAY=MO", Time: "10:00", Until: "2027-03-01"}, "Monday at 10:00 with Giulia Ferrari, until 1 Mar 2027"},
+		{"en", calls.Schedule{Caregiver: "g", Rule: "FREQ=DAILY", Time: "18:00", Start: "2026-02-01", Until: "2026-12-31"}, "every day at 18:00 with Giulia Ferrari, from 1 Feb 2026, until 31 Dec 2026"},
+		{"en", calls.Schedule{Caregiver: "g", Time: "10:00", Extra: []string{"2026-12-24T10:00"}, Except: []string{"2026-12-25"}}, "only on the added days, with Giulia Ferrari; also 24 Dec 2026 at 10:00; skipping 25 Dec 2026"},
 	} {
 		p := &page{u: u, cat: c, Lang: tc.lang}
 		if got := p.ScheduleWords(tc.s, names); got != tc.want {
@@ -303,7 +309,7 @@ func TestTimesInCoopZoneAcrossDST(t *testing.T) {
 	}
 	e.english(admin)
 	_, body = e.get(admin, "/audit")
-	for _, want := range []string{"2026-03-29 03:30", "2026-10-25 02:30"} {
+	for _, want := range []string{"29 Mar 2026 03:30", "25 Oct 2026 02:30"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("English audit page lacks %s", want)
 		}

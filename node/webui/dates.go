@@ -52,6 +52,17 @@ func dayOut(iso string) string {
 	return iso
 }
 
+// dayLayout is how the pages show a day: day/month/year in Italian
+// (31/12/2026); in English the day, the month's short name and the year
+// (31 Dec 2026), which no reader of either order can take the wrong way.
+// Forms take dates typed day/month/year in both languages.
+func dayLayout(lang string) string {
+	if lang == "it" {
+		return "02/01/2006"
+	}
+	return "2 Jan 2006"
+}
+
 // datesField is the hidden input that names a form's date fields.
 const datesField = "_dates"
 
@@ -91,4 +102,39 @@ func dayFields(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// DateIn is the date field of a form laid out by hand (the template
+// "dateinput"): id and name of the input, its value (ISO; "" = the
+// form's value of name), whether it is required, and the ids that
+// describe it (help, error; "" = none). A value the form holds that is no
+// date marks it invalid.
+func (p *page) DateIn(id, name, value string, required bool, describedby string) field {
+	if value == "" {
+		value = p.V(name)
+	}
+	f := field{ID: id, Name: name, Kind: "date", Value: value, Required: required, Error: p.Err(name),
+		Placeholder: p.T("care3.date_placeholder")}
+	if describedby != "" {
+		f.Help, f.HelpID = "-", describedby
+	}
+	return f
+}
+
+// badDays returns a field error "bad_date" for every date field of the
+// form (named in "_dates") that holds something that is no date: what was
+// typed reaches the handler as it is, and the handler shows this error
+// beside the field.
+func badDays(v url.Values) map[string]string {
+	bad := map[string]string{}
+	for _, list := range v[datesField] {
+		for _, name := range strings.Split(list, ",") {
+			for _, s := range v[name] {
+				if _, ok := dayIn(s); !ok && strings.TrimSpace(s) != "" {
+					bad[name] = "bad_date"
+				}
+			}
+		}
+	}
+	return bad
 }

@@ -1,11 +1,14 @@
 package webui
 
 import (
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/difronte/difronte/web"
 )
 
 func TestDayIn(t *testing.T) {
@@ -60,5 +63,71 @@ func TestDayFields(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/x?from=1%2F3%2F2027&_dates=from", nil))
 	if got.Get("from") != "1/3/2027" {
 		t.Fatalf("the API's query was changed: %v", got)
+	}
+}
+
+// No page has the browser's date picker left: every date is the typed
+// day/month/year field ("dateinput", or the shared form field), so a
+// browser set to English shows no month-first picker.
+func TestNoNativeDatePicker(t *testing.T) {
+	names, _ := fs.Glob(web.Templates(), "*.html")
+	for _, n := range names {
+		b, _ := fs.ReadFile(web.Templates(), n)
+		if strings.Contains(string(b), ` type="date"`) {
+			t.Errorf("%s has a native date picker", n)
+		}
+	}
+}
+
+// badDays names the date fields that hold something that is no date,
+// after dayFields has read the rest as ISO; empty fields are the
+// handler's to require.
+func TestBadDays(t *testing.T) {
+	v := url.Values{datesField: {"start,valid_until", "check_date"}, "start": {"31/02/2026"}, "valid_until": {"31/12/2026"},
+		"check_date": {""}, "other": {"31/02/2026"}}
+	normalizeDays(v)
+	if v.Get("valid_until") != "2026-12-31" {
+		t.Fatalf("valid_until %q", v.Get("valid_until"))
+	}
+	bad := badDays(v)
+	if len(bad) != 1 || bad["start"] != "bad_date" {
+		t.Fatalf("badDays %v, want start only", bad)
+	}
+}
+
+// DateIn draws a hand-laid form's date as the shared field does: the
+// typed order, the placeholder in the page's language, the hidden
+// "_dates" name, and aria-invalid with the error's id on a refused day.
+func TestDateInField(t *testing.T) {
+	c, err := loadCatalogues(web.Locales())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := parsePages(web.Templates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"it", "en"} {
+		p := &page{cat: c, Lang: lang, Form: url.Values{"start": {"2026-12-31"}, "bad": {"31/02/2026"}}, Errors: map[string]string{"bad": "bad_date"}}
+		var b strings.Builder
+		if err := pages["request_form"].ExecuteTemplate(&b, "dateinput", p.DateIn("f-start", "start", "", true, "")); err != nil {
+			t.Fatal(err)
+		}
+		got := b.String()
+		for _, want := range []string{`type="text"`, `value="31/12/2026"`, `aria-required="true"`, `<input type="hidden" name="_dates" value="start">`, `placeholder="` + p.T("care3.date_placeholder") + `"`} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: %s lacks %s", lang, got, want)
+			}
+		}
+		b.Reset()
+		if err := pages["request_form"].ExecuteTemplate(&b, "dateinput", p.DateIn("f-bad", "bad", "", false, "e-bad")); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); !strings.Contains(got, `value="31/02/2026"`) || !strings.Contains(got, `aria-invalid="true"`) || !strings.Contains(got, `aria-describedby="e-bad"`) {
+			t.Errorf("%s: refused day drawn as %s", lang, got)
+		}
+		if msg := p.T("err.bad_date"); !strings.Contains(msg, "31/12/2026") {
+			t.Errorf("%s: the bad-date message does not show how to type one: %q", lang, msg)
+		}
 	}
 }

@@ -61,10 +61,10 @@ func (f field) Target() string {
 // Describedby is the aria-describedby value: help, then error.
 func (f field) Describedby() string {
 	var ids []string
-	if f.Help != "" {
+	if f.Help != "" && f.HelpID != "" {
 		ids = append(ids, f.HelpID)
 	}
-	if f.Error != "" {
+	if f.Error != "" && f.ErrorID != "" {
 		ids = append(ids, f.ErrorID)
 	}
 	return strings.Join(ids, " ")

@@ -101,11 +101,7 @@ func (p *page) OwnBadge(o catalogue.Offering) *badge {
 
 // Day shows a date without the time.
 func (p *page) Day(t time.Time) string {
-	t = t.In(p.loc())
-	if p.Lang == "it" {
-		return t.Format("02/01/2006")
-	}
-	return t.Format("2006-01-02")
+	return t.In(p.loc()).Format(dayLayout(p.Lang))
 }
 
 // Reason translates why a credential or an offering is not qualified. The

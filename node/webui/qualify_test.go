@@ -469,7 +469,7 @@ func TestBadgeAndReasons(t *testing.T) {
 	until := time.Date(2027, 3, 9, 12, 0, 0, 0, time.Local)
 	for _, tc := range []struct{ lang, want string }{
 		{"it", "Qualificato da Comune di Reggio, valido fino al 09/03/2027"},
-		{"en", "Qualified by Comune di Reggio, valid until 2027-03-09"},
+		{"en", "Qualified by Comune di Reggio, valid until 9 Mar 2027"},
 	} {
 		p := &page{cat: c, Lang: tc.lang}
 		if b := p.Badge("Comune di Reggio", until); b == nil || b.Text != tc.want {

@@ -37,6 +37,7 @@ func beneficiaryKind(u *ui) *kind[care.Beneficiary] {
 				v.Set(rowName("contacts", i, "relation"), ct.Relation)
 				v.Set(rowName("contacts", i, "phone"), ct.Phone)
 				v.Set(rowName("contacts", i, "email"), ct.Email)
+				v.Set(rowName("contacts", i, "lang"), ct.Lang)
 			}
 			if b.Consent.Given {
 				v.Set("consent.given", "on")
@@ -68,7 +69,7 @@ func beneficiaryKind(u *ui) *kind[care.Beneficiary] {
 			for i := range rowsIn(v, "contacts", 0) {
 				ct := care.Contact{Kind: v.Get(rowName("contacts", i, "kind")), Name: strings.TrimSpace(v.Get(rowName("contacts", i, "name"))),
 					Relation: strings.TrimSpace(v.Get(rowName("contacts", i, "relation"))), Phone: strings.TrimSpace(v.Get(rowName("contacts", i, "phone"))),
-					Email: strings.TrimSpace(v.Get(rowName("contacts", i, "email")))}
+					Email: strings.TrimSpace(v.Get(rowName("contacts", i, "email"))), Lang: v.Get(rowName("contacts", i, "lang"))}
 				if ct.Name == "" && ct.Relation == "" && ct.Phone == "" && ct.Email == "" {
 					continue
 				}
@@ -106,7 +107,10 @@ func beneficiaryKind(u *ui) *kind[care.Beneficiary] {
 					p.fld("text", n("name"), "contact.name", auto("off")),
 					p.fld("text", n("relation"), "contact.relation", auto("off")),
 					p.fld("tel", n("phone"), "contact.phone", auto("off")),
-					p.fld("email", n("email"), "contact.email", auto("off"))))
+					p.fld("email", n("email"), "contact.email", auto("off")),
+					// The language of the alert e-mails this contact gets.
+					p.pick("select", n("lang"), "care4.contact_lang", []string{"", "it", "en"},
+						[]string{p.T("care4.lang_coop"), p.T("care4.lang_it"), p.T("care4.lang_en")}, help(p, "care4.contact_lang_help"))))
 			}
 			sets = append(sets, set(p.T("beneficiary.consent"),
 				p.checkbox("consent.given", "consent.given"),
@@ -141,7 +145,8 @@ func caregiverKind(u *ui) *kind[care.Caregiver] {
 	return &kind[care.Caregiver]{
 		path: "caregivers", key: "caregiver", writers: []auth.Role{auth.Admin},
 		list: c.ListCaregivers, get: c.Caregiver, create: c.CreateCaregiver, update: c.UpdateCaregiver, archive: c.ArchiveCaregiver,
-		id: func(c care.Caregiver) string { return c.ID },
+		id:    func(c care.Caregiver) string { return c.ID },
+		extra: caregiverDetailExtra,
 		toForm: func(c care.Caregiver) url.Values {
 			v := url.Values{}
 			v.Set("name", c.Name)

@@ -158,11 +158,7 @@ func (p *page) Euro(cents int64) string {
 // Date shows a time in the coop's time zone, in the page language's usual
 // order.
 func (p *page) Date(t time.Time) string {
-	t = t.In(p.loc())
-	if p.Lang == "it" {
-		return t.Format("02/01/2006 15:04")
-	}
-	return t.Format("2006-01-02 15:04")
+	return t.In(p.loc()).Format(dayLayout(p.Lang) + " 15:04")
 }
 
 // loc is the coop's time zone (Europe/Rome for a page built without a UI,

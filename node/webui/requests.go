@@ -83,7 +83,12 @@ func (u *ui) requestPost(w http.ResponseWriter, r *http.Request) {
 	if acc := httpx.Account(r); acc != nil {
 		name = acc.DisplayName
 	}
-	if _, err := u.d.Requests.Create(ctx(r), actor(r), in, name); err != nil {
+	if bad := badDays(f); len(bad) > 0 {
+		err = problem.Invalid(bad)
+	} else {
+		_, err = u.d.Requests.Create(ctx(r), actor(r), in, name)
+	}
+	if err != nil {
 		pe := problem.As(err)
 		if pe.Status != http.StatusBadRequest {
 			u.fail(w, r, err)
@@ -91,9 +96,14 @@ func (u *ui) requestPost(w http.ResponseWriter, r *http.Request) {
 		}
 		p := u.newPage(w, r, "rq.form_title")
 		p.Data, p.Form, p.Errors = d, f, map[string]string{}
-		for k := range pe.Fields {
+		for k, c := range pe.Fields {
 			p.Errors[k] = "invalid"
-			p.Summary = append(p.Summary, fieldError{ID: "f-" + k, Msg: p.T("rq.field." + k)})
+			msg := p.T("rq.field." + k)
+			if c == "bad_date" {
+				p.Errors[k] = c
+				msg += ": " + p.T("err.bad_date")
+			}
+			p.Summary = append(p.Summary, fieldError{ID: "f-" + k, Msg: msg})
 		}
 		u.render(w, r, p, "request_form", http.StatusBadRequest)
 		return
@@ -145,6 +155,10 @@ func (u *ui) requestAnswer(w http.ResponseWriter, r *http.Request) {
 	f, a, id := r.PostForm, actor(r), v["id"]
 	switch v["op"] {
 	case "offerta":
+		if len(badDays(f)) > 0 {
+			u.redirect(w, r, "/richieste#rq-"+id, "care4.flash_bad_date")
+			return
+		}
 		price, _ := strconv.ParseFloat(strings.ReplaceAll(f.Get("price"), ",", "."), 64)
 		_, err := u.d.Requests.MakeOffer(ctx(r), a, id, requests.NewOffer{Price: price, Unit: f.Get("unit"), Start: f.Get("start"),
 			Conditions: f.Get("conditions"), ValidUntil: f.Get("valid_until")})

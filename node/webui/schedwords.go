@@ -72,10 +72,7 @@ func (p *page) DayOf(s string) string {
 	if err != nil {
 		return s
 	}
-	if p.Lang == "it" {
-		return t.Format("02/01/2006")
-	}
-	return s
+	return t.Format(dayLayout(p.Lang))
 }
 
 // scheduleNames names the caregivers of schedules: this coop's by their

@@ -154,6 +154,7 @@ func (u *ui) routes() {
 
 	mountKind(u, beneficiaryKind(u))
 	mountKind(u, caregiverKind(u))
+	u.caregiverPhotoRoutes()
 	mountKind(u, terminalKind(u))
 	u.offeringRoutes()
 	u.accountRoutes()

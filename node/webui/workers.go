@@ -157,7 +157,13 @@ func (u *ui) familyRequestPost(w http.ResponseWriter, r *http.Request) {
 			req.Languages = append(req.Languages, l)
 		}
 	}
-	out, err := u.d.Families.Create(ctx(r), actor(r), req)
+	var out families.Request
+	var err error
+	if bad := badDays(f); len(bad) > 0 {
+		err = problem.Invalid(bad)
+	} else {
+		out, err = u.d.Families.Create(ctx(r), actor(r), req)
+	}
 	if err != nil {
 		pr := problem.As(err)
 		if pr.Status != http.StatusBadRequest {
@@ -167,8 +173,11 @@ func (u *ui) familyRequestPost(w http.ResponseWriter, r *http.Request) {
 		p := u.newPage(w, r, "workers.title")
 		p.Form = f
 		p.Errors = map[string]string{}
-		for k := range pr.Fields {
+		for k, c := range pr.Fields {
 			p.Errors[k] = "invalid"
+			if c == "bad_date" {
+				p.Errors[k] = c
+			}
 		}
 		d := &workersPageData{Works: schema.WorkKinds, AskLangs: askLangs, CanAsk: true}
 		if u.d.Profiles != nil {

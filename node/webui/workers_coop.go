@@ -112,7 +112,9 @@ func (u *ui) workerFormPost(w http.ResponseWriter, r *http.Request) {
 	}
 	id := mux.Vars(r)["id"]
 	var err error
-	if id == "" {
+	if bad := badDays(f); len(bad) > 0 {
+		err = problem.Invalid(bad)
+	} else if id == "" {
 		wk, err = u.d.Workers.Create(ctx(r), actor(r), wk)
 	} else {
 		wk, err = u.d.Workers.Update(ctx(r), actor(r), id, wk)
@@ -125,8 +127,11 @@ func (u *ui) workerFormPost(w http.ResponseWriter, r *http.Request) {
 		}
 		p := u.newPage(w, r, "workers.form_title")
 		p.Form, p.Errors = f, map[string]string{}
-		for k := range pr.Fields {
+		for k, c := range pr.Fields {
 			p.Errors[strings.TrimPrefix(k, "profile.")] = "invalid"
+			if c == "bad_date" {
+				p.Errors[k] = c
+			}
 		}
 		p.Data = newWorkerFormData(id)
 		u.render(w, r, p, "worker_form", http.StatusBadRequest)

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/photo"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/workshop"
 )
@@ -97,17 +98,21 @@ func (u *ui) intakePost(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, problem.BadRequest("bad_form", "form could not be read", err))
 		return
 	}
+	normalizeDays(r.Form) // a multipart form, which dayFields leaves alone
 	in := workshop.Intake{Donor: r.FormValue("donor"), Date: r.FormValue("date"), Model: r.FormValue("model"),
 		Serial: r.FormValue("serial"), Label: r.FormValue("label")}
 	photoErr := false
 	if f, h, err := r.FormFile("photo"); err == nil {
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, workshop.MaxPhoto))
-		ct := http.DetectContentType(b)
-		if err != nil || h.Size > workshop.MaxPhoto*3/4 || (ct != "image/jpeg" && ct != "image/png") {
+		ph, perr := photo.Check(b, workshop.MaxPhoto*3/4)
+		if err != nil || perr != nil || h.Size > workshop.MaxPhoto*3/4 {
 			photoErr = true
 		} else {
-			in.Photo = "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(b)
+			// Encoded again (no EXIF), unless that made it larger.
+			if in.Photo = ph.DataURL(); len(ph.Bytes) > len(b) {
+				in.Photo = "data:" + ph.Type + ";base64," + base64.StdEncoding.EncodeToString(b)
+			}
 		}
 	}
 	var tk workshop.Taken

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/photo"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
@@ -201,19 +201,8 @@ func (s *Service) checkIntake(in *Intake) map[string]string {
 }
 
 // goodPhoto says whether p is a data: URL of a JPEG or PNG no larger than
-// MaxPhoto, whose bytes are what its type says.
-func goodPhoto(p string) bool {
-	if len(p) > MaxPhoto {
-		return false
-	}
-	for _, ct := range []string{"image/jpeg", "image/png"} {
-		if b64, ok := strings.CutPrefix(p, "data:"+ct+";base64,"); ok {
-			b, err := base64.StdEncoding.DecodeString(b64)
-			return err == nil && http.DetectContentType(b) == ct
-		}
-	}
-	return false
-}
+// MaxPhoto, whose bytes are what its type says (node/photo).
+func goodPhoto(p string) bool { return photo.FromDataURL(p, MaxPhoto) == nil }
 
 // TakeIn registers a donated device: a terminal in "recovered", its
 // workshop record, and a probe code for the worker.

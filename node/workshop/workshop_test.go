@@ -17,6 +17,7 @@ import (
 	"github.com/difronte/difronte/federation/clock/fakeclock"
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/photo/phototest"
 	"github.com/difronte/difronte/node/problem"
 	"github.com/difronte/difronte/node/store"
 )
@@ -307,7 +308,7 @@ func TestProbeCodeSingleUseAndExpiry(t *testing.T) {
 		t.Fatalf("reports not audited: %+v", evs)
 	}
 	// A photo is a JPEG or PNG whose bytes are one.
-	png := "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	png := "data:image/png;base64," + base64.StdEncoding.EncodeToString(phototest.PNG(8, 8))
 	if _, err := s.TakeIn(ctx, luca, Intake{Donor: "D", Date: today, Model: "M", Serial: "S2", Photo: png}); err != nil {
 		t.Fatalf("png photo: %v", err)
 	}

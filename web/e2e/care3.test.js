@@ -7,7 +7,11 @@
 //   - times are the coop's (Europe/Rome) whatever the browser's zone: the
 //     terminal's clock across the night DST begins (28 March 2027, 02:00
 //     → 03:00) in a browser set to New York, and the agenda's times;
-//   - the admin sets the call-back time of "Chiamatemi" on the calls page.
+//   - the admin sets the call-back time of "Chiamatemi" on the calls page;
+//   - the caregiver uploads her photo from her own page (a file that is no
+//     picture is refused with a readable message); the admin's list shows
+//     it small; the next call shows it on the terminal instead of the
+//     avatar, ringing and in the call.
 // axe-core (WCAG 2.1 A/AA) on the pages touched; no CSP violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +61,7 @@ before(async () => {
   const login = await api(A, 'POST', '/api/v1/login', { username: 'carla', password: 'tramonto-sul-lago-blu' }, null);
   s.gpage = await newPage(A, login.token, { timezoneId: 'America/New_York' });
   s.apage = await newPage(A, A.token);
-  Object.assign(s, { A, ben });
+  Object.assign(s, { A, ben, cg });
 });
 
 after(async () => {
@@ -115,5 +119,49 @@ test('the admin sets the call-back time of "Chiamatemi" on the calls page', asyn
   await waitFor('the time saved', async () => (await api(A, 'GET', '/api/v1/calls/coop')).request_wait_minutes === 45);
   assert.equal(await apage.getByLabel('Minuti entro cui richiamare').inputValue(), '45');
   await axe(apage, '/calls');
+  assert.deepEqual(cspViolations, []);
+});
+
+// A real 48×48 PNG would do as well: a 1×1 one is the smallest picture
+// Go's decoder reads.
+const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+test('the caregiver sets her photo; the terminal shows it when she calls', { timeout: 120000 }, async () => {
+  const { A, tpage, gpage, apage, cg } = s;
+  await gpage.goto(`${A.base}/caregivers/${cg.id}`);
+  assert.match(await gpage.locator('#photo').textContent(), /Nessuna foto/);
+  // Not a picture, whatever its name: refused, said beside the field.
+  await gpage.locator('#f-photo').setInputFiles({ name: 'foto.png', mimeType: 'image/png', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') });
+  await gpage.locator('#photo button[type=submit]').first().click();
+  await gpage.locator('#e-photo').waitFor();
+  assert.match(await gpage.locator('#e-photo').textContent(), /JPEG o PNG/);
+  assert.equal(await gpage.locator('#f-photo').getAttribute('aria-invalid'), 'true');
+  await axe(gpage, '/caregivers/{id} (photo refused)');
+  await gpage.locator('#f-photo').setInputFiles({ name: 'io.png', mimeType: 'image/png', buffer: png });
+  await gpage.locator('#photo button[type=submit]').first().click();
+  await gpage.locator('#photo img.portrait').waitFor();
+  assert.ok(await gpage.locator('#photo img.portrait').evaluate((i) => i.complete && i.naturalWidth > 0), 'the photo does not load on her page');
+  await axe(gpage, '/caregivers/{id} (with a photo)');
+  await apage.goto(`${A.base}/caregivers`);
+  assert.ok(await apage.locator('img.thumb').first().evaluate((i) => i.complete && i.naturalWidth > 0), 'no small photo in the list');
+  await axe(apage, '/caregivers (with a photo)');
+
+  await gpage.goto(`${A.base}/agenda`);
+  await gpage.locator('button.call').first().click();
+  await tpage.locator('#ringing').waitFor({ state: 'visible' });
+  await waitFor('the photo on the ringing screen', async () => tpage.locator('#ring-photo').evaluate((i) => !i.hidden && i.complete && i.naturalWidth > 0), 10000);
+  assert.equal(await tpage.locator('#ring-avatar').isVisible(), false);
+  await tpage.locator('#incall').waitFor({ state: 'visible', timeout: 30000 });
+  assert.equal(await tpage.locator('#caller-photo').isVisible(), true);
+  assert.equal(await tpage.locator('#caller-avatar').isVisible(), false);
+  assert.match(await tpage.locator('#caller-name').textContent(), /Carla/);
+  await axe(tpage, '/terminal (in a call, with the photo)');
+  await gpage.locator('#hangup').click();
+  await tpage.locator('#home').waitFor({ state: 'visible', timeout: 10000 });
+
+  // Removed: the next ring shows the avatar again.
+  await gpage.goto(`${A.base}/caregivers/${cg.id}`);
+  await gpage.locator('form[action$="/photo/remove"] button').click();
+  await gpage.locator('#photo img.portrait').waitFor({ state: 'detached' });
   assert.deepEqual(cspViolations, []);
 });

@@ -108,11 +108,12 @@ async function providerOffers(page, id, price) {
   assert.match(await page.textContent('main'), /Offerta inviata/);
 }
 
-// typeDate types an ISO date into the focused date input (it-IT order).
+// typeDate types an ISO date into a date field as a person does (31/12/2026).
 async function typeDate(page, id, iso) {
   await tabTo(page, `#${id}`, byId(id));
+  // Typed day/month/year, like every date of the pages.
   const [y, m, d] = iso.split('-');
-  await page.keyboard.type(`${d}${m}${y}`);
+  await page.keyboard.type(`${d}/${m}/${y}`);
 }
 
 // providerOffersByKeyboard is providerOffers with the keyboard only.

@@ -1,6 +1,19 @@
 // The coop admin's calls page: every form posts JSON to the calls API,
 // then reloads the page (or shows the pairing code and QR, or the token).
 const root = document.getElementById('calls-admin');
+
+// isoDay reads a date typed 31/12/2026 (or 31.12.2026, 31-12-2026, or
+// ISO 2026-12-31) as ISO; '' when it is no date (31/02/2026).
+function isoDay(s) {
+  let m = /^\s*(\d{4})-(\d{2})-(\d{2})\s*$/.exec(s);
+  let y; let mo; let d;
+  if (m) [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  else if ((m = /^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$/.exec(s))) [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  else return '';
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d) return '';
+  return t.toISOString().slice(0, 10);
+}
 if (root) {
   const msg = (k) => root.dataset['msg' + k.charAt(0).toUpperCase() + k.slice(1)] || '';
   const status = document.getElementById('admin-status');
@@ -12,7 +25,14 @@ if (root) {
         const t = el.dataset.type;
         if (t === 'number') body[el.name] = Number(el.value);
         else if (t === 'list') body[el.name] = el.value.split(',').map((s) => s.trim()).filter(Boolean);
-        else if (t === 'date') body[el.name] = new Date(`${el.value}T23:59:00`).toISOString();
+        else if (t === 'date') {
+          // Typed day/month/year like every date of the pages (ISO taken
+          // too); the API takes the end of that day.
+          const iso = isoDay(el.value);
+          el.setAttribute('aria-invalid', String(!iso));
+          if (!iso) { status.textContent = msg('badDate'); el.focus(); return; }
+          body[el.name] = new Date(`${iso}T23:59:00`).toISOString();
+        }
         else body[el.name] = el.value;
       }
       const method = form.dataset.method;

@@ -124,6 +124,30 @@ function start() {
     el.hidden = !n;
   }
 
+  // callerPhoto puts the caller's photo in place of her avatar when the
+  // node names one (a caregiver of this coop who has one). The terminal
+  // reads it with its device credential; read as a data: URL, which the
+  // page's policy allows for images. Unreadable, the avatar stays.
+  const photos = () => [$('ring-photo'), $('caller-photo')];
+  async function callerPhoto(m) {
+    photos().forEach((i) => { i.hidden = true; i.removeAttribute('src'); });
+    if (typeof m.photo !== 'string' || !m.photo.startsWith('/api/v1/caregivers/')) return;
+    try {
+      const r = await fetch(m.photo, { headers: { 'X-Difronte-Device': localStorage.getItem(KEY) || '' } });
+      if (!r.ok) return;
+      const blob = await r.blob();
+      const url = await new Promise((ok, ko) => {
+        const fr = new FileReader();
+        fr.onload = () => ok(fr.result); fr.onerror = ko;
+        fr.readAsDataURL(blob);
+      });
+      if (!call || call.id !== m.call) return;
+      photos().forEach((i) => { i.src = url; i.hidden = false; });
+      $('ring-avatar').hidden = true;
+      $('caller-avatar').hidden = true;
+    } catch { /* the avatar stays */ }
+  }
+
   function ring(m) {
     if (call) return;
     clearTimeout(confirmTimer);
@@ -131,6 +155,7 @@ function start() {
     initial($('caller-avatar'), m.from);
     initial($('ring-avatar'), m.from);
     call = { id: m.call, pc: null, stream: null, timer: null };
+    callerPhoto(m);
     let n = m.countdown || 10;
     $('ring-title').textContent = msg('calling').replace('{name}', m.from || '');
     const draw = () => { $('countdown').textContent = msg('answering').replace('{n}', n); };
