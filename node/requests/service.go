@@ -244,6 +244,16 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 	return s.cfg.Audit.Record(ctx, ev)
 }
 
+// queueTx queues one message for to within tx.
+func (s *Service) queueTx(ctx context.Context, tx *store.Tx, to, typ, request string, body any) error {
+	id := newID("ms")
+	b, err := encode(id, s.cfg.Self, typ, request, body)
+	if err != nil {
+		return err
+	}
+	return s.out.EnqueueTx(ctx, tx, to, id, b)
+}
+
 // note queues a read's audit event without waiting for it.
 func (s *Service) note(a auth.Actor, act audit.Action, kind, object string) {
 	if s.cfg.Audit != nil {
