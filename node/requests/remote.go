@@ -2,54 +2,32 @@ package requests
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"slices"
 
 	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/outbox"
 	"github.com/difronte/difronte/node/store"
 )
 
 // refusal is a message refused for good, with the code the sender sees.
-type refusal string
-
-func (r refusal) Error() string { return string(r) }
+type refusal = outbox.Refusal
 
 // HandleRemote answers one message from the node peer (authenticated by
 // libp2p). A message is handled once per id; a repeated one is answered
 // as delivered and changes nothing.
 func (s *Service) HandleRemote(ctx context.Context, peer string, msg []byte) []byte {
 	e, body, err := Decode(msg)
-	if err != nil {
-		return s.refuse(ctx, peer, "bad_message")
-	}
-	if e.From != peer {
-		return s.refuse(ctx, peer, "forged_sender")
-	}
-	_, err = s.seen.HandleTx(ctx, s.cfg.Store, peer, e.ID, func(tx *store.Tx) error {
+	return s.recv.Receive(ctx, peer, e.From, e.ID, err, func(tx *store.Tx) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return s.handle(ctx, tx, peer, e, body)
 	})
-	var r refusal
-	switch {
-	case errors.As(err, &r):
-		return s.refuse(ctx, peer, string(r))
-	case err != nil:
-		s.log.Error("cannot handle a requests message", "peer", peer, "type", e.Type, "err", err)
-		b, _ := json.Marshal(Answer{Refused: "try_later"})
-		return b // not OK and not a refusal the outbox drops: see send
-	}
-	b, _ := json.Marshal(Answer{OK: true})
-	return b
 }
 
-// refuse audits a refused message (its sender and code, nothing of its
-// content) and answers it.
-func (s *Service) refuse(ctx context.Context, peer, code string) []byte {
+// refused audits a refused message (its sender and code, nothing of its
+// content).
+func (s *Service) refused(ctx context.Context, peer, code string) {
 	_ = s.record(ctx, systemActor, audit.Denied, "requests_message", "", "from "+peer+": "+code)
-	b, _ := json.Marshal(Answer{Refused: code})
-	return b
 }
 
 // handle applies one message; tx holds "handled" and, for the messages
