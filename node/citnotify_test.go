@@ -101,7 +101,8 @@ func TestRequestNotificationsByMail(t *testing.T) {
 	ctx := context.Background()
 	box, smtpFile := startSink(t)
 	a, b := nodetest.Pair(t, node.Config{CoopName: "Coop A", Escalation: node.EscalationConfig{SMTPFile: smtpFile, BaseURL: "https://a.example"}},
-		node.Config{CoopName: "Coop B", Escalation: node.EscalationConfig{SMTPFile: smtpFile, BaseURL: "https://b.example/"}})
+		node.Config{CoopName: "Coop B", Escalation: node.EscalationConfig{SMTPFile: smtpFile, BaseURL: "https://b.example/"},
+			Requests: node.RequestsConfig{OfficeEmail: []string{"ufficio@coopb.example"}}})
 	off, err := b.Own().Create(ctx, sysAdmin, schema.Offering{Name: "Assistenza domiciliare", Description: "Aiuto a casa.", Category: "anziani.assistenza-domiciliare",
 		Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
 		Contact: schema.Contact{Email: "ufficio@coopb.example"}})
@@ -112,7 +113,12 @@ func TestRequestNotificationsByMail(t *testing.T) {
 		_, err := a.Catalogue().Get(ctx, b.PeerID(), off.ID)
 		return err == nil
 	})
-	if _, err := b.Auth().Create(ctx, auth.Account{Username: "gestore", Role: auth.CaseManager, Lang: "en"}, "tramonto-sul-lago-blu"); err != nil {
+	if _, err := b.Auth().Create(ctx, auth.Account{Username: "gestore", Role: auth.CaseManager, Lang: "en", DisplayName: "Gino Rossi",
+		Email: "gestore@coopb.example"}, "tramonto-sul-lago-blu"); err != nil {
+		t.Fatal(err)
+	}
+	// A caregiver with an e-mail handles no requests: never told.
+	if _, err := b.Auth().Create(ctx, auth.Account{Username: "badante", Role: auth.Caregiver, Email: "badante@coopb.example"}, "lanterna-blu-sul-molo"); err != nil {
 		t.Fatal(err)
 	}
 	op := auth.Actor{Username: "sportello", Role: auth.Operator}
@@ -130,7 +136,12 @@ func TestRequestNotificationsByMail(t *testing.T) {
 	}
 	l := awaitLetter(t, box, "ufficio@coopb.example", "Difronte: Nuova richiesta di servizio")
 	if !strings.Contains(l.body, "https://b.example/richieste#"+req.ID) || !strings.Contains(l.body, "Buongiorno,") || !strings.Contains(l.body, "Coop B") {
-		t.Fatalf("staff mail: %s", l.body)
+		t.Fatalf("office mail: %s", l.body)
+	}
+	// The case manager's own address, in the account's language.
+	l = awaitLetter(t, box, "gestore@coopb.example", "Difronte: New service request")
+	if !strings.Contains(l.body, "Dear Gino Rossi,") || !strings.Contains(l.body, "https://b.example/richieste#"+req.ID) {
+		t.Fatalf("case manager's mail: %s", l.body)
 	}
 	// In-app: each account in its own language.
 	items := b.Notify().Inbox(mgr)
@@ -144,6 +155,7 @@ func TestRequestNotificationsByMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitLetter(t, box, "ufficio@coopb.example", "Difronte: Nuovo messaggio su una richiesta")
+	awaitLetter(t, box, "gestore@coopb.example", "Difronte: New message on a request")
 	o, err := b.Requests().MakeOffer(ctx, mgr, req.ID, requests.NewOffer{Price: 18, Unit: "ora", Start: "2026-12-21", Conditions: canary, ValidUntil: "2099-01-01"})
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +191,9 @@ func TestRequestNotificationsByMail(t *testing.T) {
 	for _, l := range box.letters(t) {
 		if strings.Contains(l.body, canary) || strings.Contains(l.subject, canary) {
 			t.Errorf("an e-mail carries the request's content: %+v", l)
+		}
+		if l.to == "badante@coopb.example" || l.to == "info@coopb.example" {
+			t.Errorf("an e-mail to an address that handles no requests: %+v", l)
 		}
 		if l.subject == "Difronte: New message on your case" {
 			n++

@@ -21,7 +21,7 @@ const mailEvery = 15 * time.Minute
 // case, in each recipient's language from the message catalogues
 // (web/locales/citnotify.*): an in-app line to the citizen or to every
 // admin and case manager, and, with the node's SMTP configured, an e-mail
-// to the citizen's verified address or to the coop's office address. The
+// to the citizen's verified address or to the staff's (staffMail). The
 // e-mail names the kind of event, the request's or case's reference and
 // a link to it, nothing of its content: the details are read after login.
 type citNotifier struct {
@@ -105,10 +105,13 @@ func (c *citNotifier) notify(ctx context.Context, kind, object, user string) {
 		}
 		return
 	}
-	for _, to := range c.staffAddresses() {
-		c.mail(ctx, kind, object, path, to, c.n.cfg.Requests.StaffLang, "", now)
+	for _, m := range c.staffMail(people) {
+		c.mail(ctx, kind, object, path, m.to, m.lang, m.name, now)
 	}
 }
+
+// staffLetter is one staff address to tell, in its language.
+type staffLetter struct{ to, lang, name string }
 
 func (c *citNotifier) citizen(user string) (citizens.Citizen, bool) {
 	if c.n.citizens == nil {
@@ -117,19 +120,29 @@ func (c *citNotifier) citizen(user string) (citizens.Citizen, bool) {
 	return c.n.citizens.Get(user)
 }
 
-// staffAddresses are where the coop's staff read mail about requests:
-// the configured addresses, or else the coop's public contact e-mail.
-func (c *citNotifier) staffAddresses() []string {
-	if to := c.n.cfg.Requests.StaffEmail; len(to) > 0 {
-		return to
+// staffMail are where the coop's staff read mail about requests: each
+// staff account's own e-mail in its language, then the office addresses
+// (once each); with none of these, the coop's public contact e-mail.
+func (c *citNotifier) staffMail(staff []auth.Account) []staffLetter {
+	var out []staffLetter
+	seen := map[string]bool{}
+	add := func(to, lang, name string) {
+		if k := strings.ToLower(to); to != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, staffLetter{to: to, lang: lang, name: name})
+		}
 	}
-	if c.n.own == nil {
-		return nil
+	for _, a := range staff {
+		add(a.Email, a.Lang, a.DisplayName)
 	}
-	if e := c.n.own.Profile(c.n.cfg.CoopName).Contact.Email; e != "" {
-		return []string{e}
+	for _, to := range c.n.cfg.Requests.OfficeEmail {
+		add(to, c.n.cfg.Requests.OfficeLang, "")
 	}
-	return nil
+	if len(out) > 0 || c.n.own == nil {
+		return out
+	}
+	add(c.n.own.Profile(c.n.cfg.CoopName).Contact.Email, c.n.cfg.Requests.OfficeLang, "")
+	return out
 }
 
 // mail queues one e-mail in lang; its id repeats within mailEvery, so

@@ -27,13 +27,15 @@ type RequestsConfig struct {
 	// MinBackoff and MaxBackoff bound the retries of the outbox to an
 	// unreachable node (default 1 s and 5 min).
 	MinBackoff, MaxBackoff time.Duration
-	// StaffEmail are the addresses told by e-mail (with the node's SMTP)
-	// of new requests, reminders, accepted offers, the citizens' changes
-	// and messages; empty: the coop's public contact e-mail, from its
-	// offerings. StaffLang is the language of those e-mails (default
-	// Italian); the in-app notices are in each account's language.
-	StaffEmail []string
-	StaffLang  string
+	// With the node's SMTP, new requests, reminders, accepted offers, the
+	// citizens' changes and messages are told by e-mail to every enabled
+	// admin and case manager with an e-mail, each in the account's
+	// language, and to OfficeEmail, the coop office's addresses (serve
+	// --requests-office-email), in OfficeLang (default Italian). With
+	// neither, the coop's public contact e-mail from its offerings is told.
+	// The in-app notices are in each account's language.
+	OfficeEmail []string
+	OfficeLang  string
 }
 
 // requestsCatalogue finds live offerings in the federated catalogue.

@@ -86,6 +86,7 @@ func TestRequestPages(t *testing.T) {
 		}
 		return code == 200 && strings.Contains(body, "mia madre")
 	})
+	requestMessagesBothWays(t, cit, prov, id)
 	if code, _ := prov.page("POST", "/richieste/"+id+"/offerta", url.Values{"price": {"9,50"}, "unit": {"pasto"}, "start": {"2026-12-22"}, "valid_until": {"2099-12-31"}}); code != http.StatusSeeOther {
 		t.Fatalf("offer: %d", code)
 	}
@@ -119,8 +120,48 @@ func TestRequestPages(t *testing.T) {
 		_, body := cit.page("GET", cse, nil)
 		return c.State == requests.CaseSuspended && strings.Contains(body, "Sospesa")
 	})
+	// After acceptance the request's thread is closed on its page.
+	if code, body := cit.page("GET", "/richieste/"+id+"/messaggi", nil); code != 200 || strings.Contains(body, `name="text"`) || !strings.Contains(body, cse) {
+		t.Fatalf("the request's messages after acceptance: %d", code)
+	}
 	// A case manager's page of a case that is not there, and a citizen on the inbox.
 	if code, _ := cit.page("GET", "/richieste", nil); code != http.StatusForbidden {
 		t.Fatalf("citizen on the inbox: %d", code)
+	}
+}
+
+// requestMessagesBothWays: before any offer, the citizen writes from the
+// request's messages page (linked from /pratiche), the provider reads it
+// on its own page (linked from /richieste) and answers; each side sees
+// the other's message and "letto" on its own once the other side read it.
+func requestMessagesBothWays(t *testing.T, cit, prov *client, id string) {
+	t.Helper()
+	msgs := "/richieste/" + id + "/messaggi"
+	if _, body := cit.page("GET", "/pratiche", nil); !strings.Contains(body, msgs) {
+		t.Fatal("the citizen's requests do not link to the request's messages")
+	}
+	if _, body := prov.page("GET", "/richieste", nil); !strings.Contains(body, msgs) {
+		t.Fatal("the inbox does not link to the request's messages")
+	}
+	if code, _ := cit.page("POST", msgs, url.Values{"text": {"si può a mezzogiorno?"}}); code != http.StatusSeeOther {
+		t.Fatalf("citizen's message: %d", code)
+	}
+	poll.Until(t, 20*time.Second, "the citizen's message on the provider's page", func() bool {
+		code, body := prov.page("GET", msgs, nil)
+		return code == 200 && strings.Contains(body, "si può a mezzogiorno?")
+	})
+	if code, _ := prov.page("POST", msgs, url.Values{"text": {"sì, alle 12"}}); code != http.StatusSeeOther {
+		t.Fatalf("provider's message: %d", code)
+	}
+	poll.Until(t, 20*time.Second, "the answer and the read receipt on the citizen's page", func() bool {
+		code, body := cit.page("GET", msgs, nil)
+		return code == 200 && strings.Contains(body, "sì, alle 12") && strings.Count(body, "· letto") == 2
+	})
+	poll.Until(t, 20*time.Second, "the provider's message read", func() bool {
+		_, body := prov.page("GET", msgs, nil)
+		return strings.Count(body, "· letto") == 2
+	})
+	if code, _ := cit.page("POST", msgs, url.Values{"text": {""}}); code != http.StatusSeeOther {
+		t.Fatalf("an empty message is refused with a flash, got %d", code)
 	}
 }

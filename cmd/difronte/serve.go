@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -68,6 +69,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	oidcClient := fs.String("oidc-client-id", "", "this node's client id at the OpenID Connect provider")
 	oidcSecret := fs.String("oidc-client-secret-file", "", "file holding this node's client secret at the OpenID Connect provider")
 	oidcRedirect := fs.String("oidc-redirect-url", "", "redirect URL registered at the provider (default: <--public-url>/auth/oidc/callback)")
+	officeEmail := fs.String("requests-office-email", "", "the coop office's address(es), comma-separated, also told by e-mail of citizens' requests, beside the admins and case managers who have an e-mail (optional; needs --smtp-config)")
+	officeLang := fs.String("requests-office-lang", "it", "language of the e-mails to --requests-office-email: it or en")
 	timeZone := fs.String("time-zone", "Europe/Rome", "the coop's time zone (IANA name): every time the web UI shows is in it")
 	withEnvOnly(fs, adminPasswordEnv...)
 	if err := parse(fs, args); err != nil {
@@ -100,6 +103,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *backupEvery < time.Minute || *backupKeep < 1 {
 		return fmt.Errorf("%w: --backup-every must be at least 1m and --backup-keep at least 1", errUsage)
+	}
+	offices := splitList(*officeEmail)
+	for _, a := range offices {
+		if m, err := mail.ParseAddress(a); err != nil || m.Address != a {
+			return fmt.Errorf("%w: --requests-office-email %q: want bare addresses, comma-separated", errUsage, a)
+		}
+	}
+	if *officeLang != "it" && *officeLang != "en" {
+		return fmt.Errorf("%w: --requests-office-lang %q: want it or en", errUsage, *officeLang)
 	}
 	if _, err := time.LoadLocation(*timeZone); err != nil {
 		return fmt.Errorf("%w: --time-zone %q: want an IANA zone such as Europe/Rome", errUsage, *timeZone)
@@ -134,6 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Backup:   node.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep},
 		Citizens: node.CitizensConfig{OIDCIssuer: *oidcIssuer, OIDCClientID: *oidcClient, OIDCClientSecretFile: *oidcSecret, OIDCRedirectURL: *oidcRedirect},
 		TimeZone: *timeZone,
+		Requests: node.RequestsConfig{OfficeEmail: offices, OfficeLang: *officeLang},
 		OnAdminCreated: func(user, pw string) {
 			fmt.Fprintf(stdout, "Created the first account.\n  username: %s\n  password: %s\nWrite the password down: it is not shown again.\n", user, pw)
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/mail"
 
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/problem"
@@ -31,6 +32,7 @@ type AccountRequest struct {
 	DisplayName string `json:"display_name"`
 	CaregiverID string `json:"caregiver_id"`
 	Lang        string `json:"lang"`
+	Email       string `json:"email"`
 	Disabled    bool   `json:"disabled"`
 	Password    string `json:"password"`
 }
@@ -97,10 +99,16 @@ func AccountError(err error) error {
 const MaxDisplayName = 100
 
 // checkText refuses a display name that is too long or holds a control
-// character or a direction override (schema.TextFault).
+// character or a direction override (schema.TextFault), and an e-mail
+// that is not one bare address.
 func checkText(req AccountRequest) error {
 	if code := schema.TextFault(req.DisplayName, MaxDisplayName, false); code != "" {
 		return problem.Invalid(map[string]string{"display_name": code})
+	}
+	if req.Email != "" {
+		if a, err := mail.ParseAddress(req.Email); err != nil || a.Address != req.Email || len(req.Email) > 254 {
+			return problem.Invalid(map[string]string{"email": "bad_email"})
+		}
 	}
 	return nil
 }
@@ -110,7 +118,7 @@ func (x Accounts) Create(ctx context.Context, a Actor, req AccountRequest) (*Acc
 	if err := checkText(req); err != nil {
 		return nil, err
 	}
-	acc, err := x.Auth.Create(ctx, Account{Username: req.Username, Role: req.Role, DisplayName: req.DisplayName, CaregiverID: req.CaregiverID, Lang: req.Lang}, req.Password)
+	acc, err := x.Auth.Create(ctx, Account{Username: req.Username, Role: req.Role, DisplayName: req.DisplayName, CaregiverID: req.CaregiverID, Lang: req.Lang, Email: req.Email}, req.Password)
 	if err != nil {
 		return nil, AccountError(err)
 	}
@@ -126,7 +134,7 @@ func (x Accounts) Update(ctx context.Context, a Actor, req AccountRequest) (*Acc
 	if err := checkText(req); err != nil {
 		return nil, err
 	}
-	acc, err := x.Auth.Update(ctx, Account{Username: req.Username, Role: req.Role, DisplayName: req.DisplayName, CaregiverID: req.CaregiverID, Lang: req.Lang, Disabled: req.Disabled}, req.Password)
+	acc, err := x.Auth.Update(ctx, Account{Username: req.Username, Role: req.Role, DisplayName: req.DisplayName, CaregiverID: req.CaregiverID, Lang: req.Lang, Email: req.Email, Disabled: req.Disabled}, req.Password)
 	if err != nil {
 		return nil, AccountError(err)
 	}

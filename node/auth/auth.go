@@ -53,14 +53,17 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // Account is a user of the node.
 type Account struct {
-	Username    string    `json:"username"`
-	Role        Role      `json:"role"`
-	DisplayName string    `json:"display_name,omitempty"`
-	CaregiverID string    `json:"caregiver_id,omitempty"` // the caregiver record of a caregiver account
-	Lang        string    `json:"lang,omitempty"`
-	Disabled    bool      `json:"disabled,omitempty"`
-	Hash        string    `json:"hash"`
-	CreatedAt   time.Time `json:"created_at"`
+	Username    string `json:"username"`
+	Role        Role   `json:"role"`
+	DisplayName string `json:"display_name,omitempty"`
+	CaregiverID string `json:"caregiver_id,omitempty"` // the caregiver record of a caregiver account
+	Lang        string `json:"lang,omitempty"`
+	// Email is where a staff account reads the node's mail about its work
+	// (citizens' requests for admins and case managers); optional.
+	Email     string    `json:"email,omitempty"`
+	Disabled  bool      `json:"disabled,omitempty"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Session is a logged-in user.
@@ -236,7 +239,7 @@ func (s *Service) Create(ctx context.Context, a Account, password string) (*Acco
 }
 
 // Update changes an account's role, display name, caregiver link, language,
-// disabled flag, and password when newPassword is not empty. Disabling an
+// e-mail, disabled flag, and password when newPassword is not empty. Disabling an
 // account ends its sessions.
 func (s *Service) Update(ctx context.Context, a Account, newPassword string) (*Account, error) {
 	if !a.Role.Valid() {
@@ -259,7 +262,7 @@ func (s *Service) Update(ctx context.Context, a Account, newPassword string) (*A
 		return nil, ErrNotFound
 	}
 	next := *cur
-	next.Role, next.DisplayName, next.CaregiverID, next.Lang, next.Disabled = a.Role, a.DisplayName, a.CaregiverID, a.Lang, a.Disabled
+	next.Role, next.DisplayName, next.CaregiverID, next.Lang, next.Email, next.Disabled = a.Role, a.DisplayName, a.CaregiverID, a.Lang, a.Email, a.Disabled
 	if h != "" {
 		next.Hash = h
 	}

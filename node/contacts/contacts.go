@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -82,9 +80,7 @@ type Step struct {
 type Notifier func(ctx context.Context, kind, object, user string)
 
 // Carrier sends one envelope to a node and returns its answer.
-type Carrier interface {
-	Send(ctx context.Context, to string, msg []byte) ([]byte, error)
-}
+type Carrier = outbox.Carrier
 
 // Config configures the service.
 type Config struct {
@@ -107,6 +103,7 @@ type Service struct {
 	log  *slog.Logger
 	out  *outbox.Outbox
 	seen *outbox.Seen
+	recv outbox.Receiver
 
 	mu       sync.Mutex // serialises every change
 	carrier  Carrier
@@ -128,7 +125,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if l.Err != nil {
 		return nil, l.Err
 	}
-	s.seen = outbox.NewSeen(namespace.Wrap(cfg.Store, ds.NewKey("/seen")))
+	s.seen = outbox.NewSeen(store.NewSub(cfg.Store, "/seen"))
+	s.recv = outbox.Receiver{Seen: s.seen, Root: cfg.Store, Refused: s.refused, Log: s.log, What: "contacts message"}
 	var err error
 	s.out, err = outbox.Open(ctx, outbox.Config{Store: namespace.Wrap(cfg.Store, ds.NewKey("/outbox")), Clock: cfg.Clock,
 		Send: s.send, Logger: cfg.Logger, MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff})
@@ -161,36 +159,18 @@ func (s *Service) Outbox() *outbox.Outbox { return s.out }
 // node when the family and the coop share it. An ask the coop's node
 // took moves the family's contact to received.
 func (s *Service) send(ctx context.Context, to, _ string, payload []byte) error {
-	var ans []byte
-	if to == s.cfg.Self {
-		ans = s.HandleRemote(ctx, s.cfg.Self, payload)
-	} else {
-		s.mu.Lock()
-		c := s.carrier
-		s.mu.Unlock()
-		if c == nil {
-			return errors.New("no link to other nodes")
-		}
-		var err error
-		if ans, err = c.Send(ctx, to, payload); err != nil {
-			return err
-		}
-	}
-	var a Answer
-	if err := json.Unmarshal(ans, &a); err != nil {
-		return fmt.Errorf("answer of %s: %w", to, err)
-	}
-	if a.Refused == "try_later" {
-		return fmt.Errorf("%s cannot handle the message now", to)
+	s.mu.Lock()
+	c := s.carrier
+	s.mu.Unlock()
+	a, err := outbox.Deliver(ctx, s.cfg.Self, to, payload, c, s.HandleRemote)
+	if err != nil {
+		return err
 	}
 	var e Envelope
 	if json.Unmarshal(payload, &e) == nil && e.Type == MsgAsk {
 		s.delivered(ctx, e.Contact, a.OK)
 	}
-	if !a.OK {
-		return fmt.Errorf("%w: %s", outbox.ErrRefused, a.Refused)
-	}
-	return nil
+	return a.Err()
 }
 
 // delivered moves a sent contact to received, or to unavailable when the

@@ -2,52 +2,31 @@ package contacts
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 
 	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/outbox"
+	"github.com/difronte/difronte/node/store"
 )
 
 // refusal is a message refused for good, with the code the sender sees.
-type refusal string
-
-func (r refusal) Error() string { return string(r) }
+type refusal = outbox.Refusal
 
 // HandleRemote answers one message from the node peer (authenticated by
 // libp2p). A message is handled once per id; a repeated one is answered
 // as delivered and changes nothing.
 func (s *Service) HandleRemote(ctx context.Context, peer string, msg []byte) []byte {
 	e, body, err := Decode(msg)
-	if err != nil {
-		return s.refuse(ctx, peer, "bad_message")
-	}
-	if e.From != peer {
-		return s.refuse(ctx, peer, "forged_sender")
-	}
-	_, err = s.seen.Handle(ctx, peer, e.ID, func() error {
+	return s.recv.Receive(ctx, peer, e.From, e.ID, err, func(*store.Tx) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return s.handle(ctx, peer, e, body)
 	})
-	var r refusal
-	switch {
-	case errors.As(err, &r):
-		return s.refuse(ctx, peer, string(r))
-	case err != nil:
-		s.log.Error("cannot handle a contacts message", "peer", peer, "type", e.Type, "err", err)
-		b, _ := json.Marshal(Answer{Refused: "try_later"})
-		return b
-	}
-	b, _ := json.Marshal(Answer{OK: true})
-	return b
 }
 
-// refuse audits a refused message (its sender and code, nothing of its
-// content) and answers it.
-func (s *Service) refuse(ctx context.Context, peer, code string) []byte {
+// refused audits a refused message (its sender and code, nothing of its
+// content).
+func (s *Service) refused(ctx context.Context, peer, code string) {
 	_ = s.record(ctx, systemActor, audit.Denied, "contacts_message", "", "from "+peer+": "+code)
-	b, _ := json.Marshal(Answer{Refused: code})
-	return b
 }
 
 func (s *Service) handle(ctx context.Context, peer string, e Envelope, body any) error {

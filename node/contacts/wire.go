@@ -1,14 +1,13 @@
 package contacts
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"time"
 
+	"github.com/difronte/difronte/node/outbox"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -88,13 +87,8 @@ func bad(format string, a ...any) error {
 
 // strict decodes b into v: one JSON value, no unknown member, nothing after.
 func strict(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := outbox.DecodeStrict(b, v); err != nil {
 		return bad("%v", err)
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return bad("data after the message")
 	}
 	return nil
 }
@@ -236,7 +230,4 @@ func encode(id, from, typ, contact string, body any) ([]byte, error) {
 }
 
 // Answer is the receiver's reply to one message.
-type Answer struct {
-	OK      bool   `json:"ok"`
-	Refused string `json:"refused,omitempty"`
-}
+type Answer = outbox.Answer

@@ -152,11 +152,32 @@ func (o *Outbox) Start() {
 // Enqueue stores a message for to and returns once it is durable. A
 // message whose id is already queued is not queued twice.
 func (o *Outbox) Enqueue(ctx context.Context, to, id string, payload []byte) error {
+	tx, err := store.Begin(ctx, o.cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer tx.Abandon()
+	if err := o.EnqueueTx(ctx, tx, to, id, payload); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// EnqueueTx queues a message for to within tx, whose root is the
+// outbox's store or a namespace it is a store.Sub of: the message is
+// durable with the records that caused it, in one synced write, and is
+// sent as soon as tx commits (nothing is sent if tx fails). A message
+// whose id is already queued is not queued twice.
+func (o *Outbox) EnqueueTx(ctx context.Context, tx *store.Tx, to, id string, payload []byte) error {
 	if to == "" || id == "" || strings.ContainsAny(to+id, "/") {
 		return fmt.Errorf("outbox: bad destination or id")
 	}
 	if len(payload) > MaxPayload {
 		return fmt.Errorf("outbox: message of %d bytes, limit %d", len(payload), MaxPayload)
+	}
+	w, err := tx.Writer(o.cfg.Store)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -172,13 +193,21 @@ func (o *Outbox) Enqueue(ctx context.Context, to, id string, payload []byte) err
 	if err != nil {
 		return err
 	}
-	if err := o.cfg.Store.Put(ctx, ds.NewKey(it.Key), b); err != nil {
+	if err := w.Put(ctx, ds.NewKey(it.Key), b); err != nil {
 		return fmt.Errorf("queue message: %w", err)
 	}
-	o.ids[id] = true
-	o.queue(to).items = append(o.queue(to).items, it)
-	o.queued.Add(1)
-	o.runLocked(to)
+	o.ids[id] = true // reserved until tx ends
+	tx.Then(func(ok bool) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if !ok {
+			delete(o.ids, id)
+			return
+		}
+		o.queue(to).items = append(o.queue(to).items, it)
+		o.queued.Add(1)
+		o.runLocked(to)
+	})
 	return nil
 }
 

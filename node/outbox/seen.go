@@ -27,6 +27,14 @@ func seenKey(from, id string) ds.Key { return ds.NewKey("/seen/" + from + "/" + 
 // handled before, and records it once fn succeeded. It reports whether fn
 // ran. Messages of one peer are handled one at a time.
 func (s *Seen) Handle(ctx context.Context, from, id string, fn func() error) (bool, error) {
+	return s.HandleTx(ctx, s.d, from, id, func(*store.Tx) error { return fn() })
+}
+
+// HandleTx is Handle with fn's writes and the record of the id in one
+// transaction on root (the Seen's store or a namespace it is a store.Sub
+// of), committed, synced, once fn succeeded: a message's effects and
+// "handled" are durable together, in one write.
+func (s *Seen) HandleTx(ctx context.Context, root store.Namespace, from, id string, fn func(*store.Tx) error) (bool, error) {
 	if from == "" || id == "" {
 		return false, errors.New("outbox: empty peer or id")
 	}
@@ -39,8 +47,21 @@ func (s *Seen) Handle(ctx context.Context, from, id string, fn func() error) (bo
 	if ok {
 		return false, nil
 	}
-	if err := fn(); err != nil {
+	tx, err := store.Begin(ctx, root)
+	if err != nil {
 		return false, err
 	}
-	return true, s.d.Put(ctx, seenKey(from, id), []byte{1})
+	defer tx.Abandon()
+	if err := fn(tx); err != nil {
+		return false, err
+	}
+	w, err := tx.Writer(s.d)
+	if err != nil {
+		return false, err
+	}
+	if err := w.Put(ctx, seenKey(from, id), []byte{1}); err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
+
 }

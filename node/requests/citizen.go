@@ -7,6 +7,7 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/store"
 )
 
 // NewRequest is the body of POST /api/v1/requests.
@@ -72,13 +73,24 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.mine.Put(ctx, r); err != nil {
+	// The request and its deliveries are durable together, in one synced
+	// write; the deliveries leave as soon as it is done, while the audit
+	// event is written (the citizen's answer waits for both).
+	tx, err := store.Begin(ctx, s.cfg.Store)
+	if err != nil {
+		return Request{}, err
+	}
+	defer tx.Abandon()
+	if err := s.mine.PutTx(ctx, tx, r); err != nil {
 		return Request{}, err
 	}
 	for _, p := range order {
-		if err := s.queue(ctx, p, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
+		if err := s.queueTx(ctx, tx, p, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
 			return Request{}, err
 		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Request{}, err
 	}
 	for _, o := range r.Offerings {
 		s.dem.addLater(DemandRequest, o.Category, need.Municipality)
@@ -176,10 +188,15 @@ func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (C
 			r.Offers[j].State = "withdrawn"
 		}
 	}
-	if err := s.mirror.Put(ctx, c); err != nil {
+	tx, err := store.Begin(ctx, s.cfg.Store)
+	if err != nil {
 		return Case{}, err
 	}
-	if err := s.queue(ctx, o.Provider, MsgAccept, r.ID, wireAccept{Offer: o.ID, Case: c.ID}); err != nil {
+	defer tx.Abandon()
+	if err := s.mirror.PutTx(ctx, tx, c); err != nil {
+		return Case{}, err
+	}
+	if err := s.queueTx(ctx, tx, o.Provider, MsgAccept, r.ID, wireAccept{Offer: o.ID, Case: c.ID}); err != nil {
 		return Case{}, err
 	}
 	for j, d := range r.Deliveries {
@@ -188,12 +205,15 @@ func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (C
 			r.Deliveries[j].State = StateAccepted
 		case d.State == StateOpen || d.State == StateOffered:
 			r.Deliveries[j].State = StateClosed
-			if err := s.queue(ctx, d.Provider, MsgWithdraw, r.ID, wireWithdraw{}); err != nil {
+			if err := s.queueTx(ctx, tx, d.Provider, MsgWithdraw, r.ID, wireWithdraw{}); err != nil {
 				return Case{}, err
 			}
 		}
 	}
-	if err := s.mine.Put(ctx, r); err != nil {
+	if err := s.mine.PutTx(ctx, tx, r); err != nil {
+		return Case{}, err
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return Case{}, err
 	}
 	return c, s.record(ctx, a, audit.Create, "case", c.ID, "accept "+o.ID)

@@ -1,13 +1,10 @@
 package requests
 
 import (
-	ds "github.com/ipfs/go-datastore"
-	"github.com/ipfs/go-datastore/namespace"
-
 	"github.com/difronte/difronte/node/store"
 )
 
-// namespaced is d under prefix.
+// namespaced is d under prefix, writable by a store.Tx begun on d.
 func namespaced(d store.Namespace, prefix string) store.Namespace {
-	return namespace.Wrap(d, ds.NewKey(prefix))
+	return store.NewSub(d, prefix)
 }

@@ -2,65 +2,47 @@ package requests
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"slices"
 
 	"github.com/difronte/difronte/node/audit"
+	"github.com/difronte/difronte/node/outbox"
+	"github.com/difronte/difronte/node/store"
 )
 
 // refusal is a message refused for good, with the code the sender sees.
-type refusal string
-
-func (r refusal) Error() string { return string(r) }
+type refusal = outbox.Refusal
 
 // HandleRemote answers one message from the node peer (authenticated by
 // libp2p). A message is handled once per id; a repeated one is answered
 // as delivered and changes nothing.
 func (s *Service) HandleRemote(ctx context.Context, peer string, msg []byte) []byte {
 	e, body, err := Decode(msg)
-	if err != nil {
-		return s.refuse(ctx, peer, "bad_message")
-	}
-	if e.From != peer {
-		return s.refuse(ctx, peer, "forged_sender")
-	}
-	_, err = s.seen.Handle(ctx, peer, e.ID, func() error {
+	return s.recv.Receive(ctx, peer, e.From, e.ID, err, func(tx *store.Tx) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.handle(ctx, peer, e, body)
+		return s.handle(ctx, tx, peer, e, body)
 	})
-	var r refusal
-	switch {
-	case errors.As(err, &r):
-		return s.refuse(ctx, peer, string(r))
-	case err != nil:
-		s.log.Error("cannot handle a requests message", "peer", peer, "type", e.Type, "err", err)
-		b, _ := json.Marshal(Answer{Refused: "try_later"})
-		return b // not OK and not a refusal the outbox drops: see send
-	}
-	b, _ := json.Marshal(Answer{OK: true})
-	return b
 }
 
-// refuse audits a refused message (its sender and code, nothing of its
-// content) and answers it.
-func (s *Service) refuse(ctx context.Context, peer, code string) []byte {
+// refused audits a refused message (its sender and code, nothing of its
+// content).
+func (s *Service) refused(ctx context.Context, peer, code string) {
 	_ = s.record(ctx, systemActor, audit.Denied, "requests_message", "", "from "+peer+": "+code)
-	b, _ := json.Marshal(Answer{Refused: code})
-	return b
 }
 
-func (s *Service) handle(ctx context.Context, peer string, e Envelope, body any) error {
+// handle applies one message; tx holds "handled" and, for the messages
+// on the hot path (a request, an acceptance), their records and replies,
+// so all of it is durable in one synced write.
+func (s *Service) handle(ctx context.Context, tx *store.Tx, peer string, e Envelope, body any) error {
 	switch b := body.(type) {
 	case *wireRequest:
-		return s.gotRequest(ctx, peer, e.Request, b)
+		return s.gotRequest(ctx, tx, peer, e.Request, b)
 	case *wireOffer:
 		return s.gotAnswer(ctx, peer, e.Request, &b.Offer, "")
 	case *wireDecline:
 		return s.gotAnswer(ctx, peer, e.Request, nil, b.Reason)
 	case *wireAccept:
-		return s.gotAccept(ctx, peer, e.Request, b)
+		return s.gotAccept(ctx, tx, peer, e.Request, b)
 	case *wireWithdraw:
 		return s.gotWithdraw(ctx, peer, e.Request)
 	case *wireTransition:
@@ -81,7 +63,7 @@ func (s *Service) handle(ctx context.Context, peer string, e Envelope, body any)
 
 // gotRequest files a request from the citizen's home node peer in the
 // inbox, if every offering is one of this node's live offerings.
-func (s *Service) gotRequest(ctx context.Context, peer, id string, b *wireRequest) error {
+func (s *Service) gotRequest(ctx context.Context, tx *store.Tx, peer, id string, b *wireRequest) error {
 	if old, ok := s.inbox.Get(id); ok {
 		if old.Home != peer {
 			return refusal("request_exists")
@@ -101,11 +83,21 @@ func (s *Service) gotRequest(ctx context.Context, peer, id string, b *wireReques
 	now := s.cfg.Clock.Now().UTC()
 	r := Request{ID: id, Home: peer, Offerings: b.Offerings, Need: b.Need, Consent: true, State: StateOpen,
 		Offers: []Offer{}, Created: now, Updated: now}
-	if err := s.inbox.Put(ctx, r); err != nil {
+	if err := s.inbox.PutTx(ctx, tx, r); err != nil {
 		return err
 	}
-	s.notify(ctx, NoteRequest, id, "")
-	return s.record(ctx, systemActor, audit.Create, "request", id, "received")
+	// The request is in the inbox once the batch is durable; then the
+	// audit event is written and staff are told, before the answer.
+	tx.Then(func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := s.record(ctx, systemActor, audit.Create, "request", id, "received"); err != nil {
+			s.log.Error("cannot audit a received request", "err", err)
+		}
+		s.notify(ctx, NoteRequest, id, "")
+	})
+	return nil
 }
 
 // gotAnswer files a provider's offer (o set) or decline on the request.
@@ -160,7 +152,7 @@ func (s *Service) gotAnswer(ctx context.Context, peer, id string, o *Offer, reas
 
 // gotAccept opens the case the citizen's node asked for, if the offer is
 // still valid; either way the home node gets the case as it stands.
-func (s *Service) gotAccept(ctx context.Context, peer, id string, b *wireAccept) error {
+func (s *Service) gotAccept(ctx context.Context, tx *store.Tx, peer, id string, b *wireAccept) error {
 	r, ok := s.inbox.Get(id)
 	if !ok || r.Home != peer {
 		return refusal("unknown_request")
@@ -186,16 +178,20 @@ func (s *Service) gotAccept(ctx context.Context, peer, id string, b *wireAccept)
 		Due: []Due{{From: o.Start, Amount: o.Price, Unit: o.Unit}}, Payments: []Payment{}, Messages: []Message{}}
 	r.Offers[i].State = StateAccepted
 	r.State, r.Case, r.Updated = StateAccepted, c.ID, now
-	if err := s.cases.Put(ctx, c); err != nil {
+	if err := s.cases.PutTx(ctx, tx, c); err != nil {
 		return err
 	}
-	if err := s.inbox.Put(ctx, r); err != nil {
+	if err := s.inbox.PutTx(ctx, tx, r); err != nil {
 		return err
 	}
-	if err := s.queue(ctx, peer, MsgCase, id, snapshot(c)); err != nil {
+	if err := s.queueTx(ctx, tx, peer, MsgCase, id, snapshot(c)); err != nil {
 		return err
 	}
-	s.notify(ctx, NoteCaseOpened, c.ID, "")
+	tx.Then(func(ok bool) {
+		if ok {
+			s.notify(ctx, NoteCaseOpened, c.ID, "")
+		}
+	})
 	return s.record(ctx, systemActor, audit.Create, "case", c.ID, "accepted")
 }
 

@@ -3,9 +3,6 @@ package requests
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -28,9 +25,7 @@ type Catalogue interface {
 }
 
 // Carrier sends one envelope to a node and returns its answer.
-type Carrier interface {
-	Send(ctx context.Context, to string, msg []byte) ([]byte, error)
-}
+type Carrier = outbox.Carrier
 
 // Notifier tells a node's people about a request or case (a reminder, a
 // new message): the citizen user, or the coop's staff when user is "".
@@ -78,6 +73,7 @@ type Service struct {
 	log  *slog.Logger
 	out  *outbox.Outbox
 	seen *outbox.Seen
+	recv outbox.Receiver
 	dem  *demand
 
 	mu      sync.Mutex // serialises every change
@@ -117,6 +113,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.seen = outbox.NewSeen(namespaced(cfg.Store, "/seen"))
+	s.recv = outbox.Receiver{Seen: s.seen, Root: cfg.Store, Refused: s.refused, Log: s.log, What: "requests message"}
 	s.out, err = outbox.Open(ctx, outbox.Config{Store: namespaced(cfg.Store, "/outbox"), Clock: cfg.Clock, Send: s.send,
 		Logger: cfg.Logger, MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff})
 	if err != nil {
@@ -160,32 +157,14 @@ func (s *Service) Outbox() *outbox.Outbox { return s.out }
 // send is the outbox's delivery: over the carrier, or straight to this
 // node when it is its own provider.
 func (s *Service) send(ctx context.Context, to, _ string, payload []byte) error {
-	var ans []byte
-	if to == s.cfg.Self {
-		ans = s.HandleRemote(ctx, s.cfg.Self, payload)
-	} else {
-		s.mu.Lock()
-		c := s.carrier
-		s.mu.Unlock()
-		if c == nil {
-			return errors.New("no link to other nodes")
-		}
-		var err error
-		if ans, err = c.Send(ctx, to, payload); err != nil {
-			return err
-		}
+	s.mu.Lock()
+	c := s.carrier
+	s.mu.Unlock()
+	a, err := outbox.Deliver(ctx, s.cfg.Self, to, payload, c, s.HandleRemote)
+	if err != nil {
+		return err
 	}
-	var a Answer
-	if err := json.Unmarshal(ans, &a); err != nil {
-		return fmt.Errorf("answer of %s: %w", to, err)
-	}
-	if a.Refused == "try_later" {
-		return fmt.Errorf("%s cannot handle the message now", to)
-	}
-	if !a.OK {
-		return fmt.Errorf("%w: %s", outbox.ErrRefused, a.Refused)
-	}
-	return nil
+	return a.Err()
 }
 
 // queue stores one message for to in the outbox.
@@ -242,6 +221,16 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 	ev := a.Event(act, kind, object) // "operator X for citizen Y" when acting
 	ev.Detail = detail
 	return s.cfg.Audit.Record(ctx, ev)
+}
+
+// queueTx queues one message for to within tx.
+func (s *Service) queueTx(ctx context.Context, tx *store.Tx, to, typ, request string, body any) error {
+	id := newID("ms")
+	b, err := encode(id, s.cfg.Self, typ, request, body)
+	if err != nil {
+		return err
+	}
+	return s.out.EnqueueTx(ctx, tx, to, id, b)
 }
 
 // note queues a read's audit event without waiting for it.

@@ -1,13 +1,13 @@
 package requests
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"time"
+
+	"github.com/difronte/difronte/node/outbox"
 )
 
 // Wire message types of /difronte/requests/1.
@@ -106,13 +106,8 @@ func bad(format string, a ...any) error {
 
 // strict decodes b into v: one JSON value, no unknown member, nothing after.
 func strict(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := outbox.DecodeStrict(b, v); err != nil {
 		return bad("%v", err)
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return bad("data after the message")
 	}
 	return nil
 }
@@ -259,7 +254,4 @@ func encode(id, from, typ, request string, body any) ([]byte, error) {
 }
 
 // Answer is the receiver's reply to one message.
-type Answer struct {
-	OK      bool   `json:"ok"`
-	Refused string `json:"refused,omitempty"`
-}
+type Answer = outbox.Answer

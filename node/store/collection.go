@@ -103,16 +103,22 @@ func (c *Collection[T]) Put(ctx context.Context, t T) error {
 	if err := c.ds.Put(ctx, ds.NewKey(c.prefix+id), b); err != nil {
 		return err
 	}
+	c.remember(id, &t)
+	return nil
+}
+
+// remember puts the stored record t in memory; c.mu is held.
+func (c *Collection[T]) remember(id string, t *T) {
 	i, found := slices.BinarySearchFunc(c.sorted, id, func(x *T, id string) int { return strings.Compare(c.id(x), id) })
 	if found {
 		c.raw.Delete(c.sorted[i])
-		c.sorted[i] = &t
+		c.sorted[i] = t
 	} else {
-		c.sorted = slices.Insert(c.sorted, i, &t)
+		c.sorted = slices.Insert(c.sorted, i, t)
 	}
-	c.items[id] = &t
+	c.items[id] = t
 	if c.hidden != nil {
-		h := c.hidden(&t)
+		h := c.hidden(t)
 		if found {
 			if c.hide[i] {
 				c.nhidden--
@@ -125,7 +131,6 @@ func (c *Collection[T]) Put(ctx context.Context, t T) error {
 			c.nhidden++
 		}
 	}
-	return nil
 }
 
 // EnableListing prepares the collection for List and JSON: hidden says

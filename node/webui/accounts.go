@@ -48,7 +48,8 @@ func (u *ui) accountFields(r *http.Request, p *page, username string) []fieldset
 	ids, names := u.caregiverChoices(r)
 	ids, names = append([]string{""}, ids...), append([]string{p.T("account.no_caregiver")}, names...)
 	fs = append(fs, p.pick("select", "caregiver_id", "account.caregiver", ids, names, help(p, "help.account_caregiver")),
-		p.choice("select", "lang", "account.lang", "lang", u.cat.langs))
+		p.choice("select", "lang", "account.lang", "lang", u.cat.langs),
+		p.fld("email", "email", "account.email", auto("email"), help(p, "help.account_email")))
 	if username != "" {
 		fs = append(fs, p.checkbox("disabled", "account.disabled"),
 			p.fld("password", "password", "account.new_password", auto("new-password"), help(p, "help.reset_password")))
@@ -67,7 +68,7 @@ func (u *ui) accountForm(w http.ResponseWriter, r *http.Request, username string
 			return
 		}
 		p.Title = "account.edit_title"
-		p.Form = url.Values{"display_name": {a.DisplayName}, "role": {string(a.Role)}, "caregiver_id": {a.CaregiverID}, "lang": {a.Lang}}
+		p.Form = url.Values{"display_name": {a.DisplayName}, "role": {string(a.Role)}, "caregiver_id": {a.CaregiverID}, "lang": {a.Lang}, "email": {a.Email}}
 		if a.Disabled {
 			p.Form.Set("disabled", "on")
 		}
@@ -94,7 +95,7 @@ func (u *ui) accountSave(w http.ResponseWriter, r *http.Request, username string
 	v := r.PostForm
 	req := auth.AccountRequest{
 		Username: strings.TrimSpace(v.Get("username")), Role: auth.Role(v.Get("role")), DisplayName: strings.TrimSpace(v.Get("display_name")),
-		CaregiverID: v.Get("caregiver_id"), Lang: v.Get("lang"), Password: v.Get("password"), Disabled: v.Get("disabled") == "on",
+		CaregiverID: v.Get("caregiver_id"), Lang: v.Get("lang"), Email: strings.TrimSpace(v.Get("email")), Password: v.Get("password"), Disabled: v.Get("disabled") == "on",
 	}
 	if req.Lang != "" && !slices.Contains(u.cat.langs, req.Lang) {
 		req.Lang = ""

@@ -29,6 +29,8 @@ func (u *ui) requestRoutes() {
 	r.HandleFunc("/richieste", u.gate(u.inboxRequests, prov...)).Methods(http.MethodGet)
 	r.HandleFunc("/richieste/{id}/{op:offerta|rifiuto}", u.gate(u.requestAnswer, prov...)).Methods(http.MethodPost)
 	r.HandleFunc("/richieste/{id}/{op:accetta}", u.citizenGate(u.requestAnswer)).Methods(http.MethodPost)
+	r.HandleFunc("/richieste/{id}/messaggi", u.sideGate(u.requestMessagesPage)).Methods(http.MethodGet)
+	r.HandleFunc("/richieste/{id}/messaggi", u.sideGate(u.requestMessagePost)).Methods(http.MethodPost)
 	r.HandleFunc("/pratiche", u.sideGate(u.casesList)).Methods(http.MethodGet)
 	r.HandleFunc("/pratiche/{id}", u.sideGate(u.praticaPage)).Methods(http.MethodGet)
 	r.HandleFunc("/pratiche/{id}/{op:stato|pagamento}", u.sideGate(u.praticaPost)).Methods(http.MethodPost)
@@ -203,6 +205,9 @@ type praticaData struct {
 	Pay      requests.Payments
 	Provider bool
 	Next     []string // the transitions allowed now
+	// AttachBase is where the messages' attachments are downloaded,
+	// followed by the message id (msglist).
+	AttachBase string
 }
 
 func (u *ui) praticaPage(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +224,8 @@ func (u *ui) praticaPage(w http.ResponseWriter, r *http.Request) {
 	}
 	pay, _ := u.d.Requests.CasePayments(ctx(r), a, id)
 	p := u.newPage(w, r, "rq.case_title")
-	p.Data = praticaData{Case: c, Messages: ms, Pay: pay, Provider: requests.IsProvider(a), Next: requests.NextStates(c.State)}
+	p.Data = praticaData{Case: c, Messages: ms, Pay: pay, Provider: requests.IsProvider(a), Next: requests.NextStates(c.State),
+		AttachBase: "/pratiche/" + c.ID + "/allegati/"}
 	u.render(w, r, p, "pratica", http.StatusOK)
 }
 

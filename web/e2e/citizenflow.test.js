@@ -2,8 +2,9 @@
 // serve` processes: node A is the citizen's home node (where they sign up,
 // and where a proximity-point operator works), node B is the coop that
 // publishes the offering. The citizen opens B's offering from the
-// catalogue detail page on A, sends a request; B's admin sees it in
-// /richieste and offers; the citizen accepts and sees the case on
+// catalogue detail page on A, sends a request; before any offer a
+// message goes each way on the request's messages page, with read
+// receipts; B's admin sees it in /richieste and offers; the citizen accepts and sees the case on
 // /pratiche/{id}; a message goes each way (the citizen's with a PDF
 // attached from the page's form); B suspends; the citizen sees the new
 // state. The first pass is keyboard only, on both nodes (but for picking
@@ -140,6 +141,33 @@ async function providerCase(page, caseID) {
   await page.goto(`${B.base}/pratiche/${caseID}`);
 }
 
+// requestMessagesByKeyboard: the citizen opens the request's messages
+// from /pratiche and writes; B's admin opens them from /richieste, reads
+// and answers; the citizen sees the answer and the receipt of their own.
+async function requestMessagesByKeyboard(page, bpage, id) {
+  const path = `/richieste/${id}/messaggi`;
+  const msgs = () => document.querySelector('#messages').textContent;
+  await page.goto(`${A.base}/pratiche`);
+  await tabTo(page, 'the request messages link (citizen)', byHref(path));
+  await press(page, `${A.base}${path}`);
+  await axe(page, 'request messages (citizen)');
+  await typeInto(page, 'f-text', 'Si può iniziare alle nove?');
+  await tabTo(page, 'the send message button', byText('Invia il messaggio'));
+  await press(page);
+  assert.match(await page.textContent('#messages'), /iniziare alle nove/);
+  await bpage.goto(`${B.base}/richieste`);
+  await tabTo(bpage, 'the request messages link (provider)', byHref(path));
+  await press(bpage, `${B.base}${path}`);
+  await reloadUntil(bpage, 'the citizen\'s message on B', new Function(`return /iniziare alle nove/.test((${msgs})())`));
+  await axe(bpage, 'request messages (provider)');
+  await typeInto(bpage, 'f-text', 'Sì, alle nove va bene.');
+  await tabTo(bpage, 'the send message button (provider)', byText('Invia il messaggio'));
+  await press(bpage);
+  await reloadUntil(page, 'the answer and the read receipt on A',
+    new Function(`const t = (${msgs})(); return /alle nove va bene/.test(t) && (t.match(/· letto/g) || []).length === 2`));
+  await page.goto(`${A.base}/pratiche`);
+}
+
 test('a citizen signs up on A, requests B\'s offering, accepts, messages; B suspends (keyboard only)', async () => {
   const page = await newPage(A);
   // Sign up and log in, by keyboard.
@@ -181,6 +209,8 @@ test('a citizen signs up on A, requests B\'s offering, accepts, messages; B susp
     rq = list.find((x) => x.citizen_name === 'Giulia Neri' || x.need?.citizen_name === 'Giulia Neri') || list[0];
     return !!rq;
   }, 30000, 200);
+  // Before any offer: a message each way on the request, keyboard only.
+  await requestMessagesByKeyboard(page, bpage, rq.id);
   await providerOffersByKeyboard(bpage, rq.id, '18,50');
 
   // The citizen accepts, by keyboard.

@@ -80,12 +80,13 @@ type AccountDTO struct {
 	DisplayName string    `json:"display_name,omitempty"`
 	CaregiverID string    `json:"caregiver_id,omitempty"`
 	Lang        string    `json:"lang,omitempty"`
+	Email       string    `json:"email,omitempty"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
 func accountDTO(a auth.Account) AccountDTO {
-	return AccountDTO{Username: a.Username, Role: a.Role, DisplayName: a.DisplayName, CaregiverID: a.CaregiverID, Lang: a.Lang, Disabled: a.Disabled, CreatedAt: a.CreatedAt}
+	return AccountDTO{Username: a.Username, Role: a.Role, DisplayName: a.DisplayName, CaregiverID: a.CaregiverID, Lang: a.Lang, Email: a.Email, Disabled: a.Disabled, CreatedAt: a.CreatedAt}
 }
 
 func (x API) list(w http.ResponseWriter, r *http.Request, _ auth.Actor) error {
