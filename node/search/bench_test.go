@@ -21,24 +21,10 @@ import (
 // in batches as the follower does, and returns it with the build time.
 func benchIndex(b *testing.B, n, pubs int) (*Index, time.Duration, []schema.Offering) {
 	b.Helper()
-	f := newFixture(b, newReplica(b), 1)
-	x, err := open(Config{Replica: f.rep, Clock: f.clk})
-	if err != nil {
-		b.Fatal(err)
-	}
+	x := bareIndex(b)
 	docs := genOfferings(42, n)
 	start := time.Now()
-	bt := x.newBatcher()
-	for i, o := range docs {
-		pub := "12D3KooWPub" + strconv.Itoa(i%pubs)
-		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%pubs), o, nil)})
-		if err := bt.maybeFlush(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := bt.flush(true); err != nil {
-		b.Fatal(err)
-	}
+	putAll(b, x, docs, pubs)
 	return x, time.Since(start), docs
 }
 

@@ -17,23 +17,8 @@ import (
 // places: more values than a facet lists) and sparse enough for the rank
 // selection of a page.
 func TestFacetCountsAndPagesAgree(t *testing.T) {
-	f := newFixture(t, newReplica(t), 1)
-	x, err := open(Config{Replica: f.rep, Clock: f.clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	bt := x.newBatcher()
-	for i, o := range genOfferings(9, andCountMin+1500) {
-		pub := "12D3KooWPub" + strconv.Itoa(i%300)
-		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%300), o, nil)})
-		if err := bt.maybeFlush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := bt.flush(true); err != nil {
-		t.Fatal(err)
-	}
+	x := bareIndex(t)
+	putAll(t, x, genOfferings(9, andCountMin+1500), 300)
 	m := x.mem
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -97,12 +82,7 @@ func TestFacetCountsAndPagesAgree(t *testing.T) {
 // against a count over the documents themselves, after documents were
 // added, replaced with other categories and places, and removed.
 func TestCategoryCountsFollowChanges(t *testing.T) {
-	f := newFixture(t, newReplica(t), 1)
-	x, err := open(Config{Replica: f.rep, Clock: f.clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x := bareIndex(t)
 	offers := genOfferings(5, 3000)
 	again := genOfferings(6, 3000) // other categories and places for the same ids
 	pub := func(i int) string { return "12D3KooWPub" + strconv.Itoa(i%40) }

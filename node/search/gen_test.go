@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,36 @@ func (f *fixture) sync(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := f.idx.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bareIndex opens an index over an empty replica, for documents put in
+// directly (putAll): no signing, which would dominate at thousands.
+func bareIndex(t testing.TB) *Index {
+	t.Helper()
+	f := newFixture(t, newReplica(t), 1)
+	x, err := open(Config{Replica: f.rep, Clock: f.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	return x
+}
+
+// putAll indexes offers from pubs publishers ("Cooperativa N"), in
+// batches as the follower does.
+func putAll(t testing.TB, x *Index, offers []schema.Offering, pubs int) {
+	t.Helper()
+	bt := x.newBatcher()
+	for i, o := range offers {
+		pub := "12D3KooWPub" + strconv.Itoa(i%pubs)
+		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%pubs), o, nil)})
+		if err := bt.maybeFlush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bt.flush(true); err != nil {
 		t.Fatal(err)
 	}
 }

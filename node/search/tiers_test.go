@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"strconv"
 	"testing"
 )
 
@@ -12,23 +11,8 @@ import (
 // worked out document by document: every match exactly once, tiers in
 // order, name order within a tier.
 func TestTextPagesFollowTiers(t *testing.T) {
-	f := newFixture(t, newReplica(t), 1)
-	x, err := open(Config{Replica: f.rep, Clock: f.clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	bt := x.newBatcher()
-	for i, o := range genOfferings(13, 2500) {
-		pub := "12D3KooWPub" + strconv.Itoa(i%40)
-		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%40), o, nil)})
-		if err := bt.maybeFlush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := bt.flush(true); err != nil {
-		t.Fatal(err)
-	}
+	x := bareIndex(t)
+	putAll(t, x, genOfferings(13, 2500), 40)
 	m := x.mem
 	// The tier of document n for a query, from the postings alone.
 	tierOf := func(n uint32, text string, tokens []string) int {
