@@ -169,7 +169,9 @@ test('a family finds a vouched assistant on a phone, starts a request and sees w
   await desk.keyboard.press('Enter');
   await desk.waitForURL(/\/lavoratori\/contatti#/);
   await waitFor('the family\'s contacts at the coop', async () => (await api(coop, 'GET', `/api/v1/worker-contacts/${asked.id}`)).family);
-  await desk.reload();
+  // The accept's own redirect may still be loading: a fresh visit, not a
+  // reload of a page that may be going away.
+  await desk.goto(`${coop.base}/lavoratori/contatti`);
   assert.match(await desk.textContent('main'), /Rosa Bianchi/);
   await axe(desk, '/lavoratori/contatti after the accept');
   await coopCtx.close();
