@@ -93,6 +93,28 @@ func Term(code string) (TaxonomyTerm, bool) {
 	return x.terms[i].clone(), true
 }
 
+// CategoryTerms returns the codes of an offering's categories (its main
+// one and the others) and of all their ancestors, each once and sorted,
+// and the known terms among them in the order met: what indexing an
+// offering reads of the taxonomy.
+func CategoryTerms(category string, others []string) (codes []string, terms []TaxonomyTerm) {
+	seen := map[string]bool{}
+	for _, code := range append([]string{category}, others...) {
+		for code != "" && !seen[code] {
+			seen[code] = true
+			codes = append(codes, code)
+			t, ok := Term(code)
+			if !ok {
+				break
+			}
+			terms = append(terms, t)
+			code = t.Parent
+		}
+	}
+	slices.Sort(codes)
+	return codes, terms
+}
+
 // TermParent returns the code of the parent of the term with code (empty
 // for a top category), without copying the term: for hot paths.
 func TermParent(code string) (string, bool) {

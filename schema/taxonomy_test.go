@@ -126,3 +126,17 @@ func BenchmarkTaxonomyTerm(b *testing.B) {
 		}
 	})
 }
+
+func TestCategoryTerms(t *testing.T) {
+	codes, terms := CategoryTerms("anziani.assistenza-domiciliare", []string{"anziani", "salute.assistente-familiare", "nope"})
+	if want := []string{"anziani", "anziani.assistenza-domiciliare", "nope", "salute", "salute.assistente-familiare"}; !slices.Equal(codes, want) {
+		t.Fatalf("codes %v, want %v", codes, want)
+	}
+	var got []string
+	for _, term := range terms {
+		got = append(got, term.Code)
+	}
+	if want := []string{"anziani.assistenza-domiciliare", "anziani", "salute.assistente-familiare", "salute"}; !slices.Equal(got, want) {
+		t.Fatalf("terms %v, want %v", got, want)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/requests"
-	"github.com/difronte/difronte/schema"
 	"github.com/difronte/difronte/testnet/nodetest"
 	"github.com/difronte/difronte/testnet/poll"
 )
@@ -76,16 +75,7 @@ func TestOperatorCasePages(t *testing.T) {
 	ctx := context.Background()
 	a, b := nodetest.Pair(t, node.Config{CoopName: "Punto di Prossimità"}, node.Config{CoopName: "Coop Sole"})
 	admin := auth.Actor{Username: "admin", Role: auth.Admin}
-	o, err := b.Own().Create(ctx, admin, schema.Offering{Name: "Pasti a domicilio", Description: "Pranzo a casa.", Category: "anziani.assistenza-domiciliare",
-		Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
-		Contact: schema.Contact{Email: "info@sole.example.org"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	poll.Until(t, 20*time.Second, "the offering to reach A", func() bool {
-		_, err := a.Catalogue().Get(ctx, b.PeerID(), o.ID)
-		return err == nil
-	})
+	o := mealsOffering(t, a, b)
 	const pw = "ponte-di-vetro-42"
 	for _, acc := range []auth.Account{{Username: "carla", Role: auth.Operator, DisplayName: "Carla"}, {Username: "lucia", Role: auth.Citizen, DisplayName: "Lucia"}} {
 		if _, err := a.Auth().Create(ctx, acc, pw); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/difronte/difronte/node"
 	"github.com/difronte/difronte/node/auth"
+	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/requests"
 	"github.com/difronte/difronte/schema"
 	"github.com/difronte/difronte/testnet/nodetest"
@@ -46,16 +47,7 @@ func TestRequestPages(t *testing.T) {
 	ctx := context.Background()
 	a, b := nodetest.Pair(t, node.Config{CoopName: "Casa"}, node.Config{CoopName: "Coop Sole"})
 	admin := auth.Actor{Username: "admin", Role: auth.Admin}
-	o, err := b.Own().Create(ctx, admin, schema.Offering{Name: "Pasti a domicilio", Description: "Pranzo a casa.", Category: "anziani.assistenza-domiciliare",
-		Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
-		Contact: schema.Contact{Email: "info@sole.example.org"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	poll.Until(t, 20*time.Second, "the offering to reach A", func() bool {
-		_, err := a.Catalogue().Get(ctx, b.PeerID(), o.ID)
-		return err == nil
-	})
+	o := mealsOffering(t, a, b)
 	const pw = "ponte-di-vetro-42"
 	if _, err := a.Auth().Create(ctx, auth.Account{Username: "lucia", Role: auth.Citizen, DisplayName: "Lucia"}, pw); err != nil {
 		t.Fatal(err)
@@ -164,4 +156,23 @@ func requestMessagesBothWays(t *testing.T, cit, prov *client, id string) {
 	if code, _ := cit.page("POST", msgs, url.Values{"text": {""}}); code != http.StatusSeeOther {
 		t.Fatalf("an empty message is refused with a flash, got %d", code)
 	}
+}
+
+// mealsOffering publishes B's free "Pasti a domicilio" offering and waits
+// until A's catalogue holds it: where the page tests' citizens start.
+func mealsOffering(t *testing.T, a, b *node.Node) catalogue.Offering {
+	t.Helper()
+	ctx := context.Background()
+	admin := auth.Actor{Username: "admin", Role: auth.Admin}
+	o, err := b.Own().Create(ctx, admin, schema.Offering{Name: "Pasti a domicilio", Description: "Pranzo a casa.", Category: "anziani.assistenza-domiciliare",
+		Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
+		Contact: schema.Contact{Email: "info@sole.example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 20*time.Second, "the offering to reach A", func() bool {
+		_, err := a.Catalogue().Get(ctx, b.PeerID(), o.ID)
+		return err == nil
+	})
+	return o
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -79,18 +77,10 @@ func Load(ctx context.Context, db *sql.DB, docs []schema.Offering, pub Publisher
 // the order of Load's columns.
 func Row(publisher, coop string, o *schema.Offering) []any {
 	body := []string{o.Description, o.Eligibility.Description, o.Cost.Description, coop}
-	cats := map[string]bool{}
-	for _, code := range append([]string{o.Category}, o.Categories...) {
-		for code != "" && !cats[code] {
-			cats[code] = true
-			t, ok := schema.Term(code)
-			if !ok {
-				break
-			}
-			body = append(body, t.NameIT)
-			body = append(body, t.Keywords...)
-			code = t.Parent
-		}
+	cats, terms := schema.CategoryTerms(o.Category, o.Categories)
+	for _, t := range terms {
+		body = append(body, t.NameIT)
+		body = append(body, t.Keywords...)
 	}
 	names := make([]string, 0, len(o.Areas))
 	for _, a := range o.Areas {
@@ -114,6 +104,6 @@ func Row(publisher, coop string, o *schema.Offering) []any {
 		langs = []string{}
 	}
 	return []any{publisher + "/" + o.ID, publisher, coop, o.Name, strings.Join(body, " "),
-		o.Category, slices.Sorted(maps.Keys(cats)), areas, names,
+		o.Category, cats, areas, names,
 		string(o.Cost.Type), amount, currency, unit, string(o.Delivery), langs}
 }

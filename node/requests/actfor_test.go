@@ -114,11 +114,7 @@ func TestOperatorActsForCitizen(t *testing.T) {
 func TestVoucherOnCase(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	req, err := r.home.Create(ctx, citizen, newRequest(), "Anna")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.settle(t)
+	req := r.sent(t)
 	o, err := r.prov.MakeOffer(ctx, manager, req.ID, NewOffer{Price: 20, Unit: "ora", Start: "2026-12-21", ValidUntil: "2026-12-31"})
 	if err != nil {
 		t.Fatal(err)

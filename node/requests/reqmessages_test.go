@@ -25,11 +25,7 @@ func status(err error) int {
 func TestRequestMessages(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	req, err := r.home.Create(ctx, citizen, newRequest(), "Anna")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.settle(t)
+	req := r.sent(t)
 	if _, err := r.home.SendRequestMessage(ctx, citizen, req.ID, NewRequestMessage{Text: "posso avere la mattina?"}); err != nil {
 		t.Fatal(err)
 	}

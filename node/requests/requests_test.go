@@ -104,6 +104,18 @@ func newRig(t testing.TB) *rig {
 	return r
 }
 
+// sent is Anna's request (newRequest) from the citizen on home, delivered
+// to the provider.
+func (r *rig) sent(t *testing.T) Request {
+	t.Helper()
+	req, err := r.home.Create(context.Background(), citizen, newRequest(), "Anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle(t)
+	return req
+}
+
 func (r *rig) settle(t *testing.T) {
 	t.Helper()
 	poll.Until(t, 5*time.Second, "the outboxes to empty", func() bool {
@@ -120,11 +132,7 @@ func newRequest() NewRequest {
 func TestRequestFlow(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	req, err := r.home.Create(ctx, citizen, newRequest(), "Anna")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.settle(t)
+	req := r.sent(t)
 	in, err := r.prov.Get(ctx, manager, req.ID)
 	if err != nil || in.Home != homeID || in.CitizenName != "Anna" {
 		t.Fatalf("inbox: %+v %v", in, err)
@@ -189,11 +197,7 @@ func TestRequestFlow(t *testing.T) {
 func TestHostilePeer(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	req, err := r.home.Create(ctx, citizen, newRequest(), "Anna")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.settle(t)
+	req := r.sent(t)
 	offer := func(id string) []byte {
 		b, _ := encode(id, provID, MsgOffer, req.ID, wireOffer{Offer: Offer{ID: "of-abcdefgh12", Request: req.ID, Provider: provID,
 			Price: 1, Unit: "ora", Start: "2026-12-21", ValidUntil: "2026-12-31"}})
@@ -236,11 +240,7 @@ func TestHostilePeer(t *testing.T) {
 func TestReminders(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	req, err := r.home.Create(ctx, citizen, newRequest(), "Anna")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.settle(t)
+	req := r.sent(t)
 	r.clk.Advance(30 * time.Minute)
 	r.home.Remind(ctx)
 	r.prov.Remind(ctx)

@@ -1,8 +1,6 @@
 package search
 
 import (
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/difronte/difronte/schema"
@@ -11,18 +9,10 @@ import (
 // document is the indexed form of an offering.
 func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualification) *docIn {
 	all := []string{o.Name, o.Description, o.Eligibility.Description, o.Cost.Description, coop}
-	cats := map[string]bool{}
-	for _, code := range append([]string{o.Category}, o.Categories...) {
-		for code != "" && !cats[code] {
-			cats[code] = true
-			t, ok := schema.Term(code)
-			if !ok {
-				break
-			}
-			all = append(all, t.NameIT)
-			all = append(all, t.Keywords...)
-			code = t.Parent
-		}
+	cats, terms := schema.CategoryTerms(o.Category, o.Categories)
+	for _, t := range terms {
+		all = append(all, t.NameIT)
+		all = append(all, t.Keywords...)
 	}
 	for _, a := range o.Areas {
 		if m, ok := schema.LookupMunicipality(a); ok {
@@ -39,7 +29,7 @@ func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualifica
 		coop:    coop,
 		card:    cardInOf(&o),
 	}
-	in.vals[ffCategory] = slices.Sorted(maps.Keys(cats))
+	in.vals[ffCategory] = cats
 	in.vals[ffPlace] = o.Areas
 	in.vals[ffCost] = []string{string(o.Cost.Type)}
 	in.vals[ffDelivery] = []string{string(o.Delivery)}
