@@ -74,8 +74,13 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The request and its deliveries are durable together, in one synced
-	// write; the deliveries leave as soon as it is done, while the audit
-	// event is written (the citizen's answer waits for both).
+	// write, and the deliveries leave while it is being written
+	// (EnqueueEarlyTx): a provider has the request one write sooner. If
+	// that write fails, or the node dies during it, the citizen gets no
+	// answer and a provider may hold a request this node does not know:
+	// its first reply is refused as unknown_request and it closes its
+	// copy (Service.send). The citizen's answer also waits for the audit
+	// event.
 	tx, err := store.Begin(ctx, s.cfg.Store)
 	if err != nil {
 		return Request{}, err
@@ -85,7 +90,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 		return Request{}, err
 	}
 	for _, p := range order {
-		if err := s.queueTx(ctx, tx, p, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
+		if err := s.enqueueTx(ctx, tx, s.out.EnqueueEarlyTx, p, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
 			return Request{}, err
 		}
 	}

@@ -216,6 +216,38 @@ func (s *Service) gotWithdraw(ctx context.Context, peer, id string) error {
 	return s.record(ctx, systemActor, audit.Update, "request", id, "withdrawn")
 }
 
+// ReasonUnknownAtHome closes a request in a provider's inbox that its
+// citizen's home node does not know: the home node sent it while storing
+// it and failed, or died, before the request was stored (Create), or the
+// citizen's data was erased since.
+const ReasonUnknownAtHome = "unknown_at_home"
+
+// orphaned closes the inbox request that payload, a provider's reply the
+// home node to refused as unknown_request, was about.
+func (s *Service) orphaned(ctx context.Context, to string, payload []byte) {
+	e, _, err := Decode(payload)
+	if err != nil || (e.Type != MsgOffer && e.Type != MsgDecline && e.Type != MsgRequestMessage) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.inbox.Get(e.Request)
+	if !ok || r.Home != to || r.State == StateAccepted || r.State == StateClosed {
+		return
+	}
+	r.State, r.Reason, r.Updated = StateClosed, ReasonUnknownAtHome, s.cfg.Clock.Now().UTC()
+	for i := range r.Offers {
+		if r.Offers[i].State == StateOpen {
+			r.Offers[i].State = "withdrawn"
+		}
+	}
+	if err := s.inbox.Put(ctx, r); err != nil {
+		s.log.Error("cannot close a request its home node does not know", "request", r.ID, "err", err)
+		return
+	}
+	_ = s.record(ctx, systemActor, audit.Update, "request", r.ID, "closed: "+ReasonUnknownAtHome)
+}
+
 // gotTransition applies the citizen's change to the authoritative case
 // when the table allows it, and sends the case back either way, so the
 // mirror converges on what the provider holds.

@@ -76,12 +76,16 @@ type Service struct {
 	recv outbox.Receiver
 	dem  *demand
 
-	mu      sync.Mutex // serialises every change
+	// carrier is read by the outbox's workers, which may send while a
+	// change holds mu (EnqueueEarlyTx), so it has its own lock.
+	cmu     sync.Mutex
 	carrier Carrier
-	mine    *store.Collection[Request] // home node: the citizens' requests
-	inbox   *store.Collection[Request] // provider node: requests received
-	mirror  *store.Collection[Case]    // home node: the citizens' cases
-	cases   *store.Collection[Case]    // provider node: authoritative cases
+
+	mu     sync.Mutex                 // serialises every change
+	mine   *store.Collection[Request] // home node: the citizens' requests
+	inbox  *store.Collection[Request] // provider node: requests received
+	mirror *store.Collection[Case]    // home node: the citizens' cases
+	cases  *store.Collection[Case]    // provider node: authoritative cases
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -124,9 +128,9 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 
 // SetCarrier sets the link to other nodes (nil: messages wait).
 func (s *Service) SetCarrier(c Carrier) {
-	s.mu.Lock()
+	s.cmu.Lock()
 	s.carrier = c
-	s.mu.Unlock()
+	s.cmu.Unlock()
 }
 
 // Start sends what waits in the outbox and runs the reminders.
@@ -157,12 +161,15 @@ func (s *Service) Outbox() *outbox.Outbox { return s.out }
 // send is the outbox's delivery: over the carrier, or straight to this
 // node when it is its own provider.
 func (s *Service) send(ctx context.Context, to, _ string, payload []byte) error {
-	s.mu.Lock()
+	s.cmu.Lock()
 	c := s.carrier
-	s.mu.Unlock()
+	s.cmu.Unlock()
 	a, err := outbox.Deliver(ctx, s.cfg.Self, to, payload, c, s.HandleRemote)
 	if err != nil {
 		return err
+	}
+	if a.Refused == "unknown_request" {
+		s.orphaned(ctx, to, payload)
 	}
 	return a.Err()
 }
@@ -225,12 +232,19 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 
 // queueTx queues one message for to within tx.
 func (s *Service) queueTx(ctx context.Context, tx *store.Tx, to, typ, request string, body any) error {
+	return s.enqueueTx(ctx, tx, s.out.EnqueueTx, to, typ, request, body)
+}
+
+// enqueueTx stores one message for to within tx, by enqueue
+// (outbox.Outbox.EnqueueTx or EnqueueEarlyTx).
+func (s *Service) enqueueTx(ctx context.Context, tx *store.Tx, enqueue func(context.Context, *store.Tx, string, string, []byte) error,
+	to, typ, request string, body any) error {
 	id := newID("ms")
 	b, err := encode(id, s.cfg.Self, typ, request, body)
 	if err != nil {
 		return err
 	}
-	return s.out.EnqueueTx(ctx, tx, to, id, b)
+	return enqueue(ctx, tx, to, id, b)
 }
 
 // note queues a read's audit event without waiting for it.
