@@ -216,7 +216,7 @@ func (f *Federation) startGossip() error {
 			v:     topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip),
 			self:  f.host.ID(),
 			apply: early.offer,
-			hold:  tuning.RelayDelay, everyHop: tuning.RelayEveryHop,
+			hold:  tuning.RelayDelay, relayedHold: tuning.RelayedDelay,
 		}
 		if err := ps.RegisterTopicValidator(name, v.validate); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)

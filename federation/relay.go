@@ -89,9 +89,9 @@ type relay struct {
 	// apply takes an accepted entry of another node (nil: none).
 	apply func(*schema.Entry) bool
 	hold  time.Duration
-	// everyHop holds entries relayed by others too, not only those
-	// received straight from their publisher (its flood).
-	everyHop bool
+	// relayedHold is the hold of entries relayed by others, not received
+	// straight from their publisher (its flood).
+	relayedHold time.Duration
 	// sleep waits d or until ctx ends (nil: a real timer). The hold is
 	// real time on purpose: it paces the network, whatever clock the
 	// node's schedules run on.
@@ -108,12 +108,16 @@ func (r relay) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	if e, ok := msg.ValidatorData.(*schema.Entry); ok && r.apply != nil {
 		r.apply(e)
 	}
-	if r.hold > 0 && (r.everyHop || msg.GetFrom() == from) {
+	hold := r.hold
+	if msg.GetFrom() != from {
+		hold = r.relayedHold
+	}
+	if hold > 0 {
 		sleep := r.sleep
 		if sleep == nil {
 			sleep = sleepCtx
 		}
-		sleep(ctx, r.hold)
+		sleep(ctx, hold)
 	}
 	return res
 }

@@ -190,7 +190,10 @@ func TestRelayHoldScope(t *testing.T) {
 	check := func(name string, everyHop bool, e *schema.Entry, from peer.ID, want pubsub.ValidationResult, wantHold int32) {
 		t.Helper()
 		holds.Store(0)
-		fx.r.everyHop = everyHop
+		fx.r.relayedHold = 0
+		if everyHop {
+			fx.r.relayedHold = fx.r.hold
+		}
 		a, err := peer.Decode(e.Publisher)
 		if err != nil {
 			t.Fatal(err)

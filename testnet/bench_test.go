@@ -84,11 +84,12 @@ var (
 	benchRounds     = flag.Int("gossip.rounds", 1, "rounds of BenchmarkPublishLatency: each runs every variant once per topology, so the variants alternate")
 )
 
-// meshVariant names a candidate by its mesh and hold: d<D>[h<µs>[e]],
-// e.g. d3h2000 is D=3 with a 2 ms hold of the first hop (the publisher's
-// flood), d4h1000e D=4 with a 1 ms hold at every hop. Dlo is D-1 (at least 1), Dhi D+D/2
-// (2 when D is 2).
-var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(e?))?$`)
+// meshVariant names a candidate by its mesh and holds:
+// d<D>[h<µs>[e|r<µs>]], e.g. d3h2000 is D=3 with a 2 ms hold of the
+// first hop (the publisher's flood), d4h1000e D=4 with a 1 ms hold at
+// every hop, d3h2000r300 D=3 holding the first hop 2 ms and the others
+// 300 µs. Dlo is D-1 (at least 1), Dhi D+D/2 (2 when D is 2).
+var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(?:(e)|r([0-9]+))?)?$`)
 
 // benchVariant returns the router variant called name: tuned (the
 // federation's, topics.TunedFor the topology), stock (gossipsub's
@@ -105,7 +106,13 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 		t.Params.Dscore = min(t.Params.Dscore, hi)
 		us, _ := strconv.Atoi(m[2])
 		t.RelayDelay = time.Duration(us) * time.Microsecond
-		t.RelayEveryHop = m[3] == "e"
+		t.RelayedDelay = 0
+		if m[3] == "e" {
+			t.RelayedDelay = t.RelayDelay
+		} else if m[4] != "" {
+			rus, _ := strconv.Atoi(m[4])
+			t.RelayedDelay = time.Duration(rus) * time.Microsecond
+		}
 		return false, &t, true
 	}
 	switch name {

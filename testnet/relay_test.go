@@ -33,7 +33,7 @@ func TestGossipAppliedOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	tuning := topics.TunedFor(topics.Topology{Members: n, Linked: n - 1})
-	tuning.RelayDelay, tuning.RelayEveryHop = 2*time.Millisecond, true
+	tuning.RelayDelay, tuning.RelayedDelay = 2*time.Millisecond, 2*time.Millisecond
 	delivered := make([]atomic.Int64, n)
 	net := NewInProc(t, n, Options{
 		Seed:          11,

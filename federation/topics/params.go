@@ -36,6 +36,11 @@ type Topology struct {
 // a federation of up to the connection manager's low water mark).
 func (t Topology) Dense() bool { return t.Members > 1 && 2*t.Linked >= t.Members-1 }
 
+// Full reports whether the node expects a connection to every other
+// member: a publisher's flood then reaches every node in one hop, and the
+// mesh forward is only the backup for a link that dropped.
+func (t Topology) Full() bool { return t.Members > 1 && t.Linked >= t.Members-1 }
+
 // GossipParams are the router parameters for a node that is not linked to
 // every member (or does not know yet): hundreds of coop nodes, a few
 // catalogue changes a minute, entries of a few KB.
@@ -100,21 +105,38 @@ func DenseParams() pubsub.GossipSubParams {
 // the sends from 2.2-3.0x to 1.8x the minimum with 8 links per node and
 // from 2.3x to 2.0x in a fully linked 60-node federation, with the per-node
 // p99 below stock's (docs/BENCHMARKS.md, issue 20). A hold at every hop
-// (Tuning.RelayEveryHop), or a larger D with it, sent more, not less:
+// (Tuning.RelayedDelay), or a larger D with it, sent more, not less:
 // under that load a hop takes 5-20 ms, far more than any useful hold, so
 // the IDONTWANT of farther peers comes too late anyway.
 const FloodHold = 2 * time.Millisecond
 
+// FullHold is the hold of the flood's forward when every member is
+// linked (Topology.Full): each node got the entry straight from its
+// publisher, so the forward only stands in for a dropped link, and a
+// longer hold lets the IDONTWANT of every mesh peer arrive first, however
+// late the publisher's last copies leave.
+const FullHold = 10 * time.Millisecond
+
+// RelayedHold is the hold, in a sparse federation, of the forward of an
+// entry relayed by another node (not its publisher): the mesh peers that
+// got it by other paths at about the same time tell us IDONTWANT during
+// it, where without it both sides send each other the entry.
+const RelayedHold = time.Millisecond
+
 // TunedFor returns the federation's router variant for a node expecting
 // topology t: DenseParams when it expects to be linked to at least half of
 // the other members, GossipParams otherwise, including when it does not
-// know. Both flood publish, score peers and hold the flood's forward
-// FloodHold.
+// know. All flood publish and score peers; they differ in how long they
+// hold a forward (FloodHold, FullHold, RelayedHold; docs/BENCHMARKS.md,
+// issue 20).
 func TunedFor(t Topology) Tuning {
-	if t.Dense() {
+	switch {
+	case t.Full():
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FullHold}
+	case t.Dense():
 		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FloodHold}
 	}
-	return Tuning{Params: GossipParams(), FloodPublish: true, RelayDelay: FloodHold}
+	return Tuning{Params: GossipParams(), FloodPublish: true, RelayDelay: FloodHold, RelayedDelay: RelayedHold}
 }
 
 // ScoreParams are the peer-score parameters for the topics, chosen for a
@@ -220,8 +242,9 @@ type Tuning struct {
 	// that got the same flood arrives first and the forward to them is
 	// skipped. Entries relayed by others go on at once.
 	RelayDelay time.Duration
-	// RelayEveryHop extends RelayDelay to entries relayed by others.
-	RelayEveryHop bool
+	// RelayedDelay holds back the forward of an accepted entry relayed by
+	// another node (not its publisher) this long; 0: no hold.
+	RelayedDelay time.Duration
 }
 
 // Tuned returns the federation's router variant for a node that does not

@@ -145,16 +145,22 @@ func TestParamsAreValid(t *testing.T) {
 
 // TestTunedForTopology pins the run-time choice of the router variant
 // (docs/BENCHMARKS.md, issue 20): the thinnest mesh when the node expects
-// links to at least half of the other members, D=3 otherwise and when it
-// does not know; in both the publisher's flood is held 2 ms before it is
-// forwarded (not at every hop), flood publishing and peer scoring.
+// links to at least half of the other members, holding the publisher's
+// flood FullHold when it expects a link to every member and FloodHold
+// otherwise; D=3 in a sparse federation and when the node does not know,
+// holding the flood FloodHold and relayed entries RelayedHold; flood
+// publishing and peer scoring in all.
 func TestTunedForTopology(t *testing.T) {
 	type variant struct {
-		D, Dlo, Dhi int
-		hold        time.Duration
+		D, Dlo, Dhi   int
+		hold, relayed time.Duration
 	}
-	of := func(tu Tuning) variant { return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay} }
-	dense, sparse := variant{2, 1, 2, 2 * time.Millisecond}, variant{3, 2, 4, 2 * time.Millisecond}
+	of := func(tu Tuning) variant {
+		return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay, tu.RelayedDelay}
+	}
+	full := variant{2, 1, 2, 10 * time.Millisecond, 0}
+	dense := variant{2, 1, 2, 2 * time.Millisecond, 0}
+	sparse := variant{3, 2, 4, 2 * time.Millisecond, time.Millisecond}
 	for _, c := range []struct {
 		name string
 		topo Topology
@@ -162,8 +168,8 @@ func TestTunedForTopology(t *testing.T) {
 	}{
 		{"first start", Topology{}, sparse},
 		{"alone", Topology{Members: 1}, sparse},
-		{"30 all linked", Topology{Members: 30, Linked: 29}, dense},
-		{"60 all linked", Topology{Members: 60, Linked: 59}, dense},
+		{"30 all linked", Topology{Members: 30, Linked: 29}, full},
+		{"60 all linked", Topology{Members: 60, Linked: 59}, full},
 		{"10 with 8 links", Topology{Members: 10, Linked: 8}, dense},
 		{"31 with 15 links", Topology{Members: 31, Linked: 15}, dense},
 		{"31 with 14 links", Topology{Members: 31, Linked: 14}, sparse},
@@ -172,8 +178,8 @@ func TestTunedForTopology(t *testing.T) {
 		{"200 up to the low water mark", Topology{Members: 200, Linked: 64}, sparse},
 	} {
 		tu := TunedFor(c.topo)
-		if got := of(tu); got != c.want || !tu.FloodPublish || tu.NoScore || tu.RelayEveryHop {
-			t.Errorf("%s: %+v flood %v noscore %v every hop %v, want %+v with flood and scoring, first hop only", c.name, got, tu.FloodPublish, tu.NoScore, tu.RelayEveryHop, c.want)
+		if got := of(tu); got != c.want || !tu.FloodPublish || tu.NoScore {
+			t.Errorf("%s: %+v flood %v noscore %v, want %+v with flood and scoring", c.name, got, tu.FloodPublish, tu.NoScore, c.want)
 		}
 	}
 	if of(Tuned()) != sparse {
