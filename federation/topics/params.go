@@ -96,18 +96,18 @@ func DenseParams() pubsub.GossipSubParams {
 	return p
 }
 
-// FloodHold is the RelayDelay of both variants: a node holds back the
-// forward of an entry it got straight from its publisher (the flood) 2 ms,
-// so that the IDONTWANT of mesh peers that got the same flood arrives
-// first and the forward to them is skipped. The node applies the entry to
-// its replica before the hold, so its own delivery does not wait; only the
-// nodes that the flood missed wait for it, once. Under CPU load this took
-// the sends from 2.2-3.0x to 1.8x the minimum with 8 links per node and
-// from 2.3x to 2.0x in a fully linked 60-node federation, with the per-node
-// p99 below stock's (docs/BENCHMARKS.md, issue 20). A hold at every hop
-// (Tuning.RelayedDelay), or a larger D with it, sent more, not less:
-// under that load a hop takes 5-20 ms, far more than any useful hold, so
-// the IDONTWANT of farther peers comes too late anyway.
+// FloodHold is the RelayDelay of the sparse and the dense variants: a
+// node holds back the forward of an entry it got straight from its
+// publisher (the flood) 2 ms, so that the IDONTWANT of mesh peers that got
+// the same flood arrives first and the forward to them is skipped. The
+// node applies the entry to its replica before the hold, so its own
+// delivery does not wait; only the nodes that the flood missed wait for
+// it, once. Under CPU load this took the sends from 2.2-3.0x to 1.8x the
+// minimum with 8 links per node, with the per-node p99 below stock's
+// (docs/BENCHMARKS.md, issue 20). The same hold at every hop, or a larger
+// D with it, sent more under that load, where a hop takes 5-20 ms; a
+// shorter hold of relayed entries (RelayedHold) is what saves sends
+// without load and costs nothing with it.
 const FloodHold = 2 * time.Millisecond
 
 // FullHold is the hold of the flood's forward when every member is
