@@ -105,9 +105,9 @@ func DenseParams() pubsub.GossipSubParams {
 // it, once. Under CPU load this took the sends from 2.2-3.0x to 1.8x the
 // minimum with 8 links per node, with the per-node p99 below stock's
 // (docs/BENCHMARKS.md, issue 20). The same hold at every hop, or a larger
-// D with it, sent more under that load, where a hop takes 5-20 ms; a
-// shorter hold of relayed entries (RelayedHold) is what saves sends
-// without load and costs nothing with it.
+// D with it, sent more under that load, where a hop takes 5-20 ms; in a
+// sparse federation, holding relayed entries too (RelayedHold) is what
+// saves sends without load.
 const FloodHold = 2 * time.Millisecond
 
 // FullHold is the hold of the flood's forward when every member is
