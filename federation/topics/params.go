@@ -121,7 +121,7 @@ const FullHold = 10 * time.Millisecond
 // entry relayed by another node (not its publisher): the mesh peers that
 // got it by other paths at about the same time tell us IDONTWANT during
 // it, where without it both sides send each other the entry.
-const RelayedHold = 2 * time.Millisecond
+const RelayedHold = 3 * time.Millisecond
 
 // TunedFor returns the federation's router variant for a node expecting
 // topology t: DenseParams when it expects to be linked to at least half of

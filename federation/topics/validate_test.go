@@ -160,7 +160,7 @@ func TestTunedForTopology(t *testing.T) {
 	}
 	full := variant{2, 1, 2, 10 * time.Millisecond, 0}
 	dense := variant{2, 1, 2, 2 * time.Millisecond, 0}
-	sparse := variant{3, 2, 4, 2 * time.Millisecond, 2 * time.Millisecond}
+	sparse := variant{3, 2, 4, 2 * time.Millisecond, 3 * time.Millisecond}
 	for _, c := range []struct {
 		name string
 		topo Topology
