@@ -96,7 +96,7 @@ func DenseParams() pubsub.GossipSubParams {
 	return p
 }
 
-// FloodHold is the RelayDelay of the sparse and the dense variants: a
+// FloodHold is the RelayDelay of the sparse variant: a
 // node holds back the forward of an entry it got straight from its
 // publisher (the flood) 2 ms, so that the IDONTWANT of mesh peers that got
 // the same flood arrives first and the forward to them is skipped. The
@@ -109,6 +109,14 @@ func DenseParams() pubsub.GossipSubParams {
 // sparse federation, holding relayed entries too (RelayedHold) is what
 // saves sends without load.
 const FloodHold = 2 * time.Millisecond
+
+// DenseHold is the hold of the flood's forward when most but not all
+// members are linked (Topology.Dense but not Full): the few nodes the
+// publisher's flood misses get the entry from a mesh peer once the hold
+// ends, so it is shorter than FloodHold; quiet and loaded, 1 ms kept the
+// p99 with stock's where 2 ms fell behind, at 1.6x the minimum sends
+// (docs/BENCHMARKS.md, issue 20).
+const DenseHold = time.Millisecond
 
 // FullHold is the hold of the flood's forward when every member is
 // linked (Topology.Full): each node got the entry straight from its
@@ -127,14 +135,14 @@ const RelayedHold = 3 * time.Millisecond
 // topology t: DenseParams when it expects to be linked to at least half of
 // the other members, GossipParams otherwise, including when it does not
 // know. All flood publish and score peers; they differ in how long they
-// hold a forward (FloodHold, FullHold, RelayedHold; docs/BENCHMARKS.md,
+// hold a forward (FloodHold, DenseHold, FullHold, RelayedHold; docs/BENCHMARKS.md,
 // issue 20).
 func TunedFor(t Topology) Tuning {
 	switch {
 	case t.Full():
 		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FullHold}
 	case t.Dense():
-		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FloodHold}
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseHold}
 	}
 	return Tuning{Params: GossipParams(), FloodPublish: true, RelayDelay: FloodHold, RelayedDelay: RelayedHold}
 }

@@ -146,7 +146,7 @@ func TestParamsAreValid(t *testing.T) {
 // TestTunedForTopology pins the run-time choice of the router variant
 // (docs/BENCHMARKS.md, issue 20): the thinnest mesh when the node expects
 // links to at least half of the other members, holding the publisher's
-// flood FullHold when it expects a link to every member and FloodHold
+// flood FullHold when it expects a link to every member and DenseHold
 // otherwise; D=3 in a sparse federation and when the node does not know,
 // holding the flood FloodHold and relayed entries RelayedHold; flood
 // publishing and peer scoring in all.
@@ -159,7 +159,7 @@ func TestTunedForTopology(t *testing.T) {
 		return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay, tu.RelayedDelay}
 	}
 	full := variant{2, 1, 2, 10 * time.Millisecond, 0}
-	dense := variant{2, 1, 2, 2 * time.Millisecond, 0}
+	dense := variant{2, 1, 2, time.Millisecond, 0}
 	sparse := variant{3, 2, 4, 2 * time.Millisecond, 3 * time.Millisecond}
 	for _, c := range []struct {
 		name string
