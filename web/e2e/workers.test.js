@@ -166,11 +166,14 @@ test('a family finds a vouched assistant on a phone, starts a request and sees w
   await desk.keyboard.press('Enter');
   await desk.waitForURL(/\/lavoratori\/contatti#/);
   await tabTo(`${asked.id}-accepted`, desk);
-  await desk.keyboard.press('Enter');
-  await desk.waitForURL(/\/lavoratori\/contatti#/);
+  // The URL already ends in the anchor, so waiting for it would not wait
+  // for the accept's redirect: wait for that navigation itself to load
+  // before visiting the page again.
+  await Promise.all([
+    desk.waitForNavigation({ url: /\/lavoratori\/contatti#/, waitUntil: 'load' }),
+    desk.keyboard.press('Enter'),
+  ]);
   await waitFor('the family\'s contacts at the coop', async () => (await api(coop, 'GET', `/api/v1/worker-contacts/${asked.id}`)).family);
-  // The accept's own redirect may still be loading: a fresh visit, not a
-  // reload of a page that may be going away.
   await desk.goto(`${coop.base}/lavoratori/contatti`);
   assert.match(await desk.textContent('main'), /Rosa Bianchi/);
   await axe(desk, '/lavoratori/contatti after the accept');
