@@ -52,6 +52,22 @@ after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+// connectCDP attaches to the kiosk's browser. Its DevTools socket can
+// accept the connection and still not answer Playwright's handshake while
+// the browser is busy starting the kiosk page (seen once in CI: connected,
+// then 30 s of silence), so it tries three times, 20 s each.
+async function connectCDP(url) {
+  let last;
+  for (let i = 0; i < 3; i++) {
+    try {
+      return await chromium.connectOverCDP(url, { timeout: 20000 });
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
 test('a PC set up by the kit becomes the kiosk, wakes for its window and answers the call by itself', { timeout: 180000 }, async () => {
   const A = await startNode(nodes, dataDir, 'A');
   const cg = await api(A, 'POST', '/api/v1/caregivers', { name: 'Paolo Verdi', languages: ['it'] });
@@ -91,7 +107,7 @@ test('a PC set up by the kit becomes the kiosk, wakes for its window and answers
   await waitFor('the kiosk browser', async () => {
     try { return (await fetch(`http://127.0.0.1:${cdp}/json/version`)).ok; } catch { return false; }
   }, 30000);
-  browser = await chromium.connectOverCDP(`http://127.0.0.1:${cdp}`);
+  browser = await connectCDP(`http://127.0.0.1:${cdp}`);
   let tpage;
   await waitFor('the /terminal page', async () => {
     tpage = browser.contexts().flatMap((c) => c.pages()).find((p) => p.url().startsWith(`${A.base}/terminal`));
