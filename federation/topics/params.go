@@ -96,13 +96,12 @@ func DenseParams() pubsub.GossipSubParams {
 	return p
 }
 
-// FloodHold is the RelayDelay of the sparse variant: a
-// node holds back the forward of an entry it got straight from its
-// publisher (the flood) 2 ms, so that the IDONTWANT of mesh peers that got
-// the same flood arrives first and the forward to them is skipped. The
-// node applies the entry to its replica before the hold, so its own
-// delivery does not wait; only the nodes that the flood missed wait for
-// it, once. Under CPU load this took the sends from 2.2-3.0x to 1.8x the
+// FloodHold is the RelayDelay of the sparse variant: a node holds back
+// the forward of an entry it got straight from its publisher (the flood)
+// 2 ms, so that the IDONTWANT of mesh peers that got the same flood
+// arrives first and the forward to them is skipped. The node applies the
+// entry to its replica before the hold, so its own delivery does not
+// wait; only the nodes that the flood missed wait for it, once. Under CPU load this took the sends from 2.2-3.0x to 1.8x the
 // minimum with 8 links per node, with the per-node p99 below stock's
 // (docs/BENCHMARKS.md, issue 20). The same hold at every hop, or a larger
 // D with it, sent more under that load, where a hop takes 5-20 ms; in a
@@ -248,7 +247,7 @@ type Tuning struct {
 	// node applies the entry to its replica at once, then pubsub forwards
 	// it to the mesh after the hold, so that the IDONTWANT of mesh peers
 	// that got the same flood arrives first and the forward to them is
-	// skipped. Entries relayed by others go on at once.
+	// skipped. Entries relayed by others wait RelayedDelay instead.
 	RelayDelay time.Duration
 	// RelayedDelay holds back the forward of an accepted entry relayed by
 	// another node (not its publisher) this long; 0: no hold.

@@ -74,11 +74,7 @@ func (s *Service) Decline(ctx context.Context, a auth.Actor, id, reason string) 
 		return Request{}, problem.Invalid(map[string]string{"reason": "invalid"})
 	}
 	r.State, r.Reason, r.Updated = StateDeclined, reason, s.cfg.Clock.Now().UTC()
-	for i := range r.Offers {
-		if r.Offers[i].State == StateOpen {
-			r.Offers[i].State = "withdrawn"
-		}
-	}
+	withdrawOpen(r.Offers)
 	if err := s.inbox.Put(ctx, r); err != nil {
 		return Request{}, err
 	}

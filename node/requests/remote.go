@@ -205,11 +205,7 @@ func (s *Service) gotWithdraw(ctx context.Context, peer, id string) error {
 		return refusal("already_accepted")
 	}
 	r.State, r.Updated = StateClosed, s.cfg.Clock.Now().UTC()
-	for i := range r.Offers {
-		if r.Offers[i].State == StateOpen {
-			r.Offers[i].State = "withdrawn"
-		}
-	}
+	withdrawOpen(r.Offers)
 	if err := s.inbox.Put(ctx, r); err != nil {
 		return err
 	}
@@ -236,11 +232,7 @@ func (s *Service) orphaned(ctx context.Context, to string, payload []byte) {
 		return
 	}
 	r.State, r.Reason, r.Updated = StateClosed, ReasonUnknownAtHome, s.cfg.Clock.Now().UTC()
-	for i := range r.Offers {
-		if r.Offers[i].State == StateOpen {
-			r.Offers[i].State = "withdrawn"
-		}
-	}
+	withdrawOpen(r.Offers)
 	if err := s.inbox.Put(ctx, r); err != nil {
 		s.log.Error("cannot close a request its home node does not know", "request", r.ID, "err", err)
 		return

@@ -200,3 +200,13 @@ func NextStates(state string) []string {
 	}
 	return out
 }
+
+// withdrawOpen withdraws every offer still open: the request closed
+// without them (declined, settled elsewhere, or unknown to its home node).
+func withdrawOpen(offers []Offer) {
+	for i := range offers {
+		if offers[i].State == StateOpen {
+			offers[i].State = "withdrawn"
+		}
+	}
+}
