@@ -79,8 +79,8 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 	// that write fails, or the node dies during it, the citizen gets no
 	// answer and a provider may hold a request this node does not know:
 	// its first reply is refused as unknown_request and it closes its
-	// copy (Service.send). The citizen's answer also waits for the audit
-	// event.
+	// copy (Service.send). The audit event is in the same write: one
+	// fsync on this node, done before the provider's, not beside it.
 	tx, err := store.Begin(ctx, s.cfg.Store)
 	if err != nil {
 		return Request{}, err
@@ -94,13 +94,16 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 			return Request{}, err
 		}
 	}
+	if err := s.recordTx(ctx, tx, a, audit.Create, "request", r.ID); err != nil {
+		return Request{}, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return Request{}, err
 	}
 	for _, o := range r.Offerings {
 		s.dem.addLater(DemandRequest, o.Category, need.Municipality)
 	}
-	return r, s.record(ctx, a, audit.Create, "request", r.ID, "")
+	return r, nil
 }
 
 func (s *Service) catalogue(ctx context.Context, ref string) (OfferingRef, bool) {

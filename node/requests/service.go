@@ -230,6 +230,16 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 	return s.cfg.Audit.Record(ctx, ev)
 }
 
+// recordTx audits a's act within tx (audit.Log.RecordTx): the event is
+// durable with the change or not at all. tx must be committed or
+// abandoned right after.
+func (s *Service) recordTx(ctx context.Context, tx *store.Tx, a auth.Actor, act audit.Action, kind, object string) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	return s.cfg.Audit.RecordTx(ctx, tx, a.Event(act, kind, object))
+}
+
 // queueTx queues one message for to within tx.
 func (s *Service) queueTx(ctx context.Context, tx *store.Tx, to, typ, request string, body any) error {
 	return s.enqueueTx(ctx, tx, s.out.EnqueueTx, to, typ, request, body)

@@ -15,7 +15,6 @@ import (
 	badgerdb "github.com/dgraph-io/badger"
 	"github.com/dgraph-io/badger/options"
 	ds "github.com/ipfs/go-datastore"
-	"github.com/ipfs/go-datastore/namespace"
 	dsq "github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
 	badger "github.com/ipfs/go-ds-badger"
@@ -107,8 +106,12 @@ func Wrap(d ds.Batching) *Store { return &Store{ds: d} }
 func (s *Store) Datastore() ds.Batching { return s.ds }
 
 // Namespace returns the part of the store under prefix.
+//
+// It is a Sub of the whole datastore, so a transaction begun on any
+// namespace of the store can write into every other (store.Begin): a
+// change and its audit event in one synced write.
 func (s *Store) Namespace(prefix string) Namespace {
-	return namespace.Wrap(s.ds, ds.NewKey(prefix))
+	return NewSub(s.ds, prefix)
 }
 
 // Ping reports whether the store answers.

@@ -44,8 +44,14 @@ type Tx struct {
 // ErrOtherStore is a write to a namespace the Tx does not span.
 var ErrOtherStore = errors.New("store: namespace outside the transaction's root")
 
-// Begin starts a transaction on root.
-func Begin(ctx context.Context, root Namespace) (*Tx, error) {
+// Begin starts a transaction on d. Its root is the outermost namespace d
+// is a Sub of: the transaction can write into d and into every namespace
+// of that root (Writer).
+func Begin(ctx context.Context, d Namespace) (*Tx, error) {
+	root := d
+	for s, ok := root.(*Sub); ok; s, ok = root.(*Sub) {
+		root = s.parent
+	}
 	b, err := root.Batch(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)

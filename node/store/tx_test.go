@@ -73,7 +73,32 @@ func TestTxAcrossSubs(t *testing.T) {
 	if ok, _ := root.Has(ctx, NewKey("/recs/b")); ok {
 		t.Fatal("abandoned record stored")
 	}
-	if _, err := tx2.Writer(st.Namespace("/other")); err != ErrOtherStore {
-		t.Fatalf("other namespace: %v", err)
+	if _, err := tx2.Writer(NewMemory().Namespace("/other")); err != ErrOtherStore {
+		t.Fatalf("namespace of another store: %v", err)
+	}
+
+	// Every namespace of one store is in reach of a transaction begun on
+	// any of them: one synced write for a change and its audit event.
+	other := st.Namespace("/other")
+	tx3, _ := Begin(ctx, root)
+	if err := c.PutTx(ctx, tx3, rec{ID: "c", V: "3"}); err != nil {
+		t.Fatal(err)
+	}
+	w, err = tx3.Writer(other)
+	if err != nil {
+		t.Fatalf("sibling namespace: %v", err)
+	}
+	_ = w.Put(ctx, NewKey("/e/1"), []byte("z"))
+	if ok, _ := other.Has(ctx, NewKey("/e/1")); ok {
+		t.Fatal("a sibling's write visible before commit")
+	}
+	if err := tx3.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.Datastore().Has(ctx, NewKey("/other/e/1")); !ok {
+		t.Fatal("the sibling's write is not under its prefix")
+	}
+	if _, ok := c.Get("c"); !ok {
+		t.Fatal("the record of the same transaction is missing")
 	}
 }
