@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 
 	"github.com/difronte/difronte/node"
+	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/requests"
@@ -185,6 +186,11 @@ func TestRequestAcrossNodes(t *testing.T) {
 			return len(list) == 1 && list[0].ID == created.ID
 		})
 	}
+	// Both ends audited the request: the citizen's node as hers, each
+	// provider's as received.
+	requestAudited(t, a, created.ID, "cittadina", "")
+	requestAudited(t, b, created.ID, "", "received")
+	requestAudited(t, c, created.ID, "", "received")
 	// Each provider sees only its own offering.
 	var atB requests.Request
 	pb.do("GET", "/api/v1/requests/"+created.ID, nil, http.StatusOK, &atB)
@@ -368,4 +374,24 @@ func offlineAndBack(t *testing.T, r *reqNet, cit *client, caseURL, reason, pw st
 		return !m.Pending && m.State == requests.CaseSuspended && p.State == requests.CaseSuspended && m.Version == p.Version
 	})
 	return pb
+}
+
+// requestAudited fails t unless n's audit log holds the creation of
+// request id, by the citizen (when set) with the detail, and
+// still verifies: the event is in the request's own write (RecordTx).
+func requestAudited(t *testing.T, n *node.Node, id, citizen, detail string) {
+	t.Helper()
+	ctx := context.Background()
+	evs, err := n.Audit().Query(ctx, audit.Filter{Kind: "request", Object: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(evs, func(e audit.Event) bool {
+		return e.Action == audit.Create && e.Detail == detail && (citizen == "" || e.Actor == citizen)
+	}) {
+		t.Fatalf("%s: no audit event for request %s (detail %q, by %q) among %+v", n.PeerID(), id, detail, citizen, evs)
+	}
+	if _, err := n.Audit().Verify(ctx); err != nil {
+		t.Fatalf("%s: audit chain: %v", n.PeerID(), err)
+	}
 }

@@ -94,7 +94,7 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 			return Request{}, err
 		}
 	}
-	if err := s.recordTx(ctx, tx, a, audit.Create, "request", r.ID); err != nil {
+	if err := s.recordTx(ctx, tx, a, audit.Create, "request", r.ID, ""); err != nil {
 		return Request{}, err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -86,16 +86,16 @@ func (s *Service) gotRequest(ctx context.Context, tx *store.Tx, peer, id string,
 	if err := s.inbox.PutTx(ctx, tx, r); err != nil {
 		return err
 	}
-	// The request is in the inbox once the batch is durable; then the
-	// audit event is written and staff are told, before the answer.
+	// The request, its audit event and the message's "handled" mark are
+	// one synced write; staff are told once it is durable, before the
+	// answer. Nothing after this may fail and audit (RecordTx).
+	if err := s.recordTx(ctx, tx, systemActor, audit.Create, "request", id, "received"); err != nil {
+		return err
+	}
 	tx.Then(func(ok bool) {
-		if !ok {
-			return
+		if ok {
+			s.notify(ctx, NoteRequest, id, "")
 		}
-		if err := s.record(ctx, systemActor, audit.Create, "request", id, "received"); err != nil {
-			s.log.Error("cannot audit a received request", "err", err)
-		}
-		s.notify(ctx, NoteRequest, id, "")
 	})
 	return nil
 }

@@ -233,11 +233,13 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 // recordTx audits a's act within tx (audit.Log.RecordTx): the event is
 // durable with the change or not at all. tx must be committed or
 // abandoned right after.
-func (s *Service) recordTx(ctx context.Context, tx *store.Tx, a auth.Actor, act audit.Action, kind, object string) error {
+func (s *Service) recordTx(ctx context.Context, tx *store.Tx, a auth.Actor, act audit.Action, kind, object, detail string) error {
 	if s.cfg.Audit == nil {
 		return nil
 	}
-	return s.cfg.Audit.RecordTx(ctx, tx, a.Event(act, kind, object))
+	ev := a.Event(act, kind, object)
+	ev.Detail = detail
+	return s.cfg.Audit.RecordTx(ctx, tx, ev)
 }
 
 // queueTx queues one message for to within tx.
