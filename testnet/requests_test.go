@@ -188,9 +188,9 @@ func TestRequestAcrossNodes(t *testing.T) {
 	}
 	// Both ends audited the request: the citizen's node as hers, each
 	// provider's as received.
-	requestAudited(t, a, created.ID, "cittadina", "")
-	requestAudited(t, b, created.ID, "", "received")
-	requestAudited(t, c, created.ID, "", "received")
+	audited(t, a, "request", created.ID, "cittadina", "")
+	audited(t, b, "request", created.ID, "", "received")
+	audited(t, c, "request", created.ID, "", "received")
 	// Each provider sees only its own offering.
 	var atB requests.Request
 	pb.do("GET", "/api/v1/requests/"+created.ID, nil, http.StatusOK, &atB)
@@ -228,6 +228,8 @@ func TestRequestAcrossNodes(t *testing.T) {
 		cit.do("GET", caseURL, nil, http.StatusOK, &m)
 		return len(list) == 1 && list[0].ID == accepted.Case && !m.Pending && m.Version == 1
 	})
+	audited(t, a, "case", accepted.Case, "cittadina", "accept "+offer.ID)
+	audited(t, b, "case", accepted.Case, "", "accepted")
 	pb.do("GET", caseURL, nil, http.StatusOK, &atBCase)
 	if atBCase.State != requests.CaseActive || atBCase.Due[0].Amount != 18.5 {
 		t.Fatalf("B's case: %+v", atBCase)
@@ -376,20 +378,20 @@ func offlineAndBack(t *testing.T, r *reqNet, cit *client, caseURL, reason, pw st
 	return pb
 }
 
-// requestAudited fails t unless n's audit log holds the creation of
-// request id, by the citizen (when set) with the detail, and
-// still verifies: the event is in the request's own write (RecordTx).
-func requestAudited(t *testing.T, n *node.Node, id, citizen, detail string) {
+// audited fails t unless n's audit log holds the creation of the kind's
+// record id, by the citizen (when set) with the detail, and still
+// verifies: the event is in the record's own write (RecordTx).
+func audited(t *testing.T, n *node.Node, kind, id, citizen, detail string) {
 	t.Helper()
 	ctx := context.Background()
-	evs, err := n.Audit().Query(ctx, audit.Filter{Kind: "request", Object: id})
+	evs, err := n.Audit().Query(ctx, audit.Filter{Kind: kind, Object: id})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.ContainsFunc(evs, func(e audit.Event) bool {
 		return e.Action == audit.Create && e.Detail == detail && (citizen == "" || e.Actor == citizen)
 	}) {
-		t.Fatalf("%s: no audit event for request %s (detail %q, by %q) among %+v", n.PeerID(), id, detail, citizen, evs)
+		t.Fatalf("%s: no audit event for %s %s (detail %q, by %q) among %+v", n.PeerID(), kind, id, detail, citizen, evs)
 	}
 	if _, err := n.Audit().Verify(ctx); err != nil {
 		t.Fatalf("%s: audit chain: %v", n.PeerID(), err)

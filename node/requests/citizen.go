@@ -221,8 +221,11 @@ func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (C
 	if err := s.mine.PutTx(ctx, tx, r); err != nil {
 		return Case{}, err
 	}
+	if err := s.recordTx(ctx, tx, a, audit.Create, "case", c.ID, "accept "+o.ID); err != nil {
+		return Case{}, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return Case{}, err
 	}
-	return c, s.record(ctx, a, audit.Create, "case", c.ID, "accept "+o.ID)
+	return c, nil
 }

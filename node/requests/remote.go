@@ -192,7 +192,7 @@ func (s *Service) gotAccept(ctx context.Context, tx *store.Tx, peer, id string, 
 			s.notify(ctx, NoteCaseOpened, c.ID, "")
 		}
 	})
-	return s.record(ctx, systemActor, audit.Create, "case", c.ID, "accepted")
+	return s.recordTx(ctx, tx, systemActor, audit.Create, "case", c.ID, "accepted")
 }
 
 // gotWithdraw closes a request the citizen settled with another provider.
