@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/node/problem"
@@ -22,6 +23,12 @@ type Catalogue struct {
 	// demand record counts them by category and municipality); it must
 	// not block. It is given the query's codes, never its text.
 	NoResult func(ctx context.Context, category, municipality string)
+	// MaxSearches is how many searches run at once; 0: one less than the
+	// cores, at least one (gate.go).
+	MaxSearches int
+
+	gateOnce sync.Once
+	gate     chan struct{}
 }
 
 // Listing is one result of a catalogue search: the listing and its
@@ -101,7 +108,12 @@ func (c *Catalogue) search(ctx context.Context, q Query) (Result, error) {
 	if c == nil || c.Index == nil {
 		return Result{}, problem.New(http.StatusServiceUnavailable, "unavailable", "search is not available on this node")
 	}
+	leave, err := c.enter(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	res, err := c.Index.Search(ctx, q)
+	leave()
 	if err != nil {
 		var bq *BadQueryError
 		if errors.As(err, &bq) {
