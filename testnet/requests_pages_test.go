@@ -79,6 +79,12 @@ func TestRequestPages(t *testing.T) {
 		return code == 200 && strings.Contains(body, "mia madre")
 	})
 	requestMessagesBothWays(t, cit, prov, id)
+	// A day that does not exist comes back beside its field, the rest of the offer as typed.
+	bad := url.Values{"price": {"9,50"}, "unit": {"pasto"}, "start": {"31/02/2026"}, "valid_until": {"31/12/2099"}, "_dates": {"start", "valid_until"}}
+	if code, body := prov.page("POST", "/richieste/"+id+"/offerta", bad); code != http.StatusBadRequest ||
+		!strings.Contains(body, `id="e-s-`+id+`"`) || strings.Contains(body, `id="e-v-`+id+`"`) || !strings.Contains(body, `value="pasto"`) {
+		t.Fatalf("offer with 31/02/2026: %d\n%s", code, body)
+	}
 	if code, _ := prov.page("POST", "/richieste/"+id+"/offerta", url.Values{"price": {"9,50"}, "unit": {"pasto"}, "start": {"2026-12-22"}, "valid_until": {"2099-12-31"}}); code != http.StatusSeeOther {
 		t.Fatalf("offer: %d", code)
 	}

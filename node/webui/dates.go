@@ -121,6 +121,21 @@ func (p *page) DateIn(id, name, value string, required bool, describedby string)
 	return f
 }
 
+// DateInOf is DateIn for one of several forms of a page whose fields
+// share names (the inbox's offer forms, one per request): the page's
+// Form and Errors belong to the form that came back refused (own), which
+// shows what was typed and, when the date is wrong, is described by its
+// error errID; the other forms' fields stay blank.
+func (p *page) DateInOf(own bool, id, name string, required bool, errID string) field {
+	if !own {
+		return field{ID: id, Name: name, Kind: "date", Required: required, Placeholder: p.T("care3.date_placeholder")}
+	}
+	if p.Err(name) == "" {
+		errID = ""
+	}
+	return p.DateIn(id, name, "", required, errID)
+}
+
 // badDays returns a field error "bad_date" for every date field of the
 // form (named in "_dates") that holds something that is no date: what was
 // typed reaches the handler as it is, and the handler shows this error

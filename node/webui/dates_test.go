@@ -131,3 +131,38 @@ func TestDateInField(t *testing.T) {
 		}
 	}
 }
+
+// DateInOf: on a page with one offer form per request, only the refused
+// form's date shows what was typed, marked invalid and described by its
+// error; the same field of the other forms stays blank and valid, and a
+// good date of the refused form is shown back without an error.
+func TestDateInOfOnlyTheRefusedForm(t *testing.T) {
+	c, err := loadCatalogues(web.Locales())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := parsePages(web.Templates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &page{cat: c, Lang: "it", Form: url.Values{"start": {"31/02/2026"}, "valid_until": {"2026-12-31"}}, Errors: map[string]string{"start": "bad_date"}}
+	draw := func(f field) string {
+		var b strings.Builder
+		if err := pages["requests_inbox"].ExecuteTemplate(&b, "dateinput", f); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if got := draw(p.DateInOf(true, "s-1", "start", true, "e-s-1")); !strings.Contains(got, `value="31/02/2026"`) ||
+		!strings.Contains(got, `aria-invalid="true"`) || !strings.Contains(got, `aria-describedby="e-s-1"`) {
+		t.Errorf("refused form's bad date drawn as %s", got)
+	}
+	if got := draw(p.DateInOf(true, "v-1", "valid_until", true, "e-v-1")); !strings.Contains(got, `value="31/12/2026"`) ||
+		strings.Contains(got, "aria-invalid") || strings.Contains(got, "aria-describedby") {
+		t.Errorf("refused form's good date drawn as %s", got)
+	}
+	if got := draw(p.DateInOf(false, "s-2", "start", true, "e-s-2")); !strings.Contains(got, `value=""`) ||
+		strings.Contains(got, "aria-invalid") || strings.Contains(got, "aria-describedby") || !strings.Contains(got, `aria-required="true"`) {
+		t.Errorf("another form's date drawn as %s", got)
+	}
+}

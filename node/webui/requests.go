@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -116,9 +117,27 @@ func (u *ui) requestPost(w http.ResponseWriter, r *http.Request) {
 type inboxData struct {
 	Requests []requests.Request
 	Today    string
+	// Refused is the request whose offer form came back with a date that
+	// does not exist: the inbox has one offer form per request, all with
+	// the same field names, and only that one shows what was typed (the
+	// page's Form) and the errors beside its fields (the page's Errors).
+	Refused string
 }
 
 func (u *ui) inboxRequests(w http.ResponseWriter, r *http.Request) {
+	u.renderInbox(w, r, "", nil, nil)
+}
+
+// offerDates are the date fields of an offer form, with the prefix of
+// their input ids (followed by the request's id).
+var offerDates = []struct{ name, prefix string }{{"start", "s-"}, {"valid_until", "v-"}}
+
+// renderInbox draws the provider's inbox. With refused set, the offer form
+// of that request was sent with a date that is no date (bad, from
+// badDays): the inbox comes back (400) with that form as typed (f), the
+// message beside each bad date and a summary linking to the fields, so the
+// provider corrects the date instead of typing the offer again.
+func (u *ui) renderInbox(w http.ResponseWriter, r *http.Request, refused string, f url.Values, bad map[string]string) {
 	if !requests.IsProvider(actor(r)) { // an admin acting for a citizen
 		u.fail(w, r, problem.ErrForbidden)
 		return
@@ -129,8 +148,17 @@ func (u *ui) inboxRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := u.newPage(w, r, "rq.inbox_title")
-	p.Data = inboxData{Requests: rs, Today: u.d.Clock.Now().Format("2006-01-02")}
-	u.render(w, r, p, "requests_inbox", http.StatusOK)
+	p.Data = inboxData{Requests: rs, Today: u.d.Clock.Now().Format("2006-01-02"), Refused: refused}
+	status := http.StatusOK
+	if refused != "" {
+		p.Form, p.Errors, status = f, bad, http.StatusBadRequest
+		for _, d := range offerDates {
+			if bad[d.name] != "" {
+				p.Summary = append(p.Summary, fieldError{ID: d.prefix + refused, Msg: p.T("rq.field."+d.name) + ": " + p.T("err.bad_date")})
+			}
+		}
+	}
+	u.render(w, r, p, "requests_inbox", status)
 }
 
 // answered sends a refused change back where it came from with a flash
@@ -157,8 +185,8 @@ func (u *ui) requestAnswer(w http.ResponseWriter, r *http.Request) {
 	f, a, id := r.PostForm, actor(r), v["id"]
 	switch v["op"] {
 	case "offerta":
-		if len(badDays(f)) > 0 {
-			u.redirect(w, r, "/richieste#rq-"+id, "care4.flash_bad_date")
+		if bad := badDays(f); len(bad) > 0 {
+			u.renderInbox(w, r, id, f, bad)
 			return
 		}
 		price, _ := strconv.ParseFloat(strings.ReplaceAll(f.Get("price"), ",", "."), 64)
