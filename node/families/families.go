@@ -172,6 +172,9 @@ func (s *Service) List(ctx context.Context, a auth.Actor) ([]Request, error) {
 	out := s.col.Filter(func(r *Request) bool { return maySee(a, r) })
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	s.audit.Note(s.event(a, audit.List, "", ""))
+	if out == nil {
+		out = []Request{} // a list, also when empty: "requests": [], not null
+	}
 	return out, nil
 }
 

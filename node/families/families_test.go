@@ -40,6 +40,10 @@ func TestWhoFilesAndSees(t *testing.T) {
 	}
 	rosa := auth.Actor{Username: "rosa", Role: auth.Citizen}
 	ugo := auth.Actor{Username: "ugo", Role: auth.Citizen}
+	// Nothing filed yet: an empty list, which the API answers as [], not null.
+	if l, err := s.List(ctx, rosa); err != nil || l == nil || len(l) != 0 {
+		t.Fatalf("rosa's list before any request: %#v, %v", l, err)
+	}
 	opForUgo := auth.Actor{Username: "op", Role: auth.Operator, For: "ugo"}
 	admin := auth.Actor{Username: "admin", Role: auth.Admin}
 	need := Request{Work: schema.WorkElderly, HoursPerWeek: 25, Municipality: "015146"}

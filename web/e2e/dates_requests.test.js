@@ -163,7 +163,7 @@ test('family request: 31/02/2026 refused beside the start date, a good start sto
   await citizen.fill('#f-start_date', '31/02/2026');
   await refused(citizen, { name: 'family request', date: '#f-start_date', error: '#e-start_date', send });
   // With no request the list answers null.
-  assert.equal(((await api(n, 'GET', '/api/v1/family-requests', null, citizenToken)).requests ?? []).length, 0, 'a family request was stored with a bad date');
+  assert.equal((await api(n, 'GET', '/api/v1/family-requests', null, citizenToken)).requests.length, 0, 'a family request was stored with a bad date');
 
   await fill();
   await citizen.fill('#f-start_date', typed(15));
