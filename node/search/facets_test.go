@@ -82,32 +82,7 @@ func TestFacetCountsAndPagesAgree(t *testing.T) {
 // against a count over the documents themselves, after documents were
 // added, replaced with other categories and places, and removed.
 func TestCategoryCountsFollowChanges(t *testing.T) {
-	x := bareIndex(t)
-	offers := genOfferings(5, 3000)
-	again := genOfferings(6, 3000) // other categories and places for the same ids
-	pub := func(i int) string { return "12D3KooWPub" + strconv.Itoa(i%40) }
-	bt := x.newBatcher()
-	add := func(i int, o schema.Offering) {
-		bt.ops = append(bt.ops, op{id: docID(pub(i), offers[i].ID), in: x.document(pub(i), "Cooperativa", o, nil)})
-		if err := bt.maybeFlush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, o := range offers {
-		add(i, o)
-	}
-	for i := range offers {
-		switch {
-		case i%7 == 0:
-			bt.ops = append(bt.ops, op{id: docID(pub(i), offers[i].ID)})
-		case i%3 == 0:
-			again[i].ID = offers[i].ID
-			add(i, again[i])
-		}
-	}
-	if err := bt.flush(true); err != nil {
-		t.Fatal(err)
-	}
+	x := churnedIndex(t, 3000)
 	m := x.mem
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -127,4 +102,40 @@ func TestCategoryCountsFollowChanges(t *testing.T) {
 			t.Errorf("category %s: kept counts\n%v\nplain counts\n%v", name, got, want)
 		}
 	}
+}
+
+// churnedIndex returns an index of n generated offerings from 40
+// publishers after a seventh of them were removed and a third replaced
+// with other categories and places: what index structures kept as
+// documents come and go are checked on.
+func churnedIndex(t *testing.T, n int) *Index {
+	t.Helper()
+	x := bareIndex(t)
+	offers := genOfferings(5, n)
+	again := genOfferings(6, n) // other categories and places for the same ids
+	pub := func(i int) string { return "12D3KooWPub" + strconv.Itoa(i%40) }
+	bt := x.newBatcher()
+	add := func(i int, o schema.Offering) {
+		bt.ops = append(bt.ops, op{id: docID(pub(i), offers[i].ID), in: x.document(pub(i), "Cooperativa", o, nil)})
+		if err := bt.maybeFlush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, o := range offers {
+		add(i, o)
+	}
+	for i := range offers {
+		switch {
+		case i%7 == 0:
+			bt.ops = append(bt.ops, op{id: docID(pub(i), offers[i].ID)})
+		case i%3 == 0:
+			again[i].ID = offers[i].ID
+			again[i].Name = offers[(i+1)%n].Name // names move in the order
+			add(i, again[i])
+		}
+	}
+	if err := bt.flush(true); err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

@@ -155,6 +155,7 @@ type mem struct {
 	// are rebuilt on the first query after a change.
 	order      []uint32
 	rank       []uint32
+	chunks     []*roaring.Bitmap // the numbers at each rankChunk positions of order (order.go)
 	orderDirty bool
 
 	gen uint64 // bumped at every change: caches of older generations are stale
@@ -373,6 +374,7 @@ func (m *mem) sortOrder() {
 			rank[n] = uint32(r)
 		}
 		m.order, m.rank, m.orderDirty = order, rank, false
+		m.chunkOrder()
 	}
 	m.mu.Unlock()
 	m.mu.RLock()
@@ -393,65 +395,6 @@ func mergeOrder(a, b []uint32, cmp func(x, y uint32) int) []uint32 {
 	}
 	out = append(out, a[i:]...)
 	return append(out, b[j:]...)
-}
-
-// page returns the numbers of b from off, at most n, in name order. The
-// caller holds the read lock after sortOrder.
-func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
-	card := int(b.GetCardinality())
-	if off >= card || n <= 0 {
-		return nil
-	}
-	end := min(off+n, card)
-	// Walking the name order visits about end*live/card numbers if b's
-	// documents are spread evenly over it, each a bitmap lookup; selecting
-	// the smallest ranks reads every number of b once, at about a quarter
-	// of a lookup's cost. Names are not spread evenly (a category's
-	// offerings often share their first word), so a walk that visits more
-	// than that estimate says gives up and selects instead: never more
-	// than twice the cost of selecting.
-	walk := end * len(m.order) / card
-	if end <= 4096 {
-		if walk <= card/4 {
-			if out, ok := m.walkOrder(b, off, end-off, card/4); ok {
-				return out
-			}
-		}
-		return m.topRanks(b, off, end-off)
-	}
-	if walk <= card*8 {
-		if out, ok := m.walkOrder(b, off, end-off, len(m.order)); ok {
-			return out
-		}
-	}
-	// Deep: sort them all by rank.
-	nums := b.ToArray()
-	slices.SortFunc(nums, func(a, c uint32) int { return cmp.Compare(m.rank[a], m.rank[c]) })
-	return nums[off:end]
-}
-
-// walkOrder walks the name order for the numbers of b at positions
-// off..off+n, visiting at most budget numbers; ok is false if it ran out.
-func (m *mem) walkOrder(b *roaring.Bitmap, off, n, budget int) (out []uint32, ok bool) {
-	out = make([]uint32, 0, n)
-	skip := off
-	for i, d := range m.order {
-		if i >= budget {
-			return nil, false
-		}
-		if !b.Contains(d) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, d)
-		if len(out) == n {
-			break
-		}
-	}
-	return out, true
 }
 
 // validQualified returns the documents whose qualification holds at now,
