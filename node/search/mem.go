@@ -146,10 +146,18 @@ type mem struct {
 	byCategory map[uint32][]int32
 	fvals      []facetVal
 	fids       [nFields]map[string]uint32 // value -> global value id
-	qual       *roaring.Bitmap            // documents with a qualification (maybe expired)
-	coops      map[string]string          // publisher -> coop name, as its documents last said
-	small      []string                   // see smallID
-	smallIDs   map[string]uint8
+	// cols, rest and up count the facets of large results (columns.go):
+	// by field and document number, the document's main value id+1 in
+	// the field (0: none); by field, the documents having other values of it
+	// too; the ancestors' value ids of each category value id a column
+	// holds.
+	cols     [nFields][]uint32
+	rest     [nFields]*roaring.Bitmap
+	up       map[uint32][]uint32
+	qual     *roaring.Bitmap   // documents with a qualification (maybe expired)
+	coops    map[string]string // publisher -> coop name, as its documents last said
+	small    []string          // see smallID
+	smallIDs map[string]uint8
 
 	// order is every live number sorted by name, rank its inverse; both
 	// are rebuilt on the first query after a change.
@@ -179,10 +187,12 @@ func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
 		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
+		up:    map[uint32][]uint32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
 	}
 	for i := range m.fids {
 		m.fids[i] = map[string]uint32{}
+		m.rest[i] = roaring.New()
 	}
 	return m
 }
@@ -223,6 +233,9 @@ func (m *mem) put(in *docIn) {
 		num = uint32(len(m.docs))
 		m.docs = append(m.docs, doc{})
 		m.spans = append(m.spans, 0)
+		for f := range m.cols {
+			m.cols[f] = append(m.cols[f], 0)
+		}
 	}
 	if m.garbage > 1<<16 && m.garbage > (len(m.fa)+len(m.ta))/4 {
 		m.compact()
@@ -239,6 +252,7 @@ func (m *mem) put(in *docIn) {
 	}
 	d.nv = uint16(len(m.fa) - int(d.fat))
 	m.countCategories(&d, 1)
+	m.setCols(num, m.vals(&d))
 	for _, t := range in.all[:min(len(in.all), 1<<16-1)] {
 		i := m.term(t)
 		m.ta = append(m.ta, i)
@@ -304,6 +318,7 @@ func (m *mem) remove(num uint32) {
 	for _, i := range m.vals(d) {
 		m.fvals[i].bits.Remove(num)
 	}
+	m.setCols(num, nil)
 	for _, i := range m.allOf(d) {
 		m.all[i].remove(num)
 	}
