@@ -44,16 +44,16 @@ func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
 		return m.pageChunks(b, off, end-off)
 	}
 	// Walking the name order visits about end*live/card numbers if b's
-	// documents are spread evenly over it, each a bitmap lookup; selecting
-	// the smallest ranks reads every number of b once, at about a quarter
-	// of a lookup's cost. Names are not spread evenly (a category's
-	// offerings often share their first word), so a walk that visits more
-	// than that estimate says gives up and selects instead: never more
-	// than twice the cost of selecting.
+	// documents are spread evenly over it, each a bit test; selecting the
+	// smallest ranks reads every number of b once and its rank, scattered
+	// in memory, at several times a test's cost. Names are not spread
+	// evenly (a category's offerings often share their first word), so a
+	// walk that visits more numbers than b has gives up and selects
+	// instead.
 	walk := end * len(m.order) / card
 	if end <= 4096 {
-		if walk <= card/4 {
-			if out, ok := m.walkOrder(b, off, end-off, card/4); ok {
+		if walk <= card {
+			if out, ok := m.walkOrder(b, off, end-off, card); ok {
 				return out
 			}
 		}
@@ -86,6 +86,12 @@ func dense(b *roaring.Bitmap, card int) bool {
 // the chunks that hold the page, whatever the clustering, and only those
 // are walked.
 func (m *mem) pageChunks(b *roaring.Bitmap, off, n int) []uint32 {
+	var words []uint64 // b as a plain bitset once a chunk is walked
+	defer func() {
+		if words != nil {
+			putWords(words)
+		}
+	}()
 	out := make([]uint32, 0, n)
 	skip := off
 	for c, chunk := range m.chunks {
@@ -94,8 +100,12 @@ func (m *mem) pageChunks(b *roaring.Bitmap, off, n int) []uint32 {
 			skip -= k
 			continue
 		}
+		if words == nil {
+			words = getWords(len(m.docs))
+			b.WriteDenseTo(words)
+		}
 		for _, d := range m.order[c*rankChunk : min((c+1)*rankChunk, len(m.order))] {
-			if !b.Contains(d) {
+			if words[d>>6]&(1<<(d&63)) == 0 {
 				continue
 			}
 			if skip > 0 {
@@ -113,14 +123,19 @@ func (m *mem) pageChunks(b *roaring.Bitmap, off, n int) []uint32 {
 
 // walkOrder walks the name order for the numbers of b at positions
 // off..off+n, visiting at most budget numbers; ok is false if it ran out.
+// It tests b as a plain bitset: a test is a bit in a few kilobytes,
+// where b's own lookup searches an array.
 func (m *mem) walkOrder(b *roaring.Bitmap, off, n, budget int) (out []uint32, ok bool) {
+	words := getWords(len(m.docs))
+	defer putWords(words)
+	b.WriteDenseTo(words)
 	out = make([]uint32, 0, n)
 	skip := off
 	for i, d := range m.order {
 		if i >= budget {
 			return nil, false
 		}
-		if !b.Contains(d) {
+		if words[d>>6]&(1<<(d&63)) == 0 {
 			continue
 		}
 		if skip > 0 {
