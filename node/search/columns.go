@@ -108,18 +108,33 @@ func (m *mem) ancestors(v uint32) (up []uint32, ok bool) {
 // its values are read from scattered memory.
 const restCost = 16
 
-// countsCols adds to out (zeroed) the facet counts of the documents of b
-// (card of them, dense: see counts): by column in the fields where that is
-// cheaper than intersecting each value (sizes.andCost), by intersection in
-// the others. The caller holds the read lock.
-func (m *mem) countsCols(b *roaring.Bitmap, card int, out []int) {
+// colPlan returns the fields a dense result of card documents is
+// cheaper to count by column than by intersecting each value
+// (sizes.andCost), and what counting it so costs in element tests.
+// The caller holds the read lock.
+func (m *mem) colPlan(card int) (cols []field, cost int) {
 	sz := m.bySize()
 	live := max(int(m.live.GetCardinality()), 1)
-	var cols []field
+	for f := range nFields {
+		col := card + card*int(m.rest[f].GetCardinality())/live*restCost
+		if sz.andCost[f] > col {
+			cols = append(cols, f)
+			cost += col
+		} else {
+			cost += sz.andCost[f]
+		}
+	}
+	return cols, cost
+}
+
+// countsCols adds to out (zeroed) the facet counts of the documents of b
+// (card of them, dense: see counts), by column in the fields cols, by
+// intersection in the others. The caller holds the read lock.
+func (m *mem) countsCols(b *roaring.Bitmap, cols []field, out []int) {
+	sz := m.bySize()
 	var colv [][]uint32
 	for f := range nFields {
-		if sz.andCost[f] > card+card*int(m.rest[f].GetCardinality())/live*restCost {
-			cols = append(cols, f)
+		if slices.Contains(cols, f) {
 			colv = append(colv, m.cols[f][:len(m.docs)])
 		} else {
 			m.countField(b, f, sz.byField[f], out)
