@@ -128,7 +128,7 @@ func (m *mem) colPlan(card int) (cols []field, cost int) {
 }
 
 // countsCols adds to out (zeroed) the facet counts of the documents of b
-// (card of them, dense: see counts), by column in the fields cols, by
+// (dense: see counts), by column in the fields cols (colPlan), by
 // intersection in the others. The caller holds the read lock.
 func (m *mem) countsCols(b *roaring.Bitmap, cols []field, out []int) {
 	sz := m.bySize()
