@@ -8,56 +8,45 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// andCountMin is the smallest result whose facet counts may be
-// intersections of the result with every value's bitmap (AndCardinality:
-// nothing is materialised, dense parts are popcounts) instead of a visit of
-// each result's values. Which of the two is cheaper depends on sizes:
-// counts weighs them (mem.counts). Measured on 100,000 offerings
-// (BenchmarkCatalogueSearch), a visited document value and an intersected
-// array element cost about the same, 4-5 ns; a value whose bitmap is dense
-// costs a few hundred popcounts instead of its size.
-const andCountMin = 4096
-
 // sizes is what counts weighs: each field's value ids largest bitmap
-// first, and the cost of intersecting every value in element tests.
+// first, and the cost of intersecting every value of the field in element
+// tests.
 type sizes struct {
 	byField [nFields][]uint32
-	andCost int
+	andCost [nFields]int
 }
 
-// countsAnd fills out with the facet counts of the documents of b, value by
-// value. In a field that lists only its commonest values (facetNames[f].size
-// of more), values go largest first and counting stops at the first value
-// whose whole bitmap is smaller than the smallest count still listed: it
-// cannot enter the list, nor can any after it. Counts of values so skipped
-// stay 0, so they are absent, exactly as they would be after the cut. The
-// caller holds the read lock.
-func (m *mem) countsAnd(b *roaring.Bitmap, out []int) {
-	for f, ids := range m.bySize().byField {
-		size := facetNames[f].size
-		prune := len(ids) > size
-		var top []int // the size largest counts so far, when pruning
-		low := 0      // index of the smallest of top
-		for _, i := range ids {
-			bits := m.fvals[i].bits
-			if prune && len(top) == size && int(bits.GetCardinality()) < top[low] {
-				break
-			}
-			c := int(b.AndCardinality(bits))
-			out[i] = c
-			if !prune || c == 0 {
-				continue
-			}
-			switch {
-			case len(top) < size:
-				top = append(top, c)
-				if len(top) == size {
-					low = minIndex(top)
-				}
-			case c > top[low]:
-				top[low] = c
+// countField fills out with the facet counts of the documents of b in
+// field f, value by value (ids, largest first). In a field that lists only
+// its commonest values (facetNames[f].size of more), counting stops at the
+// first value whose whole bitmap is smaller than the smallest count still
+// listed: it cannot enter the list, nor can any after it. Counts of values
+// so skipped stay 0, so they are absent, exactly as they would be after
+// the cut. The caller holds the read lock.
+func (m *mem) countField(b *roaring.Bitmap, f field, ids []uint32, out []int) {
+	size := facetNames[f].size
+	prune := len(ids) > size
+	var top []int // the size largest counts so far, when pruning
+	low := 0      // index of the smallest of top
+	for _, i := range ids {
+		bits := m.fvals[i].bits
+		if prune && len(top) == size && int(bits.GetCardinality()) < top[low] {
+			break
+		}
+		c := int(b.AndCardinality(bits))
+		out[i] = c
+		if !prune || c == 0 {
+			continue
+		}
+		switch {
+		case len(top) < size:
+			top = append(top, c)
+			if len(top) == size {
 				low = minIndex(top)
 			}
+		case c > top[low]:
+			top[low] = c
+			low = minIndex(top)
 		}
 	}
 }
@@ -93,7 +82,7 @@ func (m *mem) bySize() *sizes {
 			out.byField[f] = append(out.byField[f], uint32(i))
 			// A dense chunk of 65,536 numbers is 1,024 words to popcount.
 			chunks := int(bits.Maximum()>>16-bits.Minimum()>>16) + 1
-			out.andCost += min(int(card[i]), 1024*chunks)
+			out.andCost[f] += min(int(card[i]), 1024*chunks)
 		}
 	}
 	for f := range out.byField {
@@ -158,17 +147,6 @@ func (m *mem) topRanks(b *roaring.Bitmap, off, n int) []uint32 {
 	return out
 }
 
-// andCheaper reports whether intersecting every value costs less than
-// visiting the result's documents (or, past half, the rest's): both in
-// element tests, a visit being one per value of each document visited.
-func (m *mem) andCheaper(card, live int) bool {
-	if live == 0 {
-		return false
-	}
-	perDoc := len(m.fa) / max(len(m.docs), 1) // removed documents' values are few: compact keeps them under a quarter
-	return m.bySize().andCost < min(card, live-card)*perDoc
-}
-
 // countsPool recycles the counts of finished queries: one int per facet
 // value of the index, thousands of them.
 var countsPool sync.Pool
@@ -179,45 +157,60 @@ func getCounts(n int) []int {
 		clear(c)
 		return c
 	}
-	return make([]int, n)
+	return make([]int, n, n+1) // countsCols asks for one more
 }
 
 func putCounts(c []int) { countsPool.Put(&c) }
 
 // counts returns the facet counts of the documents of b (card of them) by
-// global value id. The caller holds the read lock.
+// global value id, the cheapest of three ways, in element tests: a visit
+// of each document's values; every value's size less a visit of the
+// documents left out; for a dense b, by column (countsCols), its
+// documents being close together so that the columns are read nearly in
+// sequence. A sparse b's documents are far apart: each column entry would
+// be a cache miss of its own. The caller holds the read lock.
 func (m *mem) counts(b *roaring.Bitmap, card int) []int {
 	out := getCounts(len(m.fvals))
+	if card == 0 {
+		return out
+	}
 	live := int(m.live.GetCardinality())
-	visit := func(b *roaring.Bitmap, inc int) {
-		// In batches, from the compact spans: counting reads 8 bytes per
-		// document and its values, not the whole document.
-		var buf [256]uint32
-		it := b.ManyIterator()
-		fa, spans := m.fa, m.spans
-		for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
-			for _, n := range buf[:k] {
-				sp := spans[n]
-				for _, i := range fa[sp>>16 : sp>>16+sp&0xffff] {
-					out[i] += inc
-				}
-			}
-		}
+	perDoc := len(m.fa) / max(len(m.docs), 1) // removed documents' values are few: compact keeps them under a quarter
+	visit, leftOut := card*perDoc, (live-card)*perDoc
+	var cols []field
+	byCol := visit
+	if dense(b, card) {
+		cols, byCol = m.colPlan(card)
 	}
 	switch {
-	case card == 0:
-	case card >= andCountMin && m.andCheaper(card, live):
-		m.countsAnd(b, out)
-	case card <= live/2:
-		visit(b, 1)
-	default:
-		// Most of everything: every value's size less what is left out.
+	case leftOut < min(visit, byCol):
 		for i := range m.fvals {
 			out[i] = int(m.fvals[i].bits.GetCardinality())
 		}
-		visit(roaring.AndNot(m.live, b), -1)
+		m.visit(roaring.AndNot(m.live, b), -1, out)
+	case byCol < visit:
+		m.countsCols(b, cols, out)
+	default:
+		m.visit(b, 1, out)
 	}
 	return out
+}
+
+// visit adds inc to out at every value of every document of b. In
+// batches, from the compact spans: it reads 8 bytes per document and its
+// values, not the whole document.
+func (m *mem) visit(b *roaring.Bitmap, inc int, out []int) {
+	var buf [256]uint32
+	it := b.ManyIterator()
+	fa, spans := m.fa, m.spans
+	for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+		for _, n := range buf[:k] {
+			sp := spans[n]
+			for _, i := range fa[sp>>16 : sp>>16+sp&0xffff] {
+				out[i] += inc
+			}
+		}
+	}
 }
 
 // countCategories adds inc to the rows of byCategory of d's categories, at

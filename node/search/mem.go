@@ -146,15 +146,24 @@ type mem struct {
 	byCategory map[uint32][]int32
 	fvals      []facetVal
 	fids       [nFields]map[string]uint32 // value -> global value id
-	qual       *roaring.Bitmap            // documents with a qualification (maybe expired)
-	coops      map[string]string          // publisher -> coop name, as its documents last said
-	small      []string                   // see smallID
-	smallIDs   map[string]uint8
+	// cols, rest and up count the facets of large results (columns.go):
+	// by field and document number, the document's main value id+1 in
+	// the field (0: none); by field, the documents having other values of it
+	// too; the ancestors' value ids of each category value id a column
+	// holds.
+	cols     [nFields][]uint32
+	rest     [nFields]*roaring.Bitmap
+	up       map[uint32][]uint32
+	qual     *roaring.Bitmap   // documents with a qualification (maybe expired)
+	coops    map[string]string // publisher -> coop name, as its documents last said
+	small    []string          // see smallID
+	smallIDs map[string]uint8
 
 	// order is every live number sorted by name, rank its inverse; both
 	// are rebuilt on the first query after a change.
 	order      []uint32
 	rank       []uint32
+	chunks     []*roaring.Bitmap // the numbers at each rankChunk positions of order (order.go)
 	orderDirty bool
 
 	gen uint64 // bumped at every change: caches of older generations are stale
@@ -178,10 +187,12 @@ func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
 		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
+		up:    map[uint32][]uint32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
 	}
 	for i := range m.fids {
 		m.fids[i] = map[string]uint32{}
+		m.rest[i] = roaring.New()
 	}
 	return m
 }
@@ -222,6 +233,9 @@ func (m *mem) put(in *docIn) {
 		num = uint32(len(m.docs))
 		m.docs = append(m.docs, doc{})
 		m.spans = append(m.spans, 0)
+		for f := range m.cols {
+			m.cols[f] = append(m.cols[f], 0)
+		}
 	}
 	if m.garbage > 1<<16 && m.garbage > (len(m.fa)+len(m.ta))/4 {
 		m.compact()
@@ -238,6 +252,7 @@ func (m *mem) put(in *docIn) {
 	}
 	d.nv = uint16(len(m.fa) - int(d.fat))
 	m.countCategories(&d, 1)
+	m.setCols(num, m.vals(&d))
 	for _, t := range in.all[:min(len(in.all), 1<<16-1)] {
 		i := m.term(t)
 		m.ta = append(m.ta, i)
@@ -303,6 +318,7 @@ func (m *mem) remove(num uint32) {
 	for _, i := range m.vals(d) {
 		m.fvals[i].bits.Remove(num)
 	}
+	m.setCols(num, nil)
 	for _, i := range m.allOf(d) {
 		m.all[i].remove(num)
 	}
@@ -373,6 +389,7 @@ func (m *mem) sortOrder() {
 			rank[n] = uint32(r)
 		}
 		m.order, m.rank, m.orderDirty = order, rank, false
+		m.chunkOrder()
 	}
 	m.mu.Unlock()
 	m.mu.RLock()
@@ -393,65 +410,6 @@ func mergeOrder(a, b []uint32, cmp func(x, y uint32) int) []uint32 {
 	}
 	out = append(out, a[i:]...)
 	return append(out, b[j:]...)
-}
-
-// page returns the numbers of b from off, at most n, in name order. The
-// caller holds the read lock after sortOrder.
-func (m *mem) page(b *roaring.Bitmap, off, n int) []uint32 {
-	card := int(b.GetCardinality())
-	if off >= card || n <= 0 {
-		return nil
-	}
-	end := min(off+n, card)
-	// Walking the name order visits about end*live/card numbers if b's
-	// documents are spread evenly over it, each a bitmap lookup; selecting
-	// the smallest ranks reads every number of b once, at about a quarter
-	// of a lookup's cost. Names are not spread evenly (a category's
-	// offerings often share their first word), so a walk that visits more
-	// than that estimate says gives up and selects instead: never more
-	// than twice the cost of selecting.
-	walk := end * len(m.order) / card
-	if end <= 4096 {
-		if walk <= card/4 {
-			if out, ok := m.walkOrder(b, off, end-off, card/4); ok {
-				return out
-			}
-		}
-		return m.topRanks(b, off, end-off)
-	}
-	if walk <= card*8 {
-		if out, ok := m.walkOrder(b, off, end-off, len(m.order)); ok {
-			return out
-		}
-	}
-	// Deep: sort them all by rank.
-	nums := b.ToArray()
-	slices.SortFunc(nums, func(a, c uint32) int { return cmp.Compare(m.rank[a], m.rank[c]) })
-	return nums[off:end]
-}
-
-// walkOrder walks the name order for the numbers of b at positions
-// off..off+n, visiting at most budget numbers; ok is false if it ran out.
-func (m *mem) walkOrder(b *roaring.Bitmap, off, n, budget int) (out []uint32, ok bool) {
-	out = make([]uint32, 0, n)
-	skip := off
-	for i, d := range m.order {
-		if i >= budget {
-			return nil, false
-		}
-		if !b.Contains(d) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, d)
-		if len(out) == n {
-			break
-		}
-	}
-	return out, true
 }
 
 // validQualified returns the documents whose qualification holds at now,
