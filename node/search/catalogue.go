@@ -23,8 +23,8 @@ type Catalogue struct {
 	// demand record counts them by category and municipality); it must
 	// not block. It is given the query's codes, never its text.
 	NoResult func(ctx context.Context, category, municipality string)
-	// MaxSearches is how many searches run at once; 0: one less than the
-	// cores, at least one (gate.go).
+	// MaxSearches is how many searches run at once; 0: as many as the
+	// cores (gate.go).
 	MaxSearches int
 
 	gateOnce sync.Once

@@ -5,19 +5,23 @@ import (
 	"runtime"
 )
 
-// A node on an old two-core PC answers citizens' searches beside the care
-// loop it exists for: the terminals' calls, check-in schedules, alerts,
-// gossip. A search is pure CPU for a millisecond or so, and a burst of
-// them, if all ran at once, would take every core. So searches run at most
-// MaxSearches at a time (default: one less than the cores Go uses, at
-// least one), the others wait their turn in arrival order (a channel's
-// waiting senders are served first come, first served), and at least one
-// core stays for the rest of the node. It is a bulkhead, not a limit on
-// what a client may ask: nothing is refused, a search waits or its
-// client gives up (its context ends and it leaves the queue).
+// A search is CPU and scratch memory (bitmaps, counts, the answer) for a
+// millisecond or so, and the route is public: a burst of a hundred
+// citizens' searches, if all ran at once, would hold a hundred searches'
+// scratch memory on a node that must live in 256 MB, and share the cores
+// among all of them so that every one finishes late. So searches run at
+// most MaxSearches at a time (default: as many as the cores Go uses), the
+// others wait their turn in arrival order (a channel's waiting senders are
+// served first come, first served). Nothing is refused: a search waits, or
+// its client gives up (its context ends and it leaves the queue).
+//
+// One search less than the cores, to keep a core for the care loop, was
+// measured too (session 8, docs/BENCHMARKS.md): the p50 of the text kinds
+// rose by a third with 8 clients and the p99 did not fall, and Go already
+// preempts a search for the care loop's goroutines.
 
 // defaultSearches is how many searches run at once by default.
-func defaultSearches() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+func defaultSearches() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // enter waits for a turn to search, or for ctx to end. The caller calls
 // the returned leave when its search is done.

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 
 // TestSearchesTakeTurns: with MaxSearches 1, a search waits while another
 // holds the turn and runs once it is free; a search whose client gives up
-// while waiting leaves the queue with its context's error; the default
-// leaves a core free on a machine with more than one.
+// while waiting leaves the queue with its context's error; by default as
+// many run as Go has cores.
 func TestSearchesTakeTurns(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, newReplica(t), 2)
@@ -62,7 +63,7 @@ func TestSearchesTakeTurns(t *testing.T) {
 	if got := cap(c.gate); got != 1 {
 		t.Fatalf("gate of %d, want MaxSearches 1", got)
 	}
-	if d := defaultSearches(); d < 1 {
+	if d := defaultSearches(); d != max(1, runtime.GOMAXPROCS(0)) {
 		t.Fatalf("default searches at once = %d", d)
 	}
 }
