@@ -104,21 +104,30 @@ func (m *mem) pageChunks(b *roaring.Bitmap, off, n int) []uint32 {
 			words = getWords(len(m.docs))
 			b.WriteDenseTo(words)
 		}
-		for _, d := range m.order[c*rankChunk : min((c+1)*rankChunk, len(m.order))] {
-			if words[d>>6]&(1<<(d&63)) == 0 {
-				continue
-			}
-			if skip > 0 {
-				skip--
-				continue
-			}
-			out = append(out, d)
-			if len(out) == n {
-				return out
-			}
+		if pick(m.order[c*rankChunk:min((c+1)*rankChunk, len(m.order))], words, &skip, &out, n) {
+			return out
 		}
 	}
 	return out
+}
+
+// pick appends to out, in order, the numbers of order set in the bitset
+// words, once skip of them have been passed, until out holds n; it
+// reports whether it does.
+func pick(order []uint32, words []uint64, skip *int, out *[]uint32, n int) bool {
+	for _, d := range order {
+		if words[d>>6]&(1<<(d&63)) == 0 {
+			continue
+		}
+		if *skip > 0 {
+			*skip--
+			continue
+		}
+		if *out = append(*out, d); len(*out) == n {
+			return true
+		}
+	}
+	return false
 }
 
 // walkOrder walks the name order for the numbers of b at positions
@@ -131,21 +140,9 @@ func (m *mem) walkOrder(b *roaring.Bitmap, off, n, budget int) (out []uint32, ok
 	b.WriteDenseTo(words)
 	out = make([]uint32, 0, n)
 	skip := off
-	for i, d := range m.order {
-		if i >= budget {
-			return nil, false
-		}
-		if words[d>>6]&(1<<(d&63)) == 0 {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, d)
-		if len(out) == n {
-			break
-		}
+	lim := min(budget, len(m.order))
+	if pick(m.order[:lim], words, &skip, &out, n) || lim == len(m.order) {
+		return out, true
 	}
-	return out, true
+	return nil, false
 }
