@@ -6,6 +6,7 @@ import (
 	"github.com/difronte/difronte/node/audit"
 	"github.com/difronte/difronte/node/auth"
 	"github.com/difronte/difronte/node/problem"
+	"github.com/difronte/difronte/node/store"
 	"github.com/difronte/difronte/schema"
 )
 
@@ -53,13 +54,14 @@ func (s *Service) MakeOffer(ctx context.Context, a auth.Actor, id string, in New
 	}
 	r.Offers = append(r.Offers, o)
 	r.State, r.Updated = StateOffered, now
-	if err := s.inbox.Put(ctx, r); err != nil {
+	if err := s.inOneWrite(ctx,
+		func(tx *store.Tx) error { return s.inbox.PutTx(ctx, tx, r) },
+		func(tx *store.Tx) error { return s.queueTx(ctx, tx, r.Home, MsgOffer, r.ID, wireOffer{Offer: o}) },
+		func(tx *store.Tx) error { return s.recordTx(ctx, tx, a, audit.Create, "offer", o.ID, "request "+r.ID) },
+	); err != nil {
 		return Offer{}, err
 	}
-	if err := s.queue(ctx, r.Home, MsgOffer, r.ID, wireOffer{Offer: o}); err != nil {
-		return Offer{}, err
-	}
-	return o, s.record(ctx, a, audit.Create, "offer", o.ID, "request "+r.ID)
+	return o, nil
 }
 
 // Decline answers a received request with a reason.
@@ -75,11 +77,14 @@ func (s *Service) Decline(ctx context.Context, a auth.Actor, id, reason string) 
 	}
 	r.State, r.Reason, r.Updated = StateDeclined, reason, s.cfg.Clock.Now().UTC()
 	withdrawOpen(r.Offers)
-	if err := s.inbox.Put(ctx, r); err != nil {
+	if err := s.inOneWrite(ctx,
+		func(tx *store.Tx) error { return s.inbox.PutTx(ctx, tx, r) },
+		func(tx *store.Tx) error {
+			return s.queueTx(ctx, tx, r.Home, MsgDecline, r.ID, wireDecline{Reason: reason})
+		},
+		func(tx *store.Tx) error { return s.recordTx(ctx, tx, a, audit.Update, "request", r.ID, "decline") },
+	); err != nil {
 		return Request{}, err
 	}
-	if err := s.queue(ctx, r.Home, MsgDecline, r.ID, wireDecline{Reason: reason}); err != nil {
-		return Request{}, err
-	}
-	return r, s.record(ctx, a, audit.Update, "request", r.ID, "decline")
+	return r, nil
 }

@@ -66,6 +66,9 @@ type rig struct {
 	net        *net
 	notes      []string
 	mu         sync.Mutex
+	// disks are the nodes' stores by peer id, whose writes a test can
+	// make fail (flaky).
+	disks map[string]*flaky
 }
 
 var (
@@ -76,10 +79,14 @@ var (
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	r := &rig{clk: fakeclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)), net: &net{nodes: map[string]*Service{}, down: map[string]bool{}}}
+	r := &rig{clk: fakeclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)), net: &net{nodes: map[string]*Service{}, down: map[string]bool{}},
+		disks: map[string]*flaky{}}
 	cat := catalogue{"off1": {Publisher: provID, ID: "off1", Name: "Assistenza", Category: "anziani.assistenza-domiciliare"}}
 	open := func(self string) *Service {
-		st := store.NewMemory()
+		disk := &flaky{Batching: store.NewMemory().Datastore()}
+		disk.allow.Store(-1)
+		r.disks[self] = disk
+		st := store.Wrap(disk)
 		al, err := audit.Open(context.Background(), st.Namespace("/audit"), r.clk, nil)
 		if err != nil {
 			t.Fatal(err)

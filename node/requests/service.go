@@ -242,6 +242,25 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, a auth.Actor, act 
 	return s.cfg.Audit.RecordTx(ctx, tx, ev)
 }
 
+// inOneWrite makes the writes of steps durable together, in one synced
+// write, or none of them: a change, the message that tells the other node
+// and its audit event (a crash between separate writes could keep a change
+// whose message never leaves). An audit event (recordTx) must be the last
+// step: it holds the log's next link until the write ends.
+func (s *Service) inOneWrite(ctx context.Context, steps ...func(*store.Tx) error) error {
+	tx, err := store.Begin(ctx, s.cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer tx.Abandon()
+	for _, step := range steps {
+		if err := step(tx); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
 // queueTx queues one message for to within tx.
 func (s *Service) queueTx(ctx context.Context, tx *store.Tx, to, typ, request string, body any) error {
 	return s.enqueueTx(ctx, tx, s.out.EnqueueTx, to, typ, request, body)

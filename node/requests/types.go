@@ -2,6 +2,7 @@ package requests
 
 import (
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -209,4 +210,29 @@ func withdrawOpen(offers []Offer) {
 			offers[i].State = "withdrawn"
 		}
 	}
+}
+
+// Clone is a copy of r that shares no slice with it (store.Cloner): the
+// service changes offers and deliveries in place before writing r back.
+func (r *Request) Clone() Request {
+	c := *r
+	c.Offerings = slices.Clone(r.Offerings)
+	c.Deliveries = slices.Clone(r.Deliveries)
+	for i := range c.Deliveries {
+		c.Deliveries[i].Offerings = slices.Clone(c.Deliveries[i].Offerings)
+	}
+	c.Offers = slices.Clone(r.Offers)
+	c.Messages = slices.Clone(r.Messages)
+	return c
+}
+
+// Clone is a copy of c that shares no slice with it (store.Cloner).
+func (c *Case) Clone() Case {
+	d := *c
+	d.Offerings = slices.Clone(c.Offerings)
+	d.Timeline = slices.Clone(c.Timeline)
+	d.Due = slices.Clone(c.Due)
+	d.Payments = slices.Clone(c.Payments)
+	d.Messages = slices.Clone(c.Messages)
+	return d
 }

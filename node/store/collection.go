@@ -88,7 +88,22 @@ func (c *Collection[T]) Get(id string) (T, bool) {
 		var zero T
 		return zero, false
 	}
-	return *t, true
+	return copyOf(t), true
+}
+
+// Cloner is a record holding slices its users change in place (an
+// element's state) before writing the record back: the copying reads of a
+// Collection (Get, Filter, Page) return its Clone, not a shallow copy
+// whose slices would still be the stored record's, so that memory never
+// shows a change before the write that makes it durable, or one whose
+// write failed.
+type Cloner[T any] interface{ Clone() T }
+
+func copyOf[T any](t *T) T {
+	if c, ok := any(t).(Cloner[T]); ok {
+		return c.Clone()
+	}
+	return *t
 }
 
 // Put writes the record, synced, then updates memory.
@@ -269,7 +284,7 @@ func (c *Collection[T]) Filter(keep func(*T) bool) []T {
 	var out []T
 	for _, t := range c.sorted {
 		if keep(t) {
-			out = append(out, *t)
+			out = append(out, copyOf(t))
 		}
 	}
 	return out
@@ -288,7 +303,7 @@ func (c *Collection[T]) Page(keep func(*T) bool, offset, limit int) (total int, 
 			continue
 		}
 		if total >= offset && len(page) < limit {
-			page = append(page, *t)
+			page = append(page, copyOf(t))
 		}
 		total++
 	}

@@ -1,0 +1,78 @@
+package requests
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	ds "github.com/ipfs/go-datastore"
+)
+
+// flaky is a datastore whose batches stop committing after allow more
+// commits (negative: never): a disk that fails in the middle of a change.
+type flaky struct {
+	ds.Batching
+	allow atomic.Int32
+}
+
+func (f *flaky) Batch(ctx context.Context) (ds.Batch, error) {
+	b, err := f.Batching.Batch(ctx)
+	return flakyBatch{b, f}, err
+}
+
+type flakyBatch struct {
+	ds.Batch
+	f *flaky
+}
+
+func (b flakyBatch) Commit(ctx context.Context) error {
+	if b.f.allow.Load() == 0 {
+		return errors.New("disk failed")
+	}
+	b.f.allow.Add(-1)
+	return b.Batch.Commit(ctx)
+}
+
+// TestAnswerIsOneWrite: a provider's offer and decline, their message to
+// the citizen's node and their audit event are one synced write. With a
+// disk that takes one more write and fails the rest, the offer is whole
+// (in the inbox, delivered, audited once); with a disk that takes none,
+// the decline leaves nothing (the request still open with its one offer,
+// nothing queued, no event). Written in three writes, the first would
+// have kept a change whose message never left.
+func TestAnswerIsOneWrite(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	req := r.sent(t)
+	disk := r.disks[provID]
+	head, _ := r.prov.cfg.Audit.Head()
+
+	disk.allow.Store(1)
+	o, err := r.prov.MakeOffer(ctx, manager, req.ID, NewOffer{Price: 18, Unit: "ora", Start: "2026-12-21", ValidUntil: "2099-01-01"})
+	if err != nil {
+		t.Fatalf("an offer on a disk that takes one write: %v", err)
+	}
+	r.settle(t)
+	if mine, ok := r.home.mine.Get(req.ID); !ok || len(mine.Offers) != 1 || mine.Offers[0].ID != o.ID {
+		t.Fatalf("the offer did not reach the citizen's node: %+v", mine)
+	}
+	if h, _ := r.prov.cfg.Audit.Head(); h != head+1 {
+		t.Fatalf("audit head %d after the offer, want %d", h, head+1)
+	}
+
+	disk.allow.Store(0)
+	if _, err := r.prov.Decline(ctx, manager, req.ID, "nessuna disponibilità"); err == nil {
+		t.Fatal("a decline on a failed disk was acknowledged")
+	}
+	disk.allow.Store(-1)
+	if got, _ := r.prov.inbox.Get(req.ID); got.State != StateOffered || len(got.Offers) != 1 || got.Offers[0].State != StateOpen {
+		t.Fatalf("a failed decline changed the request: %+v", got)
+	}
+	if n := r.prov.Outbox().Pending(""); n != 0 {
+		t.Fatalf("a failed decline queued %d messages", n)
+	}
+	if h, _ := r.prov.cfg.Audit.Head(); h != head+1 {
+		t.Fatalf("audit head %d after a failed decline, want %d", h, head+1)
+	}
+}
