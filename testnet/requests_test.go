@@ -141,16 +141,7 @@ func TestRequestAcrossNodes(t *testing.T) {
 		canaries = append(canaries, s)
 		return s
 	}
-	offering := func(n *node.Node, name string) catalogue.Offering {
-		o, err := n.Own().Create(ctx, admin, schema.Offering{Name: name, Description: "Aiuto a casa.", Category: "anziani.assistenza-domiciliare",
-			Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
-			Contact: schema.Contact{Email: "info@coop.example.org"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return o
-	}
-	ob, oc := offering(b, "Assistenza domiciliare di B"), offering(c, "Assistenza domiciliare di C")
+	ob, oc := homeCare(t, b, admin, "Assistenza domiciliare di B"), homeCare(t, c, admin, "Assistenza domiciliare di C")
 	poll.Until(t, 30*time.Second, "both offerings to reach A", func() bool {
 		_, e1 := a.Catalogue().Get(ctx, b.PeerID(), ob.ID)
 		_, e2 := a.Catalogue().Get(ctx, c.PeerID(), oc.ID)
@@ -396,4 +387,16 @@ func audited(t *testing.T, n *node.Node, kind, id, citizen, detail string) {
 	if _, err := n.Audit().Verify(ctx); err != nil {
 		t.Fatalf("%s: audit chain: %v", n.PeerID(), err)
 	}
+}
+
+// homeCare publishes a free home-care offering named name on n.
+func homeCare(t *testing.T, n *node.Node, admin auth.Actor, name string) catalogue.Offering {
+	t.Helper()
+	o, err := n.Own().Create(context.Background(), admin, schema.Offering{Name: name, Description: "Aiuto a casa.", Category: "anziani.assistenza-domiciliare",
+		Cost: schema.Cost{Type: schema.CostFree}, Delivery: schema.DeliveryIndividual, Areas: []string{"015146"}, Languages: []string{"it"},
+		Contact: schema.Contact{Email: "info@coop.example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
