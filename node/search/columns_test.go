@@ -25,15 +25,7 @@ func TestFacetColumnsFollowChanges(t *testing.T) {
 			t.Errorf("field %d: removed documents are still counted as having other values", f)
 		}
 	}
-	every := func(k int) *roaring.Bitmap {
-		b := roaring.New()
-		for i, n := range m.live.ToArray() {
-			if i%k == 0 {
-				b.Add(n)
-			}
-		}
-		return b
-	}
+	every := func(k int) *roaring.Bitmap { return everyKth(m, k) }
 	sets := map[string]*roaring.Bitmap{
 		"everything": m.live, "half": every(2), "a fifth": every(5), "sparse": every(61),
 		"common word": m.matching(x.terms("servizio", 1)[0], false),

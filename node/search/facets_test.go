@@ -24,15 +24,7 @@ func TestFacetCountsAndPagesAgree(t *testing.T) {
 	defer m.mu.RUnlock()
 	m.sortOrder()
 
-	every := func(k int) *roaring.Bitmap {
-		b := roaring.New()
-		for i, n := range m.live.ToArray() {
-			if i%k == 0 {
-				b.Add(n)
-			}
-		}
-		return b
-	}
+	every := func(k int) *roaring.Bitmap { return everyKth(m, k) }
 	sets := map[string]*roaring.Bitmap{
 		"everything": m.live, "half": every(2), "a third": every(3), "sparse": every(97), "one": every(1 << 30), "none": roaring.New(),
 		"common word": m.matching(x.terms("servizio", 1)[0], true),
@@ -154,4 +146,15 @@ func plainCounts(m *mem, b *roaring.Bitmap) []int {
 		}
 	}
 	return plain
+}
+
+// everyKth is every k-th live document of m. Read lock held.
+func everyKth(m *mem, k int) *roaring.Bitmap {
+	b := roaring.New()
+	for i, n := range m.live.ToArray() {
+		if i%k == 0 {
+			b.Add(n)
+		}
+	}
+	return b
 }

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -99,14 +100,7 @@ func TestBadDays(t *testing.T) {
 // typed order, the placeholder in the page's language, the hidden
 // "_dates" name, and aria-invalid with the error's id on a refused day.
 func TestDateInField(t *testing.T) {
-	c, err := loadCatalogues(web.Locales())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pages, err := parsePages(web.Templates())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, pages := cataloguesAndPages(t)
 	for _, lang := range []string{"it", "en"} {
 		p := &page{cat: c, Lang: lang, Form: url.Values{"start": {"2026-12-31"}, "bad": {"31/02/2026"}}, Errors: map[string]string{"bad": "bad_date"}}
 		var b strings.Builder
@@ -137,14 +131,7 @@ func TestDateInField(t *testing.T) {
 // error; the same field of the other forms stays blank and valid, and a
 // good date of the refused form is shown back without an error.
 func TestDateInOfOnlyTheRefusedForm(t *testing.T) {
-	c, err := loadCatalogues(web.Locales())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pages, err := parsePages(web.Templates())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, pages := cataloguesAndPages(t)
 	p := &page{cat: c, Lang: "it", Form: url.Values{"start": {"31/02/2026"}, "valid_until": {"2026-12-31"}}, Errors: map[string]string{"start": "bad_date"}}
 	draw := func(f field) string {
 		var b strings.Builder
@@ -165,4 +152,18 @@ func TestDateInOfOnlyTheRefusedForm(t *testing.T) {
 		strings.Contains(got, "aria-invalid") || strings.Contains(got, "aria-describedby") || !strings.Contains(got, `aria-required="true"`) {
 		t.Errorf("another form's date drawn as %s", got)
 	}
+}
+
+// cataloguesAndPages loads the message catalogues and parses the pages.
+func cataloguesAndPages(t *testing.T) (*catalogues, map[string]*template.Template) {
+	t.Helper()
+	c, err := loadCatalogues(web.Locales())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := parsePages(web.Templates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, pages
 }
