@@ -151,6 +151,19 @@ type Case struct {
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
 }
 
+// Clone is a copy of c that shares no slice with it (store.Cloner): an
+// action is marked done in place before the case is written back, which
+// must not show in memory before the write, nor after a failed one.
+func (c *Case) Clone() Case {
+	d := *c
+	d.Actions = slices.Clone(c.Actions)
+	for i := range d.Actions {
+		d.Actions[i].Proposals = slices.Clone(d.Actions[i].Proposals)
+	}
+	d.Timeline = slices.Clone(c.Timeline)
+	return d
+}
+
 // Link is one step of a beneficiary's escalation chain. An alert keeps
 // only Kind, ID and Channel (links.go); Name and To are in the settings
 // and the registry.
