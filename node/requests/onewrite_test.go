@@ -76,3 +76,25 @@ func TestAnswerIsOneWrite(t *testing.T) {
 		t.Fatalf("audit head %d after a failed decline, want %d", h, head+1)
 	}
 }
+
+// TestClonesShareNothing: a Request's and a Case's clones (what their
+// collections hand out, store.Cloner) share no slice with the original.
+func TestClonesShareNothing(t *testing.T) {
+	r := Request{Offers: []Offer{{State: StateOpen}}, Deliveries: []Delivery{{State: StateOpen, Offerings: []string{"a"}}},
+		Offerings: []OfferingRef{{ID: "a"}}, Messages: []Message{{Text: "x"}}}
+	c := r.Clone()
+	c.Offers[0].State, c.Deliveries[0].State, c.Deliveries[0].Offerings[0] = "withdrawn", StateClosed, "b"
+	c.Offerings[0].ID, c.Messages[0].Text = "b", "y"
+	if r.Offers[0].State != StateOpen || r.Deliveries[0].State != StateOpen || r.Deliveries[0].Offerings[0] != "a" ||
+		r.Offerings[0].ID != "a" || r.Messages[0].Text != "x" {
+		t.Fatalf("a request's clone shares memory: %+v", r)
+	}
+	k := Case{Timeline: []Change{{To: CaseActive}}, Due: []Due{{Amount: 1}}, Payments: []Payment{{}}, Messages: []Message{{Text: "x"}},
+		Offerings: []OfferingRef{{ID: "a"}}}
+	d := k.Clone()
+	d.Timeline[0].To, d.Due[0].Amount, d.Messages[0].Text, d.Offerings[0].ID = "x", 2, "y", "b"
+	d.Payments[0].ID = "p"
+	if k.Timeline[0].To != CaseActive || k.Due[0].Amount != 1 || k.Messages[0].Text != "x" || k.Offerings[0].ID != "a" || k.Payments[0].ID != "" {
+		t.Fatalf("a case's clone shares memory: %+v", k)
+	}
+}
