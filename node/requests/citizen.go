@@ -81,23 +81,19 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 	// its first reply is refused as unknown_request and it closes its
 	// copy (Service.send). The audit event is in the same write: one
 	// fsync on this node, done before the provider's, not beside it.
-	tx, err := store.Begin(ctx, s.cfg.Store)
-	if err != nil {
-		return Request{}, err
-	}
-	defer tx.Abandon()
-	if err := s.mine.PutTx(ctx, tx, r); err != nil {
-		return Request{}, err
-	}
-	for _, p := range order {
-		if err := s.enqueueTx(ctx, tx, s.out.EnqueueEarlyTx, p, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
-			return Request{}, err
-		}
-	}
-	if err := s.recordTx(ctx, tx, a, audit.Create, "request", r.ID, ""); err != nil {
-		return Request{}, err
-	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := s.inOneWrite(ctx,
+		func(tx *store.Tx) error { return s.mine.PutTx(ctx, tx, r) },
+		func(tx *store.Tx) error {
+			for _, p := range order {
+				body := wireRequest{Offerings: by[p], Need: need, Created: now}
+				if err := s.enqueueTx(ctx, tx, s.out.EnqueueEarlyTx, p, MsgRequest, r.ID, body); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(tx *store.Tx) error { return s.recordTx(ctx, tx, a, audit.Create, "request", r.ID, "") },
+	); err != nil {
 		return Request{}, err
 	}
 	for _, o := range r.Offerings {
@@ -189,42 +185,35 @@ func (s *Service) Accept(ctx context.Context, a auth.Actor, id, offer string) (C
 	r.Case = c.ID
 	r.State = StateAccepted
 	r.Updated = now
-	for j := range r.Offers {
-		if j == i {
-			r.Offers[j].State = StateAccepted
-		} else if r.Offers[j].State == StateOpen {
-			r.Offers[j].State = "withdrawn"
-		}
-	}
-	tx, err := store.Begin(ctx, s.cfg.Store)
-	if err != nil {
-		return Case{}, err
-	}
-	defer tx.Abandon()
-	if err := s.mirror.PutTx(ctx, tx, c); err != nil {
-		return Case{}, err
-	}
-	if err := s.queueTx(ctx, tx, o.Provider, MsgAccept, r.ID, wireAccept{Offer: o.ID, Case: c.ID}); err != nil {
-		return Case{}, err
-	}
+	r.Offers[i].State = StateAccepted
+	withdrawOpen(r.Offers)
+	// The other providers still waiting are told the request is settled.
+	var closed []string
 	for j, d := range r.Deliveries {
 		switch {
 		case d.Provider == o.Provider:
 			r.Deliveries[j].State = StateAccepted
 		case d.State == StateOpen || d.State == StateOffered:
 			r.Deliveries[j].State = StateClosed
-			if err := s.queueTx(ctx, tx, d.Provider, MsgWithdraw, r.ID, wireWithdraw{}); err != nil {
-				return Case{}, err
-			}
+			closed = append(closed, d.Provider)
 		}
 	}
-	if err := s.mine.PutTx(ctx, tx, r); err != nil {
-		return Case{}, err
-	}
-	if err := s.recordTx(ctx, tx, a, audit.Create, "case", c.ID, "accept "+o.ID); err != nil {
-		return Case{}, err
-	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := s.inOneWrite(ctx,
+		func(tx *store.Tx) error { return s.mirror.PutTx(ctx, tx, c) },
+		func(tx *store.Tx) error {
+			return s.queueTx(ctx, tx, o.Provider, MsgAccept, r.ID, wireAccept{Offer: o.ID, Case: c.ID})
+		},
+		func(tx *store.Tx) error {
+			for _, p := range closed {
+				if err := s.queueTx(ctx, tx, p, MsgWithdraw, r.ID, wireWithdraw{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(tx *store.Tx) error { return s.mine.PutTx(ctx, tx, r) },
+		func(tx *store.Tx) error { return s.recordTx(ctx, tx, a, audit.Create, "case", c.ID, "accept "+o.ID) },
+	); err != nil {
 		return Case{}, err
 	}
 	return c, nil

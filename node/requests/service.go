@@ -225,9 +225,7 @@ func (s *Service) record(ctx context.Context, a auth.Actor, act audit.Action, ki
 	if s.cfg.Audit == nil {
 		return nil
 	}
-	ev := a.Event(act, kind, object) // "operator X for citizen Y" when acting
-	ev.Detail = detail
-	return s.cfg.Audit.Record(ctx, ev)
+	return s.cfg.Audit.Record(ctx, event(a, act, kind, object, detail))
 }
 
 // recordTx audits a's act within tx (audit.Log.RecordTx): the event is
@@ -237,9 +235,14 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, a auth.Actor, act 
 	if s.cfg.Audit == nil {
 		return nil
 	}
+	return s.cfg.Audit.RecordTx(ctx, tx, event(a, act, kind, object, detail))
+}
+
+// event is a's audit event: "operator X for citizen Y" when acting.
+func event(a auth.Actor, act audit.Action, kind, object, detail string) audit.Event {
 	ev := a.Event(act, kind, object)
 	ev.Detail = detail
-	return s.cfg.Audit.RecordTx(ctx, tx, ev)
+	return ev
 }
 
 // inOneWrite makes the writes of steps durable together, in one synced
