@@ -163,13 +163,14 @@ func getCounts(n int) []int {
 func putCounts(c []int) { countsPool.Put(&c) }
 
 // counts returns the facet counts of the documents of b (card of them) by
-// global value id, the cheapest of three ways, in element tests: a visit
+// global value id, the cheapest of four ways, in element tests: a visit
 // of each document's values; every value's size less a visit of the
-// documents left out; for a dense b, by column (countsCols), its
-// documents being close together so that the columns are read nearly in
-// sequence. A sparse b's documents are far apart: each column entry would
-// be a cache miss of its own. The caller holds the read lock.
-func (m *mem) counts(b *roaring.Bitmap, card int) []int {
+// documents left out; from the row of one of terms, the query's words
+// (termCounts); for a dense b, by column (countsCols), its documents being
+// close together so that the columns are read nearly in sequence. A
+// sparse b's documents are far apart: each column entry would be a cache
+// miss of its own. The caller holds the read lock.
+func (m *mem) counts(b *roaring.Bitmap, card int, terms []uint32) []int {
 	out := getCounts(len(m.fvals))
 	if card == 0 {
 		return out
@@ -182,7 +183,10 @@ func (m *mem) counts(b *roaring.Bitmap, card int) []int {
 	if dense(b, card) {
 		cols, byCol = m.colPlan(card)
 	}
+	byTerm, hasTerm := m.termCounts(b, card, perDoc, terms)
 	switch {
+	case hasTerm && byTerm.cost < min(visit, byCol, leftOut):
+		m.countFromTerm(b, card, byTerm, out)
 	case leftOut < min(visit, byCol):
 		for i := range m.fvals {
 			out[i] = int(m.fvals[i].bits.GetCardinality())

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -85,9 +86,12 @@ func TestCategoryCountsFollowChanges(t *testing.T) {
 // publishers after a seventh of them were removed and a third replaced
 // with other categories and places: what index structures kept as
 // documents come and go are checked on.
-func churnedIndex(t *testing.T, n int) *Index {
+func churnedIndex(t *testing.T, n int, setup ...func(*mem)) *Index {
 	t.Helper()
 	x := bareIndex(t)
+	for _, f := range setup {
+		f(x.mem)
+	}
 	offers := genOfferings(5, n)
 	again := genOfferings(6, n) // other categories and places for the same ids
 	pub := func(i int) string { return "12D3KooWPub" + strconv.Itoa(i%40) }
@@ -128,7 +132,17 @@ func checkCounts(t *testing.T, m *mem, name string, b *roaring.Bitmap, want map[
 	}
 	cols := make([]int, len(m.fvals))
 	m.countsCols(b, []field{ffCategory, ffPlace, ffCost, ffDelivery, ffLang, ffPublisher}, cols)
-	for how, counts := range map[string][]int{"intersection": and, "column": cols, "": m.counts(b, card)} {
+	all := map[string][]int{"intersection": and, "column": cols, "": m.counts(b, card, slices.Collect(maps.Keys(m.byTerm)))}
+	for id := range m.byTerm {
+		p, ok := m.termCounts(b, card, 1, []uint32{id})
+		if !ok {
+			t.Fatalf("term %s has a row but no plan", m.words[id])
+		}
+		out := make([]int, len(m.fvals))
+		m.countFromTerm(b, card, p, out)
+		all["row of "+m.words[id]] = out
+	}
+	for how, counts := range all {
 		if got := m.facetLists(counts); !reflect.DeepEqual(want, got) {
 			t.Errorf("%s (%d): %s counts\n%v\nplain counts\n%v", name, card, how, got, want)
 		}

@@ -144,8 +144,13 @@ type mem struct {
 	// that category, the funnel's first steps, kept as documents come and
 	// go (facets.go).
 	byCategory map[uint32][]int32
-	fvals      []facetVal
-	fids       [nFields]map[string]uint32 // value -> global value id
+	// byTerm holds the same for each term id in termRowMin documents or
+	// more, up to maxTermRows of them: the facet counts of a text query
+	// are its result's difference from a term's row (termcounts.go).
+	byTerm                  map[uint32][]int32
+	termRowMin, maxTermRows int // termRowMin and maxTermRows but in tests
+	fvals                   []facetVal
+	fids                    [nFields]map[string]uint32 // value -> global value id
 	// cols, rest and up count the facets of large results (columns.go):
 	// by field and document number, the document's main value id+1 in
 	// the field (0: none); by field, the documents having other values of it
@@ -187,6 +192,7 @@ func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
 		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
+		byTerm: map[uint32][]int32{}, termRowMin: termRowMin, maxTermRows: maxTermRows,
 		up:    map[uint32][]uint32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
 	}
@@ -282,6 +288,7 @@ func (m *mem) put(in *docIn) {
 	m.spans[num] = span(&d)
 	m.byID[d.id] = num
 	m.live.Add(num)
+	m.countTerms(&m.docs[num], 1)
 	m.changed()
 }
 
@@ -315,12 +322,16 @@ func (m *mem) delete(id string) {
 func (m *mem) remove(num uint32) {
 	d := &m.docs[num]
 	m.countCategories(d, -1)
+	m.countTerms(d, -1)
 	for _, i := range m.vals(d) {
 		m.fvals[i].bits.Remove(num)
 	}
 	m.setCols(num, nil)
 	for _, i := range m.allOf(d) {
 		m.all[i].remove(num)
+		if m.all[i].empty() {
+			delete(m.byTerm, i)
+		}
 	}
 	for _, i := range m.nameOf(d) {
 		m.name[i].remove(num)

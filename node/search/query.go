@@ -368,7 +368,7 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 	if c, ok := m.fids[ffCategory][q.Category]; ok && len(tokens) == 0 && q.onlyCategory() {
 		counts = m.categoryCounts(c)
 	} else {
-		counts = m.counts(res, card)
+		counts = m.counts(res, card, m.termIDs(tokens))
 	}
 	r.facets = m.facetLists(counts)
 	putCounts(counts)
