@@ -98,6 +98,46 @@ func TestPeerIDRoundTrip(t *testing.T) {
 	}
 }
 
+// TestPeerIDKeysRemembered checks the cache of decoded peer IDs: a second
+// decode gives the same key, a caller changing its copy changes nobody
+// else's, a bad ID is refused however often it comes, and a full cache
+// starts again and still answers.
+func TestPeerIDKeysRemembered(t *testing.T) {
+	pub := testKey(3).Public().(ed25519.PublicKey)
+	id := PeerIDFromPublicKey(pub)
+	first, err := PublicKeyFromPeerID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first[0] ^= 0xff
+	second, err := PublicKeyFromPeerID(id)
+	if err != nil || !second.Equal(pub) {
+		t.Fatalf("second decode: %x, %v; want %x: a caller's change reached the cache", second, err, pub)
+	}
+	bad := "1" + id // a leading zero byte: not canonical
+	for range 3 {
+		if _, err := PublicKeyFromPeerID(bad); !errors.Is(err, ErrBadPeerID) {
+			t.Fatalf("%q: err %v, want ErrBadPeerID", bad, err)
+		}
+	}
+	for i := range maxPeerKeys + 10 {
+		k := make(ed25519.PublicKey, ed25519.PublicKeySize)
+		k[0], k[1] = byte(i), byte(i>>8)
+		if _, err := PublicKeyFromPeerID(PeerIDFromPublicKey(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peerKeys.RLock()
+	n := len(peerKeys.m)
+	peerKeys.RUnlock()
+	if n > maxPeerKeys {
+		t.Errorf("%d peer keys remembered, bound %d", n, maxPeerKeys)
+	}
+	if got, err := PublicKeyFromPeerID(id); err != nil || !got.Equal(pub) {
+		t.Errorf("after the cache filled: %x, %v", got, err)
+	}
+}
+
 // golden is one signature vector: a fixed seed and fields, and the bytes
 // every implementation must produce for them.
 type golden struct {
