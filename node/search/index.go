@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -31,6 +32,10 @@ type Index struct {
 	mem *mem
 	ana analysis.Analyzer
 	log *slog.Logger
+	// shared holds the terms of texts many offerings share (sharedTerms),
+	// nShared how many.
+	shared  sync.Map
+	nShared atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -130,6 +130,28 @@ func (x *Index) terms(s string, limit int) []string {
 	return out
 }
 
+// sharedTerms is terms(s, 0) for a text many offerings share (a coop's
+// name, a category's name or keyword, a municipality's name), analysed
+// once: they are a fixed taxonomy, the municipalities and one name per
+// coop, at most maxShared of them (past it the memory starts again). The
+// slice must not be changed.
+func (x *Index) sharedTerms(s string) []string {
+	if ts, ok := x.shared.Load(s); ok {
+		return ts.([]string)
+	}
+	ts := x.terms(s, 0)
+	if x.nShared.Add(1) > maxShared {
+		x.shared.Clear()
+		x.nShared.Store(1)
+	}
+	x.shared.Store(s, ts)
+	return ts
+}
+
+// maxShared bounds sharedTerms' memory: the taxonomy's names and
+// keywords, Italy's municipalities and a few thousand coops fit.
+const maxShared = 1 << 14
+
 // foldKey is how a whole name is compared for the exact-match rank:
 // lower case, accents removed, runs of spaces and punctuation made one space.
 func foldKey(s string) string {
