@@ -250,6 +250,22 @@ func (r *result) tier(k int) *roaring.Bitmap {
 	return r.tiers[k]
 }
 
+// andOf returns the intersection of sets (at least one). When the
+// smallest is within every other, as the documents of words that always
+// come together are ("dog sitter", "badante notte"), it is the
+// intersection: it is returned itself, shared and read only, and nothing
+// is allocated.
+func andOf(sets []*roaring.Bitmap) (b *roaring.Bitmap, shared bool) {
+	small := slices.MinFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
+	n := small.GetCardinality()
+	for _, s := range sets {
+		if s != small && small.AndCardinality(s) != n {
+			return roaring.FastAnd(sets...), false
+		}
+	}
+	return small, true
+}
+
 // splitTiers fills r's first three tiers from res, the matches of a text
 // query, and counts the last. Tiers are disjoint: each is res and its
 // postings less the earlier tiers, taken out in place, so a query makes
@@ -260,9 +276,13 @@ func (m *mem) splitTiers(r *result, res *roaring.Bitmap, tokens []string, text s
 		if sets == nil || left == 0 {
 			continue
 		}
-		b := roaring.FastAnd(append(sets, res)...)
+		b, shared := andOf(append(sets, res))
 		for _, e := range r.tiers[:k] {
-			if e != nil {
+			switch {
+			case e == nil:
+			case shared:
+				b, shared = roaring.AndNot(b, e), false
+			default:
 				b.AndNot(e)
 			}
 		}
@@ -347,14 +367,7 @@ func (m *mem) compute(q Query, text string, tokens []string, now time.Time) *res
 	case len(sets) == 1:
 		res = sets[0] // read only from here on: no copy
 	default:
-		slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
-		res = roaring.And(sets[0], sets[1])
-		for _, s := range sets[2:] {
-			if res.IsEmpty() {
-				break
-			}
-			res.And(s)
-		}
+		res, _ = andOf(sets) // read only from here on
 	}
 	card := int(res.GetCardinality())
 	r := &result{card: card, facets: map[string][]FacetValue{}, from: from, until: until, res: res}

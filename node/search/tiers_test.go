@@ -2,7 +2,10 @@ package search
 
 import (
 	"context"
+	"slices"
 	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
 )
 
 // TestTextPagesFollowTiers pages through text queries whose matches fall
@@ -82,5 +85,63 @@ func TestTextPagesFollowTiers(t *testing.T) {
 	}
 	if !seen3 {
 		t.Fatal("no query reached the typo tier: the test does not cover it")
+	}
+}
+
+// TestTiersLeavePostingsAlone checks that a text query whose tiers share
+// the index's own bitmaps (andOf: a word's documents within every other
+// set) changes none of them: every posting and facet bitmap has the same
+// documents after every query, pages of every tier included, as before.
+func TestTiersLeavePostingsAlone(t *testing.T) {
+	x := bareIndex(t)
+	putAll(t, x, genOfferings(17, 2500), 40)
+	m := x.mem
+	m.noResultCache = true
+	snapshot := func() []uint64 {
+		var out []uint64
+		for i := range m.all {
+			out = append(out, m.all[i].bitmap().GetCardinality(), m.name[i].bitmap().GetCardinality())
+		}
+		for _, v := range m.fvals {
+			out = append(out, v.bits.GetCardinality())
+		}
+		return out
+	}
+	before := snapshot()
+	shared := 0
+	for _, text := range []string{"servizio", "assistenza domiciliare", "servizi aiuto", "compagnia", "terapia", "pasti a domicilio"} {
+		tokens := x.terms(words(text), maxWords)
+		m.mu.RLock()
+		var sets []*roaring.Bitmap
+		for _, tok := range tokens {
+			sets = append(sets, m.matching(tok, true))
+		}
+		if _, ok := andOf(sets); ok {
+			shared++
+		}
+		m.mu.RUnlock()
+		for page := 1; page <= 30; page++ {
+			if _, err := x.Search(context.Background(), Query{Text: text, Page: page, PerPage: 100}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if shared == 0 {
+		t.Fatal("no query shared a bitmap of the index: the test covers nothing")
+	}
+	if after := snapshot(); !slices.Equal(before, after) {
+		t.Error("a query changed the index's bitmaps")
+	}
+}
+
+func TestAndOf(t *testing.T) {
+	a, b, c := roaring.BitmapOf(1, 2, 3, 4), roaring.BitmapOf(2, 3), roaring.BitmapOf(0, 2, 3, 9)
+	if got, shared := andOf([]*roaring.Bitmap{a, b, c}); got != b || !shared {
+		t.Errorf("b within a and c: got %v shared %v, want b itself", got, shared)
+	}
+	d := roaring.BitmapOf(3, 4)
+	got, shared := andOf([]*roaring.Bitmap{a, b, d})
+	if shared || !got.Equals(roaring.BitmapOf(3)) || got == b || got == d {
+		t.Errorf("a, b, d: got %v shared %v, want a new {3}", got, shared)
 	}
 }
