@@ -2,6 +2,7 @@ package care
 
 import (
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -121,4 +122,16 @@ type Terminal struct {
 	Beneficiary string        `json:"beneficiary,omitempty"`
 	Notes       string        `json:"notes,omitempty"`
 	History     []StateChange `json:"history"`
+}
+
+// Clone is a copy of t that shares no slice with it (store.Cloner): a
+// save or a move appends its worker to a copy's Workers (addWorker), and
+// two of them at once (the care API and the workshop's move take no common
+// lock) would both write into the spare capacity of the stored record's
+// array, so that a stored record could show the other's worker.
+func (t *Terminal) Clone() Terminal {
+	c := *t
+	c.Workers = slices.Clone(t.Workers)
+	c.History = slices.Clone(t.History)
+	return c
 }

@@ -1,6 +1,9 @@
 package escalation
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestCaseCopiesShareNothing: a case read from the service's collection
 // can have its actions and timeline changed in place (as an
@@ -21,5 +24,32 @@ func TestCaseCopiesShareNothing(t *testing.T) {
 	}
 	if len(now.Timeline) > 0 && now.Timeline[0].What == "changed" {
 		t.Fatal("the stored case's timeline changed through a copy")
+	}
+}
+
+// TestAlertCopiesShareNothing: an alert read from the service's collection
+// can have its tokens dropped in place (as a send drops the expired ones
+// with slices.DeleteFunc) and its links rewritten in place (as the links'
+// migration does) without the stored alert changing before its write.
+func TestAlertCopiesShareNothing(t *testing.T) {
+	r := newRig(t)
+	_, al := socialAlert(t, r)
+	if len(al.Links) == 0 || len(al.Tokens) == 0 {
+		t.Fatalf("alert without links or tokens: %+v", al)
+	}
+	link, token := al.Links[0], al.Tokens[0]
+	got, _ := r.svc.alerts.Get(al.ID)
+	got.Links[0].Channel = "changed"
+	got.Tokens = slices.DeleteFunc(got.Tokens, func(AckToken) bool { return true })
+	for _, f := range r.svc.alerts.Filter(func(x *Alert) bool { return x.ID == al.ID }) {
+		f.Links[0].Kind = "changed"
+		f.Tokens[0].Hash = "changed"
+	}
+	now, _ := r.svc.alerts.Get(al.ID)
+	if now.Links[0] != link {
+		t.Fatalf("the stored alert's link changed through a copy: %+v, want %+v", now.Links[0], link)
+	}
+	if now.Tokens[0] != token {
+		t.Fatalf("the stored alert's token changed through a copy: %+v, want %+v", now.Tokens[0], token)
 	}
 }

@@ -251,6 +251,17 @@ type Alert struct {
 	CreatedAt time.Time  `json:"created_at"`
 }
 
+// Clone is a copy of al that shares no slice with it (store.Cloner): a
+// send drops expired tokens in place (slices.DeleteFunc) and the links'
+// migration rewrites links in place before the alert is written back,
+// which must not show in memory before the write, nor after a failed one.
+func (al *Alert) Clone() Alert {
+	d := *al
+	d.Links = slices.Clone(al.Links)
+	d.Tokens = slices.Clone(al.Tokens)
+	return d
+}
+
 // AckToken is one acknowledgement link sent, kept hashed. It works once
 // (the alert it acknowledges is then acked) and until Expires.
 type AckToken struct {

@@ -2,6 +2,7 @@ package requests
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/difronte/difronte/node/audit"
@@ -44,7 +45,7 @@ func (s *Service) handle(ctx context.Context, tx *store.Tx, peer string, e Envel
 	case *wireAccept:
 		return s.gotAccept(ctx, tx, peer, e.Request, b)
 	case *wireWithdraw:
-		return s.gotWithdraw(ctx, peer, e.Request)
+		return s.gotWithdraw(ctx, tx, peer, e.Request)
 	case *wireTransition:
 		return s.gotTransition(ctx, peer, b)
 	case *wireCase:
@@ -195,8 +196,11 @@ func (s *Service) gotAccept(ctx context.Context, tx *store.Tx, peer, id string, 
 	return s.recordTx(ctx, tx, systemActor, audit.Create, "case", c.ID, "accepted")
 }
 
-// gotWithdraw closes a request the citizen settled with another provider.
-func (s *Service) gotWithdraw(ctx context.Context, peer, id string) error {
+// gotWithdraw closes a request the citizen settled with another provider,
+// within the message's tx: the closed request, its audit event and
+// "handled" are one synced write, so a failed disk keeps none of them and
+// the home node sends the message again.
+func (s *Service) gotWithdraw(ctx context.Context, tx *store.Tx, peer, id string) error {
 	r, ok := s.inbox.Get(id)
 	if !ok || r.Home != peer {
 		return refusal("unknown_request")
@@ -206,10 +210,10 @@ func (s *Service) gotWithdraw(ctx context.Context, peer, id string) error {
 	}
 	r.State, r.Updated = StateClosed, s.cfg.Clock.Now().UTC()
 	withdrawOpen(r.Offers)
-	if err := s.inbox.Put(ctx, r); err != nil {
+	if err := s.inbox.PutTx(ctx, tx, r); err != nil {
 		return err
 	}
-	return s.record(ctx, systemActor, audit.Update, "request", id, "withdrawn")
+	return s.recordTx(ctx, tx, systemActor, audit.Update, "request", id, "withdrawn")
 }
 
 // ReasonUnknownAtHome closes a request in a provider's inbox that its
@@ -219,25 +223,33 @@ func (s *Service) gotWithdraw(ctx context.Context, peer, id string) error {
 const ReasonUnknownAtHome = "unknown_at_home"
 
 // orphaned closes the inbox request that payload, a provider's reply the
-// home node to refused as unknown_request, was about.
-func (s *Service) orphaned(ctx context.Context, to string, payload []byte) {
+// home node to refused as unknown_request, was about. The closed request
+// and its audit event are one synced write; when it fails, neither is
+// kept and the error says so, so that the reply stays queued and the
+// close is tried again when the home node refuses it again.
+func (s *Service) orphaned(ctx context.Context, to string, payload []byte) error {
 	e, _, err := Decode(payload)
 	if err != nil || (e.Type != MsgOffer && e.Type != MsgDecline && e.Type != MsgRequestMessage) {
-		return
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.inbox.Get(e.Request)
 	if !ok || r.Home != to || r.State == StateAccepted || r.State == StateClosed {
-		return
+		return nil
 	}
 	r.State, r.Reason, r.Updated = StateClosed, ReasonUnknownAtHome, s.cfg.Clock.Now().UTC()
 	withdrawOpen(r.Offers)
-	if err := s.inbox.Put(ctx, r); err != nil {
+	err = s.inOneWrite(ctx,
+		func(tx *store.Tx) error { return s.inbox.PutTx(ctx, tx, r) },
+		func(tx *store.Tx) error {
+			return s.recordTx(ctx, tx, systemActor, audit.Update, "request", r.ID, "closed: "+ReasonUnknownAtHome)
+		})
+	if err != nil {
 		s.log.Error("cannot close a request its home node does not know", "request", r.ID, "err", err)
-		return
+		return fmt.Errorf("close orphan request %s: %w", r.ID, err)
 	}
-	_ = s.record(ctx, systemActor, audit.Update, "request", r.ID, "closed: "+ReasonUnknownAtHome)
+	return nil
 }
 
 // gotTransition applies the citizen's change to the authoritative case

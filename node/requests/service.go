@@ -169,7 +169,11 @@ func (s *Service) send(ctx context.Context, to, _ string, payload []byte) error 
 		return err
 	}
 	if a.Refused == "unknown_request" {
-		s.orphaned(ctx, to, payload)
+		// Not closed: the reply stays queued, the home node refuses it
+		// again and the close is tried again.
+		if err := s.orphaned(ctx, to, payload); err != nil {
+			return err
+		}
 	}
 	return a.Err()
 }

@@ -3,6 +3,7 @@ package webui
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,8 +118,8 @@ func (u *ui) requestPost(w http.ResponseWriter, r *http.Request) {
 type inboxData struct {
 	Requests []requests.Request
 	Today    string
-	// Refused is the request whose offer form came back with a date that
-	// does not exist: the inbox has one offer form per request, all with
+	// Refused is the request whose offer form came back refused for one
+	// of its fields: the inbox has one offer form per request, all with
 	// the same field names, and only that one shows what was typed (the
 	// page's Form) and the errors beside its fields (the page's Errors).
 	Refused string
@@ -128,15 +129,19 @@ func (u *ui) inboxRequests(w http.ResponseWriter, r *http.Request) {
 	u.renderInbox(w, r, "", nil, nil)
 }
 
-// offerDates are the date fields of an offer form, with the prefix of
-// their input ids (followed by the request's id).
-var offerDates = []struct{ name, prefix string }{{"start", "s-"}, {"valid_until", "v-"}}
+// offerFields are the fields of an offer form, with the prefix of their
+// input ids (followed by the request's id): a refusal that belongs to one
+// of them is shown beside it.
+var offerFields = []offerField{{"price", "p-"}, {"unit", "u-"}, {"start", "s-"}, {"valid_until", "v-"}, {"conditions", "c-"}}
+
+type offerField struct{ name, prefix string }
 
 // renderInbox draws the provider's inbox. With refused set, the offer form
-// of that request was sent with a date that is no date (bad, from
-// badDays): the inbox comes back (400) with that form as typed (f), the
-// message beside each bad date and a summary linking to the fields, so the
-// provider corrects the date instead of typing the offer again.
+// of that request was refused for some of its fields (bad: field → error
+// code, err.* in the catalogues): the inbox comes back (400) with that
+// form as typed (f), the message beside each refused field and a summary
+// linking to the fields, so the provider corrects the field instead of
+// typing the offer again.
 func (u *ui) renderInbox(w http.ResponseWriter, r *http.Request, refused string, f url.Values, bad map[string]string) {
 	if !requests.IsProvider(actor(r)) { // an admin acting for a citizen
 		u.fail(w, r, problem.ErrForbidden)
@@ -152,9 +157,9 @@ func (u *ui) renderInbox(w http.ResponseWriter, r *http.Request, refused string,
 	status := http.StatusOK
 	if refused != "" {
 		p.Form, p.Errors, status = f, bad, http.StatusBadRequest
-		for _, d := range offerDates {
+		for _, d := range offerFields {
 			if bad[d.name] != "" {
-				p.Summary = append(p.Summary, fieldError{ID: d.prefix + refused, Msg: p.T("rq.field."+d.name) + ": " + p.T("err.bad_date")})
+				p.Summary = append(p.Summary, fieldError{ID: d.prefix + refused, Msg: p.T("rq.field."+d.name) + ": " + p.Err(d.name)})
 			}
 		}
 	}
@@ -185,14 +190,7 @@ func (u *ui) requestAnswer(w http.ResponseWriter, r *http.Request) {
 	f, a, id := r.PostForm, actor(r), v["id"]
 	switch v["op"] {
 	case "offerta":
-		if bad := badDays(f); len(bad) > 0 {
-			u.renderInbox(w, r, id, f, bad)
-			return
-		}
-		price, _ := strconv.ParseFloat(strings.ReplaceAll(f.Get("price"), ",", "."), 64)
-		_, err := u.d.Requests.MakeOffer(ctx(r), a, id, requests.NewOffer{Price: price, Unit: f.Get("unit"), Start: f.Get("start"),
-			Conditions: f.Get("conditions"), ValidUntil: f.Get("valid_until")})
-		u.answered(w, r, err, "/richieste", "flash.rq_offered")
+		u.offerPost(w, r, id, f)
 	case "rifiuto":
 		_, err := u.d.Requests.Decline(ctx(r), a, id, f.Get("reason"))
 		u.answered(w, r, err, "/richieste", "flash.rq_declined")
@@ -200,6 +198,65 @@ func (u *ui) requestAnswer(w http.ResponseWriter, r *http.Request) {
 		c, err := u.d.Requests.Accept(ctx(r), a, id, f.Get("offer"))
 		u.answered(w, r, err, "/pratiche/"+c.ID, "flash.rq_accepted")
 	}
+}
+
+// offerPost makes the provider's offer from the inbox's form. A refusal
+// that belongs to fields of the form, found here or by the service, brings
+// the inbox back (400) with the form as typed and each message beside its
+// field; any other refusal goes back to the inbox with a flash.
+func (u *ui) offerPost(w http.ResponseWriter, r *http.Request, id string, f url.Values) {
+	price, bad := offerFaults(f)
+	if len(bad) == 0 {
+		_, err := u.d.Requests.MakeOffer(ctx(r), actor(r), id, requests.NewOffer{Price: price, Unit: strings.TrimSpace(f.Get("unit")),
+			Start: f.Get("start"), Conditions: f.Get("conditions"), ValidUntil: f.Get("valid_until")})
+		if bad = offerRefusal(err); bad == nil {
+			u.answered(w, r, err, "/richieste", "flash.rq_offered")
+			return
+		}
+	}
+	u.renderInbox(w, r, id, f, bad)
+}
+
+// offerFaults reads an offer form's price and finds the refusals the page
+// can tell before the service is asked: a date that is no date (badDays),
+// a price that is not an amount above zero ("9,50" or "9.50"), a unit,
+// start or validity left empty.
+func offerFaults(f url.Values) (float64, map[string]string) {
+	bad := badDays(f)
+	price, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(f.Get("price")), ",", "."), 64)
+	if err != nil || !(price > 0) { // NaN is not above zero either
+		bad["price"] = "not_positive"
+	}
+	for _, name := range []string{"unit", "start", "valid_until"} {
+		if bad[name] == "" && strings.TrimSpace(f.Get(name)) == "" {
+			bad[name] = "required"
+		}
+	}
+	return price, bad
+}
+
+// offerRefusal is the service's refusal of an offer as the form's field
+// errors, when it is a 400 naming only fields of the form: a validity
+// in_the_past as such, any other fault as invalid. nil otherwise.
+func offerRefusal(err error) map[string]string {
+	if err == nil {
+		return nil
+	}
+	pe := problem.As(err)
+	if pe.Status != http.StatusBadRequest || len(pe.Fields) == 0 {
+		return nil
+	}
+	bad := map[string]string{}
+	for k, c := range pe.Fields {
+		if !slices.ContainsFunc(offerFields, func(o offerField) bool { return o.name == k }) {
+			return nil
+		}
+		if c != "in_the_past" {
+			c = "invalid"
+		}
+		bad[k] = c
+	}
+	return bad
 }
 
 type casesListData struct {

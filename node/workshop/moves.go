@@ -3,7 +3,6 @@ package workshop
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -54,7 +53,7 @@ func (s *Service) Move(ctx context.Context, a auth.Actor, id string, tr Transiti
 		return View{}, err
 	}
 	d := s.device(id)
-	d.Steps = append(slices.Clone(d.Steps), Step{From: from, To: tr.To, Checklist: cl, By: a.Username, At: now})
+	d.Steps = append(d.Steps, Step{From: from, To: tr.To, Checklist: cl, By: a.Username, At: now})
 	if a.Role == auth.Refurbisher {
 		d.Assigned = a.Username
 	}
@@ -108,7 +107,7 @@ type NextMove struct {
 }
 
 func (s *Service) view(t Terminal, d Device) View {
-	v := View{ID: t.ID, Label: t.Label, Model: t.Model, State: t.State, Beneficiary: t.Beneficiary, Since: t.Since(), Device: d, Warnings: []string{}}
+	v := View{ID: t.ID, Label: t.Label, Model: t.Model, State: t.State, Beneficiary: t.Beneficiary, Since: t.Since(), Device: d.Clone(), Warnings: []string{}}
 	v.Terminal = t.ID
 	if d.Report != nil {
 		v.Warnings = d.Report.Warnings()
@@ -117,9 +116,6 @@ func (s *Service) view(t Terminal, d Device) View {
 		v.Next = append(v.Next, NextMove{To: to, Back: backStep(t.State, to), Checklist: nonNil(Checklist(t.State, to))})
 	}
 	v.Steps = nonNil(v.Steps)
-	for i := range v.Steps {
-		v.Steps[i].Checklist = maps.Clone(v.Steps[i].Checklist)
-	}
 	return v
 }
 

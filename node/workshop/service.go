@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -70,6 +71,20 @@ type Device struct {
 	Report   *Report   `json:"report,omitempty"`
 	ReportAt time.Time `json:"report_at,omitzero"`
 	Steps    []Step    `json:"steps"`
+}
+
+// Clone is a copy of d that shares no step and no checklist with it
+// (store.Cloner): the copies a view hands out must not reach the stored
+// record's steps, which readers of the collection read without the
+// service's lock. Report is replaced whole, never changed in place, so it
+// is shared.
+func (d *Device) Clone() Device {
+	c := *d
+	c.Steps = slices.Clone(d.Steps)
+	for i := range c.Steps {
+		c.Steps[i].Checklist = maps.Clone(c.Steps[i].Checklist)
+	}
+	return c
 }
 
 // Step is one transition with the checklist it recorded.

@@ -4,7 +4,9 @@
 // request for an assistant on /lavoro (issue 16, its start). Each refuses
 // 31/02/2026 with a message beside the field that says how to type a date
 // (Italian page), axe clean, and then takes a good date, stored as ISO (read
-// back through the API). One real `difronte serve`: the node is its own
+// back through the API). The offer form also refuses, beside their fields,
+// a price that is no amount above zero, an empty unit or start and a
+// validity in the past. One real `difronte serve`: the node is its own
 // provider, so the citizen asks this node's own offering and its admin offers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -146,6 +148,55 @@ test('offer form: 31/02/2026 refused beside the start and beside the valid-until
   assert.equal(offers.length, 1);
   assert.equal(offers[0].start, iso(30));
   assert.equal(offers[0].valid_until, iso(40));
+});
+
+// refusedFields checks the offer form of request id came back (400) with
+// each of fields (the input's id prefix, and the message expected) marked
+// invalid and described by its message, the summary linking to it, and no
+// axe violation.
+async function refusedFields(page, id, name, send, fields) {
+  const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator(send).click()]);
+  assert.equal(res.status(), 400, `${name}: not refused with 400`);
+  for (const [prefix, message] of fields) {
+    const error = `e-${prefix}-${id}`;
+    const field = page.locator(`#${prefix}-${id}`);
+    assert.match(await page.locator(`#${error}`).textContent(), message, `${name}: the message beside #${prefix}-${id}`);
+    assert.equal(await field.getAttribute('aria-invalid'), 'true', `${name}: #${prefix}-${id} not marked invalid`);
+    assert.ok((await field.getAttribute('aria-describedby') || '').split(' ').includes(error), `${name}: #${prefix}-${id} not described by its error`);
+    assert.equal(await page.locator(`#errsum a[href="#${prefix}-${id}"]`).count(), 1, `${name}: the summary does not link to #${prefix}-${id}`);
+  }
+  await axe(page, name);
+}
+
+test('offer form: a price of 0, a blank unit and no start refused beside each field, a validity in the past beside its date', { timeout: 90000 }, async () => {
+  const rq = await api(n, 'POST', '/api/v1/requests', {
+    offerings: [`${offering.publisher}/${offering.id}`], for: 'mia zia, Lucia', municipality: '015146', start: iso(10), consent: true,
+  }, citizenToken);
+  await waitFor('the request in the provider\'s inbox', async () => (await api(n, 'GET', '/api/v1/requests')).some((r) => r.id === rq.id), 30000, 200);
+  const send = `form[action="/richieste/${rq.id}/offerta"] button[type=submit]`;
+  const fill = async ({ price, unit, start, until }) => {
+    await admin.goto(`${n.base}/richieste`);
+    await admin.locator(`#rq-${rq.id}`).waitFor();
+    await admin.fill(`#p-${rq.id}`, price);
+    await admin.fill(`#u-${rq.id}`, unit);
+    await admin.fill(`#s-${rq.id}`, start);
+    await admin.fill(`#v-${rq.id}`, until);
+  };
+  await fill({ price: '0', unit: '   ', start: '', until: typed(40) });
+  await refusedFields(admin, rq.id, 'offer form (price, unit, start)', send,
+    [['p', /maggiore di zero/], ['u', /campo obbligatorio/], ['s', /campo obbligatorio/]]);
+  // The form comes back as typed; the good date is not marked.
+  assert.equal(await admin.inputValue(`#p-${rq.id}`), '0');
+  assert.equal(await admin.inputValue(`#v-${rq.id}`), typed(40));
+  assert.equal(await admin.locator(`#v-${rq.id}`).getAttribute('aria-invalid'), null);
+  assert.equal(await admin.locator(`#e-v-${rq.id}`).count(), 0);
+
+  await fill({ price: '12,50', unit: 'ora', start: typed(30), until: typed(-2) });
+  await refusedFields(admin, rq.id, 'offer form (validity in the past)', send, [['v', /già passata/]]);
+  assert.equal(await admin.inputValue(`#v-${rq.id}`), typed(-2));
+  assert.equal(await admin.inputValue(`#p-${rq.id}`), '12,50');
+  assert.equal(await admin.locator(`#p-${rq.id}`).getAttribute('aria-invalid'), null);
+  assert.equal((await api(n, 'GET', `/api/v1/requests/${rq.id}`)).offers.length, 0, 'a refused offer was made');
 });
 
 test('family request: 31/02/2026 refused beside the start date, a good start stored as ISO', { timeout: 90000 }, async () => {
