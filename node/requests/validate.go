@@ -17,6 +17,9 @@ const (
 	maxText       = 4000
 	maxShort      = 200
 	MaxAttachment = 2 << 20
+	// MaxPrice is the largest price of an offer, in euros: 0 is a free
+	// service.
+	MaxPrice = 1e7
 )
 
 var municipalityPattern = regexp.MustCompile(`^[0-9]{6}$`)
@@ -49,7 +52,7 @@ func checkNeed(n Need) string {
 
 func checkOffer(o Offer) string {
 	switch {
-	case o.Price < 0 || o.Price > 1e7 || o.Price != o.Price:
+	case o.Price < 0 || o.Price > MaxPrice || o.Price != o.Price:
 		return "price"
 	case o.Unit == "" || schema.TextFault(o.Unit, 40, false) != "":
 		return "unit"

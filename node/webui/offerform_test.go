@@ -12,22 +12,26 @@ import (
 )
 
 // offerFaults: the refusals of an offer form that belong to one field are
-// found before the service is asked: a price that is not an amount above
-// zero, a unit, start or validity left empty, a date that is no date. A
+// found before the service is asked: a price that is not an amount from
+// zero (a free service, as the service allows) to requests.MaxPrice, a unit, start or validity left empty, a date that is no date. A
 // good form has none and its price read with a decimal comma.
 func TestOfferFaults(t *testing.T) {
 	good := url.Values{"price": {"9,50"}, "unit": {"pasto"}, "start": {"2026-12-21"}, "valid_until": {"2026-12-31"}}
 	if price, bad := offerFaults(good); len(bad) != 0 || price != 9.5 {
 		t.Fatalf("a good offer: %v %v", price, bad)
 	}
+	free := url.Values{"price": {"0"}, "unit": {"pasto"}, "start": {"2026-12-21"}, "valid_until": {"2026-12-31"}}
+	if price, bad := offerFaults(free); len(bad) != 0 || price != 0 {
+		t.Fatalf("a free service's offer: %v %v", price, bad)
+	}
 	for _, tc := range []struct {
 		field, value, want string
 	}{
-		{"price", "0", "not_positive"},
-		{"price", "-3", "not_positive"},
-		{"price", "nove", "not_positive"},
-		{"price", "NaN", "not_positive"},
-		{"price", "", "not_positive"},
+		{"price", "-3", "bad_amount"},
+		{"price", "10000000,01", "bad_amount"},
+		{"price", "nove", "bad_amount"},
+		{"price", "NaN", "bad_amount"},
+		{"price", "", "bad_amount"},
 		{"unit", "  ", "required"},
 		{"start", "", "required"},
 		{"valid_until", "", "required"},
@@ -68,14 +72,14 @@ func TestOfferFormMarksItsFields(t *testing.T) {
 	open := func(id string) requests.Request { return requests.Request{ID: id, State: requests.StateOpen} }
 	for _, lang := range []string{"it", "en"} {
 		p := &page{cat: c, Lang: lang, Form: url.Values{"price": {"0"}, "unit": {" "}, "conditions": {"x"}},
-			Errors: map[string]string{"price": "not_positive", "unit": "required", "conditions": "invalid"}}
+			Errors: map[string]string{"price": "bad_amount", "unit": "required", "conditions": "invalid"}}
 		p.Data = inboxData{Requests: []requests.Request{open("rq-1"), open("rq-2")}, Refused: "rq-1"}
 		var b strings.Builder
 		if err := pages["requests_inbox"].ExecuteTemplate(&b, "content", p); err != nil {
 			t.Fatal(err)
 		}
 		got := b.String()
-		for _, f := range []struct{ prefix, code string }{{"p-", "not_positive"}, {"u-", "required"}, {"c-", "invalid"}} {
+		for _, f := range []struct{ prefix, code string }{{"p-", "bad_amount"}, {"u-", "required"}, {"c-", "invalid"}} {
 			msg := p.T("err." + f.code)
 			if msg == "" || strings.HasPrefix(msg, "err.") {
 				t.Fatalf("%s: no message for %s", lang, f.code)

@@ -219,13 +219,14 @@ func (u *ui) offerPost(w http.ResponseWriter, r *http.Request, id string, f url.
 
 // offerFaults reads an offer form's price and finds the refusals the page
 // can tell before the service is asked: a date that is no date (badDays),
-// a price that is not an amount above zero ("9,50" or "9.50"), a unit,
+// a price that is not an amount from zero (a free service) to
+// requests.MaxPrice ("9,50" or "9.50"), a unit,
 // start or validity left empty.
 func offerFaults(f url.Values) (float64, map[string]string) {
 	bad := badDays(f)
 	price, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(f.Get("price")), ",", "."), 64)
-	if err != nil || !(price > 0) { // NaN is not above zero either
-		bad["price"] = "not_positive"
+	if err != nil || !(price >= 0 && price <= requests.MaxPrice) { // NaN is neither
+		bad["price"] = "bad_amount"
 	}
 	for _, name := range []string{"unit", "start", "valid_until"} {
 		if bad[name] == "" && strings.TrimSpace(f.Get(name)) == "" {

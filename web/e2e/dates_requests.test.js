@@ -5,7 +5,7 @@
 // 31/02/2026 with a message beside the field that says how to type a date
 // (Italian page), axe clean, and then takes a good date, stored as ISO (read
 // back through the API). The offer form also refuses, beside their fields,
-// a price that is no amount above zero, an empty unit or start and a
+// a price that is no amount, an empty unit or start and a
 // validity in the past. One real `difronte serve`: the node is its own
 // provider, so the citizen asks this node's own offering and its admin offers.
 import { test, before, after } from 'node:test';
@@ -168,7 +168,7 @@ async function refusedFields(page, id, name, send, fields) {
   await axe(page, name);
 }
 
-test('offer form: a price of 0, a blank unit and no start refused beside each field, a validity in the past beside its date', { timeout: 90000 }, async () => {
+test('offer form: a price that is no amount, a blank unit and no start refused beside each field, a validity in the past beside its date', { timeout: 90000 }, async () => {
   const rq = await api(n, 'POST', '/api/v1/requests', {
     offerings: [`${offering.publisher}/${offering.id}`], for: 'mia zia, Lucia', municipality: '015146', start: iso(10), consent: true,
   }, citizenToken);
@@ -182,11 +182,11 @@ test('offer form: a price of 0, a blank unit and no start refused beside each fi
     await admin.fill(`#s-${rq.id}`, start);
     await admin.fill(`#v-${rq.id}`, until);
   };
-  await fill({ price: '0', unit: '   ', start: '', until: typed(40) });
+  await fill({ price: 'nove', unit: '   ', start: '', until: typed(40) });
   await refusedFields(admin, rq.id, 'offer form (price, unit, start)', send,
-    [['p', /maggiore di zero/], ['u', /campo obbligatorio/], ['s', /campo obbligatorio/]]);
+    [['p', /importo non valido/], ['u', /campo obbligatorio/], ['s', /campo obbligatorio/]]);
   // The form comes back as typed; the good date is not marked.
-  assert.equal(await admin.inputValue(`#p-${rq.id}`), '0');
+  assert.equal(await admin.inputValue(`#p-${rq.id}`), 'nove');
   assert.equal(await admin.inputValue(`#v-${rq.id}`), typed(40));
   assert.equal(await admin.locator(`#v-${rq.id}`).getAttribute('aria-invalid'), null);
   assert.equal(await admin.locator(`#e-v-${rq.id}`).count(), 0);
