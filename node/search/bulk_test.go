@@ -1,9 +1,13 @@
 package search
 
 import (
+	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/difronte/difronte/schema"
 )
 
 // TestBulkScanAndChunkedSnapshot: enough whole publishers to reindex by one
@@ -71,5 +75,72 @@ func TestBulkScanAndChunkedSnapshot(t *testing.T) {
 	}
 	if len(keys) != n-2 || !slices.IsSorted(keys) {
 		t.Fatalf("name order: %d documents, sorted %v", len(keys), slices.IsSorted(keys))
+	}
+}
+
+// TestParallelAdderKeepsOrderAndStops: the adder puts batches in the order
+// of the scan (a later version of an offering wins), and once a batch
+// cannot be put the scan is told to stop, nothing after it is put, and
+// close returns the cause.
+func TestParallelAdderKeepsOrderAndStops(t *testing.T) {
+	x := bareIndex(t)
+	x.cfg.BatchSize = 10
+	offers := genOfferings(21, 25)
+	entry := func(o schema.Offering) *schema.Entry {
+		body, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &schema.Entry{Publisher: "12D3KooWPub", Kind: schema.KindOffering, Key: o.ID, Body: body}
+	}
+	bt := x.newBatcher()
+	ad := x.newParallelAdder(bt, func(string) string { return "Cooperativa" }, func(int) error { return bt.flush(false) })
+	for round := range 4 { // each round renames every offering: the last must win
+		for _, o := range offers {
+			o.Name = "Round " + strconv.Itoa(round) + " " + o.Name
+			if err := ad.add(entry(o)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := ad.close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range offers {
+		n, ok := x.mem.byID[docID("12D3KooWPub", o.ID)]
+		if want := foldKey("Round 3 " + o.Name); !ok || x.mem.docs[n].nameKey != want {
+			t.Fatalf("offering %s: indexed as %q, want the last round's name %q", o.ID, x.mem.docs[n].nameKey, want)
+		}
+	}
+
+	y := bareIndex(t)
+	y.cfg.BatchSize = 10
+	cause := errors.New("disk full")
+	put := 0
+	ad = y.newParallelAdder(y.newBatcher(), func(string) string { return "Cooperativa" }, func(done int) error {
+		put = done
+		if done >= 20 {
+			return cause
+		}
+		return nil
+	})
+	stopped := false
+	for i := range 200 {
+		if err := ad.add(entry(genOfferings(uint64(100+i), 1)[0])); err != nil {
+			if !errors.Is(err, errPutFailed) {
+				t.Fatalf("add: %v, want errPutFailed", err)
+			}
+			stopped = true
+			break
+		}
+	}
+	if err := ad.close(); !errors.Is(err, cause) {
+		t.Fatalf("close: %v, want the cause", err)
+	}
+	if !stopped {
+		t.Error("the scan was never told to stop")
+	}
+	if put != 20 {
+		t.Errorf("batches put up to %d entries, want none after the failure at 20", put)
 	}
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/difronte/difronte/federation/clock"
 	"github.com/difronte/difronte/federation/replica"
@@ -202,8 +204,8 @@ func (x *Index) indexScan(ctx context.Context, bt *batcher, pubs map[string]bool
 		}
 		return ctx.Err()
 	})
-	if cerr := ad.close(); err == nil {
-		err = cerr
+	if cerr := ad.close(); cerr != nil {
+		err = cerr // the cause, where the scan saw errPutFailed
 	}
 	if err != nil {
 		return fmt.Errorf("reindex %d publishers: %w", len(pubs), err)
@@ -320,42 +322,83 @@ func bulkGC() func() {
 }
 
 // parallelAdder builds the documents of a scan's entries on every core, a
-// batch at a time, while the scan goes on reading the next batch.
+// batch at a time, while the scan goes on reading the next batch and the
+// previous batch is put into the index: three stages, so that the
+// documents' building (JSON and text analysis, in parallel) does not wait
+// for the index's lock, which takes one batch at a time.
 type parallelAdder struct {
 	x     *Index
 	bt    *batcher
 	coop  func(string) string
 	batch []*schema.Entry
-	done  chan error // the batch being built; nil when none
+	built chan struct{} // closed when the batch being built is queued for its put; nil when none
+	puts  chan builtBatch
+	put   chan error  // the putter's first error, when it has put everything
+	bad   atomic.Bool // the putter failed: the scan may stop
 	after func(done int) error
-	n     int
+	n     int // entries put so far (the putter's)
+}
+
+// builtBatch is a batch whose documents are built, waiting to be put.
+type builtBatch struct {
+	es  []*schema.Entry
+	ops []op
 }
 
 func (x *Index) newParallelAdder(bt *batcher, coop func(string) string, after func(done int) error) *parallelAdder {
-	return &parallelAdder{x: x, bt: bt, coop: coop, after: after}
+	a := &parallelAdder{x: x, bt: bt, coop: coop, after: after, puts: make(chan builtBatch, 1), put: make(chan error, 1)}
+	go a.putter()
+	return a
 }
+
+// putter puts the built batches into the index in order. After an error
+// it drops the rest.
+func (a *parallelAdder) putter() {
+	var first error
+	for b := range a.puts {
+		if first != nil {
+			continue
+		}
+		a.x.addOps(a.bt, b.es, b.ops, a.coop)
+		first = a.bt.maybeFlush()
+		a.n += len(b.es)
+		if first == nil && a.after != nil {
+			first = a.after(a.n)
+		}
+		a.bad.Store(first != nil)
+	}
+	a.put <- first
+}
+
+// errPutFailed stops a scan whose batches can no longer be put; close
+// returns the cause.
+var errPutFailed = errors.New("search index: a batch could not be put")
 
 // add takes one entry of the scan.
 func (a *parallelAdder) add(e *schema.Entry) error {
+	if a.bad.Load() {
+		return errPutFailed
+	}
 	a.batch = append(a.batch, e)
 	if len(a.batch) < a.x.cfg.BatchSize {
 		return nil
 	}
-	return a.flush()
+	a.flush()
+	return nil
 }
 
-// flush waits for the batch being built, then starts building this one.
-func (a *parallelAdder) flush() error {
-	if err := a.wait(); err != nil {
-		return err
-	}
+// flush waits until the batch being built is built, then starts building
+// this one.
+func (a *parallelAdder) flush() {
+	a.wait()
 	if len(a.batch) == 0 {
-		return nil
+		return
 	}
 	es := a.batch
 	a.batch = nil
 	ops := make([]op, len(es))
-	a.done = make(chan error, 1)
+	built := make(chan struct{})
+	a.built = built
 	go func() {
 		var wg sync.WaitGroup
 		workers := runtime.GOMAXPROCS(0)
@@ -369,33 +412,28 @@ func (a *parallelAdder) flush() error {
 			}()
 		}
 		wg.Wait()
-		a.x.addOps(a.bt, es, ops, a.coop)
-		err := a.bt.maybeFlush()
-		a.n += len(es)
-		if err == nil && a.after != nil {
-			err = a.after(a.n)
-		}
-		a.done <- err
+		a.puts <- builtBatch{es, ops}
+		close(built)
 	}()
-	return nil
 }
 
-// wait waits for the batch being built, if any.
-func (a *parallelAdder) wait() error {
-	if a.done == nil {
-		return nil
+// wait waits until the batch being built, if any, is built.
+func (a *parallelAdder) wait() {
+	if a.built != nil {
+		<-a.built
+		a.built = nil
 	}
-	err := <-a.done
-	a.done = nil
-	return err
 }
 
-// close builds what is left and waits for it.
+// close builds and puts what is left, and returns the putter's first
+// error. The adder is not used after.
 func (a *parallelAdder) close() error {
-	if err := a.flush(); err != nil {
-		return err
+	if !a.bad.Load() {
+		a.flush()
 	}
-	return a.wait()
+	a.wait()
+	close(a.puts)
+	return <-a.put
 }
 
 // Rebuild creates the index in cfg.Dir anew from the replica (the node
@@ -454,8 +492,8 @@ func (x *Index) rebuild(ctx context.Context, progress func(done, total int)) err
 		}
 		return ctx.Err()
 	})
-	if cerr := ad.close(); err == nil {
-		err = cerr
+	if cerr := ad.close(); cerr != nil {
+		err = cerr // the cause, where the scan saw errPutFailed
 	}
 	if err != nil {
 		return fmt.Errorf("rebuild search index: %w", err)
