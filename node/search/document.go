@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/difronte/difronte/schema"
@@ -8,35 +9,39 @@ import (
 
 // document is the indexed form of an offering.
 func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualification) *docIn {
-	// The offering's own text, then the texts it shares with many others
-	// (its coop's name, its categories' names and keywords, its
-	// municipalities' names), each analysed once (sharedTerms): about
-	// half of a catalogue's text. Lines are analysed apart, so the terms
-	// are those of the whole text joined by lines, in the same order.
-	all := x.terms(strings.Join([]string{o.Name, o.Description, o.Eligibility.Description, o.Cost.Description}, "\n"), 0)
-	seen := make(map[string]bool, len(all))
+	// The offering's name (whose terms are also the name's), its other
+	// texts, then the texts it shares with many others (its coop's name,
+	// its categories' names and keywords, its municipalities' names), each
+	// analysed once (sharedTerms): about half of a catalogue's text. Lines
+	// are analysed apart, so the terms are those of the whole text joined
+	// by lines, in the same order.
+	name := x.terms(o.Name, 0)
+	all := slices.Clip(name) // appends copy: name stays the name's
+	seen := make(map[string]bool, 64)
 	for _, t := range all {
 		seen[t] = true
 	}
-	add := func(s string) {
-		for _, t := range x.sharedTerms(s) {
+	add := func(ts []string) {
+		for _, t := range ts {
 			if !seen[t] {
 				seen[t] = true
 				all = append(all, t)
 			}
 		}
 	}
-	add(coop)
+	add(x.terms(strings.Join([]string{o.Description, o.Eligibility.Description, o.Cost.Description}, "\n"), 0))
+	shared := func(s string) { add(x.sharedTerms(s)) }
+	shared(coop)
 	cats, terms := schema.CategoryTerms(o.Category, o.Categories)
 	for _, t := range terms {
-		add(t.NameIT)
+		shared(t.NameIT)
 		for _, k := range t.Keywords {
-			add(k)
+			shared(k)
 		}
 	}
 	for _, a := range o.Areas {
 		if m, ok := schema.LookupMunicipality(a); ok {
-			add(m.Name)
+			shared(m.Name)
 		}
 	}
 	in := &docIn{
@@ -44,7 +49,7 @@ func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualifica
 		nameKey: foldKey(o.Name),
 		hsds:    schema.DerivedUUID("service", publisher, o.ID),
 		all:     all,
-		name:    x.terms(o.Name, 0),
+		name:    name,
 		qual:    q,
 		coop:    coop,
 		card:    cardInOf(&o),

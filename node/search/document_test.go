@@ -21,8 +21,12 @@ func TestDocumentTermsAsJoined(t *testing.T) {
 		for i, o := range offers {
 			coop := "Cooperativa dell'Àncora " + string(rune('A'+i%7))
 			want := x.terms(strings.Join(joinedText(o, coop), "\n"), 0)
-			if got := x.document("12D3KooWPub", coop, o, nil).all; !slices.Equal(got, want) {
-				t.Fatalf("round %d, offering %d: terms\n%v\nwant, from the joined text,\n%v", round, i, got, want)
+			in := x.document("12D3KooWPub", coop, o, nil)
+			if !slices.Equal(in.all, want) {
+				t.Fatalf("round %d, offering %d: terms\n%v\nwant, from the joined text,\n%v", round, i, in.all, want)
+			}
+			if name := x.terms(o.Name, 0); !slices.Equal(in.name, name) {
+				t.Fatalf("round %d, offering %d: name's terms %v, want %v", round, i, in.name, name)
 			}
 		}
 	}
