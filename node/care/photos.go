@@ -77,8 +77,8 @@ func (s *Service) photoWriter(ctx context.Context, a auth.Actor, id, what string
 // SetCaregiverPhoto stores b, a JPEG or PNG of at most MaxPhoto bytes, as
 // the photo of caregiver id, encoded again (pixels only, no metadata).
 func (s *Service) SetCaregiverPhoto(ctx context.Context, a auth.Actor, id string, b []byte) (Caregiver, error) {
-	s.photoLock.Lock()
-	defer s.photoLock.Unlock()
+	s.caregivers.mu.Lock() // one change of the record at a time: bytes and record in step
+	defer s.caregivers.mu.Unlock()
 	c, err := s.photoWriter(ctx, a, id, "photo")
 	if err != nil {
 		return Caregiver{}, err
@@ -108,8 +108,8 @@ func (s *Service) SetCaregiverPhoto(ctx context.Context, a auth.Actor, id string
 // RemoveCaregiverPhoto removes the photo of caregiver id (the avatar
 // stands in again).
 func (s *Service) RemoveCaregiverPhoto(ctx context.Context, a auth.Actor, id string) (Caregiver, error) {
-	s.photoLock.Lock()
-	defer s.photoLock.Unlock()
+	s.caregivers.mu.Lock() // one change of the record at a time: bytes and record in step
+	defer s.caregivers.mu.Unlock()
 	c, err := s.photoWriter(ctx, a, id, "photo")
 	if err != nil {
 		return Caregiver{}, err

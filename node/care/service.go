@@ -48,6 +48,10 @@ type registry[T any, P Record[T]] struct {
 	check    func(t *T) map[string]string         // field errors
 	match    func(t *T, q string) bool            // search
 	onSave   func(ctx context.Context, old, t *T) // keeps derived links in step
+	// mu makes each change of a record (read, change, write back) whole:
+	// two at once would write back what the other read, and drop its
+	// change (a terminal's move and an edit of it: the move's history step).
+	mu sync.Mutex
 }
 
 // Service is the private registry.
@@ -59,9 +63,8 @@ type Service struct {
 	caregivers    *registry[Caregiver, *Caregiver]
 	terminals     *registry[Terminal, *Terminal]
 
-	photos    store.Namespace // caregivers' photos, apart from the records (photos.go)
-	callers   atomic.Pointer[Callers]
-	photoLock sync.Mutex // one photo change at a time: bytes and record in step
+	photos  store.Namespace // caregivers' photos, apart from the records (photos.go)
+	callers atomic.Pointer[Callers]
 }
 
 // Open loads the registry from d.
@@ -239,6 +242,13 @@ func (r *registry[T, P]) create(ctx context.Context, log *audit.Log, a auth.Acto
 }
 
 func (r *registry[T, P]) update(ctx context.Context, log *audit.Log, a auth.Actor, id string, t T, archive bool, now time.Time) (T, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.updateLocked(ctx, log, a, id, t, archive, now)
+}
+
+// updateLocked is update for a caller holding r.mu.
+func (r *registry[T, P]) updateLocked(ctx context.Context, log *audit.Log, a auth.Actor, id string, t T, archive bool, now time.Time) (T, error) {
 	var zero T
 	old, ok := r.col.Get(id)
 	if !ok {

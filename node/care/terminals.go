@@ -54,6 +54,8 @@ func (s *Service) CreateTerminal(ctx context.Context, a auth.Actor, t Terminal) 
 // beneficiaries, so their form cannot carry the link, and a save must not
 // drop it. The admin sets it, or the delivery step does.
 func (s *Service) UpdateTerminal(ctx context.Context, a auth.Actor, id string, t Terminal) (Terminal, error) {
+	s.terminals.mu.Lock()
+	defer s.terminals.mu.Unlock()
 	old, ok := s.terminals.col.Get(id)
 	if ok && s.terminals.canWrite(a, &old) {
 		if t.State == "" {
@@ -69,7 +71,7 @@ func (s *Service) UpdateTerminal(ctx context.Context, a auth.Actor, id string, t
 		t.History = old.History
 		t.Workers = addWorker(old.Workers, a)
 	}
-	return s.terminals.update(ctx, s.audit, a, id, t, false, s.clk.Now().UTC())
+	return s.terminals.updateLocked(ctx, s.audit, a, id, t, false, s.clk.Now().UTC())
 }
 
 // Move is one state change of a terminal, already allowed by the caller.
@@ -86,6 +88,8 @@ type Move struct {
 // step, and audits it. Which moves are allowed is node/workshop's table.
 func (s *Service) MoveTerminal(ctx context.Context, a auth.Actor, id string, m Move) (Terminal, error) {
 	r := s.terminals
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	t, ok := r.col.Get(id)
 	if !ok {
 		return Terminal{}, r.missing(ctx, s.audit, a, id, "move", true)
