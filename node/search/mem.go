@@ -147,10 +147,10 @@ type mem struct {
 	// byTerm holds the same for each term id in termRowMin documents or
 	// more, up to maxTermRows of them: the facet counts of a text query
 	// are its result's difference from a term's row (termcounts.go).
-	byTerm                  map[uint32][]int32
-	termRowMin, maxTermRows int // termRowMin and maxTermRows but in tests
-	fvals                   []facetVal
-	fids                    [nFields]map[string]uint32 // value -> global value id
+	byTerm                                map[uint32][]int32
+	termRowMin, maxTermRows, termRowBytes int // the constants but in tests
+	fvals                                 []facetVal
+	fids                                  [nFields]map[string]uint32 // value -> global value id
 	// cols, rest and up count the facets of large results (columns.go):
 	// by field and document number, the document's main value id+1 in
 	// the field (0: none); by field, the documents having other values of it
@@ -192,7 +192,7 @@ func newMem() *mem {
 	m := &mem{
 		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
 		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
-		byTerm: map[uint32][]int32{}, termRowMin: termRowMin, maxTermRows: maxTermRows,
+		byTerm: map[uint32][]int32{}, termRowMin: termRowMin, maxTermRows: maxTermRows, termRowBytes: termRowBytes,
 		up:    map[uint32][]uint32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
 	}

@@ -19,10 +19,17 @@ const (
 	// termRowMin is how many documents a term must be in before it gets a
 	// row: below it a visit of the result is cheap anyway.
 	termRowMin = 1024
-	// maxTermRows bounds the rows (each one int32 per facet value): the
-	// first terms to reach termRowMin keep theirs.
-	maxTermRows = 1024
+	// maxTermRows and termRowBytes bound the rows (each one int32 per
+	// facet value: 1,024 rows of a catalogue in 8,000 municipalities would
+	// be 32 MB): the first terms to reach termRowMin keep theirs.
+	maxTermRows  = 1024
+	termRowBytes = 4 << 20
 )
+
+// termRowsFull reports whether another row would pass the bounds.
+func (m *mem) termRowsFull() bool {
+	return len(m.byTerm) >= m.maxTermRows || (len(m.byTerm)+1)*len(m.fvals)*4 > m.termRowBytes
+}
 
 // countTerms adds inc to the rows of d's terms at each of d's values, and
 // gives its row to a term that has just reached termRowMin documents
@@ -33,7 +40,7 @@ func (m *mem) countTerms(d *doc, inc int32) {
 	for _, t := range m.allOf(d) {
 		row, ok := m.byTerm[t]
 		if !ok {
-			if inc > 0 && len(m.byTerm) < m.maxTermRows && m.all[t].bits != nil &&
+			if inc > 0 && !m.termRowsFull() && m.all[t].bits != nil &&
 				m.all[t].bits.GetCardinality() >= uint64(m.termRowMin) {
 				m.byTerm[t] = m.termRow(m.all[t].bits)
 			}

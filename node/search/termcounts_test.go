@@ -40,8 +40,22 @@ func TestTermCountsFollowChanges(t *testing.T) {
 }
 
 // TestTermRowsBounded checks that no more than maxTermRows terms get a row,
-// and that a term left in no document loses its row.
+// nor more than termRowBytes of rows, and that a term left in no document
+// loses its row.
 func TestTermRowsBounded(t *testing.T) {
+	// Rows made once every value is known: one more document, of values
+	// the index has, gives a row to each of its terms the bounds allow.
+	y := churnedIndex(t, 3000, func(m *mem) { m.termRowMin = 1 << 30 })
+	o := genOfferings(5, 2)[1]
+	o.ID = "one-more"
+	y.mem.mu.Lock()
+	y.mem.termRowMin, y.mem.termRowBytes = 40, 4096
+	y.mem.put(y.document("12D3KooWPub1", "Cooperativa", o, nil))
+	n, vals := len(y.mem.byTerm), len(y.mem.fvals)
+	y.mem.mu.Unlock()
+	if n == 0 || n*vals*4 > 4096 {
+		t.Errorf("%d rows of %d values: none, or over 4,096 bytes", n, vals)
+	}
 	x := churnedIndex(t, 3000, func(m *mem) { m.termRowMin, m.maxTermRows = 40, 5 })
 	m := x.mem
 	m.mu.Lock()
