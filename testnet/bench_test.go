@@ -88,8 +88,9 @@ var (
 // d<D>[h<µs>[e|r<µs>]], e.g. d3h2000 is D=3 with a 2 ms hold of the
 // first hop (the publisher's flood), d4h1000e D=4 with a 1 ms hold at
 // every hop, d3h2000r300 D=3 holding the first hop 2 ms and the others
-// 300 µs; a suffix b<ms> sets the heartbeat interval. Dlo is D-1 (at least 1), Dhi D+D/2 (2 when D is 2).
-var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(?:(e)|r([0-9]+))?)?(?:b([0-9]+))?$`)
+// 300 µs; a suffix b<ms> sets the heartbeat interval, l<n> the gossip
+// degree (Dlazy). Dlo is D-1 (at least 1), Dhi D+D/2 (2 when D is 2).
+var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(?:(e)|r([0-9]+))?)?(?:b([0-9]+))?(?:l([0-9]+))?$`)
 
 // benchVariant returns the router variant called name: tuned (the
 // federation's, topics.TunedFor the topology), stock (gossipsub's
@@ -116,6 +117,9 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 		if m[5] != "" {
 			ms, _ := strconv.Atoi(m[5])
 			t.Params.HeartbeatInterval = time.Duration(ms) * time.Millisecond
+		}
+		if m[6] != "" {
+			t.Params.Dlazy, _ = strconv.Atoi(m[6])
 		}
 		return false, &t, true
 	}
