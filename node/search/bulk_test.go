@@ -3,6 +3,7 @@ package search
 import (
 	"encoding/json"
 	"errors"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"testing"
@@ -142,5 +143,34 @@ func TestParallelAdderKeepsOrderAndStops(t *testing.T) {
 	}
 	if put != 20 {
 		t.Errorf("batches put up to %d entries, want none after the failure at 20", put)
+	}
+}
+
+// TestSnapshotLoadRestoresCollector: loading a snapshot collects at
+// loadGCPercent (the start's memory peak) and gives the collector's
+// setting back when it is done.
+func TestSnapshotLoadRestoresCollector(t *testing.T) {
+	dir := t.TempDir() + "/search"
+	f := newFixture(t, newReplica(t), 1)
+	for _, o := range genOfferings(3, 50) {
+		f.publish(t, 0, o)
+	}
+	f.open(t, dir)
+	f.sync(t)
+	if err := f.idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	old := debug.SetGCPercent(137)
+	defer debug.SetGCPercent(old)
+	x, err := open(Config{Dir: dir, Replica: f.rep, Clock: f.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if n := len(x.mem.byID); n != 50 {
+		t.Fatalf("snapshot held %d offerings, want 50", n)
+	}
+	if got := debug.SetGCPercent(137); got != 137 {
+		t.Errorf("after the load the collector's percentage is %d, want it back at 137", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -55,6 +56,9 @@ type snapDoc struct {
 	Card              cardIn
 }
 
+// loadGCPercent is the collector's percentage while a snapshot loads.
+const loadGCPercent = 25
+
 // load reads the snapshot, if any, into the index. A missing, old or
 // unreadable snapshot leaves the index empty: catch-up rebuilds it.
 func (x *Index) load() error {
@@ -77,6 +81,15 @@ func (x *Index) load() error {
 		return fmt.Errorf("open search index: %w", err)
 	}
 	defer f.Close()
+	// Loading decodes every document and leaves as much garbage as the
+	// index it builds; at the default percentage the heap would reach
+	// twice the index before a collection, and with the store's and the
+	// binary's pages the process passed 256 MB at start. Collecting at a
+	// quarter over the live heap while loading keeps the peak near the
+	// index's own size, for a few more collections during a second or two;
+	// what is left over goes back to the system at the end.
+	defer debug.FreeOSMemory()
+	defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	var s snapshot
 	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16))
 	if err := dec.Decode(&s); err != nil || s.Version != snapshotVersion {
