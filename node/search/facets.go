@@ -183,9 +183,9 @@ func (m *mem) counts(b *roaring.Bitmap, card int, terms []uint32) []int {
 	if dense(b, card) {
 		cols, byCol = m.colPlan(card)
 	}
-	byTerm, hasTerm := m.termCounts(b, card, perDoc, terms)
+	byTerm, hasTerm := m.termCounts(b, card, perDoc, terms, min(visit, byCol, leftOut))
 	switch {
-	case hasTerm && byTerm.cost < min(visit, byCol, leftOut):
+	case hasTerm:
 		m.countFromTerm(b, card, byTerm, out)
 	case leftOut < min(visit, byCol):
 		for i := range m.fvals {

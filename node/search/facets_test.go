@@ -2,6 +2,7 @@ package search
 
 import (
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -134,7 +135,7 @@ func checkCounts(t *testing.T, m *mem, name string, b *roaring.Bitmap, want map[
 	m.countsCols(b, []field{ffCategory, ffPlace, ffCost, ffDelivery, ffLang, ffPublisher}, cols)
 	all := map[string][]int{"intersection": and, "column": cols, "": m.counts(b, card, slices.Collect(maps.Keys(m.byTerm)))}
 	for id := range m.byTerm {
-		p, ok := m.termCounts(b, card, 1, []uint32{id})
+		p, ok := m.termCounts(b, card, 1, []uint32{id}, math.MaxInt)
 		if !ok {
 			t.Fatalf("term %s has a row but no plan", m.words[id])
 		}

@@ -78,24 +78,32 @@ type termPlan struct {
 }
 
 // termCounts returns the cheapest way to count result b (card documents)
-// from the rows of its query's terms (ok false when none has one). The
+// from the rows of its query's terms that costs less than bound (ok false
+// when none does). A term whose size alone puts it over the bound (|T Δ b|
+// is at least the difference of the sizes) is not intersected with b. The
 // caller holds the read lock.
-func (m *mem) termCounts(b *roaring.Bitmap, card, perDoc int, terms []uint32) (best termPlan, ok bool) {
+func (m *mem) termCounts(b *roaring.Bitmap, card, perDoc int, terms []uint32, bound int) (best termPlan, ok bool) {
+	copyCost := len(m.fvals) / 8 // the copy of the row: sequential
 	for _, t := range terms {
 		row, has := m.byTerm[t]
 		if !has {
 			continue
 		}
 		docs := m.all[t].bits
+		n := int(docs.GetCardinality())
+		if abs(n-card)*perDoc+copyCost >= bound {
+			continue
+		}
 		in := int(docs.AndCardinality(b))
-		delta := int(docs.GetCardinality()) + card - 2*in
-		cost := delta*perDoc + len(m.fvals)/8 // the copy of the row: sequential
-		if !ok || cost < best.cost {
-			best, ok = termPlan{row: row, docs: docs, in: in, cost: cost}, true
+		cost := (n+card-2*in)*perDoc + copyCost
+		if cost < bound {
+			best, ok, bound = termPlan{row: row, docs: docs, in: in, cost: cost}, true, cost
 		}
 	}
 	return best, ok
 }
+
+func abs(x int) int { return max(x, -x) }
 
 // countFromTerm writes into out the facet counts of b from p: the term's
 // row, less the values of its documents not in b, plus those of b's
