@@ -225,14 +225,28 @@ func (m *mem) countCategories(d *doc, inc int32) {
 		if m.fvals[c].field != ffCategory {
 			continue
 		}
-		row := m.byCategory[c]
-		if n := len(m.fvals); len(row) < n {
-			row = append(row, make([]int32, n-len(row))...)
-			m.byCategory[c] = row
-		}
-		for _, v := range vals {
-			row[v] += inc
-		}
+		m.addToRow(m.byCategory, c, vals, inc)
+	}
+}
+
+// addToRow adds inc to rows[key] at each of vals, first growing the row to
+// every facet value (rows end in zeros for values added after them). The
+// caller holds mu for writing.
+func (m *mem) addToRow(rows map[uint32][]int32, key uint32, vals []uint32, inc int32) {
+	row := rows[key]
+	if n := len(m.fvals); len(row) < n {
+		row = append(row, make([]int32, n-len(row))...)
+		rows[key] = row
+	}
+	for _, v := range vals {
+		row[v] += inc
+	}
+}
+
+// rowInto copies a count row into out (by value id; out is longer).
+func rowInto(row []int32, out []int) {
+	for v, n := range row {
+		out[v] = int(n)
 	}
 }
 
@@ -241,8 +255,6 @@ func (m *mem) countCategories(d *doc, inc int32) {
 // the read lock.
 func (m *mem) categoryCounts(c uint32) []int {
 	out := getCounts(len(m.fvals))
-	for v, n := range m.byCategory[c] {
-		out[v] = int(n)
-	}
+	rowInto(m.byCategory[c], out)
 	return out
 }

@@ -94,11 +94,8 @@ var derivationBytes = func() [][]byte {
 	return out
 }()
 
-// rootOf is the root of an analysed term: one ending removed, if what
-// remains is at least minRoot letters.
-func rootOf(t string) string { return t[:len(t)-rootCut([]byte(t))] }
-
-// rootCut is how many bytes rootOf removes from the end of t.
+// rootCut is how many bytes of an analysed term are its derivational
+// ending: one ending, if what remains is at least minRoot letters.
 func rootCut(t []byte) int {
 	n := utf8.RuneCount(t)
 	for _, suf := range derivationBytes {

@@ -38,20 +38,11 @@ func (m *mem) termRowsFull() bool {
 func (m *mem) countTerms(d *doc, inc int32) {
 	vals := m.vals(d)
 	for _, t := range m.allOf(d) {
-		row, ok := m.byTerm[t]
-		if !ok {
-			if inc > 0 && !m.termRowsFull() && m.all[t].bits != nil &&
-				m.all[t].bits.GetCardinality() >= uint64(m.termRowMin) {
-				m.byTerm[t] = m.termRow(m.all[t].bits)
-			}
-			continue
-		}
-		if n := len(m.fvals); len(row) < n {
-			row = append(row, make([]int32, n-len(row))...)
-			m.byTerm[t] = row
-		}
-		for _, v := range vals {
-			row[v] += inc
+		if _, ok := m.byTerm[t]; ok {
+			m.addToRow(m.byTerm, t, vals, inc)
+		} else if inc > 0 && !m.termRowsFull() && m.all[t].bits != nil &&
+			m.all[t].bits.GetCardinality() >= uint64(m.termRowMin) {
+			m.byTerm[t] = m.termRow(m.all[t].bits)
 		}
 	}
 }
@@ -109,9 +100,7 @@ func abs(x int) int { return max(x, -x) }
 // row, less the values of its documents not in b, plus those of b's
 // documents not in it.
 func (m *mem) countFromTerm(b *roaring.Bitmap, card int, p termPlan, out []int) {
-	for v, n := range p.row {
-		out[v] = int(n)
-	}
+	rowInto(p.row, out)
 	if p.in < int(p.docs.GetCardinality()) {
 		m.visit(roaring.AndNot(p.docs, b), -1, out)
 	}

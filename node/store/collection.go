@@ -94,9 +94,10 @@ func (c *Collection[T]) Get(id string) (T, bool) {
 // Cloner is a record holding slices its users change in place (an
 // element's state) before writing the record back: the copying reads of a
 // Collection (Get, Filter, Page) return its Clone, not a shallow copy
-// whose slices would still be the stored record's, so that memory never
-// shows a change before the write that makes it durable, or one whose
-// write failed.
+// whose slices would still be the stored record's, and its writes (Put,
+// PutTx) keep a Clone of what they wrote, so that memory never shows a
+// change before the write that makes it durable, or one whose write
+// failed, nor one its writer made after.
 type Cloner[T any] interface{ Clone() T }
 
 func copyOf[T any](t *T) T {
@@ -118,7 +119,8 @@ func (c *Collection[T]) Put(ctx context.Context, t T) error {
 	if err := c.ds.Put(ctx, ds.NewKey(c.prefix+id), b); err != nil {
 		return err
 	}
-	c.remember(id, &t)
+	kept := copyOf(&t)
+	c.remember(id, &kept)
 	return nil
 }
 

@@ -149,10 +149,11 @@ func (c *Collection[T]) PutTx(ctx context.Context, t *Tx, rec T) error {
 	if err := w.Put(ctx, ds.NewKey(c.prefix+id), b); err != nil {
 		return err
 	}
+	kept := copyOf(&rec)
 	t.Then(func(ok bool) {
 		if ok {
 			c.mu.Lock()
-			c.remember(id, &rec)
+			c.remember(id, &kept)
 			c.mu.Unlock()
 		}
 	})

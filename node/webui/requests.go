@@ -219,13 +219,14 @@ func (u *ui) offerPost(w http.ResponseWriter, r *http.Request, id string, f url.
 
 // offerFaults reads an offer form's price and finds the refusals the page
 // can tell before the service is asked: a date that is no date (badDays),
-// a price that is not an amount from zero (a free service) to
-// requests.MaxPrice ("9,50" or "9.50"), a unit,
-// start or validity left empty.
+// a price that is not an amount as people type one (parseCents: "9,50",
+// "9.50"; zero is a free service) up to requests.MaxPrice, a unit, start
+// or validity left empty.
 func offerFaults(f url.Values) (float64, map[string]string) {
 	bad := badDays(f)
-	price, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(f.Get("price")), ",", "."), 64)
-	if err != nil || !(price >= 0 && price <= requests.MaxPrice) { // NaN is neither
+	cents, ok := parseCents(f.Get("price"))
+	price := float64(cents) / 100
+	if !ok || price > requests.MaxPrice {
 		bad["price"] = "bad_amount"
 	}
 	for _, name := range []string{"unit", "start", "valid_until"} {

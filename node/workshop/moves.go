@@ -107,7 +107,7 @@ type NextMove struct {
 }
 
 func (s *Service) view(t Terminal, d Device) View {
-	v := View{ID: t.ID, Label: t.Label, Model: t.Model, State: t.State, Beneficiary: t.Beneficiary, Since: t.Since(), Device: d.Clone(), Warnings: []string{}}
+	v := View{ID: t.ID, Label: t.Label, Model: t.Model, State: t.State, Beneficiary: t.Beneficiary, Since: t.Since(), Device: d, Warnings: []string{}}
 	v.Terminal = t.ID
 	if d.Report != nil {
 		v.Warnings = d.Report.Warnings()

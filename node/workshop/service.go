@@ -74,9 +74,9 @@ type Device struct {
 }
 
 // Clone is a copy of d that shares no step and no checklist with it
-// (store.Cloner): the copies a view hands out must not reach the stored
-// record's steps, which readers of the collection read without the
-// service's lock. Report is replaced whole, never changed in place, so it
+// (store.Cloner): a move appends to a copy's steps, and the views handed
+// out must not reach the stored record's steps, which readers of the
+// collection read without the service's lock. Report is replaced whole, never changed in place, so it
 // is shared.
 func (d *Device) Clone() Device {
 	c := *d
