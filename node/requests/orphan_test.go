@@ -17,17 +17,7 @@ func TestOrphanRequestCloses(t *testing.T) {
 	r := newRig(t)
 	known := r.sent(t)
 
-	// The orphan: delivered to the provider as the home node's early send
-	// does, with no record on the home node.
-	id := r.home.orderedID("rq")
-	msg, err := encode(newID("ms"), homeID, MsgRequest, id, wireRequest{Offerings: []OfferingRef{{Publisher: provID, ID: "off1"}},
-		Need: Need{For: "self", Municipality: "015146", Start: "2026-12-20"}, Created: r.clk.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ans := r.prov.HandleRemote(ctx, homeID, msg); string(ans) != `{"ok":true}` {
-		t.Fatalf("orphan not filed: %s", ans)
-	}
+	id := r.orphan(t)
 	if _, err := r.home.Get(ctx, citizen, id); err == nil {
 		t.Fatal("the home node knows the orphan")
 	}
@@ -59,4 +49,20 @@ func TestOrphanRequestCloses(t *testing.T) {
 	if _, err := r.prov.MakeOffer(ctx, manager, id, NewOffer{Price: 20, Unit: "ora", Start: "2026-12-21", ValidUntil: "2026-12-31"}); err == nil {
 		t.Fatal("an offer on the closed orphan was accepted")
 	}
+}
+
+// orphan delivers to the provider a request as the home node's early send
+// does, with no record on the home node, and returns its id.
+func (r *rig) orphan(t *testing.T) string {
+	t.Helper()
+	id := r.home.orderedID("rq")
+	msg, err := encode(newID("ms"), homeID, MsgRequest, id, wireRequest{Offerings: []OfferingRef{{Publisher: provID, ID: "off1"}},
+		Need: Need{For: "self", Municipality: "015146", Start: "2026-12-20"}, Created: r.clk.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans := r.prov.HandleRemote(context.Background(), homeID, msg); string(ans) != `{"ok":true}` {
+		t.Fatalf("orphan not filed: %s", ans)
+	}
+	return id
 }

@@ -62,15 +62,7 @@ func TestWithdrawIsOneWrite(t *testing.T) {
 func TestOrphanCloseIsOneWrite(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	id := r.home.orderedID("rq")
-	msg, err := encode(newID("ms"), homeID, MsgRequest, id, wireRequest{Offerings: []OfferingRef{{Publisher: provID, ID: "off1"}},
-		Need: Need{For: "self", Municipality: "015146", Start: "2026-12-20"}, Created: r.clk.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ans := r.prov.HandleRemote(ctx, homeID, msg); string(ans) != `{"ok":true}` {
-		t.Fatalf("orphan not filed: %s", ans)
-	}
+	id := r.orphan(t)
 	reply, err := encode(newID("ms"), provID, MsgOffer, id, wireOffer{Offer: Offer{ID: "of-orphan01", Request: id, Provider: provID,
 		Price: 20, Unit: "ora", Start: "2026-12-21", ValidUntil: "2026-12-31", State: StateOpen, Created: r.clk.Now()}})
 	if err != nil {
