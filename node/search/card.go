@@ -128,14 +128,24 @@ func (m *mem) smallID(s string) uint8 {
 	return i
 }
 
-// card is the result card of document n, without its coop's name and
-// qualification (the caller's). Read lock held.
-func (m *mem) card(n uint32) Card {
+// newPlaces returns room for the places of n cards: a page's cards share
+// one array instead of one each.
+func newPlaces(n int) []Place { return make([]Place, 0, n*maxCardPlaces) }
+
+// card is the result card of document n, without its qualification (the
+// caller's); its places are taken from pb (newPlaces), or allocated when
+// pb has no room left. Read lock held.
+func (m *mem) card(n uint32, pb *[]Place) Card {
 	d := &m.docs[n]
 	pub, key, _ := strings.Cut(d.id, "/")
 	cd := &d.card
 	c := Card{ID: key, Publisher: pub, CoopName: m.coops[pub], Name: cd.name, Category: m.valName(cd.cat), Delivery: m.valName(cd.deliv),
-		Price: Price{Type: m.valName(cd.cost)}, MunicipalitiesTotal: int(cd.nplaces), Municipalities: make([]Place, 0, maxCardPlaces)}
+		Price: Price{Type: m.valName(cd.cost)}, MunicipalitiesTotal: int(cd.nplaces)}
+	if cap(*pb)-len(*pb) < maxCardPlaces {
+		*pb = newPlaces(1)
+	}
+	l := len(*pb)
+	c.Municipalities = (*pb)[l : l : l+maxCardPlaces]
 	if c.Price.Type != string(schema.CostFree) {
 		c.Price.AmountCents, c.Price.Currency, c.Price.Unit = cd.amount, m.small[cd.currency], m.small[cd.unit]
 	}
@@ -149,6 +159,7 @@ func (m *mem) card(n uint32) Card {
 		}
 		c.Municipalities = append(c.Municipalities, pl)
 	}
+	*pb = (*pb)[:l+len(c.Municipalities)]
 	return c
 }
 

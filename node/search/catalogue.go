@@ -69,25 +69,25 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 	if res.Total == 0 && c.NoResult != nil && (q.Text != "" || q.Category != "" || q.Municipality != "") {
 		c.NoResult(ctx, q.Category, q.Municipality)
 	}
-	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: make([]Card, 0, len(res.Hits)), Facets: map[string][]LabelledValue{}}
+	// The cards come from the index: a page of results reads nothing
+	// from the store.
+	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: res.cards, Similar: res.similar,
+		Facets: make(map[string][]LabelledValue, len(res.Facets))}
 	if out.PerPage == 0 {
 		out.PerPage = 20
 	}
-	// The cards come from the index: a page of results reads nothing
-	// from the store.
-	for _, h := range res.Hits {
-		out.Results = append(out.Results, h.card)
-	}
-	for _, h := range res.Similar {
-		out.Similar = append(out.Similar, h.card)
-	}
 	trimFacets(q, res.Facets)
+	n := 0
+	for _, vals := range res.Facets {
+		n += len(vals)
+	}
+	all := make([]LabelledValue, 0, n) // one array for every facet's values
 	for name, vals := range res.Facets {
-		fv := make([]LabelledValue, 0, len(vals))
+		start := len(all)
 		for _, v := range vals {
-			fv = append(fv, LabelledValue{Value: v.Value, Label: c.facetLabel(name, v.Value), Count: v.Count})
+			all = append(all, LabelledValue{Value: v.Value, Label: c.facetLabel(name, v.Value), Count: v.Count})
 		}
-		out.Facets[name] = fv
+		out.Facets[name] = all[start:len(all):len(all)]
 	}
 	return out, nil
 }

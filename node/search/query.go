@@ -119,7 +119,6 @@ type Hit struct {
 	Key       string         `json:"key"`
 	Score     float64        `json:"score"`
 	Qualified *Qualification `json:"qualified,omitempty"`
-	card      Card           // the result card, from the index
 }
 
 // FacetValue is one value of a facet and how many results have it.
@@ -150,6 +149,10 @@ type Result struct {
 	// offerings having some of the words, those with more words first.
 	Similar []Hit         `json:"similar,omitempty"`
 	Took    time.Duration `json:"-"`
+
+	// cards and similar are the result cards of Hits and Similar, from
+	// the index, in their order.
+	cards, similar []Card
 }
 
 // Search runs a query. It validates q first.
@@ -182,7 +185,9 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	m.sortOrder()
 	r := m.result(q, text, tokens, now)
 
-	out := Result{Total: r.card, Hits: make([]Hit, 0, min(per, r.card)), Facets: maps.Clone(r.facets)}
+	n := min(per, r.card)
+	out := Result{Total: r.card, Hits: make([]Hit, 0, n), cards: make([]Card, 0, n), Facets: maps.Clone(r.facets)}
+	pb := newPlaces(n)
 	off := (page - 1) * per
 	for tier, c := range r.cards {
 		if len(out.Hits) == per {
@@ -200,13 +205,15 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 			score = float64(4 - tier)
 		}
 		for _, n := range m.page(r.tier(tier), off, per-len(out.Hits)) {
-			out.Hits = append(out.Hits, x.hit(n, score, now))
+			h, c := x.hit(n, score, now, &pb)
+			out.Hits, out.cards = append(out.Hits, h), append(out.cards, c)
 		}
 		off = 0
 	}
 	if len(tokens) > 1 && r.card < similarBelow && page == 1 {
 		for _, n := range m.similar(q, tokens, now, maxSimilar) {
-			out.Similar = append(out.Similar, x.hit(n, 0, now))
+			h, c := x.hit(n, 0, now, &pb)
+			out.Similar, out.similar = append(out.Similar, h), append(out.similar, c)
 		}
 	}
 	out.Took = took.Elapsed()
@@ -218,35 +225,43 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 // counts. Results are cached until the index changes (or a qualification
 // expires); none of it may be changed.
 type result struct {
-	tiers       [4]*roaring.Bitmap // the last one made only when a page reaches it (tier)
+	tiers       [4]*roaring.Bitmap // each made when a page first reaches it, if not at once (tier)
 	cards       [4]int             // of each tier
 	card        int
 	facets      map[string][]FacetValue
 	from, until time.Time
 
-	res      *roaring.Bitmap // every match, for the last tier
-	lastOnce sync.Once
+	res *roaring.Bitmap // every match
+	// of and less make a tier not made at once: its documents are those
+	// of of[k] less those of every set of less[k]. once guards the making.
+	of   [4]*roaring.Bitmap
+	less [4][]*roaring.Bitmap
+	once [4]sync.Once
 }
 
-// tier returns rank tier k of r's matches, nil if it is empty. The last
-// tier (matches only through a typo) is computed the first time a page
-// needs it: most queries are answered by their first page, which the
-// earlier tiers fill.
+// tier returns rank tier k of r's matches, nil if it is empty. A tier
+// counted without being made (the last one, matches only through a typo,
+// and those whose documents are a posting less an earlier tier) is made
+// the first time a page needs it: most queries are answered by their
+// first page, which the earlier tiers fill.
 func (r *result) tier(k int) *roaring.Bitmap {
 	if r.cards[k] == 0 {
 		return nil
 	}
-	if k == 3 {
-		r.lastOnce.Do(func() {
-			rest := r.res.Clone()
-			for _, b := range r.tiers[:3] {
-				if b != nil {
-					rest.AndNot(b)
-				}
+	r.once[k].Do(func() {
+		if r.tiers[k] != nil {
+			return
+		}
+		b := r.of[k]
+		for i, e := range r.less[k] {
+			if i == 0 {
+				b = roaring.AndNot(b, e) // of is shared: a copy
+			} else {
+				b.AndNot(e)
 			}
-			r.tiers[3] = rest
-		})
-	}
+		}
+		r.tiers[k] = b
+	})
 	return r.tiers[k]
 }
 
@@ -266,32 +281,54 @@ func andOf(sets []*roaring.Bitmap) (b *roaring.Bitmap, shared bool) {
 	return small, true
 }
 
-// splitTiers fills r's first three tiers from res, the matches of a text
-// query, and counts the last. Tiers are disjoint: each is res and its
-// postings less the earlier tiers, taken out in place, so a query makes
-// one bitmap per tier and no copy of res. Read lock held.
+// splitTiers counts r's tiers from res, the matches of a text query, and
+// makes those it can without a copy. Tiers are disjoint: tier k is res and
+// its postings less the earlier tiers. An intersection of its own is made
+// and the earlier tiers taken out of it in place. One that is a posting or
+// res itself (andOf's shared case), which must not change, is only
+// counted, when one set covers the earlier tiers: its size less its
+// overlap with that set; a page that reaches it makes it (tier). The last
+// tier, res less the earlier ones, is always made that way. A broad
+// one-word query ("anziani", 31,000 matches) so allocates no bitmap at all
+// for a first page its name tier fills. Read lock held.
 func (m *mem) splitTiers(r *result, res *roaring.Bitmap, tokens []string, text string) {
 	left := r.card
+	var cover []*roaring.Bitmap // sets whose union is that of the earlier tiers
 	for k, sets := range m.tierSets(tokens, text) {
 		if sets == nil || left == 0 {
 			continue
 		}
 		b, shared := andOf(append(sets, res))
-		for _, e := range r.tiers[:k] {
-			switch {
-			case e == nil:
-			case shared:
-				b, shared = roaring.AndNot(b, e), false
-			default:
+		var c int
+		switch {
+		case shared && len(cover) <= 1:
+			c = int(b.GetCardinality())
+			if len(cover) == 1 {
+				c -= int(b.AndCardinality(cover[0]))
+			}
+			r.of[k], r.less[k] = b, cover[:len(cover):len(cover)]
+		case shared:
+			b = roaring.AndNot(b, cover[0])
+			for _, e := range cover[1:] {
 				b.AndNot(e)
 			}
+			c, r.tiers[k] = int(b.GetCardinality()), b
+		default:
+			for _, e := range cover {
+				b.AndNot(e)
+			}
+			c, r.tiers[k] = int(b.GetCardinality()), b
 		}
-		if c := int(b.GetCardinality()); c > 0 {
-			r.tiers[k], r.cards[k] = b, c
+		if c > 0 {
+			r.cards[k] = c
 			left -= c
+			cover = append(cover, b) // a tier, or a set that covers it less the earlier ones
+		} else {
+			r.tiers[k], r.of[k], r.less[k] = nil, nil, nil
 		}
 	}
 	r.cards[3] = left
+	r.of[3], r.less[3] = res, cover
 }
 
 // maxResultCache bounds the result cache: the funnel's queries repeat
@@ -308,13 +345,16 @@ const (
 // size is about how many bytes r holds.
 func (r *result) size() int {
 	n := 256
-	for _, b := range r.tiers {
-		if b != nil {
+	for k, b := range r.tiers {
+		switch {
+		case b != nil:
 			n += int(b.GetSizeInBytes())
+		case r.cards[k] > 0 && len(r.less[k]) > 0:
+			n += int(r.of[k].GetSizeInBytes()) // made later, at most this big
 		}
 	}
 	if r.cards[3] > 0 {
-		n += 2 * int(r.res.GetSizeInBytes()) // the last tier, and res if it is a copy
+		n += int(r.res.GetSizeInBytes()) // res, if it is a copy
 	}
 	for _, vs := range r.facets {
 		n += 48 * len(vs)
@@ -528,16 +568,18 @@ func (m *mem) tierSets(tokens []string, text string) [3][]*roaring.Bitmap {
 	return t
 }
 
-func (x *Index) hit(n uint32, score float64, now time.Time) Hit {
+// hit returns document n's hit and result card, the card's places taken
+// from pb. Read lock held.
+func (x *Index) hit(n uint32, score float64, now time.Time, pb *[]Place) (Hit, Card) {
 	d := &x.mem.docs[n]
 	pub, key, _ := strings.Cut(d.id, "/")
 	h := Hit{Publisher: pub, Key: key, Score: score}
 	if q, ok := x.mem.qualificationOf(n, now); ok {
 		h.Qualified = &q
 	}
-	h.card = x.mem.card(n)
-	h.card.Qualified = h.Qualified
-	return h
+	c := x.mem.card(n, pb)
+	c.Qualified = h.Qualified
+	return h, c
 }
 
 // words keeps the first maxWords words of s, collapsed to single spaces.

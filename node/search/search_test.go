@@ -251,16 +251,16 @@ func TestFollowsReplica(t *testing.T) {
 	// A coop name is searchable and follows a rename.
 	f.coop(t, 0, "Cooperativa Girasole")
 	f.sync(t)
-	if r := search(t, idx, Query{Text: "girasole"}); r.Total != 29 || r.Hits[0].card.CoopName != "Cooperativa Girasole" {
-		t.Fatalf("coop name: %d hits, want 29, named on their cards (%q)", r.Total, r.Hits[0].card.CoopName)
+	if r := search(t, idx, Query{Text: "girasole"}); r.Total != 29 || r.cards[0].CoopName != "Cooperativa Girasole" {
+		t.Fatalf("coop name: %d hits, want 29, named on their cards (%q)", r.Total, r.cards[0].CoopName)
 	}
 	f.coop(t, 0, "Cooperativa Tulipano")
 	f.sync(t)
 	if r := search(t, idx, Query{Text: "girasole"}); r.Total != 0 {
 		t.Fatalf("old coop name still found: %d hits", r.Total)
 	}
-	if r := search(t, idx, Query{Text: "tulipano"}); r.Total != 29 || r.Hits[0].card.CoopName != "Cooperativa Tulipano" {
-		t.Fatalf("renamed coop: %d hits, cards name %q", r.Total, r.Hits[0].card.CoopName)
+	if r := search(t, idx, Query{Text: "tulipano"}); r.Total != 29 || r.cards[0].CoopName != "Cooperativa Tulipano" {
+		t.Fatalf("renamed coop: %d hits, cards name %q", r.Total, r.cards[0].CoopName)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -143,5 +144,51 @@ func TestAndOf(t *testing.T) {
 	got, shared := andOf([]*roaring.Bitmap{a, b, d})
 	if shared || !got.Equals(roaring.BitmapOf(3)) || got == b || got == d {
 		t.Errorf("a, b, d: got %v shared %v, want a new {3}", got, shared)
+	}
+}
+
+// TestTiersCountedBeforeMade checks the tiers that splitTiers only counts:
+// each is counted as many documents as it has once a page makes it, and
+// the broad queries of the test leave at least one tier unmade until then
+// (else the test covers nothing).
+func TestTiersCountedBeforeMade(t *testing.T) {
+	x := bareIndex(t)
+	putAll(t, x, genOfferings(19, 2500), 40)
+	m := x.mem
+	counted := 0
+	for _, text := range []string{"servizio", "sevizio", "assistenza domiciliare", "servizi aiuto", "compagnia", "terapia", "pasti a domicilio"} {
+		text = words(text)
+		tokens := x.terms(text, maxWords)
+		m.mu.RLock()
+		r := m.compute(Query{Text: text}, text, tokens, time.Now())
+		m.mu.RUnlock()
+		sum := 0
+		for k := range r.tiers {
+			unmade := r.tiers[k] == nil && r.cards[k] > 0
+			b := r.tier(k)
+			if got := 0; b != nil {
+				got = int(b.GetCardinality())
+				if got != r.cards[k] {
+					t.Errorf("%q tier %d: counted %d, made with %d", text, k, r.cards[k], got)
+				}
+			} else if r.cards[k] != 0 {
+				t.Errorf("%q tier %d: counted %d, made none", text, k, r.cards[k])
+			}
+			if unmade && k < 3 {
+				counted++
+			}
+			sum += r.cards[k]
+			for j := range k {
+				if e := r.tier(j); b != nil && e != nil && b.Intersects(e) {
+					t.Errorf("%q: tiers %d and %d overlap", text, j, k)
+				}
+			}
+		}
+		if sum != r.card {
+			t.Errorf("%q: tiers hold %d, result %d", text, sum, r.card)
+		}
+	}
+	if counted == 0 {
+		t.Fatal("no tier before the last was counted before being made: the test covers nothing")
 	}
 }
