@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,7 +50,19 @@ func main() {
 	postgres := flag.Bool("postgres", true, "also run the same load on PostgreSQL full-text search over the same offerings, alternating with the node")
 	pairs := flag.Int("pairs", 2, "node and PostgreSQL runs to alternate (at least 1)")
 	pgLimit := flag.Duration("pg-limit", 40*time.Second, "longest PostgreSQL run of one query kind: its clients stop before -queries when it has passed")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "catalogue bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *url != "" {
 		if _, err := printLoad(*url, *pid, *clients, *queries); err != nil {
 			fmt.Fprintln(os.Stderr, "catalogue bench:", err)
