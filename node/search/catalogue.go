@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -62,7 +63,16 @@ type Answer struct {
 
 // Search runs q on the index and answers with the cards of the page.
 func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
-	res, err := c.search(ctx, q)
+	return c.answer(ctx, q, nil)
+}
+
+// answer is Search building the answer in b's arrays, or in new ones when
+// b is nil (pageBuf).
+func (c *Catalogue) answer(ctx context.Context, q Query, b *pageBuf) (Answer, error) {
+	if b == nil {
+		b = &pageBuf{}
+	}
+	res, err := c.search(ctx, q, b)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -71,8 +81,11 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 	}
 	// The cards come from the index: a page of results reads nothing
 	// from the store.
-	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: res.cards, Similar: res.similar,
-		Facets: make(map[string][]LabelledValue, len(res.Facets))}
+	if b.facets == nil {
+		b.facets = make(map[string][]LabelledValue, len(res.Facets))
+	}
+	clear(b.facets)
+	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: res.cards, Similar: res.similar, Facets: b.facets}
 	if out.PerPage == 0 {
 		out.PerPage = 20
 	}
@@ -81,7 +94,8 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 	for _, vals := range res.Facets {
 		n += len(vals)
 	}
-	all := make([]LabelledValue, 0, n) // one array for every facet's values
+	b.labels = slices.Grow(b.labels[:0], n)
+	all := b.labels // one array for every facet's values
 	for name, vals := range res.Facets {
 		start := len(all)
 		for _, v := range vals {
@@ -95,7 +109,7 @@ func (c *Catalogue) Search(ctx context.Context, q Query) (Answer, error) {
 // SearchListings runs q on the index and returns the total and the whole
 // listings of the page, without facets (HSDS serves full services).
 func (c *Catalogue) SearchListings(ctx context.Context, q Query) (total int, page []Listing, err error) {
-	res, err := c.search(ctx, q)
+	res, err := c.search(ctx, q, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -104,7 +118,7 @@ func (c *Catalogue) SearchListings(ctx context.Context, q Query) (total int, pag
 	return res.Total, page, nil
 }
 
-func (c *Catalogue) search(ctx context.Context, q Query) (Result, error) {
+func (c *Catalogue) search(ctx context.Context, q Query, b *pageBuf) (Result, error) {
 	if c == nil || c.Index == nil {
 		return Result{}, problem.New(http.StatusServiceUnavailable, "unavailable", "search is not available on this node")
 	}
@@ -112,7 +126,7 @@ func (c *Catalogue) search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := c.Index.Search(ctx, q)
+	res, err := c.Index.search(ctx, q, b)
 	leave()
 	if err != nil {
 		var bq *BadQueryError

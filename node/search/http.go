@@ -24,7 +24,9 @@ func (c *Catalogue) serveSearch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q.Text = strings.TrimSpace(q.Text)
-	ans, err := c.Search(r.Context(), q)
+	b := pageBufs.Get().(*pageBuf)
+	defer pageBufs.Put(b) // once the answer is written: nothing of it is kept
+	ans, err := c.answer(r.Context(), q, b)
 	if err != nil {
 		return err
 	}

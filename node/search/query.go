@@ -163,7 +163,25 @@ type Result struct {
 // tiers, each in name order: the exact whole name, then every word exactly
 // in the name, then every word exactly somewhere, then the rest (typos).
 // Only the returned page is ever sorted.
-func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
+func (x *Index) Search(ctx context.Context, q Query) (Result, error) { return x.search(ctx, q, nil) }
+
+// pageBuf holds the arrays an answer's page is built in: the search route
+// takes one from pageBufs and gives it back once the answer is written, so
+// that a page allocates none of them (the collector's work is what sets a
+// search's tail). Nothing of a page may outlive its answer.
+type pageBuf struct {
+	hits   []Hit
+	cards  []Card
+	places []Place
+	labels []LabelledValue
+	facets map[string][]LabelledValue
+}
+
+var pageBufs = sync.Pool{New: func() any { return new(pageBuf) }}
+
+// search is Search building the page in b's arrays, or in new ones when
+// b is nil.
+func (x *Index) search(ctx context.Context, q Query, b *pageBuf) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -186,8 +204,13 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	r := m.result(q, text, tokens, now)
 
 	n := min(per, r.card)
-	out := Result{Total: r.card, Hits: make([]Hit, 0, n), cards: make([]Card, 0, n), Facets: maps.Clone(r.facets)}
-	pb := newPlaces(n)
+	if b == nil {
+		b = &pageBuf{}
+	}
+	// Grow keeps a nil slice nil; an empty page is still a list, not null.
+	b.hits, b.cards, b.places = slices.Grow(b.hits[:0], max(n, 1)), slices.Grow(b.cards[:0], max(n, 1)), slices.Grow(b.places[:0], n*maxCardPlaces)
+	out := Result{Total: r.card, Hits: b.hits, cards: b.cards, Facets: maps.Clone(r.facets)}
+	pb := b.places
 	off := (page - 1) * per
 	for tier, c := range r.cards {
 		if len(out.Hits) == per {
