@@ -3,18 +3,40 @@ package search
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/difronte/difronte/node/catalogue"
 )
 
-// TestReusedPagesAnswerAlike checks the search route's reused page arrays
-// (pageBuf): answers built one after another in the same arrays, large and
-// small pages in turn so that each finds the last one's leftovers, are
-// byte for byte those built in new arrays.
+// TestReusedPagesAnswerAlike checks the search route's reused arrays
+// (pageBuf, topHeaps): answers built one after another in the same arrays,
+// large and small pages in turn so that each finds the last one's
+// leftovers, are byte for byte those built in new arrays; every card's
+// qualification is its own; and a cached result answers the same after
+// every other query has reused the arrays.
 func TestReusedPagesAnswerAlike(t *testing.T) {
 	x := bareIndex(t)
-	putAll(t, x, genOfferings(23, 1500), 30)
+	// A third of the offerings qualified, each by an authority of its
+	// own name: a qualification left from another page shows.
+	bt := x.newBatcher()
+	qualifiedIDs := map[string]bool{}
+	for i, o := range genOfferings(23, 1500) {
+		pub := "12D3KooWPub" + strconv.Itoa(i%30)
+		var q *Qualification
+		if i%3 == 0 {
+			q = &Qualification{Authority: "Autorità " + o.ID, Until: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)}
+			qualifiedIDs[o.ID] = true
+		}
+		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%30), o, q)})
+		if err := bt.maybeFlush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bt.flush(true); err != nil {
+		t.Fatal(err)
+	}
 	listings, err := catalogue.NewFederated(context.Background(), x.cfg.Replica)
 	if err != nil {
 		t.Fatal(err)
@@ -25,8 +47,10 @@ func TestReusedPagesAnswerAlike(t *testing.T) {
 		{Text: "compagnia", Page: 2, PerPage: 7}, {AllFacets: true}, {Text: "sevizio", PerPage: 3}, {Text: "servizi aiuto"},
 	}
 	b := &pageBuf{}
+	qualified := 0
+	first := make([][]byte, len(queries))
 	for round := range 2 {
-		for _, q := range queries {
+		for i, q := range queries {
 			want, err := c.Search(context.Background(), q)
 			if err != nil {
 				t.Fatal(err)
@@ -35,15 +59,34 @@ func TestReusedPagesAnswerAlike(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w, g := want.AppendJSON(nil), got.AppendJSON(nil); !bytes.Equal(w, g) {
+			w, g := want.AppendJSON(nil), got.AppendJSON(nil)
+			if !bytes.Equal(w, g) {
 				t.Fatalf("round %d, %+v: in reused arrays\n%s\nin new ones\n%s", round, q, g, w)
+			}
+			// The second round answers from the result cache, after every
+			// other query: what the first one cached must not have changed.
+			if round == 0 {
+				first[i] = w
+			} else if !bytes.Equal(first[i], w) {
+				t.Fatalf("%+v: answered from the cache after other queries\n%s\nfirst\n%s", q, w, first[i])
 			}
 			if q.Text == "zzzzqq" && !bytes.Contains(want.AppendJSON(nil), []byte(`"results":[]`)) {
 				t.Fatalf("an empty page is not an empty list: %s", want.AppendJSON(nil))
+			}
+			for _, r := range got.Results {
+				if r.Qualified != nil {
+					qualified++
+				}
+				if (r.Qualified != nil) != qualifiedIDs[r.ID] || r.Qualified != nil && r.Qualified.Authority != "Autorità "+r.ID {
+					t.Fatalf("%+v: %s qualified as %+v", q, r.ID, r.Qualified)
+				}
 			}
 			if len(want.Results) == 0 && q.Text != "zzzzqq" {
 				t.Fatalf("%+v found nothing: the test covers less than it says", q)
 			}
 		}
+	}
+	if qualified == 0 {
+		t.Fatal("no qualified result: the test covers less than it says")
 	}
 }

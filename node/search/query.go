@@ -172,6 +172,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) { return x.
 type pageBuf struct {
 	hits   []Hit
 	cards  []Card
+	quals  []Qualification
 	places []Place
 	labels []LabelledValue
 	facets map[string][]LabelledValue
@@ -209,6 +210,7 @@ func (x *Index) search(ctx context.Context, q Query, b *pageBuf) (Result, error)
 	}
 	// Grow keeps a nil slice nil; an empty page is still a list, not null.
 	b.hits, b.cards, b.places = slices.Grow(b.hits[:0], max(n, 1)), slices.Grow(b.cards[:0], max(n, 1)), slices.Grow(b.places[:0], n*maxCardPlaces)
+	b.quals = slices.Grow(b.quals[:0], n)
 	out := Result{Total: r.card, Hits: b.hits, cards: b.cards, Facets: maps.Clone(r.facets)}
 	pb := b.places
 	off := (page - 1) * per
@@ -228,14 +230,14 @@ func (x *Index) search(ctx context.Context, q Query, b *pageBuf) (Result, error)
 			score = float64(4 - tier)
 		}
 		for _, n := range m.page(r.tier(tier), off, per-len(out.Hits)) {
-			h, c := x.hit(n, score, now, &pb)
+			h, c := x.hit(n, score, now, b, &pb)
 			out.Hits, out.cards = append(out.Hits, h), append(out.cards, c)
 		}
 		off = 0
 	}
 	if len(tokens) > 1 && r.card < similarBelow && page == 1 {
 		for _, n := range m.similar(q, tokens, now, maxSimilar) {
-			h, c := x.hit(n, 0, now, &pb)
+			h, c := x.hit(n, 0, now, b, &pb)
 			out.Similar, out.similar = append(out.Similar, h), append(out.similar, c)
 		}
 	}
@@ -492,9 +494,11 @@ func (m *mem) filters(q Query, now time.Time) (sets []*roaring.Bitmap, empty boo
 // by count, then value, cut to the facet's size.
 func (m *mem) facetLists(counts []int) map[string][]FacetValue {
 	out := make(map[string][]FacetValue, nFields+1)
+	heaps := topHeaps.Get().(*[nFields][]FacetValue)
+	defer topHeaps.Put(heaps)
 	var top [nFields]topValues
 	for f := range top {
-		top[f].k = facetNames[f].size
+		top[f].k, top[f].heap = facetNames[f].size, heaps[f][:0]
 	}
 	for i, c := range counts {
 		if c > 0 {
@@ -504,6 +508,7 @@ func (m *mem) facetLists(counts []int) map[string][]FacetValue {
 	}
 	for f := range top {
 		out[facetNames[f].name] = top[f].sorted()
+		heaps[f] = top[f].heap
 	}
 	return out
 }
@@ -556,13 +561,16 @@ func (t *topValues) add(v FacetValue) {
 	}
 }
 
+// sorted returns the kept values in facetOrder, in an array of their own:
+// the heap's is a scratch one (topHeaps).
 func (t *topValues) sorted() []FacetValue {
-	if t.heap == nil {
-		return []FacetValue{}
-	}
 	slices.SortFunc(t.heap, facetOrder)
-	return t.heap
+	return append(make([]FacetValue, 0, len(t.heap)), t.heap...)
 }
+
+// topHeaps are facetLists' heaps, reused: a list grown one value at a
+// time would allocate twice its size.
+var topHeaps = sync.Pool{New: func() any { return new([nFields][]FacetValue) }}
 
 // tierSets returns, for the first three rank tiers of a text query, the
 // postings a document of the tier must all be in: named exactly text,
@@ -591,14 +599,15 @@ func (m *mem) tierSets(tokens []string, text string) [3][]*roaring.Bitmap {
 	return t
 }
 
-// hit returns document n's hit and result card, the card's places taken
-// from pb. Read lock held.
-func (x *Index) hit(n uint32, score float64, now time.Time, pb *[]Place) (Hit, Card) {
+// hit returns document n's hit and result card, its qualification kept
+// in b and the card's places taken from pb. Read lock held.
+func (x *Index) hit(n uint32, score float64, now time.Time, b *pageBuf, pb *[]Place) (Hit, Card) {
 	d := &x.mem.docs[n]
 	pub, key, _ := strings.Cut(d.id, "/")
 	h := Hit{Publisher: pub, Key: key, Score: score}
 	if q, ok := x.mem.qualificationOf(n, now); ok {
-		h.Qualified = &q
+		b.quals = append(b.quals, q) // past its room, a new array: the hits before keep the old one
+		h.Qualified = &b.quals[len(b.quals)-1]
 	}
 	c := x.mem.card(n, pb)
 	c.Qualified = h.Qualified
