@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"strings"
+	"sync"
 
 	"github.com/difronte/difronte/schema"
 )
@@ -200,3 +201,18 @@ func trimFacets(q Query, facets map[string][]FacetValue) {
 		facets[FacetPublisher] = p[:maxPublishersFacet]
 	}
 }
+
+// pageBuf holds the arrays an answer's page is built in: the search route
+// takes one from pageBufs and gives it back once the answer is written, so
+// that a page allocates none of them (the collector's work is what sets a
+// search's tail). Nothing of a page may outlive its answer.
+type pageBuf struct {
+	hits   []Hit
+	cards  []Card
+	quals  []Qualification
+	places []Place
+	labels []LabelledValue
+	facets map[string][]LabelledValue
+}
+
+var pageBufs = sync.Pool{New: func() any { return new(pageBuf) }}

@@ -258,3 +258,85 @@ func (m *mem) categoryCounts(c uint32) []int {
 	rowInto(m.byCategory[c], out)
 	return out
 }
+
+// facetLists turns counts by value id into each facet's listed values:
+// by count, then value, cut to the facet's size.
+func (m *mem) facetLists(counts []int) map[string][]FacetValue {
+	out := make(map[string][]FacetValue, nFields+1)
+	heaps := topHeaps.Get().(*[nFields][]FacetValue)
+	defer topHeaps.Put(heaps)
+	var top [nFields]topValues
+	for f := range top {
+		top[f].k, top[f].heap = facetNames[f].size, heaps[f][:0]
+	}
+	for i, c := range counts {
+		if c > 0 {
+			fv := &m.fvals[i]
+			top[fv.field].add(FacetValue{Value: fv.name, Count: c})
+		}
+	}
+	for f := range top {
+		out[facetNames[f].name] = top[f].sorted()
+		heaps[f] = top[f].heap
+	}
+	return out
+}
+
+// facetOrder is the order of a facet's values: by count, then value.
+func facetOrder(a, b FacetValue) int {
+	return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+}
+
+// topValues keeps the k first values in facetOrder of those added, in a
+// heap whose root is the last of them: a result with thousands of
+// municipalities allocates k values, not thousands.
+type topValues struct {
+	k    int
+	heap []FacetValue
+}
+
+func (t *topValues) add(v FacetValue) {
+	h := t.heap
+	if len(h) < t.k {
+		h = append(h, v)
+		for i := len(h) - 1; i > 0; { // up
+			p := (i - 1) / 2
+			if facetOrder(h[p], h[i]) >= 0 {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.heap = h
+		return
+	}
+	if facetOrder(v, h[0]) >= 0 {
+		return // after every kept value
+	}
+	h[0] = v
+	for i := 0; ; { // down
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		if r := l + 1; r < len(h) && facetOrder(h[r], h[l]) > 0 {
+			l = r
+		}
+		if facetOrder(h[i], h[l]) >= 0 {
+			break
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
+	}
+}
+
+// sorted returns the kept values in facetOrder, in an array of their own:
+// the heap's is a scratch one (topHeaps).
+func (t *topValues) sorted() []FacetValue {
+	slices.SortFunc(t.heap, facetOrder)
+	return append(make([]FacetValue, 0, len(t.heap)), t.heap...)
+}
+
+// topHeaps are facetLists' heaps, reused: a list grown one value at a
+// time would allocate twice its size.
+var topHeaps = sync.Pool{New: func() any { return new([nFields][]FacetValue) }}
