@@ -2,7 +2,6 @@ package schema
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -380,9 +379,6 @@ func (t *Token) Verify(pub ed25519.PublicKey) ([]byte, error) {
 
 // Payload is the unverified payload: for display and routing only.
 func (t *Token) Payload() []byte { return t.payload }
-
-// Hash identifies the exact token, for caches.
-func (t *Token) Hash() [32]byte { return sha256.Sum256([]byte(t.Raw)) }
 
 // Payload decoding is strict: unknown members are refused, so two nodes
 // can never disagree on what a credential says.

@@ -70,10 +70,6 @@ type bench struct {
 	notes             []string
 }
 
-func (b *bench) row(format string, a ...any) {
-	b.rows = append(b.rows, fmt.Sprintf(format, a...))
-}
-
 // results are the figures of one run, reported together at the end.
 type results struct {
 	fresh, loaded, noFed []time.Duration // start-up times

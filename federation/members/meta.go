@@ -51,23 +51,6 @@ type Meta struct {
 	Records int
 }
 
-func (m Meta) equal(o Meta) bool {
-	if m.CoopName != o.CoopName || m.Records != o.Records || len(m.Addrs) != len(o.Addrs) || len(m.Roles) != len(o.Roles) {
-		return false
-	}
-	for i := range m.Addrs {
-		if m.Addrs[i] != o.Addrs[i] {
-			return false
-		}
-	}
-	for i := range m.Roles {
-		if m.Roles[i] != o.Roles[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func (m Meta) clone() Meta {
 	m.Addrs = append([]string(nil), m.Addrs...)
 	m.Roles = append([]string(nil), m.Roles...)

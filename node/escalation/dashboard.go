@@ -188,15 +188,6 @@ func BarSVG(title string, rows []Count, label func(string) string) string {
 	return b.String()
 }
 
-// MonthSVG draws check-ins done and missed per month as paired bars.
-func MonthSVG(title, doneLabel, missedLabel string, rows []MonthRow) string {
-	var cs []Count
-	for _, r := range rows {
-		cs = append(cs, Count{Key: r.Month + " " + doneLabel, N: r.Done}, Count{Key: r.Month + " " + missedLabel, N: r.Missed})
-	}
-	return BarSVG(title, cs, nil)
-}
-
 // WriteCSV writes the dashboard as one table: section, key, month, value,
 // name. names maps caregiver ids to the names shown in the name column of
 // their rows (the key stays the id, so rows of one caregiver group).
