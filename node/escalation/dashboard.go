@@ -92,13 +92,19 @@ func (s *Service) Dashboard(ctx context.Context, a auth.Actor, from, to time.Tim
 	}
 	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	s.windows.Filter(func(w *Window) bool {
-		if !in(w.Start) {
+		// A contact counts when it was made: a call answered in the hour
+		// before the agreed time closes the window before it starts.
+		at := w.Start
+		if w.State == WindowDone && !w.ClosedAt.IsZero() {
+			at = w.ClosedAt
+		}
+		if !in(at) {
 			return false
 		}
 		switch w.State {
 		case WindowDone:
 			d.Done++
-			month(w.Start).Done++
+			month(at).Done++
 			cg(w.Caregiver).Done++
 		case WindowMissed:
 			d.Missed++

@@ -87,3 +87,22 @@ func TestDashboard(t *testing.T) {
 		t.Fatal("formula not neutralised")
 	}
 }
+
+// TestDashboardCountsEarlyContact checks that a call answered in the hour
+// before the agreed time, which closes the window before it starts, is a
+// contact made as soon as it is: the dashboard (up to now) counts it once.
+func TestDashboardCountsEarlyContact(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.pres.online["b1"] = true
+	r.sched.slots = []Slot{slotAt(t0.Add(time.Hour))}
+	r.advance(30 * time.Minute)
+	r.call("early", true)
+	d, err := r.svc.Dashboard(ctx, admin, t0.Add(-time.Hour), r.clock.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Done != 1 || len(d.ByMonth) != 1 || d.ByMonth[0].Done != 1 {
+		t.Fatalf("a contact made before its window's start: done %d, by month %+v", d.Done, d.ByMonth)
+	}
+}
