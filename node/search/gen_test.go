@@ -194,10 +194,17 @@ func bareIndex(t testing.TB) *Index {
 // batches as the follower does.
 func putAll(t testing.TB, x *Index, offers []schema.Offering, pubs int) {
 	t.Helper()
+	putQualified(t, x, offers, pubs, func(int, schema.Offering) *Qualification { return nil })
+}
+
+// putQualified is putAll with the i-th offering's qualification from
+// qual (nil: none).
+func putQualified(t testing.TB, x *Index, offers []schema.Offering, pubs int, qual func(int, schema.Offering) *Qualification) {
+	t.Helper()
 	bt := x.newBatcher()
 	for i, o := range offers {
 		pub := "12D3KooWPub" + strconv.Itoa(i%pubs)
-		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%pubs), o, nil)})
+		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%pubs), o, qual(i, o))})
 		if err := bt.maybeFlush(); err != nil {
 			t.Fatal(err)
 		}

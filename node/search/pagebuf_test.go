@@ -3,11 +3,11 @@ package search
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/difronte/difronte/node/catalogue"
+	"github.com/difronte/difronte/schema"
 )
 
 // TestReusedPagesAnswerAlike checks the search route's reused arrays
@@ -20,23 +20,14 @@ func TestReusedPagesAnswerAlike(t *testing.T) {
 	x := bareIndex(t)
 	// A third of the offerings qualified, each by an authority of its
 	// own name: a qualification left from another page shows.
-	bt := x.newBatcher()
 	qualifiedIDs := map[string]bool{}
-	for i, o := range genOfferings(23, 1500) {
-		pub := "12D3KooWPub" + strconv.Itoa(i%30)
-		var q *Qualification
-		if i%3 == 0 {
-			q = &Qualification{Authority: "Autorità " + o.ID, Until: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)}
-			qualifiedIDs[o.ID] = true
+	putQualified(t, x, genOfferings(23, 1500), 30, func(i int, o schema.Offering) *Qualification {
+		if i%3 != 0 {
+			return nil
 		}
-		bt.ops = append(bt.ops, op{id: docID(pub, o.ID), in: x.document(pub, "Cooperativa "+strconv.Itoa(i%30), o, q)})
-		if err := bt.maybeFlush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := bt.flush(true); err != nil {
-		t.Fatal(err)
-	}
+		qualifiedIDs[o.ID] = true
+		return &Qualification{Authority: "Autorità " + o.ID, Until: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)}
+	})
 	listings, err := catalogue.NewFederated(context.Background(), x.cfg.Replica)
 	if err != nil {
 		t.Fatal(err)
