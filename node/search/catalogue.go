@@ -79,12 +79,12 @@ func (c *Catalogue) answer(ctx context.Context, q Query, b *pageBuf) (Answer, er
 	if res.Total == 0 && c.NoResult != nil && (q.Text != "" || q.Category != "" || q.Municipality != "") {
 		c.NoResult(ctx, q.Category, q.Municipality)
 	}
-	// The cards come from the index: a page of results reads nothing
-	// from the store.
 	if b.facets == nil {
 		b.facets = make(map[string][]LabelledValue, len(res.Facets))
 	}
 	clear(b.facets)
+	// The cards come from the index: a page of results reads nothing
+	// from the store.
 	out := Answer{Total: res.Total, Page: max(q.Page, 1), PerPage: q.PerPage, Results: res.cards, Similar: res.similar, Facets: b.facets}
 	if out.PerPage == 0 {
 		out.PerPage = 20
