@@ -140,7 +140,7 @@ func (x *Index) bareSearch(q Query) (int, error) {
 	n := 0
 	for i := range m.docs {
 		d := &m.docs[i]
-		if d.id == "" || !slices.Contains(m.vals(d), cat) || !slices.Contains(m.vals(d), place) {
+		if d.idLen == 0 || !slices.Contains(m.vals(d), cat) || !slices.Contains(m.vals(d), place) {
 			continue
 		}
 		n++

@@ -72,7 +72,7 @@ func TestBulkScanAndChunkedSnapshot(t *testing.T) {
 	idx.mem.sortOrder()
 	keys := make([]string, 0, len(idx.mem.order))
 	for _, num := range idx.mem.order {
-		keys = append(keys, idx.mem.docs[num].nameKey+"\x00"+idx.mem.docs[num].id)
+		keys = append(keys, idx.mem.nameKeys.str(idx.mem.docs[num].nameKey)+"\x00"+idx.mem.idOf(num))
 	}
 	if len(keys) != n-2 || !slices.IsSorted(keys) {
 		t.Fatalf("name order: %d documents, sorted %v", len(keys), slices.IsSorted(keys))
@@ -108,9 +108,9 @@ func TestParallelAdderKeepsOrderAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range offers {
-		n, ok := x.mem.byID[docID("12D3KooWPub", o.ID)]
-		if want := foldKey("Round 3 " + o.Name); !ok || x.mem.docs[n].nameKey != want {
-			t.Fatalf("offering %s: indexed as %q, want the last round's name %q", o.ID, x.mem.docs[n].nameKey, want)
+		n, ok := x.mem.byID.get(docID("12D3KooWPub", o.ID), x.mem.idOf)
+		if want := foldKey("Round 3 " + o.Name); !ok || x.mem.nameKeys.str(x.mem.docs[n].nameKey) != want {
+			t.Fatalf("offering %s: indexed as %q, want the last round's name %q", o.ID, x.mem.nameKeys.str(x.mem.docs[n].nameKey), want)
 		}
 	}
 
@@ -167,7 +167,7 @@ func TestSnapshotLoadRestoresCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	if n := len(x.mem.byID); n != 50 {
+	if n := x.mem.byID.len(); n != 50 {
 		t.Fatalf("snapshot held %d offerings, want 50", n)
 	}
 	if got := debug.SetGCPercent(137); got != 137 {

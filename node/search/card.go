@@ -68,7 +68,6 @@ func cardInOf(o *schema.Offering) cardIn {
 // cardDoc is cardIn as a document holds it: strings of few values as
 // numbers (facet value ids, or mem.small for currency and unit).
 type cardDoc struct {
-	name             string
 	amount           int64
 	cat, cost, deliv uint32 // facet value ids; noVal: none
 	places           [maxCardPlaces]uint32
@@ -81,7 +80,7 @@ const noVal = ^uint32(0)
 
 // cardDoc turns c into its held form. The caller holds mu.
 func (m *mem) cardDoc(c *cardIn) cardDoc {
-	d := cardDoc{name: c.Name, amount: c.Amount, cat: noVal, cost: m.fid(ffCost, c.Cost), deliv: m.fid(ffDelivery, c.Delivery),
+	d := cardDoc{amount: c.Amount, cat: noVal, cost: m.fid(ffCost, c.Cost), deliv: m.fid(ffDelivery, c.Delivery),
 		nplaces: uint16(min(c.NPlaces, 1<<16-1)), currency: m.smallID(c.Currency), unit: m.smallID(c.Unit)}
 	if c.Category != "" {
 		d.cat = m.fid(ffCategory, c.Category)
@@ -95,9 +94,11 @@ func (m *mem) cardDoc(c *cardIn) cardDoc {
 	return d
 }
 
-// cardIn is the inverse of cardDoc (for the snapshot). Read lock held.
-func (m *mem) cardIn(d *cardDoc) cardIn {
-	c := cardIn{Name: d.name, Amount: d.amount, Category: m.valName(d.cat), Cost: m.valName(d.cost), Delivery: m.valName(d.deliv),
+// cardIn is the inverse of cardDoc, with doc's name (for the snapshot).
+// Read lock held.
+func (m *mem) cardIn(dd *doc) cardIn {
+	d := &dd.card
+	c := cardIn{Name: m.cardName(dd), Amount: d.amount, Category: m.valName(d.cat), Cost: m.valName(d.cost), Delivery: m.valName(d.deliv),
 		NPlaces: int(d.nplaces), Currency: m.small[d.currency], Unit: m.small[d.unit]}
 	for _, p := range d.places {
 		if p != noVal {
@@ -138,9 +139,9 @@ func newPlaces(n int) []Place { return make([]Place, 0, n*maxCardPlaces) }
 // pb has no room left. Read lock held.
 func (m *mem) card(n uint32, pb *[]Place) Card {
 	d := &m.docs[n]
-	pub, key, _ := strings.Cut(d.id, "/")
+	pub, key, _ := strings.Cut(m.idOf(n), "/")
 	cd := &d.card
-	c := Card{ID: key, Publisher: pub, CoopName: m.coops[pub], Name: cd.name, Category: m.valName(cd.cat), Delivery: m.valName(cd.deliv),
+	c := Card{ID: key, Publisher: pub, CoopName: m.coops[pub], Name: m.cardName(d), Category: m.valName(cd.cat), Delivery: m.valName(cd.deliv),
 		Price: Price{Type: m.valName(cd.cost)}, MunicipalitiesTotal: int(cd.nplaces)}
 	if cap(*pb)-len(*pb) < maxCardPlaces {
 		*pb = newPlaces(1)

@@ -17,8 +17,10 @@
 //
 // Memory and the collector: a node lives in 256 MB with 100,000 offerings,
 // so the index holds what a result card shows (name, price, first places)
-// and answers a page with no store read, keeps few pointers (documents by
-// value, a UUID map without pointers, names' postings by value), bounds
+// and answers a page with no store read, keeps almost no pointer for the
+// collector to follow (documents, postings and maps without pointers, the
+// ids, names and terms in byte arrays found through hash-keyed maps:
+// strtab.go), bounds
 // its result cache by bytes, and counts facets from an array of 8 bytes
 // per document. Building documents (JSON and text analysis) runs on every
 // core while the replica scan reads the next batch.

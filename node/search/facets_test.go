@@ -137,11 +137,11 @@ func checkCounts(t *testing.T, m *mem, name string, b *roaring.Bitmap, want map[
 	for id := range m.byTerm {
 		p, ok := m.termCounts(b, card, 1, []uint32{id}, math.MaxInt)
 		if !ok {
-			t.Fatalf("term %s has a row but no plan", m.words[id])
+			t.Fatalf("term %s has a row but no plan", m.terms.str(id))
 		}
 		out := make([]int, len(m.fvals))
 		m.countFromTerm(b, card, p, out)
-		all["row of "+m.words[id]] = out
+		all["row of "+m.terms.str(id)] = out
 	}
 	for how, counts := range all {
 		if got := m.facetLists(counts); !reflect.DeepEqual(want, got) {

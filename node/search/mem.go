@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -34,20 +35,35 @@ var facetNames = [nFields]struct {
 	{FacetCategory, 200}, {FacetMunicipality, 30}, {FacetPrice, 2}, {FacetMode, 2}, {FacetLang, 30}, {FacetPublisher, 30},
 }
 
-// doc is one indexed offering, held by value: few pointers keep the
-// garbage collector's work small at 100,000 offerings. Its nv global facet
-// value ids are in mem.fa from fat (kept in number order, so counting facets
-// reads memory in sequence); its terms in mem.ta from tat: na term ids of
-// every text, then nn of the name. An empty id is a free number.
+// doc is one indexed offering, held by value and without pointers, so
+// the garbage collector does not scan the documents at all (strtab.go). Its
+// id (publisher/key) and then its name are idLen and cnLen bytes of
+// mem.text from toff. Its nv global facet value ids are in mem.fa from fat
+// (kept in number order, so counting facets reads memory in sequence); its
+// terms in mem.ta from tat: na term ids of every text, then nn of the name.
+// An empty id is a free number.
 type doc struct {
-	id       string // publisher/key
-	nameKey  string // foldKey(name): exact-name rank and sort order
-	hsds     uuid   // of the HSDS service
-	qual     *Qualification
-	fat, tat uint32
-	nv       uint16
-	na, nn   uint16
-	card     cardDoc
+	toff         uint32
+	idLen, cnLen uint32
+	nameKey      uint32 // in mem.nameKeys: foldKey(name), for the exact-name rank and the sort order
+	hsds         uuid   // of the HSDS service
+	fat, tat     uint32
+	nv           uint16
+	na, nn       uint16
+	card         cardDoc
+}
+
+// idOf returns the id of document n ("" for a free number).
+func (m *mem) idOf(n uint32) string { return m.textOf(&m.docs[n], 0, m.docs[n].idLen) }
+
+// cardName returns the name of d.
+func (m *mem) cardName(d *doc) string { return m.textOf(d, d.idLen, d.cnLen) }
+
+func (m *mem) textOf(d *doc, off, n uint32) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&m.text[d.toff+off], int(n)) // text is written once (strTab.str)
 }
 
 // span packs where d's facet values are in fa: offset<<16 | count.
@@ -72,39 +88,63 @@ type docIn struct {
 }
 
 // posting is the documents having a term (or name): most terms of a
-// catalogue are in one document only, and keep no bitmap.
+// catalogue are in one document only, and keep no bitmap. It holds no
+// pointer: the bitmaps are in mem.bitmaps.
 type posting struct {
 	one  uint32 // number+1 of the only document; 0: see bits
-	bits *roaring.Bitmap
+	bits uint32 // number+1 of its bitmap in mem.bitmaps; 0: none
 }
 
-func (p *posting) add(n uint32) {
+func (p posting) empty() bool { return p.one == 0 && p.bits == 0 }
+
+func (m *mem) addTo(p *posting, n uint32) {
 	switch {
-	case p.bits != nil:
-		p.bits.Add(n)
+	case p.bits != 0:
+		m.bitmaps[p.bits-1].Add(n)
 	case p.one == 0:
 		p.one = n + 1
 	case p.one != n+1:
-		p.bits = roaring.BitmapOf(p.one-1, n)
+		b := roaring.BitmapOf(p.one-1, n)
+		if k := len(m.freeBitmaps); k > 0 {
+			p.bits, m.freeBitmaps = m.freeBitmaps[k-1], m.freeBitmaps[:k-1]
+			m.bitmaps[p.bits-1] = b
+		} else {
+			m.bitmaps = append(m.bitmaps, b)
+			p.bits = uint32(len(m.bitmaps))
+		}
 		p.one = 0
 	}
 }
 
-func (p *posting) remove(n uint32) {
-	if p.bits != nil {
-		p.bits.Remove(n)
-	} else if p.one == n+1 {
-		p.one = 0
+// removeFrom takes n out of p; a bitmap left empty is freed.
+func (m *mem) removeFrom(p *posting, n uint32) {
+	if p.bits == 0 {
+		if p.one == n+1 {
+			p.one = 0
+		}
+		return
+	}
+	b := m.bitmaps[p.bits-1]
+	if b.Remove(n); b.IsEmpty() {
+		m.bitmaps[p.bits-1] = nil
+		m.freeBitmaps = append(m.freeBitmaps, p.bits)
+		p.bits = 0
 	}
 }
 
-func (p *posting) empty() bool { return p.one == 0 && (p.bits == nil || p.bits.IsEmpty()) }
+// bitsOf returns p's bitmap, nil if it has none.
+func (m *mem) bitsOf(p posting) *roaring.Bitmap {
+	if p.bits == 0 {
+		return nil
+	}
+	return m.bitmaps[p.bits-1]
+}
 
-// bitmap returns the documents as a bitmap that must not be changed.
-func (p *posting) bitmap() *roaring.Bitmap {
+// bitmap returns the documents of p as a bitmap that must not be changed.
+func (m *mem) bitmap(p posting) *roaring.Bitmap {
 	switch {
-	case p.bits != nil:
-		return p.bits
+	case p.bits != 0:
+		return m.bitmaps[p.bits-1]
 	case p.one != 0:
 		return roaring.BitmapOf(p.one - 1)
 	}
@@ -124,20 +164,25 @@ type facetVal struct {
 type mem struct {
 	mu sync.RWMutex
 
-	docs    []doc    // by number
-	spans   []uint64 // by number: where a document's facet values are in fa (span), for counting
-	free    []uint32
-	fa, ta  []uint32 // facet values and terms of the documents
-	garbage int      // entries of fa and ta of removed documents
-	byID    map[string]uint32
-	live    *roaring.Bitmap
-	words   []string           // term id -> term
-	terms   map[string]uint32  // term -> id
-	byLen   map[int][]uint32   // rune length -> term ids, for typo expansion
-	all     []posting          // term id -> docs with it anywhere
-	name    []posting          // term id -> docs with it in the name
-	names   map[string]posting // by value: no object per name
-	hsds    map[uuid]uint32    // no pointers: the collector does not scan it
+	docs        []doc    // by number
+	spans       []uint64 // by number: where a document's facet values are in fa (span), for counting
+	free        []uint32
+	fa, ta      []uint32 // facet values and terms of the documents
+	garbage     int      // entries of fa and ta of removed documents
+	text        []byte   // the documents' ids and names (doc)
+	textGarbage int      // bytes of text of removed documents
+	byID        hashIndex
+	quals       map[uint32]*Qualification // by number
+	live        *roaring.Bitmap
+	terms       strTab           // by term id
+	byLen       map[int][]uint32 // rune length -> term ids, for typo expansion
+	all         []posting        // term id -> docs with it anywhere
+	name        []posting        // term id -> docs with it in the name
+	nameKeys    strTab           // names folded (foldKey), numbered
+	names       []posting        // by nameKeys number: docs named so
+	bitmaps     []*roaring.Bitmap
+	freeBitmaps []uint32        // numbers+1 of nil entries of bitmaps
+	hsds        map[uuid]uint32 // no pointers: the collector does not scan it
 	// byCategory holds, for each category value id, how many live
 	// documents have it and each other value (by value id; shorter rows
 	// end in zeros): the facet counts of a query that only filters by
@@ -190,8 +235,8 @@ type mem struct {
 
 func newMem() *mem {
 	m := &mem{
-		byID: map[string]uint32{}, live: roaring.New(), terms: map[string]uint32{}, byLen: map[int][]uint32{},
-		names: map[string]posting{}, hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
+		byID: newHashIndex(), quals: map[uint32]*Qualification{}, live: roaring.New(), terms: newStrTab(), byLen: map[int][]uint32{},
+		nameKeys: newStrTab(), hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
 		byTerm: map[uint32][]int32{}, termRowMin: termRowMin, maxTermRows: maxTermRows, termRowBytes: termRowBytes,
 		up:    map[uint32][]uint32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
@@ -214,22 +259,28 @@ func (m *mem) fid(f field, v string) uint32 {
 }
 
 func (m *mem) term(t string) uint32 {
-	if i, ok := m.terms[t]; ok {
-		return i
+	i, added := m.terms.add(t)
+	if added {
+		n := utf8.RuneCountInString(t)
+		m.byLen[n] = append(m.byLen[n], i)
+		m.all = append(m.all, posting{})
+		m.name = append(m.name, posting{})
 	}
-	i := uint32(len(m.words))
-	m.terms[t] = i
-	m.words = append(m.words, t)
-	n := utf8.RuneCountInString(t)
-	m.byLen[n] = append(m.byLen[n], i)
-	m.all = append(m.all, posting{})
-	m.name = append(m.name, posting{})
+	return i
+}
+
+// nameKey numbers the folded name k.
+func (m *mem) nameKey(k string) uint32 {
+	i, added := m.nameKeys.add(k)
+	if added {
+		m.names = append(m.names, posting{})
+	}
 	return i
 }
 
 // put adds or replaces a document. The caller holds mu.
 func (m *mem) put(in *docIn) {
-	if num, ok := m.byID[in.id]; ok {
+	if num, ok := m.byID.get(in.id, m.idOf); ok {
 		m.remove(num)
 	}
 	var num uint32
@@ -243,10 +294,13 @@ func (m *mem) put(in *docIn) {
 			m.cols[f] = append(m.cols[f], 0)
 		}
 	}
-	if m.garbage > 1<<16 && m.garbage > (len(m.fa)+len(m.ta))/4 {
+	if m.garbage > 1<<16 && m.garbage > (len(m.fa)+len(m.ta))/4 ||
+		m.textGarbage > 1<<20 && m.textGarbage > len(m.text)/4 {
 		m.compact()
 	}
-	d := doc{id: in.id, nameKey: in.nameKey, hsds: parseUUID(in.hsds), qual: in.qual, fat: uint32(len(m.fa)), tat: uint32(len(m.ta))}
+	d := doc{nameKey: m.nameKey(in.nameKey), hsds: parseUUID(in.hsds), fat: uint32(len(m.fa)), tat: uint32(len(m.ta))}
+	d.toff, d.idLen, d.cnLen = uint32(len(m.text)), uint32(len(in.id)), uint32(len(in.card.Name))
+	m.text = append(append(m.text, in.id...), in.card.Name...)
 	for f := range nFields {
 		for _, v := range in.vals[f] {
 			i := m.fid(f, v)
@@ -262,22 +316,21 @@ func (m *mem) put(in *docIn) {
 	for _, t := range in.all[:min(len(in.all), 1<<16-1)] {
 		i := m.term(t)
 		m.ta = append(m.ta, i)
-		m.all[i].add(num)
+		m.addTo(&m.all[i], num)
 	}
 	d.na = uint16(min(len(in.all), 1<<16-1))
 	for _, t := range in.name[:min(len(in.name), 1<<16-1)] {
 		i := m.term(t)
 		m.ta = append(m.ta, i)
-		m.name[i].add(num)
+		m.addTo(&m.name[i], num)
 	}
 	d.nn = uint16(min(len(in.name), 1<<16-1))
-	p := m.names[d.nameKey]
-	p.add(num)
-	m.names[d.nameKey] = p
+	m.addTo(&m.names[d.nameKey], num)
 	if d.hsds != (uuid{}) {
 		m.hsds[d.hsds] = num
 	}
-	if d.qual != nil {
+	if in.qual != nil {
+		m.quals[num] = in.qual
 		m.qual.Add(num)
 	}
 	d.card = m.cardDoc(&in.card)
@@ -286,34 +339,37 @@ func (m *mem) put(in *docIn) {
 	}
 	m.docs[num] = d
 	m.spans[num] = span(&d)
-	m.byID[d.id] = num
+	m.byID.put(in.id, num, m.idOf)
 	m.live.Add(num)
 	m.countTerms(&m.docs[num], 1)
 	m.changed()
 }
 
-// compact rewrites fa and ta in number order without the entries of
-// removed documents.
+// compact rewrites fa, ta and text in number order without the entries
+// of removed documents. Strings handed out keep the old text.
 func (m *mem) compact() {
 	fa := make([]uint32, 0, len(m.fa))
 	ta := make([]uint32, 0, len(m.ta))
+	text := make([]byte, 0, len(m.text)-m.textGarbage)
 	for n := range m.docs {
 		d := &m.docs[n]
-		if d.id == "" {
+		if d.idLen == 0 {
 			continue
 		}
-		fat, tat := uint32(len(fa)), uint32(len(ta))
+		fat, tat, toff := uint32(len(fa)), uint32(len(ta)), uint32(len(text))
 		fa = append(fa, m.vals(d)...)
 		ta = append(ta, m.ta[d.tat:d.tat+uint32(d.na)+uint32(d.nn)]...)
-		d.fat, d.tat = fat, tat
+		text = append(text, m.text[d.toff:d.toff+d.idLen+d.cnLen]...)
+		d.fat, d.tat, d.toff = fat, tat, toff
 		m.spans[n] = span(d)
 	}
 	m.fa, m.ta, m.garbage = fa, ta, 0
+	m.text, m.textGarbage = text, 0
 }
 
 // delete removes a document if present. The caller holds mu.
 func (m *mem) delete(id string) {
-	if num, ok := m.byID[id]; ok {
+	if num, ok := m.byID.get(id, m.idOf); ok {
 		m.remove(num)
 		m.changed()
 	}
@@ -328,29 +384,24 @@ func (m *mem) remove(num uint32) {
 	}
 	m.setCols(num, nil)
 	for _, i := range m.allOf(d) {
-		m.all[i].remove(num)
+		m.removeFrom(&m.all[i], num)
 		if m.all[i].empty() {
 			delete(m.byTerm, i)
 		}
 	}
 	for _, i := range m.nameOf(d) {
-		m.name[i].remove(num)
+		m.removeFrom(&m.name[i], num)
 	}
-	if p, ok := m.names[d.nameKey]; ok {
-		p.remove(num)
-		if p.empty() {
-			delete(m.names, d.nameKey)
-		} else {
-			m.names[d.nameKey] = p
-		}
-	}
+	m.removeFrom(&m.names[d.nameKey], num)
 	if m.hsds[d.hsds] == num {
 		delete(m.hsds, d.hsds)
 	}
 	m.qual.Remove(num)
+	delete(m.quals, num)
 	m.live.Remove(num)
-	delete(m.byID, d.id)
+	m.byID.del(m.idOf(num), m.idOf)
 	m.garbage += int(d.nv) + int(d.na) + int(d.nn)
+	m.textGarbage += int(d.idLen + d.cnLen)
 	m.docs[num] = doc{}
 	m.spans[num] = 0
 	m.free = append(m.free, num)
@@ -377,14 +428,14 @@ func (m *mem) sortOrder() {
 		old := make([]uint32, 0, len(m.order))
 		seen := roaring.New()
 		for _, n := range m.order {
-			if m.docs[n].id != "" && !seen.Contains(n) {
+			if m.docs[n].idLen != 0 && !seen.Contains(n) {
 				old = append(old, n)
 				seen.Add(n)
 			}
 		}
 		less := func(a, b uint32) int {
-			da, db := &m.docs[a], &m.docs[b]
-			return cmp.Or(cmp.Compare(da.nameKey, db.nameKey), cmp.Compare(da.id, db.id))
+			ka, kb := m.docs[a].nameKey, m.docs[b].nameKey
+			return cmp.Or(cmp.Compare(m.nameKeys.str(ka), m.nameKeys.str(kb)), cmp.Compare(m.idOf(a), m.idOf(b)))
 		}
 		added := roaring.AndNot(m.live, seen).ToArray()
 		var order []uint32
@@ -439,7 +490,7 @@ func (m *mem) validQualified(now time.Time) (valid *roaring.Bitmap, from, until 
 	it := m.qual.Iterator()
 	for it.HasNext() {
 		n := it.Next()
-		q := m.docs[n].qual
+		q := m.quals[n]
 		if q.Until.IsZero() {
 			continue
 		}
@@ -475,8 +526,8 @@ const maxFuzzyCache = 4096
 // not be changed.
 func (m *mem) matching(t string, fuzzy bool) *roaring.Bitmap {
 	if !fuzzy {
-		if i, ok := m.terms[t]; ok {
-			return m.all[i].bitmap()
+		if i, ok := m.terms.id(t); ok {
+			return m.bitmap(m.all[i])
 		}
 		return roaring.New()
 	}
@@ -492,8 +543,8 @@ func (m *mem) matching(t string, fuzzy bool) *roaring.Bitmap {
 	n := utf8.RuneCountInString(t)
 	for l := n - 1; l <= n+1; l++ {
 		for _, i := range m.byLen[l] {
-			if !m.all[i].empty() && within1(t, m.words[i]) {
-				bs = append(bs, m.all[i].bitmap())
+			if !m.all[i].empty() && within1(t, m.terms.str(i)) {
+				bs = append(bs, m.bitmap(m.all[i]))
 			}
 		}
 	}

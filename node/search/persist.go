@@ -148,7 +148,7 @@ func (x *Index) save() error {
 
 	m := x.mem
 	m.mu.RLock()
-	s.Words = m.words
+	s.Words = m.terms.strs()
 	m.mu.RUnlock()
 	// Words only grows, and only this goroutine changes documents, so
 	// reading them chunk by chunk gives one moment's index.
@@ -166,11 +166,12 @@ func (x *Index) save() error {
 		m.mu.RLock()
 		for ; n < len(m.docs) && len(c.Docs) < snapChunkSize; n++ {
 			d := &m.docs[n]
-			if d.id == "" {
+			if d.idLen == 0 {
 				continue
 			}
-			pub, _, _ := strings.Cut(d.id, "/")
-			sd := snapDoc{ID: d.id, NameKey: d.nameKey, HSDS: d.hsds.String(), Qual: d.qual, Coop: m.coops[pub], Card: m.cardIn(&d.card),
+			id := m.idOf(uint32(n))
+			pub, _, _ := strings.Cut(id, "/")
+			sd := snapDoc{ID: id, NameKey: m.nameKeys.str(d.nameKey), HSDS: d.hsds.String(), Qual: m.quals[uint32(n)], Coop: m.coops[pub], Card: m.cardIn(d),
 				All: slices.Clone(m.allOf(d)), Name: slices.Clone(m.nameOf(d))}
 			for _, v := range m.vals(d) {
 				fv := &m.fvals[v]

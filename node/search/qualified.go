@@ -38,7 +38,7 @@ func (x *Index) SetQualified(publisher string, fn Qualifier) {
 func (x *Index) QualificationOf(publisher, key string) (Qualification, bool) {
 	x.mem.mu.RLock()
 	defer x.mem.mu.RUnlock()
-	num, ok := x.mem.byID[docID(publisher, key)]
+	num, ok := x.mem.byID.get(docID(publisher, key), x.mem.idOf)
 	if !ok {
 		return Qualification{}, false
 	}
@@ -46,7 +46,7 @@ func (x *Index) QualificationOf(publisher, key string) (Qualification, bool) {
 }
 
 func (m *mem) qualificationOf(num uint32, now time.Time) (Qualification, bool) {
-	q := m.docs[num].qual
+	q := m.quals[num]
 	if q == nil || (!q.Until.IsZero() && !now.Before(q.Until)) {
 		return Qualification{}, false
 	}
@@ -72,7 +72,7 @@ func (x *Index) QualifiedPublishers() []string {
 	seen := map[string]bool{}
 	it := x.mem.qual.Iterator()
 	for it.HasNext() {
-		pub, _, _ := strings.Cut(x.mem.docs[it.Next()].id, "/")
+		pub, _, _ := strings.Cut(x.mem.idOf(it.Next()), "/")
 		seen[pub] = true
 	}
 	return slices.Sorted(maps.Keys(seen))

@@ -481,21 +481,21 @@ func (m *mem) filters(q Query, now time.Time) (sets []*roaring.Bitmap, empty boo
 // is a tier nothing can be in. Nothing is copied. Read lock held.
 func (m *mem) tierSets(tokens []string, text string) [3][]*roaring.Bitmap {
 	var t [3][]*roaring.Bitmap
-	if p, ok := m.names[foldKey(text)]; ok {
-		t[0] = []*roaring.Bitmap{p.bitmap()}
+	if k, ok := m.nameKeys.id(foldKey(text)); ok && !m.names[k].empty() {
+		t[0] = []*roaring.Bitmap{m.bitmap(m.names[k])}
 	}
 	inName, inAll := []*roaring.Bitmap{}, []*roaring.Bitmap{}
 	for _, tok := range tokens {
-		i, ok := m.terms[tok]
+		i, ok := m.terms.id(tok)
 		if !ok || m.name[i].empty() {
 			inName = nil
 		} else if inName != nil {
-			inName = append(inName, m.name[i].bitmap())
+			inName = append(inName, m.bitmap(m.name[i]))
 		}
 		if !ok || m.all[i].empty() {
 			inAll = nil
 		} else if inAll != nil {
-			inAll = append(inAll, m.all[i].bitmap())
+			inAll = append(inAll, m.bitmap(m.all[i]))
 		}
 	}
 	t[1], t[2] = inName, inAll
@@ -505,8 +505,7 @@ func (m *mem) tierSets(tokens []string, text string) [3][]*roaring.Bitmap {
 // hit returns document n's hit and result card, its qualification kept
 // in b and the card's places taken from pb. Read lock held.
 func (x *Index) hit(n uint32, score float64, now time.Time, b *pageBuf, pb *[]Place) (Hit, Card) {
-	d := &x.mem.docs[n]
-	pub, key, _ := strings.Cut(d.id, "/")
+	pub, key, _ := strings.Cut(x.mem.idOf(n), "/")
 	h := Hit{Publisher: pub, Key: key, Score: score}
 	if q, ok := x.mem.qualificationOf(n, now); ok {
 		b.quals = append(b.quals, q) // past its room, a new array: the hits before keep the old one
@@ -537,6 +536,6 @@ func (x *Index) LookupHSDS(ctx context.Context, id string) (publisher, key strin
 	if !ok {
 		return "", "", false
 	}
-	publisher, key, ok = strings.Cut(x.mem.docs[n].id, "/")
+	publisher, key, ok = strings.Cut(x.mem.idOf(n), "/")
 	return publisher, key, ok
 }

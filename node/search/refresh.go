@@ -249,7 +249,7 @@ func (x *Index) dropUnseen(bt *batcher, p string, live map[string]bool, coop str
 	if i, ok := m.fids[ffPublisher][p]; ok {
 		it := m.fvals[i].bits.Iterator()
 		for it.HasNext() {
-			if _, k, _ := strings.Cut(m.docs[it.Next()].id, "/"); !live[k] {
+			if _, k, _ := strings.Cut(m.idOf(it.Next()), "/"); !live[k] {
 				gone = append(gone, k)
 			}
 		}

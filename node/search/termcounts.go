@@ -40,9 +40,9 @@ func (m *mem) countTerms(d *doc, inc int32) {
 	for _, t := range m.allOf(d) {
 		if _, ok := m.byTerm[t]; ok {
 			m.addToRow(m.byTerm, t, vals, inc)
-		} else if inc > 0 && !m.termRowsFull() && m.all[t].bits != nil &&
-			m.all[t].bits.GetCardinality() >= uint64(m.termRowMin) {
-			m.byTerm[t] = m.termRow(m.all[t].bits)
+		} else if b := m.bitsOf(m.all[t]); inc > 0 && !m.termRowsFull() && b != nil &&
+			b.GetCardinality() >= uint64(m.termRowMin) {
+			m.byTerm[t] = m.termRow(b)
 		}
 	}
 }
@@ -80,7 +80,7 @@ func (m *mem) termCounts(b *roaring.Bitmap, card, perDoc int, terms []uint32, bo
 		if !has {
 			continue
 		}
-		docs := m.all[t].bits
+		docs := m.bitsOf(m.all[t])
 		n := int(docs.GetCardinality())
 		if abs(n-card)*perDoc+copyCost >= bound {
 			continue
@@ -114,7 +114,7 @@ func (m *mem) countFromTerm(b *roaring.Bitmap, card int, p termPlan, out []int) 
 func (m *mem) termIDs(tokens []string) []uint32 {
 	var ids []uint32
 	for _, t := range tokens {
-		if i, ok := m.terms[t]; ok {
+		if i, ok := m.terms.id(t); ok {
 			ids = append(ids, i)
 		}
 	}

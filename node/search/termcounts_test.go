@@ -18,16 +18,16 @@ func TestTermCountsFollowChanges(t *testing.T) {
 		t.Fatalf("only %d terms have a row: the test covers too few", len(m.byTerm))
 	}
 	for id, row := range m.byTerm {
-		want := plainCounts(m, m.all[id].bits)
+		want := plainCounts(m, m.bitsOf(m.all[id]))
 		for v, n := range want {
 			if got := rowAt(row, v); got != n {
-				t.Fatalf("term %s, value %s: kept count %d, plain count %d", m.words[id], m.fvals[v].name, got, n)
+				t.Fatalf("term %s, value %s: kept count %d, plain count %d", m.terms.str(id), m.fvals[v].name, got, n)
 			}
 		}
 	}
 	for i := range m.all {
-		if _, has := m.byTerm[uint32(i)]; !has && m.all[i].bits != nil && m.all[i].bits.GetCardinality() >= uint64(m.termRowMin) {
-			t.Errorf("term %s is in %d documents but has no row", m.words[i], m.all[i].bits.GetCardinality())
+		if _, has := m.byTerm[uint32(i)]; !has && m.bitsOf(m.all[i]) != nil && m.bitsOf(m.all[i]).GetCardinality() >= uint64(m.termRowMin) {
+			t.Errorf("term %s is in %d documents but has no row", m.terms.str(uint32(i)), m.bitsOf(m.all[i]).GetCardinality())
 		}
 	}
 	for _, text := range []string{"servizio", "assistenza domiciliare", "anziani", "badante notte", "trasporto"} {
@@ -67,11 +67,11 @@ func TestTermRowsBounded(t *testing.T) {
 	for id = range m.byTerm {
 		break
 	}
-	for _, n := range m.all[id].bits.ToArray() {
-		m.delete(m.docs[n].id)
+	for _, n := range m.bitsOf(m.all[id]).ToArray() {
+		m.delete(m.idOf(n))
 	}
 	if _, has := m.byTerm[id]; has {
-		t.Errorf("term %s is in no document and still has a row", m.words[id])
+		t.Errorf("term %s is in no document and still has a row", m.terms.str(id))
 	}
 }
 

@@ -20,14 +20,14 @@ func TestTextPagesFollowTiers(t *testing.T) {
 	m := x.mem
 	// The tier of document n for a query, from the postings alone.
 	tierOf := func(n uint32, text string, tokens []string) int {
-		if p, ok := m.names[foldKey(text)]; ok && p.bitmap().Contains(n) {
+		if m.nameKeys.str(m.docs[n].nameKey) == foldKey(text) {
 			return 0
 		}
 		inName, inAll := true, true
 		for _, tok := range tokens {
-			i, ok := m.terms[tok]
-			inName = inName && ok && m.name[i].bitmap().Contains(n)
-			inAll = inAll && ok && m.all[i].bitmap().Contains(n)
+			i, ok := m.terms.id(tok)
+			inName = inName && ok && m.bitmap(m.name[i]).Contains(n)
+			inAll = inAll && ok && m.bitmap(m.all[i]).Contains(n)
 		}
 		switch {
 		case inName:
@@ -63,7 +63,7 @@ func TestTextPagesFollowTiers(t *testing.T) {
 		seen := map[uint32]bool{}
 		last := [2]int{-1, -1} // tier, rank
 		for i, h := range got {
-			n, ok := m.byID[docID(h.Publisher, h.Key)]
+			n, ok := m.byID.get(docID(h.Publisher, h.Key), m.idOf)
 			if !ok || seen[n] {
 				m.mu.RUnlock()
 				t.Fatalf("%q: hit %d (%s) unknown or twice", q, i, h.Key)
@@ -101,7 +101,7 @@ func TestTiersLeavePostingsAlone(t *testing.T) {
 	snapshot := func() []uint64 {
 		var out []uint64
 		for i := range m.all {
-			out = append(out, m.all[i].bitmap().GetCardinality(), m.name[i].bitmap().GetCardinality())
+			out = append(out, m.bitmap(m.all[i]).GetCardinality(), m.bitmap(m.name[i]).GetCardinality())
 		}
 		for _, v := range m.fvals {
 			out = append(out, v.bits.GetCardinality())
