@@ -72,7 +72,7 @@ func TestBulkScanAndChunkedSnapshot(t *testing.T) {
 	idx.mem.sortOrder()
 	keys := make([]string, 0, len(idx.mem.order))
 	for _, num := range idx.mem.order {
-		keys = append(keys, idx.mem.nameKeys.str(idx.mem.docs[num].nameKey)+"\x00"+idx.mem.idOf(num))
+		keys = append(keys, idx.mem.nameKey(&idx.mem.docs[num])+"\x00"+idx.mem.idOf(num))
 	}
 	if len(keys) != n-2 || !slices.IsSorted(keys) {
 		t.Fatalf("name order: %d documents, sorted %v", len(keys), slices.IsSorted(keys))
@@ -109,8 +109,8 @@ func TestParallelAdderKeepsOrderAndStops(t *testing.T) {
 	}
 	for _, o := range offers {
 		n, ok := x.mem.byID.get(docID("12D3KooWPub", o.ID), x.mem.idOf)
-		if want := foldKey("Round 3 " + o.Name); !ok || x.mem.nameKeys.str(x.mem.docs[n].nameKey) != want {
-			t.Fatalf("offering %s: indexed as %q, want the last round's name %q", o.ID, x.mem.nameKeys.str(x.mem.docs[n].nameKey), want)
+		if want := foldKey("Round 3 " + o.Name); !ok || x.mem.nameKey(&x.mem.docs[n]) != want {
+			t.Fatalf("offering %s: indexed as %q, want the last round's name %q", o.ID, x.mem.nameKey(&x.mem.docs[n]), want)
 		}
 	}
 

@@ -37,20 +37,20 @@ var facetNames = [nFields]struct {
 
 // doc is one indexed offering, held by value and without pointers, so
 // the garbage collector does not scan the documents at all (strtab.go). Its
-// id (publisher/key) and then its name are idLen and cnLen bytes of
-// mem.text from toff. Its nv global facet value ids are in mem.fa from fat
+// id (publisher/key), its name and its name folded (foldKey) are idLen,
+// cnLen and nkLen bytes of mem.text from toff. Its nv global facet value ids are in mem.fa from fat
 // (kept in number order, so counting facets reads memory in sequence); its
 // terms in mem.ta from tat: na term ids of every text, then nn of the name.
 // An empty id is a free number.
 type doc struct {
-	toff         uint32
-	idLen, cnLen uint32
-	nameKey      uint32 // in mem.nameKeys: foldKey(name), for the exact-name rank and the sort order
-	hsds         uuid   // of the HSDS service
-	fat, tat     uint32
-	nv           uint16
-	na, nn       uint16
-	card         cardDoc
+	toff                uint32
+	idLen, cnLen, nkLen uint32
+	name                uint32 // its name's number in mem.names
+	hsds                uuid   // of the HSDS service
+	fat, tat            uint32
+	nv                  uint16
+	na, nn              uint16
+	card                cardDoc
 }
 
 // idOf returns the id of document n ("" for a free number).
@@ -58,6 +58,21 @@ func (m *mem) idOf(n uint32) string { return m.textOf(&m.docs[n], 0, m.docs[n].i
 
 // cardName returns the name of d.
 func (m *mem) cardName(d *doc) string { return m.textOf(d, d.idLen, d.cnLen) }
+
+// nameKey returns the name of d folded: the exact-name rank and the sort
+// order compare it.
+func (m *mem) nameKey(d *doc) string { return m.textOf(d, d.idLen+d.cnLen, d.nkLen) }
+
+// keyOfName returns the folded name of names[i], read from one of its
+// documents.
+func (m *mem) keyOfName(i uint32) string {
+	p := m.names[i]
+	n := p.one - 1
+	if p.bits != 0 {
+		n = m.bitmaps[p.bits-1].Minimum()
+	}
+	return m.nameKey(&m.docs[n])
+}
 
 func (m *mem) textOf(d *doc, off, n uint32) string {
 	if n == 0 {
@@ -178,8 +193,9 @@ type mem struct {
 	byLen       map[int][]uint32 // rune length -> term ids, for typo expansion
 	all         []posting        // term id -> docs with it anywhere
 	name        []posting        // term id -> docs with it in the name
-	nameKeys    strTab           // names folded (foldKey), numbered
-	names       []posting        // by nameKeys number: docs named so
+	names       []posting        // the documents of each folded name; empty: a free number
+	nameIdx     hashIndex        // folded name -> its number in names (keyOfName)
+	freeNames   []uint32
 	bitmaps     []*roaring.Bitmap
 	freeBitmaps []uint32        // numbers+1 of nil entries of bitmaps
 	hsds        map[uuid]uint32 // no pointers: the collector does not scan it
@@ -236,7 +252,7 @@ type mem struct {
 func newMem() *mem {
 	m := &mem{
 		byID: newHashIndex(), quals: map[uint32]*Qualification{}, live: roaring.New(), terms: newStrTab(), byLen: map[int][]uint32{},
-		nameKeys: newStrTab(), hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
+		nameIdx: newHashIndex(), hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
 		byTerm: map[uint32][]int32{}, termRowMin: termRowMin, maxTermRows: maxTermRows, termRowBytes: termRowBytes,
 		up:    map[uint32][]uint32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
@@ -269,13 +285,37 @@ func (m *mem) term(t string) uint32 {
 	return i
 }
 
-// nameKey numbers the folded name k.
-func (m *mem) nameKey(k string) uint32 {
-	i, added := m.nameKeys.add(k)
-	if added {
-		m.names = append(m.names, posting{})
+// addName adds document num, just put, to the documents of its folded
+// name, numbering the name if new.
+func (m *mem) addName(num uint32) {
+	d := &m.docs[num]
+	k := m.nameKey(d)
+	i, ok := m.nameIdx.get(k, m.keyOfName)
+	if !ok {
+		if n := len(m.freeNames); n > 0 {
+			i, m.freeNames = m.freeNames[n-1], m.freeNames[:n-1]
+		} else {
+			i = uint32(len(m.names))
+			m.names = append(m.names, posting{})
+		}
 	}
-	return i
+	d.name = i
+	m.addTo(&m.names[i], num)
+	if !ok {
+		m.nameIdx.put(k, i, m.keyOfName)
+	}
+}
+
+// removeName takes document num, still whole, from its name's documents;
+// a name left with none is forgotten and its number freed.
+func (m *mem) removeName(num uint32) {
+	d := &m.docs[num]
+	p := &m.names[d.name]
+	if last := p.one == num+1 || p.bits != 0 && m.bitmaps[p.bits-1].GetCardinality() == 1; last {
+		m.nameIdx.del(m.nameKey(d), m.keyOfName)
+		m.freeNames = append(m.freeNames, d.name)
+	}
+	m.removeFrom(p, num)
 }
 
 // put adds or replaces a document. The caller holds mu.
@@ -298,9 +338,9 @@ func (m *mem) put(in *docIn) {
 		m.textGarbage > 1<<20 && m.textGarbage > len(m.text)/4 {
 		m.compact()
 	}
-	d := doc{nameKey: m.nameKey(in.nameKey), hsds: parseUUID(in.hsds), fat: uint32(len(m.fa)), tat: uint32(len(m.ta))}
-	d.toff, d.idLen, d.cnLen = uint32(len(m.text)), uint32(len(in.id)), uint32(len(in.card.Name))
-	m.text = append(append(m.text, in.id...), in.card.Name...)
+	d := doc{hsds: parseUUID(in.hsds), fat: uint32(len(m.fa)), tat: uint32(len(m.ta))}
+	d.toff, d.idLen, d.cnLen, d.nkLen = uint32(len(m.text)), uint32(len(in.id)), uint32(len(in.card.Name)), uint32(len(in.nameKey))
+	m.text = append(append(append(m.text, in.id...), in.card.Name...), in.nameKey...)
 	for f := range nFields {
 		for _, v := range in.vals[f] {
 			i := m.fid(f, v)
@@ -325,7 +365,6 @@ func (m *mem) put(in *docIn) {
 		m.addTo(&m.name[i], num)
 	}
 	d.nn = uint16(min(len(in.name), 1<<16-1))
-	m.addTo(&m.names[d.nameKey], num)
 	if d.hsds != (uuid{}) {
 		m.hsds[d.hsds] = num
 	}
@@ -340,6 +379,7 @@ func (m *mem) put(in *docIn) {
 	m.docs[num] = d
 	m.spans[num] = span(&d)
 	m.byID.put(in.id, num, m.idOf)
+	m.addName(num)
 	m.live.Add(num)
 	m.countTerms(&m.docs[num], 1)
 	m.changed()
@@ -359,7 +399,7 @@ func (m *mem) compact() {
 		fat, tat, toff := uint32(len(fa)), uint32(len(ta)), uint32(len(text))
 		fa = append(fa, m.vals(d)...)
 		ta = append(ta, m.ta[d.tat:d.tat+uint32(d.na)+uint32(d.nn)]...)
-		text = append(text, m.text[d.toff:d.toff+d.idLen+d.cnLen]...)
+		text = append(text, m.text[d.toff:d.toff+d.idLen+d.cnLen+d.nkLen]...)
 		d.fat, d.tat, d.toff = fat, tat, toff
 		m.spans[n] = span(d)
 	}
@@ -392,7 +432,7 @@ func (m *mem) remove(num uint32) {
 	for _, i := range m.nameOf(d) {
 		m.removeFrom(&m.name[i], num)
 	}
-	m.removeFrom(&m.names[d.nameKey], num)
+	m.removeName(num)
 	if m.hsds[d.hsds] == num {
 		delete(m.hsds, d.hsds)
 	}
@@ -401,7 +441,7 @@ func (m *mem) remove(num uint32) {
 	m.live.Remove(num)
 	m.byID.del(m.idOf(num), m.idOf)
 	m.garbage += int(d.nv) + int(d.na) + int(d.nn)
-	m.textGarbage += int(d.idLen + d.cnLen)
+	m.textGarbage += int(d.idLen + d.cnLen + d.nkLen)
 	m.docs[num] = doc{}
 	m.spans[num] = 0
 	m.free = append(m.free, num)
@@ -434,8 +474,7 @@ func (m *mem) sortOrder() {
 			}
 		}
 		less := func(a, b uint32) int {
-			ka, kb := m.docs[a].nameKey, m.docs[b].nameKey
-			return cmp.Or(cmp.Compare(m.nameKeys.str(ka), m.nameKeys.str(kb)), cmp.Compare(m.idOf(a), m.idOf(b)))
+			return cmp.Or(cmp.Compare(m.nameKey(&m.docs[a]), m.nameKey(&m.docs[b])), cmp.Compare(m.idOf(a), m.idOf(b)))
 		}
 		added := roaring.AndNot(m.live, seen).ToArray()
 		var order []uint32

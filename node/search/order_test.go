@@ -22,7 +22,7 @@ func TestOrderChunksFollowChanges(t *testing.T) {
 
 	want := m.live.ToArray()
 	slices.SortFunc(want, func(a, b uint32) int {
-		return cmp.Or(cmp.Compare(m.nameKeys.str(m.docs[a].nameKey), m.nameKeys.str(m.docs[b].nameKey)), cmp.Compare(m.idOf(a), m.idOf(b)))
+		return cmp.Or(cmp.Compare(m.nameKey(&m.docs[a]), m.nameKey(&m.docs[b])), cmp.Compare(m.idOf(a), m.idOf(b)))
 	})
 	if !slices.Equal(m.order, want) {
 		t.Fatal("the name order is not the live documents sorted by name")

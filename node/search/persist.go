@@ -171,7 +171,7 @@ func (x *Index) save() error {
 			}
 			id := m.idOf(uint32(n))
 			pub, _, _ := strings.Cut(id, "/")
-			sd := snapDoc{ID: id, NameKey: m.nameKeys.str(d.nameKey), HSDS: d.hsds.String(), Qual: m.quals[uint32(n)], Coop: m.coops[pub], Card: m.cardIn(d),
+			sd := snapDoc{ID: id, NameKey: m.nameKey(d), HSDS: d.hsds.String(), Qual: m.quals[uint32(n)], Coop: m.coops[pub], Card: m.cardIn(d),
 				All: slices.Clone(m.allOf(d)), Name: slices.Clone(m.nameOf(d))}
 			for _, v := range m.vals(d) {
 				fv := &m.fvals[v]

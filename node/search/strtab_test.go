@@ -76,7 +76,7 @@ func TestCollidingHashesAnswerAlike(t *testing.T) {
 	build := func(collide bool) *Catalogue {
 		x := bareIndex(t)
 		if collide {
-			x.mem.byID.sum, x.mem.terms.idx.sum, x.mem.nameKeys.idx.sum = seven, seven, seven
+			x.mem.byID.sum, x.mem.terms.idx.sum, x.mem.nameIdx.sum = seven, seven, seven
 		}
 		putQualified(t, x, offers, 30, qual)
 		renamed := make([]schema.Offering, 0, 300)
@@ -138,5 +138,38 @@ func TestCollidingHashesAnswerAlike(t *testing.T) {
 	}
 	if found != 900-150 {
 		t.Fatalf("%d offerings found by HSDS id, want 750", found)
+	}
+}
+
+// TestRenamesFreeNames renames every offering five times: the names no
+// offering holds any more are forgotten and their numbers reused, so the
+// names held stay those of the offerings, and each current name still finds
+// its offering exactly (the first rank tier).
+func TestRenamesFreeNames(t *testing.T) {
+	x := bareIndex(t)
+	offers := genOfferings(41, 200)
+	for round := range 5 {
+		renamed := make([]schema.Offering, len(offers))
+		for i, o := range offers {
+			o.Name = "Giro " + strconv.Itoa(round) + " " + strconv.Itoa(i)
+			renamed[i] = o
+		}
+		putAll(t, x, renamed, 10)
+	}
+	m := x.mem
+	if n := m.nameIdx.len(); n != len(offers) {
+		t.Fatalf("%d names held for %d offerings", n, len(offers))
+	}
+	if len(m.names) > 2*len(offers) {
+		t.Fatalf("%d name numbers after five renames of %d offerings: freed numbers are not reused", len(m.names), len(offers))
+	}
+	for i, o := range offers {
+		r := search(t, x, Query{Text: "Giro 4 " + strconv.Itoa(i)})
+		if len(r.Hits) == 0 || r.Hits[0].Key != o.ID {
+			t.Fatalf("offering %d: the exact name finds %v first", i, hitKeys(r))
+		}
+		if _, ok := m.nameIdx.get(foldKey("Giro 3 "+strconv.Itoa(i)), m.keyOfName); ok {
+			t.Fatalf("offering %d: an old name is still held", i)
+		}
 	}
 }

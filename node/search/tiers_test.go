@@ -20,7 +20,7 @@ func TestTextPagesFollowTiers(t *testing.T) {
 	m := x.mem
 	// The tier of document n for a query, from the postings alone.
 	tierOf := func(n uint32, text string, tokens []string) int {
-		if m.nameKeys.str(m.docs[n].nameKey) == foldKey(text) {
+		if m.nameKey(&m.docs[n]) == foldKey(text) {
 			return 0
 		}
 		inName, inAll := true, true
