@@ -95,6 +95,7 @@ func (s *Service) gotRequest(ctx context.Context, tx *store.Tx, peer, id string,
 	}
 	tx.Then(func(ok bool) {
 		if ok {
+			s.inboxGrew()
 			s.notify(ctx, NoteRequest, id, "")
 		}
 	})

@@ -330,3 +330,36 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestWaitInbox: a waiter wakes when a request lands in the inbox, not
+// before; one that asks for more than arrives ends with its context.
+func TestWaitInbox(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := r.prov.WaitInbox(short, 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("an empty inbox: %v", err)
+	}
+	woke := make(chan error, 1)
+	go func() { woke <- r.prov.WaitInbox(ctx, 1) }()
+	select {
+	case err := <-woke:
+		t.Fatalf("woke before any request: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	r.sent(t)
+	select {
+	case err := <-woke:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("not woken by the request")
+	}
+	short2, cancel2 := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel2()
+	if err := r.prov.WaitInbox(short2, 2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("two requests awaited, one sent: %v", err)
+	}
+}

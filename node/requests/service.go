@@ -89,6 +89,11 @@ type Service struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	// grewMu guards grew, closed and replaced each time a received
+	// request is durable in the inbox (WaitInbox).
+	grewMu sync.Mutex
+	grew   chan struct{}
 }
 
 // Open loads the collections and the outbox.
@@ -100,7 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.RemindAfter <= 0 {
 		cfg.RemindAfter = 72 * time.Hour
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "requests"), stop: make(chan struct{})}
+	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "requests"), stop: make(chan struct{}), grew: make(chan struct{})}
 	l := store.NewLoader(ctx, cfg.Store)
 	rid := func(r *Request) string { return r.ID }
 	cid := func(c *Case) string { return c.ID }
@@ -316,3 +321,31 @@ var systemActor = auth.Actor{Username: auth.SystemUser, Role: auth.System}
 
 // InboxCount is how many requests this node has received.
 func (s *Service) InboxCount() int { return s.inbox.Count() }
+
+// WaitInbox returns once the inbox holds at least n requests, or with
+// ctx's error. It waits for the inbox to grow rather than polling, so a
+// caller timing a delivery measures the delivery, not its own sleeps.
+func (s *Service) WaitInbox(ctx context.Context, n int) error {
+	for {
+		s.grewMu.Lock()
+		grew := s.grew
+		s.grewMu.Unlock()
+		if s.inbox.Count() >= n {
+			return nil
+		}
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// inboxGrew wakes every WaitInbox: a received request is durable and in
+// the inbox.
+func (s *Service) inboxGrew() {
+	s.grewMu.Lock()
+	close(s.grew)
+	s.grew = make(chan struct{})
+	s.grewMu.Unlock()
+}
