@@ -78,8 +78,6 @@ type strTab struct {
 
 func newStrTab() strTab { return strTab{idx: newHashIndex()} }
 
-func (t *strTab) len() int { return len(t.ends) }
-
 // str returns string i. The bytes of text are never written twice (a
 // larger array is a new one), so the string stays as it is.
 func (t *strTab) str(i uint32) string {
