@@ -192,6 +192,9 @@ func (f *Federation) startGossip() error {
 		tuning = topics.Tuning{}
 	}
 	f.mesh = newMeshTracer()
+	if tuning.AdaptiveHold {
+		f.mesh.holds = newHoldGauge()
+	}
 	opts = append(opts, pubsub.WithRawTracer(f.mesh))
 	if f.cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(f.cfg.Tracer))
@@ -216,7 +219,7 @@ func (f *Federation) startGossip() error {
 			v:     topics.ValidatorObserved(name, f.host.ID(), f.rep, f.log, f.cfg.Clock, f.metrics.gossip),
 			self:  f.host.ID(),
 			apply: early.offer,
-			hold:  tuning.RelayDelay, relayedHold: tuning.RelayedDelay,
+			hold:  tuning.RelayDelay, relayedHold: tuning.RelayedDelay, holds: f.mesh.holds,
 		}
 		if err := ps.RegisterTopicValidator(name, v.validate); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)

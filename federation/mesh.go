@@ -17,6 +17,8 @@ type meshTracer struct {
 	mesh   map[string]map[peer.ID]struct{}
 	grafts map[string]int  // every GRAFT since start, kept or later pruned
 	closed map[peer.ID]int // outbound gossip streams closed, per peer
+	// holds, when set, is told of every duplicate (adaptive relay hold).
+	holds *holdGauge
 }
 
 func newMeshTracer() *meshTracer {
@@ -74,11 +76,16 @@ func (m *meshTracer) Leave(topic string) {
 	delete(m.mesh, topic)
 }
 
+func (m *meshTracer) DuplicateMessage(*pubsub.Message) {
+	if m.holds != nil {
+		m.holds.duplicate()
+	}
+}
+
 func (*meshTracer) Join(string)                                          {}
 func (*meshTracer) ValidateMessage(*pubsub.Message)                      {}
 func (*meshTracer) DeliverMessage(*pubsub.Message)                       {}
 func (*meshTracer) RejectMessage(*pubsub.Message, string)                {}
-func (*meshTracer) DuplicateMessage(*pubsub.Message)                     {}
 func (*meshTracer) ThrottlePeer(peer.ID)                                 {}
 func (*meshTracer) RecvRPC(*pubsub.RPC)                                  {}
 func (*meshTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}

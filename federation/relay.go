@@ -92,6 +92,9 @@ type relay struct {
 	// relayedHold is the hold of entries relayed by others, not received
 	// straight from their publisher (its flood).
 	relayedHold time.Duration
+	// holds, when set, scales both holds by the node's recent duplicates
+	// (topics.Tuning.AdaptiveHold).
+	holds *holdGauge
 	// sleep waits d or until ctx ends (nil: a real timer). The hold is
 	// real time on purpose: it paces the network, whatever clock the
 	// node's schedules run on.
@@ -111,6 +114,9 @@ func (r relay) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 	hold := r.hold
 	if msg.GetFrom() != from {
 		hold = r.relayedHold
+	}
+	if r.holds != nil {
+		hold = r.holds.first(hold)
 	}
 	if hold > 0 {
 		sleep := r.sleep

@@ -135,6 +135,8 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 		t.Params.IWantFollowupTime = 10 * time.Second
 	case "noflood":
 		t.FloodPublish = false
+	case "adaptive":
+		t.AdaptiveHold = true
 	default:
 		return false, nil, false
 	}

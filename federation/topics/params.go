@@ -124,6 +124,13 @@ const DenseHold = time.Millisecond
 // late the publisher's last copies leave.
 const FullHold = 10 * time.Millisecond
 
+// AdaptiveFrom is the federation size from which a densely linked node
+// scales its hold by its duplicates (Tuning.AdaptiveHold). Below it the
+// publisher's flood is a few sends, a late one of them is what the tail
+// is made of, and the forward it holds is what covers it (BENCHMARKS,
+// issue 20, session 12): the hold stays constant.
+const AdaptiveFrom = 30
+
 // RelayedHold is the hold, in a sparse federation, of the forward of an
 // entry relayed by another node (not its publisher): the mesh peers that
 // got it by other paths at about the same time tell us IDONTWANT during
@@ -139,9 +146,9 @@ const RelayedHold = 3 * time.Millisecond
 func TunedFor(t Topology) Tuning {
 	switch {
 	case t.Full():
-		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FullHold}
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FullHold, AdaptiveHold: t.Members >= AdaptiveFrom}
 	case t.Dense():
-		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseHold}
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseHold, AdaptiveHold: t.Members >= AdaptiveFrom}
 	}
 	return Tuning{Params: GossipParams(), FloodPublish: true, RelayDelay: FloodHold, RelayedDelay: RelayedHold}
 }
@@ -252,6 +259,10 @@ type Tuning struct {
 	// RelayedDelay holds back the forward of an accepted entry relayed by
 	// another node (not its publisher) this long; 0: no hold.
 	RelayedDelay time.Duration
+	// AdaptiveHold scales both holds by the node's own duplicates per
+	// entry of late: up to eight times longer while more than one copy
+	// arrives per entry (federation/hold.go).
+	AdaptiveHold bool
 }
 
 // Tuned returns the federation's router variant for a node that does not

@@ -154,13 +154,16 @@ func TestTunedForTopology(t *testing.T) {
 	type variant struct {
 		D, Dlo, Dhi   int
 		hold, relayed time.Duration
+		adaptive      bool
 	}
 	of := func(tu Tuning) variant {
-		return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay, tu.RelayedDelay}
+		return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay, tu.RelayedDelay, tu.AdaptiveHold}
 	}
-	full := variant{2, 1, 2, 10 * time.Millisecond, 0}
-	dense := variant{2, 1, 2, time.Millisecond, 0}
-	sparse := variant{3, 2, 4, 2 * time.Millisecond, 3 * time.Millisecond}
+	full := variant{2, 1, 2, 10 * time.Millisecond, 0, true}
+	smallFull := variant{2, 1, 2, 10 * time.Millisecond, 0, false}
+	dense := variant{2, 1, 2, time.Millisecond, 0, true}
+	smallDense := variant{2, 1, 2, time.Millisecond, 0, false}
+	sparse := variant{3, 2, 4, 2 * time.Millisecond, 3 * time.Millisecond, false}
 	for _, c := range []struct {
 		name string
 		topo Topology
@@ -170,7 +173,9 @@ func TestTunedForTopology(t *testing.T) {
 		{"alone", Topology{Members: 1}, sparse},
 		{"30 all linked", Topology{Members: 30, Linked: 29}, full},
 		{"60 all linked", Topology{Members: 60, Linked: 59}, full},
-		{"10 with 8 links", Topology{Members: 10, Linked: 8}, dense},
+		{"10 all linked", Topology{Members: 10, Linked: 9}, smallFull},
+		{"29 all linked", Topology{Members: 29, Linked: 28}, smallFull},
+		{"10 with 8 links", Topology{Members: 10, Linked: 8}, smallDense},
 		{"31 with 15 links", Topology{Members: 31, Linked: 15}, dense},
 		{"31 with 14 links", Topology{Members: 31, Linked: 14}, sparse},
 		{"30 with 8 links", Topology{Members: 30, Linked: 8}, sparse},
