@@ -260,8 +260,9 @@ type Tuning struct {
 	// another node (not its publisher) this long; 0: no hold.
 	RelayedDelay time.Duration
 	// AdaptiveHold scales both holds by the node's own duplicates per
-	// entry of late: up to eight times longer while more than one copy
-	// arrives per entry (federation/hold.go).
+	// entry of late: doubled per entry while more than 0.6 copies beyond
+	// the first arrive per entry, up to 16 times, and halved back under
+	// 0.3 (federation/hold.go).
 	AdaptiveHold bool
 }
 
