@@ -144,11 +144,12 @@ const RelayedHold = 3 * time.Millisecond
 // hold a forward (FloodHold, DenseHold, FullHold, RelayedHold; docs/BENCHMARKS.md,
 // issue 20).
 func TunedFor(t Topology) Tuning {
+	adaptive := t.Members >= AdaptiveFrom
 	switch {
 	case t.Full():
-		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FullHold, AdaptiveHold: t.Members >= AdaptiveFrom}
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: FullHold, AdaptiveHold: adaptive}
 	case t.Dense():
-		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseHold, AdaptiveHold: t.Members >= AdaptiveFrom}
+		return Tuning{Params: DenseParams(), FloodPublish: true, RelayDelay: DenseHold, AdaptiveHold: adaptive}
 	}
 	return Tuning{Params: GossipParams(), FloodPublish: true, RelayDelay: FloodHold, RelayedDelay: RelayedHold}
 }
