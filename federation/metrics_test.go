@@ -179,7 +179,14 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s %v: no count", name, match)
 		}
 	}
-	if got := sum(fa["difronte_federation_stream_refusals_total"], nil); int(got) != refused {
+	// A counts a refusal beside resetting the stream, so B may see the
+	// last reset before A's count moves: wait for it, a bounded while.
+	got := sum(fa["difronte_federation_stream_refusals_total"], nil)
+	for deadline := time.Now().Add(5 * time.Second); int(got) < refused && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		got = sum(gather(t, regA)["difronte_federation_stream_refusals_total"], nil)
+	}
+	if int(got) != refused {
 		t.Errorf("%v refusals counted, %d made", got, refused)
 	}
 }
