@@ -19,6 +19,7 @@ import (
 	"github.com/difronte/difronte/federation/catchup"
 	"github.com/difronte/difronte/federation/topics"
 	"github.com/difronte/difronte/schema"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 // allowedLabels are the fixed sets every federation metric label comes
@@ -182,10 +183,10 @@ func TestMetrics(t *testing.T) {
 	// A counts a refusal beside resetting the stream, so B may see the
 	// last reset before A's count moves: wait for it, a bounded while.
 	got := sum(fa["difronte_federation_stream_refusals_total"], nil)
-	for deadline := time.Now().Add(5 * time.Second); int(got) < refused && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	poll.Wait(5*time.Second, 10*time.Millisecond, func() bool {
 		got = sum(gather(t, regA)["difronte_federation_stream_refusals_total"], nil)
-	}
+		return int(got) >= refused
+	})
 	if int(got) != refused {
 		t.Errorf("%v refusals counted, %d made", got, refused)
 	}
