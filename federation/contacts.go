@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
@@ -56,6 +57,13 @@ func (l *Link) Send(ctx context.Context, to string, msg []byte) ([]byte, error) 
 		return nil, fmt.Errorf("%s peer %q: %w", l.ex.Name, to, err)
 	}
 	return l.ex.Call(ctx, l.h, p, msg)
+}
+
+// Connected reports whether the host holds a connection to the node to
+// now (a Send to it would not have to dial).
+func (l *Link) Connected(to string) bool {
+	p, err := peer.Decode(to)
+	return err == nil && l.h.Network().Connectedness(p) == network.Connected
 }
 
 // Close stops serving the protocol.

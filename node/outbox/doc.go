@@ -6,7 +6,9 @@
 // it. Every message carries an id chosen by the sender; the receiving
 // side keeps the ids it has handled (Seen), so a message retried after a
 // lost acknowledgement is handled once: delivery is exactly once as the
-// receiver sees it.
+// receiver sees it. A message whose destination is connected and has
+// nothing queued may instead go at once, never stored (SendNow), and is
+// queued only if it gets no answer.
 //
 // The outbox knows nothing of what it carries: node/requests queues its
 // requests, offers and case changes in it, and any domain that must reach

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,23 +54,12 @@ type item struct {
 	ID      string `json:"id"`
 	To      string `json:"to"`
 	Payload []byte `json:"payload"`
-	// early is set on a message that may leave while the transaction
-	// storing it is being written (EnqueueEarlyTx).
-	early *early
-}
-
-// early is what a message queued by EnqueueEarlyTx knows of its
-// transaction.
-type early struct {
-	settled chan struct{} // closed when the transaction has ended
-	ok      bool          // durable; read after settled, under Outbox.mu
 }
 
 // queue is one destination's messages, in order, and its worker's state.
 type queue struct {
 	items   []item
 	running bool
-	sending bool // the worker is sending items[0]
 	wake    chan struct{}
 	attempt int
 }
@@ -197,46 +185,6 @@ func (o *Outbox) EnqueueTx(ctx context.Context, tx *store.Tx, to, id string, pay
 	return nil
 }
 
-// EnqueueEarlyTx is EnqueueTx for a message that may leave while tx's
-// synced write is under way, not only after it: the destination then
-// gets it one write sooner. Nothing leaves before tx commits (an
-// abandoned tx sends nothing), and the message is removed from the store
-// only once both the delivery and the write are done. The price is a
-// crash, or a failed write, after the message left: the destination
-// holds a copy this node does not, so the protocol must let it find that
-// out (node/requests: a reply to a request its home node does not know is
-// refused as unknown_request, and the provider closes its copy).
-func (o *Outbox) EnqueueEarlyTx(ctx context.Context, tx *store.Tx, to, id string, payload []byte) error {
-	it, err := o.prepare(ctx, tx, to, id, payload)
-	if err != nil || it == nil {
-		return err
-	}
-	e := &early{settled: make(chan struct{})}
-	it.early = e
-	tx.Committing(func() {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		o.append(*it)
-	})
-	tx.Then(func(ok bool) {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		e.ok = ok
-		close(e.settled)
-		if ok {
-			return
-		}
-		delete(o.ids, id)
-		q := o.queue(to)
-		// Not sent yet: it never leaves. Being sent: the worker drops it
-		// once the delivery ends.
-		if i := slices.IndexFunc(q.items, func(x item) bool { return x.early == e }); i >= 0 && (i > 0 || !q.sending) {
-			q.items = slices.Delete(q.items, i, i+1)
-		}
-	})
-	return nil
-}
-
 // prepare writes a message for to into tx and reserves its id; nil when
 // the id is already queued.
 func (o *Outbox) prepare(ctx context.Context, tx *store.Tx, to, id string, payload []byte) (*item, error) {
@@ -350,14 +298,10 @@ func (o *Outbox) work(to string, q *queue) {
 			return
 		}
 		it := q.items[0]
-		q.sending = true
 		o.mu.Unlock()
 		ctx, cancel := context.WithTimeout(o.ctx, o.cfg.Timeout)
 		err := o.cfg.Send(ctx, to, it.ID, it.Payload)
 		cancel()
-		if !o.settle(q, it, err) {
-			continue
-		}
 		switch {
 		case err == nil || errors.Is(err, ErrRefused):
 			if err == nil {
@@ -377,30 +321,6 @@ func (o *Outbox) work(to string, q *queue) {
 			}
 		}
 	}
-}
-
-// settle waits, for a message sent early, until its transaction has
-// ended, and drops it if the transaction failed (whatever the delivery
-// did: it is not in the store, and must not be retried). It reports
-// whether the worker goes on with the delivery's outcome.
-func (o *Outbox) settle(q *queue, it item, sendErr error) bool {
-	if it.early != nil {
-		select {
-		case <-it.early.settled:
-		case <-o.ctx.Done():
-		}
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	q.sending = false
-	if it.early == nil || o.ctx.Err() != nil || it.early.ok {
-		return true
-	}
-	if sendErr == nil {
-		o.log.Warn("a message left before its record could be stored; its destination will find it unknown", "peer", it.To, "id", it.ID)
-	}
-	q.items = q.items[1:]
-	return false
 }
 
 // done removes the delivered head of q, from the store first.
@@ -432,6 +352,35 @@ func (o *Outbox) backoff(q *queue) bool {
 		return false
 	case <-q.wake:
 	case <-t.C():
+	}
+	return true
+}
+
+// SendNow delivers a message at once, without storing it, when nothing
+// is queued for to: it reports true when to answered (delivered, or
+// refused for good, counted as the worker counts them), false when the
+// caller must queue it (EnqueueTx) because to has a backlog or did not
+// answer within timeout. A message that arrived although its answer was
+// lost is recognised by its id when the queued copy comes.
+func (o *Outbox) SendNow(ctx context.Context, to, id string, payload []byte, timeout time.Duration) bool {
+	o.mu.Lock()
+	q, ok := o.queues[to]
+	busy := o.closed || (ok && (len(q.items) > 0 || q.running))
+	o.mu.Unlock()
+	if busy {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	err := o.cfg.Send(ctx, to, id, payload)
+	cancel()
+	switch {
+	case err == nil:
+		o.delivered.Add(1)
+	case errors.Is(err, ErrRefused):
+		o.refused.Add(1)
+		o.log.Warn("message refused by its destination", "peer", to, "id", id)
+	default:
+		return false
 	}
 	return true
 }

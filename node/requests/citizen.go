@@ -71,22 +71,36 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 		}
 		r.Deliveries = append(r.Deliveries, d)
 	}
+	msgs := make(map[string]message, len(order))
+	for _, p := range order {
+		m := message{id: newID("ms")}
+		var err error
+		if m.b, err = encode(m.id, s.cfg.Self, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
+			return Request{}, err
+		}
+		msgs[p] = m
+	}
+	// Each provider online with nothing queued for it is sent the
+	// request now, before it is stored here; the others through the
+	// outbox, in the same synced write as the request and its audit
+	// event. If that write fails, or the node dies before it, the citizen
+	// gets no answer and a provider may hold a request this node does not
+	// know: its first reply is refused as unknown_request and it closes
+	// its copy (Service.send). Until the write ends, a reply is asked to
+	// come again (creating).
+	s.creating(r.ID, true)
+	defer s.creating(r.ID, false)
+	sent := s.sendNow(ctx, msgs)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// The request and its deliveries are durable together, in one synced
-	// write, and the deliveries leave while it is being written
-	// (EnqueueEarlyTx): a provider has the request one write sooner. If
-	// that write fails, or the node dies during it, the citizen gets no
-	// answer and a provider may hold a request this node does not know:
-	// its first reply is refused as unknown_request and it closes its
-	// copy (Service.send). The audit event is in the same write: one
-	// fsync on this node, done before the provider's, not beside it.
 	if err := s.inOneWrite(ctx,
 		func(tx *store.Tx) error { return s.mine.PutTx(ctx, tx, r) },
 		func(tx *store.Tx) error {
 			for _, p := range order {
-				body := wireRequest{Offerings: by[p], Need: need, Created: now}
-				if err := s.enqueueTx(ctx, tx, s.out.EnqueueEarlyTx, p, MsgRequest, r.ID, body); err != nil {
+				if sent[p] {
+					continue
+				}
+				if err := s.out.EnqueueTx(ctx, tx, p, msgs[p].id, msgs[p].b); err != nil {
 					return err
 				}
 			}

@@ -8,7 +8,7 @@ import (
 )
 
 // TestOrphanRequestCloses: a provider holding a request that its home node
-// does not know (the home node sent it while storing it, then died before
+// does not know (the home node sent it before storing it, then died before
 // the write was durable) closes it when its reply is refused as
 // unknown_request, and audits that; a request the home node knows stays
 // open after a reply.
@@ -51,7 +51,7 @@ func TestOrphanRequestCloses(t *testing.T) {
 	}
 }
 
-// orphan delivers to the provider a request as the home node's early send
+// orphan delivers to the provider a request as a send at once (SendNow)
 // does, with no record on the home node, and returns its id.
 func (r *rig) orphan(t *testing.T) string {
 	t.Helper()

@@ -19,6 +19,11 @@ type refusal = outbox.Refusal
 func (s *Service) HandleRemote(ctx context.Context, peer string, msg []byte) []byte {
 	e, body, err := Decode(msg)
 	return s.recv.Receive(ctx, peer, e.From, e.ID, err, func(tx *store.Tx) error {
+		if e.Type != MsgRequest && s.isCreating(e.Request) {
+			// A reply quicker than this node's write of the request it
+			// answers (Create): not unknown, only early.
+			return refusal(outbox.TryLater)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return s.handle(ctx, tx, peer, e, body)
@@ -218,7 +223,7 @@ func (s *Service) gotWithdraw(ctx context.Context, tx *store.Tx, peer, id string
 }
 
 // ReasonUnknownAtHome closes a request in a provider's inbox that its
-// citizen's home node does not know: the home node sent it while storing
+// citizen's home node does not know: the home node sent it before storing
 // it and failed, or died, before the request was stored (Create), or the
 // citizen's data was erased since.
 const ReasonUnknownAtHome = "unknown_at_home"

@@ -50,6 +50,14 @@ type carrier struct {
 	from string
 }
 
+// Connected is true for a node that is up (a request is then sent at
+// once, not queued).
+func (c carrier) Connected(to string) bool {
+	c.n.mu.Lock()
+	defer c.n.mu.Unlock()
+	return c.n.nodes[to] != nil && !c.n.down[to]
+}
+
 func (c carrier) Send(ctx context.Context, to string, msg []byte) ([]byte, error) {
 	c.n.mu.Lock()
 	s, down := c.n.nodes[to], c.n.down[to]
@@ -81,7 +89,8 @@ func newRig(t testing.TB) *rig {
 	t.Helper()
 	r := &rig{clk: fakeclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)), net: &net{nodes: map[string]*Service{}, down: map[string]bool{}},
 		disks: map[string]*flaky{}}
-	cat := catalogue{"off1": {Publisher: provID, ID: "off1", Name: "Assistenza", Category: "anziani.assistenza-domiciliare"}}
+	cat := catalogue{"off1": {Publisher: provID, ID: "off1", Name: "Assistenza", Category: "anziani.assistenza-domiciliare"},
+		"own1": {Publisher: homeID, ID: "own1", Name: "Spesa a domicilio", Category: "anziani.assistenza-domiciliare"}}
 	open := func(self string) *Service {
 		disk := &flaky{Batching: store.NewMemory().Datastore()}
 		disk.allow.Store(-1)

@@ -76,10 +76,12 @@ type Service struct {
 	recv outbox.Receiver
 	dem  *demand
 
-	// carrier is read by the outbox's workers, which may send while a
-	// change holds mu (EnqueueEarlyTx), so it has its own lock.
-	cmu     sync.Mutex
-	carrier Carrier
+	// carrier is read by the outbox's workers and by a request being
+	// sent before it is stored, outside mu, so it has its own lock, which
+	// also guards inFlight.
+	cmu      sync.Mutex
+	carrier  Carrier
+	inFlight map[string]bool // requests sent at once, not yet stored (creating)
 
 	mu     sync.Mutex                 // serialises every change
 	mine   *store.Collection[Request] // home node: the citizens' requests
@@ -105,7 +107,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.RemindAfter <= 0 {
 		cfg.RemindAfter = 72 * time.Hour
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "requests"), stop: make(chan struct{}), grew: make(chan struct{})}
+	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "requests"), stop: make(chan struct{}), grew: make(chan struct{}),
+		inFlight: map[string]bool{}}
 	l := store.NewLoader(ctx, cfg.Store)
 	rid := func(r *Request) string { return r.ID }
 	cid := func(c *Case) string { return c.ID }
@@ -275,19 +278,12 @@ func (s *Service) inOneWrite(ctx context.Context, steps ...func(*store.Tx) error
 
 // queueTx queues one message for to within tx.
 func (s *Service) queueTx(ctx context.Context, tx *store.Tx, to, typ, request string, body any) error {
-	return s.enqueueTx(ctx, tx, s.out.EnqueueTx, to, typ, request, body)
-}
-
-// enqueueTx stores one message for to within tx, by enqueue
-// (outbox.Outbox.EnqueueTx or EnqueueEarlyTx).
-func (s *Service) enqueueTx(ctx context.Context, tx *store.Tx, enqueue func(context.Context, *store.Tx, string, string, []byte) error,
-	to, typ, request string, body any) error {
 	id := newID("ms")
 	b, err := encode(id, s.cfg.Self, typ, request, body)
 	if err != nil {
 		return err
 	}
-	return enqueue(ctx, tx, to, id, b)
+	return s.out.EnqueueTx(ctx, tx, to, id, b)
 }
 
 // note queues a read's audit event without waiting for it.

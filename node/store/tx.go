@@ -34,11 +34,10 @@ func NewSub(parent Namespace, prefix string) *Sub {
 // durable, so a reader never sees what a crash could undo. Callers
 // serialise their transactions on the records they touch.
 type Tx struct {
-	root       Namespace
-	b          ds.Batch
-	committing []func()
-	after      []func(ok bool)
-	done       bool
+	root  Namespace
+	b     ds.Batch
+	after []func(ok bool)
+	done  bool
 }
 
 // ErrOtherStore is a write to a namespace the Tx does not span.
@@ -80,21 +79,12 @@ func (t *Tx) Writer(d Namespace) (ds.Write, error) {
 // they were added.
 func (t *Tx) Then(fn func(ok bool)) { t.after = append(t.after, fn) }
 
-// Committing runs fn when Commit starts the synced write, after every
-// write of the transaction is gathered: nothing can abandon it any more,
-// only the write itself can still fail. It is for work that may overlap
-// the write (outbox.EnqueueEarlyTx); fn must not block.
-func (t *Tx) Committing(fn func()) { t.committing = append(t.committing, fn) }
-
 // Commit writes everything, synced, then runs the Then functions.
 func (t *Tx) Commit(ctx context.Context) error {
 	if t.done {
 		return errors.New("store: transaction already ended")
 	}
 	t.done = true
-	for _, fn := range t.committing {
-		fn()
-	}
 	err := t.b.Commit(ctx)
 	for _, fn := range t.after {
 		fn(err == nil)
