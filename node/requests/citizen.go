@@ -71,9 +71,9 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in NewRequest, citiz
 		}
 		r.Deliveries = append(r.Deliveries, d)
 	}
-	msgs := make(map[string]message, len(order))
+	msgs := make(map[string]outgoing, len(order))
 	for _, p := range order {
-		m := message{id: newID("ms")}
+		m := outgoing{id: newID("ms")}
 		var err error
 		if m.b, err = encode(m.id, s.cfg.Self, MsgRequest, r.ID, wireRequest{Offerings: by[p], Need: need, Created: now}); err != nil {
 			return Request{}, err

@@ -10,8 +10,8 @@ import (
 // online to answer before the outbox takes over its delivery.
 const SendNowTimeout = 2 * time.Second
 
-// message is one encoded message and its id.
-type message struct {
+// outgoing is one encoded wire message and its id.
+type outgoing struct {
 	id string
 	b  []byte
 }
@@ -39,7 +39,7 @@ func (s *Service) online(to string) bool {
 // sendNow sends each message to its provider, all at once, when the
 // provider is online and has nothing queued (outbox.Outbox.SendNow), and
 // reports which ones were answered (delivered or refused for good).
-func (s *Service) sendNow(ctx context.Context, msgs map[string]message) map[string]bool {
+func (s *Service) sendNow(ctx context.Context, msgs map[string]outgoing) map[string]bool {
 	sent := make(map[string]bool, len(msgs))
 	var online []string
 	for to := range msgs {
