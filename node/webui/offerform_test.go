@@ -75,7 +75,7 @@ func TestOfferFormMarksItsFields(t *testing.T) {
 			Errors: map[string]string{"price": "bad_amount", "unit": "required", "conditions": "invalid"}}
 		p.Data = inboxData{Requests: []requests.Request{open("rq-1"), open("rq-2")}, Refused: "rq-1"}
 		var b strings.Builder
-		if err := pages["requests_inbox"].ExecuteTemplate(&b, "content", p); err != nil {
+		if err := pages["requests_inbox"].ExecuteTemplate(&b, contentOf("requests_inbox"), p); err != nil {
 			t.Fatal(err)
 		}
 		got := b.String()
