@@ -11,8 +11,8 @@ import (
 // TestPagesShareOneSet: every page is in one template set with the layout
 // and the partials (not a copy of them each: 57 copies were about 145,000
 // objects that every garbage collection traced), with its content under
-// its own name; a page that does not define "content" exactly once is
-// refused at start.
+// its own name; a page that does not define "content" exactly once, or
+// that defines a template another file defines, is refused at start.
 func TestPagesShareOneSet(t *testing.T) {
 	pages, err := parsePages(web.Templates())
 	if err != nil {
@@ -38,6 +38,7 @@ func TestPagesShareOneSet(t *testing.T) {
 	for name, page := range map[string]string{
 		"none.html": `<p>no content</p>`,
 		"two.html":  `{{define "content"}}a{{end}}{{define "content"}}b{{end}}`,
+		"same.html": `{{define "content"}}a{{end}}{{define "x"}}another x{{end}}`,
 	} {
 		fsys := fstest.MapFS{"layout.html": {Data: []byte(layout)}, "partials.html": {Data: []byte(`{{define "x"}}{{end}}`)},
 			name: {Data: []byte(page)}}

@@ -51,6 +51,13 @@ func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 			return nil, fmt.Errorf("parse %s: it must define \"content\" once", n)
 		}
 		text := strings.Replace(string(b), def, `{{define "`+contentOf(name)+`"}}`, 1)
+		// In one set a helper another file defined would be replaced
+		// without a word: refuse it.
+		for _, m := range defineRE.FindAllStringSubmatch(text, -1) {
+			if set.Lookup(m[1]) != nil {
+				return nil, fmt.Errorf("parse %s: %q is defined by another template too", n, m[1])
+			}
+		}
 		if _, err := set.New(n).Parse(text); err != nil {
 			return nil, fmt.Errorf("parse %s: %w", n, err)
 		}
@@ -58,6 +65,9 @@ func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 	}
 	return pages, nil
 }
+
+// defineRE finds the templates a file defines.
+var defineRE = regexp.MustCompile(`{{-?\s*define\s+"([^"]+)"`)
 
 // contentOf names the content template of page name in the set.
 func contentOf(name string) string { return "content:" + name }
