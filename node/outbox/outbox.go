@@ -302,23 +302,16 @@ func (o *Outbox) work(to string, q *queue) {
 		ctx, cancel := context.WithTimeout(o.ctx, o.cfg.Timeout)
 		err := o.cfg.Send(ctx, to, it.ID, it.Payload)
 		cancel()
-		switch {
-		case err == nil || errors.Is(err, ErrRefused):
-			if err == nil {
-				o.delivered.Add(1)
-			} else {
-				o.refused.Add(1)
-				o.log.Warn("message refused by its destination", "peer", to, "id", it.ID)
-			}
+		if o.answered(to, it.ID, err) {
 			o.done(q, it)
-		default:
-			o.failed.Add(1)
-			if !o.backoff(q) {
-				o.mu.Lock()
-				q.running = false
-				o.mu.Unlock()
-				return
-			}
+			continue
+		}
+		o.failed.Add(1)
+		if !o.backoff(q) {
+			o.mu.Lock()
+			q.running = false
+			o.mu.Unlock()
+			return
 		}
 	}
 }
@@ -373,6 +366,13 @@ func (o *Outbox) SendNow(ctx context.Context, to, id string, payload []byte, tim
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	err := o.cfg.Send(ctx, to, id, payload)
 	cancel()
+	return o.answered(to, id, err)
+}
+
+// answered counts the outcome of one attempt to send id to to and
+// reports whether to answered it: delivered (err nil) or refused for good
+// (ErrRefused), so that it is not sent again.
+func (o *Outbox) answered(to, id string, err error) bool {
 	switch {
 	case err == nil:
 		o.delivered.Add(1)

@@ -50,6 +50,13 @@ type carrier struct {
 	from string
 }
 
+// setDown makes the node id unreachable (down) or reachable again.
+func (n *net) setDown(id string, down bool) {
+	n.mu.Lock()
+	n.down[id] = down
+	n.mu.Unlock()
+}
+
 // Connected is true for a node that is up (a request is then sent at
 // once, not queued).
 func (c carrier) Connected(to string) bool {

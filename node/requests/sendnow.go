@@ -47,22 +47,20 @@ func (s *Service) sendNow(ctx context.Context, msgs map[string]outgoing) map[str
 			online = append(online, to)
 		}
 	}
+	var mu sync.Mutex
+	send := func(to string) {
+		ok := s.out.SendNow(ctx, to, msgs[to].id, msgs[to].b, SendNowTimeout)
+		mu.Lock()
+		sent[to] = ok
+		mu.Unlock()
+	}
 	if len(online) == 1 { // the usual request: no goroutine to wake
-		to := online[0]
-		sent[to] = s.out.SendNow(ctx, to, msgs[to].id, msgs[to].b, SendNowTimeout)
+		send(online[0])
 		return sent
 	}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, to := range online {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ok := s.out.SendNow(ctx, to, msgs[to].id, msgs[to].b, SendNowTimeout)
-			mu.Lock()
-			sent[to] = ok
-			mu.Unlock()
-		}()
+		wg.Go(func() { send(to) })
 	}
 	wg.Wait()
 	return sent

@@ -41,9 +41,7 @@ func TestRequestSentAtOnce(t *testing.T) {
 		t.Fatalf("outbox after a request to this node itself: %+v", s)
 	}
 
-	r.net.mu.Lock()
-	r.net.down[provID] = true
-	r.net.mu.Unlock()
+	r.net.setDown(provID, true)
 	late, err := r.home.Create(ctx, citizen, newRequest(), "Anna")
 	if err != nil {
 		t.Fatal(err)
@@ -54,9 +52,7 @@ func TestRequestSentAtOnce(t *testing.T) {
 	if s := r.home.Outbox().Stats(); s.Queued != 1 || s.Pending != 1 {
 		t.Fatalf("outbox after a request to a provider down: %+v", s)
 	}
-	r.net.mu.Lock()
-	r.net.down[provID] = false
-	r.net.mu.Unlock()
+	r.net.setDown(provID, false)
 	r.home.Wake(provID)
 	r.settle(t)
 	if _, ok := r.prov.inbox.Get(late.ID); !ok || r.prov.InboxCount() != 2 {
