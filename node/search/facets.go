@@ -80,9 +80,7 @@ func (m *mem) bySize() *sizes {
 		if card[i] > 0 {
 			f := m.fvals[i].field
 			out.byField[f] = append(out.byField[f], uint32(i))
-			// A dense chunk of 65,536 numbers is 1,024 words to popcount.
-			chunks := int(bits.Maximum()>>16-bits.Minimum()>>16) + 1
-			out.andCost[f] += min(int(card[i]), 1024*chunks)
+			out.andCost[f] += andCost(bits, int(card[i]))
 		}
 	}
 	for f := range out.byField {
@@ -163,13 +161,15 @@ func getCounts(n int) []int {
 func putCounts(c []int) { countsPool.Put(&c) }
 
 // counts returns the facet counts of the documents of b (card of them) by
-// global value id, the cheapest of four ways, in element tests: a visit
+// global value id, the cheapest of five ways, in element tests: a visit
 // of each document's values; every value's size less a visit of the
 // documents left out; from the row of one of terms, the query's words
-// (termCounts); for a dense b, by column (countsCols), its documents being
-// close together so that the columns are read nearly in sequence. A
-// sparse b's documents are far apart: each column entry would be a cache
-// miss of its own. The caller holds the read lock.
+// (termCounts); for a text query's large result, from the rows of the
+// categories it covers (coverCount); for a dense b, by column
+// (countsCols), its documents being close together so that the columns
+// are read nearly in sequence. A sparse b's documents are far apart: each
+// column entry would be a cache miss of its own. The caller holds the
+// read lock.
 func (m *mem) counts(b *roaring.Bitmap, card int, terms []uint32) []int {
 	out := getCounts(len(m.fvals))
 	if card == 0 {
@@ -183,8 +183,13 @@ func (m *mem) counts(b *roaring.Bitmap, card int, terms []uint32) []int {
 	if dense(b, card) {
 		cols, byCol = m.colPlan(card)
 	}
-	byTerm, hasTerm := m.termCounts(b, card, perDoc, terms, min(visit, byCol, leftOut))
+	bound := min(visit, byCol, leftOut)
+	byTerm, hasTerm := m.termCounts(b, card, perDoc, terms, bound)
+	if hasTerm {
+		bound = byTerm.cost
+	}
 	switch {
+	case len(terms) > 0 && card >= m.termRowMin && m.coverCount(b, card, perDoc, bound, out):
 	case hasTerm:
 		m.countFromTerm(b, card, byTerm, out)
 	case leftOut < min(visit, byCol):

@@ -123,7 +123,8 @@ func churnedIndex(t *testing.T, n int, setup ...func(*mem)) *Index {
 }
 
 // checkCounts checks the facet lists of b's documents counted by counts,
-// by intersections only and by columns only against want. Read lock held.
+// by intersections only, by columns only, from every term row and from the
+// categories b covers against want. Read lock held.
 func checkCounts(t *testing.T, m *mem, name string, b *roaring.Bitmap, want map[string][]FacetValue) {
 	t.Helper()
 	card := int(b.GetCardinality())
@@ -142,6 +143,9 @@ func checkCounts(t *testing.T, m *mem, name string, b *roaring.Bitmap, want map[
 		out := make([]int, len(m.fvals))
 		m.countFromTerm(b, card, p, out)
 		all["row of "+m.terms.str(id)] = out
+	}
+	if out := make([]int, len(m.fvals)); m.coverCount(b, card, 1, math.MaxInt, out) {
+		all["cover"] = out
 	}
 	for how, counts := range all {
 		if got := m.facetLists(counts); !reflect.DeepEqual(want, got) {
