@@ -32,10 +32,11 @@ test-go: ## run the Go tests (unit, multi-node, fuzz seed corpora)
 
 BENCHOUT ?= bench/out
 
-bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about an hour)
+bench: build ## run every benchmark with its same-run baseline; output in bench/out/ (about an hour and a half)
 	mkdir -p $(BENCHOUT)
 	$(GO) run ./bench/nodebench -bin $(BIN) | tee $(BENCHOUT)/node.txt
-	$(GO) run ./bench/catalogue -bin $(BIN) -postgres -pairs 2 -pg-limit 30s | tee $(BENCHOUT)/catalogue.txt
+	GO=$(GO) BIN=$(BIN) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=40m bench/catalogue.sh quiet | tee $(BENCHOUT)/catalogue.txt
+	GO=$(GO) BIN=$(BIN) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=40m bench/catalogue.sh loaded | tee $(BENCHOUT)/catalogue-loaded.txt
 	GO=$(GO) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=30m bench/gossip.sh quiet | tee $(BENCHOUT)/gossip.txt
 	GO=$(GO) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=30m bench/gossip.sh loaded | tee $(BENCHOUT)/gossip-loaded.txt
 	$(GO) test -run '^$$' -bench Catchup1000of100k -benchtime 3x -timeout 10m ./federation/catchup/ | tee $(BENCHOUT)/catchup.txt
