@@ -29,18 +29,7 @@ nice -n 19 "${GO:-go}" build -o "$bin" ./bench/catalogue
 flags=("$@")
 [ ${#flags[@]} -eq 0 ] && flags=(-bin "${BIN:-bin/difronte}" -postgres -pairs 2 -pg-limit 30s)
 
-pids=()
-stop() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap stop EXIT
-if [ "$mode" = loaded ]; then
-	for _ in $(seq "${BURNERS:-2}"); do
-		# Bounded as the benchmark is, in case this script is killed.
-		timeout "${BENCH_TIMEOUT:-60m}" bash -c 'while :; do :; done' &
-		pids+=($!)
-	done
-fi
-echo "# catalogue benchmark, $mode, burners ${#pids[@]}, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck source=bench/burners.sh
+. bench/burners.sh
+echo "# catalogue benchmark, $mode, burners ${#burner_pids[@]}, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 timeout "${BENCH_TIMEOUT:-60m}" "$bin" "${flags[@]}"

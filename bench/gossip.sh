@@ -29,19 +29,8 @@ nice -n 19 "${GO:-go}" test -c -o "$bin" ./testnet/
 flags=("$@")
 [ ${#flags[@]} -eq 0 ] && flags=(-test.benchtime 30x -gossip.rounds 5)
 
-pids=()
-stop() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap stop EXIT
-if [ "$mode" = loaded ]; then
-	for _ in $(seq "${BURNERS:-2}"); do
-		# Bounded as the benchmark is, in case this script is killed.
-		timeout "${BENCH_TIMEOUT:-60m}" bash -c 'while :; do :; done' &
-		pids+=($!)
-	done
-fi
+# shellcheck source=bench/burners.sh
+. bench/burners.sh
 cd testnet
-echo "# gossip benchmark, $mode, burners ${#pids[@]}, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# gossip benchmark, $mode, burners ${#burner_pids[@]}, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 timeout "${BENCH_TIMEOUT:-60m}" "$bin" -test.run '^$' -test.bench BenchmarkPublishLatency -test.timeout "${BENCH_TIMEOUT:-60m}" "${flags[@]}"
