@@ -34,9 +34,11 @@ const coverSample = 256
 // coverCount adds to out (zeroed) the facet counts of result b (card
 // documents) from the rows of the categories it covers, if that costs
 // less than bound in element tests, and reports whether it did. The
-// categories are the main ones (the column's: none is another's
-// ancestor) of a sample of b's documents, each taken when fewer of its
-// documents are outside b than inside. When b is those categories, and
+// categories are the main ones (the column's) of a sample of b's
+// documents, each taken when fewer of its documents are outside b than
+// inside and when it is neither an ancestor nor a descendant of one
+// already taken: a document with no second category is then in one of
+// them at most. When b is those categories, and
 // none of their documents has several, the sum of their rows is b's
 // counts. Otherwise the sum is corrected by a visit of b's documents in
 // none of them (added), of their documents outside b (taken away), and of
@@ -56,6 +58,9 @@ func (m *mem) coverCount(b *roaring.Bitmap, card, perDoc, bound int, out []int) 
 	var sets []*roaring.Bitmap
 	in, size, several := 0, 0, false
 	for _, c := range m.sampleCategories(bw, card) {
+		if m.related(c, cats) {
+			continue // a document of both would be counted by two rows
+		}
 		cb := m.fvals[c].bits
 		n := int(cb.GetCardinality())
 		cost += andCost(cb, n)
@@ -156,6 +161,19 @@ func (m *mem) sampleCategories(bw []uint64, card int) []uint32 {
 		rank += c
 	}
 	return seen
+}
+
+// related reports whether category value c is an ancestor or a
+// descendant of one of cats: a document filed under a top category is
+// sampled as it, one under its subcategory as that. The caller holds the
+// read lock.
+func (m *mem) related(c uint32, cats []uint32) bool {
+	for _, t := range cats {
+		if slices.Contains(m.up[t], c) || slices.Contains(m.up[c], t) {
+			return true
+		}
+	}
+	return false
 }
 
 // countedIn is how many of cats document d has.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/difronte/difronte/schema"
 )
 
 // TestCoverCounts checks the counts of results made of whole categories,
@@ -21,22 +23,28 @@ func TestCoverCounts(t *testing.T) {
 // TestCoverCountsDense is TestCoverCounts on categories of thousands of
 // documents in one chunk of 65,536 numbers, which roaring holds as bitsets
 // (a union of them written as one must keep every category's bits): with
-// a fifth of the documents in a second category, and with none.
+// a fifth of the documents in a second category, and with none; and with
+// some documents filed under a top category whose subcategory others have,
+// so that one main category is another's ancestor.
 func TestCoverCountsDense(t *testing.T) {
-	for _, second := range []bool{true, false} {
+	for _, c := range []struct{ second, nested bool }{{true, false}, {false, false}, {false, true}, {true, true}} {
 		x := bareIndex(t)
 		offers := genOfferings(8, 15000)
 		cats := []string{offers[0].Category, offers[1].Category, offers[2].Category}
+		top, _ := schema.TermParent(cats[0])
 		for i := range offers {
 			offers[i].Category = cats[i%len(cats)]
-			if len(offers[i].Categories) > 0 && second {
+			if c.nested && i%7 == 0 {
+				offers[i].Category = top
+			}
+			if len(offers[i].Categories) > 0 && c.second {
 				offers[i].Categories = []string{cats[(i+1)%len(cats)]}
 			} else {
 				offers[i].Categories = nil
 			}
 		}
 		putAll(t, x, offers, 40)
-		checkCover(t, x, second)
+		checkCover(t, x, c.second)
 	}
 }
 
