@@ -184,8 +184,7 @@ func (m *mem) countRest(b *roaring.Bitmap, f field, out []int) {
 	it := b.ManyIterator()
 	for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
 		for _, n := range buf[:k] {
-			sp := m.spans[n]
-			for _, v := range m.fa[sp>>16 : sp>>16+sp&0xffff] {
+			for _, v := range m.spanVals(n) {
 				if m.fvals[v].field == f && !m.covered(n, v) {
 					out[v]++
 				}

@@ -38,13 +38,13 @@ const coverSample = 256
 // documents, each taken when fewer of its documents are outside b than
 // inside and when it is neither an ancestor nor a descendant of one
 // already taken: a document with no second category is then in one of
-// them at most. When b is those categories, and
-// none of their documents has several, the sum of their rows is b's
-// counts. Otherwise the sum is corrected by a visit of b's documents in
-// none of them (added), of their documents outside b (taken away), and of
-// their documents with several categories (taken away as many times as
-// the sum counted them, less once if in b). Which categories are taken changes the cost, never the counts.
-// The caller holds the read lock.
+// them at most. When b is those categories, and none of their documents
+// has several, the sum of their rows is b's counts. Otherwise the sum is
+// corrected by a visit of b's documents in none of them (added), of their
+// documents outside b (taken away), and of their documents with several
+// categories (taken away as many times as the sum counted them, less once
+// if in b). Which categories are taken changes the cost, never the
+// counts. The caller holds the read lock.
 func (m *mem) coverCount(b *roaring.Bitmap, card, perDoc, bound int, out []int) bool {
 	nw := (len(m.docs) + 63) / 64
 	cost := nw/8 + min(card, coverSample) // b as a bitset, and the sample's column entries
@@ -55,7 +55,6 @@ func (m *mem) coverCount(b *roaring.Bitmap, card, perDoc, bound int, out []int) 
 	defer putWords(bw)
 	b.WriteDenseTo(bw)
 	var cats []uint32
-	var sets []*roaring.Bitmap
 	in, size, several := 0, 0, false
 	for _, c := range m.sampleCategories(bw, card) {
 		if m.related(c, cats) {
@@ -65,7 +64,7 @@ func (m *mem) coverCount(b *roaring.Bitmap, card, perDoc, bound int, out []int) 
 		n := int(cb.GetCardinality())
 		cost += andCost(cb, n)
 		if k := int(cb.AndCardinality(b)); n-k < k {
-			cats, sets = append(cats, c), append(sets, cb)
+			cats = append(cats, c)
 			in, size = in+k, size+n
 			several = several || cb.Intersects(m.rest[ffCategory])
 			cost += len(m.fvals) / 8 // the row
@@ -87,10 +86,10 @@ func (m *mem) coverCount(b *roaring.Bitmap, card, perDoc, bound int, out []int) 
 	defer putWords(uw)
 	scratch := getWords(len(m.docs))
 	defer putWords(scratch)
-	for _, cb := range sets {
-		orInto(uw, scratch, cb)
+	for _, c := range cats {
+		orInto(uw, scratch, m.fvals[c].bits)
 	}
-	cost += len(sets) * nw / 4
+	cost += len(cats) * nw / 4
 	rw := getWords(len(m.docs)) // the documents with several categories
 	defer putWords(rw)
 	m.rest[ffCategory].WriteDenseTo(rw) // into zeros
@@ -178,9 +177,8 @@ func (m *mem) related(c uint32, cats []uint32) bool {
 
 // countedIn is how many of cats document d has.
 func (m *mem) countedIn(d uint32, cats []uint32) int {
-	sp := m.spans[d]
 	k := 0
-	for _, v := range m.fa[sp>>16 : sp>>16+sp&0xffff] {
+	for _, v := range m.spanVals(d) {
 		if m.fvals[v].field == ffCategory && slices.Contains(cats, v) {
 			k++
 		}
@@ -190,8 +188,13 @@ func (m *mem) countedIn(d uint32, cats []uint32) int {
 
 // addValues adds inc to out at each of document d's values.
 func (m *mem) addValues(d uint32, inc int, out []int) {
-	sp := m.spans[d]
-	for _, v := range m.fa[sp>>16 : sp>>16+sp&0xffff] {
+	for _, v := range m.spanVals(d) {
 		out[v] += inc
 	}
+}
+
+// spanVals returns document d's value ids, read through its compact span.
+func (m *mem) spanVals(d uint32) []uint32 {
+	sp := m.spans[d]
+	return m.fa[sp>>16 : sp>>16+sp&0xffff]
 }

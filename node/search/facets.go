@@ -189,6 +189,7 @@ func (m *mem) counts(b *roaring.Bitmap, card int, terms []uint32) []int {
 		bound = byTerm.cost
 	}
 	switch {
+	// From termRowMin matches on, as for the terms' rows: below, a visit is cheap anyway.
 	case len(terms) > 0 && card >= m.termRowMin && m.coverCount(b, card, perDoc, bound, out):
 	case hasTerm:
 		m.countFromTerm(b, card, byTerm, out)
