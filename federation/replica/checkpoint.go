@@ -45,12 +45,12 @@ func (p *pubState) noteCheckpoint(e *schema.Entry) {
 // refsLocked lists p's current entries with seq below limit, the
 // checkpoint excluded; mu is held.
 func (r *Replica) refsLocked(p *pubState, limit uint64) []schema.LogRef {
-	refs := make([]schema.LogRef, 0, len(p.keys))
-	for ik, s := range p.keys {
+	refs := make([]schema.LogRef, 0, p.keys.len())
+	for ik, s := range p.keys.all() {
 		if s.seq >= limit {
 			continue
 		}
-		kind, key := r.splitIndexKey(ik)
+		kind, key := r.splitIndexKey(string(ik))
 		if kind == schema.KindCheckpoint {
 			continue
 		}
@@ -63,7 +63,7 @@ func (r *Replica) refsLocked(p *pubState, limit uint64) []schema.LogRef {
 // checkpoint is what the checkpoint describes; mu is held.
 func (r *Replica) matchesLocked(p *pubState) bool {
 	n := 0
-	for _, s := range p.keys {
+	for _, s := range p.keys.all() {
 		if s.seq < p.cp.seq {
 			n++
 		}
@@ -135,7 +135,7 @@ func (r *Replica) storeMarks(ctx context.Context, marks map[string]uint64) error
 func (r *Replica) loadCheckpoints(ctx context.Context) error {
 	all := make(map[string]bool)
 	for pub, p := range r.pubs {
-		s, ok := p.keys[string([]byte{r.kindIndex(schema.KindCheckpoint)})+schema.CheckpointKey]
+		s, ok := p.keys.get(r.indexKey(schema.KindCheckpoint, schema.CheckpointKey))
 		if !ok {
 			continue
 		}

@@ -16,7 +16,7 @@ import (
 func (r *Replica) pub(publisher string) *pubState {
 	p := r.pubs[publisher]
 	if p == nil {
-		p = &pubState{keys: make(map[string]slot)}
+		p = &pubState{keys: newKeyIndex()}
 		r.pubs[publisher] = p
 	}
 	return p
@@ -69,7 +69,7 @@ func (r *Replica) splitIndexKey(ik string) (schema.Kind, string) {
 }
 
 func (r *Replica) insert(publisher string, kind schema.Kind, key string, p *pubState, s slot) {
-	p.keys[r.indexKey(kind, key)] = s
+	p.keys.set(r.indexKey(kind, key), s)
 	p.maxSeq = max(p.maxSeq, s.seq)
 	if !s.tomb {
 		p.live++
@@ -78,7 +78,7 @@ func (r *Replica) insert(publisher string, kind schema.Kind, key string, p *pubS
 }
 
 func (r *Replica) remove(publisher string, kind schema.Kind, key string, p *pubState, s slot) {
-	delete(p.keys, r.indexKey(kind, key))
+	p.keys.del(r.indexKey(kind, key))
 	if !s.tomb {
 		p.live--
 	}

@@ -53,10 +53,10 @@ func (r *Replica) Current(ctx context.Context, kind schema.Kind, fn func(*schema
 	if ik, ok := r.lookupIndexKey(kind, ""); ok {
 		prefix := ik[0]
 		for pub, p := range r.pubs {
-			total += len(p.keys)
-			for k, sl := range p.keys {
+			total += p.keys.len()
+			for k, sl := range p.keys.all() {
 				if k[0] == prefix && !sl.tomb {
-					refs = append(refs, ref{pub, k[1:], sl})
+					refs = append(refs, ref{pub, string(k[1:]), sl})
 				}
 			}
 		}
@@ -118,9 +118,9 @@ func (r *Replica) Since(ctx context.Context, publisher string, after uint64, fn 
 	var refs []ref
 	r.mu.RLock()
 	if p := r.pubs[publisher]; p != nil {
-		for ik, s := range p.keys {
+		for ik, s := range p.keys.all() {
 			if s.seq > after {
-				kind, key := r.splitIndexKey(ik)
+				kind, key := r.splitIndexKey(string(ik))
 				refs = append(refs, ref{kind, key, s})
 			}
 		}
@@ -170,7 +170,7 @@ func (r *Replica) Holders(kind schema.Kind, key string) []string {
 	var out []string
 	if ik, ok := r.lookupIndexKey(kind, key); ok {
 		for pub, p := range r.pubs {
-			if s, ok := p.keys[ik]; ok && !s.tomb {
+			if s, ok := p.keys.get(ik); ok && !s.tomb {
 				out = append(out, pub)
 			}
 		}
@@ -190,7 +190,7 @@ func (r *Replica) CountLive(kind schema.Kind) int {
 	}
 	n := 0
 	for _, p := range r.pubs {
-		for k, s := range p.keys {
+		for k, s := range p.keys.all() {
 			if k[0] == ik[0] && !s.tomb {
 				n++
 			}

@@ -59,7 +59,7 @@ type pubState struct {
 	mark   uint64
 	maxSeq uint64
 	live   int
-	keys   map[string]slot     // kind index byte + key
+	keys   *keyIndex           // kind index byte + key → slot
 	seen   map[uint64]struct{} // seqs above mark already seen (held or superseded)
 	cp     cpRef               // the publisher's current checkpoint (checkpoint.go)
 }
@@ -101,7 +101,7 @@ func Open(ctx context.Context, ds Datastore) (*Replica, error) {
 		}
 		p := r.pub(k.publisher)
 		ik := r.indexKey(k.kind, k.key)
-		if old, ok := p.keys[ik]; ok {
+		if old, ok := p.keys.get(ik); ok {
 			// Only a crash between writes of a non-atomic datastore
 			// leaves two; the higher seq is the current one.
 			if old.seq >= k.seq {
@@ -179,8 +179,7 @@ func (r *Replica) heldLocked(pub string, kind schema.Kind, key string, overlay m
 	if p == nil {
 		return slot{}, false
 	}
-	s, ok := p.keys[ik]
-	return s, ok
+	return p.keys.get(ik)
 }
 
 func overlayKey(kind schema.Kind, key string) string { return string(kind) + "\x00" + key }

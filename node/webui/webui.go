@@ -131,7 +131,7 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 	}
 	u := &ui{d: d, s: s, accounts: auth.Accounts{Auth: d.Auth, Audit: d.Audit}, log: d.Logger.With("component", "webui")}
 	var err error
-	if u.cat, err = loadCatalogues(web.Locales()); err != nil {
+	if u.cat, err = embedded(); err != nil {
 		return nil, err
 	}
 	if u.pages, err = parsePages(web.Templates()); err != nil {
