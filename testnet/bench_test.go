@@ -89,9 +89,9 @@ var (
 // first hop (the publisher's flood), d4h1000e D=4 with a 1 ms hold at
 // every hop, d3h2000r300 D=3 holding the first hop 2 ms and the others
 // 300 µs; a suffix b<ms> sets the heartbeat interval, l<n> the gossip
-// degree (Dlazy), x<n> the most mesh peers (Dhi). Dlo is D-1 (at least
-// 1), Dhi D+D/2 (2 when D is 2) unless set.
-var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(?:(e)|r([0-9]+))?)?(?:b([0-9]+))?(?:l([0-9]+))?(?:x([2-9]))?$`)
+// degree (Dlazy), o<n> the fewest mesh peers (Dlo), x<n> the most (Dhi).
+// Dlo is D-1 (at least 1), Dhi D+D/2 (2 when D is 2) unless set.
+var meshVariant = regexp.MustCompile(`^d([2-9])(?:h([0-9]+)(?:(e)|r([0-9]+))?)?(?:b([0-9]+))?(?:l([0-9]+))?(?:o([1-9]))?(?:x([2-9]))?$`)
 
 // benchVariant returns the router variant called name: tuned (the
 // federation's, topics.TunedFor the topology), stock (gossipsub's
@@ -123,7 +123,10 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 			t.Params.Dlazy, _ = strconv.Atoi(m[6])
 		}
 		if m[7] != "" {
-			t.Params.Dhi, _ = strconv.Atoi(m[7])
+			t.Params.Dlo, _ = strconv.Atoi(m[7])
+		}
+		if m[8] != "" {
+			t.Params.Dhi, _ = strconv.Atoi(m[8])
 			t.Params.Dscore = min(t.Params.Dscore, t.Params.Dhi)
 		}
 		return false, &t, true
