@@ -2,6 +2,7 @@ package replica
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -17,7 +18,10 @@ func TestKeyIndexMatchesMap(t *testing.T) {
 		t.Run(fmt.Sprintf("mask=%x", mask), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, mask))
 			x := newKeyIndex()
-			x.mask = mask
+			if mask != ^uint64(0) {
+				seed := maphash.MakeSeed()
+				x.idx.SetHash(func(s string) uint64 { return maphash.String(seed, s) & mask })
+			}
 			want := map[string]slot{}
 			keys := make([]string, 3000)
 			for i := range keys {
@@ -51,7 +55,7 @@ func TestKeyIndexMatchesMap(t *testing.T) {
 			if compactions < 2 {
 				t.Errorf("text compacted %d times, want the test to reach at least 2", compactions)
 			}
-			if mask == 3 && len(x.more) == 0 {
+			if mask == 3 && x.idx.Collided() == 0 {
 				t.Error("no key went to the overflow map under a 2-bit hash")
 			}
 			checkKeyIndex(t, x, want)
@@ -59,8 +63,8 @@ func TestKeyIndexMatchesMap(t *testing.T) {
 				x.del(k)
 			}
 			checkKeyIndex(t, x, map[string]slot{})
-			if len(x.byHash) != 0 || len(x.more) != 0 {
-				t.Errorf("emptied index keeps %d hashes and %d overflow keys", len(x.byHash), len(x.more))
+			if x.idx.Len() != 0 || len(x.free) != len(x.ents) {
+				t.Errorf("emptied index keeps %d keys and %d of %d entries", x.idx.Len(), len(x.ents)-len(x.free), len(x.ents))
 			}
 		})
 	}

@@ -108,7 +108,7 @@ func TestParallelAdderKeepsOrderAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range offers {
-		n, ok := x.mem.byID.get(docID("12D3KooWPub", o.ID), x.mem.idOf)
+		n, ok := x.mem.byID.Get(docID("12D3KooWPub", o.ID), x.mem.idOf)
 		if want := foldKey("Round 3 " + o.Name); !ok || x.mem.nameKey(&x.mem.docs[n]) != want {
 			t.Fatalf("offering %s: indexed as %q, want the last round's name %q", o.ID, x.mem.nameKey(&x.mem.docs[n]), want)
 		}
@@ -167,7 +167,7 @@ func TestSnapshotLoadRestoresCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	if n := x.mem.byID.len(); n != 50 {
+	if n := x.mem.byID.Len(); n != 50 {
 		t.Fatalf("snapshot held %d offerings, want 50", n)
 	}
 	if got := debug.SetGCPercent(137); got != 137 {

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/difronte/difronte/federation/hashindex"
 )
 
 // field is one facet (filter) field of an offering.
@@ -122,7 +124,7 @@ type mem struct {
 	garbage     int      // entries of fa and ta of removed documents
 	text        []byte   // the documents' ids and names (doc)
 	textGarbage int      // bytes of text of removed documents
-	byID        hashIndex
+	byID        hashindex.Index
 	quals       map[uint32]*Qualification // by number
 	live        *roaring.Bitmap
 	terms       strTab           // by term id
@@ -130,7 +132,7 @@ type mem struct {
 	all         []posting        // term id -> docs with it anywhere
 	name        []posting        // term id -> docs with it in the name
 	names       []posting        // the documents of each folded name; empty: a free number
-	nameIdx     hashIndex        // folded name -> its number in names (keyOfName)
+	nameIdx     hashindex.Index  // folded name -> its number in names (keyOfName)
 	freeNames   []uint32
 	bitmaps     []*roaring.Bitmap
 	freeBitmaps []uint32        // numbers+1 of nil entries of bitmaps
@@ -187,8 +189,8 @@ type mem struct {
 
 func newMem() *mem {
 	m := &mem{
-		byID: newHashIndex(), quals: map[uint32]*Qualification{}, live: roaring.New(), terms: newStrTab(), byLen: map[int][]uint32{},
-		nameIdx: newHashIndex(), hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
+		byID: hashindex.New(), quals: map[uint32]*Qualification{}, live: roaring.New(), terms: newStrTab(), byLen: map[int][]uint32{},
+		nameIdx: hashindex.New(), hsds: map[uuid]uint32{}, qual: roaring.New(), byCategory: map[uint32][]int32{},
 		byTerm: map[uint32][]int32{}, termRowMin: termRowMin, maxTermRows: maxTermRows, termRowBytes: termRowBytes,
 		up:    map[uint32][]uint32{},
 		coops: map[string]string{}, small: []string{""}, smallIDs: map[string]uint8{"": 0},
@@ -226,7 +228,7 @@ func (m *mem) term(t string) uint32 {
 func (m *mem) addName(num uint32) {
 	d := &m.docs[num]
 	k := m.nameKey(d)
-	i, ok := m.nameIdx.get(k, m.keyOfName)
+	i, ok := m.nameIdx.Get(k, m.keyOfName)
 	if !ok {
 		if n := len(m.freeNames); n > 0 {
 			i, m.freeNames = m.freeNames[n-1], m.freeNames[:n-1]
@@ -238,7 +240,7 @@ func (m *mem) addName(num uint32) {
 	d.name = i
 	m.addTo(&m.names[i], num)
 	if !ok {
-		m.nameIdx.put(k, i, m.keyOfName)
+		m.nameIdx.Put(k, i, m.keyOfName)
 	}
 }
 
@@ -248,7 +250,7 @@ func (m *mem) removeName(num uint32) {
 	d := &m.docs[num]
 	p := &m.names[d.name]
 	if last := p.one == num+1 || p.bits != 0 && m.bitmaps[p.bits-1].GetCardinality() == 1; last {
-		m.nameIdx.del(m.nameKey(d), m.keyOfName)
+		m.nameIdx.Del(m.nameKey(d), m.keyOfName)
 		m.freeNames = append(m.freeNames, d.name)
 	}
 	m.removeFrom(p, num)
@@ -256,7 +258,7 @@ func (m *mem) removeName(num uint32) {
 
 // put adds or replaces a document. The caller holds mu.
 func (m *mem) put(in *docIn) {
-	if num, ok := m.byID.get(in.id, m.idOf); ok {
+	if num, ok := m.byID.Get(in.id, m.idOf); ok {
 		m.remove(num)
 	}
 	var num uint32
@@ -314,7 +316,7 @@ func (m *mem) put(in *docIn) {
 	}
 	m.docs[num] = d
 	m.spans[num] = span(&d)
-	m.byID.put(in.id, num, m.idOf)
+	m.byID.Put(in.id, num, m.idOf)
 	m.addName(num)
 	m.live.Add(num)
 	m.countTerms(&m.docs[num], 1)
@@ -345,7 +347,7 @@ func (m *mem) compact() {
 
 // delete removes a document if present. The caller holds mu.
 func (m *mem) delete(id string) {
-	if num, ok := m.byID.get(id, m.idOf); ok {
+	if num, ok := m.byID.Get(id, m.idOf); ok {
 		m.remove(num)
 		m.changed()
 	}
@@ -375,7 +377,7 @@ func (m *mem) remove(num uint32) {
 	m.qual.Remove(num)
 	delete(m.quals, num)
 	m.live.Remove(num)
-	m.byID.del(m.idOf(num), m.idOf)
+	m.byID.Del(m.idOf(num), m.idOf)
 	m.garbage += int(d.nv) + int(d.na) + int(d.nn)
 	m.textGarbage += int(d.idLen + d.cnLen + d.nkLen)
 	m.docs[num] = doc{}

@@ -38,7 +38,7 @@ func (x *Index) SetQualified(publisher string, fn Qualifier) {
 func (x *Index) QualificationOf(publisher, key string) (Qualification, bool) {
 	x.mem.mu.RLock()
 	defer x.mem.mu.RUnlock()
-	num, ok := x.mem.byID.get(docID(publisher, key), x.mem.idOf)
+	num, ok := x.mem.byID.Get(docID(publisher, key), x.mem.idOf)
 	if !ok {
 		return Qualification{}, false
 	}

@@ -481,7 +481,7 @@ func (m *mem) filters(q Query, now time.Time) (sets []*roaring.Bitmap, empty boo
 // is a tier nothing can be in. Nothing is copied. Read lock held.
 func (m *mem) tierSets(tokens []string, text string) [3][]*roaring.Bitmap {
 	var t [3][]*roaring.Bitmap
-	if k, ok := m.nameIdx.get(foldKey(text), m.keyOfName); ok {
+	if k, ok := m.nameIdx.Get(foldKey(text), m.keyOfName); ok {
 		t[0] = []*roaring.Bitmap{m.bitmap(m.names[k])}
 	}
 	inName, inAll := []*roaring.Bitmap{}, []*roaring.Bitmap{}

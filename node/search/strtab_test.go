@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"hash/fnv"
-	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
@@ -12,49 +11,6 @@ import (
 	"github.com/difronte/difronte/node/catalogue"
 	"github.com/difronte/difronte/schema"
 )
-
-// TestHashIndexCollisions puts and deletes keys of a few colliding hashes
-// in random order: after every step, every key of the universe is found
-// as a plain map says, keys in over among them.
-func TestHashIndexCollisions(t *testing.T) {
-	keys := make([]string, 40)
-	for i := range keys {
-		keys[i] = "key-" + strconv.Itoa(i)
-	}
-	vals := make([]string, 1000) // value -> its key, as a document number gives its id
-	keyOf := func(v uint32) string { return vals[v] }
-	h := newHashIndex()
-	h.sum = func(s string) uint64 { return uint64(len(s) % 3) } // three hashes for forty keys
-	want := map[string]uint32{}
-	r := rand.New(rand.NewPCG(1, 2))
-	for step := range len(vals) {
-		k := keys[r.IntN(len(keys))]
-		if _, ok := want[k]; ok && r.IntN(2) == 0 {
-			h.del(k, keyOf)
-			delete(want, k)
-		} else {
-			if _, ok := want[k]; ok {
-				h.del(k, keyOf) // as mem.put removes the old document first
-			}
-			vals[step] = k
-			h.put(k, uint32(step), keyOf)
-			want[k] = uint32(step)
-		}
-		for _, k := range keys {
-			v, ok := h.get(k, keyOf)
-			w, wok := want[k]
-			if ok != wok || v != w {
-				t.Fatalf("step %d: %s gives %d, %v; want %d, %v", step, k, v, ok, w, wok)
-			}
-		}
-		if h.len() != len(want) {
-			t.Fatalf("step %d: %d keys, want %d", step, h.len(), len(want))
-		}
-	}
-	if len(h.over) == 0 {
-		t.Fatal("no key went to over: the test covers less than it says")
-	}
-}
 
 // TestCollidingHashesAnswerAlike builds two indexes of the same
 // offerings, one whose ids, terms and names all fall into seven hashes,
@@ -76,7 +32,9 @@ func TestCollidingHashesAnswerAlike(t *testing.T) {
 	build := func(collide bool) *Catalogue {
 		x := bareIndex(t)
 		if collide {
-			x.mem.byID.sum, x.mem.terms.idx.sum, x.mem.nameIdx.sum = seven, seven, seven
+			x.mem.byID.SetHash(seven)
+			x.mem.terms.idx.SetHash(seven)
+			x.mem.nameIdx.SetHash(seven)
 		}
 		putQualified(t, x, offers, 30, qual)
 		renamed := make([]schema.Offering, 0, 300)
@@ -97,7 +55,7 @@ func TestCollidingHashesAnswerAlike(t *testing.T) {
 		return &Catalogue{Index: x, Listings: listings}
 	}
 	plain, colliding := build(false), build(true)
-	if len(colliding.Index.mem.byID.over) == 0 || len(colliding.Index.mem.terms.idx.over) == 0 {
+	if colliding.Index.mem.byID.Collided() == 0 || colliding.Index.mem.terms.idx.Collided() == 0 {
 		t.Fatal("no collision: the test covers less than it says")
 	}
 	queries := []Query{
@@ -157,7 +115,7 @@ func TestRenamesFreeNames(t *testing.T) {
 		putAll(t, x, renamed, 10)
 	}
 	m := x.mem
-	if n := m.nameIdx.len(); n != len(offers) {
+	if n := m.nameIdx.Len(); n != len(offers) {
 		t.Fatalf("%d names held for %d offerings", n, len(offers))
 	}
 	if len(m.names) > 2*len(offers) {
@@ -168,7 +126,7 @@ func TestRenamesFreeNames(t *testing.T) {
 		if len(r.Hits) == 0 || r.Hits[0].Key != o.ID {
 			t.Fatalf("offering %d: the exact name finds %v first", i, hitKeys(r))
 		}
-		if _, ok := m.nameIdx.get(foldKey("Giro 3 "+strconv.Itoa(i)), m.keyOfName); ok {
+		if _, ok := m.nameIdx.Get(foldKey("Giro 3 "+strconv.Itoa(i)), m.keyOfName); ok {
 			t.Fatalf("offering %d: an old name is still held", i)
 		}
 	}

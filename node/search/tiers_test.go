@@ -63,7 +63,7 @@ func TestTextPagesFollowTiers(t *testing.T) {
 		seen := map[uint32]bool{}
 		last := [2]int{-1, -1} // tier, rank
 		for i, h := range got {
-			n, ok := m.byID.get(docID(h.Publisher, h.Key), m.idOf)
+			n, ok := m.byID.Get(docID(h.Publisher, h.Key), m.idOf)
 			if !ok || seen[n] {
 				m.mu.RUnlock()
 				t.Fatalf("%q: hit %d (%s) unknown or twice", q, i, h.Key)
