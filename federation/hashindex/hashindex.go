@@ -70,12 +70,15 @@ func (h *Index) Put(s string, v uint32, keyOf func(uint32) string) {
 	h.m[k] = v
 }
 
-// Del removes s, while keyOf still gives the keys of the numbers held.
-func (h *Index) Del(s string, keyOf func(uint32) string) {
+// Del removes s, while keyOf still gives the keys of the numbers held,
+// and returns the number it had, if it was held.
+func (h *Index) Del(s string, keyOf func(uint32) string) (uint32, bool) {
 	k := h.hash(s)
-	if cur, ok := h.m[k]; !ok || keyOf(cur) != s {
-		delete(h.over, s)
-		return
+	if cur, ok := h.m[k]; ok && keyOf(cur) == s {
+		delete(h.m, k) // a key of the same hash in over stays there: Get looks in both
+		return cur, true
 	}
-	delete(h.m, k) // a key of the same hash in over stays there: Get looks in both
+	v, ok := h.over[s]
+	delete(h.over, s)
+	return v, ok
 }

@@ -71,11 +71,10 @@ func (x *keyIndex) set(ik string, s slot) {
 
 // del removes ik, if held.
 func (x *keyIndex) del(ik string) {
-	i, ok := x.idx.Get(ik, x.keyOf)
+	i, ok := x.idx.Del(ik, x.keyOf)
 	if !ok {
 		return
 	}
-	x.idx.Del(ik, x.keyOf)
 	x.garbage += int(x.ents[i].n)
 	x.ents[i] = keyEnt{}
 	x.free = append(x.free, i)
