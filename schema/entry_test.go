@@ -422,3 +422,29 @@ func TestUnknownKinds(t *testing.T) {
 		t.Fatalf("tombstone with a body of a future kind: %v, want ErrMalformed", err)
 	}
 }
+
+// TestEncodesReusesNothingStale: encodes, which the decoder's canonical
+// check runs into a reused buffer, tells an entry's wire form from the
+// same with a byte changed, cut or added, whatever longer entry the
+// buffer held before.
+func TestEncodesReusesNothingStale(t *testing.T) {
+	long := signedEntry(t, testKey(4), Entry{Seq: 9, Kind: KindOffering, Key: "off-long", IssuedAt: testTime,
+		Body: []byte(`{"id":"off-long","name":"` + strings.Repeat("x", 4000) + `"}`)})
+	e := sampleEntry(t)
+	b := e.Marshal()
+	for range 3 {
+		if !long.encodes(long.Marshal()) {
+			t.Fatal("the long entry does not encode to its own wire form")
+		}
+		if !e.encodes(b) {
+			t.Fatal("an entry does not encode to its own wire form after a longer one")
+		}
+		flipped := bytes.Clone(b)
+		flipped[len(flipped)/2] ^= 1
+		for name, w := range map[string][]byte{"a byte changed": flipped, "cut": b[:len(b)-1], "a byte added": append(bytes.Clone(b), 0)} {
+			if e.encodes(w) {
+				t.Errorf("encodes takes its wire form with %s", name)
+			}
+		}
+	}
+}

@@ -17,7 +17,8 @@ func (x *Index) document(publisher, coop string, o schema.Offering, q *Qualifica
 	// by lines, in the same order.
 	name := x.terms(o.Name, 0)
 	all := slices.Clip(name) // appends copy: name stays the name's
-	seen := make(map[string]bool, 64)
+	seen := getSeen()
+	defer putSeen(seen)
 	for _, t := range all {
 		seen[t] = true
 	}

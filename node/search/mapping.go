@@ -3,7 +3,9 @@ package search
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -112,11 +114,13 @@ func (x *Index) terms(s string, limit int) []string {
 	if s == "" {
 		return nil
 	}
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range x.ana.Analyze([]byte(s)) {
-		w := string(t.Term)
-		if !seen[w] {
+	tokens := x.ana.Analyze([]byte(s))
+	out := make([]string, 0, len(tokens))
+	seen := getSeen()
+	defer putSeen(seen)
+	for _, t := range tokens {
+		if !seen[string(t.Term)] {
+			w := string(t.Term)
 			seen[w] = true
 			out = append(out, w)
 			if limit > 0 && len(out) == limit {
@@ -124,7 +128,24 @@ func (x *Index) terms(s string, limit int) []string {
 			}
 		}
 	}
-	return out
+	return slices.Clip(out)
+}
+
+// seenSets holds the sets that terms and document dedupe terms with: one
+// per text would be a third of the bytes allocated while a catalogue is
+// indexed, and a collection every few of them.
+var seenSets = sync.Pool{New: func() any { return make(map[string]bool, 64) }}
+
+func getSeen() map[string]bool { return seenSets.Get().(map[string]bool) }
+
+// putSeen empties m and keeps it for the next text, unless a long text
+// made it large.
+func putSeen(m map[string]bool) {
+	if len(m) > 1024 {
+		return
+	}
+	clear(m)
+	seenSets.Put(m)
 }
 
 // sharedTerms is terms(s, 0) for a text many offerings share (a coop's
