@@ -11,7 +11,6 @@ require (
 	github.com/emersion/go-sasl v0.0.0-20200509203442-7bfe0ed36a21
 	github.com/emersion/go-smtp v0.21.3
 	github.com/go-jose/go-jose/v4 v4.1.8
-	github.com/goccy/go-json v0.10.5
 	github.com/golang/protobuf v1.5.2
 	github.com/gorilla/mux v1.8.1
 	github.com/hashicorp/memberlist v0.7.0

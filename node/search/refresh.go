@@ -281,7 +281,7 @@ func (x *Index) add(bt *batcher, e *schema.Entry, coop string) {
 func (x *Index) docOp(e *schema.Entry, coop string) op {
 	id := docID(e.Publisher, e.Key)
 	var o schema.Offering
-	if err := decodeOffering(e.Body, &o); err != nil {
+	if err := json.Unmarshal(e.Body, &o); err != nil {
 		x.log.Warn("offering not indexed: undecodable body", "publisher", e.Publisher, "key", e.Key, "err", err)
 		return op{id: id}
 	}
