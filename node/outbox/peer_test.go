@@ -11,6 +11,7 @@ import (
 	ds "github.com/ipfs/go-datastore"
 
 	"github.com/difronte/difronte/node/store"
+	"github.com/difronte/difronte/testnet/poll"
 )
 
 type fakeCarrier struct {
@@ -143,6 +144,8 @@ func TestEnqueueTx(t *testing.T) {
 	if id := <-sent; id != "m1" {
 		t.Fatalf("sent %s", id)
 	}
+	// The worker drops m1 from its queue just after the send returns.
+	poll.Until(t, 5*time.Second, "m1 out of the queue once sent", func() bool { return o.Pending("") == 0 })
 	tx2, _ := store.Begin(ctx, root)
 	if err := o.EnqueueTx(ctx, tx2, "peer", "m2", []byte("y")); err != nil {
 		t.Fatal(err)
