@@ -150,8 +150,8 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, p *page, name string
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", p.Lang)
 	h.Set("Vary", "Cookie, Accept-Language")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	// Only a page without an account is compressed (compress.go).
+	writeBody(w, r, status, buf.Bytes(), p.Account == nil)
 }
 
 // T translates a catalogue key; args are name/value pairs.

@@ -104,6 +104,7 @@ type ui struct {
 	log      *slog.Logger
 	cat      *catalogues
 	pages    map[string]*template.Template
+	static   http.Handler // /static/, its text files gzipped once (compress.go)
 }
 
 // Mount adds the web UI's routes to the server's router. It panics if the
@@ -137,13 +138,16 @@ func newUI(s *api.Server, d Deps) (*ui, error) {
 	if u.pages, err = parsePages(web.Templates()); err != nil {
 		return nil, err
 	}
+	if u.static, err = staticFiles(web.Static()); err != nil {
+		return nil, err
+	}
 	return u, nil
 }
 
 func (u *ui) routes() {
 	r := u.s.Router
 	r.Use(dayFields)
-	r.PathPrefix("/static/").Handler(cacheFor(staticFiles(web.Static()), 86400)).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(cacheFor(u.static, 86400)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/favicon.ico", u.favicon).Methods(http.MethodGet, http.MethodHead)
 
 	r.HandleFunc("/login", u.loginPage).Methods(http.MethodGet)
@@ -213,7 +217,13 @@ func (u *ui) notFoundPage() {
 // directory is not listed) and 404 for any other name, one that is no
 // valid path included (GET /static/%ff), where the file server would
 // answer 500.
-func staticFiles(fsys fs.FS) http.Handler {
+// Text files are sent gzipped to a browser that takes it, compressed once
+// when the handler is made (compress.go).
+func staticFiles(fsys fs.FS) (http.Handler, error) {
+	gz, err := gzipFiles(fsys)
+	if err != nil {
+		return nil, err
+	}
 	files := http.StripPrefix("/static/", http.FileServerFS(fsys))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
@@ -221,8 +231,10 @@ func staticFiles(fsys fs.FS) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		files.ServeHTTP(w, r)
-	})
+		if !serveGzipped(w, r, name, gz) {
+			files.ServeHTTP(w, r)
+		}
+	}), nil
 }
 
 // cacheFor marks static answers cacheable. Assets are not fingerprinted,

@@ -116,6 +116,15 @@ test('funnel with the keyboard only: top category, subcategory, free only, resul
   const res = await page.goto(`${base}/catalogo`);
   assert.ok(res.ok(), `HTTP ${res.status()}`);
   assert.equal(await page.getAttribute('html', 'lang'), 'it');
+  // A citizen on a slow line: the page and its style sheet come gzipped,
+  // and the browser unpacks them (bytes on the wire under half the page's).
+  assert.equal(res.headers()['content-encoding'], 'gzip');
+  const sizes = await page.evaluate(() => [
+    ...performance.getEntriesByType('navigation'),
+    ...performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/static/app.css')),
+  ].map((e) => [e.name, e.encodedBodySize, e.decodedBodySize]));
+  assert.equal(sizes.length, 2, `timings: ${JSON.stringify(sizes)}`);
+  for (const [name, sent, size] of sizes) assert.ok(sent > 0 && sent * 2 < size, `${name}: ${sent} bytes sent for ${size}`);
   assert.equal(await page.textContent('h1'), 'Catalogo dei servizi');
   await axe('catalogue start');
 
