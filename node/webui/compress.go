@@ -16,12 +16,16 @@ import (
 
 // Compression, for citizens and proximity points on slow lines: the
 // static files are gzipped once, when the node starts, and pages seen
-// without an account (the catalogue, the citizen's request form) are
-// gzipped as they are sent. A signed-in user's page is not: it holds
+// without an account (the catalogue, the login page) are gzipped as they
+// are sent. A signed-in user's page is not: it holds
 // private records beside text the user typed (a search, a form sent
 // back), which is what a BREACH-style attacker, able to make the
 // browser ask and to see the size of the encrypted answer, needs to guess
-// a record byte by byte. The JSON API is not compressed either: its
+// a record byte by byte. A page without an account holds no private
+// record but behind a link's secret token (an alert's acknowledgement),
+// which another site cannot make the browser ask for without knowing it,
+// and what an anonymous form sends back cannot be chosen by another site
+// either (the server refuses cross-origin posts). The JSON API is not compressed either: its
 // clients are programs, and on the node's hot search route compressing
 // cost more CPU than it saved (docs/BENCHMARKS.md, issue 18).
 
