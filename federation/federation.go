@@ -63,6 +63,7 @@ type Federation struct {
 	subs     []*pubsub.Subscription
 	cu       *catchup.Service
 	mesh     *meshTracer
+	links    *linkBook // mesh peers' links (topics.Tuning.ForwardUnlinked); nil: not asked
 	events   event.Subscription
 	syncReq  chan peer.ID
 	cpKick   chan struct{} // own log changed: checkpoint soon (checkpoint.go)
@@ -195,6 +196,10 @@ func (f *Federation) startGossip() error {
 	if tuning.AdaptiveHold {
 		f.mesh.holds = newHoldGauge()
 	}
+	if tuning.ForwardUnlinked {
+		f.links = newLinkBook()
+		f.mesh.kick = make(chan struct{}, 1)
+	}
 	opts = append(opts, pubsub.WithRawTracer(f.mesh))
 	if f.cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(f.cfg.Tracer))
@@ -208,6 +213,13 @@ func (f *Federation) startGossip() error {
 	}
 	f.ps, f.psCancel = ps, cancel
 	f.topics = make(map[string]*pubsub.Topic)
+	serveLinks(f.guarded, func() []peer.ID { return f.host.Network().Peers() })
+	var unlinked func(topic string, from, pub peer.ID) bool
+	if f.links != nil {
+		unlinked = f.meshUnlinked
+		f.wg.Add(1)
+		go f.linksLoop(f.mesh.kick)
+	}
 	early := newEarlyApplier(f.rep, f.log)
 	f.wg.Add(1)
 	go func() {
@@ -220,6 +232,7 @@ func (f *Federation) startGossip() error {
 			self:  f.host.ID(),
 			apply: early.offer,
 			hold:  tuning.RelayDelay, relayedHold: tuning.RelayedDelay, holds: f.mesh.holds,
+			unlinked: unlinked,
 		}
 		if err := ps.RegisterTopicValidator(name, v.validate); err != nil {
 			return fmt.Errorf("validator for %s: %w", name, err)

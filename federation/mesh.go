@@ -19,6 +19,9 @@ type meshTracer struct {
 	closed map[peer.ID]int // outbound gossip streams closed, per peer
 	// holds, when set, is told of every duplicate (adaptive relay hold).
 	holds *holdGauge
+	// kick, when set, is signalled (without blocking) on every GRAFT: the
+	// links loop then asks the new mesh peer for its links (links.go).
+	kick chan struct{}
 }
 
 func newMeshTracer() *meshTracer {
@@ -45,6 +48,37 @@ func (m *meshTracer) Graft(p peer.ID, topic string) {
 	}
 	m.mesh[topic][p] = struct{}{}
 	m.grafts[topic]++
+	if m.kick != nil {
+		select {
+		case m.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// allPeers is every peer in any topic's mesh.
+func (m *meshTracer) allPeers() map[peer.ID]struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[peer.ID]struct{}{}
+	for _, peers := range m.mesh {
+		for p := range peers {
+			out[p] = struct{}{}
+		}
+	}
+	return out
+}
+
+// anyPeer reports whether f holds for a peer of topic's mesh.
+func (m *meshTracer) anyPeer(topic string, f func(peer.ID) bool) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p := range m.mesh[topic] {
+		if f(p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *meshTracer) Prune(p peer.ID, topic string) {

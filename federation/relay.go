@@ -95,6 +95,11 @@ type relay struct {
 	// holds, when set, scales both holds by the node's recent duplicates
 	// (topics.Tuning.AdaptiveHold).
 	holds *holdGauge
+	// unlinked, when set, reports whether a mesh peer of the topic other
+	// than from said it is not linked to the publisher pub: an entry
+	// straight from its publisher is then forwarded without a hold
+	// (topics.Tuning.ForwardUnlinked, links.go).
+	unlinked func(topic string, from, pub peer.ID) bool
 	// sleep waits d or until ctx ends (nil: a real timer). The hold is
 	// real time on purpose: it paces the network, whatever clock the
 	// node's schedules run on.
@@ -112,8 +117,11 @@ func (r relay) validate(ctx context.Context, from peer.ID, msg *pubsub.Message) 
 		r.apply(e)
 	}
 	hold := r.hold
-	if msg.GetFrom() != from {
+	switch {
+	case msg.GetFrom() != from:
 		hold = r.relayedHold
+	case hold > 0 && r.unlinked != nil && r.unlinked(msg.GetTopic(), from, msg.GetFrom()):
+		hold = 0 // a mesh peer waits for our forward: the flood missed it
 	}
 	if r.holds != nil {
 		hold = r.holds.first(hold)

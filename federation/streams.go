@@ -47,6 +47,10 @@ func streamLimits() map[protocol.ID]budget.Limits {
 		ContactsProtocolID: {SessionsPerMinute: 10 * 60, SessionBurst: 200, BytesPerMinute: 4 << 20, ByteBurst: 4 << 20, Concurrent: 8},
 		// Once per new connection.
 		MembersProtocol: {SessionsPerMinute: 30, SessionBurst: 30, BytesPerMinute: 64 << 10, ByteBurst: 64 << 10, Concurrent: 4},
+		// A mesh peer asks every 2 s (linksRefresh) and on each GRAFT of
+		// any topic's mesh; an answer is at most 16.6 KB (2.3 KB with 59
+		// peers linked).
+		LinksProtocol: {SessionsPerMinute: 60, SessionBurst: 30, BytesPerMinute: 1 << 20, ByteBurst: 1 << 20, Concurrent: 2},
 	}
 }
 
@@ -78,6 +82,7 @@ func addStreamLimits(cfg *rcmgr.ScalingLimitConfig) {
 	per(OutcomeProtocolID, 256)
 	per(ApplyProtocolID, 8)
 	per(MembersProtocol, 8)
+	per(LinksProtocol, 4)
 	per(RequestsProtocolID, 32)
 	per(ContactsProtocolID, 16)
 }

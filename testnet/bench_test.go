@@ -145,6 +145,11 @@ func benchVariant(name string, topo topics.Topology) (stock bool, tuning *topics
 		t.FloodPublish = false
 	case "adaptive":
 		t.AdaptiveHold = true
+	case "held":
+		// The tuned router before the links protocol (sessions 7-17):
+		// the flood's forward held even for a mesh peer the publisher
+		// is not linked to.
+		t.ForwardUnlinked = false
 	default:
 		return false, nil, false
 	}

@@ -155,15 +155,16 @@ func TestTunedForTopology(t *testing.T) {
 		D, Dlo, Dhi   int
 		hold, relayed time.Duration
 		adaptive      bool
+		unlinked      bool // ForwardUnlinked
 	}
 	of := func(tu Tuning) variant {
-		return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay, tu.RelayedDelay, tu.AdaptiveHold}
+		return variant{tu.Params.D, tu.Params.Dlo, tu.Params.Dhi, tu.RelayDelay, tu.RelayedDelay, tu.AdaptiveHold, tu.ForwardUnlinked}
 	}
-	full := variant{2, 1, 2, 10 * time.Millisecond, 0, true}
-	smallFull := variant{2, 1, 2, 10 * time.Millisecond, 0, false}
-	dense := variant{2, 1, 2, time.Millisecond, 0, true}
-	smallDense := variant{2, 1, 2, time.Millisecond, 0, false}
-	sparse := variant{3, 2, 4, 2 * time.Millisecond, 3 * time.Millisecond, false}
+	full := variant{2, 1, 2, 10 * time.Millisecond, 0, true, false}
+	smallFull := variant{2, 1, 2, 10 * time.Millisecond, 0, false, false}
+	dense := variant{2, 1, 2, time.Millisecond, 0, true, true}
+	smallDense := variant{2, 1, 2, time.Millisecond, 0, false, true}
+	sparse := variant{3, 2, 4, 2 * time.Millisecond, 3 * time.Millisecond, false, false}
 	for _, c := range []struct {
 		name string
 		topo Topology
