@@ -12,7 +12,9 @@
 # benchmark ends; the node, PostgreSQL and the load generator all run
 # under them. The run is bounded by BENCH_TIMEOUT.
 # Default flags: what `make bench` runs, -bin bin/difronte -postgres
-# -pairs 2 -pg-limit 30s (250 queries per client and kind).
+# -pairs 2 -pg-limit 30s (250 queries per client and kind); the same loads
+# then run against the machine's floor (bench/catalogue/floor.go), a
+# server that only spends the node's CPU per answer, under the same load.
 set -euo pipefail
 mode=${1:-quiet}
 shift || true

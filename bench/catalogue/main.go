@@ -51,7 +51,16 @@ func main() {
 	pairs := flag.Int("pairs", 2, "node and PostgreSQL runs to alternate (at least 1)")
 	pgLimit := flag.Duration("pg-limit", 40*time.Second, "longest PostgreSQL run of one query kind: its clients stop before -queries when it has passed")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
+	floor := flag.Bool("floor", true, "after the node, run the same loads against the machine's floor (floor.go)")
+	serveAddr := flag.String("serve-floor", "", "serve the floor on this address instead of benchmarking (what -floor starts)")
+	floorAnswer := flag.String("floor-answer", "", "with -serve-floor: the file every answer sends")
+	floorWork := flag.Duration("floor-work", 0, "with -serve-floor: the CPU time spent on each answer")
 	flag.Parse()
+	if *serveAddr != "" {
+		err := serveFloor(*serveAddr, *floorAnswer, *floorWork)
+		fmt.Fprintln(os.Stderr, "catalogue bench: floor:", err)
+		os.Exit(1)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -78,15 +87,16 @@ func main() {
 	if *postgres {
 		pg = &pgCompare{clients: *clients, queries: *queries, pairs: max(*pairs, 1), limit: *pgLimit}
 	}
-	if err := run(*bin, *data, *n, *pubs, *clients, *queries, pg); err != nil {
+	if err := run(*bin, *data, *n, *pubs, *clients, *queries, pg, *floor); err != nil {
 		fmt.Fprintln(os.Stderr, "catalogue bench:", err)
 		os.Exit(1)
 	}
 }
 
 // run seeds (or reuses) the data, starts the node and measures it, then,
-// with pg, the same load on PostgreSQL beside it.
-func run(bin, dir string, n, pubs, clients, queries int, pg *pgCompare) error {
+// with pg, the same load on PostgreSQL beside it, and with floor the same
+// load on the machine's floor.
+func run(bin, dir string, n, pubs, clients, queries int, pg *pgCompare, floor bool) error {
 	fmt.Printf("# Whole node with a %d-offering catalogue from %d publishers\n\n", n, pubs)
 	baseline := machineBusy() // what else the machine runs: 0 quiet, about 1 beside bench/catalogue.sh loaded's burners
 	if _, err := os.Stat(filepath.Join(dir, node.KeyFile)); dir == "" || err != nil {
@@ -174,10 +184,17 @@ func run(bin, dir string, n, pubs, clients, queries int, pg *pgCompare) error {
 	if _, err := waitFor(func() bool { return idle(pid) && machineBusy() < baseline+0.1 }, time.Minute); err != nil {
 		fmt.Printf("\n(the machine stayed busier than at the start of the benchmark for a minute: %.0f%% of its CPUs against %.0f%%)\n", 100*machineBusy(), 100*baseline)
 	}
-	if _, err := printLoad(base, pid, 1, clients*queries); err != nil {
+	one, err := printLoad(base, pid, 1, clients*queries)
+	if err != nil {
 		return err
 	}
 	peaks = append(peaks, peak{"after the one-client run", status(pid, "VmHWM:")})
+	var floorLoads func(eight, one []load) error
+	if floor {
+		if floorLoads, err = floorRun(base, clients, queries, baseline); err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+	}
 	fmt.Printf("\n| memory | value |\n|---|---|\n")
 	fmt.Printf("| RSS after the queries | %.1f MB |\n", float64(rss(pid))/1024)
 	for _, p := range peaks {
@@ -185,7 +202,13 @@ func run(bin, dir string, n, pubs, clients, queries int, pg *pgCompare) error {
 	}
 	cmd.Process.Signal(os.Interrupt)
 	cmd.Wait()
-	return reindex(bin, dir)
+	if err := reindex(bin, dir); err != nil {
+		return err
+	}
+	if floorLoads != nil {
+		return floorLoads(first, one)
+	}
+	return nil
 }
 
 // reindex runs `difronte reindex` on the stopped node's data and prints
