@@ -39,6 +39,7 @@ bench: build ## run every benchmark with its same-run baseline; output in bench/
 	GO=$(GO) BIN=$(BIN) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=40m bench/catalogue.sh loaded | tee $(BENCHOUT)/catalogue-loaded.txt
 	GO=$(GO) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=30m bench/gossip.sh quiet | tee $(BENCHOUT)/gossip.txt
 	GO=$(GO) BENCHOUT=$(BENCHOUT) BENCH_TIMEOUT=30m bench/gossip.sh loaded | tee $(BENCHOUT)/gossip-loaded.txt
+	for f in gossip gossip-loaded; do awk -f bench/gossip-medians.awk $(BENCHOUT)/$$f.txt; awk -f bench/gossip-pairs.awk $(BENCHOUT)/$$f.txt; done | tee $(BENCHOUT)/gossip-tables.txt
 	$(GO) test -run '^$$' -bench Catchup1000of100k -benchtime 3x -timeout 10m ./federation/catchup/ | tee $(BENCHOUT)/catchup.txt
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 1x -timeout 10m ./federation/members/ | tee $(BENCHOUT)/members.txt
 	$(GO) test -run '^$$' -bench Qualified -benchtime 3000x -timeout 10m ./node/qualify/ | tee $(BENCHOUT)/qualify.txt
