@@ -20,7 +20,8 @@ type meshTracer struct {
 	// holds, when set, is told of every duplicate (adaptive relay hold).
 	holds *holdGauge
 	// kick, when set, is signalled (without blocking) on every GRAFT: the
-	// links loop then asks the new mesh peer for its links (links.go).
+	// links loop then asks its mesh peers, the new one included, for their
+	// links (links.go).
 	kick chan struct{}
 }
 

@@ -83,95 +83,87 @@ func threadCPU() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
-// floorRun measures the floor under the load the node got: it saves the
-// node's answer at base to a file (the node must still serve), and
-// returns a function that, once the node is stopped, starts the floor
-// with the node's median CPU time per answer in eight (less the floor's
-// own HTTP cost), runs the eight-client and one-client loads against it
-// and prints both beside the node's (eight and one). The one-client pass
-// waits, as the node's does, for the machine to be no busier than
-// baseline.
-func floorRun(base string, clients, queries int, baseline float64) (func(eight, one []load) error, error) {
+// floorAnswer fetches the body every floor answer sends: the node's first
+// page of "assistenza domiciliare", one of its largest. The node at base
+// must still serve.
+func floorAnswer(base string) ([]byte, error) {
 	resp, err := http.Get(base + "/api/v1/catalogue/search?q=assistenza+domiciliare")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("floor answer: %s", resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// floorRun measures the floor under the load the node got: it starts the
+// floor with body and the node's median CPU time per answer in eight
+// (less the floor's own HTTP cost), runs the eight-client and one-client
+// loads against it and prints both beside the node's (eight and one). The
+// one-client pass waits, as the node's does, for the machine to be no
+// busier than baseline.
+func floorRun(body []byte, eight, one []load, clients, queries int, baseline float64) error {
 	f, err := os.CreateTemp("", "difronte-floor-*.json")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return nil, err
+	defer os.Remove(f.Name())
+	_, err = f.Write(body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		return nil, err
+	if err != nil {
+		return err
 	}
-	return func(eight, one []load) error {
-		defer os.Remove(f.Name())
-		work := max(0, medianCPU(eight)-floorOwnCPU)
-		port, err := freePort()
-		if err != nil {
-			return err
+	work := max(0, medianCPU(eight)-floorOwnCPU)
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(self, "-serve-floor", addr, "-floor-answer", f.Name(), "-floor-work", work.String())
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	fbase := "http://" + addr
+	if _, err := waitFor(func() bool { return total(http.DefaultClient, fbase+"/api/v1/catalogue/search") > 0 }, 10*time.Second); err != nil {
+		return fmt.Errorf("floor server: %w", err)
+	}
+	fmt.Printf("\n## The machine's floor\n\nThe same loads against a server that answers every search with the node's first page of \"assistenza domiciliare\" (%.1f KB) after %.2f ms of CPU time (the node's median CPU per answer with eight clients, less %.2f ms for the floor's own HTTP), under the same load of the machine.\n", float64(len(body))/1000, ms(work), ms(floorOwnCPU))
+	pid := cmd.Process.Pid
+	fe, err := kindLoads(fbase, pid, clients, queries, nil)
+	if err != nil {
+		return err
+	}
+	waitFor(func() bool { return machineBusy() < baseline+0.1 }, time.Minute) // as before the node's one-client pass
+	fo, err := kindLoads(fbase, pid, 1, clients*queries, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n| query kind | floor CPU per answer | 8 clients: floor p50 / p99 | node p99 | node ÷ floor at p99 | 1 client: floor p99 ÷ p50 | node p99 ÷ p50 |\n|---|---|---|---|---|---|---|\n")
+	for i, k := range kinds() {
+		if i >= len(fe) || i >= len(eight) || i >= len(fo) || i >= len(one) {
+			break
 		}
-		self, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		cmd := exec.Command(self, "-serve-floor", addr, "-floor-answer", f.Name(), "-floor-work", work.String())
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		defer func() { cmd.Process.Kill(); cmd.Wait() }()
-		fbase := "http://" + addr
-		if _, err := waitFor(func() bool { return total(http.DefaultClient, fbase+"/api/v1/catalogue/search") > 0 }, 10*time.Second); err != nil {
-			return fmt.Errorf("floor server: %w", err)
-		}
-		fmt.Printf("\n## The machine's floor\n\nThe same loads against a server that answers every search with the node's first page of \"assistenza domiciliare\" (%.1f KB) after %.2f ms of CPU time (the node's median CPU per answer with eight clients, less %.2f ms for the floor's own HTTP), under the same load of the machine.\n", float64(fileSize(f.Name()))/1000, ms(work), ms(floorOwnCPU))
-		pid := cmd.Process.Pid
-		fe, err := kindLoads(fbase, pid, clients, queries)
-		if err != nil {
-			return err
-		}
-		waitFor(func() bool { return machineBusy() < baseline+0.1 }, time.Minute) // as before the node's one-client pass
-		fo, err := kindLoads(fbase, pid, 1, clients*queries)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("\n| query kind | floor CPU per answer | 8 clients: floor p50 / p99 | node p99 | node ÷ floor at p99 | 1 client: floor p99 ÷ p50 | node p99 ÷ p50 |\n|---|---|---|---|---|---|---|\n")
-		for i, k := range kinds() {
-			if i >= len(fe) || i >= len(eight) || i >= len(fo) || i >= len(one) {
-				break
-			}
-			fmt.Printf("| %s | %.2f ms | %.2f / %.2f ms | %.2f ms | %.2f× | %.1f× (%.2f / %.2f ms) | %.1f× |\n", k.name,
-				ms(fe[i].cpu)/float64(fe[i].answers), ms(fe[i].p50), ms(fe[i].p99), ms(eight[i].p99), ratio(eight[i].p99, fe[i].p99),
-				ratio(fo[i].p99, fo[i].p50), ms(fo[i].p99), ms(fo[i].p50), ratio(one[i].p99, one[i].p50))
-		}
-		return nil
-	}, nil
+		fmt.Printf("| %s | %.2f ms | %.2f / %.2f ms | %.2f ms | %.2f× | %.1f× (%.2f / %.2f ms) | %.1f× |\n", k.name,
+			ms(fe[i].cpu)/float64(fe[i].answers), ms(fe[i].p50), ms(fe[i].p99), ms(eight[i].p99), ratio(eight[i].p99, fe[i].p99),
+			ratio(fo[i].p99, fo[i].p50), ms(fo[i].p99), ms(fo[i].p50), ratio(one[i].p99, one[i].p50))
+	}
+	return nil
 }
 
 // floorOwnCPU is about what the floor spends on an answer besides its
 // work: reading the request and writing 10 KB (0.03-0.07 ms measured on
 // the reference machine, issue 18).
 const floorOwnCPU = 50 * time.Microsecond
-
-// kindLoads runs every kind against base with clients clients, n searches
-// each, in the order of kinds().
-func kindLoads(base string, pid, clients, n int) ([]load, error) {
-	var out []load
-	for _, k := range kinds() {
-		l, err := runLoad(base, pid, k, clients, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, nil
-}
 
 // medianCPU is the median CPU time per answer of loads.
 func medianCPU(loads []load) time.Duration {
@@ -193,12 +185,4 @@ func ratio(a, b time.Duration) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
-}
-
-func fileSize(name string) int64 {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
 }

@@ -217,8 +217,23 @@ var onlyKinds string
 // returns each kind's figures, in the order of kinds().
 func printLoad(base string, pid, clients, n int) ([]load, error) {
 	fmt.Printf("\n| query kind (HTTP, %d clients, cache defeated, %d answers) | p50 | p99 | max | matches (mean) | answer size | GCs per 1,000 answers | node CPU per answer |\n|---|---|---|---|---|---|---|---|\n", clients, clients*n)
-	var out []load
 	la := loadavg()
+	out, err := kindLoads(base, pid, clients, n, func(k kind, l load) {
+		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %d | %.1f KB | %.1f | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
+			l.matches/int64(l.answers), float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers), ms(l.cpu)/float64(l.answers))
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("\nload average (1 min) at start %s, at end %s\n", la, loadavg())
+	return out, nil
+}
+
+// kindLoads runs every kind (those of -only, when set) against base with
+// clients clients, n searches each, in the order of kinds(), and tells
+// each, when set, of every kind's figures as it ends.
+func kindLoads(base string, pid, clients, n int, each func(kind, load)) ([]load, error) {
+	var out []load
 	for _, k := range kinds() {
 		if !strings.Contains(k.name, onlyKinds) {
 			continue
@@ -228,10 +243,10 @@ func printLoad(base string, pid, clients, n int) ([]load, error) {
 			return nil, err
 		}
 		out = append(out, l)
-		fmt.Printf("| %s | %.2f ms | %.2f ms | %.1f ms | %d | %.1f KB | %.1f | %.2f ms |\n", k.name, ms(l.p50), ms(l.p99), ms(l.max),
-			l.matches/int64(l.answers), float64(l.bytes)/float64(l.answers)/1000, float64(l.gcs)*1000/float64(l.answers), ms(l.cpu)/float64(l.answers))
+		if each != nil {
+			each(k, l)
+		}
 	}
-	fmt.Printf("\nload average (1 min) at start %s, at end %s\n", la, loadavg())
 	return out, nil
 }
 

@@ -189,9 +189,9 @@ func run(bin, dir string, n, pubs, clients, queries int, pg *pgCompare, floor bo
 		return err
 	}
 	peaks = append(peaks, peak{"after the one-client run", status(pid, "VmHWM:")})
-	var floorLoads func(eight, one []load) error
+	var floorBody []byte // the floor's answer, taken while the node serves
 	if floor {
-		if floorLoads, err = floorRun(base, clients, queries, baseline); err != nil {
+		if floorBody, err = floorAnswer(base); err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
 	}
@@ -205,8 +205,8 @@ func run(bin, dir string, n, pubs, clients, queries int, pg *pgCompare, floor bo
 	if err := reindex(bin, dir); err != nil {
 		return err
 	}
-	if floorLoads != nil {
-		return floorLoads(first, one)
+	if floor {
+		return floorRun(floorBody, first, one, clients, queries, baseline)
 	}
 	return nil
 }
